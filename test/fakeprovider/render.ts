@@ -2,14 +2,7 @@
 // for errors. The shapes follow the providers' documented streams and what the AI SDK providers
 // (@ai-sdk/openai, @ai-sdk/anthropic, @ai-sdk/google) validate.
 
-import {
-  defaultUsage,
-  type ErrorType,
-  type FinishReason,
-  type ProviderFormat,
-  type StreamEvent,
-  type Usage,
-} from "./script.ts";
+import type { ErrorType, FinishReason, ProviderFormat, StreamEvent, Usage } from "./script.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Error bodies
@@ -155,7 +148,12 @@ function anthropicErrorSpec(errorType: ErrorType, model: string): ErrorSpec {
   }
 }
 
-function googleError(status: number, grpcStatus: string, message: string, details?: Json[]): ErrorSpec {
+function googleError(
+  status: number,
+  grpcStatus: string,
+  message: string,
+  details?: Json[],
+): ErrorSpec {
   const error: Json = { code: status, message, status: grpcStatus };
   if (details) error.details = details;
   return { status, body: { error } };
@@ -166,7 +164,11 @@ function googleErrorSpec(errorType: ErrorType, model: string): ErrorSpec {
     case "overloaded":
       return googleError(503, "UNAVAILABLE", "The model is overloaded. Please try again later.");
     case "rate_limit":
-      return googleError(429, "RESOURCE_EXHAUSTED", "Resource has been exhausted (e.g. check quota).");
+      return googleError(
+        429,
+        "RESOURCE_EXHAUSTED",
+        "Resource has been exhausted (e.g. check quota).",
+      );
     case "insufficient_quota":
       return googleError(
         429,
@@ -177,7 +179,8 @@ function googleErrorSpec(errorType: ErrorType, model: string): ErrorSpec {
             "@type": "type.googleapis.com/google.rpc.QuotaFailure",
             violations: [
               {
-                quotaMetric: "generativelanguage.googleapis.com/generate_content_free_tier_requests",
+                quotaMetric:
+                  "generativelanguage.googleapis.com/generate_content_free_tier_requests",
                 quotaId: "GenerateRequestsPerDayPerProjectPerModel-FreeTier",
               },
             ],
@@ -186,14 +189,19 @@ function googleErrorSpec(errorType: ErrorType, model: string): ErrorSpec {
       );
     case "auth":
       // Gemini answers a bad API key with 400 INVALID_ARGUMENT, not 401.
-      return googleError(400, "INVALID_ARGUMENT", "API key not valid. Please pass a valid API key.", [
-        {
-          "@type": "type.googleapis.com/google.rpc.ErrorInfo",
-          reason: "API_KEY_INVALID",
-          domain: "googleapis.com",
-          metadata: { service: "generativelanguage.googleapis.com" },
-        },
-      ]);
+      return googleError(
+        400,
+        "INVALID_ARGUMENT",
+        "API key not valid. Please pass a valid API key.",
+        [
+          {
+            "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+            reason: "API_KEY_INVALID",
+            domain: "googleapis.com",
+            metadata: { service: "generativelanguage.googleapis.com" },
+          },
+        ],
+      );
     case "permission":
       return googleError(403, "PERMISSION_DENIED", "The caller does not have permission");
     case "model_not_found":
@@ -221,12 +229,9 @@ function googleErrorSpec(errorType: ErrorType, model: string): ErrorSpec {
   }
 }
 
-function withMessage(format: ProviderFormat, body: unknown, message: string | undefined): unknown {
+function withMessage(body: unknown, message: string | undefined): unknown {
   if (message === undefined) return body;
-  if (format === "anthropic") {
-    const b = body as { error: Json };
-    return { ...b, error: { ...b.error, message } };
-  }
+  // Every format nests the message at `error.message`.
   const b = body as { error: Json };
   return { ...b, error: { ...b.error, message } };
 }
@@ -244,11 +249,14 @@ export function errorResponse(
       : format === "google"
         ? googleErrorSpec(errorType, model)
         : openaiErrorSpec(errorType, model);
-  return { status: spec.status, body: withMessage(format, spec.body, message) };
+  return { status: spec.status, body: withMessage(spec.body, message) };
 }
 
 /** Realistic headers sent with every response of a format. */
-export function providerHeaders(format: ProviderFormat, requestNumber: number): Record<string, string> {
+export function providerHeaders(
+  format: ProviderFormat,
+  requestNumber: number,
+): Record<string, string> {
   const id = `req_fake_${requestNumber}`;
   switch (format) {
     case "anthropic":
@@ -256,7 +264,11 @@ export function providerHeaders(format: ProviderFormat, requestNumber: number): 
     case "google":
       return { "x-goog-request-id": id, server: "scaffolding on HTTPServer2" };
     default:
-      return { "x-request-id": id, "openai-organization": "org-fake", "openai-version": "2020-10-01" };
+      return {
+        "x-request-id": id,
+        "openai-organization": "org-fake",
+        "openai-version": "2020-10-01",
+      };
   }
 }
 
@@ -339,7 +351,12 @@ function openaiChatRenderer(ctx: RenderContext): StreamRenderer {
           const index = toolIndex++;
           let out = delta({
             tool_calls: [
-              { index, id: event.id, type: "function", function: { name: event.name, arguments: "" } },
+              {
+                index,
+                id: event.id,
+                type: "function",
+                function: { name: event.name, arguments: "" },
+              },
             ],
           });
           for (const piece of event.args) {
@@ -648,7 +665,10 @@ function anthropicRenderer(ctx: RenderContext): StreamRenderer {
       out += frame({
         type: "content_block_delta",
         index,
-        delta: { type: "signature_delta", signature: `fake-signature-${ctx.requestNumber}-${index}` },
+        delta: {
+          type: "signature_delta",
+          signature: `fake-signature-${ctx.requestNumber}-${index}`,
+        },
       });
     }
     open = null;
@@ -660,7 +680,9 @@ function anthropicRenderer(ctx: RenderContext): StreamRenderer {
     index += 1;
     open = kind;
     const block =
-      kind === "text" ? { type: "text", text: "" } : { type: "thinking", thinking: "", signature: "" };
+      kind === "text"
+        ? { type: "text", text: "" }
+        : { type: "thinking", thinking: "", signature: "" };
     return out + frame({ type: "content_block_start", index, content_block: block });
   };
   const usage = fullUsage(ctx.usage);
@@ -824,7 +846,12 @@ function googleRenderer(ctx: RenderContext): StreamRenderer {
           return event.data;
         case "finish": {
           const u = fullUsage(event.usage ?? ctx.usage);
-          return chunk([{ text: "" }], { finishReason: googleFinish(event.reason ?? "stop") }, true, u);
+          return chunk(
+            [{ text: "" }],
+            { finishReason: googleFinish(event.reason ?? "stop") },
+            true,
+            u,
+          );
         }
       }
     },
@@ -842,5 +869,3 @@ function googleFinish(reason: FinishReason): string {
       return "SAFETY";
   }
 }
-
-export { defaultUsage };

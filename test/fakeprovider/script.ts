@@ -241,7 +241,11 @@ export function resetAfter(
 }
 
 /** Sends `text` in `nChunks` deltas, then destroys the connection. */
-export function destroyAfter(text: string, nChunks: number, opts: PartialOptions = {}): StreamScript {
+export function destroyAfter(
+  text: string,
+  nChunks: number,
+  opts: PartialOptions = {},
+): StreamScript {
   return partial(text, nChunks, "destroy", opts);
 }
 
