@@ -122,6 +122,7 @@ describe("retry", () => {
     const controller = new AbortController();
     const events: RetryEvent[] = [];
     const { attempt } = failing(apiError(429, { "retry-after": "2" }));
+    const started = performance.now();
     const result = retry(attempt, {
       signal: controller.signal,
       policy: fast,
@@ -131,6 +132,7 @@ describe("retry", () => {
       },
     });
     await expect(result).rejects.toBeInstanceOf(ChatInterrupted);
+    expect(performance.now() - started).toBeLessThan(1_000); // a Stop in onRetry skips the wait
     expect(events[0]?.delayMs).toBeGreaterThanOrEqual(2_000);
     expect(events[0]?.error.kind).toBe("rate_limit");
   });

@@ -55,6 +55,10 @@ function classifyFailure(error: unknown, provider: string | undefined): Classifi
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
+    if (signal.aborted) {
+      reject(callerCause(signal));
+      return;
+    }
     const onAbort = () => {
       clearTimeout(timer);
       reject(callerCause(signal));

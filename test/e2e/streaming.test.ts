@@ -1,0 +1,273 @@
+/**
+ * DESIGN.md §2's end-to-end behaviours, over real sockets: Keel's full stream path (provider →
+ * retry → silence guard → step) against the fake provider, for every wire format, over HTTP/1.1
+ * (TLS) and HTTP/2 (TLS, ALPN).
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import {
+  ChatInterrupted,
+  ServerShutdown,
+  StreamSilenceTimeout,
+} from "../../src/chaterror/causes.ts";
+import { runStep, type StepOptions, type StepOutcome } from "../../src/chatloop/step.ts";
+import type { RetryEvent } from "../../src/chatretry/retry.ts";
+import {
+  createChatModel,
+  type ProviderConfig,
+  type StreamPart,
+  type StreamRequest,
+  Transport,
+} from "../../src/provider/index.ts";
+import {
+  errorReply,
+  type FakeProvider,
+  hangAfter,
+  midStreamError,
+  resetAfter,
+  startFakeProvider,
+  textReply,
+  toolCallReply,
+  truncateAfter,
+} from "../fakeprovider/index.ts";
+
+const FLAVOURS: Array<{ name: string; config: (url: string) => ProviderConfig }> = [
+  {
+    name: "openai chat completions",
+    config: (url) => ({
+      type: "openai",
+      base_url: `${url}/v1`,
+      api_key: "k",
+      options: { api: "chat" },
+    }),
+  },
+  {
+    name: "openai responses",
+    config: (url) => ({ type: "openai", base_url: `${url}/v1`, api_key: "k" }),
+  },
+  {
+    name: "anthropic",
+    config: (url) => ({ type: "anthropic", base_url: `${url}/v1`, api_key: "k" }),
+  },
+  {
+    name: "google",
+    config: (url) => ({ type: "google", base_url: `${url}/v1beta`, api_key: "k" }),
+  },
+  {
+    name: "openai-compatible",
+    config: (url) => ({ type: "openai-compatible", base_url: `${url}/v1`, api_key: "k" }),
+  },
+];
+
+const TRANSPORTS = [
+  { name: "HTTP/1.1", server: { tls: true }, http2: false, httpVersion: "1.1" },
+  { name: "HTTP/2", server: { http2: true }, http2: true, httpVersion: "2.0" },
+] as const;
+
+const PROMPT: StreamRequest = {
+  messages: [{ role: "user", content: [{ type: "text", text: "hi" }] }],
+};
+const FAST = { baseDelayMs: 1, maxDelayMs: 5 };
+
+function textOf(outcome: StepOutcome): string {
+  const parts = outcome.status === "finished" ? outcome.parts : outcome.partial;
+  return parts.flatMap((p) => (p.type === "text" ? [p.text] : [])).join("");
+}
+
+describe.each(TRANSPORTS)("over $name", (transportCase) => {
+  let fake: FakeProvider;
+  let transport: Transport;
+
+  beforeAll(async () => {
+    fake = await startFakeProvider(transportCase.server);
+    transport = new Transport({ http2: transportCase.http2, extraCaCerts: [fake.ca] });
+  });
+  afterAll(async () => {
+    await transport.close();
+    await fake.close();
+  });
+  beforeEach(() => fake.reset());
+
+  describe.each(FLAVOURS)("$name", (flavour) => {
+    /** Runs one step and records its retries; `options` may stop it. */
+    async function step(options: Partial<StepOptions> & { controller?: AbortController } = {}) {
+      const controller = options.controller ?? new AbortController();
+      const retries: RetryEvent[] = [];
+      const model = createChatModel(flavour.config(fake.url), "test-model", transport);
+      const outcome = await runStep(model, PROMPT, {
+        policy: FAST,
+        silenceMs: 5_000,
+        ...options,
+        signal: controller.signal,
+        onRetry: (event) => {
+          retries.push(event);
+          options.onRetry?.(event);
+        },
+      });
+      return { outcome, retries };
+    }
+
+    it("streams a complete reply with usage", async () => {
+      fake.enqueue(textReply("Hello world, from the fake.", { reasoning: "Think first." }));
+      const { outcome, retries } = await step();
+      expect(outcome.status).toBe("finished");
+      expect(textOf(outcome)).toBe("Hello world, from the fake.");
+      expect(retries).toEqual([]);
+      expect(fake.requests.map((r) => r.httpVersion)).toEqual([transportCase.httpVersion]);
+      if (outcome.status === "finished") {
+        expect(outcome.finishReason).toBe("stop");
+        expect(outcome.usage.inputTokens).toBeGreaterThan(0);
+        expect(outcome.usage.outputTokens).toBeGreaterThan(0);
+      }
+    });
+
+    it("streams tool calls whole, with their parsed input", async () => {
+      fake.enqueue(toolCallReply({ name: "read_file", args: { path: "a.txt" }, id: "call_1" }));
+      const { outcome } = await step();
+      expect(outcome.status === "finished" && outcome.finishReason).toBe("tool-calls");
+      const calls =
+        outcome.status === "finished" ? outcome.parts.filter((p) => p.type === "tool_call") : [];
+      expect(calls).toMatchObject([
+        { type: "tool_call", name: "read_file", input: { path: "a.txt" } },
+      ]);
+    });
+
+    it.each([
+      ["reset mid-body", resetAfter("Hello wor", 2)],
+      ["connection destroyed mid-body", { ...resetAfter("Hello wor", 2), end: "destroy" as const }],
+      ["body ended before the end marker", truncateAfter("Hello wor", 2)],
+    ])("retries a %s and keeps the reply exactly once", async (_, fault) => {
+      fake.enqueue(fault, textReply("Hello world"));
+      const { outcome, retries } = await step();
+      expect(outcome.status).toBe("finished");
+      expect(textOf(outcome)).toBe("Hello world");
+      expect(retries.map((r) => [r.attempt, r.error.kind, r.error.retryable])).toEqual([
+        [1, "timeout", true],
+      ]);
+      expect(fake.requests).toHaveLength(2);
+    });
+
+    it("retries a stream that goes silent", async () => {
+      fake.enqueue(hangAfter("Hel", 1), textReply("Hello"));
+      const { outcome, retries } = await step({ silenceMs: 300 });
+      expect(textOf(outcome)).toBe("Hello");
+      expect(retries).toHaveLength(1);
+      expect(retries[0]?.error.kind).toBe("timeout");
+      expect(StreamSilenceTimeout.isInstance(retries[0]?.error.cause)).toBe(true);
+    });
+
+    it("retries an overloaded error sent inside the stream", async () => {
+      fake.enqueue(midStreamError("Hel", "overloaded"), textReply("Hello"));
+      const { outcome, retries } = await step();
+      expect(textOf(outcome)).toBe("Hello");
+      expect(retries.map((r) => r.error.retryable)).toEqual([true]);
+    });
+
+    it("stops at once on Stop mid-stream, keeping the partial text, without retrying", async () => {
+      fake.enqueue(hangAfter("Hello wor", 2));
+      const controller = new AbortController();
+      let seen = "";
+      const { outcome, retries } = await step({
+        controller,
+        onPart: (part: StreamPart) => {
+          if (part.type === "text-delta") seen += part.delta;
+          if (seen === "Hello wor") controller.abort(new ChatInterrupted());
+        },
+      });
+      expect(outcome.status).toBe("stopped");
+      expect(outcome.status === "stopped" && ChatInterrupted.isInstance(outcome.cause)).toBe(true);
+      expect(textOf(outcome)).toBe("Hello wor");
+      expect(retries).toEqual([]);
+      expect(fake.requests).toHaveLength(1);
+      await expect.poll(() => fake.inFlight).toBe(0); // the upstream request was cancelled
+    });
+
+    it("stops at once on Stop during the backoff wait", async () => {
+      fake.enqueue(errorReply("unavailable", { retryAfter: 60 }));
+      const controller = new AbortController();
+      const started = performance.now();
+      const { outcome, retries } = await step({
+        controller,
+        onRetry: () => setTimeout(() => controller.abort(new ChatInterrupted()), 50),
+      });
+      expect(outcome.status === "stopped" && ChatInterrupted.isInstance(outcome.cause)).toBe(true);
+      expect(retries[0]?.delayMs).toBeGreaterThanOrEqual(60_000);
+      expect(performance.now() - started).toBeLessThan(5_000);
+      expect(fake.requests).toHaveLength(1);
+    });
+
+    it("keeps the failed attempt's partial text when Stop comes during the backoff", async () => {
+      fake.enqueue(resetAfter("Hello wor", 2));
+      const controller = new AbortController();
+      const { outcome } = await step({
+        controller,
+        onRetry: () => controller.abort(new ChatInterrupted()),
+      });
+      expect(outcome.status).toBe("stopped");
+      expect(textOf(outcome)).toBe("Hello wor");
+    });
+
+    it("propagates a server shutdown without retrying", async () => {
+      fake.enqueue(hangAfter("Hello", 1));
+      const controller = new AbortController();
+      const { outcome, retries } = await step({
+        controller,
+        onPart: () => controller.abort(new ServerShutdown()),
+      });
+      expect(outcome.status === "stopped" && ServerShutdown.isInstance(outcome.cause)).toBe(true);
+      expect(textOf(outcome)).toBe("Hello");
+      expect(retries).toEqual([]);
+      expect(fake.requests).toHaveLength(1);
+    });
+
+    it.each([
+      ["a rejected API key", "auth" as const, "auth"],
+      ["an unknown model", "model_not_found" as const, "config"],
+      ["a prompt longer than the context window", "context_length" as const, "context_length"],
+      ["an exhausted quota", "insufficient_quota" as const, "usage_limit"],
+    ])("fails at once, without retrying, on %s", async (_, errorType, kind) => {
+      fake.enqueue(errorReply(errorType), textReply("never sent"));
+      const { outcome, retries } = await step();
+      expect(outcome.status).toBe("failed");
+      if (outcome.status === "failed") {
+        expect(outcome.error.kind).toBe(kind);
+        expect(outcome.error.classified.retryable).toBe(false);
+        expect(outcome.error.message).not.toMatch(/\n\s+at /);
+      }
+      expect(retries).toEqual([]);
+      expect(fake.requests).toHaveLength(1);
+    });
+  });
+});
+
+describe("Retry-After over real sockets", () => {
+  let fake: FakeProvider;
+  let transport: Transport;
+  beforeAll(async () => {
+    fake = await startFakeProvider({ http2: true });
+    transport = new Transport({ extraCaCerts: [fake.ca] });
+  });
+  afterAll(async () => {
+    await transport.close();
+    await fake.close();
+  });
+  beforeEach(() => fake.reset());
+
+  it.each(FLAVOURS)(
+    "$name: a 429 with Retry-After: 2 waits at least 2 s, then succeeds",
+    async (flavour) => {
+      fake.enqueue(errorReply("rate_limit", { retryAfter: 2 }), textReply("Hello"));
+      const retries: RetryEvent[] = [];
+      const model = createChatModel(flavour.config(fake.url), "test-model", transport);
+      const outcome = await runStep(model, PROMPT, {
+        signal: new AbortController().signal,
+        policy: FAST,
+        onRetry: (event) => retries.push(event),
+      });
+      expect(textOf(outcome)).toBe("Hello");
+      expect(retries.map((r) => [r.error.kind, r.error.statusCode])).toEqual([["rate_limit", 429]]);
+      expect(retries[0]?.delayMs).toBeGreaterThanOrEqual(2_000);
+      const [first, second] = fake.requests;
+      expect((second?.time ?? 0) - (first?.time ?? 0)).toBeGreaterThanOrEqual(1_950);
+    },
+  );
+});
