@@ -271,3 +271,51 @@ describe("Retry-After over real sockets", () => {
     },
   );
 });
+
+describe("the shared transport", () => {
+  it("multiplexes concurrent chats onto one HTTP/2 connection", async () => {
+    const fake = await startFakeProvider({ http2: true });
+    const transport = new Transport({ extraCaCerts: [fake.ca] });
+    try {
+      const chats = 20;
+      for (let i = 0; i < chats; i++) fake.enqueue(textReply(`reply ${i}`, { chunkDelayMs: 5 }));
+      const model = createChatModel(
+        FLAVOURS[2]?.config(fake.url) ?? { type: "anthropic" },
+        "m",
+        transport,
+      );
+      const outcomes = await Promise.all(
+        Array.from({ length: chats }, () =>
+          runStep(model, PROMPT, { signal: new AbortController().signal, policy: FAST }),
+        ),
+      );
+      expect(outcomes.every((o) => o.status === "finished")).toBe(true);
+      expect(fake.requests.every((r) => r.httpVersion === "2.0")).toBe(true);
+      expect(new Set(fake.requests.map((r) => r.clientPort)).size).toBe(1);
+    } finally {
+      await transport.close();
+      await fake.close();
+    }
+  });
+
+  it("reuses HTTP/1.1 connections between requests", async () => {
+    const fake = await startFakeProvider({ tls: true });
+    const transport = new Transport({ http2: false, extraCaCerts: [fake.ca] });
+    try {
+      const model = createChatModel(
+        FLAVOURS[0]?.config(fake.url) ?? { type: "openai" },
+        "m",
+        transport,
+      );
+      for (let i = 0; i < 5; i++) {
+        fake.enqueue(textReply("hi"));
+        await runStep(model, PROMPT, { signal: new AbortController().signal, policy: FAST });
+      }
+      // undici may open a second socket while the first is finishing its body; never one per request.
+      expect(new Set(fake.requests.map((r) => r.clientPort)).size).toBeLessThanOrEqual(2);
+    } finally {
+      await transport.close();
+      await fake.close();
+    }
+  });
+});

@@ -43,6 +43,8 @@ export interface RecordedRequest {
   rawBody: string;
   /** "1.1" or "2.0". */
   httpVersion: string;
+  /** The client's port: requests that share it came over one connection. */
+  clientPort: number;
   /** `Date.now()` when the request body had been read. */
   time: number;
 }
@@ -325,6 +327,7 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
         body,
         rawBody,
         httpVersion: req.httpVersion,
+        clientPort: req.socket.remotePort ?? 0,
         time: Date.now(),
       });
       const ex = exchangeFor(req, res);
