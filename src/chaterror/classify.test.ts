@@ -15,7 +15,7 @@ import {
   TurnDeadlineExceeded,
 } from "./causes.ts";
 import { ChatError } from "./chat-error.ts";
-import { classify, DETAIL_LIMIT, parseRetryAfter } from "./classify.ts";
+import { classify, DETAIL_LIMIT } from "./classify.ts";
 import type { ClassifiedError, ErrorKind } from "./kinds.ts";
 
 // ---------------------------------------------------------------------------------------------
@@ -283,6 +283,28 @@ const cases: Case[] = [
       code: "content_filter",
     }),
     expected: ok("content_filter", false, { statusCode: 400 }),
+  },
+  {
+    // OpenAI's catch-all `invalid_request_error` type explains nothing: the 403 says auth.
+    name: "OpenAI 403 invalid_request_error 'not allowed to sample from this model' is auth",
+    error: openai(403, {
+      message: "You are not allowed to sample from this model",
+      type: "invalid_request_error",
+    }),
+    expected: ok("auth", false, { statusCode: 403 }),
+  },
+  {
+    name: "OpenAI 403 invalid_request_error whose message says the model is not enabled is config",
+    error: openai(403, {
+      message: "The model `o3-pro` is not enabled for this project.",
+      type: "invalid_request_error",
+    }),
+    expected: ok("config", false, { statusCode: 403 }),
+  },
+  {
+    name: "OpenAI 503 invalid_request_error is config, not a transient 503",
+    error: openai(503, { message: "Invalid 'tools[0]'.", type: "invalid_request_error" }),
+    expected: ok("config", false, { statusCode: 503 }),
   },
   {
     name: "OpenAI 500 server_error",
@@ -1091,24 +1113,8 @@ describe("classify: Retry-After", () => {
     ).toBe(30_000);
   });
 
-  it("ignores an HTTP date in the past", () => {
-    const now = Date.parse("2025-06-01T12:00:00Z");
-    expect(
-      parseRetryAfter({ "retry-after": "Sun, 01 Jun 2025 11:59:00 GMT" }, now),
-    ).toBeUndefined();
-  });
-
   it.each(["soon", "-5", "", "1e3", "5 seconds"])("ignores garbage retry-after %j", (value) => {
     expect(classify(rateLimited({ "retry-after": value })).retryAfterMs).toBeUndefined();
-  });
-
-  it("ignores a negative retry-after-ms", () => {
-    expect(parseRetryAfter({ "retry-after-ms": "-100" })).toBeUndefined();
-  });
-
-  it("matches header names in any case, and reads a Headers object", () => {
-    expect(parseRetryAfter({ "Retry-After": "4" })).toBe(4000);
-    expect(parseRetryAfter(new Headers({ "Retry-After-Ms": "250" }))).toBe(250);
   });
 
   it("keeps a long Retry-After uncapped (chatretry caps it)", () => {

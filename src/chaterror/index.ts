@@ -8,5 +8,6 @@ export {
   TurnDeadlineExceeded,
 } from "./causes.ts";
 export { ChatError } from "./chat-error.ts";
-export { type ClassifyContext, classify, DETAIL_LIMIT, parseRetryAfter } from "./classify.ts";
+export { type ClassifyContext, classify, DETAIL_LIMIT } from "./classify.ts";
 export { type ClassifiedError, ERROR_KINDS, type ErrorKind } from "./kinds.ts";
+export { parseRetryAfter } from "./retry-after.ts";

@@ -21,7 +21,7 @@ export const PROVIDER_DISPLAY_NAMES: Record<ProviderType, string> = {
   bedrock: "Amazon Bedrock",
   azure: "Azure OpenAI",
   openrouter: "OpenRouter",
-  "openai-compatible": "The OpenAI-compatible provider",
+  "openai-compatible": "OpenAI-compatible endpoint",
 };
 
 function option(config: ProviderConfig, key: string): string | undefined {
