@@ -1228,7 +1228,7 @@ describe("classify: messages for people", () => {
     );
   });
 
-  it("says 'retrying' only when it will retry", () => {
+  it("gives advice only when the failure is final", () => {
     const error = anthropic(529, "overloaded_error", "Overloaded", { "x-should-retry": "false" });
     expect(classify(error, { provider: "Anthropic" }).message).toBe(
       "Anthropic is overloaded (529). Try again in a few minutes.",
@@ -1237,7 +1237,7 @@ describe("classify: messages for people", () => {
 
   it("defaults the provider's name", () => {
     expect(classify(anthropic(529, "overloaded_error", "Overloaded")).message).toBe(
-      "The provider is overloaded (529); retrying.",
+      "The provider is overloaded (529).",
     );
   });
 

@@ -1,6 +1,9 @@
 /**
- * Messages for people: one sentence on what went wrong, naming the provider, and what to do
- * ("Anthropic is overloaded; retrying."). The provider's own words go to `detail`, not here.
+ * Messages for people: one sentence on what went wrong, naming the provider, and — when the
+ * failure is final — what to do ("Anthropic rejected the API key (401). Ask an administrator…").
+ * A retryable failure states only the fact ("Anthropic is overloaded (529)."): whether Keel
+ * retries, and for how long, is chatretry's call, and it adds that to the words it shows.
+ * The provider's own words go to `detail`, not here.
  */
 import type { Verdict } from "./verdicts.ts";
 
@@ -29,7 +32,7 @@ export function describe(
 ): string {
   const { subject: P, object: p } = names;
   const s = statusCode === undefined ? "" : ` (${statusCode})`;
-  const again = (later: string) => (retryable ? "; retrying." : `. ${later}`);
+  const again = (later: string) => (retryable ? "." : `. ${later}`);
   switch (verdict.topic) {
     case "overloaded":
       return `${P} is overloaded${s}${again("Try again in a few minutes.")}`;
@@ -76,7 +79,7 @@ export function describe(
     case "conflict":
       return `${P} reported a conflict${s}${again("Try again in a moment.")}`;
     case "override":
-      return `${P} failed${s} and asked for the request to be retried; retrying.`;
+      return `${P} failed${s} and asked for the request to be retried.`;
     case "canceled":
       return "The request was canceled.";
     case "generic": {

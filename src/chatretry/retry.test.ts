@@ -145,6 +145,9 @@ describe("retry", () => {
     }).catch((e: unknown) => e);
     expect(calls).toEqual([1, 2, 3]);
     expect(ChatError.isInstance(error) && [error.kind, error.attempts]).toEqual(["overloaded", 3]);
+    expect(ChatError.isInstance(error) && error.message).toMatch(
+      /overloaded \(529\)\. Keel gave up after 3 attempts over \d+ s; try again later\.$/,
+    );
   });
 
   it("gives up when the next wait would pass maxElapsedMs", async () => {

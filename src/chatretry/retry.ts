@@ -53,6 +53,20 @@ function classifyFailure(error: unknown, provider: string | undefined): Classifi
   return classify(reset, { provider });
 }
 
+function formatDuration(ms: number): string {
+  if (ms < 60_000) return `${Math.max(1, Math.round(ms / 1000))} s`;
+  return `${Math.round(ms / 60_000)} min`;
+}
+
+/** The last retryable error, reworded as final: what happened, how hard Keel tried, what next. */
+function gaveUp(classified: ClassifiedError, attempts: number, elapsedMs: number): ClassifiedError {
+  const tries = attempts === 1 ? "1 attempt" : `${attempts} attempts`;
+  return {
+    ...classified,
+    message: `${classified.message} Keel gave up after ${tries} over ${formatDuration(elapsedMs)}; try again later.`,
+  };
+}
+
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) {
@@ -95,7 +109,9 @@ export async function retry<T>(attempt: Attempt<T>, options: RetryOptions): Prom
       const delayMs = retryDelay(n, classified.retryAfterMs, policy, random);
       const outOfAttempts = n >= policy.maxAttempts;
       const outOfTime = now() + delayMs - startedAt > policy.maxElapsedMs;
-      if (outOfAttempts || outOfTime) throw new ChatError(classified, n);
+      if (outOfAttempts || outOfTime) {
+        throw new ChatError(gaveUp(classified, n, now() - startedAt), n);
+      }
 
       onRetry?.({ attempt: n, delayMs, error: classified, retryingAt: new Date(now() + delayMs) });
       await sleep(delayMs, signal);
