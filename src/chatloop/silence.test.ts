@@ -1,7 +1,23 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
 import { ChatInterrupted, StreamSilenceTimeout } from "../chaterror/causes.ts";
-import { guardSilence } from "./silence.ts";
+import { SilenceGuard } from "./silence.ts";
+
+/** Iterates `open(signal)` under a guard the way runStep does. */
+async function* guardSilence<T>(
+  open: (signal: AbortSignal) => AsyncIterable<T>,
+  options: { signal: AbortSignal; silenceMs: number },
+): AsyncGenerator<T> {
+  using guard = new SilenceGuard(options.signal, options.silenceMs);
+  try {
+    for await (const part of open(guard.signal)) {
+      guard.touch();
+      yield part;
+    }
+  } catch (error) {
+    throw guard.explain(error);
+  }
+}
 
 /** Yields one part per entry of `gapsMs` after that gap; then, if `hang`, waits for abort. */
 function source(gapsMs: number[], hang = false) {

@@ -1,52 +1,62 @@
 import { StreamSilenceTimeout } from "../chaterror/causes.ts";
 
-export interface SilenceGuardOptions {
-  /** The attempt's signal; the guard's own signal aborts with it. */
-  signal: AbortSignal;
-  /** Abandon the stream after this long without a part (the wait for headers included). */
-  silenceMs: number;
-}
-
 /**
- * Runs `open(signal)` under a silence guard: an attempt-level AbortController that is aborted
- * with `StreamSilenceTimeout` when no part arrived for `silenceMs`. While the parent signal is
- * healthy, the abort error the stream then throws is replaced by that `StreamSilenceTimeout`,
- * which classifies as a retryable timeout.
+ * The silence guard: an attempt-level AbortController, aborted with `StreamSilenceTimeout` when
+ * no stream part arrived for `silenceMs` (the wait for response headers included). Pass
+ * `guard.signal` to the stream, call `touch()` on every part, and hand any error the stream
+ * throws to `explain()`: while the parent is healthy, the abort error caused by the guard becomes
+ * a `StreamSilenceTimeout`, which classifies as a retryable timeout.
  *
- * Hot path: a part only stamps the time. One timer checks the stamp when it fires and re-arms
- * for the remainder, instead of clearing and re-creating a timer per token.
+ * Hot path: `touch()` only stamps the time. One timer checks the stamp when it fires and re-arms
+ * for the remainder, instead of clearing and re-creating a timer per token; and the guard is not
+ * a stream wrapper, so it adds no async hop per part.
  */
-export async function* guardSilence<T>(
-  open: (signal: AbortSignal) => AsyncIterable<T>,
-  { signal, silenceMs }: SilenceGuardOptions,
-): AsyncGenerator<T> {
-  const controller = new AbortController();
-  const forward = () => controller.abort(signal.reason);
-  signal.addEventListener("abort", forward, { once: true });
-  if (signal.aborted) forward();
+export class SilenceGuard implements Disposable {
+  readonly #parent: AbortSignal;
+  readonly #controller = new AbortController();
+  readonly #silenceMs: number;
+  readonly #forward = () => this.#controller.abort(this.#parent.reason);
+  #lastPartAt = performance.now();
+  #timer: NodeJS.Timeout | undefined;
 
-  let lastPartAt = performance.now();
-  let timer: NodeJS.Timeout | undefined;
-  const check = () => {
-    const quietFor = performance.now() - lastPartAt;
-    if (quietFor >= silenceMs) controller.abort(new StreamSilenceTimeout(silenceMs));
-    else timer = setTimeout(check, silenceMs - quietFor);
-  };
-  timer = setTimeout(check, silenceMs);
-
-  try {
-    for await (const part of open(controller.signal)) {
-      lastPartAt = performance.now();
-      yield part;
-    }
-  } catch (error) {
-    const reason: unknown = controller.signal.reason;
-    if (!signal.aborted && StreamSilenceTimeout.isInstance(reason)) {
-      throw new StreamSilenceTimeout(silenceMs, { cause: error });
-    }
-    throw error;
-  } finally {
-    clearTimeout(timer);
-    signal.removeEventListener("abort", forward);
+  constructor(parent: AbortSignal, silenceMs: number) {
+    this.#parent = parent;
+    this.#silenceMs = silenceMs;
+    parent.addEventListener("abort", this.#forward, { once: true });
+    if (parent.aborted) this.#forward();
+    this.#timer = setTimeout(this.#check, silenceMs);
   }
+
+  /** The signal for the guarded stream: aborts with the parent, or on silence. */
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  /** A part arrived. */
+  touch(): void {
+    this.#lastPartAt = performance.now();
+  }
+
+  /** The error to report for one the guarded stream threw. */
+  explain(error: unknown): unknown {
+    const reason: unknown = this.#controller.signal.reason;
+    if (!this.#parent.aborted && StreamSilenceTimeout.isInstance(reason)) {
+      return new StreamSilenceTimeout(this.#silenceMs, { cause: error });
+    }
+    return error;
+  }
+
+  [Symbol.dispose](): void {
+    clearTimeout(this.#timer);
+    this.#parent.removeEventListener("abort", this.#forward);
+  }
+
+  readonly #check = () => {
+    const quietFor = performance.now() - this.#lastPartAt;
+    if (quietFor >= this.#silenceMs) {
+      this.#controller.abort(new StreamSilenceTimeout(this.#silenceMs));
+    } else {
+      this.#timer = setTimeout(this.#check, this.#silenceMs - quietFor);
+    }
+  };
 }

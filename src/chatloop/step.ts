@@ -9,7 +9,7 @@ import type {
   Usage,
 } from "../provider/types.ts";
 import { type AssistantPart, ContentBuilder } from "./content.ts";
-import { guardSilence } from "./silence.ts";
+import { SilenceGuard } from "./silence.ts";
 
 export const DEFAULT_STREAM_SILENCE_MS = 60_000;
 
@@ -55,11 +55,16 @@ export async function runStep(
         content = new ContentBuilder();
         options.onAttempt?.(attempt);
         let finish: Extract<StreamPart, { type: "finish" }> | undefined;
-        const parts = guardSilence((s) => model.stream(request, s), { signal, silenceMs });
-        for await (const part of parts) {
-          if (part.type === "finish") finish = part;
-          else content.add(part);
-          options.onPart?.(part, attempt);
+        using guard = new SilenceGuard(signal, silenceMs);
+        try {
+          for await (const part of model.stream(request, guard.signal)) {
+            guard.touch();
+            if (part.type === "finish") finish = part;
+            else content.add(part);
+            options.onPart?.(part, attempt);
+          }
+        } catch (error) {
+          throw guard.explain(error);
         }
         if (!finish) throw new ProviderTransportReset("The model stream ended without finishing.");
         return {
