@@ -10,7 +10,7 @@ import {
   type ProviderType,
   Transport,
 } from "../provider/index.ts";
-import { parseMs, parsePositiveMs } from "./options.ts";
+import { parsePositiveNumber, parseWholeNumber } from "./options.ts";
 import { ReplyPrinter } from "./printer.ts";
 
 interface AskOptions {
@@ -21,6 +21,8 @@ interface AskOptions {
   system?: string;
   caFile?: string;
   http2: boolean;
+  connectTimeoutMs?: number;
+  headersTimeoutMs?: number;
   retryBaseDelayMs?: number;
   retryMaxDelayMs?: number;
   retryMaxElapsedMs?: number;
@@ -54,24 +56,34 @@ export function askCommand(io: CliIO): Command {
     )
     .option("--no-http2", "use HTTP/1.1 only")
     .addOption(
+      new Option("--connect-timeout-ms <n>", "TCP+TLS connect deadline (default 10000)")
+        .env("KEEL_CONNECT_TIMEOUT_MS")
+        .argParser(parsePositiveNumber),
+    )
+    .addOption(
+      new Option("--headers-timeout-ms <n>", "deadline for the response headers (default 120000)")
+        .env("KEEL_HEADERS_TIMEOUT_MS")
+        .argParser(parsePositiveNumber),
+    )
+    .addOption(
       new Option("--retry-base-delay-ms <n>", "first retry backoff ceiling (default 1000)")
         .env("KEEL_RETRY_BASE_DELAY_MS")
-        .argParser(parseMs),
+        .argParser(parseWholeNumber),
     )
     .addOption(
       new Option("--retry-max-delay-ms <n>", "largest retry backoff (default 60000)")
         .env("KEEL_RETRY_MAX_DELAY_MS")
-        .argParser(parseMs),
+        .argParser(parseWholeNumber),
     )
     .addOption(
       new Option("--retry-max-elapsed-ms <n>", "give up retrying after this long (default 30 min)")
         .env("KEEL_RETRY_MAX_ELAPSED_MS")
-        .argParser(parseMs),
+        .argParser(parseWholeNumber),
     )
     .addOption(
       new Option("--retry-max-attempts <n>", "give up after this many attempts (default 25)")
         .env("KEEL_RETRY_MAX_ATTEMPTS")
-        .argParser(parsePositiveMs),
+        .argParser(parsePositiveNumber),
     )
     .addOption(
       new Option(
@@ -79,7 +91,7 @@ export function askCommand(io: CliIO): Command {
         "retry a stream silent this long (default 60000)",
       )
         .env("KEEL_STREAM_SILENCE_TIMEOUT_MS")
-        .argParser(parsePositiveMs),
+        .argParser(parsePositiveNumber),
     )
     .action(async (prompt: string, options: AskOptions) => {
       io.setExitCode(await ask(prompt, options, io));
@@ -108,6 +120,8 @@ function describeFailure(error: ChatError): string {
 async function ask(prompt: string, options: AskOptions, io: CliIO): Promise<number> {
   const transport = new Transport({
     http2: options.http2,
+    connectTimeoutMs: options.connectTimeoutMs,
+    headersTimeoutMs: options.headersTimeoutMs,
     extraCaCerts: options.caFile ? [readFileSync(options.caFile, "utf8")] : undefined,
   });
   const controller = new AbortController();

@@ -22,6 +22,12 @@ export const DEFAULT_TRANSPORT: Required<Omit<TransportOptions, "extraCaCerts">>
   http2: true,
 };
 
+function definedOnly<T extends object>(options: T): Partial<T> {
+  return Object.fromEntries(
+    Object.entries(options).filter(([, v]) => v !== undefined),
+  ) as Partial<T>;
+}
+
 /**
  * One shared undici dispatcher: keep-alive everywhere, HTTP/2 by ALPN, so many concurrent chats
  * multiplex onto few connections. The body has no idle timeout here on purpose: silence is the
@@ -32,7 +38,7 @@ export class Transport {
   readonly fetch: typeof globalThis.fetch;
 
   constructor(options: TransportOptions = {}) {
-    const settings = { ...DEFAULT_TRANSPORT, ...options };
+    const settings = { ...DEFAULT_TRANSPORT, ...definedOnly(options) };
     const ca = options.extraCaCerts?.length
       ? [...rootCertificates, ...options.extraCaCerts]
       : undefined;

@@ -53,6 +53,14 @@ const FLAVOURS: Array<{ name: string; config: (url: string) => ProviderConfig }>
     config: (url) => ({ type: "google", base_url: `${url}/v1beta`, api_key: "k" }),
   },
   {
+    name: "openrouter",
+    config: (url) => ({ type: "openrouter", base_url: `${url}/v1`, api_key: "k" }),
+  },
+  {
+    name: "azure openai",
+    config: (url) => ({ type: "azure", base_url: `${url}/openai`, api_key: "k" }),
+  },
+  {
     name: "openai-compatible",
     config: (url) => ({ type: "openai-compatible", base_url: `${url}/v1`, api_key: "k" }),
   },
@@ -316,6 +324,60 @@ describe("the shared transport", () => {
     } finally {
       await transport.close();
       await fake.close();
+    }
+  });
+});
+
+describe("transport deadlines", () => {
+  it("retries a provider that sends no headers within the headers timeout", async () => {
+    const fake = await startFakeProvider({ tls: true });
+    const transport = new Transport({ headersTimeoutMs: 200, extraCaCerts: [fake.ca] });
+    try {
+      fake.enqueue({ ...textReply("late"), delayMs: 2_000 }, textReply("on time"));
+      const retries: RetryEvent[] = [];
+      const model = createChatModel(
+        FLAVOURS[2]?.config(fake.url) ?? { type: "anthropic" },
+        "m",
+        transport,
+      );
+      const outcome = await runStep(model, PROMPT, {
+        signal: new AbortController().signal,
+        policy: FAST,
+        onRetry: (event) => retries.push(event),
+      });
+      expect(textOf(outcome)).toBe("on time");
+      expect(retries.map((r) => [r.error.kind, r.error.retryable])).toEqual([["timeout", true]]);
+    } finally {
+      await transport.close();
+      await fake.close();
+    }
+  });
+
+  it("retries a refused connection, and gives up with the last error when attempts run out", async () => {
+    const fake = await startFakeProvider();
+    const url = fake.url;
+    await fake.close(); // nothing listens there any more
+    const transport = new Transport();
+    try {
+      const retries: RetryEvent[] = [];
+      const model = createChatModel(
+        FLAVOURS[2]?.config(url) ?? { type: "anthropic" },
+        "m",
+        transport,
+      );
+      const outcome = await runStep(model, PROMPT, {
+        signal: new AbortController().signal,
+        policy: { ...FAST, maxAttempts: 3 },
+        onRetry: (event) => retries.push(event),
+      });
+      expect(outcome.status).toBe("failed");
+      expect(outcome.status === "failed" && [outcome.error.kind, outcome.error.attempts]).toEqual([
+        "timeout",
+        3,
+      ]);
+      expect(retries).toHaveLength(2);
+    } finally {
+      await transport.close();
     }
   });
 });
