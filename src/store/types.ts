@@ -1,0 +1,112 @@
+/**
+ * The records the store keeps, as the rest of Keel sees them. Timestamps are ISO-8601 strings;
+ * ids are UUIDs (text). Only `src/store` writes SQL; everything else goes through `Store`.
+ */
+import type { ProviderType, Usage } from "../provider/types.ts";
+
+export type Role = "admin" | "member";
+
+export interface User {
+  id: string;
+  username: string;
+  email: string;
+  role: Role;
+  created_at: string;
+}
+
+export interface ProviderRecord {
+  id: string;
+  type: ProviderType;
+  name: string;
+  base_url: string | null;
+  options: Record<string, unknown>;
+  /** Whether an API key is stored. The key itself never leaves the store except via `providerCredentials`. */
+  has_api_key: boolean;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface Pricing {
+  input_per_mtok: number;
+  output_per_mtok: number;
+  cache_read_per_mtok?: number;
+  cache_write_per_mtok?: number;
+}
+
+export interface ModelRecord {
+  id: string;
+  provider_id: string;
+  /** The provider's model id, e.g. "claude-sonnet-4-5". */
+  model: string;
+  display_name: string;
+  context_window: number | null;
+  pricing: Pricing | null;
+  enabled: boolean;
+  created_at: string;
+  updated_at: string;
+}
+
+export type ChatStatus = "pending" | "running" | "waiting" | "error";
+
+/** The last terminal error of a chat (status `error`), as shown to its owner. */
+export interface ChatErrorRecord {
+  kind: string;
+  message: string;
+  status_code?: number;
+  detail?: string;
+}
+
+export interface Chat {
+  id: string;
+  owner_id: string;
+  title: string;
+  status: ChatStatus;
+  model_id: string;
+  workspace_id: string | null;
+  archived: boolean;
+  /** The server process that runs the chat now (status `running`), and its last heartbeat. */
+  worker_id: string | null;
+  heartbeat_at: string | null;
+  last_error: ChatErrorRecord | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export type MessagePart =
+  | { type: "text"; text: string }
+  | { type: "reasoning"; text: string; provider_metadata?: Record<string, Record<string, unknown>> }
+  | {
+      type: "tool_call";
+      tool_call_id: string;
+      name: string;
+      input: unknown;
+      provider_metadata?: Record<string, Record<string, unknown>>;
+    }
+  | { type: "tool_result"; tool_call_id: string; name: string; output: unknown; is_error: boolean };
+
+export type MessageRole = "user" | "assistant" | "tool";
+
+export interface Message {
+  id: string;
+  chat_id: string;
+  role: MessageRole;
+  parts: MessagePart[];
+  usage: Usage | null;
+  model_id: string | null;
+  created_at: string;
+}
+
+/** One event of a chat's stream, as persisted: `seq` is the chat's monotonic event sequence. */
+export interface ChatEvent {
+  chat_id: string;
+  seq: number;
+  type: string;
+  data: unknown;
+  created_at: string;
+}
+
+/** A page of a list, newest first; pass `next_cursor` back as `before` for the next page. */
+export interface Page<T> {
+  items: T[];
+  next_cursor: string | null;
+}
