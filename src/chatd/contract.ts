@@ -1,0 +1,36 @@
+/**
+ * What the api asks of chatd. The api authenticates and authorizes (owner or admin) before it
+ * calls any of these; chatd applies the chat lifecycle of DESIGN.md §3.
+ */
+import type { Chat, ChatEvent, MessagePart, User } from "../store/types.ts";
+
+export interface ChatService {
+  /** Creates a chat (title from the first message) and queues its first turn. */
+  createChat(
+    owner: User,
+    input: { model_id: string; content: MessagePart[]; workspace_id?: string | null },
+  ): Promise<Chat>;
+  /** Appends a user message (or queues it behind the running turn) and schedules a turn. */
+  sendMessage(chat: Chat, content: MessagePart[]): Promise<void>;
+  /** Stop: ends the running turn (wherever it runs) keeping partial content; status `waiting`. */
+  interrupt(chat: Chat): Promise<void>;
+  /**
+   * Every event with `seq > afterSeq` (persisted), then live events, each exactly once, in
+   * order. Returns the function that ends the subscription.
+   */
+  stream(
+    chatId: string,
+    afterSeq: number,
+    onEvent: (event: ChatEvent) => void,
+  ): Promise<() => void>;
+}
+
+/** Raised for a request chatd refuses (unknown or disabled model, archived chat). */
+export class ChatRequestError extends Error {
+  override readonly name = "ChatRequestError";
+  readonly status: 400 | 404 | 409;
+  constructor(status: 400 | 404 | 409, message: string) {
+    super(message);
+    this.status = status;
+  }
+}
