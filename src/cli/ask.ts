@@ -10,6 +10,7 @@ import {
   type ProviderType,
   Transport,
 } from "../provider/index.ts";
+import { type CliIO, EXIT_ERROR, EXIT_INTERRUPTED } from "./io.ts";
 import { parsePositiveNumber, parseWholeNumber } from "./options.ts";
 import { ReplyPrinter } from "./printer.ts";
 
@@ -29,10 +30,6 @@ interface AskOptions {
   retryMaxAttempts?: number;
   streamSilenceTimeoutMs?: number;
 }
-
-/** Exit codes: 0 reply complete, 1 terminal error, 2 bad usage (commander), 130 stopped. */
-export const EXIT_ERROR = 1;
-export const EXIT_INTERRUPTED = 130;
 
 export function askCommand(io: CliIO): Command {
   return new Command("ask")
@@ -98,23 +95,13 @@ export function askCommand(io: CliIO): Command {
     });
 }
 
-/** Where the CLI writes and how it learns of Ctrl-C; injectable so tests run it in-process. */
-export interface CliIO {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-  /** Registers the Stop handler (SIGINT in the real CLI); returns its remover. */
-  onInterrupt: (handler: () => void) => () => void;
-  setExitCode: (code: number) => void;
-}
-
 function describeRetry(event: RetryEvent): string {
   const seconds = (event.delayMs / 1000).toFixed(1);
   return `retry: ${event.error.message} [${event.error.kind}] attempt ${event.attempt + 1} in ${seconds} s\n`;
 }
 
 function describeFailure(error: ChatError): string {
-  const attempts = error.attempts > 1 ? ` (gave up after ${error.attempts} attempts)` : "";
-  return `error: ${error.message}${attempts}\n`;
+  return `error: ${error.message}\n`;
 }
 
 async function ask(prompt: string, options: AskOptions, io: CliIO): Promise<number> {

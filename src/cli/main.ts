@@ -1,7 +1,16 @@
 import { Command, CommanderError } from "commander";
-import { askCommand, type CliIO } from "./ask.ts";
+import { modelsCommand, providersCommand } from "./admin.ts";
+import { askCommand } from "./ask.ts";
+import { chatCommand } from "./chat.ts";
+import { type CliIO, EXIT_USAGE } from "./io.ts";
+import { loginCommand } from "./login.ts";
 
-export const EXIT_USAGE = 2;
+/** Every command reports through `io` and throws instead of exiting, so `main` sets the code. */
+function configure(command: Command, io: CliIO): Command {
+  command.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+  for (const sub of command.commands) configure(sub, io);
+  return command;
+}
 
 /** The `keel` program. Each command brings its own `--help`. */
 export function buildProgram(io: CliIO): Command {
@@ -11,10 +20,12 @@ export function buildProgram(io: CliIO): Command {
     .showHelpAfterError("(run with --help for usage)")
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .exitOverride();
-  program.addCommand(
-    askCommand(io).exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr }),
-  );
-  return program;
+  program.addCommand(askCommand(io));
+  program.addCommand(loginCommand(io));
+  program.addCommand(chatCommand(io));
+  program.addCommand(providersCommand(io));
+  program.addCommand(modelsCommand(io));
+  return configure(program, io);
 }
 
 export function processIO(): CliIO {
@@ -33,6 +44,11 @@ export function processIO(): CliIO {
     },
     setExitCode: (code) => {
       process.exitCode = code;
+    },
+    readStdin: async () => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks).toString("utf8");
     },
   };
 }

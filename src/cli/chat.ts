@@ -1,0 +1,173 @@
+import { Command, Option } from "commander";
+import type { ApiClient } from "./client.ts";
+import { type CliIO, EXIT_ERROR, EXIT_INTERRUPTED } from "./io.ts";
+import { EventRenderer, formatMessage } from "./render.ts";
+import { listOf, loggedInClient, runCommand, UserError } from "./session.ts";
+
+interface ChatSummary {
+  id: string;
+  title: string;
+  status: string;
+  model_id: string;
+  updated_at: string;
+}
+interface ModelSummary {
+  id: string;
+  display_name: string;
+  enabled: boolean;
+}
+
+function textContent(text: string) {
+  return [{ type: "text", text }];
+}
+
+async function defaultModel(client: ApiClient): Promise<string> {
+  const models = listOf<ModelSummary>(await client.get("/models"), "models").filter(
+    (m) => m.enabled !== false,
+  );
+  if (models.length === 1 && models[0]) return models[0].id;
+  if (models.length === 0) {
+    throw new UserError(
+      "No model is available. Ask an administrator to add one (`keel models add`).",
+    );
+  }
+  const names = models.map((m) => `  ${m.id}  ${m.display_name}`).join("\n");
+  throw new UserError(`Several models are available; pick one with --model:\n${names}`);
+}
+
+/**
+ * Follows a chat's events and renders them. With `untilIdle`, returns once the chat is
+ * `waiting` or `error` after having been busy (exit 1 on error); otherwise runs until Ctrl-C.
+ */
+async function watch(
+  client: ApiClient,
+  chatId: string,
+  io: CliIO,
+  untilIdle: boolean,
+): Promise<number> {
+  const controller = new AbortController();
+  const removeInterrupt = io.onInterrupt(() => controller.abort());
+  const renderer = new EventRenderer(io);
+  let busy = false;
+  try {
+    await client.followEvents(
+      `/chats/${encodeURIComponent(chatId)}/stream`,
+      (event) => {
+        renderer.handle(event);
+        if (renderer.status === "pending" || renderer.status === "running") busy = true;
+        const idle = renderer.status === "waiting" || renderer.status === "error";
+        return untilIdle && busy && idle ? "stop" : undefined;
+      },
+      {
+        signal: controller.signal,
+        onReconnect: () => io.stderr("(connection to the server lost; reconnecting)\n"),
+      },
+    );
+  } finally {
+    removeInterrupt();
+  }
+  if (controller.signal.aborted) return EXIT_INTERRUPTED;
+  return renderer.status === "error" ? EXIT_ERROR : 0;
+}
+
+export function chatCommand(io: CliIO): Command {
+  const chat = new Command("chat").description("Create, list, follow and stop chats.");
+
+  chat
+    .command("create")
+    .description(
+      "Start a chat with a first message; prints its id (with --watch, follows the reply).",
+    )
+    .argument("<message>", "the first message")
+    .option("--model <id>", "model id (default: the only available model)")
+    .option("--watch", "follow the reply until the turn is over")
+    .action((message: string, options: { model?: string; watch?: boolean }) =>
+      runCommand(io, async () => {
+        const client = await loggedInClient();
+        const modelId = options.model ?? (await defaultModel(client));
+        const created = await client.post<ChatSummary>("/chats", {
+          model_id: modelId,
+          content: textContent(message),
+        });
+        io.stdout(`${created.id}\n`);
+        return options.watch ? watch(client, created.id, io, true) : 0;
+      }),
+    );
+
+  chat
+    .command("list")
+    .description("Your chats, newest first.")
+    .addOption(new Option("--limit <n>", "how many").default("20"))
+    .action((options: { limit: string }) =>
+      runCommand(io, async () => {
+        const client = await loggedInClient();
+        const body = await client.get(`/chats?limit=${encodeURIComponent(options.limit)}`);
+        const chats = listOf<ChatSummary>(body, "chats");
+        if (chats.length === 0) io.stdout('No chats yet. Start one with `keel chat create "…"`.\n');
+        for (const c of chats)
+          io.stdout(`${c.id}  ${c.status.padEnd(8)} ${c.updated_at}  ${c.title}\n`);
+        return 0;
+      }),
+    );
+
+  chat
+    .command("show")
+    .description("Print a chat's transcript.")
+    .argument("<id>", "chat id")
+    .action((id: string) =>
+      runCommand(io, async () => {
+        const client = await loggedInClient();
+        const body = await client.get<{
+          chat: ChatSummary & { last_error?: { message: string } | null };
+          messages: Array<{ id: string; role: string; parts: Array<{ type: string }> }>;
+        }>(`/chats/${encodeURIComponent(id)}`);
+        io.stdout(`# ${body.chat.title} (${body.chat.status})\n\n`);
+        for (const message of body.messages) io.stdout(`${formatMessage(message)}\n`);
+        if (body.chat.status === "error" && body.chat.last_error)
+          io.stderr(`error: ${body.chat.last_error.message}\n`);
+        return 0;
+      }),
+    );
+
+  chat
+    .command("send")
+    .description("Send a message to a chat (queued if a turn is running).")
+    .argument("<id>", "chat id")
+    .argument("<message>", "the message")
+    .option("--watch", "follow the reply until the turn is over")
+    .action((id: string, message: string, options: { watch?: boolean }) =>
+      runCommand(io, async () => {
+        const client = await loggedInClient();
+        await client.post(`/chats/${encodeURIComponent(id)}/messages`, {
+          content: textContent(message),
+        });
+        return options.watch ? watch(client, id, io, true) : 0;
+      }),
+    );
+
+  chat
+    .command("watch")
+    .description(
+      "Follow a chat live: its history, then streamed text, tool calls, retries and errors. Ctrl-C to leave (the chat keeps running).",
+    )
+    .argument("<id>", "chat id")
+    .option("--until-idle", "leave when the current turn is over")
+    .action((id: string, options: { untilIdle?: boolean }) =>
+      runCommand(io, async () => watch(await loggedInClient(), id, io, options.untilIdle ?? false)),
+    );
+
+  chat
+    .command("stop")
+    .description("Stop the chat's running turn (the partial reply is kept).")
+    .argument("<id>", "chat id")
+    .action((id: string) =>
+      runCommand(io, async () => {
+        const client = await loggedInClient();
+        await client.post(`/chats/${encodeURIComponent(id)}/interrupt`);
+        io.stderr("stopped\n");
+        return 0;
+      }),
+    );
+
+  return chat;
+}
