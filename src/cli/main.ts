@@ -4,6 +4,7 @@ import { askCommand } from "./ask.ts";
 import { chatCommand } from "./chat.ts";
 import { type CliIO, EXIT_USAGE } from "./io.ts";
 import { loginCommand } from "./login.ts";
+import { serverCommand } from "./server.ts";
 
 /** Every command reports through `io` and throws instead of exiting, so `main` sets the code. */
 function configure(command: Command, io: CliIO): Command {
@@ -20,6 +21,7 @@ export function buildProgram(io: CliIO): Command {
     .showHelpAfterError("(run with --help for usage)")
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .exitOverride();
+  program.addCommand(serverCommand(io));
   program.addCommand(askCommand(io));
   program.addCommand(loginCommand(io));
   program.addCommand(chatCommand(io));

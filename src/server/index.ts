@@ -1,0 +1,108 @@
+/**
+ * The composition root of `keel server`: the store, the shared provider transport, the chat
+ * daemon, the chat service and the HTTP API, started in that order and stopped in reverse.
+ */
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { serve } from "@hono/node-server";
+import { createApi, jsonLogger, type Logger } from "../api/index.ts";
+import { ChatDaemon, createChatService } from "../chatd/index.ts";
+import type { RetryPolicy } from "../chatretry/index.ts";
+import { Transport } from "../provider/index.ts";
+import { openStore } from "../store/index.ts";
+
+export interface ServerConfig {
+  host: string;
+  port: number;
+  dataDir: string;
+  postgresUrl?: string;
+  secretKey?: string;
+  secureCookies: boolean;
+  policy: Partial<RetryPolicy>;
+  silenceMs?: number;
+  logger?: Logger;
+}
+
+export interface RunningServer {
+  /** e.g. http://127.0.0.1:3000 */
+  readonly url: string;
+  /**
+   * Graceful stop: refuse new requests, end open event streams (clients resume elsewhere),
+   * stop running turns with `ServerShutdown` (partial content persisted, chats back to
+   * `pending`), close the database.
+   */
+  close(): Promise<void>;
+}
+
+function listen(server: Server): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    if (server.listening) {
+      resolve(server.address() as AddressInfo);
+      return;
+    }
+    server.once("listening", () => resolve(server.address() as AddressInfo));
+    server.once("error", reject);
+  });
+}
+
+export async function startServer(config: ServerConfig): Promise<RunningServer> {
+  const logger = config.logger ?? jsonLogger((line) => process.stderr.write(line));
+  const store = await openStore({
+    dataDir: config.dataDir,
+    postgresUrl: config.postgresUrl,
+    secretKey: config.secretKey,
+  });
+  const transport = new Transport();
+  const daemon = new ChatDaemon({
+    store,
+    transport,
+    policy: config.policy,
+    silenceMs: config.silenceMs,
+    logger,
+  });
+  const chats = createChatService(store, {
+    onError: (error) => logger.error("event stream consumer failed", { error }),
+  });
+  const shutdown = new AbortController();
+  let ready = false;
+  const app = createApi({
+    store,
+    chats,
+    logger,
+    options: { secureCookies: config.secureCookies, ready: () => ready, shutdown: shutdown.signal },
+  });
+
+  const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port }) as Server;
+  let address: AddressInfo;
+  try {
+    address = await listen(server);
+  } catch (error) {
+    await store.close();
+    await transport.close();
+    throw error;
+  }
+  await daemon.start();
+  ready = true;
+  const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  const url = `http://${host}:${address.port}`;
+  logger.info("keel server listening", { url, database: store.kind, data_dir: config.dataDir });
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    close() {
+      closing ??= (async () => {
+        ready = false;
+        const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+        shutdown.abort();
+        await daemon.shutdown();
+        server.closeAllConnections();
+        await stopped;
+        await transport.close();
+        await store.close();
+        logger.info("keel server stopped");
+      })();
+      return closing;
+    },
+  };
+}
