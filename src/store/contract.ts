@@ -29,9 +29,17 @@ export interface StoreOptions {
   secretKey?: string;
 }
 
-/** Thrown when a write breaks a uniqueness rule (an email already used, a second first user). */
+/**
+ * Thrown when a write breaks a uniqueness or reference rule (an email already used, a second first
+ * user, a model for a provider that does not exist, deleting a model that chats still use).
+ */
 export class ConflictError extends Error {
   override readonly name = "ConflictError";
+}
+
+/** Thrown by `listChats` for a `before` cursor it did not hand out. */
+export class InvalidCursorError extends Error {
+  override readonly name = "InvalidCursorError";
 }
 
 export interface NewProvider {
@@ -69,10 +77,15 @@ export interface ChatEvents {
   /** Persisted events with `seq > afterSeq`, in order. */
   listAfter(chatId: string, afterSeq: number, limit?: number): Promise<ChatEvent[]>;
   /**
-   * Live events of one chat, from this replica and others (LISTEN/NOTIFY). Delivery is at least
-   * once and in seq order per publisher; subscribers de-duplicate by `seq`.
+   * Live events of one chat, from this replica and others (LISTEN/NOTIFY), each delivered once and
+   * in `seq` order: a gap (an event that overtook another, a NOTIFY lost while the LISTEN
+   * connection was down, an event too big for NOTIFY) is read from the table before going on.
+   * With `afterSeq`, delivery starts with the persisted events after it and then goes live with
+   * nothing lost or repeated (what an SSE client with `Last-Event-ID` needs). Without it, delivery
+   * starts after the chat's last event when the subscription is made (an append in flight on
+   * another replica at that moment may fall before the start: pass `afterSeq` for exactness).
    */
-  subscribe(chatId: string, onEvent: (event: ChatEvent) => void): () => void;
+  subscribe(chatId: string, onEvent: (event: ChatEvent) => void, afterSeq?: number): () => void;
 }
 
 /** Cross-replica nudges (NOTIFY), not persisted: a missed one is covered by polling. */
@@ -158,9 +171,11 @@ export interface Store {
   listMessages(chatId: string): Promise<Message[]>;
 
   /**
-   * Queues a user message. When the chat is idle (`waiting`/`error`) it is appended to the
-   * transcript at once and the chat becomes `pending`; when `pending`/`running` it waits in the
-   * queue until the current turn ends. Returns whether it was appended now.
+   * A user's message, decided under the chat row's lock. `running`: it waits in the queue until
+   * the turn ends (the turn already read the history). `pending`: appended now (the scheduled turn
+   * reads the history when it starts); the chat stays `pending`. `waiting`/`error`: appended now,
+   * the chat becomes `pending` and `last_error` is cleared. Returns the message when appended,
+   * null when queued. Throws if the chat does not exist.
    */
   enqueueUserMessage(chatId: string, parts: MessagePart[]): Promise<{ appended: Message | null }>;
   /** Moves the oldest queued messages into the transcript (in order); returns them. */
@@ -174,16 +189,27 @@ export interface Store {
   acquireChats(workerId: string, limit: number): Promise<Chat[]>;
   /** Refreshes the heartbeat of the chats `workerId` still owns; returns the ids it lost. */
   heartbeat(workerId: string, chatIds: string[]): Promise<string[]>;
-  /** Ends `workerId`'s ownership, setting `status` (pending to hand over, waiting, error). */
+  /**
+   * Ends `workerId`'s ownership, setting `status` (pending to hand over, waiting, error); false if
+   * it no longer owns the chat. `lastError` sets `last_error`; without it, `error` keeps the
+   * current one and other statuses clear it. Messages still queued are moved into the transcript
+   * and the chat becomes `pending` instead (with a `pending` signal), so none is stranded.
+   */
   releaseChat(
     chatId: string,
     workerId: string,
     status: ChatStatus,
     lastError?: ChatErrorRecord | null,
   ): Promise<boolean>;
-  /** Returns `running` chats whose heartbeat is older than `staleMs` to `pending`. */
+  /**
+   * Returns `running` chats whose heartbeat (by the database's clock) is older than `staleMs` to
+   * `pending`; their queued messages move into the transcript. Returns how many.
+   */
   recoverStaleChats(staleMs: number): Promise<number>;
-  /** Sets a chat's status without owning it (e.g. pending after a new message). */
+  /**
+   * Sets a chat's status without owning it (e.g. pending after a new message); a current owner
+   * loses the chat. Not `running` (that needs `acquireChats`). Queued messages: as `releaseChat`.
+   */
   setStatus(chatId: string, status: ChatStatus): Promise<void>;
 
   close(): Promise<void>;

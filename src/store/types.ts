@@ -20,7 +20,7 @@ export interface ProviderRecord {
   name: string;
   base_url: string | null;
   options: Record<string, unknown>;
-  /** Whether an API key is stored. The key itself never leaves the store except via `providerCredentials`. */
+  /** Whether an API key is stored. The key itself never leaves the store except via `Store.providerConfig`. */
   has_api_key: boolean;
   created_at: string;
   updated_at: string;

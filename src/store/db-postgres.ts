@@ -1,0 +1,218 @@
+/**
+ * `Database` on an external PostgreSQL through node-postgres: a pool for queries and transactions,
+ * and one dedicated connection per store for LISTEN that reconnects when it drops (a restarted
+ * server, a proxy's idle timeout, `pg_terminate_backend`). Nothing here logs: the connection
+ * string may hold a password.
+ */
+import pg from "pg";
+import type { Database, Queryable, Row } from "./db.ts";
+
+export interface PostgresOptions {
+  /** Pool size (default 10). */
+  poolSize?: number;
+  /** How often the LISTEN connection proves it is alive (default 30 s). */
+  listenPingMs?: number;
+}
+
+export async function openPostgres(url: string, options: PostgresOptions = {}): Promise<Database> {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.poolSize ?? 10,
+    idleTimeoutMillis: 30_000,
+    keepAlive: true,
+    application_name: "keel",
+  });
+  // An idle pooled connection that dies (server restart, terminated backend) emits `error` on the
+  // pool; the pool drops it and opens a new one on demand. Without a listener, Node would crash.
+  pool.on("error", () => {});
+  // Fail at open, with the driver's own error, when the server cannot be reached.
+  const client = await pool.connect();
+  client.release();
+  return new PostgresDatabase(url, pool, options.listenPingMs ?? 30_000);
+}
+
+function wrap(client: pg.Pool | pg.PoolClient): Queryable {
+  return {
+    async query<T extends Row = Row>(sql: string, params?: readonly unknown[]): Promise<T[]> {
+      const result = await client.query<T>(sql, params ? [...params] : undefined);
+      return result.rows;
+    },
+    async exec(sql: string): Promise<void> {
+      await client.query(sql);
+    },
+  };
+}
+
+class PostgresDatabase implements Database {
+  readonly kind = "postgres";
+  readonly shared = true;
+  readonly #url: string;
+  readonly #pool: pg.Pool;
+  readonly #q: Queryable;
+  readonly #pingMs: number;
+  readonly #listeners = new Set<Listener>();
+  #closed = false;
+
+  constructor(url: string, pool: pg.Pool, pingMs: number) {
+    this.#url = url;
+    this.#pool = pool;
+    this.#q = wrap(pool);
+    this.#pingMs = pingMs;
+  }
+
+  query<T extends Row = Row>(sql: string, params?: readonly unknown[]): Promise<T[]> {
+    return this.#q.query<T>(sql, params);
+  }
+
+  exec(sql: string): Promise<void> {
+    return this.#q.exec(sql);
+  }
+
+  async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    const client = await this.#pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query("BEGIN");
+      const result = await fn(wrap(client));
+      await client.query("COMMIT");
+      return result;
+    } catch (error) {
+      try {
+        await client.query("ROLLBACK");
+      } catch (rollbackError) {
+        // The connection itself failed: do not hand it back to the pool.
+        broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
+      }
+      throw error;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  async listen(
+    channels: readonly string[],
+    onNotification: (channel: string, payload: string) => void,
+    onReconnect?: () => void,
+  ): Promise<() => Promise<void>> {
+    const listener = new Listener(this.#url, channels, onNotification, onReconnect, this.#pingMs);
+    await listener.start();
+    this.#listeners.add(listener);
+    return async () => {
+      this.#listeners.delete(listener);
+      await listener.stop();
+    };
+  }
+
+  async notify(channel: string, payload: string): Promise<void> {
+    await this.#pool.query("SELECT pg_notify($1, $2)", [channel, payload]);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await Promise.all([...this.#listeners].map((listener) => listener.stop()));
+    this.#listeners.clear();
+    await this.#pool.end();
+  }
+}
+
+const RECONNECT_MIN_MS = 100;
+const RECONNECT_MAX_MS = 5_000;
+
+/** One LISTEN connection that keeps itself connected until stopped. */
+class Listener {
+  readonly #url: string;
+  readonly #channels: readonly string[];
+  readonly #onNotification: (channel: string, payload: string) => void;
+  readonly #onReconnect: (() => void) | undefined;
+  readonly #pingMs: number;
+  #client: pg.Client | null = null;
+  #stopped = false;
+  #retryDelay = RECONNECT_MIN_MS;
+  #retryTimer: NodeJS.Timeout | undefined;
+  #pingTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    url: string,
+    channels: readonly string[],
+    onNotification: (channel: string, payload: string) => void,
+    onReconnect: (() => void) | undefined,
+    pingMs: number,
+  ) {
+    this.#url = url;
+    this.#channels = channels;
+    this.#onNotification = onNotification;
+    this.#onReconnect = onReconnect;
+    this.#pingMs = pingMs;
+  }
+
+  /** The first connection: its failure is the caller's (the store fails to open). */
+  async start(): Promise<void> {
+    await this.#connect();
+    this.#pingTimer = setInterval(() => this.#ping(), this.#pingMs);
+    this.#pingTimer.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearTimeout(this.#retryTimer);
+    clearInterval(this.#pingTimer);
+    const client = this.#client;
+    this.#client = null;
+    if (client) await client.end().catch(() => {});
+  }
+
+  async #connect(): Promise<void> {
+    const client = new pg.Client({
+      connectionString: this.#url,
+      keepAlive: true,
+      application_name: "keel-listen",
+    });
+    client.on("notification", (message) => {
+      this.#onNotification(message.channel, message.payload ?? "");
+    });
+    client.on("error", () => this.#lost(client));
+    client.on("end", () => this.#lost(client));
+    try {
+      await client.connect();
+      await client.query(this.#channels.map((channel) => `LISTEN ${channel}`).join("; "));
+    } catch (error) {
+      client.end().catch(() => {});
+      throw error;
+    }
+    if (this.#stopped) {
+      await client.end().catch(() => {});
+      return;
+    }
+    this.#client = client;
+    this.#retryDelay = RECONNECT_MIN_MS;
+  }
+
+  #ping(): void {
+    const client = this.#client;
+    if (!client) return;
+    client.query("SELECT 1").catch(() => this.#lost(client));
+  }
+
+  #lost(client: pg.Client): void {
+    if (this.#client !== client || this.#stopped) return;
+    this.#client = null;
+    client.end().catch(() => {});
+    this.#scheduleReconnect();
+  }
+
+  #scheduleReconnect(): void {
+    if (this.#stopped) return;
+    const delay = this.#retryDelay;
+    this.#retryDelay = Math.min(this.#retryDelay * 2, RECONNECT_MAX_MS);
+    this.#retryTimer = setTimeout(() => {
+      this.#connect().then(
+        () => {
+          if (!this.#stopped) this.#onReconnect?.();
+        },
+        () => this.#scheduleReconnect(),
+      );
+    }, delay);
+    this.#retryTimer.unref();
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * The one seam between the store and a database driver. Two implementations: PGlite embedded in
+ * the data dir (`db-pglite.ts`) and node-postgres for an external server (`db-postgres.ts`). The
+ * store above this line writes plain PostgreSQL and never knows which one it talks to.
+ */
+
+/** A row as a driver hands it over: column name → parsed value (jsonb parsed, timestamps Dates). */
+export type Row = Record<string, unknown>;
+
+export interface Queryable {
+  /** One statement with `$1…` parameters; the rows it returned. */
+  query<T extends Row = Row>(sql: string, params?: readonly unknown[]): Promise<T[]>;
+  /** Several statements without parameters (migrations). */
+  exec(sql: string): Promise<void>;
+}
+
+export interface Database extends Queryable {
+  readonly kind: "pglite" | "postgres";
+  /**
+   * Whether other processes may use the same database (external PostgreSQL). PGlite's data dir
+   * belongs to one process, so there is no other replica to tell anything.
+   */
+  readonly shared: boolean;
+  /** Runs `fn` in one transaction on one connection: COMMIT when it resolves, ROLLBACK if it throws. */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /**
+   * LISTENs on `channels` with one dedicated connection, reconnecting if it drops. `onReconnect`
+   * runs after a reconnect: notifications sent while the connection was down are lost, so the
+   * caller catches up from the tables.
+   */
+  listen(
+    channels: readonly string[],
+    onNotification: (channel: string, payload: string) => void,
+    onReconnect?: () => void,
+  ): Promise<() => Promise<void>>;
+  /** `NOTIFY channel, payload` (delivered when the surrounding transaction, if any, commits). */
+  notify(channel: string, payload: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The SQLSTATE of a driver error (both drivers put it on `code`), if any. */
+export function sqlState(error: unknown): string | undefined {
+  if (typeof error === "object" && error !== null && "code" in error) {
+    const code = (error as { code: unknown }).code;
+    if (typeof code === "string") return code;
+  }
+  return undefined;
+}
+
+export const UNIQUE_VIOLATION = "23505";
+export const FOREIGN_KEY_VIOLATION = "23503";

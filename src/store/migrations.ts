@@ -1,0 +1,184 @@
+/**
+ * The schema's history: numbered migrations, applied in order at open, the same SQL for PGlite and
+ * PostgreSQL. Append new migrations at the end; never edit one that has shipped.
+ *
+ * Why a hand-written runner and not a migration library: the libraries (node-pg-migrate, Kysely's
+ * migrator, umzug + a pg adapter, …) are bound to one driver's client, and PGlite is not a `pg`
+ * client. The runner is one transaction: take an advisory lock (two servers starting together
+ * queue here, and the second finds nothing left to do), read `schema_migrations`, apply what is
+ * missing, record it, commit. PostgreSQL's DDL is transactional, so a failed migration leaves
+ * nothing half-applied. (A future migration that cannot run in a transaction, such as
+ * `CREATE INDEX CONCURRENTLY`, would need its own step.)
+ */
+import type { Database, Queryable } from "./db.ts";
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/** Advisory lock keys (two int4s): the namespace "keel" and the purpose. */
+export const LOCK_NAMESPACE = 0x6b65656c;
+export const LOCK_MIGRATIONS = 1;
+export const LOCK_FIRST_USER = 2;
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: "initial schema",
+    sql: `
+CREATE TABLE settings (
+  key text PRIMARY KEY,
+  value text NOT NULL
+);
+
+CREATE TABLE users (
+  id text PRIMARY KEY DEFAULT gen_random_uuid()::text,
+  username text NOT NULL,
+  email text NOT NULL,
+  role text NOT NULL CHECK (role IN ('admin', 'member')),
+  -- scrypt$N$r$p$salt$hash (base64url); see passwords.ts
+  password_hash text NOT NULL,
+  created_at timestamptz(3) NOT NULL DEFAULT now(),
+  updated_at timestamptz(3) NOT NULL DEFAULT now()
+);
+CREATE UNIQUE INDEX users_email_key ON users (lower(email));
+CREATE UNIQUE INDEX users_username_key ON users (lower(username));
+
+CREATE TABLE api_tokens (
+  id text PRIMARY KEY DEFAULT gen_random_uuid()::text,
+  user_id text NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  -- hex sha256 of the token; the token itself is never stored
+  token_hash text NOT NULL UNIQUE,
+  kind text NOT NULL CHECK (kind IN ('session', 'api')),
+  name text,
+  created_at timestamptz(3) NOT NULL DEFAULT now(),
+  expires_at timestamptz(3),
+  last_used_at timestamptz(3)
+);
+CREATE INDEX api_tokens_user_id ON api_tokens (user_id);
+
+CREATE TABLE providers (
+  id text PRIMARY KEY,
+  type text NOT NULL,
+  name text NOT NULL,
+  base_url text,
+  options jsonb NOT NULL DEFAULT '{}',
+  -- v1.<iv>.<tag>.<ciphertext>, AES-256-GCM under the server key; see secrets.ts
+  api_key_encrypted text,
+  created_at timestamptz(3) NOT NULL DEFAULT now(),
+  updated_at timestamptz(3) NOT NULL DEFAULT now()
+);
+
+CREATE TABLE models (
+  id text PRIMARY KEY DEFAULT gen_random_uuid()::text,
+  provider_id text NOT NULL REFERENCES providers (id),
+  model text NOT NULL,
+  display_name text NOT NULL,
+  context_window integer,
+  pricing jsonb,
+  enabled boolean NOT NULL DEFAULT true,
+  created_at timestamptz(3) NOT NULL DEFAULT now(),
+  updated_at timestamptz(3) NOT NULL DEFAULT now()
+);
+CREATE INDEX models_provider_id ON models (provider_id);
+
+CREATE TABLE chats (
+  id text PRIMARY KEY DEFAULT gen_random_uuid()::text,
+  owner_id text NOT NULL REFERENCES users (id),
+  title text NOT NULL,
+  status text NOT NULL CHECK (status IN ('pending', 'running', 'waiting', 'error')),
+  model_id text NOT NULL REFERENCES models (id),
+  workspace_id text,
+  archived boolean NOT NULL DEFAULT false,
+  worker_id text,
+  heartbeat_at timestamptz(3),
+  last_error jsonb,
+  last_event_seq bigint NOT NULL DEFAULT 0,
+  created_at timestamptz(3) NOT NULL DEFAULT now(),
+  updated_at timestamptz(3) NOT NULL DEFAULT now()
+);
+CREATE INDEX chats_owner_recent ON chats (owner_id, updated_at DESC, id DESC) WHERE NOT archived;
+CREATE INDEX chats_recent ON chats (updated_at DESC, id DESC) WHERE NOT archived;
+CREATE INDEX chats_pending ON chats (updated_at, id) WHERE status = 'pending';
+CREATE INDEX chats_running ON chats (heartbeat_at) WHERE status = 'running';
+CREATE INDEX chats_model_id ON chats (model_id);
+
+CREATE TABLE messages (
+  id text PRIMARY KEY DEFAULT gen_random_uuid()::text,
+  -- transcript order
+  pos bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
+  chat_id text NOT NULL REFERENCES chats (id) ON DELETE CASCADE,
+  role text NOT NULL CHECK (role IN ('user', 'assistant', 'tool')),
+  parts jsonb NOT NULL,
+  usage jsonb,
+  model_id text REFERENCES models (id) ON DELETE SET NULL,
+  created_at timestamptz(3) NOT NULL DEFAULT now()
+);
+CREATE INDEX messages_chat_pos ON messages (chat_id, pos);
+
+CREATE TABLE queued_messages (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  chat_id text NOT NULL REFERENCES chats (id) ON DELETE CASCADE,
+  parts jsonb NOT NULL,
+  created_at timestamptz(3) NOT NULL DEFAULT now()
+);
+CREATE INDEX queued_messages_chat ON queued_messages (chat_id, id);
+
+CREATE TABLE chat_events (
+  chat_id text NOT NULL REFERENCES chats (id) ON DELETE CASCADE,
+  seq bigint NOT NULL,
+  type text NOT NULL,
+  data jsonb NOT NULL,
+  created_at timestamptz(3) NOT NULL DEFAULT now(),
+  PRIMARY KEY (chat_id, seq)
+);
+`,
+  },
+];
+
+/**
+ * Applies the migrations `db` lacks, under the migration lock. Returns the versions this call
+ * applied (empty when another process, or an earlier start, already did).
+ */
+export async function migrate(
+  db: Database,
+  migrations: readonly Migration[] = MIGRATIONS,
+): Promise<number[]> {
+  return db.transaction(async (tx) => {
+    await tx.query("SELECT pg_advisory_xact_lock($1, $2)", [LOCK_NAMESPACE, LOCK_MIGRATIONS]);
+    await tx.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      version integer PRIMARY KEY,
+      name text NOT NULL,
+      applied_at timestamptz(3) NOT NULL DEFAULT now()
+    )`);
+    const done = new Set(await appliedVersions(tx));
+    const known = Math.max(0, ...migrations.map((m) => m.version));
+    const newest = Math.max(0, ...done);
+    if (newest > known) {
+      throw new Error(
+        `the database schema is at version ${newest}, newer than this Keel knows (${known}): ` +
+          "upgrade Keel before starting it against this database",
+      );
+    }
+    const applied: number[] = [];
+    for (const migration of [...migrations].sort((a, b) => a.version - b.version)) {
+      if (done.has(migration.version)) continue;
+      await tx.exec(migration.sql);
+      await tx.query("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", [
+        migration.version,
+        migration.name,
+      ]);
+      applied.push(migration.version);
+    }
+    return applied;
+  });
+}
+
+async function appliedVersions(q: Queryable): Promise<number[]> {
+  const rows = await q.query<{ version: number }>(
+    "SELECT version FROM schema_migrations ORDER BY version",
+  );
+  return rows.map((row) => Number(row.version));
+}

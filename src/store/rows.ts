@@ -1,0 +1,227 @@
+/**
+ * Rows → records. The two drivers parse a little differently (node-postgres returns `bigint` as a
+ * string, PGlite as a number; both return `timestamptz` as a Date), so every column goes through
+ * one of these. Timestamps are `timestamptz(3)`: millisecond precision, so an ISO string read back
+ * is exactly the stored value (cursors depend on that).
+ */
+import type { ProviderType, Usage } from "../provider/types.ts";
+import type {
+  Chat,
+  ChatErrorRecord,
+  ChatEvent,
+  ChatStatus,
+  Message,
+  MessagePart,
+  MessageRole,
+  ModelRecord,
+  Pricing,
+  ProviderRecord,
+  Role,
+  User,
+} from "./types.ts";
+
+export function iso(value: unknown): string {
+  if (value instanceof Date) return value.toISOString();
+  if (typeof value === "string" || typeof value === "number") {
+    return new Date(value).toISOString();
+  }
+  throw new TypeError(`not a timestamp: ${typeof value}`);
+}
+
+export function isoOrNull(value: unknown): string | null {
+  return value === null || value === undefined ? null : iso(value);
+}
+
+export function int(value: unknown): number {
+  const n = Number(value);
+  if (!Number.isFinite(n)) throw new TypeError("not a number");
+  return n;
+}
+
+/**
+ * JSON for a jsonb parameter (`$n::jsonb`); `undefined` becomes JSON null. jsonb cannot hold
+ * U+0000 (PostgreSQL rejects the whole value), so a NUL inside a string (a tool's output of a
+ * binary file, say) is stored as U+FFFD instead of failing the write; everything else
+ * round-trips exactly.
+ */
+export function json(value: unknown): string {
+  const text = JSON.stringify(value ?? null);
+  return text.includes("\\u0000") ? JSON.stringify(value ?? null, withoutNul) : text;
+}
+
+export function jsonOrNull(value: unknown): string | null {
+  return value === null || value === undefined ? null : json(value);
+}
+
+function withoutNul(_key: string, value: unknown): unknown {
+  return typeof value === "string" ? value.replaceAll("\0", "\uFFFD") : value;
+}
+
+export interface UserRow {
+  id: string;
+  username: string;
+  email: string;
+  role: string;
+  created_at: unknown;
+  [column: string]: unknown;
+}
+
+export const USER_COLUMNS = "id, username, email, role, created_at";
+
+export function toUser(row: UserRow): User {
+  return {
+    id: row.id,
+    username: row.username,
+    email: row.email,
+    role: row.role as Role,
+    created_at: iso(row.created_at),
+  };
+}
+
+export interface ProviderRow {
+  id: string;
+  type: string;
+  name: string;
+  base_url: string | null;
+  options: Record<string, unknown> | null;
+  has_api_key: boolean;
+  created_at: unknown;
+  updated_at: unknown;
+  [column: string]: unknown;
+}
+
+/** Never selects the ciphertext: only whether there is one. */
+export const PROVIDER_COLUMNS =
+  "id, type, name, base_url, options, api_key_encrypted IS NOT NULL AS has_api_key, created_at, updated_at";
+
+export function toProvider(row: ProviderRow): ProviderRecord {
+  return {
+    id: row.id,
+    type: row.type as ProviderType,
+    name: row.name,
+    base_url: row.base_url,
+    options: row.options ?? {},
+    has_api_key: row.has_api_key,
+    created_at: iso(row.created_at),
+    updated_at: iso(row.updated_at),
+  };
+}
+
+export interface ModelRow {
+  id: string;
+  provider_id: string;
+  model: string;
+  display_name: string;
+  context_window: unknown;
+  pricing: Pricing | null;
+  enabled: boolean;
+  created_at: unknown;
+  updated_at: unknown;
+  [column: string]: unknown;
+}
+
+export const MODEL_COLUMNS =
+  "id, provider_id, model, display_name, context_window, pricing, enabled, created_at, updated_at";
+
+export function toModel(row: ModelRow): ModelRecord {
+  return {
+    id: row.id,
+    provider_id: row.provider_id,
+    model: row.model,
+    display_name: row.display_name,
+    context_window: row.context_window === null ? null : int(row.context_window),
+    pricing: row.pricing ?? null,
+    enabled: row.enabled,
+    created_at: iso(row.created_at),
+    updated_at: iso(row.updated_at),
+  };
+}
+
+export interface ChatRow {
+  id: string;
+  owner_id: string;
+  title: string;
+  status: string;
+  model_id: string;
+  workspace_id: string | null;
+  archived: boolean;
+  worker_id: string | null;
+  heartbeat_at: unknown;
+  last_error: ChatErrorRecord | null;
+  created_at: unknown;
+  updated_at: unknown;
+  [column: string]: unknown;
+}
+
+export const CHAT_COLUMNS =
+  "id, owner_id, title, status, model_id, workspace_id, archived, worker_id, heartbeat_at, last_error, created_at, updated_at";
+
+/** `CHAT_COLUMNS` qualified with a table alias (for joins and `UPDATE … FROM`). */
+export function chatColumns(alias: string): string {
+  return CHAT_COLUMNS.split(", ")
+    .map((column) => `${alias}.${column}`)
+    .join(", ");
+}
+
+export function toChat(row: ChatRow): Chat {
+  return {
+    id: row.id,
+    owner_id: row.owner_id,
+    title: row.title,
+    status: row.status as ChatStatus,
+    model_id: row.model_id,
+    workspace_id: row.workspace_id,
+    archived: row.archived,
+    worker_id: row.worker_id,
+    heartbeat_at: isoOrNull(row.heartbeat_at),
+    last_error: row.last_error ?? null,
+    created_at: iso(row.created_at),
+    updated_at: iso(row.updated_at),
+  };
+}
+
+export interface MessageRow {
+  id: string;
+  chat_id: string;
+  role: string;
+  parts: MessagePart[];
+  usage: Usage | null;
+  model_id: string | null;
+  created_at: unknown;
+  [column: string]: unknown;
+}
+
+export const MESSAGE_COLUMNS = "id, chat_id, role, parts, usage, model_id, created_at";
+
+export function toMessage(row: MessageRow): Message {
+  return {
+    id: row.id,
+    chat_id: row.chat_id,
+    role: row.role as MessageRole,
+    parts: row.parts,
+    usage: row.usage ?? null,
+    model_id: row.model_id,
+    created_at: iso(row.created_at),
+  };
+}
+
+export interface EventRow {
+  chat_id: string;
+  seq: unknown;
+  type: string;
+  data: unknown;
+  created_at: unknown;
+  [column: string]: unknown;
+}
+
+export const EVENT_COLUMNS = "chat_id, seq, type, data, created_at";
+
+export function toEvent(row: EventRow): ChatEvent {
+  return {
+    chat_id: row.chat_id,
+    seq: int(row.seq),
+    type: row.type,
+    data: row.data,
+    created_at: iso(row.created_at),
+  };
+}

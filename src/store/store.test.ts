@@ -1,0 +1,839 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type ChatSignal, ConflictError, InvalidCursorError } from "./contract.ts";
+import type { Database } from "./db.ts";
+import type { SqlStore } from "./store.ts";
+import {
+  BACKENDS,
+  createTestDatabase,
+  type Opened,
+  sleep,
+  type TestDatabase,
+  unique,
+  until,
+} from "./test-support.ts";
+import type { Chat, ChatEvent, MessagePart, ModelRecord, User } from "./types.ts";
+
+describe.each(BACKENDS)("store on %s", (backend) => {
+  let testDb: TestDatabase;
+  let a: Opened;
+  /** A second replica on the same database (PostgreSQL); on PGlite the same store again. */
+  let b: Opened;
+  let store: SqlStore;
+  let db: Database;
+
+  beforeAll(async () => {
+    testDb = await createTestDatabase(backend);
+    a = await testDb.open();
+    b = testDb.multiReplica ? await testDb.open() : a;
+    store = a.store;
+    db = a.db;
+  });
+  afterAll(async () => {
+    await testDb?.cleanup();
+  });
+
+  async function newUser(role: "admin" | "member" = "member"): Promise<User> {
+    const name = unique("user");
+    return store.createUser({ username: name, email: `${name}@example.com`, password: "pw", role });
+  }
+
+  async function newModel(): Promise<ModelRecord> {
+    const provider = await store.createProvider({ type: "openai-compatible", name: unique("p") });
+    return store.createModel({ provider_id: provider.id, model: unique("m") });
+  }
+
+  async function newChat(owner?: User, model?: ModelRecord): Promise<Chat> {
+    const { chat } = await store.createChat({
+      owner_id: (owner ?? (await newUser())).id,
+      model_id: (model ?? (await newModel())).id,
+      title: "a chat",
+      first_message: [{ type: "text", text: "hello" }],
+    });
+    return chat;
+  }
+
+  describe("database adapter", () => {
+    it("rolls a failed transaction back", async () => {
+      const name = unique("rollback");
+      await expect(
+        db.transaction(async (tx) => {
+          await tx.query("INSERT INTO settings (key, value) VALUES ($1, 'x')", [name]);
+          throw new Error("boom");
+        }),
+      ).rejects.toThrow("boom");
+      expect(await db.query("SELECT 1 FROM settings WHERE key = $1", [name])).toEqual([]);
+    });
+
+    it("LISTENs and NOTIFYs, the notification arriving after commit", async () => {
+      const received: string[] = [];
+      const stop = await db.listen(["keel_test_channel"], (channel, payload) =>
+        received.push(`${channel}:${payload}`),
+      );
+      await b.db.transaction(async (tx) => {
+        await tx.query("SELECT pg_notify('keel_test_channel', 'in-tx')");
+      });
+      await b.db.notify("keel_test_channel", "direct");
+      await until(() => received.length === 2, 5_000, "notifications");
+      expect(received).toEqual(["keel_test_channel:in-tx", "keel_test_channel:direct"]);
+      await stop();
+    });
+  });
+
+  describe("users", () => {
+    it("creates exactly one first user under concurrent calls, as admin", async () => {
+      await db.query("TRUNCATE users CASCADE");
+      expect(await store.countUsers()).toBe(0);
+      const attempts = Array.from({ length: 6 }, (_, i) =>
+        (i % 2 === 0 ? a : b).store.createFirstUser({
+          username: `owner${i}`,
+          email: `owner${i}@example.com`,
+          password: "correct horse",
+        }),
+      );
+      const results = await Promise.allSettled(attempts);
+      const ok = results.filter((r) => r.status === "fulfilled");
+      const failed = results.filter((r) => r.status === "rejected");
+      expect(ok).toHaveLength(1);
+      expect(failed).toHaveLength(5);
+      for (const r of failed)
+        expect((r as PromiseRejectedResult).reason).toBeInstanceOf(ConflictError);
+      expect(await store.countUsers()).toBe(1);
+      const first = (ok[0] as PromiseFulfilledResult<User>).value;
+      expect(first.role).toBe("admin");
+      expect(first.created_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+      await expect(
+        store.createFirstUser({ username: "late", email: "late@example.com", password: "x" }),
+      ).rejects.toBeInstanceOf(ConflictError);
+    });
+
+    it("verifies passwords and keeps only a salted scrypt hash", async () => {
+      const user = await store.createUser({
+        username: "Alice",
+        email: "Alice@Example.com",
+        password: "s3cret pass",
+        role: "member",
+      });
+      expect(await store.verifyPassword("alice@example.com", "s3cret pass")).toEqual(user);
+      expect(await store.verifyPassword("alice@example.com", "wrong")).toBeNull();
+      expect(await store.verifyPassword("nobody@example.com", "s3cret pass")).toBeNull();
+      expect(await store.getUser(user.id)).toEqual(user);
+      expect(await store.getUser("00000000-0000-0000-0000-000000000000")).toBeNull();
+
+      const twin = await store.createUser({
+        username: "alice2",
+        email: "alice2@example.com",
+        password: "s3cret pass",
+        role: "member",
+      });
+      const rows = await db.query<{ password_hash: string }>(
+        "SELECT password_hash FROM users WHERE id = ANY($1::text[])",
+        [[user.id, twin.id]],
+      );
+      const [h1, h2] = rows.map((r) => r.password_hash);
+      expect(h1).toMatch(/^scrypt\$/);
+      expect(h1).not.toContain("s3cret");
+      expect(h1).not.toBe(h2); // per-user salt
+    });
+
+    it("refuses a second user with the same email or username (any case)", async () => {
+      const user = await newUser();
+      await expect(
+        store.createUser({
+          username: unique("x"),
+          email: user.email.toUpperCase(),
+          password: "pw",
+          role: "member",
+        }),
+      ).rejects.toBeInstanceOf(ConflictError);
+      await expect(
+        store.createUser({
+          username: user.username.toUpperCase(),
+          email: `${unique("y")}@example.com`,
+          password: "pw",
+          role: "member",
+        }),
+      ).rejects.toBeInstanceOf(ConflictError);
+    });
+  });
+
+  describe("tokens", () => {
+    it("stores only the sha256 of a token and resolves it to its user", async () => {
+      const user = await newUser();
+      const token = await store.createToken(user.id, "api", { name: "ci" });
+      expect(token).toMatch(/^keel_[A-Za-z0-9_-]{43}$/);
+      expect(await b.store.userForToken(token)).toEqual(user);
+
+      const rows = await db.query("SELECT * FROM api_tokens WHERE user_id = $1", [user.id]);
+      expect(rows).toHaveLength(1);
+      const stored = JSON.stringify(rows);
+      expect(stored).not.toContain(token);
+      expect(stored).not.toContain(token.slice(5));
+      expect(rows[0]).toMatchObject({ kind: "api", name: "ci", expires_at: null });
+      expect(rows[0]?.last_used_at).not.toBeNull();
+    });
+
+    it("expires sessions and rejects unknown or malformed tokens", async () => {
+      const user = await newUser();
+      const session = await store.createToken(user.id, "session");
+      const short = await store.createToken(user.id, "session", { ttlMs: 150 });
+      expect(await store.userForToken(session)).toEqual(user);
+      expect(await store.userForToken(short)).toEqual(user);
+      const [row] = await db.query<{ days: number }>(
+        `SELECT extract(epoch FROM expires_at - created_at) / 86400 AS days FROM api_tokens
+         WHERE user_id = $1 ORDER BY expires_at DESC LIMIT 1`,
+        [user.id],
+      );
+      expect(Number(row?.days)).toBeCloseTo(30, 3);
+      await sleep(250);
+      expect(await store.userForToken(short)).toBeNull();
+      expect(await store.userForToken(session)).toEqual(user);
+      expect(await store.userForToken(`keel_${"A".repeat(43)}`)).toBeNull();
+      expect(await store.userForToken("not a token")).toBeNull();
+      expect(await store.userForToken("")).toBeNull();
+    });
+  });
+
+  describe("providers", () => {
+    const KEY = "sk-live-THIS-IS-THE-PLAINTEXT-KEY-0123456789";
+
+    it("encrypts the API key at rest and only providerConfig decrypts it", async () => {
+      const provider = await store.createProvider({
+        type: "anthropic",
+        name: "Anthropic",
+        api_key: KEY,
+        options: { headers: { "x-team": "core" }, nested: { list: [1, 2.5, "x"] } },
+      });
+      expect(provider).toMatchObject({
+        type: "anthropic",
+        name: "Anthropic",
+        base_url: null,
+        has_api_key: true,
+        options: { headers: { "x-team": "core" }, nested: { list: [1, 2.5, "x"] } },
+      });
+      expect(JSON.stringify(provider)).not.toContain(KEY);
+      expect(JSON.stringify(await store.getProvider(provider.id))).not.toContain(KEY);
+      expect(JSON.stringify(await store.listProviders())).not.toContain(KEY);
+
+      const [row] = await db.query("SELECT * FROM providers WHERE id = $1", [provider.id]);
+      expect(JSON.stringify(row)).not.toContain(KEY);
+      expect(JSON.stringify(row)).not.toContain(Buffer.from(KEY).toString("base64").slice(0, 20));
+      expect(String(row?.api_key_encrypted)).toMatch(/^v1\./);
+
+      // Another replica (same server key) decrypts it too.
+      expect(await b.store.providerConfig(provider.id)).toEqual({
+        type: "anthropic",
+        name: "Anthropic",
+        api_key: KEY,
+        options: { headers: { "x-team": "core" }, nested: { list: [1, 2.5, "x"] } },
+      });
+      expect(await store.providerConfig("missing")).toBeNull();
+    });
+
+    it("the same key encrypts differently each time (random IV)", async () => {
+      const p1 = await store.createProvider({ type: "openai", name: "o1", api_key: KEY });
+      const p2 = await store.createProvider({ type: "openai", name: "o2", api_key: KEY });
+      const rows = await db.query<{ api_key_encrypted: string }>(
+        "SELECT api_key_encrypted FROM providers WHERE id = ANY($1::text[])",
+        [[p1.id, p2.id]],
+      );
+      expect(rows[0]?.api_key_encrypted).not.toBe(rows[1]?.api_key_encrypted);
+    });
+
+    it("updates, keeps, replaces and removes the key; deletes", async () => {
+      const provider = await store.createProvider({
+        type: "openai-compatible",
+        name: "Local",
+        base_url: "http://127.0.0.1:1234/v1",
+        api_key: KEY,
+      });
+      const renamed = await store.updateProvider(provider.id, { name: "Local 2" });
+      expect(renamed).toMatchObject({ name: "Local 2", has_api_key: true });
+      expect((await store.providerConfig(provider.id))?.api_key).toBe(KEY);
+
+      await store.updateProvider(provider.id, { api_key: "sk-new" });
+      expect(await store.providerConfig(provider.id)).toEqual({
+        type: "openai-compatible",
+        name: "Local 2",
+        base_url: "http://127.0.0.1:1234/v1",
+        api_key: "sk-new",
+        options: {},
+      });
+      const removed = await store.updateProvider(provider.id, { api_key: null, base_url: null });
+      expect(removed).toMatchObject({ has_api_key: false, base_url: null });
+      expect(await store.providerConfig(provider.id)).toEqual({
+        type: "openai-compatible",
+        name: "Local 2",
+        options: {},
+      });
+      expect(await store.updateProvider("missing", { name: "x" })).toBeNull();
+      expect(await store.deleteProvider(provider.id)).toBe(true);
+      expect(await store.deleteProvider(provider.id)).toBe(false);
+      expect(await store.getProvider(provider.id)).toBeNull();
+    });
+
+    it("refuses an unknown provider type", async () => {
+      await expect(
+        // @ts-expect-error: not a provider type
+        store.createProvider({ type: "nope", name: "x" }),
+      ).rejects.toThrow(/unknown provider type/);
+    });
+  });
+
+  describe("models", () => {
+    it("creates with defaults, round-trips pricing, lists, updates and guards deletion", async () => {
+      const provider = await store.createProvider({ type: "openai", name: "OpenAI" });
+      const model = await store.createModel({ provider_id: provider.id, model: "gpt-x" });
+      expect(model).toMatchObject({
+        provider_id: provider.id,
+        model: "gpt-x",
+        display_name: "gpt-x",
+        context_window: null,
+        pricing: null,
+        enabled: true,
+      });
+      const pricing = {
+        input_per_mtok: 3,
+        output_per_mtok: 15,
+        cache_read_per_mtok: 0.3,
+        cache_write_per_mtok: 3.75,
+      };
+      const updated = await store.updateModel(model.id, {
+        display_name: "GPT X",
+        context_window: 200_000,
+        pricing,
+        enabled: false,
+      });
+      expect(updated).toMatchObject({ display_name: "GPT X", context_window: 200_000, pricing });
+      expect(await store.getModel(model.id)).toEqual(updated);
+      expect((await store.listModels()).map((m) => m.id)).toContain(model.id);
+      expect((await store.listModels({ enabledOnly: true })).map((m) => m.id)).not.toContain(
+        model.id,
+      );
+      await expect(
+        store.createModel({ provider_id: "missing", model: "x" }),
+      ).rejects.toBeInstanceOf(ConflictError);
+      await expect(store.deleteProvider(provider.id)).rejects.toBeInstanceOf(ConflictError);
+
+      await newChat(undefined, model);
+      await expect(store.deleteModel(model.id)).rejects.toBeInstanceOf(ConflictError);
+      const unused = await store.createModel({ provider_id: provider.id, model: "gpt-y" });
+      expect(await store.deleteModel(unused.id)).toBe(true);
+      expect(await store.getModel(unused.id)).toBeNull();
+    });
+  });
+
+  describe("chats and messages", () => {
+    it("creates a pending chat with its first message", async () => {
+      const owner = await newUser();
+      const model = await newModel();
+      const { chat, message } = await store.createChat({
+        owner_id: owner.id,
+        model_id: model.id,
+        title: "Fix the build",
+        workspace_id: "ws-1",
+        first_message: [{ type: "text", text: "the build is red" }],
+      });
+      expect(chat).toMatchObject({
+        owner_id: owner.id,
+        model_id: model.id,
+        title: "Fix the build",
+        status: "pending",
+        workspace_id: "ws-1",
+        archived: false,
+        worker_id: null,
+        heartbeat_at: null,
+        last_error: null,
+      });
+      expect(message).toMatchObject({ chat_id: chat.id, role: "user", usage: null });
+      expect(await store.getChat(chat.id)).toEqual(chat);
+      expect(await store.listMessages(chat.id)).toEqual([message]);
+      expect(await store.getChat("missing")).toBeNull();
+      await expect(
+        store.createChat({
+          owner_id: owner.id,
+          model_id: "missing",
+          title: "x",
+          first_message: [],
+        }),
+      ).rejects.toBeInstanceOf(ConflictError);
+    });
+
+    it("lists newest first with cursor pages, leaving archived chats out", async () => {
+      const owner = await newUser();
+      const other = await newUser();
+      const model = await newModel();
+      const chats: Chat[] = [];
+      for (let i = 0; i < 7; i++) chats.push(await newChat(owner, model));
+      const foreign = await newChat(other, model);
+      // Touch one so it becomes the newest.
+      await sleep(5);
+      const touched = await store.updateChat(chats[2]?.id ?? "", { title: "renamed" });
+      await store.updateChat(chats[4]?.id ?? "", { archived: true });
+
+      const seen: Chat[] = [];
+      let cursor: string | undefined;
+      let pages = 0;
+      do {
+        const page = await b.store.listChats(owner.id, { limit: 2, before: cursor });
+        seen.push(...page.items);
+        cursor = page.next_cursor ?? undefined;
+        pages += 1;
+      } while (cursor);
+      expect(pages).toBe(3);
+      expect(seen).toHaveLength(6);
+      expect(seen[0]?.id).toBe(touched?.id);
+      expect(seen.map((c) => c.id)).not.toContain(chats[4]?.id);
+      expect(new Set(seen.map((c) => c.id)).size).toBe(6);
+      const sorted = [...seen].sort((x, y) =>
+        x.updated_at === y.updated_at
+          ? y.id.localeCompare(x.id)
+          : y.updated_at.localeCompare(x.updated_at),
+      );
+      expect(seen).toEqual(sorted);
+
+      const all = await store.listChats(undefined, { limit: 1000 });
+      expect(all.items.map((c) => c.id)).toContain(foreign.id);
+      expect(all.items.map((c) => c.id)).toContain(chats[0]?.id);
+      await expect(
+        store.listChats(owner.id, { limit: 2, before: "garbage" }),
+      ).rejects.toBeInstanceOf(InvalidCursorError);
+    });
+
+    it("updates title, model, archive flag and last error", async () => {
+      const chat = await newChat();
+      const model = await newModel();
+      const error = { kind: "auth", message: "Invalid API key", status_code: 401, detail: "x" };
+      const updated = await store.updateChat(chat.id, {
+        title: "t2",
+        model_id: model.id,
+        last_error: error,
+      });
+      expect(updated).toMatchObject({ title: "t2", model_id: model.id, last_error: error });
+      expect(updated && updated.updated_at >= chat.updated_at).toBe(true);
+      expect((await store.updateChat(chat.id, { last_error: null }))?.last_error).toBeNull();
+      expect(await store.updateChat("missing", { title: "x" })).toBeNull();
+    });
+
+    it("round-trips message parts and usage exactly, in order", async () => {
+      const chat = await newChat();
+      const parts: MessagePart[] = [
+        {
+          type: "reasoning",
+          text: "thinking…",
+          provider_metadata: { anthropic: { signature: "sig==", nested: { a: [1, { b: null }] } } },
+        },
+        { type: "text", text: 'Ünïcödé ✓ "quotes" \\ back\nslash 😀' },
+        {
+          type: "tool_call",
+          tool_call_id: "call_1",
+          name: "read_file",
+          input: { path: "/x", options: { lines: [1, 2], deep: { flag: true, n: 1.25e-7 } } },
+        },
+      ];
+      const usage = {
+        inputTokens: 1234,
+        outputTokens: 56,
+        reasoningTokens: 7,
+        cacheReadTokens: 0,
+        cacheWriteTokens: 9_007_199_254_740_991,
+      };
+      const id = crypto.randomUUID();
+      const model = await store.getModel(chat.model_id);
+      const assistant = await store.insertMessage(chat.id, {
+        id,
+        role: "assistant",
+        parts,
+        usage,
+        model_id: model?.id,
+      });
+      expect(assistant).toMatchObject({ id, role: "assistant", parts, usage, model_id: model?.id });
+      const tool = await store.insertMessage(chat.id, {
+        role: "tool",
+        parts: [
+          {
+            type: "tool_result",
+            tool_call_id: "call_1",
+            name: "read_file",
+            output: { content: "line1\nline2", size: 11, list: [] },
+            is_error: false,
+          },
+        ],
+      });
+      const messages = await b.store.listMessages(chat.id);
+      expect(messages.map((m) => m.role)).toEqual(["user", "assistant", "tool"]);
+      expect(messages[1]).toEqual(assistant);
+      expect(messages[2]).toEqual(tool);
+      expect(messages[1]?.parts).toStrictEqual(parts);
+      expect(messages[1]?.usage).toStrictEqual(usage);
+      await expect(
+        store.insertMessage(chat.id, { id, role: "assistant", parts: [] }),
+      ).rejects.toBeInstanceOf(ConflictError);
+
+      // jsonb cannot hold U+0000: it is stored as U+FFFD rather than failing the write.
+      const binary = await store.insertMessage(chat.id, {
+        role: "tool",
+        parts: [
+          {
+            type: "tool_result",
+            tool_call_id: "call_2",
+            name: "read_file",
+            output: { content: "ELF\u0000\u0000x", literal: "\\u0000" },
+            is_error: false,
+          },
+        ],
+      });
+      expect(binary.parts[0]).toMatchObject({
+        output: { content: "ELF\uFFFD\uFFFDx", literal: "\\u0000" },
+      });
+    });
+  });
+
+  describe("queued messages", () => {
+    const text = (t: string): MessagePart[] => [{ type: "text", text: t }];
+
+    it("queues while running and drains in order", async () => {
+      const chat = await newChat();
+      await claim(chat.id, "w-queue");
+      expect((await store.enqueueUserMessage(chat.id, text("one"))).appended).toBeNull();
+      expect((await b.store.enqueueUserMessage(chat.id, text("two"))).appended).toBeNull();
+      expect((await store.enqueueUserMessage(chat.id, text("three"))).appended).toBeNull();
+      expect(await store.listMessages(chat.id)).toHaveLength(1);
+
+      const drained = await store.drainQueuedMessages(chat.id);
+      expect(drained.map((m) => m.parts)).toEqual([text("one"), text("two"), text("three")]);
+      const messages = await store.listMessages(chat.id);
+      expect(messages.slice(1)).toEqual(drained);
+      expect(await store.drainQueuedMessages(chat.id)).toEqual([]);
+      expect((await store.getChat(chat.id))?.status).toBe("running");
+    });
+
+    it("appends at once when the chat is pending, waiting or in error", async () => {
+      const chat = await newChat();
+      const pending = await store.enqueueUserMessage(chat.id, text("more"));
+      expect(pending.appended?.parts).toEqual(text("more"));
+      expect((await store.getChat(chat.id))?.status).toBe("pending");
+
+      await claim(chat.id, "w-append");
+      await store.releaseChat(chat.id, "w-append", "error", { kind: "auth", message: "bad key" });
+      expect(await store.getChat(chat.id)).toMatchObject({
+        status: "error",
+        last_error: { kind: "auth", message: "bad key" },
+      });
+      const resumed = await store.enqueueUserMessage(chat.id, text("try again"));
+      expect(resumed.appended).not.toBeNull();
+      expect(await store.getChat(chat.id)).toMatchObject({ status: "pending", last_error: null });
+      expect((await store.listMessages(chat.id)).map((m) => m.parts)).toEqual([
+        text("hello"),
+        text("more"),
+        text("try again"),
+      ]);
+      await expect(store.enqueueUserMessage("missing", text("x"))).rejects.toThrow(/not exist/);
+    });
+
+    it("a message queued after the last drain is not stranded by the release", async () => {
+      const chat = await newChat();
+      await claim(chat.id, "w-strand");
+      const signals: string[] = [];
+      const stop = store.signals.listen((s) => signals.push(`${s.type}:${s.chat_id}`));
+      await store.enqueueUserMessage(chat.id, text("late"));
+      expect(await store.releaseChat(chat.id, "w-strand", "waiting")).toBe(true);
+      stop();
+      const after = await store.getChat(chat.id);
+      expect(after).toMatchObject({ status: "pending", worker_id: null });
+      expect((await store.listMessages(chat.id)).at(-1)?.parts).toEqual(text("late"));
+      expect(signals).toContain(`pending:${chat.id}`);
+    });
+  });
+
+  describe("ownership", () => {
+    it("two workers acquiring at once never get the same chat", async () => {
+      const owner = await newUser();
+      const model = await newModel();
+      const ids = new Set<string>();
+      for (let i = 0; i < 24; i++) ids.add((await newChat(owner, model)).id);
+
+      const got: Record<string, string[]> = { w1: [], w2: [] };
+      const work = async (worker: "w1" | "w2", replica: SqlStore): Promise<void> => {
+        for (;;) {
+          const chats = await replica.acquireChats(worker, 3);
+          if (chats.length === 0) return;
+          for (const chat of chats) {
+            expect(chat).toMatchObject({ status: "running", worker_id: worker });
+            expect(chat.heartbeat_at).not.toBeNull();
+            got[worker]?.push(chat.id);
+          }
+        }
+      };
+      await Promise.all([work("w1", a.store), work("w2", b.store), work("w1", a.store)]);
+      const all = [...(got.w1 ?? []), ...(got.w2 ?? [])];
+      expect(new Set(all).size).toBe(all.length);
+      for (const id of ids) expect(all).toContain(id);
+      if (testDb.multiReplica) {
+        expect(got.w1?.length).toBeGreaterThan(0);
+        expect(got.w2?.length).toBeGreaterThan(0);
+      }
+    });
+
+    it("heartbeats what it owns, reports what it lost, releases only its own", async () => {
+      const chat = await newChat();
+      await claim(chat.id, "w-a");
+      const before = await store.getChat(chat.id);
+      await sleep(5);
+      expect(await store.heartbeat("w-a", [chat.id, "missing"])).toEqual(["missing"]);
+      const after = await store.getChat(chat.id);
+      expect(
+        after?.heartbeat_at && before?.heartbeat_at && after.heartbeat_at > before.heartbeat_at,
+      ).toBe(true);
+      expect(after?.updated_at).toBe(before?.updated_at);
+      expect(await store.heartbeat("w-b", [chat.id])).toEqual([chat.id]);
+
+      expect(await b.store.releaseChat(chat.id, "w-b", "waiting")).toBe(false);
+      expect((await store.getChat(chat.id))?.status).toBe("running");
+      expect(await store.releaseChat(chat.id, "w-a", "waiting")).toBe(true);
+      expect(await store.getChat(chat.id)).toMatchObject({
+        status: "waiting",
+        worker_id: null,
+        heartbeat_at: null,
+      });
+      expect(await store.releaseChat(chat.id, "w-a", "waiting")).toBe(false);
+      expect(await store.heartbeat("w-a", [chat.id])).toEqual([chat.id]);
+      await expect(store.releaseChat(chat.id, "w-a", "running")).rejects.toThrow(TypeError);
+    });
+
+    it("setStatus takes the chat from its owner", async () => {
+      const chat = await newChat();
+      await claim(chat.id, "w-set");
+      await store.setStatus(chat.id, "pending");
+      expect(await store.getChat(chat.id)).toMatchObject({ status: "pending", worker_id: null });
+      expect(await store.heartbeat("w-set", [chat.id])).toEqual([chat.id]);
+      await expect(store.setStatus(chat.id, "running")).rejects.toThrow(TypeError);
+    });
+
+    it("recovers chats whose heartbeat is stale, by the database's clock", async () => {
+      const stale = await newChat();
+      const fresh = await newChat();
+      await claim(stale.id, "w-dead");
+      await claim(fresh.id, "w-alive");
+      await store.enqueueUserMessage(stale.id, [{ type: "text", text: "queued" }]);
+      await db.query(
+        "UPDATE chats SET heartbeat_at = now() - interval '10 minutes' WHERE id = $1",
+        [stale.id],
+      );
+      expect(await b.store.recoverStaleChats(60_000)).toBe(1);
+      expect(await store.getChat(stale.id)).toMatchObject({
+        status: "pending",
+        worker_id: null,
+        heartbeat_at: null,
+      });
+      expect((await store.listMessages(stale.id)).at(-1)?.parts).toEqual([
+        { type: "text", text: "queued" },
+      ]);
+      expect(await store.getChat(fresh.id)).toMatchObject({
+        status: "running",
+        worker_id: "w-alive",
+      });
+      expect(await store.heartbeat("w-dead", [stale.id])).toEqual([stale.id]);
+      expect(await store.recoverStaleChats(60_000)).toBe(0);
+      await store.releaseChat(fresh.id, "w-alive", "waiting");
+    });
+  });
+
+  describe("events and signals", () => {
+    let owner: User;
+    let model: ModelRecord;
+    beforeAll(async () => {
+      owner = await newUser();
+      model = await newModel();
+    });
+
+    /** Collects one subscription's events. */
+    function collect(
+      store: SqlStore,
+      chatId: string,
+      afterSeq?: number,
+    ): { events: ChatEvent[]; stop: () => void } {
+      const events: ChatEvent[] = [];
+      const stop = store.events.subscribe(chatId, (event) => events.push(event), afterSeq);
+      return { events, stop };
+    }
+
+    const seqs = (events: ChatEvent[]): number[] => events.map((e) => e.seq);
+    const range = (from: number, to: number): number[] =>
+      Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+    it("allocates seq per chat from 1 and lists persisted events after a seq", async () => {
+      const chat = (await newChat(owner, model)).id;
+      const other = (await newChat(owner, model)).id;
+      const e1 = await a.store.events.append(chat, "status", { status: "running" });
+      const e2 = await a.store.events.append(chat, "message_part", {
+        message_id: "m1",
+        part: { type: "text", text: "Hel" },
+      });
+      const o1 = await a.store.events.append(other, "status", { status: "running" });
+      const e3 = await b.store.events.append(chat, "usage", {
+        message_id: "m1",
+        usage: { inputTokens: 10, outputTokens: 2.5 },
+        cost_usd: 0.000123,
+      });
+      expect([e1.seq, e2.seq, e3.seq, o1.seq]).toEqual([1, 2, 3, 1]);
+      expect(e2).toMatchObject({ chat_id: chat, type: "message_part" });
+      expect(e2.created_at).toMatch(/Z$/);
+      expect(await b.store.events.listAfter(chat, 0)).toEqual([e1, e2, e3]);
+      expect(await a.store.events.listAfter(chat, 1)).toEqual([e2, e3]);
+      expect(await a.store.events.listAfter(chat, 1, 1)).toEqual([e2]);
+      expect(await a.store.events.listAfter(chat, 3)).toEqual([]);
+      await expect(a.store.events.append("missing", "status", {})).rejects.toThrow(/not exist/);
+    });
+
+    it("keeps seq gap-free and unique under concurrent appends from every replica", async () => {
+      const chat = (await newChat(owner, model)).id;
+      const appends = Array.from({ length: 40 }, (_, i) =>
+        (i % 2 === 0 ? a : b).store.events.append(chat, "message_part", { i }),
+      );
+      const events = await Promise.all(appends);
+      expect(events.map((e) => e.seq).sort((x, y) => x - y)).toEqual(range(1, 40));
+      const stored = await a.store.events.listAfter(chat, 0);
+      expect(seqs(stored)).toEqual(range(1, 40));
+      // Each seq holds the data of the append that got it.
+      for (const event of events) {
+        expect(stored[event.seq - 1]?.data).toEqual(event.data);
+      }
+    });
+
+    it("delivers to subscribers on this and other replicas, once each and in order", async () => {
+      const chat = (await newChat(owner, model)).id;
+      const onA = collect(a.store, chat);
+      const onB = collect(b.store, chat);
+      const onA2 = collect(a.store, chat);
+      const appends: Promise<ChatEvent>[] = [];
+      for (let i = 0; i < 30; i++) {
+        appends.push((i % 3 === 0 ? b : a).store.events.append(chat, "message_part", { i }));
+      }
+      await Promise.all(appends);
+      for (const sub of [onA, onB, onA2]) {
+        await until(() => sub.events.length >= 30, 5_000, "30 events");
+      }
+      await sleep(100); // anything extra would arrive by now
+      for (const sub of [onA, onB, onA2]) {
+        expect(seqs(sub.events)).toEqual(range(1, 30));
+        sub.stop();
+      }
+      const stored = await a.store.events.listAfter(chat, 0);
+      expect(onB.events).toEqual(stored);
+
+      await a.store.events.append(chat, "status", { status: "waiting" });
+      await sleep(100);
+      expect(onA.events).toHaveLength(30);
+      expect(onB.events).toHaveLength(30);
+    });
+
+    it("subscribes from a seq: persisted events first, then live, nothing twice", async () => {
+      const chat = (await newChat(owner, model)).id;
+      for (let i = 0; i < 5; i++) await a.store.events.append(chat, "message_part", { i });
+      const sub = collect(b.store, chat, 2);
+      const live = Array.from({ length: 5 }, (_, i) =>
+        a.store.events.append(chat, "message_part", { i: 5 + i }),
+      );
+      await Promise.all(live);
+      await until(() => sub.events.length >= 8, 5_000, "8 events");
+      await sleep(50);
+      expect(seqs(sub.events)).toEqual(range(3, 10));
+      sub.stop();
+
+      const caughtUp = collect(a.store, chat, 10);
+      await sleep(50);
+      expect(caughtUp.events).toEqual([]);
+      await b.store.events.append(chat, "status", { status: "waiting" });
+      await until(() => caughtUp.events.length === 1, 5_000, "the live event");
+      expect(caughtUp.events[0]?.seq).toBe(11);
+      caughtUp.stop();
+    });
+
+    it("carries an event too big for NOTIFY across replicas", async () => {
+      const chat = (await newChat(owner, model)).id;
+      const text = "x".repeat(20_000) + "✓".repeat(1000);
+      const onA = collect(a.store, chat);
+      const fromSeq = collect(a.store, chat, 0);
+      await b.store.events.append(chat, "message", {
+        message: { parts: [{ type: "text", text }] },
+      });
+      await b.store.events.append(chat, "status", { status: "waiting" });
+      for (const sub of [onA, fromSeq]) {
+        await until(() => sub.events.length >= 2, 5_000, "the large event");
+        expect(seqs(sub.events)).toEqual([1, 2]);
+        expect(sub.events[0]?.data).toEqual({ message: { parts: [{ type: "text", text }] } });
+        sub.stop();
+      }
+    });
+
+    it("sends signals to every replica, this one included, once each", async () => {
+      const onA: ChatSignal[] = [];
+      const onB: ChatSignal[] = [];
+      const stopA = a.store.signals.listen((s) => onA.push(s));
+      const stopB = b.store.signals.listen((s) => onB.push(s));
+      await a.store.signals.send({ type: "interrupt", chat_id: "c1" });
+      await b.store.signals.send({ type: "pending", chat_id: "c2" });
+      const expected = [
+        { type: "interrupt", chat_id: "c1" },
+        { type: "pending", chat_id: "c2" },
+      ];
+      await until(() => onA.length >= 2 && onB.length >= 2, 5_000, "signals");
+      await sleep(100);
+      for (const received of [onA, onB]) {
+        expect(received).toHaveLength(2);
+        expect(received).toEqual(expect.arrayContaining(expected));
+      }
+      stopA();
+      stopB();
+      await a.store.signals.send({ type: "interrupt", chat_id: "c3" });
+      await sleep(50);
+      expect(onA.some((s) => s.chat_id === "c3")).toBe(false);
+    });
+
+    it.runIf(backend === "postgres")(
+      "recovers events published while its LISTEN connection was down",
+      async () => {
+        const chat = (await newChat(owner, model)).id;
+        const sub = collect(a.store, chat, 0);
+        await a.store.events.append(chat, "status", { status: "running" });
+        await until(() => sub.events.length === 1, 5_000, "first event");
+        // Kill every LISTEN connection on this database; the stores reconnect on their own.
+        const killed = await a.db.query<{ ok: boolean }>(
+          `SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity
+           WHERE application_name = 'keel-listen' AND datname = current_database()`,
+        );
+        expect(killed.length).toBeGreaterThanOrEqual(2);
+        for (let i = 0; i < 3; i++) await b.store.events.append(chat, "message_part", { i });
+        await until(() => sub.events.length === 4, 10_000, "events after the reconnect");
+        expect(seqs(sub.events)).toEqual([1, 2, 3, 4]);
+        // Live again: signals and events cross over the new connection.
+        const signals: ChatSignal[] = [];
+        const stop = a.store.signals.listen((s) => signals.push(s));
+        await b.store.signals.send({ type: "interrupt", chat_id: chat });
+        await b.store.events.append(chat, "status", { status: "waiting" });
+        await until(() => signals.length === 1 && sub.events.length === 5, 5_000, "live again");
+        stop();
+        sub.stop();
+      },
+    );
+  });
+
+  /** Makes `workerId` own the chat, leaving every other pending chat as it was. */
+  async function claim(chatId: string, workerId: string): Promise<void> {
+    // Push every other pending chat out of the way, acquire, then put them back.
+    const others = await db.query<{ id: string }>(
+      "UPDATE chats SET status = 'waiting' WHERE status = 'pending' AND id <> $1 RETURNING id",
+      [chatId],
+    );
+    try {
+      const [chat] = await store.acquireChats(workerId, 1);
+      expect(chat?.id).toBe(chatId);
+    } finally {
+      if (others.length > 0) {
+        await db.query("UPDATE chats SET status = 'pending' WHERE id = ANY($1::text[])", [
+          others.map((o) => o.id),
+        ]);
+      }
+    }
+  }
+});

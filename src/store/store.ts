@@ -1,0 +1,874 @@
+/**
+ * `Store` over a `Database`: every query Keel runs. Plain PostgreSQL that PGlite and PostgreSQL 15+
+ * both accept; the few places where the two differ in behaviour (only PostgreSQL has other
+ * replicas to NOTIFY) ask `db.shared`.
+ */
+import { randomUUID } from "node:crypto";
+import { PROVIDER_TYPES, type ProviderConfig } from "../provider/types.ts";
+import {
+  type ChatEvents,
+  type ChatSignal,
+  type ChatSignals,
+  ConflictError,
+  InvalidCursorError,
+  type NewMessage,
+  type NewModel,
+  type NewProvider,
+  type Store,
+} from "./contract.ts";
+import { hashPassword, hashToken, newToken, TOKEN_PREFIX, verifyPassword } from "./credentials.ts";
+import {
+  type Database,
+  FOREIGN_KEY_VIOLATION,
+  type Queryable,
+  sqlState,
+  UNIQUE_VIOLATION,
+} from "./db.ts";
+import { LOCK_FIRST_USER, LOCK_NAMESPACE } from "./migrations.ts";
+import {
+  EVENTS_CHANNEL,
+  EventHub,
+  NOTIFY_EVENT_MAX_BYTES,
+  SIGNALS_CHANNEL,
+  SignalHub,
+} from "./pubsub.ts";
+import {
+  CHAT_COLUMNS,
+  type ChatRow,
+  chatColumns,
+  EVENT_COLUMNS,
+  type EventRow,
+  int,
+  json,
+  jsonOrNull,
+  MESSAGE_COLUMNS,
+  type MessageRow,
+  MODEL_COLUMNS,
+  type ModelRow,
+  PROVIDER_COLUMNS,
+  type ProviderRow,
+  toChat,
+  toEvent,
+  toMessage,
+  toModel,
+  toProvider,
+  toUser,
+  USER_COLUMNS,
+  type UserRow,
+} from "./rows.ts";
+import { decryptSecret, encryptSecret, keyFingerprint, SecretKeyError } from "./secrets.ts";
+import type {
+  Chat,
+  ChatErrorRecord,
+  ChatEvent,
+  ChatStatus,
+  Message,
+  MessagePart,
+  ModelRecord,
+  Page,
+  ProviderRecord,
+  Role,
+  User,
+} from "./types.ts";
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+export const DEFAULT_SESSION_TTL_MS = 30 * DAY_MS;
+/** `last_used_at` is refreshed at most this often, so a busy token is not a write per request. */
+const TOKEN_TOUCH_INTERVAL = "1 minute";
+const FINGERPRINT_KEY = "secret_key_fingerprint";
+
+/**
+ * Records the server key's fingerprint in the database at open. A different key is refused while
+ * any provider key is encrypted under the recorded one (its ciphertexts would be unreadable);
+ * with no encrypted keys yet the new key is simply adopted.
+ */
+export async function checkSecretKey(db: Database, key: Buffer): Promise<void> {
+  const fingerprint = keyFingerprint(key);
+  await db.transaction(async (tx) => {
+    await tx.query(
+      "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+      [FINGERPRINT_KEY, fingerprint],
+    );
+    const [row] = await tx.query<{ value: string }>(
+      "SELECT value FROM settings WHERE key = $1 FOR UPDATE",
+      [FINGERPRINT_KEY],
+    );
+    if (row?.value === fingerprint) return;
+    const [used] = await tx.query(
+      "SELECT 1 FROM providers WHERE api_key_encrypted IS NOT NULL LIMIT 1",
+    );
+    if (used) {
+      throw new SecretKeyError(
+        "this server's secret key (KEEL_SECRET_KEY or <data dir>/secret.key) is not the one the " +
+          "database's provider API keys were encrypted with; every server sharing a database " +
+          "needs the same key",
+      );
+    }
+    await tx.query("UPDATE settings SET value = $2 WHERE key = $1", [FINGERPRINT_KEY, fingerprint]);
+  });
+}
+
+export class SqlStore implements Store {
+  readonly kind: "pglite" | "postgres";
+  readonly events: ChatEvents;
+  readonly signals: ChatSignals;
+  /** Identifies this store's NOTIFYs, so it skips its own (already delivered locally). */
+  readonly instanceId = randomUUID();
+  readonly #db: Database;
+  readonly #key: Buffer;
+  readonly #fingerprint: string;
+  readonly #hub: EventHub;
+  readonly #signalHub: SignalHub;
+  #unlisten: (() => Promise<void>) | undefined;
+  #closed = false;
+
+  constructor(db: Database, key: Buffer) {
+    this.#db = db;
+    this.kind = db.kind;
+    this.#key = key;
+    this.#fingerprint = keyFingerprint(key);
+    this.#hub = new EventHub(
+      this.instanceId,
+      (chatId, afterSeq, limit) => this.#listEventsAfter(chatId, afterSeq, limit),
+      (chatId) => this.#lastEventSeq(chatId),
+    );
+    this.#signalHub = new SignalHub(this.instanceId);
+    this.events = {
+      append: (chatId, type, data) => this.#appendEvent(chatId, type, data),
+      listAfter: (chatId, afterSeq, limit) => this.#listEventsAfter(chatId, afterSeq, limit),
+      subscribe: (chatId, onEvent, afterSeq) => this.#hub.subscribe(chatId, onEvent, afterSeq),
+    };
+    this.signals = {
+      send: (signal) => this.#sendSignal(signal),
+      listen: (onSignal) => this.#signalHub.listen(onSignal),
+    };
+  }
+
+  /** Starts the LISTEN connection (PostgreSQL only: PGlite has no other replica). */
+  async start(): Promise<void> {
+    if (!this.#db.shared) return;
+    this.#unlisten = await this.#db.listen(
+      [EVENTS_CHANNEL, SIGNALS_CHANNEL],
+      (channel, payload) => {
+        if (channel === EVENTS_CHANNEL) this.#hub.onNotification(payload);
+        else if (channel === SIGNALS_CHANNEL) this.#signalHub.onNotification(payload);
+      },
+      () => this.#hub.onReconnect(),
+    );
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#hub.close();
+    this.#signalHub.close();
+    await this.#unlisten?.().catch(() => {});
+    await this.#db.close();
+  }
+
+  // ---- users and tokens ----------------------------------------------------------------------
+
+  async countUsers(): Promise<number> {
+    const [row] = await this.#db.query<{ n: unknown }>("SELECT count(*) AS n FROM users");
+    return int(row?.n ?? 0);
+  }
+
+  async createFirstUser(input: {
+    username: string;
+    email: string;
+    password: string;
+  }): Promise<User> {
+    const passwordHash = await hashPassword(input.password);
+    // The advisory lock makes concurrent calls queue; the second sees the first's committed row.
+    const row = await this.#db
+      .transaction(async (tx) => {
+        await tx.query("SELECT pg_advisory_xact_lock($1, $2)", [LOCK_NAMESPACE, LOCK_FIRST_USER]);
+        const [inserted] = await tx.query<UserRow>(
+          `INSERT INTO users (username, email, role, password_hash)
+           SELECT $1, $2, 'admin', $3 WHERE NOT EXISTS (SELECT 1 FROM users)
+           RETURNING ${USER_COLUMNS}`,
+          [input.username, input.email, passwordHash],
+        );
+        return inserted;
+      })
+      .catch(conflict("a user with this email or username already exists"));
+    if (!row) throw new ConflictError("the first user already exists");
+    return toUser(row);
+  }
+
+  async createUser(input: {
+    username: string;
+    email: string;
+    password: string;
+    role: Role;
+  }): Promise<User> {
+    if (input.role !== "admin" && input.role !== "member") {
+      throw new TypeError(`unknown role: ${String(input.role)}`);
+    }
+    const passwordHash = await hashPassword(input.password);
+    const [row] = await this.#db
+      .query<UserRow>(
+        `INSERT INTO users (username, email, role, password_hash) VALUES ($1, $2, $3, $4)
+         RETURNING ${USER_COLUMNS}`,
+        [input.username, input.email, input.role, passwordHash],
+      )
+      .catch(conflict("a user with this email or username already exists"));
+    return toUser(must(row));
+  }
+
+  async getUser(id: string): Promise<User | null> {
+    const [row] = await this.#db.query<UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE id = $1`, [
+      id,
+    ]);
+    return row ? toUser(row) : null;
+  }
+
+  async verifyPassword(email: string, password: string): Promise<User | null> {
+    const [row] = await this.#db.query<UserRow & { password_hash: string }>(
+      `SELECT ${USER_COLUMNS}, password_hash FROM users WHERE lower(email) = lower($1)`,
+      [email],
+    );
+    // An unknown email costs the same scrypt as a wrong password.
+    const ok = await verifyPassword(password, row?.password_hash ?? null);
+    return ok && row ? toUser(row) : null;
+  }
+
+  async createToken(
+    userId: string,
+    kind: "session" | "api",
+    options: { name?: string; ttlMs?: number } = {},
+  ): Promise<string> {
+    if (kind !== "session" && kind !== "api") throw new TypeError(`unknown token kind: ${kind}`);
+    const ttlMs = options.ttlMs ?? (kind === "session" ? DEFAULT_SESSION_TTL_MS : undefined);
+    const token = newToken();
+    await this.#db
+      .query(
+        `INSERT INTO api_tokens (user_id, token_hash, kind, name, expires_at)
+         VALUES ($1, $2, $3, $4,
+           CASE WHEN $5::float8 IS NULL THEN NULL ELSE now() + $5::float8 * interval '1 millisecond' END)`,
+        [userId, hashToken(token), kind, options.name ?? null, ttlMs ?? null],
+      )
+      .catch(conflict("unknown user"));
+    return token;
+  }
+
+  async userForToken(token: string): Promise<User | null> {
+    if (!token.startsWith(TOKEN_PREFIX)) return null;
+    const [row] = await this.#db.query<UserRow & { token_id: string; stale: boolean }>(
+      `SELECT u.id, u.username, u.email, u.role, u.created_at, t.id AS token_id,
+         (t.last_used_at IS NULL OR t.last_used_at < now() - interval '${TOKEN_TOUCH_INTERVAL}') AS stale
+       FROM api_tokens t JOIN users u ON u.id = t.user_id
+       WHERE t.token_hash = $1 AND (t.expires_at IS NULL OR t.expires_at > now())`,
+      [hashToken(token)],
+    );
+    if (!row) return null;
+    if (row.stale) {
+      await this.#db.query("UPDATE api_tokens SET last_used_at = now() WHERE id = $1", [
+        row.token_id,
+      ]);
+    }
+    return toUser(row);
+  }
+
+  // ---- providers -----------------------------------------------------------------------------
+
+  async createProvider(input: NewProvider): Promise<ProviderRecord> {
+    checkProviderType(input.type);
+    const id = randomUUID();
+    const encrypted = input.api_key ? encryptSecret(this.#key, input.api_key, id) : null;
+    const [row] = await this.#db.query<ProviderRow>(
+      `INSERT INTO providers (id, type, name, base_url, options, api_key_encrypted)
+       SELECT $1, $2, $3, $4, $5::jsonb, $6
+       WHERE $6::text IS NULL
+          OR EXISTS (SELECT 1 FROM settings WHERE key = $7 AND value = $8)
+       RETURNING ${PROVIDER_COLUMNS}`,
+      [
+        id,
+        input.type,
+        input.name,
+        input.base_url ?? null,
+        json(input.options ?? {}),
+        encrypted,
+        FINGERPRINT_KEY,
+        this.#fingerprint,
+      ],
+    );
+    if (!row) throw keyMismatch();
+    return toProvider(row);
+  }
+
+  async getProvider(id: string): Promise<ProviderRecord | null> {
+    const [row] = await this.#db.query<ProviderRow>(
+      `SELECT ${PROVIDER_COLUMNS} FROM providers WHERE id = $1`,
+      [id],
+    );
+    return row ? toProvider(row) : null;
+  }
+
+  async listProviders(): Promise<ProviderRecord[]> {
+    const rows = await this.#db.query<ProviderRow>(
+      `SELECT ${PROVIDER_COLUMNS} FROM providers ORDER BY created_at, id`,
+    );
+    return rows.map(toProvider);
+  }
+
+  async updateProvider(id: string, patch: Partial<NewProvider>): Promise<ProviderRecord | null> {
+    if (patch.type !== undefined) checkProviderType(patch.type);
+    const set = new Assignments();
+    if (patch.type !== undefined) set.add("type", patch.type);
+    if (patch.name !== undefined) set.add("name", patch.name);
+    if (patch.base_url !== undefined) set.add("base_url", patch.base_url);
+    if (patch.options !== undefined) set.add("options", json(patch.options), "jsonb");
+    if (patch.api_key !== undefined) {
+      set.add(
+        "api_key_encrypted",
+        patch.api_key ? encryptSecret(this.#key, patch.api_key, id) : null,
+      );
+    }
+    const storesKey = Boolean(patch.api_key);
+    return this.#db.transaction(async (tx) => {
+      if (storesKey && !(await this.#fingerprintMatches(tx))) throw keyMismatch();
+      const [row] = await tx.query<ProviderRow>(
+        `UPDATE providers SET ${set.sql()}updated_at = now() WHERE id = $1 RETURNING ${PROVIDER_COLUMNS}`,
+        [id, ...set.params],
+      );
+      return row ? toProvider(row) : null;
+    });
+  }
+
+  async deleteProvider(id: string): Promise<boolean> {
+    const rows = await this.#db
+      .query("DELETE FROM providers WHERE id = $1 RETURNING id", [id])
+      .catch(conflict("the provider still has models; delete them first"));
+    return rows.length > 0;
+  }
+
+  async providerConfig(id: string): Promise<ProviderConfig | null> {
+    const [row] = await this.#db.query<{
+      type: string;
+      name: string;
+      base_url: string | null;
+      options: Record<string, unknown> | null;
+      api_key_encrypted: string | null;
+    }>("SELECT type, name, base_url, options, api_key_encrypted FROM providers WHERE id = $1", [
+      id,
+    ]);
+    if (!row) return null;
+    const config: ProviderConfig = {
+      type: row.type as ProviderConfig["type"],
+      name: row.name,
+      options: row.options ?? {},
+    };
+    if (row.base_url !== null) config.base_url = row.base_url;
+    if (row.api_key_encrypted !== null) {
+      config.api_key = decryptSecret(this.#key, row.api_key_encrypted, id);
+    }
+    return config;
+  }
+
+  async #fingerprintMatches(q: Queryable): Promise<boolean> {
+    const rows = await q.query("SELECT 1 FROM settings WHERE key = $1 AND value = $2", [
+      FINGERPRINT_KEY,
+      this.#fingerprint,
+    ]);
+    return rows.length > 0;
+  }
+
+  // ---- models --------------------------------------------------------------------------------
+
+  async createModel(input: NewModel): Promise<ModelRecord> {
+    const [row] = await this.#db
+      .query<ModelRow>(
+        `INSERT INTO models (provider_id, model, display_name, context_window, pricing, enabled)
+         VALUES ($1, $2, $3, $4, $5::jsonb, $6) RETURNING ${MODEL_COLUMNS}`,
+        [
+          input.provider_id,
+          input.model,
+          input.display_name || input.model,
+          input.context_window ?? null,
+          jsonOrNull(input.pricing),
+          input.enabled ?? true,
+        ],
+      )
+      .catch(conflict("no provider with this id"));
+    return toModel(must(row));
+  }
+
+  async getModel(id: string): Promise<ModelRecord | null> {
+    const [row] = await this.#db.query<ModelRow>(
+      `SELECT ${MODEL_COLUMNS} FROM models WHERE id = $1`,
+      [id],
+    );
+    return row ? toModel(row) : null;
+  }
+
+  async listModels(options: { enabledOnly?: boolean } = {}): Promise<ModelRecord[]> {
+    const rows = await this.#db.query<ModelRow>(
+      `SELECT ${MODEL_COLUMNS} FROM models ${options.enabledOnly ? "WHERE enabled" : ""}
+       ORDER BY created_at, id`,
+    );
+    return rows.map(toModel);
+  }
+
+  async updateModel(id: string, patch: Partial<NewModel>): Promise<ModelRecord | null> {
+    const set = new Assignments();
+    if (patch.provider_id !== undefined) set.add("provider_id", patch.provider_id);
+    if (patch.model !== undefined) set.add("model", patch.model);
+    if (patch.display_name !== undefined) set.add("display_name", patch.display_name);
+    if (patch.context_window !== undefined) set.add("context_window", patch.context_window);
+    if (patch.pricing !== undefined) set.add("pricing", jsonOrNull(patch.pricing), "jsonb");
+    if (patch.enabled !== undefined) set.add("enabled", patch.enabled);
+    const [row] = await this.#db
+      .query<ModelRow>(
+        `UPDATE models SET ${set.sql()}updated_at = now() WHERE id = $1 RETURNING ${MODEL_COLUMNS}`,
+        [id, ...set.params],
+      )
+      .catch(conflict("no provider with this id"));
+    return row ? toModel(row) : null;
+  }
+
+  async deleteModel(id: string): Promise<boolean> {
+    const rows = await this.#db
+      .query("DELETE FROM models WHERE id = $1 RETURNING id", [id])
+      .catch(conflict("the model is used by chats; disable it instead"));
+    return rows.length > 0;
+  }
+
+  // ---- chats and messages --------------------------------------------------------------------
+
+  async createChat(input: {
+    owner_id: string;
+    model_id: string;
+    title: string;
+    workspace_id?: string | null;
+    first_message: MessagePart[];
+  }): Promise<{ chat: Chat; message: Message }> {
+    return this.#db
+      .transaction(async (tx) => {
+        const [chat] = await tx.query<ChatRow>(
+          `INSERT INTO chats (owner_id, model_id, title, workspace_id, status)
+           VALUES ($1, $2, $3, $4, 'pending') RETURNING ${CHAT_COLUMNS}`,
+          [input.owner_id, input.model_id, input.title, input.workspace_id ?? null],
+        );
+        const created = toChat(must(chat));
+        const [message] = await tx.query<MessageRow>(
+          `INSERT INTO messages (chat_id, role, parts) VALUES ($1, 'user', $2::jsonb)
+           RETURNING ${MESSAGE_COLUMNS}`,
+          [created.id, json(input.first_message)],
+        );
+        return { chat: created, message: toMessage(must(message)) };
+      })
+      .catch(conflict("unknown owner or model"));
+  }
+
+  async getChat(id: string): Promise<Chat | null> {
+    const [row] = await this.#db.query<ChatRow>(`SELECT ${CHAT_COLUMNS} FROM chats WHERE id = $1`, [
+      id,
+    ]);
+    return row ? toChat(row) : null;
+  }
+
+  async listChats(
+    ownerId: string | undefined,
+    options: { limit: number; before?: string },
+  ): Promise<Page<Chat>> {
+    const limit = Math.max(1, Math.floor(options.limit));
+    const where = ["NOT archived"];
+    const params: unknown[] = [];
+    if (ownerId !== undefined) {
+      params.push(ownerId);
+      where.push(`owner_id = $${params.length}`);
+    }
+    if (options.before !== undefined && options.before !== "") {
+      const [updatedAt, id] = decodeCursor(options.before);
+      params.push(updatedAt, id);
+      where.push(`(updated_at, id) < ($${params.length - 1}::timestamptz, $${params.length})`);
+    }
+    params.push(limit + 1);
+    const rows = await this.#db.query<ChatRow>(
+      `SELECT ${CHAT_COLUMNS} FROM chats WHERE ${where.join(" AND ")}
+       ORDER BY updated_at DESC, id DESC LIMIT $${params.length}`,
+      params,
+    );
+    const items = rows.slice(0, limit).map(toChat);
+    const last = items[items.length - 1];
+    return {
+      items,
+      next_cursor: rows.length > limit && last ? encodeCursor(last.updated_at, last.id) : null,
+    };
+  }
+
+  async updateChat(
+    id: string,
+    patch: Partial<{
+      title: string;
+      model_id: string;
+      archived: boolean;
+      last_error: ChatErrorRecord | null;
+    }>,
+  ): Promise<Chat | null> {
+    const set = new Assignments();
+    if (patch.title !== undefined) set.add("title", patch.title);
+    if (patch.model_id !== undefined) set.add("model_id", patch.model_id);
+    if (patch.archived !== undefined) set.add("archived", patch.archived);
+    if (patch.last_error !== undefined)
+      set.add("last_error", jsonOrNull(patch.last_error), "jsonb");
+    const [row] = await this.#db
+      .query<ChatRow>(
+        `UPDATE chats SET ${set.sql()}updated_at = now() WHERE id = $1 RETURNING ${CHAT_COLUMNS}`,
+        [id, ...set.params],
+      )
+      .catch(conflict("no model with this id"));
+    return row ? toChat(row) : null;
+  }
+
+  async insertMessage(chatId: string, message: NewMessage): Promise<Message> {
+    const [row] = await this.#db
+      .query<MessageRow>(
+        `WITH m AS (
+           INSERT INTO messages (id, chat_id, role, parts, usage, model_id)
+           VALUES (COALESCE($1, gen_random_uuid()::text), $2, $3, $4::jsonb, $5::jsonb, $6)
+           RETURNING ${MESSAGE_COLUMNS}
+         ), touched AS (
+           UPDATE chats SET updated_at = now() WHERE id = $2
+         )
+         SELECT * FROM m`,
+        [
+          message.id ?? null,
+          chatId,
+          message.role,
+          json(message.parts),
+          jsonOrNull(message.usage),
+          message.model_id ?? null,
+        ],
+      )
+      .catch(conflict("a message with this id exists, or the chat or model does not"));
+    return toMessage(must(row));
+  }
+
+  async listMessages(chatId: string): Promise<Message[]> {
+    const rows = await this.#db.query<MessageRow>(
+      `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE chat_id = $1 ORDER BY pos`,
+      [chatId],
+    );
+    return rows.map(toMessage);
+  }
+
+  /**
+   * A user's new message, decided under the chat row's lock (so it cannot race a worker taking
+   * or releasing the chat):
+   * - `running`: a turn is in progress and has already read the history, so the message waits in
+   *   `queued_messages`; the worker drains it when the turn ends (`drainQueuedMessages`), and
+   *   `releaseChat` moves anything still queued into the transcript.
+   * - `pending`: a turn is scheduled but has not started; it reads the history when it starts, so
+   *   the message is appended to the transcript now and the chat stays `pending`.
+   * - `waiting` / `error`: appended now; the chat becomes `pending` and `last_error` is cleared.
+   * Returns the appended message, or null when it was queued. Throws if the chat does not exist.
+   */
+  async enqueueUserMessage(
+    chatId: string,
+    parts: MessagePart[],
+  ): Promise<{ appended: Message | null }> {
+    return this.#db.transaction(async (tx) => {
+      const [chat] = await tx.query<{ status: string }>(
+        "SELECT status FROM chats WHERE id = $1 FOR UPDATE",
+        [chatId],
+      );
+      if (!chat) throw new Error(`chat ${chatId} does not exist`);
+      if (chat.status === "running") {
+        await tx.query("INSERT INTO queued_messages (chat_id, parts) VALUES ($1, $2::jsonb)", [
+          chatId,
+          json(parts),
+        ]);
+        return { appended: null };
+      }
+      const [row] = await tx.query<MessageRow>(
+        `INSERT INTO messages (chat_id, role, parts) VALUES ($1, 'user', $2::jsonb)
+         RETURNING ${MESSAGE_COLUMNS}`,
+        [chatId, json(parts)],
+      );
+      await tx.query(
+        `UPDATE chats SET status = 'pending', worker_id = NULL, heartbeat_at = NULL,
+           last_error = NULL, updated_at = now() WHERE id = $1`,
+        [chatId],
+      );
+      return { appended: toMessage(must(row)) };
+    });
+  }
+
+  async drainQueuedMessages(chatId: string): Promise<Message[]> {
+    return this.#db.transaction(async (tx) => {
+      const locked = await tx.query("SELECT 1 FROM chats WHERE id = $1 FOR UPDATE", [chatId]);
+      if (locked.length === 0) return [];
+      const moved = await moveQueued(tx, chatId);
+      if (moved.length > 0) {
+        await tx.query("UPDATE chats SET updated_at = now() WHERE id = $1", [chatId]);
+      }
+      return moved;
+    });
+  }
+
+  // ---- chatd: ownership ----------------------------------------------------------------------
+
+  async acquireChats(workerId: string, limit: number): Promise<Chat[]> {
+    if (limit <= 0) return [];
+    const rows = await this.#db.query<ChatRow>(
+      `UPDATE chats c SET status = 'running', worker_id = $1, heartbeat_at = now(), updated_at = now()
+       FROM (
+         SELECT id FROM chats WHERE status = 'pending' AND NOT archived
+         ORDER BY updated_at, id LIMIT $2 FOR UPDATE SKIP LOCKED
+       ) p
+       WHERE c.id = p.id
+       RETURNING ${chatColumns("c")}`,
+      [workerId, Math.floor(limit)],
+    );
+    return rows.map(toChat);
+  }
+
+  async heartbeat(workerId: string, chatIds: string[]): Promise<string[]> {
+    if (chatIds.length === 0) return [];
+    const rows = await this.#db.query<{ id: string }>(
+      `UPDATE chats SET heartbeat_at = now()
+       WHERE id = ANY($2::text[]) AND worker_id = $1 AND status = 'running'
+       RETURNING id`,
+      [workerId, chatIds],
+    );
+    const kept = new Set(rows.map((row) => row.id));
+    return chatIds.filter((id) => !kept.has(id));
+  }
+
+  /**
+   * Ends `workerId`'s ownership (false, changing nothing, if it no longer owns the chat).
+   * `last_error`: set to `lastError` when given; with `status` `error` and no `lastError` it is
+   * kept; any other status clears it. Messages still queued (sent after the turn's last drain) are
+   * moved into the transcript and the chat becomes `pending` instead, with a `pending` signal, so
+   * a message is never stranded behind a finished turn.
+   */
+  async releaseChat(
+    chatId: string,
+    workerId: string,
+    status: ChatStatus,
+    lastError?: ChatErrorRecord | null,
+  ): Promise<boolean> {
+    checkIdleStatus(status);
+    const requeued = await this.#db.transaction(async (tx) => {
+      const rows = await tx.query(
+        `UPDATE chats SET status = $3, worker_id = NULL, heartbeat_at = NULL, updated_at = now(),
+           last_error = CASE WHEN $4::boolean THEN $5::jsonb
+                             WHEN $3 = 'error' THEN last_error ELSE NULL END
+         WHERE id = $1 AND worker_id = $2 AND status = 'running'
+         RETURNING id`,
+        [chatId, workerId, status, lastError !== undefined, jsonOrNull(lastError)],
+      );
+      if (rows.length === 0) return null;
+      return requeueIfQueued(tx, chatId);
+    });
+    if (requeued === null) return false;
+    if (requeued) await this.#sendSignal({ type: "pending", chat_id: chatId }).catch(() => {});
+    return true;
+  }
+
+  async recoverStaleChats(staleMs: number): Promise<number> {
+    return this.#db.transaction(async (tx) => {
+      const rows = await tx.query<{ id: string }>(
+        `UPDATE chats SET status = 'pending', worker_id = NULL, heartbeat_at = NULL
+         WHERE status = 'running'
+           AND (heartbeat_at IS NULL OR heartbeat_at < now() - $1::float8 * interval '1 millisecond')
+         RETURNING id`,
+        [staleMs],
+      );
+      for (const row of rows) await moveQueued(tx, row.id);
+      return rows.length;
+    });
+  }
+
+  /**
+   * Sets `status` without owning the chat; any owner loses it (its next heartbeat reports the
+   * chat lost). `running` needs an owner, so it is refused: use `acquireChats`. Queued messages
+   * are moved into the transcript as in `releaseChat` (the chat then becomes `pending`).
+   */
+  async setStatus(chatId: string, status: ChatStatus): Promise<void> {
+    checkIdleStatus(status);
+    await this.#db.transaction(async (tx) => {
+      const rows = await tx.query(
+        `UPDATE chats SET status = $2, worker_id = NULL, heartbeat_at = NULL, updated_at = now(),
+           last_error = CASE WHEN $2 = 'error' THEN last_error ELSE NULL END
+         WHERE id = $1 RETURNING id`,
+        [chatId, status],
+      );
+      if (rows.length > 0) await requeueIfQueued(tx, chatId);
+    });
+  }
+
+  // ---- events and signals --------------------------------------------------------------------
+
+  async #appendEvent(chatId: string, type: string, data: unknown): Promise<ChatEvent> {
+    const [row] = this.#db.shared
+      ? await this.#db.query<EventRow>(APPEND_EVENT_AND_NOTIFY, [
+          chatId,
+          type,
+          json(data),
+          this.instanceId,
+        ])
+      : await this.#db.query<EventRow>(APPEND_EVENT, [chatId, type, json(data)]);
+    if (!row) throw new Error(`chat ${chatId} does not exist`);
+    const event = toEvent(row);
+    this.#hub.publish(event);
+    return event;
+  }
+
+  async #listEventsAfter(chatId: string, afterSeq: number, limit?: number): Promise<ChatEvent[]> {
+    const rows = await this.#db.query<EventRow>(
+      `SELECT ${EVENT_COLUMNS} FROM chat_events WHERE chat_id = $1 AND seq > $2
+       ORDER BY seq LIMIT $3`,
+      [chatId, afterSeq, limit ?? null],
+    );
+    return rows.map(toEvent);
+  }
+
+  async #lastEventSeq(chatId: string): Promise<number> {
+    const [row] = await this.#db.query<{ last_event_seq: unknown }>(
+      "SELECT last_event_seq FROM chats WHERE id = $1",
+      [chatId],
+    );
+    return row ? int(row.last_event_seq) : 0;
+  }
+
+  async #sendSignal(signal: ChatSignal): Promise<void> {
+    this.#signalHub.deliver(signal);
+    if (this.#db.shared && !this.#closed) {
+      await this.#db.notify(SIGNALS_CHANNEL, this.#signalHub.payload(signal));
+    }
+  }
+}
+
+// ---- helpers ---------------------------------------------------------------------------------
+
+/**
+ * One statement appends an event: the next seq is taken under the chat row's lock (concurrent
+ * appends from any replica queue there, so seqs never clash and commit in order), then the row is
+ * inserted. `$1` chat, `$2` type, `$3` data.
+ */
+const APPEND_EVENT_CTE = `
+  WITH s AS (
+    UPDATE chats SET last_event_seq = last_event_seq + 1 WHERE id = $1
+    RETURNING id, last_event_seq
+  ), e AS (
+    INSERT INTO chat_events (chat_id, seq, type, data)
+    SELECT id, last_event_seq, $2, $3::jsonb FROM s
+    RETURNING ${EVENT_COLUMNS}
+  )`;
+
+const APPEND_EVENT = `${APPEND_EVENT_CTE} SELECT ${EVENT_COLUMNS} FROM e`;
+
+/**
+ * The same, plus a NOTIFY to the other replicas (sent at commit): the whole event when the payload
+ * fits, else a pointer they follow with `listAfter`. `$4` is this store's instance id, so its own
+ * notifications are recognised and skipped (they were delivered locally already).
+ */
+const APPEND_EVENT_AND_NOTIFY = `${APPEND_EVENT_CTE}, p AS (
+    SELECT e.*, json_build_object('o', $4::text, 'c', e.chat_id, 's', e.seq, 't', e.type,
+      'd', e.data, 'at', e.created_at)::text AS whole
+    FROM e
+  )
+  SELECT ${EVENT_COLUMNS},
+    pg_notify('${EVENTS_CHANNEL}', CASE WHEN octet_length(whole) <= ${NOTIFY_EVENT_MAX_BYTES}
+      THEN whole ELSE json_build_object('o', $4::text, 'c', chat_id, 's', seq)::text END) AS notified
+  FROM p`;
+
+/** Moves the chat's queued messages into its transcript, oldest first; returns them in order. */
+async function moveQueued(tx: Queryable, chatId: string): Promise<Message[]> {
+  const rows = await tx.query<MessageRow & { pos: unknown }>(
+    `WITH q AS (
+       DELETE FROM queued_messages WHERE chat_id = $1 RETURNING id, parts
+     )
+     INSERT INTO messages (chat_id, role, parts)
+     SELECT $1, 'user', parts FROM q ORDER BY id
+     RETURNING ${MESSAGE_COLUMNS}, pos`,
+    [chatId],
+  );
+  return rows.sort((a, b) => int(a.pos) - int(b.pos)).map(toMessage);
+}
+
+/** After a chat left `running`: queued messages go to the transcript and the chat to `pending`. */
+async function requeueIfQueued(tx: Queryable, chatId: string): Promise<boolean> {
+  const moved = await moveQueued(tx, chatId);
+  if (moved.length === 0) return false;
+  await tx.query(
+    "UPDATE chats SET status = 'pending', last_error = NULL, updated_at = now() WHERE id = $1",
+    [chatId],
+  );
+  return true;
+}
+
+/** `SET a = $2, b = $3::jsonb, ` for the fields a patch carries (`$1` is the row's id). */
+class Assignments {
+  readonly params: unknown[] = [];
+  readonly #parts: string[] = [];
+
+  add(column: string, value: unknown, cast?: "jsonb"): void {
+    this.params.push(value);
+    this.#parts.push(`${column} = $${this.params.length + 1}${cast ? `::${cast}` : ""}`);
+  }
+
+  sql(): string {
+    return this.#parts.map((part) => `${part}, `).join("");
+  }
+}
+
+function must<T>(row: T | undefined): T {
+  if (row === undefined) throw new Error("the database returned no row");
+  return row;
+}
+
+/** Maps a unique or foreign-key violation to ConflictError; rethrows anything else. */
+function conflict(message: string): (error: unknown) => never {
+  return (error) => {
+    const state = sqlState(error);
+    if (state === UNIQUE_VIOLATION || state === FOREIGN_KEY_VIOLATION) {
+      throw new ConflictError(message);
+    }
+    throw error;
+  };
+}
+
+function keyMismatch(): SecretKeyError {
+  return new SecretKeyError(
+    "this server's secret key is not the one recorded in the database; refusing to store a " +
+      "provider API key under it (every server sharing a database needs the same key)",
+  );
+}
+
+function checkProviderType(type: string): void {
+  if (!(PROVIDER_TYPES as readonly string[]).includes(type)) {
+    throw new TypeError(`unknown provider type: ${type}`);
+  }
+}
+
+function checkIdleStatus(status: ChatStatus): void {
+  if (status !== "pending" && status !== "waiting" && status !== "error") {
+    throw new TypeError(`a chat can be set to pending, waiting or error here, not ${status}`);
+  }
+}
+
+function encodeCursor(updatedAt: string, id: string): string {
+  return Buffer.from(JSON.stringify([updatedAt, id]), "utf8").toString("base64url");
+}
+
+function decodeCursor(cursor: string): [string, string] {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
+    if (
+      Array.isArray(value) &&
+      value.length === 2 &&
+      typeof value[0] === "string" &&
+      typeof value[1] === "string" &&
+      !Number.isNaN(Date.parse(value[0]))
+    ) {
+      return [value[0], value[1]];
+    }
+  } catch {
+    // fall through
+  }
+  throw new InvalidCursorError("invalid page cursor");
+}
