@@ -1,0 +1,123 @@
+/**
+ * Composes the HTTP API: error shape, access log, body limit, the route modules and the OpenAPI
+ * document generated from the same zod schemas that validate requests.
+ */
+import { OpenAPIHono } from "@hono/zod-openapi";
+import type { Hono, MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import type { ChatService } from "../chatd/contract.ts";
+import type { Store } from "../store/contract.ts";
+import { authMiddleware, SESSION_COOKIE, socketAddress } from "./auth.ts";
+import type { ApiOptions, AppEnv, ResolvedOptions, RouteContext } from "./context.ts";
+import { errorHandler, notFoundHandler, payloadTooLarge, validationHook } from "./errors.ts";
+import { jsonLogger, type Logger, redacting } from "./log.ts";
+import { LoginRateLimiter } from "./rate-limit.ts";
+import { chatRoutes } from "./routes/chats.ts";
+import { healthRoutes } from "./routes/health.ts";
+import { modelRoutes } from "./routes/models.ts";
+import { providerRoutes } from "./routes/providers.ts";
+import { userRoutes } from "./routes/users.ts";
+
+export interface ApiDeps {
+  store: Store;
+  chats: ChatService;
+  /** Default: JSON lines on stderr. Secret-named fields are redacted before it sees them. */
+  logger?: Logger;
+  options: ApiOptions;
+}
+
+export const API_PREFIX = "/api/v1";
+
+function resolveOptions(options: ApiOptions): ResolvedOptions {
+  return {
+    secureCookies: options.secureCookies,
+    ready: options.ready,
+    heartbeatMs: options.heartbeatMs ?? 15_000,
+    bodyLimitBytes: options.bodyLimitBytes ?? 1024 * 1024,
+    sessionTtlMs: options.sessionTtlMs ?? 14 * 24 * 60 * 60 * 1000,
+    loginRateLimit: options.loginRateLimit ?? { maxFailures: 5, windowMs: 15 * 60 * 1000 },
+    clientIp: options.clientIp ?? socketAddress,
+    maxStreamBufferBytes: options.maxStreamBufferBytes ?? 8 * 1024 * 1024,
+    ...(options.shutdown ? { shutdown: options.shutdown } : {}),
+  };
+}
+
+/** One info line per request (probes left out): method, path, status, duration. */
+function accessLog(logger: Logger): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const start = performance.now();
+    await next();
+    const path = c.req.path;
+    if (path === "/healthz" || path === "/readyz") return;
+    logger.info("request", {
+      method: c.req.method,
+      path,
+      status: c.res.status,
+      ms: Math.round(performance.now() - start),
+    });
+  };
+}
+
+/** API responses carry tokens and private data: no caching unless a route says otherwise. */
+const noStore: MiddlewareHandler<AppEnv> = async (c, next) => {
+  await next();
+  if (!c.res.headers.has("cache-control")) c.header("cache-control", "no-store");
+};
+
+export function createApi(deps: ApiDeps): Hono<AppEnv> {
+  const logger = redacting(deps.logger ?? jsonLogger((line) => process.stderr.write(line)));
+  const options = resolveOptions(deps.options);
+  const ctx: RouteContext = {
+    store: deps.store,
+    chats: deps.chats,
+    logger,
+    options,
+    limiter: new LoginRateLimiter(options.loginRateLimit),
+    ...authMiddleware(deps.store),
+  };
+
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+  app.onError(errorHandler(logger));
+  app.notFound(notFoundHandler);
+  app.use("*", accessLog(logger));
+  app.use(`${API_PREFIX}/*`, noStore);
+  app.use(
+    `${API_PREFIX}/*`,
+    bodyLimit({
+      maxSize: options.bodyLimitBytes,
+      onError: () => {
+        throw payloadTooLarge(options.bodyLimitBytes);
+      },
+    }),
+  );
+
+  app.route("/", healthRoutes(ctx));
+  app.route(API_PREFIX, userRoutes(ctx));
+  app.route(API_PREFIX, providerRoutes(ctx));
+  app.route(API_PREFIX, modelRoutes(ctx));
+  app.route(API_PREFIX, chatRoutes(ctx));
+
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
+    type: "http",
+    scheme: "bearer",
+    description: "A session token (POST /users/login) or an API token (POST /users/me/tokens).",
+  });
+  app.openAPIRegistry.registerComponent("securitySchemes", "cookie", {
+    type: "apiKey",
+    in: "cookie",
+    name: SESSION_COOKIE,
+    description: "The session cookie the UI gets from sign-in.",
+  });
+  app.doc31(`${API_PREFIX}/openapi.json`, {
+    openapi: "3.1.0",
+    info: {
+      title: "Keel API",
+      version: "1",
+      description:
+        "Errors are { message, detail?, validations?: [{ field, detail }] }. " +
+        "Request bodies are limited to " +
+        `${options.bodyLimitBytes} bytes; unknown fields are refused.`,
+    },
+  });
+  return app;
+}

@@ -1,0 +1,190 @@
+/**
+ * Chats. Every route that names a chat goes through `loadChat`, which answers 404 — not 403 —
+ * when the caller neither owns the chat nor is an admin, so ids of other people's chats cannot
+ * be probed. Archived chats are gone for everyone.
+ */
+import { createRoute, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import type { Chat, MessagePart } from "../../store/types.ts";
+import { currentUser } from "../auth.ts";
+import type { ApiApp, AppEnv, RouteContext } from "../context.ts";
+import { notFound } from "../errors.ts";
+import {
+  ChatDetail,
+  ChatList,
+  ChatSchema,
+  CreateChatBody,
+  DEFAULT_PAGE,
+  IdParams,
+  ListChatsQuery,
+  SendMessageBody,
+  StreamHeaders,
+  StreamQuery,
+} from "../schemas.ts";
+import { eventStreamResponse } from "../sse.ts";
+import { chatView, messageView } from "../views.ts";
+import { errors, json, jsonBody, newRouter, noContent, SECURED } from "./common.ts";
+
+export function chatRoutes(ctx: RouteContext): ApiApp {
+  const { store, chats, logger, options } = ctx;
+  const app = newRouter();
+  const user = [ctx.requireUser];
+  const tags = ["chats"];
+
+  /** The chat of the path's `{id}`, if the caller owns it or is an admin; else 404. */
+  async function loadChat(c: Context<AppEnv>): Promise<Chat> {
+    const caller = currentUser(c);
+    const chat = await store.getChat(c.req.param("id") ?? "");
+    if (chat === null || chat.archived) throw notFound("Chat");
+    if (chat.owner_id !== caller.id && caller.role !== "admin") throw notFound("Chat");
+    return chat;
+  }
+
+  const create = createRoute({
+    method: "post",
+    path: "/chats",
+    tags,
+    summary: "Start a chat with a first message; its first turn is queued",
+    security: SECURED,
+    middleware: user,
+    request: { body: jsonBody(CreateChatBody) },
+    responses: { 201: json(ChatSchema, "The chat"), ...errors(400, 401, 404, 413, 415) },
+  });
+  app.openapi(create, async (c) => {
+    const input = c.req.valid("json");
+    const chat = await chats.createChat(currentUser(c), {
+      model_id: input.model_id,
+      content: input.content as MessagePart[],
+      workspace_id: input.workspace_id ?? null,
+    });
+    return c.json(chatView(chat), 201);
+  });
+
+  const list = createRoute({
+    method: "get",
+    path: "/chats",
+    tags,
+    summary: "The caller's chats, newest first",
+    security: SECURED,
+    middleware: user,
+    request: { query: ListChatsQuery },
+    responses: { 200: json(ChatList, "A page of chats"), ...errors(400, 401) },
+  });
+  app.openapi(list, async (c) => {
+    const { limit, cursor } = c.req.valid("query");
+    const page = await store.listChats(currentUser(c).id, {
+      limit: limit ?? DEFAULT_PAGE,
+      ...(cursor !== undefined ? { before: cursor } : {}),
+    });
+    return c.json({ chats: page.items.map(chatView), next_cursor: page.next_cursor }, 200);
+  });
+
+  const get = createRoute({
+    method: "get",
+    path: "/chats/{id}",
+    tags,
+    summary: "A chat and its transcript",
+    security: SECURED,
+    middleware: user,
+    request: { params: IdParams },
+    responses: { 200: json(ChatDetail, "The chat and its messages"), ...errors(401, 404) },
+  });
+  app.openapi(get, async (c) => {
+    const chat = await loadChat(c);
+    const messages = await store.listMessages(chat.id);
+    return c.json({ chat: chatView(chat), messages: messages.map(messageView) }, 200);
+  });
+
+  const send = createRoute({
+    method: "post",
+    path: "/chats/{id}/messages",
+    tags,
+    summary: "Send a message; queued behind a running turn",
+    security: SECURED,
+    middleware: user,
+    request: { params: IdParams, body: jsonBody(SendMessageBody) },
+    responses: {
+      202: noContent("Accepted; follow the event stream"),
+      ...errors(400, 401, 404, 409, 413, 415),
+    },
+  });
+  app.openapi(send, async (c) => {
+    const { content } = c.req.valid("json");
+    const chat = await loadChat(c);
+    await chats.sendMessage(chat, content as MessagePart[]);
+    return c.body(null, 202);
+  });
+
+  const interrupt = createRoute({
+    method: "post",
+    path: "/chats/{id}/interrupt",
+    tags,
+    summary: "Stop the running turn, keeping what was streamed",
+    security: SECURED,
+    middleware: user,
+    request: { params: IdParams },
+    responses: { 202: noContent("Accepted"), ...errors(401, 404, 409) },
+  });
+  app.openapi(interrupt, async (c) => {
+    const chat = await loadChat(c);
+    await chats.interrupt(chat);
+    logger.info("chat interrupted", { chat_id: chat.id, by: currentUser(c).id });
+    return c.body(null, 202);
+  });
+
+  const archive = createRoute({
+    method: "delete",
+    path: "/chats/{id}",
+    tags,
+    summary: "Archive a chat (a running turn is stopped first)",
+    security: SECURED,
+    middleware: user,
+    request: { params: IdParams },
+    responses: { 204: noContent("Archived"), ...errors(401, 404) },
+  });
+  app.openapi(archive, async (c) => {
+    const chat = await loadChat(c);
+    if (chat.status === "running" || chat.status === "pending") await chats.interrupt(chat);
+    if ((await store.updateChat(chat.id, { archived: true })) === null) throw notFound("Chat");
+    logger.info("chat archived", { chat_id: chat.id, by: currentUser(c).id });
+    return c.body(null, 204);
+  });
+
+  const stream = createRoute({
+    method: "get",
+    path: "/chats/{id}/stream",
+    tags,
+    summary: "The chat's events (SSE); resume with Last-Event-ID",
+    description:
+      "Server-Sent Events: each event has `id:` (the chat's event sequence), `event:` (status, " +
+      "message_part, message, retry, error, usage) and a JSON `data:`. With `Last-Event-ID` " +
+      "(or `?after=`) the stream starts after that id: every later event once, in order, then " +
+      "live ones. A `: keep-alive` comment is sent every 15 s.",
+    security: SECURED,
+    middleware: user,
+    request: { params: IdParams, query: StreamQuery, headers: StreamHeaders },
+    responses: {
+      200: {
+        description: "An event stream",
+        content: { "text/event-stream": { schema: z.string() } },
+      },
+      ...errors(400, 401, 404),
+    },
+  });
+  app.openapi(stream, async (c) => {
+    const chat = await loadChat(c);
+    const lastEventId = c.req.valid("header")["last-event-id"];
+    const { after } = c.req.valid("query");
+    const afterSeq = Number(lastEventId ?? after ?? 0);
+    return eventStreamResponse((onEvent) => chats.stream(chat.id, afterSeq, onEvent), {
+      heartbeatMs: options.heartbeatMs,
+      maxBufferedBytes: options.maxStreamBufferBytes,
+      logger,
+      requestSignal: c.req.raw.signal,
+      ...(options.shutdown ? { shutdown: options.shutdown } : {}),
+      label: { chat_id: chat.id },
+    });
+  });
+
+  return app;
+}

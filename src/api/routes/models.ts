@@ -1,0 +1,118 @@
+/**
+ * Models: admins configure them; everyone lists the ones they may use (members: enabled only;
+ * admins: all). A model that a member may not use is 404 to them.
+ */
+import { createRoute } from "@hono/zod-openapi";
+import type { NewModel } from "../../store/contract.ts";
+import { currentUser } from "../auth.ts";
+import type { ApiApp, RouteContext } from "../context.ts";
+import { ApiError, notFound } from "../errors.ts";
+import { CreateModelBody, IdParams, ModelList, ModelSchema, UpdateModelBody } from "../schemas.ts";
+import { modelView } from "../views.ts";
+import { errors, json, jsonBody, newRouter, noContent, SECURED } from "./common.ts";
+
+export function modelRoutes(ctx: RouteContext): ApiApp {
+  const { store, logger } = ctx;
+  const app = newRouter();
+  const admin = [ctx.requireAdmin];
+  const user = [ctx.requireUser];
+  const tags = ["models"];
+
+  /** A body's provider_id must name a provider: a 400 on that field, not a 404 of the route. */
+  async function checkProvider(providerId: string): Promise<void> {
+    if ((await store.getProvider(providerId)) !== null) return;
+    throw new ApiError(400, "Invalid request body.", {
+      validations: [{ field: "provider_id", detail: "No provider has this id." }],
+    });
+  }
+
+  const create = createRoute({
+    method: "post",
+    path: "/models",
+    tags,
+    summary: "Add a model of a configured provider (admin)",
+    security: SECURED,
+    middleware: admin,
+    request: { body: jsonBody(CreateModelBody) },
+    responses: { 201: json(ModelSchema, "The model"), ...errors(400, 401, 403, 409, 413, 415) },
+  });
+  app.openapi(create, async (c) => {
+    const input = c.req.valid("json");
+    await checkProvider(input.provider_id);
+    const model = await store.createModel(input as NewModel);
+    logger.info("model created", { model_id: model.id, by: currentUser(c).id });
+    return c.json(modelView(model), 201);
+  });
+
+  const list = createRoute({
+    method: "get",
+    path: "/models",
+    tags,
+    summary: "The models the caller may use (members: enabled ones; admins: all)",
+    security: SECURED,
+    middleware: user,
+    responses: { 200: json(ModelList, "Models"), ...errors(401) },
+  });
+  app.openapi(list, async (c) => {
+    const isAdmin = currentUser(c).role === "admin";
+    const models = await store.listModels(isAdmin ? {} : { enabledOnly: true });
+    return c.json({ models: models.map(modelView) }, 200);
+  });
+
+  const get = createRoute({
+    method: "get",
+    path: "/models/{id}",
+    tags,
+    summary: "One model (members: enabled ones only)",
+    security: SECURED,
+    middleware: user,
+    request: { params: IdParams },
+    responses: { 200: json(ModelSchema, "The model"), ...errors(401, 404) },
+  });
+  app.openapi(get, async (c) => {
+    const model = await store.getModel(c.req.valid("param").id);
+    if (model === null || (!model.enabled && currentUser(c).role !== "admin")) {
+      throw notFound("Model");
+    }
+    return c.json(modelView(model), 200);
+  });
+
+  const update = createRoute({
+    method: "patch",
+    path: "/models/{id}",
+    tags,
+    summary: "Change a model (admin)",
+    security: SECURED,
+    middleware: admin,
+    request: { params: IdParams, body: jsonBody(UpdateModelBody) },
+    responses: { 200: json(ModelSchema, "The model"), ...errors(400, 401, 403, 404, 413, 415) },
+  });
+  app.openapi(update, async (c) => {
+    const { id } = c.req.valid("param");
+    const patch = c.req.valid("json");
+    if (patch.provider_id !== undefined) await checkProvider(patch.provider_id);
+    const model = await store.updateModel(id, patch as Partial<NewModel>);
+    if (model === null) throw notFound("Model");
+    logger.info("model updated", { model_id: id, by: currentUser(c).id });
+    return c.json(modelView(model), 200);
+  });
+
+  const remove = createRoute({
+    method: "delete",
+    path: "/models/{id}",
+    tags,
+    summary: "Delete a model (admin)",
+    security: SECURED,
+    middleware: admin,
+    request: { params: IdParams },
+    responses: { 204: noContent("Deleted"), ...errors(401, 403, 404, 409) },
+  });
+  app.openapi(remove, async (c) => {
+    const { id } = c.req.valid("param");
+    if (!(await store.deleteModel(id))) throw notFound("Model");
+    logger.info("model deleted", { model_id: id, by: currentUser(c).id });
+    return c.body(null, 204);
+  });
+
+  return app;
+}

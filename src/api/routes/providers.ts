@@ -1,0 +1,154 @@
+/** Providers (admin only). The API key goes in and never comes out: responses say `has_api_key`. */
+import { createRoute } from "@hono/zod-openapi";
+import type { NewProvider } from "../../store/contract.ts";
+import { currentUser } from "../auth.ts";
+import type { ApiApp, RouteContext } from "../context.ts";
+import { ApiError, notFound } from "../errors.ts";
+import { REDACTED } from "../log.ts";
+import {
+  CreateProviderBody,
+  IdParams,
+  ProviderList,
+  ProviderSchema,
+  UpdateProviderBody,
+} from "../schemas.ts";
+import { providerView } from "../views.ts";
+import { errors, json, jsonBody, newRouter, noContent, SECURED } from "./common.ts";
+
+/**
+ * A client that sends back an option it read as "[redacted]" would overwrite the real secret
+ * with that placeholder: refuse it.
+ */
+function refuseRedactedEcho(options: Record<string, unknown> | undefined): void {
+  if (options === undefined) return;
+  const fields: string[] = [];
+  for (const [key, value] of Object.entries(options)) {
+    if (value === REDACTED) fields.push(`options.${key}`);
+    if (key === "headers" && value !== null && typeof value === "object") {
+      for (const [name, v] of Object.entries(value)) {
+        if (v === REDACTED) fields.push(`options.headers.${name}`);
+      }
+    }
+  }
+  if (fields.length > 0) {
+    throw new ApiError(400, "Invalid request body.", {
+      validations: fields.map((field) => ({
+        field,
+        detail: `"${REDACTED}" is the placeholder shown for a secret; send the real value.`,
+      })),
+    });
+  }
+}
+
+/** Drops `undefined` so the store sees only the fields the client sent. */
+function definedOnly<T extends object>(input: T): Partial<T> {
+  return Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+export function providerRoutes(ctx: RouteContext): ApiApp {
+  const { store, logger } = ctx;
+  const app = newRouter();
+  const admin = [ctx.requireAdmin];
+  const tags = ["providers"];
+
+  const create = createRoute({
+    method: "post",
+    path: "/providers",
+    tags,
+    summary: "Configure a provider (admin)",
+    security: SECURED,
+    middleware: admin,
+    request: { body: jsonBody(CreateProviderBody) },
+    responses: {
+      201: json(ProviderSchema, "The provider (never its key)"),
+      ...errors(400, 401, 403, 409, 413, 415),
+    },
+  });
+  app.openapi(create, async (c) => {
+    const input = c.req.valid("json");
+    refuseRedactedEcho(input.options);
+    const provider = await store.createProvider(definedOnly(input) as NewProvider);
+    logger.info("provider created", {
+      provider_id: provider.id,
+      type: provider.type,
+      by: currentUser(c).id,
+    });
+    return c.json(providerView(provider), 201);
+  });
+
+  const list = createRoute({
+    method: "get",
+    path: "/providers",
+    tags,
+    summary: "List providers (admin)",
+    security: SECURED,
+    middleware: admin,
+    responses: { 200: json(ProviderList, "Every provider"), ...errors(401, 403) },
+  });
+  app.openapi(list, async (c) => {
+    const providers = await store.listProviders();
+    return c.json({ providers: providers.map(providerView) }, 200);
+  });
+
+  const get = createRoute({
+    method: "get",
+    path: "/providers/{id}",
+    tags,
+    summary: "One provider (admin)",
+    security: SECURED,
+    middleware: admin,
+    request: { params: IdParams },
+    responses: { 200: json(ProviderSchema, "The provider"), ...errors(401, 403, 404) },
+  });
+  app.openapi(get, async (c) => {
+    const provider = await store.getProvider(c.req.valid("param").id);
+    if (provider === null) throw notFound("Provider");
+    return c.json(providerView(provider), 200);
+  });
+
+  const update = createRoute({
+    method: "patch",
+    path: "/providers/{id}",
+    tags,
+    summary: "Change a provider (admin); `api_key: null` removes the key",
+    security: SECURED,
+    middleware: admin,
+    request: { params: IdParams, body: jsonBody(UpdateProviderBody) },
+    responses: {
+      200: json(ProviderSchema, "The provider"),
+      ...errors(400, 401, 403, 404, 413, 415),
+    },
+  });
+  app.openapi(update, async (c) => {
+    const { id } = c.req.valid("param");
+    const patch = c.req.valid("json");
+    refuseRedactedEcho(patch.options);
+    const provider = await store.updateProvider(id, definedOnly(patch) as Partial<NewProvider>);
+    if (provider === null) throw notFound("Provider");
+    logger.info("provider updated", {
+      provider_id: id,
+      fields: Object.keys(definedOnly(patch)),
+      by: currentUser(c).id,
+    });
+    return c.json(providerView(provider), 200);
+  });
+
+  const remove = createRoute({
+    method: "delete",
+    path: "/providers/{id}",
+    tags,
+    summary: "Delete a provider (admin)",
+    security: SECURED,
+    middleware: admin,
+    request: { params: IdParams },
+    responses: { 204: noContent("Deleted"), ...errors(401, 403, 404, 409) },
+  });
+  app.openapi(remove, async (c) => {
+    const { id } = c.req.valid("param");
+    if (!(await store.deleteProvider(id))) throw notFound("Provider");
+    logger.info("provider deleted", { provider_id: id, by: currentUser(c).id });
+    return c.body(null, 204);
+  });
+
+  return app;
+}

@@ -1,0 +1,325 @@
+/**
+ * Every zod schema of the HTTP API: the same objects validate requests at the edge and generate
+ * `/api/v1/openapi.json`, so the document cannot drift from what the server accepts. Request
+ * objects are strict (an unknown field is a 400); response objects describe what the views send.
+ */
+import { z } from "@hono/zod-openapi";
+import { PROVIDER_TYPES } from "../provider/types.ts";
+
+/** Longest text part a client may send, in characters (UTF-16 code units): 256 Ki. */
+export const MAX_TEXT_PART_CHARS = 256 * 1024;
+/** Most parts in one message. */
+export const MAX_CONTENT_PARTS = 64;
+/** Largest page of `GET /chats`. */
+export const MAX_PAGE = 100;
+export const DEFAULT_PAGE = 50;
+
+// ---- shared ---------------------------------------------------------------------------------
+
+export const Id = z
+  .guid()
+  .openapi({ description: "A UUID.", example: "0195c1a4-8f1e-7b7a-9c55-2f1d0e6a4b21" });
+const Timestamp = z.string().openapi({ description: "ISO-8601 time.", format: "date-time" });
+
+/** Path `{id}`. A value that is not a UUID names nothing: 404, like an unknown id. */
+export const IdParams = z.object({
+  id: z.guid().openapi({ param: { name: "id", in: "path" }, description: "A UUID." }),
+});
+
+export const ErrorSchema = z
+  .object({
+    message: z.string().openapi({ description: "What went wrong, for a person." }),
+    detail: z.string().optional(),
+    validations: z
+      .array(z.object({ field: z.string(), detail: z.string() }))
+      .optional()
+      .openapi({ description: "One entry per invalid field (400)." }),
+  })
+  .openapi("Error");
+
+// ---- users ----------------------------------------------------------------------------------
+
+const Username = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9_.-]*$/,
+    "Letters, digits, '_', '.' and '-'; starting with a letter or digit.",
+  );
+const Email = z.email().max(254);
+const Password = z.string().min(8, "At least 8 characters.").max(256);
+const Role = z.enum(["admin", "member"]);
+
+export const FirstUserBody = z
+  .strictObject({ username: Username, email: Email, password: Password })
+  .openapi("FirstUserRequest");
+
+export const LoginBody = z
+  .strictObject({ email: z.string().min(1).max(254), password: z.string().min(1).max(256) })
+  .openapi("LoginRequest");
+
+export const CreateUserBody = z
+  .strictObject({
+    username: Username,
+    email: Email,
+    password: Password,
+    role: Role.optional().openapi({ description: "Defaults to member." }),
+  })
+  .openapi("CreateUserRequest");
+
+export const CreateTokenBody = z
+  .strictObject({ name: z.string().min(1).max(100).optional() })
+  .openapi("CreateTokenRequest");
+
+export const UserSchema = z
+  .object({ id: Id, username: z.string(), email: z.string(), role: Role, created_at: Timestamp })
+  .openapi("User");
+
+export const FirstUserResponse = z
+  .object({ user: UserSchema, session_token: z.string() })
+  .openapi("FirstUserResponse");
+export const LoginResponse = z.object({ session_token: z.string() }).openapi("LoginResponse");
+export const UserResponse = z.object({ user: UserSchema }).openapi("UserResponse");
+export const TokenResponse = z
+  .object({ token: z.string().openapi({ description: "Shown once; send as Bearer." }) })
+  .openapi("TokenResponse");
+
+// ---- providers ------------------------------------------------------------------------------
+
+const ProviderType = z.enum(PROVIDER_TYPES);
+const BaseUrl = z.url({ protocol: /^https?$/ }).max(2048);
+const ApiKey = z.string().min(1).max(8192);
+const OptionString = z.string().min(1).max(8192);
+
+/** The provider options `src/provider/models.ts` reads; anything else is refused. */
+export const ProviderOptions = z
+  .strictObject({
+    api: z.enum(["chat", "responses"]).optional().openapi({ description: "openai, azure." }),
+    region: OptionString.optional().openapi({ description: "bedrock." }),
+    access_key_id: OptionString.optional().openapi({ description: "bedrock." }),
+    secret_access_key: OptionString.optional().openapi({ description: "bedrock; never returned." }),
+    session_token: OptionString.optional().openapi({ description: "bedrock; never returned." }),
+    resource_name: OptionString.optional().openapi({ description: "azure." }),
+    api_version: OptionString.optional().openapi({ description: "azure." }),
+    headers: z
+      .record(z.string().min(1).max(256), z.string().max(8192))
+      .optional()
+      .openapi({ description: "Extra request headers; values are never returned." }),
+  })
+  .openapi("ProviderOptions");
+
+export const CreateProviderBody = z
+  .strictObject({
+    type: ProviderType,
+    name: z.string().min(1).max(100),
+    base_url: BaseUrl.nullable().optional(),
+    api_key: ApiKey.optional().openapi({ description: "Stored encrypted; never returned." }),
+    options: ProviderOptions.optional(),
+  })
+  .openapi("CreateProviderRequest");
+
+export const UpdateProviderBody = z
+  .strictObject({
+    type: ProviderType.optional(),
+    name: z.string().min(1).max(100).optional(),
+    base_url: BaseUrl.nullable().optional(),
+    api_key: ApiKey.nullable()
+      .optional()
+      .openapi({ description: "null removes the key; leaving it out keeps it." }),
+    options: ProviderOptions.optional().openapi({ description: "Replaces the options." }),
+  })
+  .openapi("UpdateProviderRequest");
+
+export const ProviderSchema = z
+  .object({
+    id: Id,
+    type: ProviderType,
+    name: z.string(),
+    base_url: z.string().nullable(),
+    options: z
+      .record(z.string(), z.unknown())
+      .openapi({ description: 'Secret values (credentials, header values) read "[redacted]".' }),
+    has_api_key: z.boolean(),
+    created_at: Timestamp,
+    updated_at: Timestamp,
+  })
+  .openapi("Provider");
+
+export const ProviderList = z
+  .object({ providers: z.array(ProviderSchema) })
+  .openapi("ProviderList");
+
+// ---- models ---------------------------------------------------------------------------------
+
+const Price = z.number().nonnegative().max(1_000_000);
+export const PricingSchema = z
+  .strictObject({
+    input_per_mtok: Price,
+    output_per_mtok: Price,
+    cache_read_per_mtok: Price.optional(),
+    cache_write_per_mtok: Price.optional(),
+  })
+  .openapi("Pricing", { description: "US dollars per million tokens." });
+
+const ModelFields = {
+  provider_id: Id,
+  model: z.string().min(1).max(200).openapi({ description: "The provider's model id." }),
+  display_name: z.string().min(1).max(200).optional(),
+  context_window: z.int().positive().max(100_000_000).nullable().optional(),
+  pricing: PricingSchema.nullable().optional(),
+  enabled: z.boolean().optional().openapi({ description: "Defaults to true." }),
+};
+
+export const CreateModelBody = z.strictObject(ModelFields).openapi("CreateModelRequest");
+export const UpdateModelBody = z
+  .strictObject({ ...ModelFields, provider_id: Id.optional(), model: ModelFields.model.optional() })
+  .openapi("UpdateModelRequest");
+
+export const ModelSchema = z
+  .object({
+    id: Id,
+    provider_id: Id,
+    model: z.string(),
+    display_name: z.string(),
+    context_window: z.number().nullable(),
+    pricing: z
+      .object({
+        input_per_mtok: z.number(),
+        output_per_mtok: z.number(),
+        cache_read_per_mtok: z.number().optional(),
+        cache_write_per_mtok: z.number().optional(),
+      })
+      .nullable(),
+    enabled: z.boolean(),
+    created_at: Timestamp,
+    updated_at: Timestamp,
+  })
+  .openapi("Model");
+
+export const ModelList = z.object({ models: z.array(ModelSchema) }).openapi("ModelList");
+
+// ---- chats ----------------------------------------------------------------------------------
+
+/** What a client may send as message content: text parts only, for now. */
+export const TextPartInput = z
+  .strictObject({ type: z.literal("text"), text: z.string().min(1).max(MAX_TEXT_PART_CHARS) })
+  .openapi("TextPartInput");
+const Content = z.array(TextPartInput).min(1).max(MAX_CONTENT_PARTS);
+
+export const CreateChatBody = z
+  .strictObject({ model_id: Id, content: Content, workspace_id: Id.nullable().optional() })
+  .openapi("CreateChatRequest");
+
+export const SendMessageBody = z.strictObject({ content: Content }).openapi("SendMessageRequest");
+
+export const ListChatsQuery = z.strictObject({
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_PAGE)
+    .optional()
+    .openapi({
+      param: { name: "limit", in: "query" },
+      description: `Page size, default ${DEFAULT_PAGE}.`,
+    }),
+  cursor: z
+    .string()
+    .min(1)
+    .max(512)
+    .optional()
+    .openapi({
+      param: { name: "cursor", in: "query" },
+      description: "`next_cursor` of the previous page.",
+    }),
+});
+
+/** An SSE event id as a client echoes it: the chat's event sequence number. */
+const EventId = z.string().regex(/^\d{1,15}$/, "An event id (a non-negative integer).");
+
+export const StreamQuery = z.strictObject({
+  after: EventId.optional().openapi({
+    param: { name: "after", in: "query" },
+    description: "Like Last-Event-ID, for clients that cannot set headers; the header wins.",
+  }),
+});
+
+export const StreamHeaders = z.object({
+  "last-event-id": EventId.optional().openapi({ param: { name: "last-event-id", in: "header" } }),
+});
+
+const ChatStatus = z.enum(["pending", "running", "waiting", "error"]);
+
+export const ChatSchema = z
+  .object({
+    id: Id,
+    title: z.string(),
+    status: ChatStatus,
+    model_id: Id,
+    workspace_id: z.string().nullable(),
+    last_error: z
+      .object({
+        kind: z.string(),
+        message: z.string(),
+        status_code: z.number().optional(),
+        detail: z.string().optional(),
+      })
+      .nullable()
+      .openapi({ description: "The last terminal error (status error), else null." }),
+    created_at: Timestamp,
+    updated_at: Timestamp,
+  })
+  .openapi("Chat");
+
+export const MessagePartSchema = z
+  .discriminatedUnion("type", [
+    z.object({ type: z.literal("text"), text: z.string() }),
+    z.object({ type: z.literal("reasoning"), text: z.string() }),
+    z.object({
+      type: z.literal("tool_call"),
+      tool_call_id: z.string(),
+      name: z.string(),
+      input: z.unknown(),
+    }),
+    z.object({
+      type: z.literal("tool_result"),
+      tool_call_id: z.string(),
+      name: z.string(),
+      output: z.unknown(),
+      is_error: z.boolean(),
+    }),
+  ])
+  .openapi("MessagePart");
+
+export const UsageSchema = z
+  .object({
+    inputTokens: z.number(),
+    outputTokens: z.number(),
+    reasoningTokens: z.number(),
+    cacheReadTokens: z.number(),
+    cacheWriteTokens: z.number(),
+  })
+  .openapi("Usage");
+
+export const MessageSchema = z
+  .object({
+    id: Id,
+    role: z.enum(["user", "assistant", "tool"]),
+    parts: z.array(MessagePartSchema),
+    usage: UsageSchema.optional(),
+    created_at: Timestamp,
+  })
+  .openapi("Message");
+
+export const ChatList = z
+  .object({ chats: z.array(ChatSchema), next_cursor: z.string().nullable() })
+  .openapi("ChatList");
+
+export const ChatDetail = z
+  .object({ chat: ChatSchema, messages: z.array(MessageSchema) })
+  .openapi("ChatDetail");
+
+// ---- health ---------------------------------------------------------------------------------
+
+export const HealthSchema = z.object({ status: z.string() }).openapi("Health");

@@ -1,0 +1,102 @@
+/**
+ * Store records → the API's response shapes. Internal fields (owner, worker, heartbeat, archived,
+ * opaque provider metadata) stay out; secrets never leave: a provider's key is only `has_api_key`,
+ * and credential-like option values read "[redacted]".
+ */
+import type {
+  Chat,
+  Message,
+  MessagePart,
+  ModelRecord,
+  ProviderRecord,
+  User,
+} from "../store/types.ts";
+import { REDACTED } from "./log.ts";
+
+export function userView(u: User) {
+  return { id: u.id, username: u.username, email: u.email, role: u.role, created_at: u.created_at };
+}
+
+/** Option names whose values are credentials. `headers` values are always treated as secret. */
+const SECRET_OPTION = /secret|token|password|api[_-]?key|credential|authorization/i;
+
+function redactOptions(options: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(options)) {
+    if (key === "headers" && value !== null && typeof value === "object") {
+      out[key] = Object.fromEntries(Object.keys(value).map((name) => [name, REDACTED]));
+    } else {
+      out[key] = SECRET_OPTION.test(key) ? REDACTED : value;
+    }
+  }
+  return out;
+}
+
+export function providerView(p: ProviderRecord) {
+  return {
+    id: p.id,
+    type: p.type,
+    name: p.name,
+    base_url: p.base_url,
+    options: redactOptions(p.options ?? {}),
+    has_api_key: p.has_api_key,
+    created_at: p.created_at,
+    updated_at: p.updated_at,
+  };
+}
+
+export function modelView(m: ModelRecord) {
+  return {
+    id: m.id,
+    provider_id: m.provider_id,
+    model: m.model,
+    display_name: m.display_name,
+    context_window: m.context_window,
+    pricing: m.pricing,
+    enabled: m.enabled,
+    created_at: m.created_at,
+    updated_at: m.updated_at,
+  };
+}
+
+export function chatView(c: Chat) {
+  return {
+    id: c.id,
+    title: c.title,
+    status: c.status,
+    model_id: c.model_id,
+    workspace_id: c.workspace_id,
+    last_error: c.last_error,
+    created_at: c.created_at,
+    updated_at: c.updated_at,
+  };
+}
+
+function partView(p: MessagePart) {
+  switch (p.type) {
+    case "text":
+      return { type: p.type, text: p.text };
+    case "reasoning":
+      return { type: p.type, text: p.text };
+    case "tool_call":
+      return { type: p.type, tool_call_id: p.tool_call_id, name: p.name, input: p.input };
+    case "tool_result":
+      return {
+        type: p.type,
+        tool_call_id: p.tool_call_id,
+        name: p.name,
+        output: p.output,
+        is_error: p.is_error,
+      };
+  }
+}
+
+export function messageView(m: Message) {
+  return {
+    id: m.id,
+    role: m.role,
+    parts: m.parts.map(partView),
+    ...(m.usage ? { usage: m.usage } : {}),
+    created_at: m.created_at,
+  };
+}

@@ -1,0 +1,453 @@
+/**
+ * chatd: which process runs which chat (DESIGN.md §3, §5).
+ *
+ * A `ChatDaemon` claims `pending` chats (`store.acquireChats`, `FOR UPDATE SKIP LOCKED`) up to a
+ * concurrency limit — on a poll timer and whenever a `pending` signal arrives from any replica —
+ * and runs one turn loop per chat: queued messages first, a turn, then the messages queued while
+ * it ran, another turn, and so on until the queue is empty. It heartbeats the chats it owns; a
+ * chat whose ownership was lost is aborted with `OwnershipLost` and nothing more is written for it.
+ * On start and periodically it returns chats of dead workers (stale heartbeat) to `pending`.
+ *
+ * Stop arrives as an `interrupt` signal (from whichever replica served the request) and aborts the
+ * running turn with `ChatInterrupted`. `shutdown()` aborts every turn with `ServerShutdown`, waits
+ * for the partial content to be persisted, and releases the chats to `pending`, within a deadline.
+ */
+import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
+import { ChatInterrupted, ServerShutdown } from "../chaterror/causes.ts";
+import { SerialPublisher } from "../chatloop/publish.ts";
+import { errorText, ToolRegistry } from "../chatloop/tools.ts";
+import { OwnershipLost, runTurn } from "../chatloop/turn.ts";
+import type { RetryPolicy } from "../chatretry/policy.ts";
+import { Transport } from "../provider/index.ts";
+import type { ChatSignal, Store } from "../store/contract.ts";
+import type { Chat, ChatErrorRecord, ChatStatus } from "../store/types.ts";
+import { type ModelFactory, ModelResolver } from "./models.ts";
+
+/** The part of the store the daemon uses. */
+export type DaemonStore = Pick<
+  Store,
+  | "events"
+  | "signals"
+  | "acquireChats"
+  | "heartbeat"
+  | "releaseChat"
+  | "recoverStaleChats"
+  | "getChat"
+  | "drainQueuedMessages"
+  | "listMessages"
+  | "insertMessage"
+  | "getModel"
+  | "getProvider"
+  | "providerConfig"
+>;
+
+export interface DaemonLogger {
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+export interface ChatDaemonOptions {
+  store: DaemonStore;
+  /** The one HTTP client every model shares; the daemon makes (and closes) its own if absent. */
+  transport?: Transport;
+  /** The tools models may call (default: none). */
+  tools?: ToolRegistry;
+  /** Default: `hostname:pid:random`. */
+  workerId?: string;
+  /** Chats run at once by this daemon (default 100). */
+  concurrency?: number;
+  /** How often to look for pending chats besides `pending` signals (default 2 s). */
+  pollIntervalMs?: number;
+  /** How often owned chats are heartbeated (default 5 s). */
+  heartbeatIntervalMs?: number;
+  /** A `running` chat whose heartbeat is older than this is taken over (default 30 s). */
+  staleMs?: number;
+  /** How often stale chats are looked for (default 10 s; also once at start). */
+  recoverIntervalMs?: number;
+  /** shutdown() gives running turns this long to persist and release (default 8 s). */
+  shutdownTimeoutMs?: number;
+  /** Retry policy (KEEL_RETRY_*), silence guard (KEEL_STREAM_SILENCE_TIMEOUT_MS). */
+  policy?: Partial<RetryPolicy>;
+  silenceMs?: number;
+  /** Turn knobs: delta flush interval, model steps per turn, overall deadline, system prompt. */
+  flushIntervalMs?: number;
+  maxSteps?: number;
+  turnDeadlineMs?: number;
+  systemPrompt?: string;
+  /** Builds a model from a provider config (default `createChatModel`). */
+  modelFactory?: ModelFactory;
+  logger?: DaemonLogger;
+}
+
+const DEFAULTS = {
+  concurrency: 100,
+  pollIntervalMs: 2_000,
+  heartbeatIntervalMs: 5_000,
+  staleMs: 30_000,
+  recoverIntervalMs: 10_000,
+  shutdownTimeoutMs: 8_000,
+};
+
+const consoleLogger: DaemonLogger = {
+  warn: (message, fields) => console.warn(`chatd: ${message}`, fields ?? ""),
+  error: (message, fields) => console.error(`chatd: ${message}`, fields ?? ""),
+};
+
+/** A chat this daemon owns. */
+interface Running {
+  chat: Chat;
+  /** Aborted on shutdown (`ServerShutdown`) or lost ownership (`OwnershipLost`). */
+  life: AbortController;
+  /** Aborted by Stop (`ChatInterrupted`); a fresh one per turn. */
+  turn: AbortController;
+  publisher: SerialPublisher;
+  lost: boolean;
+  /** Being released: no longer heartbeated, so a late "lost" cannot drop its last events. */
+  releasing: boolean;
+  done: Promise<void>;
+}
+
+type Final = { status: ChatStatus; error: ChatErrorRecord | null };
+
+export function defaultWorkerId(): string {
+  return `${hostname()}:${process.pid}:${randomBytes(4).toString("hex")}`;
+}
+
+export class ChatDaemon {
+  readonly workerId: string;
+  readonly #store: DaemonStore;
+  readonly #o: ChatDaemonOptions & typeof DEFAULTS;
+  readonly #transport: Transport;
+  readonly #ownTransport: boolean;
+  readonly #tools: ToolRegistry;
+  readonly #models: ModelResolver;
+  readonly #log: DaemonLogger;
+  readonly #running = new Map<string, Running>();
+  readonly #timers: NodeJS.Timeout[] = [];
+  #unlisten: (() => void) | undefined;
+  #started = false;
+  #stopping = false;
+  #shutdown: Promise<void> | undefined;
+  #ticking: Promise<void> | undefined;
+  #tickAgain = false;
+  #heartbeating = false;
+  #recovering = false;
+  /** Interrupts that arrive while an acquire is in flight, for the chats it may return. */
+  #interruptsDuringAcquire: Set<string> | undefined;
+
+  constructor(options: ChatDaemonOptions) {
+    const defined = Object.fromEntries(
+      Object.entries(options).filter(([, value]) => value !== undefined),
+    ) as ChatDaemonOptions;
+    this.#o = { ...DEFAULTS, ...defined };
+    if (this.#o.staleMs < 2 * this.#o.heartbeatIntervalMs) {
+      throw new Error("chatd: staleMs must be at least twice heartbeatIntervalMs.");
+    }
+    this.#store = options.store;
+    this.workerId = options.workerId ?? defaultWorkerId();
+    this.#ownTransport = options.transport === undefined;
+    this.#transport = options.transport ?? new Transport();
+    this.#tools = options.tools ?? new ToolRegistry();
+    this.#models = new ModelResolver(options.store, this.#transport, options.modelFactory);
+    this.#log = options.logger ?? consoleLogger;
+  }
+
+  /** Ids of the chats this daemon runs now. */
+  get activeChats(): string[] {
+    return [...this.#running.keys()];
+  }
+
+  async start(): Promise<void> {
+    if (this.#started) throw new Error("chatd: the daemon was already started.");
+    this.#started = true;
+    this.#unlisten = this.#store.signals.listen(this.#onSignal);
+    await this.#recover();
+    this.#every(this.#o.pollIntervalMs, () => this.#tick());
+    this.#every(this.#o.heartbeatIntervalMs, () => this.#heartbeat());
+    this.#every(this.#o.recoverIntervalMs, () => this.#recover());
+    void this.#tick();
+  }
+
+  /**
+   * Stops acquiring, aborts running turns with `ServerShutdown`, waits for them to persist their
+   * partial content and release their chats to `pending`. Bounded by `shutdownTimeoutMs`: a turn
+   * that does not finish in time is cut loose (its late writes are dropped) and its chat released.
+   */
+  shutdown(): Promise<void> {
+    this.#shutdown ??= this.#doShutdown();
+    return this.#shutdown;
+  }
+
+  async #doShutdown(): Promise<void> {
+    this.#stopping = true;
+    const deadline = Date.now() + this.#o.shutdownTimeoutMs;
+    for (const timer of this.#timers) clearInterval(timer);
+    this.#unlisten?.();
+    for (const entry of this.#running.values()) entry.life.abort(new ServerShutdown());
+    const settled = Promise.allSettled([
+      ...[...this.#running.values()].map((entry) => entry.done),
+      this.#ticking,
+    ]);
+    if (!(await within(settled, deadline - Date.now()))) {
+      const late = [...this.#running.values()];
+      this.#log.warn("shutdown deadline passed; releasing chats still running", {
+        chats: late.map((entry) => entry.chat.id),
+      });
+      for (const entry of late) entry.lost = true;
+      await within(
+        Promise.allSettled(
+          late.map((entry) =>
+            this.#store.releaseChat(entry.chat.id, this.workerId, "pending", null),
+          ),
+        ),
+        1_000,
+      );
+    }
+    if (this.#ownTransport) await within(this.#transport.close(), 1_000);
+  }
+
+  #every(ms: number, run: () => Promise<void>): void {
+    const timer = setInterval(() => void run(), ms);
+    timer.unref();
+    this.#timers.push(timer);
+  }
+
+  readonly #onSignal = (signal: ChatSignal): void => {
+    if (this.#stopping) return;
+    if (signal.type === "pending") {
+      void this.#tick();
+      return;
+    }
+    const entry = this.#running.get(signal.chat_id);
+    if (entry) entry.turn.abort(new ChatInterrupted());
+    else this.#interruptsDuringAcquire?.add(signal.chat_id);
+  };
+
+  /** Claims pending chats while there is room; one claim at a time, re-run when asked meanwhile. */
+  #tick(): Promise<void> {
+    if (this.#stopping) return Promise.resolve();
+    if (this.#ticking) {
+      this.#tickAgain = true;
+      return this.#ticking;
+    }
+    this.#ticking = this.#claim().finally(() => {
+      this.#ticking = undefined;
+    });
+    return this.#ticking;
+  }
+
+  async #claim(): Promise<void> {
+    do {
+      this.#tickAgain = false;
+      const room = this.#o.concurrency - this.#running.size;
+      if (this.#stopping || room <= 0) return;
+      const interrupts = new Set<string>();
+      this.#interruptsDuringAcquire = interrupts;
+      let chats: Chat[];
+      try {
+        chats = await this.#store.acquireChats(this.workerId, room);
+      } catch (error) {
+        this.#log.error("acquiring chats failed", { error: errorText(error) });
+        return;
+      } finally {
+        this.#interruptsDuringAcquire = undefined;
+      }
+      if (this.#stopping) {
+        // Claimed while shutting down: hand them straight back.
+        await Promise.allSettled(
+          chats.map((chat) => this.#store.releaseChat(chat.id, this.workerId, "pending", null)),
+        );
+        return;
+      }
+      for (const chat of chats) this.#launch(chat, interrupts.has(chat.id));
+      if (chats.length === room) this.#tickAgain = true;
+    } while (this.#tickAgain);
+  }
+
+  #launch(chat: Chat, interrupted: boolean): void {
+    const entry: Running = {
+      chat,
+      life: new AbortController(),
+      turn: new AbortController(),
+      publisher: new SerialPublisher(
+        (type, data) => this.#store.events.append(chat.id, type, data),
+        {
+          isOpen: () => !entry.lost,
+          onError: (error, type) =>
+            this.#log.error("publishing an event failed", {
+              chat_id: chat.id,
+              type,
+              error: errorText(error),
+            }),
+        },
+      ),
+      lost: false,
+      releasing: false,
+      done: Promise.resolve(),
+    };
+    if (interrupted) entry.turn.abort(new ChatInterrupted());
+    this.#running.set(chat.id, entry);
+    entry.done = this.#run(entry)
+      .catch((error: unknown) => {
+        this.#log.error("running a chat failed", { chat_id: chat.id, error: errorText(error) });
+      })
+      .finally(() => {
+        this.#running.delete(chat.id);
+        if (!this.#stopping) void this.#tick();
+      });
+  }
+
+  async #run(entry: Running): Promise<void> {
+    const { chat, publisher } = entry;
+    void publisher.publish("status", { status: "running" });
+    let final: Final | null;
+    try {
+      final = await this.#turns(entry);
+    } catch (error) {
+      if (entry.lost) return;
+      this.#log.error("a turn failed unexpectedly", { chat_id: chat.id, error: errorText(error) });
+      if (entry.life.signal.aborted) {
+        final = { status: "pending", error: null };
+      } else {
+        const failure: ChatErrorRecord = {
+          kind: "generic",
+          message: "Keel hit an internal error while running this chat; send a message to retry.",
+          detail: errorText(error).slice(0, 500),
+        };
+        void publisher.publish("error", { kind: failure.kind, message: failure.message });
+        final = { status: "error", error: failure };
+      }
+    }
+    if (final && !entry.lost) await this.#release(entry, final);
+  }
+
+  /** The turn loop of one owned chat; null when ownership was lost (nothing more to write). */
+  async #turns(entry: Running): Promise<Final | null> {
+    const { chat, publisher } = entry;
+    await this.#drainQueued(entry);
+    for (;;) {
+      if (entry.lost) return null;
+      if (entry.life.signal.aborted) return { status: "pending", error: null };
+      const resolved = await this.#models.resolve(chat.model_id);
+      if (!resolved.ok) {
+        void publisher.publish("error", {
+          kind: resolved.error.kind,
+          message: resolved.error.message,
+        });
+        return { status: "error", error: resolved.error };
+      }
+      const outcome = await runTurn({
+        store: this.#store,
+        model: resolved.model,
+        chat,
+        tools: this.#tools,
+        signal: AbortSignal.any([entry.life.signal, entry.turn.signal]),
+        publish: publisher.publish,
+        policy: this.#o.policy,
+        silenceMs: this.#o.silenceMs,
+        pricing: resolved.record.pricing,
+        maxSteps: this.#o.maxSteps,
+        flushIntervalMs: this.#o.flushIntervalMs,
+        deadlineMs: this.#o.turnDeadlineMs,
+        systemPrompt: this.#o.systemPrompt,
+      });
+      // A Stop from here on is for the next turn.
+      entry.turn = new AbortController();
+      if (outcome.status === "abandoned" || entry.lost) return null;
+      if (outcome.status === "shutdown") return { status: "pending", error: null };
+      // Messages sent while the turn ran: another turn answers them (after Stop, and after an
+      // error too: the user asked for it).
+      if ((await this.#drainQueued(entry)) > 0) continue;
+      if (outcome.status === "failed") return { status: "error", error: outcome.error };
+      return { status: "waiting", error: null };
+    }
+  }
+
+  /** Moves queued user messages into the transcript and announces them; returns how many. */
+  async #drainQueued(entry: Running): Promise<number> {
+    const messages = await this.#store.drainQueuedMessages(entry.chat.id);
+    for (const message of messages) void entry.publisher.publish("message", { message });
+    return messages.length;
+  }
+
+  async #release(entry: Running, final: Final): Promise<void> {
+    const { chat, publisher } = entry;
+    entry.releasing = true;
+    await publisher.drain();
+    const released = await this.#store.releaseChat(
+      chat.id,
+      this.workerId,
+      final.status,
+      final.error,
+    );
+    if (!released) return;
+    let status = final.status;
+    if (status !== "pending") {
+      // A message queued between the last drain and the release is moved into the transcript by
+      // the store, which makes the chat pending again instead: report the status it really has.
+      status = (await this.#store.getChat(chat.id))?.status ?? status;
+    }
+    await publisher.publish("status", { status });
+    if (final.status === "pending") {
+      // Another replica may resume it now rather than at its next poll.
+      await this.#store.signals
+        .send({ type: "pending", chat_id: chat.id })
+        .catch((error: unknown) =>
+          this.#log.warn("signalling a released chat failed", { error: errorText(error) }),
+        );
+    }
+  }
+
+  async #heartbeat(): Promise<void> {
+    if (this.#heartbeating || this.#stopping) return;
+    const owned = [...this.#running.values()].filter((entry) => !entry.releasing && !entry.lost);
+    if (owned.length === 0) return;
+    this.#heartbeating = true;
+    try {
+      const lost = await this.#store.heartbeat(
+        this.workerId,
+        owned.map((entry) => entry.chat.id),
+      );
+      for (const id of lost) {
+        const entry = this.#running.get(id);
+        if (!entry || entry.releasing || this.#stopping) continue;
+        this.#log.warn("lost ownership of a chat; abandoning its turn", { chat_id: id });
+        entry.lost = true;
+        entry.life.abort(new OwnershipLost());
+      }
+    } catch (error) {
+      this.#log.error("heartbeat failed", { error: errorText(error) });
+    } finally {
+      this.#heartbeating = false;
+    }
+  }
+
+  async #recover(): Promise<void> {
+    if (this.#recovering || this.#stopping) return;
+    this.#recovering = true;
+    try {
+      const recovered = await this.#store.recoverStaleChats(this.#o.staleMs);
+      if (recovered > 0) void this.#tick();
+    } catch (error) {
+      this.#log.error("recovering stale chats failed", { error: errorText(error) });
+    } finally {
+      this.#recovering = false;
+    }
+  }
+}
+
+const settledTrue = (): true => true;
+
+/** Whether `promise` settled (either way) within `ms`. */
+async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), Math.max(0, ms));
+  });
+  try {
+    return await Promise.race([promise.then(settledTrue, settledTrue), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

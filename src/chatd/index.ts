@@ -1,0 +1,13 @@
+/** chatd: which process runs which chat, and the service the api calls. */
+export { ChatRequestError, type ChatService } from "./contract.ts";
+export {
+  ChatDaemon,
+  type ChatDaemonOptions,
+  type DaemonLogger,
+  type DaemonStore,
+  defaultWorkerId,
+} from "./daemon.ts";
+export type { ChatEventPayloads, ChatEventType, MessageDelta } from "./events.ts";
+export { type ModelFactory, ModelResolver, type ResolvedModel } from "./models.ts";
+export { type ChatServiceOptions, createChatService, type ServiceStore } from "./service.ts";
+export { deriveTitle } from "./title.ts";

@@ -1,0 +1,132 @@
+/**
+ * `ChatService`: what the api asks of chatd. It only touches the store and signals; the turns run
+ * in whichever replica's `ChatDaemon` claims the chat.
+ */
+
+import type { Store } from "../store/contract.ts";
+import type { Chat, ChatEvent, MessagePart, User } from "../store/types.ts";
+import { ChatRequestError, type ChatService } from "./contract.ts";
+import type { ChatEventPayloads, ChatEventType } from "./events.ts";
+import { deriveTitle } from "./title.ts";
+
+export type ServiceStore = Pick<
+  Store,
+  "getModel" | "createChat" | "getChat" | "enqueueUserMessage" | "setStatus" | "events" | "signals"
+>;
+
+export interface ChatServiceOptions {
+  /** Longest title derived from a first message (default 80 characters). */
+  titleLength?: number;
+  /** A consumer's `onEvent` threw: reported here, the stream goes on. */
+  onError?: (error: unknown) => void;
+}
+
+export function createChatService(
+  store: ServiceStore,
+  options: ChatServiceOptions = {},
+): ChatService {
+  const onError = options.onError ?? ((error: unknown) => console.error("chatd: stream", error));
+
+  function append<T extends ChatEventType>(
+    chatId: string,
+    type: T,
+    data: ChatEventPayloads[T],
+  ): Promise<ChatEvent> {
+    return store.events.append(chatId, type, data);
+  }
+
+  return {
+    async createChat(owner: User, input) {
+      const content = userContent(input.content);
+      const model = await store.getModel(input.model_id);
+      if (!model) throw new ChatRequestError(404, `Model "${input.model_id}" was not found.`);
+      if (!model.enabled) {
+        throw new ChatRequestError(400, `Model "${model.display_name}" is disabled.`);
+      }
+      const { chat, message } = await store.createChat({
+        owner_id: owner.id,
+        model_id: model.id,
+        title: deriveTitle(content, options.titleLength),
+        workspace_id: input.workspace_id ?? null,
+        first_message: content,
+      });
+      await append(chat.id, "message", { message });
+      await append(chat.id, "status", { status: chat.status });
+      await store.signals.send({ type: "pending", chat_id: chat.id });
+      return chat;
+    },
+
+    async sendMessage(chat: Chat, content: MessagePart[]) {
+      const parts = userContent(content);
+      if (chat.archived) throw new ChatRequestError(409, "The chat is archived.");
+      const { appended } = await store.enqueueUserMessage(chat.id, parts);
+      // Queued behind a pending or running turn: the daemon announces it when it drains the
+      // queue, and a turn answers it after the current one.
+      if (!appended) return;
+      await append(chat.id, "message", { message: appended });
+      await append(chat.id, "status", { status: "pending" });
+      await store.signals.send({ type: "pending", chat_id: chat.id });
+    },
+
+    async interrupt(chat: Chat) {
+      const current = await store.getChat(chat.id);
+      if (!current) return;
+      if (current.status !== "pending" && current.status !== "running") return;
+      // Whichever replica runs it aborts the turn; it persists the partial reply and sets waiting.
+      await store.signals.send({ type: "interrupt", chat_id: chat.id });
+      if (current.status === "pending" && current.worker_id === null) {
+        // Not claimed yet: there is no turn to abort, so Stop just takes it out of the queue.
+        await store.setStatus(chat.id, "waiting");
+        await append(chat.id, "status", { status: "waiting" });
+      }
+    },
+
+    async stream(chatId, afterSeq, onEvent) {
+      return openStream(store, chatId, Math.max(0, afterSeq), onEvent, onError);
+    },
+  };
+}
+
+/** A user's content: text parts only, and not all blank. */
+function userContent(content: MessagePart[]): MessagePart[] {
+  if (content.some((part) => part.type !== "text")) {
+    throw new ChatRequestError(400, 'A message may only contain parts of type "text".');
+  }
+  if (!content.some((part) => part.type === "text" && part.text.trim() !== "")) {
+    throw new ChatRequestError(400, "The message is empty.");
+  }
+  return content;
+}
+
+/**
+ * Replay, then live, each event once and in order. The store's subscription does the work (it
+ * reads the persisted events after `afterSeq`, buffers live ones meanwhile, and fills any gap from
+ * the table); the guard here only makes "never twice, never backwards" local and obvious.
+ */
+function openStream(
+  store: Pick<Store, "events">,
+  chatId: string,
+  afterSeq: number,
+  onEvent: (event: ChatEvent) => void,
+  onError: (error: unknown) => void,
+): () => void {
+  let last = afterSeq;
+  let closed = false;
+  const unsubscribe = store.events.subscribe(
+    chatId,
+    (event) => {
+      if (closed || event.seq <= last) return;
+      last = event.seq;
+      try {
+        onEvent(event);
+      } catch (error) {
+        onError(error);
+      }
+    },
+    afterSeq,
+  );
+  return () => {
+    closed = true;
+    unsubscribe();
+  };
+}

@@ -1,0 +1,135 @@
+/**
+ * The persisted transcript → the model's prompt, and the cost of a step. Built once per turn from
+ * `store.listMessages`; within the turn each new message is appended to the prompt as it is
+ * persisted, so the history is never re-read or re-parsed per step or per token.
+ */
+import type {
+  PromptMessage,
+  ReasoningPart,
+  TextPart,
+  ToolCallPart,
+  ToolResultPart,
+  Usage,
+} from "../provider/types.ts";
+import type { Message, MessagePart, Pricing } from "../store/types.ts";
+
+export const SYSTEM_PROMPT = [
+  "You are Keel, an AI coding agent working for a software team.",
+  "Be direct and precise. Use the tools you are given when they help; read their results",
+  "carefully, and say plainly when something failed or you are unsure.",
+].join(" ");
+
+/** The result recorded for a tool call that never got one (the process running it died). */
+export const MISSING_RESULT =
+  "The tool call did not complete: the server running it stopped before it finished.";
+
+type AssistantContent = Array<TextPart | ReasoningPart | ToolCallPart>;
+
+function assistantContent(parts: readonly MessagePart[]): AssistantContent {
+  const content: AssistantContent = [];
+  for (const part of parts) {
+    if (part.type === "text") {
+      if (part.text !== "") content.push({ type: "text", text: part.text });
+    } else if (part.type === "reasoning") {
+      content.push(part);
+    } else if (part.type === "tool_call") {
+      content.push(part);
+    }
+  }
+  return content;
+}
+
+/** One persisted message as the model sees it; null when it has nothing to say. */
+export function toPromptMessage(message: Pick<Message, "role" | "parts">): PromptMessage | null {
+  switch (message.role) {
+    case "user": {
+      const content = message.parts.flatMap((part): TextPart[] =>
+        part.type === "text" && part.text !== "" ? [{ type: "text", text: part.text }] : [],
+      );
+      return content.length > 0 ? { role: "user", content } : null;
+    }
+    case "assistant": {
+      const content = assistantContent(message.parts);
+      return content.length > 0 ? { role: "assistant", content } : null;
+    }
+    case "tool": {
+      const content = message.parts.flatMap((part): ToolResultPart[] =>
+        part.type === "tool_result" ? [part] : [],
+      );
+      return content.length > 0 ? { role: "tool", content } : null;
+    }
+  }
+}
+
+/**
+ * The prompt for a transcript. Every tool call gets a result (providers reject a call without
+ * one): a call whose result was never persisted gets `MISSING_RESULT` as an error.
+ */
+export function buildPrompt(history: readonly Message[], systemPrompt: string): PromptMessage[] {
+  const prompt: PromptMessage[] = [{ role: "system", content: systemPrompt }];
+  for (let i = 0; i < history.length; i++) {
+    const message = history[i];
+    if (!message) continue;
+    const converted = toPromptMessage(message);
+    if (!converted) continue;
+    prompt.push(converted);
+    if (converted.role !== "assistant") continue;
+    const calls = converted.content.filter((p): p is ToolCallPart => p.type === "tool_call");
+    if (calls.length === 0) continue;
+    const next = history[i + 1];
+    // The last message's calls are left open: the turn runs them (see `unansweredToolCalls`).
+    if (!next) continue;
+    const answered = new Set(
+      next.role === "tool"
+        ? next.parts.flatMap((p) => (p.type === "tool_result" ? [p.tool_call_id] : []))
+        : [],
+    );
+    const missing = calls.filter((call) => !answered.has(call.tool_call_id)).map(missingResult);
+    if (missing.length === 0) continue;
+    if (next.role === "tool") {
+      const results = toPromptMessage(next);
+      prompt.push({
+        role: "tool",
+        content: [...(results?.role === "tool" ? results.content : []), ...missing],
+      });
+      i += 1;
+    } else {
+      prompt.push({ role: "tool", content: missing });
+    }
+  }
+  return prompt;
+}
+
+/** Tool calls of a transcript's last message when it is an assistant message: never executed. */
+export function unansweredToolCalls(history: readonly Message[]): ToolCallPart[] {
+  const last = history.at(-1);
+  if (last?.role !== "assistant") return [];
+  return last.parts.filter((p): p is ToolCallPart => p.type === "tool_call");
+}
+
+function missingResult(call: ToolCallPart): ToolResultPart {
+  return {
+    type: "tool_result",
+    tool_call_id: call.tool_call_id,
+    name: call.name,
+    output: MISSING_RESULT,
+    is_error: true,
+  };
+}
+
+/**
+ * What a step cost in US dollars, from the model's pricing per million tokens. Input tokens
+ * include cache reads and writes, which are charged at their own rates when the pricing has them.
+ */
+export function costUsd(usage: Usage, pricing: Pricing | null | undefined): number | undefined {
+  if (!pricing) return undefined;
+  const cacheRead = usage.cacheReadTokens;
+  const cacheWrite = usage.cacheWriteTokens;
+  const freshInput = Math.max(0, usage.inputTokens - cacheRead - cacheWrite);
+  const dollars =
+    freshInput * pricing.input_per_mtok +
+    cacheRead * (pricing.cache_read_per_mtok ?? pricing.input_per_mtok) +
+    cacheWrite * (pricing.cache_write_per_mtok ?? pricing.input_per_mtok) +
+    usage.outputTokens * pricing.output_per_mtok;
+  return dollars / 1_000_000;
+}

@@ -1,0 +1,262 @@
+/**
+ * runTurn over real sockets against the fake provider, with an in-memory transcript (the turn
+ * only needs listMessages/insertMessage); chatd's tests cover the real store.
+ */
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { z } from "zod";
+import {
+  errorReply,
+  type FakeProvider,
+  hangAfter,
+  resetAfter,
+  startFakeProvider,
+  textReply,
+  toolCallReply,
+} from "../../test/fakeprovider/index.ts";
+import { ChatInterrupted, ServerShutdown } from "../chaterror/causes.ts";
+import { type ChatModel, createChatModel, Transport } from "../provider/index.ts";
+import type { NewMessage } from "../store/contract.ts";
+import type { Message } from "../store/types.ts";
+import { SerialPublisher } from "./publish.ts";
+import { defineTool, ToolRegistry } from "./tools.ts";
+import { OwnershipLost, runTurn, type TurnOptions, type TurnStore } from "./turn.ts";
+
+class MemoryTranscript implements TurnStore {
+  readonly messages: Message[] = [];
+  async listMessages(): Promise<Message[]> {
+    return [...this.messages];
+  }
+  async insertMessage(chatId: string, input: NewMessage): Promise<Message> {
+    const message: Message = {
+      id: input.id ?? randomUUID(),
+      chat_id: chatId,
+      role: input.role,
+      parts: input.parts,
+      usage: input.usage ?? null,
+      model_id: input.model_id ?? null,
+      created_at: new Date().toISOString(),
+    };
+    this.messages.push(message);
+    return message;
+  }
+  user(text: string): void {
+    void this.insertMessage("chat", { role: "user", parts: [{ type: "text", text }] });
+  }
+}
+
+interface Recorded {
+  type: string;
+  data: Record<string, unknown>;
+}
+
+const FAST = { baseDelayMs: 1, maxDelayMs: 5 };
+
+const add = defineTool({
+  name: "add",
+  description: "Adds two numbers.",
+  inputSchema: z.object({ a: z.number(), b: z.number() }),
+  execute: ({ a, b }) => ({ output: String(a + b), is_error: false }),
+});
+
+describe("runTurn", () => {
+  let fake: FakeProvider;
+  let transport: Transport;
+  let model: ChatModel;
+  let store: MemoryTranscript;
+  let events: Recorded[];
+  let publisher: SerialPublisher;
+
+  beforeAll(async () => {
+    fake = await startFakeProvider();
+    transport = new Transport({ http2: false });
+    model = createChatModel(
+      { type: "anthropic", base_url: `${fake.url}/v1`, api_key: "k" },
+      "claude-test",
+      transport,
+    );
+  });
+  afterAll(async () => {
+    await transport.close();
+    await fake.close();
+  });
+  beforeEach(() => {
+    fake.reset();
+    store = new MemoryTranscript();
+    store.user("What is 2+3?");
+    events = [];
+    publisher = new SerialPublisher(async (type, data) => {
+      events.push({ type, data: data as Record<string, unknown> });
+    });
+  });
+
+  async function turn(options: Partial<TurnOptions> = {}) {
+    const outcome = await runTurn({
+      store,
+      model,
+      chat: { id: "chat", model_id: "model-1" },
+      tools: new ToolRegistry([add]),
+      signal: new AbortController().signal,
+      publish: publisher.publish,
+      policy: FAST,
+      silenceMs: 5_000,
+      ...options,
+    });
+    await publisher.drain();
+    return outcome;
+  }
+
+  const types = () => events.map((e) => e.type);
+
+  it("runs tool calls between steps and persists every message once, in order", async () => {
+    fake.enqueue(
+      toolCallReply({ name: "add", args: { a: 2, b: 3 }, id: "call_1" }, { text: "Let me add." }),
+      textReply("It is 5."),
+    );
+    const outcome = await turn({
+      pricing: { input_per_mtok: 1, output_per_mtok: 2 },
+    });
+    expect(outcome).toEqual({ status: "completed", steps: 2 });
+    expect(store.messages.map((m) => [m.role, m.parts])).toEqual([
+      ["user", [{ type: "text", text: "What is 2+3?" }]],
+      [
+        "assistant",
+        [
+          { type: "text", text: "Let me add." },
+          { type: "tool_call", tool_call_id: "call_1", name: "add", input: { a: 2, b: 3 } },
+        ],
+      ],
+      [
+        "tool",
+        [
+          {
+            type: "tool_result",
+            tool_call_id: "call_1",
+            name: "add",
+            output: "5",
+            is_error: false,
+          },
+        ],
+      ],
+      ["assistant", [{ type: "text", text: "It is 5." }]],
+    ]);
+    // The second request carried the tool result.
+    expect(JSON.stringify(fake.requests[1]?.body)).toContain("call_1");
+    const kinds = types().filter((t) => t !== "message_part");
+    expect(kinds).toEqual(["message", "usage", "message", "message", "usage"]);
+    expect(types().indexOf("message_part")).toBe(0);
+    const usage = events.find((e) => e.type === "usage")?.data;
+    expect(usage?.message_id).toBe(store.messages[1]?.id);
+    expect(usage?.cost_usd).toBeGreaterThan(0);
+    // Deltas carry the pre-allocated id of the message they become.
+    const firstPart = events[0]?.data as { message_id: string };
+    expect(firstPart.message_id).toBe(store.messages[1]?.id);
+  });
+
+  it("reports a tool's failure to the model and goes on", async () => {
+    fake.enqueue(
+      toolCallReply({ name: "add", args: { a: "two" }, id: "call_1" }),
+      textReply("Sorry."),
+    );
+    const outcome = await turn();
+    expect(outcome.status).toBe("completed");
+    const result = store.messages[2]?.parts[0];
+    expect(result).toMatchObject({ type: "tool_result", is_error: true });
+  });
+
+  it("retries a reset and persists the reply exactly once", async () => {
+    fake.enqueue(resetAfter("It is", 2), textReply("It is 5."));
+    const outcome = await turn();
+    expect(outcome.status).toBe("completed");
+    expect(store.messages.at(-1)?.parts).toEqual([{ type: "text", text: "It is 5." }]);
+    const retry = events.find((e) => e.type === "retry")?.data;
+    expect(retry).toMatchObject({ attempt: 1, kind: "timeout" });
+    expect(typeof retry?.retrying_at).toBe("string");
+    expect(types().filter((t) => t === "message")).toHaveLength(1);
+  });
+
+  it("keeps the partial reply on Stop, without an error event", async () => {
+    fake.enqueue(hangAfter("It is fi", 2));
+    const controller = new AbortController();
+    publisher = new SerialPublisher(async (type, data) => {
+      events.push({ type, data: data as Record<string, unknown> });
+      if (type === "message_part") setTimeout(() => controller.abort(new ChatInterrupted()), 20);
+    });
+    const outcome = await turn({ signal: controller.signal });
+    expect(outcome.status).toBe("interrupted");
+    expect(store.messages.at(-1)?.parts).toEqual([{ type: "text", text: "It is fi" }]);
+    expect(types()).not.toContain("error");
+    await vi.waitFor(() => expect(fake.inFlight).toBe(0));
+  });
+
+  it("keeps the partial reply on shutdown", async () => {
+    fake.enqueue(hangAfter("It is fi", 2));
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(new ServerShutdown()), 200);
+    const outcome = await turn({ signal: controller.signal });
+    expect(outcome.status).toBe("shutdown");
+    expect(store.messages.at(-1)?.parts).toEqual([{ type: "text", text: "It is fi" }]);
+    expect(types()).not.toContain("error");
+  });
+
+  it("writes nothing more when ownership is lost", async () => {
+    fake.enqueue(hangAfter("It is fi", 2));
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(new OwnershipLost()), 200);
+    const outcome = await turn({ signal: controller.signal });
+    expect(outcome.status).toBe("abandoned");
+    expect(store.messages).toHaveLength(1);
+    expect(types()).not.toContain("message");
+  });
+
+  it("ends with one error event on a terminal error", async () => {
+    fake.enqueue(errorReply("auth"));
+    const outcome = await turn();
+    expect(outcome).toMatchObject({ status: "failed", error: { kind: "auth", status_code: 401 } });
+    expect(types()).toEqual(["error"]);
+    expect(events[0]?.data).toMatchObject({ kind: "auth", status_code: 401 });
+    expect(fake.requests).toHaveLength(1);
+  });
+
+  it("stops a tool that ignores its signal at once and records the interruption", async () => {
+    const slow = defineTool({
+      name: "slow",
+      description: "Never ends.",
+      inputSchema: z.object({}),
+      execute: () => new Promise(() => {}),
+    });
+    fake.enqueue(toolCallReply({ name: "slow", args: {}, id: "call_s" }));
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(new ChatInterrupted()), 300);
+    const outcome = await turn({
+      signal: controller.signal,
+      tools: new ToolRegistry([slow]),
+    });
+    expect(outcome.status).toBe("interrupted");
+    expect(store.messages.at(-1)).toMatchObject({
+      role: "tool",
+      parts: [{ type: "tool_result", tool_call_id: "call_s", is_error: true }],
+    });
+  });
+
+  it("runs tool calls a dead process persisted but never ran", async () => {
+    await store.insertMessage("chat", {
+      role: "assistant",
+      parts: [{ type: "tool_call", tool_call_id: "call_x", name: "add", input: { a: 1, b: 1 } }],
+    });
+    fake.enqueue(textReply("2."));
+    const outcome = await turn();
+    expect(outcome.status).toBe("completed");
+    expect(store.messages.map((m) => m.role)).toEqual(["user", "assistant", "tool", "assistant"]);
+    expect(store.messages[2]?.parts[0]).toMatchObject({ output: "2", is_error: false });
+  });
+
+  it("ends after maxSteps with an error", async () => {
+    fake.enqueue(
+      toolCallReply({ name: "add", args: { a: 1, b: 1 } }),
+      toolCallReply({ name: "add", args: { a: 1, b: 1 } }),
+    );
+    const outcome = await turn({ maxSteps: 2 });
+    expect(outcome).toMatchObject({ status: "failed", steps: 2, error: { kind: "generic" } });
+  });
+});

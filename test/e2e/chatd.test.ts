@@ -1,0 +1,477 @@
+/**
+ * chatd end to end: ChatService + ChatDaemon + the real store (PGlite in a temp dir) + the fake
+ * provider over real sockets. DESIGN.md §2–§3 behaviours at the daemon level.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { z } from "zod";
+import type { ChatService } from "../../src/chatd/contract.ts";
+import { ChatDaemon, type ChatDaemonOptions } from "../../src/chatd/daemon.ts";
+import { createChatService } from "../../src/chatd/service.ts";
+import { defineTool, ToolRegistry } from "../../src/chatloop/tools.ts";
+import { Transport } from "../../src/provider/index.ts";
+import type { Store } from "../../src/store/contract.ts";
+import { openStore } from "../../src/store/index.ts";
+import {
+  BACKENDS,
+  createPostgresDatabase,
+  dropPostgresDatabase,
+} from "../../src/store/test-support.ts";
+import type { Chat, ChatEvent, ChatStatus, ModelRecord, User } from "../../src/store/types.ts";
+import {
+  errorReply,
+  type FakeProvider,
+  hangAfter,
+  resetAfter,
+  startFakeProvider,
+  textReply,
+  toolCallReply,
+} from "../fakeprovider/index.ts";
+
+const add = defineTool({
+  name: "add",
+  description: "Adds two numbers.",
+  inputSchema: z.object({ a: z.number(), b: z.number() }),
+  execute: ({ a, b }) => ({ output: String(a + b), is_error: false }),
+});
+
+const silentLogger = { warn: () => {}, error: () => {} };
+
+describe.each(BACKENDS)("chatd on %s", (backend) => {
+  let fake: FakeProvider;
+  let transport: Transport;
+  let dataDir: string;
+  let postgresUrl: string | undefined;
+  let store: Store;
+  let service: ChatService;
+  let owner: User;
+  let model: ModelRecord;
+  const daemons: ChatDaemon[] = [];
+
+  beforeAll(async () => {
+    fake = await startFakeProvider();
+    transport = new Transport({ http2: false });
+  });
+  afterAll(async () => {
+    await transport.close();
+    await fake.close();
+  });
+
+  beforeEach(async () => {
+    fake.reset();
+    dataDir = await mkdtemp(join(tmpdir(), "keel-chatd-"));
+    postgresUrl = backend === "postgres" ? await createPostgresDatabase() : undefined;
+    store = await openStore({ dataDir, ...(postgresUrl ? { postgresUrl } : {}) });
+    owner = await store.createFirstUser({
+      username: "ada",
+      email: "ada@example.com",
+      password: "correct horse battery",
+    });
+    const provider = await store.createProvider({
+      type: "anthropic",
+      name: "Fake Anthropic",
+      base_url: `${fake.url}/v1`,
+      api_key: "k",
+    });
+    model = await store.createModel({
+      provider_id: provider.id,
+      model: "claude-test",
+      pricing: { input_per_mtok: 3, output_per_mtok: 15 },
+    });
+    service = createChatService(store);
+  });
+
+  afterEach(async () => {
+    for (const daemon of daemons.splice(0)) await daemon.shutdown();
+    await store.close();
+    if (postgresUrl) await dropPostgresDatabase(postgresUrl);
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  async function startDaemon(options: Partial<ChatDaemonOptions> = {}): Promise<ChatDaemon> {
+    const daemon = new ChatDaemon({
+      store,
+      transport,
+      tools: new ToolRegistry([add]),
+      policy: { baseDelayMs: 1, maxDelayMs: 5 },
+      silenceMs: 5_000,
+      pollIntervalMs: 100,
+      heartbeatIntervalMs: 100,
+      staleMs: 1_000,
+      recoverIntervalMs: 200,
+      logger: silentLogger,
+      ...options,
+    });
+    daemons.push(daemon);
+    await daemon.start();
+    return daemon;
+  }
+
+  function create(text: string): Promise<Chat> {
+    return service.createChat(owner, {
+      model_id: model.id,
+      content: [{ type: "text", text }],
+    });
+  }
+
+  async function waitForStatus(chatId: string, status: ChatStatus, timeout = 10_000) {
+    await vi.waitFor(
+      async () => {
+        const chat = await store.getChat(chatId);
+        expect(chat?.status).toBe(status);
+      },
+      { timeout, interval: 20 },
+    );
+    return (await store.getChat(chatId)) as Chat;
+  }
+
+  async function events(chatId: string): Promise<ChatEvent[]> {
+    return store.events.listAfter(chatId, 0, 100_000);
+  }
+
+  /** Resolves with the chat's first event of `type` (persisted or live). */
+  function firstEvent(chatId: string, type: string): Promise<ChatEvent> {
+    return new Promise((resolve) => {
+      let stop: (() => void) | undefined;
+      let found: ChatEvent | undefined;
+      stop = store.events.subscribe(
+        chatId,
+        (event) => {
+          if (found || event.type !== type) return;
+          found = event;
+          stop?.();
+          resolve(event);
+        },
+        0,
+      );
+      if (found) stop();
+    });
+  }
+
+  const roles = async (chatId: string) => (await store.listMessages(chatId)).map((m) => m.role);
+  const texts = async (chatId: string) =>
+    (await store.listMessages(chatId)).map((m) =>
+      m.parts.map((p) => (p.type === "text" ? p.text : p.type)).join("|"),
+    );
+
+  it("runs a multi-step turn with a tool and ends waiting", async () => {
+    fake.enqueue(
+      toolCallReply({ name: "add", args: { a: 2, b: 3 }, id: "call_1" }, { text: "Adding." }),
+      textReply("2 + 3 = 5."),
+    );
+    await startDaemon();
+    const chat = await create("What is 2 + 3?\nShow your work.");
+    expect(chat.title).toBe("What is 2 + 3?");
+    const done = await waitForStatus(chat.id, "waiting");
+    expect(done.last_error).toBeNull();
+
+    const messages = await store.listMessages(chat.id);
+    expect(messages.map((m) => m.role)).toEqual(["user", "assistant", "tool", "assistant"]);
+    expect(messages[1]?.parts).toEqual([
+      { type: "text", text: "Adding." },
+      { type: "tool_call", tool_call_id: "call_1", name: "add", input: { a: 2, b: 3 } },
+    ]);
+    expect(messages[2]?.parts).toEqual([
+      { type: "tool_result", tool_call_id: "call_1", name: "add", output: "5", is_error: false },
+    ]);
+    expect(messages[3]?.parts).toEqual([{ type: "text", text: "2 + 3 = 5." }]);
+    expect(messages[3]?.usage?.outputTokens).toBeGreaterThan(0);
+
+    const log = await events(chat.id);
+    expect(log.map((e) => e.seq)).toEqual(log.map((_, i) => i + 1));
+    const kinds = log.map((e) => e.type).filter((t) => t !== "message_part");
+    expect(kinds).toEqual([
+      "message", // the user's
+      "status", // pending
+      "status", // running
+      "message", // assistant with the tool call
+      "usage",
+      "message", // tool results
+      "message", // final answer
+      "usage",
+      "status", // waiting
+    ]);
+    const statuses = log.filter((e) => e.type === "status").map((e) => e.data);
+    expect(statuses).toEqual([{ status: "pending" }, { status: "running" }, { status: "waiting" }]);
+    const usage = log.filter((e) => e.type === "usage").map((e) => e.data as { cost_usd: number });
+    expect(usage[0]?.cost_usd).toBeGreaterThan(0);
+    // Deltas come before the message they build, under its id.
+    const firstDelta = log.find((e) => e.type === "message_part");
+    expect(firstDelta?.data).toMatchObject({ message_id: messages[1]?.id });
+    expect((firstDelta?.seq ?? 0) < (log.find((e) => e.type === "usage")?.seq ?? 0)).toBe(true);
+  });
+
+  it("retries a reset mid-stream and persists the reply once", async () => {
+    fake.enqueue(resetAfter("The answer", 2), textReply("The answer is 42."));
+    await startDaemon();
+    const chat = await create("Answer?");
+    await waitForStatus(chat.id, "waiting");
+    expect(await texts(chat.id)).toEqual(["Answer?", "The answer is 42."]);
+    const log = await events(chat.id);
+    const retry = log.find((e) => e.type === "retry");
+    expect(retry?.data).toMatchObject({ attempt: 1, kind: "timeout" });
+    const afterRetry = log.filter((e) => e.seq > (retry?.seq ?? 0));
+    expect(afterRetry.some((e) => e.type === "message")).toBe(true);
+    expect(log.some((e) => e.type === "error")).toBe(false);
+  });
+
+  it("keeps the partial reply on Stop: waiting, no error event", async () => {
+    fake.enqueue(hangAfter("Partial repl", 2));
+    await startDaemon();
+    const chat = await create("Go slowly.");
+    const firstPart = firstEvent(chat.id, "message_part");
+    await firstPart;
+    await waitForStatus(chat.id, "running");
+    await vi.waitFor(async () => {
+      // Both deltas arrived (the second may still be buffered in the coalescer).
+      expect(fake.requests).toHaveLength(1);
+    });
+    await new Promise((r) => setTimeout(r, 150));
+    await service.interrupt((await store.getChat(chat.id)) as Chat);
+    const done = await waitForStatus(chat.id, "waiting");
+    expect(done.last_error).toBeNull();
+    expect(await texts(chat.id)).toEqual(["Go slowly.", "Partial repl"]);
+    const log = await events(chat.id);
+    expect(log.some((e) => e.type === "error")).toBe(false);
+    expect(log.at(-1)).toMatchObject({ type: "status", data: { status: "waiting" } });
+    await vi.waitFor(() => expect(fake.inFlight).toBe(0));
+  });
+
+  it("Stop before any worker claims the chat sets waiting at once", async () => {
+    const chat = await create("No daemon here.");
+    await service.interrupt(chat);
+    const done = await store.getChat(chat.id);
+    expect(done?.status).toBe("waiting");
+    const log = await events(chat.id);
+    expect(log.at(-1)).toMatchObject({ type: "status", data: { status: "waiting" } });
+  });
+
+  it("ends a terminal 401 with one error event, and the next message continues", async () => {
+    fake.enqueue(errorReply("auth"));
+    await startDaemon();
+    const chat = await create("Hello?");
+    const failed = await waitForStatus(chat.id, "error");
+    expect(failed.last_error).toMatchObject({ kind: "auth", status_code: 401 });
+    let log = await events(chat.id);
+    const errors = log.filter((e) => e.type === "error");
+    expect(errors).toHaveLength(1);
+    expect(errors[0]?.data).toMatchObject({ kind: "auth", status_code: 401 });
+    expect(log.at(-1)).toMatchObject({ type: "status", data: { status: "error" } });
+    expect(fake.requests).toHaveLength(1);
+
+    // The admin fixes the key; the user sends another message.
+    fake.enqueue(textReply("Hello again."));
+    await service.sendMessage(failed, [{ type: "text", text: "Try again." }]);
+    const done = await waitForStatus(chat.id, "waiting");
+    expect(done.last_error).toBeNull();
+    expect(await texts(chat.id)).toEqual(["Hello?", "Try again.", "Hello again."]);
+    log = await events(chat.id);
+    expect(log.filter((e) => e.type === "error")).toHaveLength(1);
+  });
+
+  it("ends a chat whose model was disabled with a config error, not a crash", async () => {
+    const chat = await create("Hi");
+    await store.updateModel(model.id, { enabled: false });
+    await startDaemon();
+    const failed = await waitForStatus(chat.id, "error");
+    expect(failed.last_error?.kind).toBe("config");
+    const log = await events(chat.id);
+    expect(log.filter((e) => e.type === "error")).toHaveLength(1);
+    expect(fake.requests).toHaveLength(0);
+  });
+
+  it("queues a message sent while a turn runs and answers it after", async () => {
+    fake.enqueue(
+      textReply("First answer, slowly.", { chunkDelayMs: 60 }),
+      textReply("Second answer."),
+    );
+    await startDaemon();
+    const chat = await create("First question");
+    await firstEvent(chat.id, "message_part");
+    await service.sendMessage((await store.getChat(chat.id)) as Chat, [
+      { type: "text", text: "Second question" },
+    ]);
+    // Queued: not in the transcript while the first turn runs.
+    expect(await roles(chat.id)).toEqual(["user"]);
+    await waitForStatus(chat.id, "waiting");
+    expect(await texts(chat.id)).toEqual([
+      "First question",
+      "First answer, slowly.",
+      "Second question",
+      "Second answer.",
+    ]);
+    // The second request saw the whole first exchange.
+    const body = JSON.stringify(fake.requests[1]?.body);
+    expect(body).toContain("First answer, slowly.");
+    expect(body).toContain("Second question");
+    const log = await events(chat.id);
+    const statuses = log.filter((e) => e.type === "status").map((e) => e.data);
+    expect(statuses.at(-1)).toEqual({ status: "waiting" });
+    expect(statuses.filter((s) => (s as { status: string }).status === "waiting")).toHaveLength(1);
+  });
+
+  it("hands a chat over on shutdown; the next daemon resumes and completes it", async () => {
+    fake.enqueue(hangAfter("Half of the", 2));
+    const first = await startDaemon();
+    const chat = await create("Long task");
+    await firstEvent(chat.id, "message_part");
+    await new Promise((r) => setTimeout(r, 150));
+    const started = Date.now();
+    await first.shutdown();
+    expect(Date.now() - started).toBeLessThan(8_000);
+    const released = await store.getChat(chat.id);
+    expect(released?.status).toBe("pending");
+    expect(released?.worker_id).toBeNull();
+    expect(await texts(chat.id)).toEqual(["Long task", "Half of the"]);
+    let log = await events(chat.id);
+    expect(log.some((e) => e.type === "error")).toBe(false);
+    expect(log.at(-1)).toMatchObject({ type: "status", data: { status: "pending" } });
+
+    fake.enqueue(textReply("…rest of the answer."));
+    const second = await startDaemon();
+    expect(second.workerId).not.toBe(first.workerId);
+    await waitForStatus(chat.id, "waiting");
+    expect(await texts(chat.id)).toEqual(["Long task", "Half of the", "…rest of the answer."]);
+    log = await events(chat.id);
+    expect(log.map((e) => e.seq)).toEqual(log.map((_, i) => i + 1));
+  });
+
+  it("takes over a chat left running by a dead worker", async () => {
+    const chat = await create("Orphan");
+    const [claimed] = await store.acquireChats("dead-worker", 1);
+    expect(claimed?.id).toBe(chat.id);
+    fake.enqueue(textReply("Adopted."));
+    const daemon = await startDaemon({ staleMs: 400, heartbeatIntervalMs: 100 });
+    await waitForStatus(chat.id, "waiting");
+    expect(await texts(chat.id)).toEqual(["Orphan", "Adopted."]);
+    expect(daemon.activeChats).toEqual([]);
+  });
+
+  it("abandons a turn whose ownership was lost, writing nothing more", async () => {
+    fake.enqueue(hangAfter("Mine", 1));
+    const daemon = await startDaemon({ staleMs: 60_000, heartbeatIntervalMs: 100 });
+    const chat = await create("Contested");
+    await firstEvent(chat.id, "message_part");
+    // Another worker's recovery steals it (as if our heartbeats had stopped).
+    await store.releaseChat(chat.id, daemon.workerId, "pending", null);
+    const [stolen] = await store.acquireChats("other-worker", 1);
+    expect(stolen?.id).toBe(chat.id);
+    const before = (await events(chat.id)).length;
+    await vi.waitFor(() => expect(daemon.activeChats).toEqual([]), { timeout: 5_000 });
+    expect(await roles(chat.id)).toEqual(["user"]);
+    expect((await events(chat.id)).length).toBe(before);
+    expect((await store.getChat(chat.id))?.worker_id).toBe("other-worker");
+  });
+
+  it("coalesces deltas: a 2,000-delta reply is far fewer events", async () => {
+    const reply = Array.from({ length: 2_000 }, (_, i) => `w${i}`).join(" ");
+    fake.enqueue(textReply(reply, { chunkDelayMs: 1 }));
+    await startDaemon({ flushIntervalMs: 75 });
+    const chat = await create("Talk a lot.");
+    const started = Date.now();
+    await waitForStatus(chat.id, "waiting", 30_000);
+    const seconds = (Date.now() - started) / 1000;
+    const log = await events(chat.id);
+    const parts = log.filter((e) => e.type === "message_part");
+    expect(await texts(chat.id)).toEqual(["Talk a lot.", reply]);
+    // At most ~1000/75 flushes per second, plus the first delta.
+    expect(parts.length).toBeLessThan(Math.ceil(seconds * (1000 / 75)) + 5);
+    expect(parts.length).toBeLessThan(200);
+    const streamed = parts.map((e) => (e.data as { part: { text: string } }).part.text).join("");
+    expect(streamed).toBe(reply);
+  });
+});
+
+describe("ChatService.stream", () => {
+  let dataDir: string;
+  let store: Store;
+
+  beforeEach(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), "keel-stream-"));
+    store = await openStore({ dataDir });
+  });
+  afterEach(async () => {
+    await store.close();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it("replays, then goes live, without loss or duplication under concurrent appends", async () => {
+    const owner = await store.createFirstUser({
+      username: "bo",
+      email: "bo@example.com",
+      password: "correct horse battery",
+    });
+    const provider = await store.createProvider({ type: "anthropic", name: "P", api_key: "k" });
+    const model = await store.createModel({ provider_id: provider.id, model: "m" });
+    const service = createChatService(store);
+    const chat = await service.createChat(owner, {
+      model_id: model.id,
+      content: [{ type: "text", text: "hi" }],
+    });
+    const initial = (await store.events.listAfter(chat.id, 0)).length;
+    const total = 300;
+    let appended = initial;
+    const writer = (async () => {
+      for (let i = 0; i < total; i++) {
+        await store.events.append(chat.id, "message_part", {
+          message_id: "m",
+          part: { type: "text", text: String(i) },
+        });
+        appended += 1;
+      }
+    })();
+
+    const streams: number[][] = [];
+    const stops: Array<() => void> = [];
+    // Subscribers join at different moments (and from different cursors) while appends run.
+    for (let k = 0; k < 5; k++) {
+      await new Promise((r) => setTimeout(r, 5));
+      const seen: number[] = [];
+      streams.push(seen);
+      const after = k === 4 ? 2 : 0;
+      stops.push(await service.stream(chat.id, after, (event) => seen.push(event.seq)));
+    }
+    await writer;
+    await vi.waitFor(() => {
+      for (const seen of streams) expect(seen.at(-1)).toBe(appended);
+    });
+    for (const [k, seen] of streams.entries()) {
+      const from = k === 4 ? 3 : 1;
+      expect(seen).toEqual(Array.from({ length: appended - from + 1 }, (_, i) => i + from));
+    }
+    for (const stop of stops) stop();
+  });
+
+  it("rejects unknown and disabled models and empty content", async () => {
+    const owner = await store.createFirstUser({
+      username: "cy",
+      email: "cy@example.com",
+      password: "correct horse battery",
+    });
+    const provider = await store.createProvider({ type: "anthropic", name: "P", api_key: "k" });
+    const model = await store.createModel({
+      provider_id: provider.id,
+      model: "m",
+      enabled: false,
+    });
+    const service = createChatService(store);
+    const text = [{ type: "text" as const, text: "hi" }];
+    await expect(
+      service.createChat(owner, {
+        model_id: "00000000-0000-0000-0000-000000000000",
+        content: text,
+      }),
+    ).rejects.toMatchObject({ name: "ChatRequestError", status: 404 });
+    await expect(
+      service.createChat(owner, { model_id: model.id, content: text }),
+    ).rejects.toMatchObject({
+      status: 400,
+    });
+    await store.updateModel(model.id, { enabled: true });
+    await expect(
+      service.createChat(owner, { model_id: model.id, content: [{ type: "text", text: "  " }] }),
+    ).rejects.toMatchObject({ status: 400 });
+  });
+});
