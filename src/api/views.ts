@@ -72,31 +72,5 @@ export function chatView(c: Chat) {
   };
 }
 
-function partView(p: MessagePart) {
-  switch (p.type) {
-    case "text":
-      return { type: p.type, text: p.text };
-    case "reasoning":
-      return { type: p.type, text: p.text };
-    case "tool_call":
-      return { type: p.type, tool_call_id: p.tool_call_id, name: p.name, input: p.input };
-    case "tool_result":
-      return {
-        type: p.type,
-        tool_call_id: p.tool_call_id,
-        name: p.name,
-        output: p.output,
-        is_error: p.is_error,
-      };
-  }
-}
-
-export function messageView(m: Message) {
-  return {
-    id: m.id,
-    role: m.role,
-    parts: m.parts.map(partView),
-    ...(m.usage ? { usage: m.usage } : {}),
-    created_at: m.created_at,
-  };
-}
+/** The public message shape is part of the event contract, so chatloop defines it. */
+export { publicMessage as messageView } from "../chatd/index.ts";

@@ -15,6 +15,7 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import { ChatInterrupted, ServerShutdown } from "../chaterror/causes.ts";
+import { publicMessage } from "../chatloop/events.ts";
 import { SerialPublisher } from "../chatloop/publish.ts";
 import { errorText, ToolRegistry } from "../chatloop/tools.ts";
 import { OwnershipLost, runTurn } from "../chatloop/turn.ts";
@@ -163,6 +164,7 @@ export class ChatDaemon {
     this.#started = true;
     this.#unlisten = this.#store.signals.listen(this.#onSignal);
     await this.#recover();
+    if (this.#stopping) return;
     this.#every(this.#o.pollIntervalMs, () => this.#tick());
     this.#every(this.#o.heartbeatIntervalMs, () => this.#heartbeat());
     this.#every(this.#o.recoverIntervalMs, () => this.#recover());
@@ -367,7 +369,8 @@ export class ChatDaemon {
   /** Moves queued user messages into the transcript and announces them; returns how many. */
   async #drainQueued(entry: Running): Promise<number> {
     const messages = await this.#store.drainQueuedMessages(entry.chat.id);
-    for (const message of messages) void entry.publisher.publish("message", { message });
+    for (const message of messages)
+      void entry.publisher.publish("message", { message: publicMessage(message) });
     return messages.length;
   }
 

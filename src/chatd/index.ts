@@ -1,4 +1,12 @@
 /** chatd: which process runs which chat, and the service the api calls. */
+
+export {
+  type ChatEventPayloads,
+  type ChatEventType,
+  type MessageDelta,
+  type PublicMessage,
+  publicMessage,
+} from "../chatloop/events.ts";
 export { ChatRequestError, type ChatService } from "./contract.ts";
 export {
   ChatDaemon,
@@ -7,7 +15,6 @@ export {
   type DaemonStore,
   defaultWorkerId,
 } from "./daemon.ts";
-export type { ChatEventPayloads, ChatEventType, MessageDelta } from "./events.ts";
 export { type ModelFactory, ModelResolver, type ResolvedModel } from "./models.ts";
 export { type ChatServiceOptions, createChatService, type ServiceStore } from "./service.ts";
 export { deriveTitle } from "./title.ts";

@@ -3,10 +3,10 @@
  * in whichever replica's `ChatDaemon` claims the chat.
  */
 
+import { type ChatEventPayloads, type ChatEventType, publicMessage } from "../chatloop/events.ts";
 import type { Store } from "../store/contract.ts";
 import type { Chat, ChatEvent, MessagePart, User } from "../store/types.ts";
 import { ChatRequestError, type ChatService } from "./contract.ts";
-import type { ChatEventPayloads, ChatEventType } from "./events.ts";
 import { deriveTitle } from "./title.ts";
 
 export type ServiceStore = Pick<
@@ -50,7 +50,7 @@ export function createChatService(
         workspace_id: input.workspace_id ?? null,
         first_message: content,
       });
-      await append(chat.id, "message", { message });
+      await append(chat.id, "message", { message: publicMessage(message) });
       await append(chat.id, "status", { status: chat.status });
       await store.signals.send({ type: "pending", chat_id: chat.id });
       return chat;
@@ -63,7 +63,7 @@ export function createChatService(
       // Queued behind a pending or running turn: the daemon announces it when it drains the
       // queue, and a turn answers it after the current one.
       if (!appended) return;
-      await append(chat.id, "message", { message: appended });
+      await append(chat.id, "message", { message: publicMessage(appended) });
       await append(chat.id, "status", { status: "pending" });
       await store.signals.send({ type: "pending", chat_id: chat.id });
     },

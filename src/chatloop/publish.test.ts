@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import type { ChatEventPayloads, ChatEventType } from "../chatd/events.ts";
+import type { ChatEventPayloads, ChatEventType } from "./events.ts";
 import { DeltaCoalescer, type Publish, SerialPublisher } from "./publish.ts";
 
 type Published = { type: ChatEventType; data: ChatEventPayloads[ChatEventType] };

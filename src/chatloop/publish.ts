@@ -8,7 +8,7 @@
  * the previous flush is still being written), and at part boundaries and at the end of a step. Per delta it does a map lookup and an array push; one timer
  * per flush window, never one per delta.
  */
-import type { ChatEventPayloads, ChatEventType, MessageDelta } from "../chatd/events.ts";
+import type { ChatEventPayloads, ChatEventType, MessageDelta } from "./events.ts";
 
 /** Publishes one event of the running chat. Implementations must keep call order. */
 export type Publish = <T extends ChatEventType>(

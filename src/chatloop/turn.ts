@@ -9,7 +9,6 @@
  * a `TurnOutcome` and sets the chat's status accordingly.
  */
 import { randomUUID } from "node:crypto";
-import type { MessageDelta } from "../chatd/events.ts";
 import { ChatInterrupted, ServerShutdown, TurnDeadlineExceeded } from "../chaterror/causes.ts";
 import type { ChatError } from "../chaterror/chat-error.ts";
 import { classify } from "../chaterror/classify.ts";
@@ -26,6 +25,7 @@ import type {
 import type { NewMessage, Store } from "../store/contract.ts";
 import type { Chat, ChatErrorRecord, Message, Pricing } from "../store/types.ts";
 import type { AssistantPart } from "./content.ts";
+import { type MessageDelta, publicMessage } from "./events.ts";
 import { buildPrompt, costUsd, SYSTEM_PROMPT, unansweredToolCalls } from "./history.ts";
 import { DEFAULT_FLUSH_INTERVAL_MS, DeltaCoalescer, type Publish } from "./publish.ts";
 import { runStep } from "./step.ts";
@@ -338,7 +338,7 @@ class Turn {
 
   async #persist(message: NewMessage): Promise<Message> {
     const persisted = await this.#o.store.insertMessage(this.#o.chat.id, message);
-    await this.#o.publish("message", { message: persisted });
+    await this.#o.publish("message", { message: publicMessage(persisted) });
     return persisted;
   }
 

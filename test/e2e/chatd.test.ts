@@ -1,6 +1,7 @@
 /**
- * chatd end to end: ChatService + ChatDaemon + the real store (PGlite in a temp dir) + the fake
- * provider over real sockets. DESIGN.md §2–§3 behaviours at the daemon level.
+ * chatd end to end: ChatService + ChatDaemon + the real store (PGlite in a temp dir, and
+ * PostgreSQL too when KEEL_TEST_POSTGRES_URL is set) + the fake provider over real sockets.
+ * DESIGN.md §2–§3 behaviours at the daemon level; the HTTP API's own suite covers them over SSE.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -50,17 +51,13 @@ describe.each(BACKENDS)("chatd on %s", (backend) => {
   let model: ModelRecord;
   const daemons: ChatDaemon[] = [];
 
+  let providerId: string;
+
+  // One database for the file (PGlite takes seconds to start); each test gets its own model, and
+  // chats a test leaves pending or running are archived so no later daemon picks them up.
   beforeAll(async () => {
     fake = await startFakeProvider();
     transport = new Transport({ http2: false });
-  });
-  afterAll(async () => {
-    await transport.close();
-    await fake.close();
-  });
-
-  beforeEach(async () => {
-    fake.reset();
     dataDir = await mkdtemp(join(tmpdir(), "keel-chatd-"));
     postgresUrl = backend === "postgres" ? await createPostgresDatabase() : undefined;
     store = await openStore({ dataDir, ...(postgresUrl ? { postgresUrl } : {}) });
@@ -75,19 +72,34 @@ describe.each(BACKENDS)("chatd on %s", (backend) => {
       base_url: `${fake.url}/v1`,
       api_key: "k",
     });
+    providerId = provider.id;
+    service = createChatService(store);
+  });
+  afterAll(async () => {
+    await store.close();
+    if (postgresUrl) await dropPostgresDatabase(postgresUrl);
+    await rm(dataDir, { recursive: true, force: true });
+    await transport.close();
+    await fake.close();
+  });
+
+  beforeEach(async () => {
+    fake.reset();
     model = await store.createModel({
-      provider_id: provider.id,
+      provider_id: providerId,
       model: "claude-test",
       pricing: { input_per_mtok: 3, output_per_mtok: 15 },
     });
-    service = createChatService(store);
   });
 
   afterEach(async () => {
     for (const daemon of daemons.splice(0)) await daemon.shutdown();
-    await store.close();
-    if (postgresUrl) await dropPostgresDatabase(postgresUrl);
-    await rm(dataDir, { recursive: true, force: true });
+    const { items } = await store.listChats(undefined, { limit: 1000 });
+    for (const chat of items) {
+      if (chat.status === "pending" || chat.status === "running") {
+        await store.updateChat(chat.id, { archived: true });
+      }
+    }
   });
 
   async function startDaemon(options: Partial<ChatDaemonOptions> = {}): Promise<ChatDaemon> {
@@ -261,12 +273,15 @@ describe.each(BACKENDS)("chatd on %s", (backend) => {
     expect(log.at(-1)).toMatchObject({ type: "status", data: { status: "error" } });
     expect(fake.requests).toHaveLength(1);
 
-    // The admin fixes the key; the user sends another message.
+    // The admin fixes the key (the daemon rebuilds the model); the user sends another message.
+    await store.updateProvider(providerId, { api_key: "fixed-key" });
     fake.enqueue(textReply("Hello again."));
     await service.sendMessage(failed, [{ type: "text", text: "Try again." }]);
     const done = await waitForStatus(chat.id, "waiting");
     expect(done.last_error).toBeNull();
     expect(await texts(chat.id)).toEqual(["Hello?", "Try again.", "Hello again."]);
+    expect(fake.requests[0]?.headers["x-api-key"]).toBe("k");
+    expect(fake.requests[1]?.headers["x-api-key"]).toBe("fixed-key");
     log = await events(chat.id);
     expect(log.filter((e) => e.type === "error")).toHaveLength(1);
   });
@@ -376,40 +391,16 @@ describe.each(BACKENDS)("chatd on %s", (backend) => {
     const log = await events(chat.id);
     const parts = log.filter((e) => e.type === "message_part");
     expect(await texts(chat.id)).toEqual(["Talk a lot.", reply]);
-    // At most ~1000/75 flushes per second, plus the first delta.
+    // Every event is one events.append (one row): at most ~1000/75 flushes per second, plus the
+    // first delta, for 2,000 deltas.
     expect(parts.length).toBeLessThan(Math.ceil(seconds * (1000 / 75)) + 5);
     expect(parts.length).toBeLessThan(200);
     const streamed = parts.map((e) => (e.data as { part: { text: string } }).part.text).join("");
     expect(streamed).toBe(reply);
   });
-});
 
-describe("ChatService.stream", () => {
-  let dataDir: string;
-  let store: Store;
-
-  beforeEach(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), "keel-stream-"));
-    store = await openStore({ dataDir });
-  });
-  afterEach(async () => {
-    await store.close();
-    await rm(dataDir, { recursive: true, force: true });
-  });
-
-  it("replays, then goes live, without loss or duplication under concurrent appends", async () => {
-    const owner = await store.createFirstUser({
-      username: "bo",
-      email: "bo@example.com",
-      password: "correct horse battery",
-    });
-    const provider = await store.createProvider({ type: "anthropic", name: "P", api_key: "k" });
-    const model = await store.createModel({ provider_id: provider.id, model: "m" });
-    const service = createChatService(store);
-    const chat = await service.createChat(owner, {
-      model_id: model.id,
-      content: [{ type: "text", text: "hi" }],
-    });
+  it("stream() replays, then goes live, without loss or duplication under concurrent appends", async () => {
+    const chat = await create("hi");
     const initial = (await store.events.listAfter(chat.id, 0)).length;
     const total = 300;
     let appended = initial;
@@ -445,18 +436,7 @@ describe("ChatService.stream", () => {
   });
 
   it("rejects unknown and disabled models and empty content", async () => {
-    const owner = await store.createFirstUser({
-      username: "cy",
-      email: "cy@example.com",
-      password: "correct horse battery",
-    });
-    const provider = await store.createProvider({ type: "anthropic", name: "P", api_key: "k" });
-    const model = await store.createModel({
-      provider_id: provider.id,
-      model: "m",
-      enabled: false,
-    });
-    const service = createChatService(store);
+    await store.updateModel(model.id, { enabled: false });
     const text = [{ type: "text" as const, text: "hi" }];
     await expect(
       service.createChat(owner, {
