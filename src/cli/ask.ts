@@ -11,10 +11,10 @@ import {
   Transport,
 } from "../provider/index.ts";
 import { type CliIO, EXIT_ERROR, EXIT_INTERRUPTED } from "./io.ts";
-import { parsePositiveNumber, parseWholeNumber } from "./options.ts";
+import { addRetryFlags, parsePositiveNumber, type RetryFlags, retryPolicyFrom } from "./options.ts";
 import { ReplyPrinter } from "./printer.ts";
 
-interface AskOptions {
+interface AskOptions extends RetryFlags {
   provider: ProviderType;
   baseUrl?: string;
   apiKey?: string;
@@ -24,75 +24,43 @@ interface AskOptions {
   http2: boolean;
   connectTimeoutMs?: number;
   headersTimeoutMs?: number;
-  retryBaseDelayMs?: number;
-  retryMaxDelayMs?: number;
-  retryMaxElapsedMs?: number;
-  retryMaxAttempts?: number;
-  streamSilenceTimeoutMs?: number;
 }
 
 export function askCommand(io: CliIO): Command {
-  return new Command("ask")
-    .description(
-      "Ask a model one question and stream the reply to stdout, through Keel's full " +
-        "provider → retry → silence-guard path. Ctrl-C stops and keeps the partial reply.",
-    )
-    .argument("<prompt>", "what to ask")
-    .addOption(
-      new Option("--provider <type>", "provider type")
-        .choices(PROVIDER_TYPES)
-        .env("KEEL_PROVIDER")
-        .makeOptionMandatory(),
-    )
-    .addOption(new Option("--base-url <url>", "provider API base URL").env("KEEL_BASE_URL"))
-    .addOption(new Option("--api-key <key>", "provider API key").env("KEEL_API_KEY"))
-    .addOption(new Option("--model <id>", "model id").env("KEEL_MODEL").makeOptionMandatory())
-    .option("--system <text>", "system prompt")
-    .addOption(
-      new Option("--ca-file <path>", "extra CA certificate (PEM) to trust").env("KEEL_CA_FILE"),
-    )
-    .option("--no-http2", "use HTTP/1.1 only")
-    .addOption(
-      new Option("--connect-timeout-ms <n>", "TCP+TLS connect deadline (default 10000)")
-        .env("KEEL_CONNECT_TIMEOUT_MS")
-        .argParser(parsePositiveNumber),
-    )
-    .addOption(
-      new Option("--headers-timeout-ms <n>", "deadline for the response headers (default 120000)")
-        .env("KEEL_HEADERS_TIMEOUT_MS")
-        .argParser(parsePositiveNumber),
-    )
-    .addOption(
-      new Option("--retry-base-delay-ms <n>", "first retry backoff ceiling (default 1000)")
-        .env("KEEL_RETRY_BASE_DELAY_MS")
-        .argParser(parseWholeNumber),
-    )
-    .addOption(
-      new Option("--retry-max-delay-ms <n>", "largest retry backoff (default 60000)")
-        .env("KEEL_RETRY_MAX_DELAY_MS")
-        .argParser(parseWholeNumber),
-    )
-    .addOption(
-      new Option("--retry-max-elapsed-ms <n>", "give up retrying after this long (default 30 min)")
-        .env("KEEL_RETRY_MAX_ELAPSED_MS")
-        .argParser(parseWholeNumber),
-    )
-    .addOption(
-      new Option("--retry-max-attempts <n>", "give up after this many attempts (default 25)")
-        .env("KEEL_RETRY_MAX_ATTEMPTS")
-        .argParser(parsePositiveNumber),
-    )
-    .addOption(
-      new Option(
-        "--stream-silence-timeout-ms <n>",
-        "retry a stream silent this long (default 60000)",
+  return addRetryFlags(
+    new Command("ask")
+      .description(
+        "Ask a model one question and stream the reply to stdout, through Keel's full " +
+          "provider → retry → silence-guard path. Ctrl-C stops and keeps the partial reply.",
       )
-        .env("KEEL_STREAM_SILENCE_TIMEOUT_MS")
-        .argParser(parsePositiveNumber),
-    )
-    .action(async (prompt: string, options: AskOptions) => {
-      io.setExitCode(await ask(prompt, options, io));
-    });
+      .argument("<prompt>", "what to ask")
+      .addOption(
+        new Option("--provider <type>", "provider type")
+          .choices(PROVIDER_TYPES)
+          .env("KEEL_PROVIDER")
+          .makeOptionMandatory(),
+      )
+      .addOption(new Option("--base-url <url>", "provider API base URL").env("KEEL_BASE_URL"))
+      .addOption(new Option("--api-key <key>", "provider API key").env("KEEL_API_KEY"))
+      .addOption(new Option("--model <id>", "model id").env("KEEL_MODEL").makeOptionMandatory())
+      .option("--system <text>", "system prompt")
+      .addOption(
+        new Option("--ca-file <path>", "extra CA certificate (PEM) to trust").env("KEEL_CA_FILE"),
+      )
+      .option("--no-http2", "use HTTP/1.1 only")
+      .addOption(
+        new Option("--connect-timeout-ms <n>", "TCP+TLS connect deadline (default 10000)")
+          .env("KEEL_CONNECT_TIMEOUT_MS")
+          .argParser(parsePositiveNumber),
+      )
+      .addOption(
+        new Option("--headers-timeout-ms <n>", "deadline for the response headers (default 120000)")
+          .env("KEEL_HEADERS_TIMEOUT_MS")
+          .argParser(parsePositiveNumber),
+      ),
+  ).action(async (prompt: string, options: AskOptions) => {
+    io.setExitCode(await ask(prompt, options, io));
+  });
 }
 
 function describeRetry(event: RetryEvent): string {
@@ -131,14 +99,7 @@ async function ask(prompt: string, options: AskOptions, io: CliIO): Promise<numb
       {
         signal: controller.signal,
         silenceMs: options.streamSilenceTimeoutMs,
-        policy: {
-          ...(options.retryBaseDelayMs !== undefined && { baseDelayMs: options.retryBaseDelayMs }),
-          ...(options.retryMaxDelayMs !== undefined && { maxDelayMs: options.retryMaxDelayMs }),
-          ...(options.retryMaxElapsedMs !== undefined && {
-            maxElapsedMs: options.retryMaxElapsedMs,
-          }),
-          ...(options.retryMaxAttempts !== undefined && { maxAttempts: options.retryMaxAttempts }),
-        },
+        policy: retryPolicyFrom(options),
         onAttempt: () => printer.newAttempt(),
         onPart: (part) => {
           if (part.type === "text-delta") printer.write(part.delta);

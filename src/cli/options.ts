@@ -1,4 +1,5 @@
-import { InvalidArgumentError } from "commander";
+import { type Command, InvalidArgumentError, Option } from "commander";
+import type { RetryPolicy } from "../chatretry/index.ts";
 
 /** Commander parser for a whole number ≥ 0 (milliseconds, counts). */
 export function parseWholeNumber(value: string): number {
@@ -14,4 +15,55 @@ export function parsePositiveNumber(value: string): number {
   const n = parseWholeNumber(value);
   if (n === 0) throw new InvalidArgumentError("must be greater than 0.");
   return n;
+}
+
+/** The retry and silence-guard flags `keel ask` and `keel server` share (with their env names). */
+export interface RetryFlags {
+  retryBaseDelayMs?: number;
+  retryMaxDelayMs?: number;
+  retryMaxElapsedMs?: number;
+  retryMaxAttempts?: number;
+  streamSilenceTimeoutMs?: number;
+}
+
+export function addRetryFlags(command: Command): Command {
+  return command
+    .addOption(
+      new Option("--retry-base-delay-ms <n>", "first retry backoff ceiling (default 1000)")
+        .env("KEEL_RETRY_BASE_DELAY_MS")
+        .argParser(parseWholeNumber),
+    )
+    .addOption(
+      new Option("--retry-max-delay-ms <n>", "largest retry backoff (default 60000)")
+        .env("KEEL_RETRY_MAX_DELAY_MS")
+        .argParser(parseWholeNumber),
+    )
+    .addOption(
+      new Option("--retry-max-elapsed-ms <n>", "give up retrying after this long (default 1800000)")
+        .env("KEEL_RETRY_MAX_ELAPSED_MS")
+        .argParser(parseWholeNumber),
+    )
+    .addOption(
+      new Option("--retry-max-attempts <n>", "give up after this many attempts (default 25)")
+        .env("KEEL_RETRY_MAX_ATTEMPTS")
+        .argParser(parsePositiveNumber),
+    )
+    .addOption(
+      new Option(
+        "--stream-silence-timeout-ms <n>",
+        "retry a stream silent this long (default 60000)",
+      )
+        .env("KEEL_STREAM_SILENCE_TIMEOUT_MS")
+        .argParser(parsePositiveNumber),
+    );
+}
+
+/** The retry policy the flags ask for (only what was given; the rest stays default). */
+export function retryPolicyFrom(flags: RetryFlags): Partial<RetryPolicy> {
+  const policy: Partial<RetryPolicy> = {};
+  if (flags.retryBaseDelayMs !== undefined) policy.baseDelayMs = flags.retryBaseDelayMs;
+  if (flags.retryMaxDelayMs !== undefined) policy.maxDelayMs = flags.retryMaxDelayMs;
+  if (flags.retryMaxElapsedMs !== undefined) policy.maxElapsedMs = flags.retryMaxElapsedMs;
+  if (flags.retryMaxAttempts !== undefined) policy.maxAttempts = flags.retryMaxAttempts;
+  return policy;
 }

@@ -3,17 +3,13 @@ import { join } from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { startServer } from "../server/index.ts";
 import { type CliIO, EXIT_ERROR } from "./io.ts";
-import { parsePositiveNumber, parseWholeNumber } from "./options.ts";
+import { addRetryFlags, type RetryFlags, retryPolicyFrom } from "./options.ts";
 
-interface ServerOptions {
+interface ServerOptions extends RetryFlags {
   address: { host: string; port: number };
   dataDir: string;
   postgresUrl?: string;
   secureCookies: boolean;
-  retryBaseDelayMs?: number;
-  retryMaxDelayMs?: number;
-  retryMaxElapsedMs?: number;
-  streamSilenceTimeoutMs?: number;
 }
 
 /** HOST:PORT, [IPv6]:PORT, or :PORT (all interfaces). */
@@ -34,105 +30,75 @@ export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
 const SHUTDOWN_DEADLINE_MS = 10_000;
 
 export function serverCommand(io: CliIO): Command {
-  return new Command("server")
-    .description(
-      "Run the Keel server: the HTTP API, the chat daemon and the database (embedded PostgreSQL " +
-        "in the data directory unless --postgres-url is given). SIGTERM or Ctrl-C stops it " +
-        "gracefully; running chats resume on the next start.",
-    )
-    .addOption(
-      new Option("--address <host:port>", "where to listen")
-        .env("KEEL_ADDRESS")
-        .default(parseAddress("127.0.0.1:3000"), "127.0.0.1:3000")
-        .argParser(parseAddress),
-    )
-    .addOption(
-      new Option("--data-dir <dir>", "where the embedded database and the server key live")
-        .env("KEEL_DATA_DIR")
-        .default(defaultDataDir(), "$XDG_DATA_HOME/keel or ~/.local/share/keel"),
-    )
-    .addOption(
-      new Option(
-        "--postgres-url <url>",
-        "use this PostgreSQL instead of the embedded database",
-      ).env("KEEL_POSTGRES_URL"),
-    )
-    .addOption(
-      new Option("--secure-cookies", "mark the session cookie Secure (serve behind HTTPS)").env(
-        "KEEL_SECURE_COOKIES",
-      ),
-    )
-    .addOption(
-      new Option("--retry-base-delay-ms <n>", "first retry backoff ceiling (default 1000)")
-        .env("KEEL_RETRY_BASE_DELAY_MS")
-        .argParser(parseWholeNumber),
-    )
-    .addOption(
-      new Option("--retry-max-delay-ms <n>", "largest retry backoff (default 60000)")
-        .env("KEEL_RETRY_MAX_DELAY_MS")
-        .argParser(parseWholeNumber),
-    )
-    .addOption(
-      new Option("--retry-max-elapsed-ms <n>", "give up retrying after this long (default 1800000)")
-        .env("KEEL_RETRY_MAX_ELAPSED_MS")
-        .argParser(parseWholeNumber),
-    )
-    .addOption(
-      new Option(
-        "--stream-silence-timeout-ms <n>",
-        "retry a stream silent this long (default 60000)",
+  return addRetryFlags(
+    new Command("server")
+      .description(
+        "Run the Keel server: the HTTP API, the chat daemon and the database (embedded PostgreSQL " +
+          "in the data directory unless --postgres-url is given). SIGTERM or Ctrl-C stops it " +
+          "gracefully; running chats resume on the next start.",
       )
-        .env("KEEL_STREAM_SILENCE_TIMEOUT_MS")
-        .argParser(parsePositiveNumber),
-    )
-    .action(async (options: ServerOptions) => {
-      let running: Awaited<ReturnType<typeof startServer>>;
-      try {
-        running = await startServer({
-          host: options.address.host,
-          port: options.address.port,
-          dataDir: options.dataDir,
-          postgresUrl: options.postgresUrl,
-          secretKey: process.env.KEEL_SECRET_KEY || undefined,
-          secureCookies: Boolean(options.secureCookies),
-          silenceMs: options.streamSilenceTimeoutMs,
-          policy: {
-            ...(options.retryBaseDelayMs !== undefined && {
-              baseDelayMs: options.retryBaseDelayMs,
-            }),
-            ...(options.retryMaxDelayMs !== undefined && { maxDelayMs: options.retryMaxDelayMs }),
-            ...(options.retryMaxElapsedMs !== undefined && {
-              maxElapsedMs: options.retryMaxElapsedMs,
-            }),
-          },
-        });
-      } catch (error) {
-        io.stderr(
-          `error: the server could not start: ${error instanceof Error ? error.message : String(error)}\n`,
-        );
-        io.setExitCode(EXIT_ERROR);
-        return;
-      }
-      io.stderr(
-        `Keel is running at ${running.url} — open it in a browser, or \`keel login ${running.url}\`.\n`,
-      );
-      await new Promise<void>((resolve) => {
-        const stop = () => {
-          process.off("SIGTERM", stop);
-          process.off("SIGINT", stop);
-          const force = setTimeout(() => {
-            io.stderr("error: shutdown took longer than 10 s; exiting now\n");
-            process.exit(1);
-          }, SHUTDOWN_DEADLINE_MS);
-          force.unref();
-          running.close().then(resolve, (error: unknown) => {
-            io.stderr(`error: during shutdown: ${String(error)}\n`);
-            io.setExitCode(EXIT_ERROR);
-            resolve();
-          });
-        };
-        process.on("SIGTERM", stop);
-        process.on("SIGINT", stop);
+      .addOption(
+        new Option("--address <host:port>", "where to listen")
+          .env("KEEL_ADDRESS")
+          .default(parseAddress("127.0.0.1:3000"), "127.0.0.1:3000")
+          .argParser(parseAddress),
+      )
+      .addOption(
+        new Option("--data-dir <dir>", "where the embedded database and the server key live")
+          .env("KEEL_DATA_DIR")
+          .default(defaultDataDir(), "$XDG_DATA_HOME/keel or ~/.local/share/keel"),
+      )
+      .addOption(
+        new Option(
+          "--postgres-url <url>",
+          "use this PostgreSQL instead of the embedded database",
+        ).env("KEEL_POSTGRES_URL"),
+      )
+      .addOption(
+        new Option("--secure-cookies", "mark the session cookie Secure (serve behind HTTPS)").env(
+          "KEEL_SECURE_COOKIES",
+        ),
+      ),
+  ).action(async (options: ServerOptions) => {
+    let running: Awaited<ReturnType<typeof startServer>>;
+    try {
+      running = await startServer({
+        host: options.address.host,
+        port: options.address.port,
+        dataDir: options.dataDir,
+        postgresUrl: options.postgresUrl,
+        secretKey: process.env.KEEL_SECRET_KEY || undefined,
+        secureCookies: Boolean(options.secureCookies),
+        silenceMs: options.streamSilenceTimeoutMs,
+        policy: retryPolicyFrom(options),
       });
+    } catch (error) {
+      io.stderr(
+        `error: the server could not start: ${error instanceof Error ? error.message : String(error)}\n`,
+      );
+      io.setExitCode(EXIT_ERROR);
+      return;
+    }
+    io.stderr(
+      `Keel is running at ${running.url} — open it in a browser, or \`keel login ${running.url}\`.\n`,
+    );
+    await new Promise<void>((resolve) => {
+      const stop = () => {
+        process.off("SIGTERM", stop);
+        process.off("SIGINT", stop);
+        const force = setTimeout(() => {
+          io.stderr("error: shutdown took longer than 10 s; exiting now\n");
+          process.exit(1);
+        }, SHUTDOWN_DEADLINE_MS);
+        force.unref();
+        running.close().then(resolve, (error: unknown) => {
+          io.stderr(`error: during shutdown: ${String(error)}\n`);
+          io.setExitCode(EXIT_ERROR);
+          resolve();
+        });
+      };
+      process.on("SIGTERM", stop);
+      process.on("SIGINT", stop);
     });
+  });
 }
