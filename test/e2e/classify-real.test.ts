@@ -9,12 +9,7 @@ import http2 from "node:http2";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { classify } from "../../src/chaterror/classify.ts";
 import type { ErrorKind } from "../../src/chaterror/kinds.ts";
-import {
-  createChatModel,
-  type ProviderConfig,
-  type StreamRequest,
-  Transport,
-} from "../../src/provider/index.ts";
+import { createChatModel, type StreamRequest, Transport } from "../../src/provider/index.ts";
 import {
   errorReply,
   type FakeProvider,
@@ -24,47 +19,21 @@ import {
   startFakeProvider,
   truncateAfter,
 } from "../fakeprovider/index.ts";
+import { FLAVOURS as ALL_FLAVOURS, type FlavourId, TRANSPORTS } from "./support/flavours.ts";
 
-/** The provider flavour a row runs against (openai-compatible speaks Chat Completions). */
+/** The flavours whose real error shapes the table knows (openai-compatible speaks Chat Completions). */
 type Format = "openai-chat" | "openai-responses" | "anthropic" | "google" | "openai-compatible";
-
-const FLAVOURS: Array<{ name: string; format: Format; config: (url: string) => ProviderConfig }> = [
-  {
-    name: "openai chat completions",
-    format: "openai-chat",
-    config: (url) => ({
-      type: "openai",
-      base_url: `${url}/v1`,
-      api_key: "k",
-      options: { api: "chat" },
-    }),
-  },
-  {
-    name: "openai responses",
-    format: "openai-responses",
-    config: (url) => ({ type: "openai", base_url: `${url}/v1`, api_key: "k" }),
-  },
-  {
-    name: "anthropic",
-    format: "anthropic",
-    config: (url) => ({ type: "anthropic", base_url: `${url}/v1`, api_key: "k" }),
-  },
-  {
-    name: "google",
-    format: "google",
-    config: (url) => ({ type: "google", base_url: `${url}/v1beta`, api_key: "k" }),
-  },
-  {
-    name: "openai-compatible",
-    format: "openai-compatible",
-    config: (url) => ({ type: "openai-compatible", base_url: `${url}/v1`, api_key: "k" }),
-  },
+const FORMATS: readonly FlavourId[] = [
+  "openai-chat",
+  "openai-responses",
+  "anthropic",
+  "google",
+  "openai-compatible",
 ];
-
-const TRANSPORTS = [
-  { name: "HTTP/1.1", server: { tls: true }, http2: false },
-  { name: "HTTP/2", server: { http2: true }, http2: true },
-] as const;
+const FLAVOURS = ALL_FLAVOURS.filter((f) => FORMATS.includes(f.id)).map((f) => ({
+  ...f,
+  format: f.id as Format,
+}));
 
 type TransportName = (typeof TRANSPORTS)[number]["name"];
 

@@ -4,25 +4,11 @@ import { runStep } from "../../src/chatloop/step.ts";
 import {
   createChatModel,
   type PromptMessage,
-  type ProviderConfig,
   type ToolDefinition,
   Transport,
 } from "../../src/provider/index.ts";
 import { type FakeProvider, startFakeProvider, textReply } from "../fakeprovider/index.ts";
-
-const FLAVOURS: Array<[string, (url: string) => ProviderConfig]> = [
-  [
-    "openai chat",
-    (url) => ({ type: "openai", base_url: `${url}/v1`, api_key: "k", options: { api: "chat" } }),
-  ],
-  ["openai responses", (url) => ({ type: "openai", base_url: `${url}/v1`, api_key: "k" })],
-  ["anthropic", (url) => ({ type: "anthropic", base_url: `${url}/v1`, api_key: "k" })],
-  ["google", (url) => ({ type: "google", base_url: `${url}/v1beta`, api_key: "k" })],
-  [
-    "openai-compatible",
-    (url) => ({ type: "openai-compatible", base_url: `${url}/v1`, api_key: "k" }),
-  ],
-];
+import { FLAVOURS } from "./support/flavours.ts";
 
 const READ_FILE: ToolDefinition = {
   name: "read_file",
@@ -64,7 +50,7 @@ const HISTORY: PromptMessage[] = [
   },
 ];
 
-describe.each(FLAVOURS)("%s", (_, config) => {
+describe.each(FLAVOURS)("$name", ({ config }) => {
   let fake: FakeProvider;
   let transport: Transport;
   beforeAll(async () => {

@@ -13,7 +13,6 @@ import { runStep, type StepOptions, type StepOutcome } from "../../src/chatloop/
 import type { RetryEvent } from "../../src/chatretry/retry.ts";
 import {
   createChatModel,
-  type ProviderConfig,
   type StreamPart,
   type StreamRequest,
   Transport,
@@ -29,47 +28,7 @@ import {
   toolCallReply,
   truncateAfter,
 } from "../fakeprovider/index.ts";
-
-const FLAVOURS: Array<{ name: string; config: (url: string) => ProviderConfig }> = [
-  {
-    name: "openai chat completions",
-    config: (url) => ({
-      type: "openai",
-      base_url: `${url}/v1`,
-      api_key: "k",
-      options: { api: "chat" },
-    }),
-  },
-  {
-    name: "openai responses",
-    config: (url) => ({ type: "openai", base_url: `${url}/v1`, api_key: "k" }),
-  },
-  {
-    name: "anthropic",
-    config: (url) => ({ type: "anthropic", base_url: `${url}/v1`, api_key: "k" }),
-  },
-  {
-    name: "google",
-    config: (url) => ({ type: "google", base_url: `${url}/v1beta`, api_key: "k" }),
-  },
-  {
-    name: "openrouter",
-    config: (url) => ({ type: "openrouter", base_url: `${url}/v1`, api_key: "k" }),
-  },
-  {
-    name: "azure openai",
-    config: (url) => ({ type: "azure", base_url: `${url}/openai`, api_key: "k" }),
-  },
-  {
-    name: "openai-compatible",
-    config: (url) => ({ type: "openai-compatible", base_url: `${url}/v1`, api_key: "k" }),
-  },
-];
-
-const TRANSPORTS = [
-  { name: "HTTP/1.1", server: { tls: true }, http2: false, httpVersion: "1.1" },
-  { name: "HTTP/2", server: { http2: true }, http2: true, httpVersion: "2.0" },
-] as const;
+import { FLAVOURS, flavour, TRANSPORTS } from "./support/flavours.ts";
 
 const PROMPT: StreamRequest = {
   messages: [{ role: "user", content: [{ type: "text", text: "hi" }] }],
@@ -287,11 +246,7 @@ describe("the shared transport", () => {
     try {
       const chats = 20;
       for (let i = 0; i < chats; i++) fake.enqueue(textReply(`reply ${i}`, { chunkDelayMs: 5 }));
-      const model = createChatModel(
-        FLAVOURS[2]?.config(fake.url) ?? { type: "anthropic" },
-        "m",
-        transport,
-      );
+      const model = createChatModel(flavour("anthropic").config(fake.url), "m", transport);
       const outcomes = await Promise.all(
         Array.from({ length: chats }, () =>
           runStep(model, PROMPT, { signal: new AbortController().signal, policy: FAST }),
@@ -310,11 +265,7 @@ describe("the shared transport", () => {
     const fake = await startFakeProvider({ tls: true });
     const transport = new Transport({ http2: false, extraCaCerts: [fake.ca] });
     try {
-      const model = createChatModel(
-        FLAVOURS[0]?.config(fake.url) ?? { type: "openai" },
-        "m",
-        transport,
-      );
+      const model = createChatModel(flavour("openai-chat").config(fake.url), "m", transport);
       for (let i = 0; i < 5; i++) {
         fake.enqueue(textReply("hi"));
         await runStep(model, PROMPT, { signal: new AbortController().signal, policy: FAST });
@@ -335,11 +286,7 @@ describe("transport deadlines", () => {
     try {
       fake.enqueue({ ...textReply("late"), delayMs: 2_000 }, textReply("on time"));
       const retries: RetryEvent[] = [];
-      const model = createChatModel(
-        FLAVOURS[2]?.config(fake.url) ?? { type: "anthropic" },
-        "m",
-        transport,
-      );
+      const model = createChatModel(flavour("anthropic").config(fake.url), "m", transport);
       const outcome = await runStep(model, PROMPT, {
         signal: new AbortController().signal,
         policy: FAST,
@@ -360,11 +307,7 @@ describe("transport deadlines", () => {
     const transport = new Transport();
     try {
       const retries: RetryEvent[] = [];
-      const model = createChatModel(
-        FLAVOURS[2]?.config(url) ?? { type: "anthropic" },
-        "m",
-        transport,
-      );
+      const model = createChatModel(flavour("anthropic").config(url), "m", transport);
       const outcome = await runStep(model, PROMPT, {
         signal: new AbortController().signal,
         policy: { ...FAST, maxAttempts: 3 },
