@@ -1,0 +1,180 @@
+/** The `keel` CLI against a real server, as a person uses it after `npm start`. */
+import { spawn } from "node:child_process";
+import { mkdtempSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  type FakeProvider,
+  hangAfter,
+  startFakeProvider,
+  textReply,
+} from "../fakeprovider/index.ts";
+import { freePort, type KeelProcess, startKeel } from "./support/keel-process.ts";
+
+const KEEL = join(import.meta.dirname, "../../bin/keel.js");
+
+interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+describe("keel CLI against a server", () => {
+  let fake: FakeProvider;
+  let keel: KeelProcess;
+  let configDir: string;
+
+  /** Runs `keel …` with its own config dir; `onStdout` sees output as it arrives. */
+  function cli(args: string[], options: { stdin?: string; onStdout?: (all: string) => void } = {}) {
+    const child = spawn(process.execPath, [KEEL, ...args], {
+      env: { PATH: process.env.PATH ?? "", HOME: configDir, KEEL_CONFIG_DIR: configDir },
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+      options.onStdout?.(stdout);
+    });
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    child.stdin.end(options.stdin ?? "");
+    const done = new Promise<Result>((resolve) =>
+      child.on("close", (code) => resolve({ code, stdout, stderr })),
+    );
+    return { child, done };
+  }
+  const run = (args: string[], stdin?: string) => cli(args, { stdin }).done;
+
+  beforeAll(async () => {
+    fake = await startFakeProvider();
+    configDir = mkdtempSync(join(tmpdir(), "keel-cli-"));
+    keel = await startKeel({
+      dataDir: mkdtempSync(join(tmpdir(), "keel-cli-data-")),
+      port: await freePort(),
+    });
+  }, 60_000);
+  afterAll(async () => {
+    await keel?.stop();
+    await fake?.close();
+  });
+
+  let modelId = "";
+
+  it("sets up a new server: first user, provider, model", async () => {
+    const login = await run(
+      [
+        "login",
+        keel.url,
+        "--first-user",
+        "--username",
+        "ann",
+        "--email",
+        "ann@example.com",
+        "--password-stdin",
+      ],
+      "a long enough password\n",
+    );
+    expect(login.stderr).toContain("Logged in");
+    expect(login.code).toBe(0);
+    expect(statSync(join(configDir, "credentials.json")).mode & 0o777).toBe(0o600);
+
+    const provider = await run([
+      "providers",
+      "add",
+      "--type",
+      "anthropic",
+      "--name",
+      "Fake Anthropic",
+      "--base-url",
+      `${fake.url}/v1`,
+      "--api-key",
+      "sk-cli-secret",
+    ]);
+    expect(provider.code).toBe(0);
+    const providerId = provider.stdout.trim();
+    const listed = await run(["providers", "list"]);
+    expect(listed.stdout).toContain("Fake Anthropic");
+    expect(listed.stdout).toContain("key set");
+    expect(listed.stdout).not.toContain("sk-cli-secret");
+
+    const model = await run([
+      "models",
+      "add",
+      "--provider",
+      providerId,
+      "--model",
+      "claude-test",
+      "--display-name",
+      "Claude (fake)",
+    ]);
+    expect(model.code).toBe(0);
+    modelId = model.stdout.trim();
+    expect((await run(["models", "list"])).stdout).toContain("Claude (fake)");
+  });
+
+  it("creates a chat and follows the reply until the turn is over", async () => {
+    fake.enqueue(textReply("Hello from the server."));
+    const created = await run(["chat", "create", "--watch", "Say hello"]);
+    expect(created.code).toBe(0);
+    const [id, ...rest] = created.stdout.split("\n");
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(rest.join("\n")).toContain("Hello from the server.");
+    expect(rest.join("\n").split("Hello from the server.")).toHaveLength(2); // printed once
+
+    const list = await run(["chat", "list"]);
+    expect(list.stdout).toContain("Say hello");
+    const show = await run(["chat", "show", id ?? ""]);
+    expect(show.stdout).toContain("you: Say hello");
+    expect(show.stdout).toContain("Hello from the server.");
+
+    fake.enqueue(textReply("Second reply."));
+    const sent = await run(["chat", "send", "--watch", id ?? "", "And again"]);
+    expect(sent.code).toBe(0);
+    expect(sent.stdout).toContain("Second reply.");
+  });
+
+  it("stops a running turn from another terminal", async () => {
+    fake.enqueue(hangAfter("Thinking about", 1));
+    const created = await run(["chat", "create", "Take your time"]);
+    const id = created.stdout.trim();
+    const watching = cli(["chat", "watch", "--until-idle", id]);
+    await expect.poll(() => fake.inFlight, { timeout: 10_000 }).toBe(1);
+    const stop = await run(["chat", "stop", id]);
+    expect(stop.code).toBe(0);
+    const watched = await watching.done;
+    expect(watched.code).toBe(0);
+    expect(watched.stdout).toContain("Thinking about");
+    expect((await run(["chat", "show", id])).stdout).toContain("(waiting)");
+  });
+
+  it("explains what went wrong instead of failing obscurely", async () => {
+    const unknown = await run(["chat", "show", "00000000-0000-0000-0000-000000000000"]);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/^error: /);
+    const noModel = await run([
+      "chat",
+      "create",
+      "--model",
+      "00000000-0000-0000-0000-000000000000",
+      "hi",
+    ]);
+    expect(noModel.code).toBe(1);
+    expect(noModel.stderr).toMatch(/model/i);
+    expect(modelId).not.toBe("");
+    const elsewhere = spawn(process.execPath, [KEEL, "chat", "list"], {
+      env: {
+        PATH: process.env.PATH ?? "",
+        KEEL_CONFIG_DIR: mkdtempSync(join(tmpdir(), "keel-nologin-")),
+      },
+    });
+    let stderr = "";
+    elsewhere.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const code = await new Promise((resolve) => elsewhere.on("close", resolve));
+    expect(code).toBe(1);
+    expect(stderr).toContain("Not logged in. Run `keel login URL` first");
+  });
+});
