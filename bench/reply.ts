@@ -67,3 +67,32 @@ export function renderReply(deltas: readonly string[]): RenderedReply {
     },
   };
 }
+
+export interface ReplyFrames {
+  /** The role chunk (sent with the headers). */
+  start: string;
+  /** One `chat.completion.chunk` frame per delta, in order. */
+  deltas: string[];
+  /** `finish_reason` chunk + usage chunk + `data: [DONE]`. */
+  end: string;
+  headers: Record<string, string>;
+}
+
+/** The same reply as `renderReply`, frame by frame, for a server that paces its deltas. */
+export function renderFrames(deltas: readonly string[]): ReplyFrames {
+  const renderer = createRenderer("openai-chat", {
+    model: BENCH_MODEL,
+    requestNumber: 1,
+    usage: { inputTokens: 12, outputTokens: deltas.length },
+  });
+  return {
+    start: renderer.start(),
+    deltas: deltas.map((text) => renderer.event({ type: "text", text })),
+    end: renderer.event({ type: "finish", reason: "stop" }),
+    headers: {
+      "content-type": "text/event-stream; charset=utf-8",
+      "cache-control": "no-cache",
+      ...providerHeaders("openai-chat", 1),
+    },
+  };
+}

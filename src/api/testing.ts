@@ -20,8 +20,10 @@ import {
   type NewMessage,
   type NewModel,
   type NewProvider,
+  type StatusChange,
   type Store,
 } from "../store/contract.ts";
+import { publicMessage } from "../store/public.ts";
 import type {
   Chat,
   ChatErrorRecord,
@@ -325,6 +327,9 @@ export class MemoryStore implements Store {
     };
     this.#chats.set(chat.id, { chat, order: this.#order++ });
     const message = await this.insertMessage(chat.id, { role: "user", parts: input.first_message });
+    // As the real store does, in the same step as the change.
+    await this.events.append(chat.id, "message", { message: publicMessage(message) });
+    await this.events.append(chat.id, "status", { status: "pending" });
     return { chat: { ...chat }, message };
   }
 
@@ -373,12 +378,37 @@ export class MemoryStore implements Store {
       parts: message.parts,
       usage: message.usage ?? null,
       model_id: message.model_id ?? null,
+      in_progress: message.in_progress ?? false,
       created_at: now(),
     };
     const list = this.#messages.get(chatId) ?? [];
     this.#messages.set(chatId, list);
     list.push(m);
     return m;
+  }
+
+  async saveMessage(chatId: string, message: NewMessage & { id: string }): Promise<Message> {
+    const list = this.#messages.get(chatId) ?? [];
+    const index = list.findIndex((m) => m.id === message.id);
+    const old = list[index];
+    if (!old) return this.insertMessage(chatId, message);
+    const saved: Message = {
+      ...old,
+      parts: message.parts,
+      usage: message.usage ?? null,
+      model_id: message.model_id ?? null,
+      in_progress: message.in_progress ?? false,
+    };
+    list[index] = saved;
+    return saved;
+  }
+
+  async deleteMessage(chatId: string, id: string): Promise<boolean> {
+    const list = this.#messages.get(chatId) ?? [];
+    const index = list.findIndex((m) => m.id === id);
+    if (index < 0) return false;
+    list.splice(index, 1);
+    return true;
   }
 
   async listMessages(chatId: string): Promise<Message[]> {
@@ -398,6 +428,7 @@ export class MemoryStore implements Store {
       return { appended: null };
     }
     const appended = await this.insertMessage(chatId, { role: "user", parts });
+    await this.events.append(chatId, "message", { message: publicMessage(appended) });
     await this.setStatus(chatId, "pending");
     return { appended };
   }
@@ -416,16 +447,28 @@ export class MemoryStore implements Store {
   async heartbeat(): Promise<string[]> {
     return [];
   }
-  async releaseChat(): Promise<boolean> {
-    return false;
+  async releaseChat(): Promise<StatusChange> {
+    return { applied: false, status: null, moved: [] };
   }
-  async recoverStaleChats(): Promise<number> {
-    return 0;
+  async recoverStaleChats(): Promise<Array<{ chat_id: string; moved: Message[] }>> {
+    return [];
   }
 
-  async setStatus(chatId: string, status: ChatStatus): Promise<void> {
+  async setStatus(chatId: string, status: ChatStatus): Promise<StatusChange> {
     const c = this.#chats.get(chatId);
-    if (c) c.chat = { ...c.chat, status, updated_at: now() };
+    if (!c) return { applied: false, status: null, moved: [] };
+    const previous = c.chat.status;
+    c.chat = { ...c.chat, status, updated_at: now() };
+    if (previous !== status) await this.events.append(chatId, "status", { status });
+    return { applied: true, status, moved: [] };
+  }
+
+  async setStatusIf(chatId: string, from: ChatStatus, to: ChatStatus): Promise<StatusChange> {
+    const c = this.#chats.get(chatId);
+    if (!c || c.chat.status !== from || c.chat.worker_id !== null) {
+      return { applied: false, status: null, moved: [] };
+    }
+    return this.setStatus(chatId, to);
   }
 
   async close(): Promise<void> {}
@@ -459,7 +502,6 @@ export class MemoryChatService implements ChatService {
       workspace_id: input.workspace_id ?? null,
       first_message: input.content,
     });
-    await this.#store.events.append(chat.id, "status", { status: "pending" });
     return chat;
   }
 

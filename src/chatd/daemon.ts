@@ -11,6 +11,12 @@
  * Stop arrives as an `interrupt` signal (from whichever replica served the request) and aborts the
  * running turn with `ChatInterrupted`. `shutdown()` aborts every turn with `ServerShutdown`, waits
  * for the partial content to be persisted, and releases the chats to `pending`, within a deadline.
+ *
+ * Status events are the store's: it appends each one in the transaction that changes the status
+ * (`acquireChats` → running, `releaseChat`, `recoverStaleChats`), together with the `message`
+ * events of queued messages it moves into the transcript, so a chat's log shows its statuses in
+ * the order they happened. The daemon announces what it does itself: the turn's events, and the
+ * queued messages it drains between turns.
  */
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
@@ -34,10 +40,10 @@ export type DaemonStore = Pick<
   | "heartbeat"
   | "releaseChat"
   | "recoverStaleChats"
-  | "getChat"
   | "drainQueuedMessages"
   | "listMessages"
-  | "insertMessage"
+  | "saveMessage"
+  | "deleteMessage"
   | "getModel"
   | "getProvider"
   | "providerConfig"
@@ -302,7 +308,7 @@ export class ChatDaemon {
 
   async #run(entry: Running): Promise<void> {
     const { chat, publisher } = entry;
-    void publisher.publish("status", { status: "running" });
+    // `status: running` is in the log already: `acquireChats` appended it with the claim.
     let final: Final | null;
     try {
       final = await this.#turns(entry);
@@ -374,26 +380,18 @@ export class ChatDaemon {
     return messages.length;
   }
 
+  /**
+   * Hands the chat back once the turn's events are all appended. The store appends the status
+   * event in the same transaction — `pending` instead of the final status when a message was
+   * queued after the last drain (it moves it into the transcript, announces it, and signals).
+   */
   async #release(entry: Running, final: Final): Promise<void> {
-    const { chat, publisher } = entry;
+    const { chat } = entry;
     entry.releasing = true;
-    await publisher.drain();
-    const released = await this.#store.releaseChat(
-      chat.id,
-      this.workerId,
-      final.status,
-      final.error,
-    );
-    if (!released) return;
-    let status = final.status;
-    if (status !== "pending") {
-      // A message queued between the last drain and the release is moved into the transcript by
-      // the store, which makes the chat pending again instead: report the status it really has.
-      status = (await this.#store.getChat(chat.id))?.status ?? status;
-    }
-    await publisher.publish("status", { status });
-    if (final.status === "pending") {
-      // Another replica may resume it now rather than at its next poll.
+    await entry.publisher.drain();
+    const change = await this.#store.releaseChat(chat.id, this.workerId, final.status, final.error);
+    if (change.applied && final.status === "pending") {
+      // Handed over (shutdown): another replica may resume it now rather than at its next poll.
       await this.#store.signals
         .send({ type: "pending", chat_id: chat.id })
         .catch((error: unknown) =>
@@ -430,8 +428,9 @@ export class ChatDaemon {
     if (this.#recovering || this.#stopping) return;
     this.#recovering = true;
     try {
+      // The store announced each one (its moved messages, `status: pending`).
       const recovered = await this.#store.recoverStaleChats(this.#o.staleMs);
-      if (recovered > 0) void this.#tick();
+      if (recovered.length > 0) void this.#tick();
     } catch (error) {
       this.#log.error("recovering stale chats failed", { error: errorText(error) });
     } finally {

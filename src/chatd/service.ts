@@ -1,9 +1,12 @@
 /**
  * `ChatService`: what the api asks of chatd. It only touches the store and signals; the turns run
  * in whichever replica's `ChatDaemon` claims the chat.
+ *
+ * It appends no event itself: the store appends the `message` and `status` events of what it
+ * changes in the same transaction as the change, so by the time a daemon can claim a chat (which
+ * appends `running`) its user message and `pending` are in the log — in that order, always.
  */
 
-import { type ChatEventPayloads, type ChatEventType, publicMessage } from "../chatloop/events.ts";
 import type { Store } from "../store/contract.ts";
 import type { Chat, ChatEvent, MessagePart, User } from "../store/types.ts";
 import { ChatRequestError, type ChatService } from "./contract.ts";
@@ -11,7 +14,13 @@ import { deriveTitle } from "./title.ts";
 
 export type ServiceStore = Pick<
   Store,
-  "getModel" | "createChat" | "getChat" | "enqueueUserMessage" | "setStatus" | "events" | "signals"
+  | "getModel"
+  | "createChat"
+  | "getChat"
+  | "enqueueUserMessage"
+  | "setStatusIf"
+  | "events"
+  | "signals"
 >;
 
 export interface ChatServiceOptions {
@@ -27,14 +36,6 @@ export function createChatService(
 ): ChatService {
   const onError = options.onError ?? ((error: unknown) => console.error("chatd: stream", error));
 
-  function append<T extends ChatEventType>(
-    chatId: string,
-    type: T,
-    data: ChatEventPayloads[T],
-  ): Promise<ChatEvent> {
-    return store.events.append(chatId, type, data);
-  }
-
   return {
     async createChat(owner: User, input) {
       const content = userContent(input.content);
@@ -43,15 +44,14 @@ export function createChatService(
       if (!model.enabled) {
         throw new ChatRequestError(400, `Model "${model.display_name}" is disabled.`);
       }
-      const { chat, message } = await store.createChat({
+      // The store appends the message and `status: pending` events with the chat.
+      const { chat } = await store.createChat({
         owner_id: owner.id,
         model_id: model.id,
         title: deriveTitle(content, options.titleLength),
         workspace_id: input.workspace_id ?? null,
         first_message: content,
       });
-      await append(chat.id, "message", { message: publicMessage(message) });
-      await append(chat.id, "status", { status: chat.status });
       await store.signals.send({ type: "pending", chat_id: chat.id });
       return chat;
     },
@@ -59,12 +59,10 @@ export function createChatService(
     async sendMessage(chat: Chat, content: MessagePart[]) {
       const parts = userContent(content);
       if (chat.archived) throw new ChatRequestError(409, "The chat is archived.");
+      // Appended: the store announced it (and the chat's `pending`). Queued behind a running turn:
+      // it is announced when it moves into the transcript, and a turn answers it after this one.
       const { appended } = await store.enqueueUserMessage(chat.id, parts);
-      // Queued behind a pending or running turn: the daemon announces it when it drains the
-      // queue, and a turn answers it after the current one.
       if (!appended) return;
-      await append(chat.id, "message", { message: publicMessage(appended) });
-      await append(chat.id, "status", { status: "pending" });
       await store.signals.send({ type: "pending", chat_id: chat.id });
     },
 
@@ -72,13 +70,15 @@ export function createChatService(
       const current = await store.getChat(chat.id);
       if (!current) return;
       if (current.status !== "pending" && current.status !== "running") return;
-      // Whichever replica runs it aborts the turn; it persists the partial reply and sets waiting.
-      await store.signals.send({ type: "interrupt", chat_id: chat.id });
       if (current.status === "pending" && current.worker_id === null) {
-        // Not claimed yet: there is no turn to abort, so Stop just takes it out of the queue.
-        await store.setStatus(chat.id, "waiting");
-        await append(chat.id, "status", { status: "waiting" });
+        // Not claimed yet: no turn to abort, so Stop takes it out of the queue — unless a worker
+        // claims it first, atomically decided (the store announces `waiting` only if it applied).
+        const change = await store.setStatusIf(chat.id, "pending", "waiting");
+        if (change.applied) return;
       }
+      // Whichever replica runs it (or is claiming it right now) aborts the turn; it persists the
+      // partial reply and sets waiting.
+      await store.signals.send({ type: "interrupt", chat_id: chat.id });
     },
 
     async stream(chatId, afterSeq, onEvent) {

@@ -27,6 +27,29 @@ describe("ContentBuilder", () => {
     expect(builder.text()).toBe("Hello.Done.");
   });
 
+  it("counts a part complete once another kind or a tool call follows; a tool call at once", () => {
+    const builder = new ContentBuilder();
+    const completed: number[] = [];
+    const stream: StreamPart[] = [
+      { type: "reasoning-delta", delta: "Think " },
+      { type: "reasoning-delta", delta: "hard." },
+      { type: "text-delta", delta: "Hel" },
+      { type: "text-delta", delta: "lo." },
+      { type: "tool-call", toolCallId: "c1", toolName: "read_file", input: { path: "a" } },
+      { type: "tool-call", toolCallId: "c2", toolName: "read_file", input: { path: "b" } },
+      { type: "text-delta", delta: "Done." },
+    ];
+    for (const part of stream) {
+      builder.add(part);
+      completed.push(builder.completed);
+    }
+    expect(completed).toEqual([0, 0, 1, 1, 3, 4, 4]);
+    expect(builder.parts(2)).toEqual([
+      { type: "reasoning", text: "Think hard." },
+      { type: "text", text: "Hello." },
+    ]);
+  });
+
   it("merges provider metadata that arrives on reasoning deltas", () => {
     const builder = build([
       { type: "reasoning-delta", delta: "Hmm." },

@@ -49,9 +49,20 @@ export class ContentBuilder {
     }
   }
 
-  /** Everything streamed so far, in order. */
-  parts(): AssistantPart[] {
-    return this.#parts.map((part): AssistantPart => {
+  /**
+   * How many parts are complete: every part but a last text or reasoning part, which may still
+   * grow (it is complete once a part of another kind, or a tool call, follows); a tool call is
+   * complete when it arrives. Cheap: callers may ask after every stream part.
+   */
+  get completed(): number {
+    const n = this.#parts.length;
+    return n > 0 && this.#parts[n - 1]?.type !== "tool_call" ? n - 1 : n;
+  }
+
+  /** Everything streamed so far, in order (the first `count` parts only, when given). */
+  parts(count?: number): AssistantPart[] {
+    const parts = count === undefined ? this.#parts : this.#parts.slice(0, count);
+    return parts.map((part): AssistantPart => {
       if (part.type === "tool_call") return part;
       if (part.type === "text") return { type: "text", text: part.chunks.join("") };
       return {

@@ -12,6 +12,7 @@ function message(role: Message["role"], parts: MessagePart[]): Message {
     parts,
     usage: null,
     model_id: null,
+    in_progress: false,
     created_at: new Date(0).toISOString(),
   };
 }
@@ -101,6 +102,31 @@ describe("buildPrompt", () => {
     expect(buildPrompt(history, "S")).toHaveLength(3);
     expect(unansweredToolCalls(history)).toEqual([call("c9")]);
     expect(unansweredToolCalls(history.slice(0, 1))).toEqual([]);
+  });
+});
+
+describe("a message saved mid-step (in_progress)", () => {
+  it("counts with its text and reasoning only: its tool calls neither run nor get results", () => {
+    const partial = {
+      ...message("assistant", [{ type: "text", text: "Let me add." }, call("c5")]),
+      in_progress: true,
+    };
+    const history = [message("user", [{ type: "text", text: "1+2?" }]), partial];
+    expect(unansweredToolCalls(history)).toEqual([]);
+    expect(buildPrompt(history, "S").slice(1)).toEqual([
+      { role: "user", content: [{ type: "text", text: "1+2?" }] },
+      { role: "assistant", content: [{ type: "text", text: "Let me add." }] },
+    ]);
+    // Not last (a queued message was moved after it): still no call and no made-up result.
+    const later = [...history, message("user", [{ type: "text", text: "hello?" }])];
+    expect(buildPrompt(later, "S").map((m) => m.role)).toEqual([
+      "system",
+      "user",
+      "assistant",
+      "user",
+    ]);
+    const onlyCall = { ...message("assistant", [call("c6")]), in_progress: true };
+    expect(buildPrompt([onlyCall], "S")).toHaveLength(1);
   });
 });
 

@@ -25,22 +25,29 @@ export const MISSING_RESULT =
 
 type AssistantContent = Array<TextPart | ReasoningPart | ToolCallPart>;
 
-function assistantContent(parts: readonly MessagePart[]): AssistantContent {
+/** `withCalls` false: a message saved mid-step, whose tool calls never ran and never will. */
+function assistantContent(parts: readonly MessagePart[], withCalls: boolean): AssistantContent {
   const content: AssistantContent = [];
   for (const part of parts) {
     if (part.type === "text") {
       if (part.text !== "") content.push({ type: "text", text: part.text });
     } else if (part.type === "reasoning") {
       content.push(part);
-    } else if (part.type === "tool_call") {
+    } else if (part.type === "tool_call" && withCalls) {
       content.push(part);
     }
   }
   return content;
 }
 
-/** One persisted message as the model sees it; null when it has nothing to say. */
-export function toPromptMessage(message: Pick<Message, "role" | "parts">): PromptMessage | null {
+/**
+ * One persisted message as the model sees it; null when it has nothing to say. A message still
+ * `in_progress` (its process died mid-step, before the turn that settles it) counts with its text
+ * and reasoning only: its tool calls came from a stream that never finished.
+ */
+export function toPromptMessage(
+  message: Pick<Message, "role" | "parts"> & { in_progress?: boolean },
+): PromptMessage | null {
   switch (message.role) {
     case "user": {
       const content = message.parts.flatMap((part): TextPart[] =>
@@ -49,7 +56,7 @@ export function toPromptMessage(message: Pick<Message, "role" | "parts">): Promp
       return content.length > 0 ? { role: "user", content } : null;
     }
     case "assistant": {
-      const content = assistantContent(message.parts);
+      const content = assistantContent(message.parts, message.in_progress !== true);
       return content.length > 0 ? { role: "assistant", content } : null;
     }
     case "tool": {
@@ -100,10 +107,14 @@ export function buildPrompt(history: readonly Message[], systemPrompt: string): 
   return prompt;
 }
 
-/** Tool calls of a transcript's last message when it is an assistant message: never executed. */
+/**
+ * Tool calls of a transcript's last message when it is an assistant message whose step finished:
+ * never executed (the process died between the step and its tools). A message still
+ * `in_progress` has none to run.
+ */
 export function unansweredToolCalls(history: readonly Message[]): ToolCallPart[] {
   const last = history.at(-1);
-  if (last?.role !== "assistant") return [];
+  if (last?.role !== "assistant" || last.in_progress) return [];
   return last.parts.filter((p): p is ToolCallPart => p.type === "tool_call");
 }
 

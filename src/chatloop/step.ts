@@ -22,6 +22,11 @@ export interface StepOptions {
   onAttempt?: (attempt: number) => void;
   /** Every part as it arrives (the hot path: keep it cheap). */
   onPart?: (part: StreamPart, attempt: number) => void;
+  /**
+   * A part of the attempt's message completed (see `ContentBuilder.completed`): `parts` are the
+   * complete ones, in order. Called at part boundaries only, never per delta.
+   */
+  onPartsComplete?: (parts: AssistantPart[], attempt: number) => void;
   onRetry?: (event: RetryEvent) => void;
 }
 
@@ -55,6 +60,8 @@ export async function runStep(
         content = new ContentBuilder();
         options.onAttempt?.(attempt);
         let finish: Extract<StreamPart, { type: "finish" }> | undefined;
+        const onComplete = options.onPartsComplete;
+        let completed = 0;
         using guard = new SilenceGuard(signal, silenceMs);
         try {
           for await (const part of model.stream(request, guard.signal)) {
@@ -62,6 +69,10 @@ export async function runStep(
             if (part.type === "finish") finish = part;
             else content.add(part);
             options.onPart?.(part, attempt);
+            if (onComplete && content.completed > completed) {
+              completed = content.completed;
+              onComplete(content.parts(completed), attempt);
+            }
           }
         } catch (error) {
           throw guard.explain(error);

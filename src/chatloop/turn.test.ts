@@ -1,6 +1,6 @@
 /**
  * runTurn over real sockets against the fake provider, with an in-memory transcript (the turn
- * only needs listMessages/insertMessage); chatd's tests cover the real store.
+ * only needs listMessages/saveMessage/deleteMessage); chatd's tests cover the real store.
  */
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
@@ -24,6 +24,8 @@ import { OwnershipLost, runTurn, type TurnOptions, type TurnStore } from "./turn
 
 class MemoryTranscript implements TurnStore {
   readonly messages: Message[] = [];
+  /** Every save of a message in progress, in order. */
+  readonly saves: Array<{ id: string; parts: Message["parts"] }> = [];
   async listMessages(): Promise<Message[]> {
     return [...this.messages];
   }
@@ -35,10 +37,31 @@ class MemoryTranscript implements TurnStore {
       parts: input.parts,
       usage: input.usage ?? null,
       model_id: input.model_id ?? null,
+      in_progress: input.in_progress ?? false,
       created_at: new Date().toISOString(),
     };
     this.messages.push(message);
     return message;
+  }
+  async saveMessage(chatId: string, input: NewMessage & { id: string }): Promise<Message> {
+    if (input.in_progress) this.saves.push({ id: input.id, parts: input.parts });
+    const index = this.messages.findIndex((m) => m.id === input.id);
+    const old = this.messages[index];
+    if (!old) return this.insertMessage(chatId, input);
+    const saved: Message = {
+      ...old,
+      parts: input.parts,
+      usage: input.usage ?? null,
+      model_id: input.model_id ?? null,
+      in_progress: input.in_progress ?? false,
+    };
+    this.messages[index] = saved;
+    return saved;
+  }
+  async deleteMessage(_chatId: string, id: string): Promise<boolean> {
+    const index = this.messages.findIndex((m) => m.id === id);
+    if (index >= 0) this.messages.splice(index, 1);
+    return index >= 0;
   }
   user(text: string): void {
     void this.insertMessage("chat", { role: "user", parts: [{ type: "text", text }] });
@@ -249,6 +272,116 @@ describe("runTurn", () => {
     expect(outcome.status).toBe("completed");
     expect(store.messages.map((m) => m.role)).toEqual(["user", "assistant", "tool", "assistant"]);
     expect(store.messages[2]?.parts[0]).toMatchObject({ output: "2", is_error: false });
+  });
+
+  it("saves each finished part silently while the step streams; the final write replaces it", async () => {
+    fake.enqueue({
+      kind: "stream",
+      events: [
+        { type: "reasoning", text: "Adding " },
+        { type: "reasoning", text: "two numbers." },
+        { type: "text", text: "Let me " },
+        { type: "text", text: "add." },
+        { type: "tool-call", id: "call_p", name: "add", args: ['{"a":2,', '"b":3}'] },
+      ],
+      end: "hang",
+    });
+    const controller = new AbortController();
+    const outcome = turn({ signal: controller.signal });
+    const reasoning = { type: "reasoning", text: "Adding two numbers." };
+    const text = { type: "text", text: "Let me add." };
+    const call = { type: "tool_call", tool_call_id: "call_p", name: "add", input: { a: 2, b: 3 } };
+    // The tool call completed the text part and is complete itself: all three are saved, while
+    // the stream still hangs, as the message in progress — and nothing announced it.
+    await vi.waitFor(() =>
+      expect(store.messages[1]).toMatchObject({
+        role: "assistant",
+        in_progress: true,
+        parts: [reasoning, text, call],
+      }),
+    );
+    // At part boundaries only: the reasoning part when the text began, then all at the call.
+    expect(store.saves.map((save) => save.parts.length)).toEqual([1, 3]);
+    expect(store.saves[0]?.parts).toMatchObject([reasoning]);
+    await publisher.drain();
+    expect(types()).not.toContain("message");
+
+    controller.abort(new ChatInterrupted());
+    expect((await outcome).status).toBe("interrupted");
+    // Stopped: the same message, final, without the call that never ran; announced once.
+    expect(store.messages).toHaveLength(2);
+    expect(store.messages[1]).toMatchObject({ in_progress: false, parts: [reasoning, text] });
+    expect(store.messages[1]?.parts).toHaveLength(2);
+    const messages = events.filter((e) => e.type === "message");
+    expect(messages).toHaveLength(1);
+    expect(messages[0]?.data).toMatchObject({ message: { id: store.messages[1]?.id } });
+  });
+
+  it("a retried attempt replaces the saved parts of the failed one, never adds to them", async () => {
+    fake.enqueue(
+      resetAfter("Half an", 2, { reasoning: "Plan A." }),
+      textReply("The whole answer.", { reasoning: "Plan B." }),
+    );
+    const outcome = await turn();
+    expect(outcome.status).toBe("completed");
+    expect(store.messages.map((m) => m.role)).toEqual(["user", "assistant"]);
+    expect(store.messages[1]).toMatchObject({
+      in_progress: false,
+      parts: [
+        { type: "reasoning", text: "Plan B." },
+        { type: "text", text: "The whole answer." },
+      ],
+    });
+    expect(store.messages[1]?.parts).toHaveLength(2);
+    // Attempt 1 saved its reasoning; attempt 2 emptied that before saving its own.
+    expect(store.saves.map((save) => save.parts)).toMatchObject([
+      [{ type: "reasoning", text: "Plan A." }],
+      [],
+      [{ type: "reasoning", text: "Plan B." }],
+    ]);
+    expect(new Set(store.saves.map((save) => save.id)).size).toBe(1);
+    expect(types().filter((t) => t === "message")).toHaveLength(1);
+  });
+
+  it("deletes the saved parts when the retried attempt is stopped before it streamed any", async () => {
+    fake.enqueue(resetAfter("Half an", 2, { reasoning: "Plan A." }), hangAfter("", 0));
+    const controller = new AbortController();
+    const outcome = turn({ signal: controller.signal });
+    await vi.waitFor(() => expect(fake.requests).toHaveLength(2));
+    await vi.waitFor(() => expect(store.saves.at(-1)?.parts).toEqual([]));
+    controller.abort(new ChatInterrupted());
+    expect((await outcome).status).toBe("interrupted");
+    expect(store.messages.map((m) => m.role)).toEqual(["user"]);
+    expect(types()).not.toContain("message");
+  });
+
+  it("settles a message a dead process left in progress: text kept, its tool call never run", async () => {
+    await store.saveMessage("chat", {
+      id: "partial-1",
+      role: "assistant",
+      parts: [
+        { type: "text", text: "Let me add." },
+        { type: "tool_call", tool_call_id: "call_dead", name: "add", input: { a: 1, b: 1 } },
+      ],
+      in_progress: true,
+    });
+    fake.enqueue(textReply("It is 5."));
+    const outcome = await turn();
+    expect(outcome.status).toBe("completed");
+    expect(store.messages.map((m) => [m.role, m.in_progress, m.parts])).toEqual([
+      ["user", false, [{ type: "text", text: "What is 2+3?" }]],
+      ["assistant", false, [{ type: "text", text: "Let me add." }]],
+      ["assistant", false, [{ type: "text", text: "It is 5." }]],
+    ]);
+    // The call was neither run nor sent to the model (it has no result to go with it).
+    expect(JSON.stringify(fake.requests[0]?.body)).not.toContain("call_dead");
+    expect(JSON.stringify(fake.requests[0]?.body)).toContain("Let me add.");
+    // The settled message gets the `message` event the dead process never sent, before the turn's.
+    const messages = events.filter((e) => e.type === "message");
+    expect(messages.map((e) => (e.data as { message: { id: string } }).message.id)).toEqual([
+      "partial-1",
+      store.messages[2]?.id,
+    ]);
   });
 
   it("ends after maxSteps with an error", async () => {

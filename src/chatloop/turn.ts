@@ -3,10 +3,13 @@
  * chatretry and the silence guard → persist the assistant message → run its tool calls → persist
  * their results → repeat until the model answers without calling a tool.
  *
- * Writes: each completed message once (a retried attempt's text is discarded, never persisted);
- * deltas are published through a `DeltaCoalescer`, so the event log grows by a bounded number of
- * rows per second, not one per token. How a turn ends is the caller's (chatd's) business: it gets
- * a `TurnOutcome` and sets the chat's status accordingly.
+ * Writes: the step's assistant message is saved (upserted by id, `in_progress`, no event) each
+ * time one of its parts completes, so a process killed mid-step keeps what was already streamed;
+ * it is written once more, final, when the step ends, and only then announced with its `message`
+ * event. A retried attempt's parts replace the failed attempt's, never add to them. Deltas are
+ * published through a `DeltaCoalescer`, so the event log grows by a bounded number of rows per
+ * second, not one per token. How a turn ends is the caller's (chatd's) business: it gets a
+ * `TurnOutcome` and sets the chat's status accordingly.
  */
 import { randomUUID } from "node:crypto";
 import { ChatInterrupted, ServerShutdown, TurnDeadlineExceeded } from "../chaterror/causes.ts";
@@ -51,7 +54,7 @@ export class OwnershipLost extends Error {
 }
 
 /** The part of the store a turn uses. */
-export type TurnStore = Pick<Store, "listMessages" | "insertMessage">;
+export type TurnStore = Pick<Store, "listMessages" | "saveMessage" | "deleteMessage">;
 
 export interface TurnOptions {
   store: TurnStore;
@@ -145,7 +148,8 @@ class Turn {
 
   async run(): Promise<TurnOutcome> {
     const { store, chat } = this.#o;
-    const history = await store.listMessages(chat.id);
+    const history = await this.#settleInterrupted(await store.listMessages(chat.id));
+    if (OwnershipLost.isInstance(this.#signal.reason)) return this.#outcome("abandoned");
     const prompt = buildPrompt(history, this.#o.systemPrompt ?? SYSTEM_PROMPT);
 
     // A step whose tool calls were persisted but never run (the process died): run them now.
@@ -175,6 +179,7 @@ class Turn {
     const { model, tools, publish } = this.#o;
     const messageId = randomUUID();
     const parts = new PartKeys(messageId, this.#coalescer);
+    const draft = new StreamingMessage(this.#o.store, this.#o.chat, messageId);
     const tooled = tools.size > 0;
     const outcome = await runStep(
       model,
@@ -188,9 +193,13 @@ class Turn {
         policy: this.#o.policy,
         silenceMs: this.#o.silenceMs,
         onAttempt: (attempt) => {
-          if (attempt > 1) parts.restart();
+          if (attempt > 1) {
+            parts.restart();
+            draft.restart();
+          }
         },
         onPart: parts.onPart,
+        onPartsComplete: draft.save,
         onRetry: (event) => {
           // The failed attempt's deltas are void: clients drop them on the retry event.
           parts.restart();
@@ -206,20 +215,14 @@ class Turn {
     );
     this.#coalescer.flush();
 
-    if (outcome.status === "stopped")
-      return this.#stopped(outcome.cause, outcome.partial, messageId);
-    if (outcome.status === "failed") return this.#failed(outcome.error, outcome.partial, messageId);
+    if (outcome.status === "stopped") return this.#stopped(outcome.cause, outcome.partial, draft);
+    if (outcome.status === "failed") return this.#failed(outcome.error, outcome.partial, draft);
 
-    if (OwnershipLost.isInstance(this.#signal.reason)) return this.#outcome("abandoned");
-    if (outcome.parts.length > 0) {
-      await this.#persist({
-        id: messageId,
-        role: "assistant",
-        parts: outcome.parts,
-        usage: outcome.usage,
-        model_id: this.#o.chat.model_id,
-      });
+    if (OwnershipLost.isInstance(this.#signal.reason)) {
+      draft.abandon();
+      return this.#outcome("abandoned");
     }
+    await this.#finishMessage(draft, outcome.parts, outcome.usage);
     await this.#publishUsage(messageId, outcome.usage);
 
     const calls = outcome.parts.filter((p): p is ToolCallPart => p.type === "tool_call");
@@ -292,19 +295,15 @@ class Turn {
   async #stopped(
     cause: unknown,
     partial: AssistantPart[],
-    messageId: string = randomUUID(),
+    draft?: StreamingMessage,
   ): Promise<TurnOutcome> {
     const reason: unknown = this.#signal.aborted ? this.#signal.reason : cause;
     const status = stopStatus(reason);
-    if (status === "abandoned") return this.#outcome("abandoned");
-    if (partial.length > 0) {
-      await this.#persist({
-        id: messageId,
-        role: "assistant",
-        parts: partial,
-        model_id: this.#o.chat.model_id,
-      });
+    if (status === "abandoned") {
+      draft?.abandon();
+      return this.#outcome("abandoned");
     }
+    if (draft) await this.#finishMessage(draft, partial);
     if (status === "failed") return this.#fail(errorRecord(classify(reason)));
     return this.#outcome(status);
   }
@@ -312,18 +311,69 @@ class Turn {
   async #failed(
     error: ChatError,
     partial: AssistantPart[],
-    messageId: string,
+    draft: StreamingMessage,
   ): Promise<TurnOutcome> {
-    if (OwnershipLost.isInstance(this.#signal.reason)) return this.#outcome("abandoned");
-    if (partial.length > 0) {
+    if (OwnershipLost.isInstance(this.#signal.reason)) {
+      draft.abandon();
+      return this.#outcome("abandoned");
+    }
+    await this.#finishMessage(draft, partial);
+    return this.#fail(errorRecord(error.classified));
+  }
+
+  /**
+   * The step's message is final: written over what was saved while it streamed, and announced.
+   * With no parts nothing is kept (a save of an earlier attempt's parts is deleted).
+   */
+  async #finishMessage(
+    draft: StreamingMessage,
+    parts: AssistantPart[],
+    usage?: Usage,
+  ): Promise<void> {
+    const saved = await draft.settle();
+    if (parts.length > 0) {
       await this.#persist({
-        id: messageId,
+        id: draft.id,
         role: "assistant",
-        parts: partial,
+        parts,
+        ...(usage ? { usage } : {}),
         model_id: this.#o.chat.model_id,
       });
+    } else if (saved) {
+      await this.#o.store.deleteMessage(this.#o.chat.id, draft.id);
     }
-    return this.#fail(errorRecord(error.classified));
+  }
+
+  /**
+   * Messages a process that died mid-step left `in_progress`, settled as a Stop would have left
+   * them: text and reasoning kept, tool calls (from a stream that never finished) dropped, an
+   * empty one deleted; each kept one is announced with the `message` event that process never
+   * sent. Returns the history as it is now.
+   */
+  async #settleInterrupted(history: Message[]): Promise<Message[]> {
+    if (!history.some((message) => message.in_progress)) return history;
+    const settled: Message[] = [];
+    for (const message of history) {
+      if (!message.in_progress) {
+        settled.push(message);
+        continue;
+      }
+      const parts = message.parts.filter((part) => part.type !== "tool_call");
+      if (parts.length === 0) {
+        await this.#o.store.deleteMessage(this.#o.chat.id, message.id);
+        continue;
+      }
+      settled.push(
+        await this.#persist({
+          id: message.id,
+          role: message.role,
+          parts,
+          usage: message.usage,
+          model_id: message.model_id,
+        }),
+      );
+    }
+    return settled;
   }
 
   /** Publishes the one `error` event of a failed turn. */
@@ -336,8 +386,9 @@ class Turn {
     return { status: "failed", steps: this.#steps, error };
   }
 
-  async #persist(message: NewMessage): Promise<Message> {
-    const persisted = await this.#o.store.insertMessage(this.#o.chat.id, message);
+  /** Writes a message final (over any save made while it streamed) and announces it. */
+  async #persist(message: NewMessage & { id: string }): Promise<Message> {
+    const persisted = await this.#o.store.saveMessage(this.#o.chat.id, message);
     await this.#o.publish("message", { message: publicMessage(persisted) });
     return persisted;
   }
@@ -361,6 +412,76 @@ function stopStatus(reason: unknown): StopStatus {
   if (ChatInterrupted.isInstance(reason)) return "interrupted";
   if (ServerShutdown.isInstance(reason)) return "shutdown";
   return "failed";
+}
+
+/**
+ * A step's assistant message while it streams, saved (upserted by id, `in_progress`, no event) as
+ * its parts complete — at part boundaries, never per delta. One save runs at a time; saves asked
+ * for meanwhile collapse into one with the newest parts. A new attempt empties what was saved
+ * (the failed attempt's parts are void: the retry replaces them, never adds to them). A failed
+ * save is not retried: the next one, or the step's final write, carries every part anyway.
+ */
+class StreamingMessage {
+  readonly id: string;
+  readonly #store: TurnStore;
+  readonly #chat: Pick<Chat, "id" | "model_id">;
+  /** A save was started: a row may exist. */
+  #saved = false;
+  /** Parts waiting for the save in flight to finish. */
+  #next: AssistantPart[] | undefined;
+  #writing: Promise<void> | undefined;
+  #closed = false;
+
+  constructor(store: TurnStore, chat: Pick<Chat, "id" | "model_id">, id: string) {
+    this.#store = store;
+    this.#chat = chat;
+    this.id = id;
+  }
+
+  readonly save = (parts: AssistantPart[]): void => {
+    if (this.#closed) return;
+    this.#next = parts;
+    this.#writing ??= this.#write();
+  };
+
+  /** A new attempt begins: the parts saved from the previous one are void. */
+  restart(): void {
+    if (this.#saved) this.save([]);
+  }
+
+  /** No more saves; resolves when the one in flight is done, with whether a row may exist. */
+  async settle(): Promise<boolean> {
+    this.#closed = true;
+    this.#next = undefined;
+    await this.#writing;
+    return this.#saved;
+  }
+
+  /** Ownership is gone: nothing more is written. */
+  abandon(): void {
+    this.#closed = true;
+    this.#next = undefined;
+  }
+
+  async #write(): Promise<void> {
+    while (this.#next !== undefined) {
+      const parts = this.#next;
+      this.#next = undefined;
+      this.#saved = true;
+      try {
+        await this.#store.saveMessage(this.#chat.id, {
+          id: this.id,
+          role: "assistant",
+          parts,
+          model_id: this.#chat.model_id,
+          in_progress: true,
+        });
+      } catch {
+        // Best effort (see above).
+      }
+    }
+    this.#writing = undefined;
+  }
 }
 
 /**

@@ -66,6 +66,24 @@ export interface NewMessage {
   model_id?: string | null;
   /** Pre-allocated id (the streaming message's id, so deltas and the final message agree). */
   id?: string;
+  /** Saved while its step still streams (see `Message.in_progress`); default false. */
+  in_progress?: boolean;
+}
+
+/**
+ * What a status change did. The store appended its events in the same transaction as the change:
+ * a `message` event for each queued message it moved into the transcript, then a `status` event
+ * when the status changed — so no claim by a worker can slip in between the change and its events.
+ */
+export interface StatusChange {
+  /** Whether the change applied (`releaseChat`: the worker still owned the chat; `setStatusIf`:
+   * the chat was in `from` and unowned; `setStatus`: the chat exists). */
+  applied: boolean;
+  /** The chat's status now: `pending` instead of the one asked for when queued messages were
+   * moved; null when nothing applied. */
+  status: ChatStatus | null;
+  /** Queued user messages moved into the transcript, oldest first. */
+  moved: Message[];
 }
 
 export interface ChatEvents {
@@ -144,7 +162,20 @@ export interface Store {
   deleteModel(id: string): Promise<boolean>;
 
   // chats and messages
-  /** Creates the chat (status pending) with its first user message, atomically. */
+  //
+  // Events: the store itself appends, in the transaction of the change, the `status` event of
+  // every status change it makes (`createChat`, `enqueueUserMessage`, `acquireChats`,
+  // `releaseChat`, `recoverStaleChats`, `setStatus`, `setStatusIf`) and the `message` event of
+  // every user message it writes into the transcript on its own (the first message, an appended
+  // one, queued ones it moves) — except `drainQueuedMessages`, whose caller (the chat's owner)
+  // announces them in order with the turn's events. Assistant and tool messages are the turn's to
+  // announce. A status event therefore always follows the events of what caused it, and a worker
+  // cannot claim a chat between its `pending` status and the `pending` event.
+
+  /**
+   * Creates the chat (status pending) with its first user message, atomically, and appends that
+   * message's `message` event and the `status: pending` event.
+   */
   createChat(input: {
     owner_id: string;
     model_id: string;
@@ -168,49 +199,75 @@ export interface Store {
     }>,
   ): Promise<Chat | null>;
   insertMessage(chatId: string, message: NewMessage): Promise<Message>;
+  /**
+   * Upserts a message by id: inserts it (at the end of the transcript), or replaces the parts,
+   * usage, model and `in_progress` of the message with that id, keeping its place. A turn saves
+   * its streaming assistant message this way as parts complete (`in_progress: true`), and once
+   * more when the step's message is final. ConflictError if the id belongs to another chat or
+   * role, or the chat or model does not exist. Appends no event.
+   */
+  saveMessage(chatId: string, message: NewMessage & { id: string }): Promise<Message>;
+  /** Deletes a message of the chat (a streaming message whose final content is empty). */
+  deleteMessage(chatId: string, id: string): Promise<boolean>;
+  /** The transcript, in order. */
   listMessages(chatId: string): Promise<Message[]>;
 
   /**
    * A user's message, decided under the chat row's lock. `running`: it waits in the queue until
    * the turn ends (the turn already read the history). `pending`: appended now (the scheduled turn
    * reads the history when it starts); the chat stays `pending`. `waiting`/`error`: appended now,
-   * the chat becomes `pending` and `last_error` is cleared. Returns the message when appended,
-   * null when queued. Throws if the chat does not exist.
+   * the chat becomes `pending` and `last_error` is cleared. An appended message gets its `message`
+   * event, and a chat that became `pending` its `status` event, in the same transaction. Returns
+   * the message when appended, null when queued. Throws if the chat does not exist.
    */
   enqueueUserMessage(chatId: string, parts: MessagePart[]): Promise<{ appended: Message | null }>;
-  /** Moves the oldest queued messages into the transcript (in order); returns them. */
+  /**
+   * Moves the queued messages into the transcript (oldest first) and returns them, without events:
+   * the caller, the chat's owner, announces them in order with its own events.
+   */
   drainQueuedMessages(chatId: string): Promise<Message[]>;
 
   // chatd: ownership under a heartbeat
   /**
    * Claims up to `limit` pending chats for `workerId` (`FOR UPDATE SKIP LOCKED`), sets them
-   * `running` with a fresh heartbeat, and returns them.
+   * `running` with a fresh heartbeat (appending each one's `status: running` event), and returns
+   * them.
    */
   acquireChats(workerId: string, limit: number): Promise<Chat[]>;
   /** Refreshes the heartbeat of the chats `workerId` still owns; returns the ids it lost. */
   heartbeat(workerId: string, chatIds: string[]): Promise<string[]>;
   /**
-   * Ends `workerId`'s ownership, setting `status` (pending to hand over, waiting, error); false if
-   * it no longer owns the chat. `lastError` sets `last_error`; without it, `error` keeps the
-   * current one and other statuses clear it. Messages still queued are moved into the transcript
-   * and the chat becomes `pending` instead (with a `pending` signal), so none is stranded.
+   * Ends `workerId`'s ownership, setting `status` (pending to hand over, waiting, error); not
+   * applied if it no longer owns the chat. `lastError` sets `last_error`; without it, `error`
+   * keeps the current one and other statuses clear it. Messages still queued are moved into the
+   * transcript and the chat becomes `pending` instead, so none is stranded (then a `pending`
+   * signal follows the commit). Events as `StatusChange` says.
    */
   releaseChat(
     chatId: string,
     workerId: string,
     status: ChatStatus,
     lastError?: ChatErrorRecord | null,
-  ): Promise<boolean>;
+  ): Promise<StatusChange>;
   /**
    * Returns `running` chats whose heartbeat (by the database's clock) is older than `staleMs` to
-   * `pending`; their queued messages move into the transcript. Returns how many.
+   * `pending`; their queued messages move into the transcript. Each gets the `message` events of
+   * its moved messages and a `status: pending` event, in the same transaction. Returns the
+   * recovered chats with the messages moved for each.
    */
-  recoverStaleChats(staleMs: number): Promise<number>;
+  recoverStaleChats(staleMs: number): Promise<Array<{ chat_id: string; moved: Message[] }>>;
   /**
-   * Sets a chat's status without owning it (e.g. pending after a new message); a current owner
-   * loses the chat. Not `running` (that needs `acquireChats`). Queued messages: as `releaseChat`.
+   * Sets a chat's status without owning it; a current owner loses the chat. Not `running` (that
+   * needs `acquireChats`). Queued messages and events: as `releaseChat`.
    */
-  setStatus(chatId: string, status: ChatStatus): Promise<void>;
+  setStatus(chatId: string, status: ChatStatus): Promise<StatusChange>;
+  /**
+   * Compare-and-set: sets `to` only while the chat is in `from` and no worker owns it (e.g. Stop
+   * of a chat no worker has claimed yet: `pending` → `waiting`, which a concurrent claim must
+   * win or lose atomically). Neither may be `running`. Queued messages and events: as
+   * `releaseChat`, and only when it applied.
+   */
+  setStatusIf(chatId: string, from: ChatStatus, to: ChatStatus): Promise<StatusChange>;
 
   close(): Promise<void>;
 }

@@ -18,6 +18,7 @@ export type {
   NewMessage,
   NewModel,
   NewProvider,
+  StatusChange,
   Store,
   StoreOptions,
 } from "./contract.ts";

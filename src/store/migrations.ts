@@ -136,6 +136,15 @@ CREATE TABLE chat_events (
 );
 `,
   },
+  {
+    version: 2,
+    name: "messages saved while their step streams",
+    sql: `
+-- An assistant message saved part by part while its model step streams: its tool calls come from
+-- a stream that has not finished, so they are never run (the next turn settles the message).
+ALTER TABLE messages ADD COLUMN in_progress boolean NOT NULL DEFAULT false;
+`,
+  },
 ];
 
 /**

@@ -187,11 +187,12 @@ export interface MessageRow {
   parts: MessagePart[];
   usage: Usage | null;
   model_id: string | null;
+  in_progress: boolean;
   created_at: unknown;
   [column: string]: unknown;
 }
 
-export const MESSAGE_COLUMNS = "id, chat_id, role, parts, usage, model_id, created_at";
+export const MESSAGE_COLUMNS = "id, chat_id, role, parts, usage, model_id, in_progress, created_at";
 
 export function toMessage(row: MessageRow): Message {
   return {
@@ -201,6 +202,7 @@ export function toMessage(row: MessageRow): Message {
     parts: row.parts,
     usage: row.usage ?? null,
     model_id: row.model_id,
+    in_progress: row.in_progress === true,
     created_at: iso(row.created_at),
   };
 }

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ChatSignal, ConflictError, InvalidCursorError } from "./contract.ts";
 import type { Database } from "./db.ts";
+import { publicMessage } from "./public.ts";
 import type { SqlStore } from "./store.ts";
 import {
   BACKENDS,
@@ -11,7 +12,7 @@ import {
   unique,
   until,
 } from "./test-support.ts";
-import type { Chat, ChatEvent, MessagePart, ModelRecord, User } from "./types.ts";
+import type { Chat, ChatEvent, Message, MessagePart, ModelRecord, User } from "./types.ts";
 
 describe.each(BACKENDS)("store on %s", (backend) => {
   let testDb: TestDatabase;
@@ -344,9 +345,19 @@ describe.each(BACKENDS)("store on %s", (backend) => {
         heartbeat_at: null,
         last_error: null,
       });
-      expect(message).toMatchObject({ chat_id: chat.id, role: "user", usage: null });
+      expect(message).toMatchObject({
+        chat_id: chat.id,
+        role: "user",
+        usage: null,
+        in_progress: false,
+      });
       expect(await store.getChat(chat.id)).toEqual(chat);
       expect(await store.listMessages(chat.id)).toEqual([message]);
+      // Announced in the same transaction: the message, then pending.
+      expect(await eventsAfter(chat.id, 0)).toEqual([
+        { type: "message", data: { message: publicMessage(message) } },
+        { type: "status", data: { status: "pending" } },
+      ]);
       expect(await store.getChat("missing")).toBeNull();
       await expect(
         store.createChat({
@@ -488,6 +499,71 @@ describe.each(BACKENDS)("store on %s", (backend) => {
     });
   });
 
+  describe("saving a message in place", () => {
+    it("inserts, then replaces parts, usage and in_progress by id, keeping its place", async () => {
+      const chat = await newChat();
+      const id = crypto.randomUUID();
+      const first = await store.saveMessage(chat.id, {
+        id,
+        role: "assistant",
+        parts: [{ type: "reasoning", text: "hm" }],
+        model_id: chat.model_id,
+        in_progress: true,
+      });
+      expect(first).toMatchObject({ id, role: "assistant", in_progress: true, usage: null });
+      // Something written after it (a queued message moved by a recovery, say).
+      const later = await store.insertMessage(chat.id, {
+        role: "user",
+        parts: [{ type: "text", text: "later" }],
+      });
+      const usage = {
+        inputTokens: 3,
+        outputTokens: 4,
+        reasoningTokens: 0,
+        cacheReadTokens: 0,
+        cacheWriteTokens: 0,
+      };
+      const parts: MessagePart[] = [
+        { type: "reasoning", text: "hm" },
+        { type: "text", text: "done" },
+      ];
+      const final = await b.store.saveMessage(chat.id, {
+        id,
+        role: "assistant",
+        parts,
+        usage,
+        model_id: chat.model_id,
+      });
+      expect(final).toMatchObject({ id, parts, usage, in_progress: false });
+      expect(final.created_at).toBe(first.created_at);
+      const messages = await store.listMessages(chat.id);
+      expect(messages.map((m) => m.id)).toEqual([messages[0]?.id, id, later.id]);
+      expect(messages[1]).toEqual(final);
+
+      // Another chat's or another role's message is never overwritten.
+      const other = await newChat();
+      await expect(
+        store.saveMessage(other.id, { id, role: "assistant", parts: [] }),
+      ).rejects.toBeInstanceOf(ConflictError);
+      await expect(
+        store.saveMessage(chat.id, { id: later.id, role: "assistant", parts: [] }),
+      ).rejects.toBeInstanceOf(ConflictError);
+      await expect(
+        store.saveMessage("missing", { id: crypto.randomUUID(), role: "assistant", parts: [] }),
+      ).rejects.toBeInstanceOf(ConflictError);
+      expect(await store.listMessages(chat.id)).toEqual(messages);
+
+      expect(await store.deleteMessage(other.id, id)).toBe(false);
+      expect(await store.deleteMessage(chat.id, id)).toBe(true);
+      expect((await store.listMessages(chat.id)).map((m) => m.id)).toEqual([
+        messages[0]?.id,
+        later.id,
+      ]);
+      // Saving writes no event: the turn announces a message when it is final.
+      expect((await eventsAfter(chat.id, 0)).map((e) => e.type)).toEqual(["message", "status"]);
+    });
+  });
+
   describe("queued messages", () => {
     const text = (t: string): MessagePart[] => [{ type: "text", text: t }];
 
@@ -498,6 +574,7 @@ describe.each(BACKENDS)("store on %s", (backend) => {
       expect((await b.store.enqueueUserMessage(chat.id, text("two"))).appended).toBeNull();
       expect((await store.enqueueUserMessage(chat.id, text("three"))).appended).toBeNull();
       expect(await store.listMessages(chat.id)).toHaveLength(1);
+      const queuedAt = await lastSeq(chat.id);
 
       const drained = await store.drainQueuedMessages(chat.id);
       expect(drained.map((m) => m.parts)).toEqual([text("one"), text("two"), text("three")]);
@@ -505,6 +582,8 @@ describe.each(BACKENDS)("store on %s", (backend) => {
       expect(messages.slice(1)).toEqual(drained);
       expect(await store.drainQueuedMessages(chat.id)).toEqual([]);
       expect((await store.getChat(chat.id))?.status).toBe("running");
+      // Queued and drained without events: the owner announces what it drains.
+      expect(await lastSeq(chat.id)).toBe(queuedAt);
     });
 
     it("appends at once when the chat is pending, waiting or in error", async () => {
@@ -512,6 +591,10 @@ describe.each(BACKENDS)("store on %s", (backend) => {
       const pending = await store.enqueueUserMessage(chat.id, text("more"));
       expect(pending.appended?.parts).toEqual(text("more"));
       expect((await store.getChat(chat.id))?.status).toBe("pending");
+      // Announced with the write; still pending, so no second `pending`.
+      expect((await eventsAfter(chat.id, 0)).slice(2)).toEqual([
+        { type: "message", data: { message: publicMessage(pending.appended as Message) } },
+      ]);
 
       await claim(chat.id, "w-append");
       await store.releaseChat(chat.id, "w-append", "error", { kind: "auth", message: "bad key" });
@@ -519,9 +602,14 @@ describe.each(BACKENDS)("store on %s", (backend) => {
         status: "error",
         last_error: { kind: "auth", message: "bad key" },
       });
+      const errored = await lastSeq(chat.id);
       const resumed = await store.enqueueUserMessage(chat.id, text("try again"));
       expect(resumed.appended).not.toBeNull();
       expect(await store.getChat(chat.id)).toMatchObject({ status: "pending", last_error: null });
+      expect(await eventsAfter(chat.id, errored)).toEqual([
+        { type: "message", data: { message: publicMessage(resumed.appended as Message) } },
+        { type: "status", data: { status: "pending" } },
+      ]);
       expect((await store.listMessages(chat.id)).map((m) => m.parts)).toEqual([
         text("hello"),
         text("more"),
@@ -536,12 +624,20 @@ describe.each(BACKENDS)("store on %s", (backend) => {
       const signals: string[] = [];
       const stop = store.signals.listen((s) => signals.push(`${s.type}:${s.chat_id}`));
       await store.enqueueUserMessage(chat.id, text("late"));
-      expect(await store.releaseChat(chat.id, "w-strand", "waiting")).toBe(true);
+      const before = await lastSeq(chat.id);
+      const released = await store.releaseChat(chat.id, "w-strand", "waiting");
       stop();
+      const late = (await store.listMessages(chat.id)).at(-1);
+      expect(late?.parts).toEqual(text("late"));
+      expect(released).toEqual({ applied: true, status: "pending", moved: [late] });
       const after = await store.getChat(chat.id);
       expect(after).toMatchObject({ status: "pending", worker_id: null });
-      expect((await store.listMessages(chat.id)).at(-1)?.parts).toEqual(text("late"));
       expect(signals).toContain(`pending:${chat.id}`);
+      // Announced in the release's transaction: the moved message, then the status it really has.
+      expect(await eventsAfter(chat.id, before)).toEqual([
+        { type: "message", data: { message: publicMessage(late as Message) } },
+        { type: "status", data: { status: "pending" } },
+      ]);
     });
   });
 
@@ -568,6 +664,13 @@ describe.each(BACKENDS)("store on %s", (backend) => {
       const all = [...(got.w1 ?? []), ...(got.w2 ?? [])];
       expect(new Set(all).size).toBe(all.length);
       for (const id of ids) expect(all).toContain(id);
+      // Each claim appended its `running`, once, after `pending`.
+      for (const id of ids) {
+        expect((await eventsAfter(id, 1)).filter((e) => e.type === "status")).toEqual([
+          { type: "status", data: { status: "pending" } },
+          { type: "status", data: { status: "running" } },
+        ]);
+      }
       if (testDb.multiReplica) {
         expect(got.w1?.length).toBeGreaterThan(0);
         expect(got.w2?.length).toBeGreaterThan(0);
@@ -587,26 +690,100 @@ describe.each(BACKENDS)("store on %s", (backend) => {
       expect(after?.updated_at).toBe(before?.updated_at);
       expect(await store.heartbeat("w-b", [chat.id])).toEqual([chat.id]);
 
-      expect(await b.store.releaseChat(chat.id, "w-b", "waiting")).toBe(false);
+      const claimedAt = await lastSeq(chat.id);
+      expect(await b.store.releaseChat(chat.id, "w-b", "waiting")).toEqual(notApplied);
       expect((await store.getChat(chat.id))?.status).toBe("running");
-      expect(await store.releaseChat(chat.id, "w-a", "waiting")).toBe(true);
+      expect(await store.releaseChat(chat.id, "w-a", "waiting")).toEqual({
+        applied: true,
+        status: "waiting",
+        moved: [],
+      });
       expect(await store.getChat(chat.id)).toMatchObject({
         status: "waiting",
         worker_id: null,
         heartbeat_at: null,
       });
-      expect(await store.releaseChat(chat.id, "w-a", "waiting")).toBe(false);
+      expect(await store.releaseChat(chat.id, "w-a", "waiting")).toEqual(notApplied);
+      expect(await eventsAfter(chat.id, claimedAt)).toEqual([
+        { type: "status", data: { status: "waiting" } },
+      ]);
       expect(await store.heartbeat("w-a", [chat.id])).toEqual([chat.id]);
       await expect(store.releaseChat(chat.id, "w-a", "running")).rejects.toThrow(TypeError);
     });
 
-    it("setStatus takes the chat from its owner", async () => {
+    it("setStatus takes the chat from its owner, moving and announcing what was queued", async () => {
       const chat = await newChat();
       await claim(chat.id, "w-set");
-      await store.setStatus(chat.id, "pending");
+      await store.enqueueUserMessage(chat.id, [{ type: "text", text: "queued" }]);
+      const before = await lastSeq(chat.id);
+      const change = await store.setStatus(chat.id, "waiting");
+      const queued = (await store.listMessages(chat.id)).at(-1) as Message;
+      expect(queued.parts).toEqual([{ type: "text", text: "queued" }]);
+      expect(change).toEqual({ applied: true, status: "pending", moved: [queued] });
       expect(await store.getChat(chat.id)).toMatchObject({ status: "pending", worker_id: null });
       expect(await store.heartbeat("w-set", [chat.id])).toEqual([chat.id]);
+      expect(await eventsAfter(chat.id, before)).toEqual([
+        { type: "message", data: { message: publicMessage(queued) } },
+        { type: "status", data: { status: "pending" } },
+      ]);
+      // No change, no event.
+      expect(await store.setStatus(chat.id, "pending")).toMatchObject({ status: "pending" });
+      expect(await eventsAfter(chat.id, before)).toHaveLength(2);
+      expect(await store.setStatus("missing", "waiting")).toEqual(notApplied);
       await expect(store.setStatus(chat.id, "running")).rejects.toThrow(TypeError);
+    });
+
+    it("setStatusIf applies only while the chat is in `from` and unowned", async () => {
+      const chat = await newChat();
+      const before = await lastSeq(chat.id);
+      // Claimed first: Stop of a "pending" chat must not take it from its new owner.
+      await claim(chat.id, "w-cas");
+      const claimedAt = await lastSeq(chat.id);
+      expect(await store.setStatusIf(chat.id, "pending", "waiting")).toEqual(notApplied);
+      expect(await store.getChat(chat.id)).toMatchObject({ status: "running", worker_id: "w-cas" });
+      expect(await lastSeq(chat.id)).toBe(claimedAt);
+      await store.releaseChat(chat.id, "w-cas", "pending");
+      // Pending and unowned: applies, and announces it.
+      const released = await lastSeq(chat.id);
+      expect(await b.store.setStatusIf(chat.id, "pending", "waiting")).toEqual({
+        applied: true,
+        status: "waiting",
+        moved: [],
+      });
+      expect(await store.getChat(chat.id)).toMatchObject({ status: "waiting", worker_id: null });
+      expect(await eventsAfter(chat.id, before)).toEqual([
+        { type: "status", data: { status: "running" } },
+        { type: "status", data: { status: "pending" } },
+        { type: "status", data: { status: "waiting" } },
+      ]);
+      expect(await lastSeq(chat.id)).toBe(released + 1);
+      // Not in `from` any more: nothing.
+      expect(await store.setStatusIf(chat.id, "pending", "waiting")).toEqual(notApplied);
+      await expect(store.setStatusIf(chat.id, "running", "waiting")).rejects.toThrow(TypeError);
+      await expect(store.setStatusIf(chat.id, "pending", "running")).rejects.toThrow(TypeError);
+    });
+
+    it("setStatusIf and a concurrent claim: exactly one wins", async () => {
+      const owner = await newUser();
+      const model = await newModel();
+      const chats = await Promise.all(Array.from({ length: 8 }, () => newChat(owner, model)));
+      const [stops, claimed] = await Promise.all([
+        Promise.all(chats.map((chat) => b.store.setStatusIf(chat.id, "pending", "waiting"))),
+        (async () => {
+          const got: Chat[] = [];
+          for (let i = 0; i < 8; i++) got.push(...(await store.acquireChats("w-race", 2)));
+          return got;
+        })(),
+      ]);
+      for (const [i, chat] of chats.entries()) {
+        const won = claimed.some((c) => c.id === chat.id);
+        expect(stops[i]?.applied, chat.id).toBe(!won);
+        const statuses = (await store.events.listAfter(chat.id, 0))
+          .filter((e) => e.type === "status")
+          .map((e) => (e.data as { status: string }).status);
+        expect(statuses).toEqual(won ? ["pending", "running"] : ["pending", "waiting"]);
+      }
+      for (const chat of claimed) await store.releaseChat(chat.id, "w-race", "waiting");
     });
 
     it("recovers chats whose heartbeat is stale, by the database's clock", async () => {
@@ -619,21 +796,28 @@ describe.each(BACKENDS)("store on %s", (backend) => {
         "UPDATE chats SET heartbeat_at = now() - interval '10 minutes' WHERE id = $1",
         [stale.id],
       );
-      expect(await b.store.recoverStaleChats(60_000)).toBe(1);
+      const before = await lastSeq(stale.id);
+      const queued = expect.objectContaining({ parts: [{ type: "text", text: "queued" }] });
+      expect(await b.store.recoverStaleChats(60_000)).toEqual([
+        { chat_id: stale.id, moved: [queued] },
+      ]);
       expect(await store.getChat(stale.id)).toMatchObject({
         status: "pending",
         worker_id: null,
         heartbeat_at: null,
       });
-      expect((await store.listMessages(stale.id)).at(-1)?.parts).toEqual([
-        { type: "text", text: "queued" },
+      const moved = (await store.listMessages(stale.id)).at(-1) as Message;
+      expect(moved).toEqual(queued);
+      expect(await eventsAfter(stale.id, before)).toEqual([
+        { type: "message", data: { message: publicMessage(moved) } },
+        { type: "status", data: { status: "pending" } },
       ]);
       expect(await store.getChat(fresh.id)).toMatchObject({
         status: "running",
         worker_id: "w-alive",
       });
       expect(await store.heartbeat("w-dead", [stale.id])).toEqual([stale.id]);
-      expect(await store.recoverStaleChats(60_000)).toBe(0);
+      expect(await store.recoverStaleChats(60_000)).toEqual([]);
       await store.releaseChat(fresh.id, "w-alive", "waiting");
     });
   });
@@ -662,8 +846,8 @@ describe.each(BACKENDS)("store on %s", (backend) => {
       Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
     it("allocates seq per chat from 1 and lists persisted events after a seq", async () => {
-      const chat = (await newChat(owner, model)).id;
-      const other = (await newChat(owner, model)).id;
+      const chat = await eventless(owner, model);
+      const other = await eventless(owner, model);
       const e1 = await a.store.events.append(chat, "status", { status: "running" });
       const e2 = await a.store.events.append(chat, "message_part", {
         message_id: "m1",
@@ -686,7 +870,7 @@ describe.each(BACKENDS)("store on %s", (backend) => {
     });
 
     it("keeps seq gap-free and unique under concurrent appends from every replica", async () => {
-      const chat = (await newChat(owner, model)).id;
+      const chat = await eventless(owner, model);
       const appends = Array.from({ length: 40 }, (_, i) =>
         (i % 2 === 0 ? a : b).store.events.append(chat, "message_part", { i }),
       );
@@ -701,7 +885,7 @@ describe.each(BACKENDS)("store on %s", (backend) => {
     });
 
     it("delivers to subscribers on this and other replicas, once each and in order", async () => {
-      const chat = (await newChat(owner, model)).id;
+      const chat = await eventless(owner, model);
       const onA = collect(a.store, chat);
       const onB = collect(b.store, chat);
       const onA2 = collect(a.store, chat);
@@ -728,7 +912,7 @@ describe.each(BACKENDS)("store on %s", (backend) => {
     });
 
     it("subscribes from a seq: persisted events first, then live, nothing twice", async () => {
-      const chat = (await newChat(owner, model)).id;
+      const chat = await eventless(owner, model);
       for (let i = 0; i < 5; i++) await a.store.events.append(chat, "message_part", { i });
       const sub = collect(b.store, chat, 2);
       const live = Array.from({ length: 5 }, (_, i) =>
@@ -750,7 +934,7 @@ describe.each(BACKENDS)("store on %s", (backend) => {
     });
 
     it("carries an event too big for NOTIFY across replicas", async () => {
-      const chat = (await newChat(owner, model)).id;
+      const chat = await eventless(owner, model);
       const text = "x".repeat(20_000) + "✓".repeat(1000);
       const onA = collect(a.store, chat);
       const fromSeq = collect(a.store, chat, 0);
@@ -793,7 +977,7 @@ describe.each(BACKENDS)("store on %s", (backend) => {
     it.runIf(backend === "postgres")(
       "recovers events published while its LISTEN connection was down",
       async () => {
-        const chat = (await newChat(owner, model)).id;
+        const chat = await eventless(owner, model);
         const sub = collect(a.store, chat, 0);
         await a.store.events.append(chat, "status", { status: "running" });
         await until(() => sub.events.length === 1, 5_000, "first event");
@@ -817,6 +1001,29 @@ describe.each(BACKENDS)("store on %s", (backend) => {
       },
     );
   });
+
+  /** What the store's own announcements look like: type and data, in log order. */
+  async function eventsAfter(
+    chatId: string,
+    afterSeq: number,
+  ): Promise<Array<{ type: string; data: unknown }>> {
+    const events = await store.events.listAfter(chatId, afterSeq);
+    return events.map((e) => ({ type: e.type, data: e.data }));
+  }
+
+  async function lastSeq(chatId: string): Promise<number> {
+    return (await store.events.listAfter(chatId, 0)).at(-1)?.seq ?? 0;
+  }
+
+  /** A chat whose event log is empty (the events tests count from seq 1). */
+  async function eventless(owner: User, model: ModelRecord): Promise<string> {
+    const chat = await newChat(owner, model);
+    await db.query("DELETE FROM chat_events WHERE chat_id = $1", [chat.id]);
+    await db.query("UPDATE chats SET last_event_seq = 0 WHERE id = $1", [chat.id]);
+    return chat.id;
+  }
+
+  const notApplied = { applied: false, status: null, moved: [] };
 
   /** Makes `workerId` own the chat, leaving every other pending chat as it was. */
   async function claim(chatId: string, workerId: string): Promise<void> {

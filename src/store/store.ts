@@ -14,6 +14,7 @@ import {
   type NewMessage,
   type NewModel,
   type NewProvider,
+  type StatusChange,
   type Store,
 } from "./contract.ts";
 import { hashPassword, hashToken, newToken, TOKEN_PREFIX, verifyPassword } from "./credentials.ts";
@@ -25,6 +26,7 @@ import {
   UNIQUE_VIOLATION,
 } from "./db.ts";
 import { LOCK_FIRST_USER, LOCK_NAMESPACE } from "./migrations.ts";
+import { type MessageEventData, publicMessage, type StatusEventData } from "./public.ts";
 import {
   EVENTS_CHANNEL,
   EventHub,
@@ -443,22 +445,23 @@ export class SqlStore implements Store {
     workspace_id?: string | null;
     first_message: MessagePart[];
   }): Promise<{ chat: Chat; message: Message }> {
-    return this.#db
-      .transaction(async (tx) => {
-        const [chat] = await tx.query<ChatRow>(
-          `INSERT INTO chats (owner_id, model_id, title, workspace_id, status)
+    return this.#changing(async (tx, announce) => {
+      const [chat] = await tx.query<ChatRow>(
+        `INSERT INTO chats (owner_id, model_id, title, workspace_id, status)
            VALUES ($1, $2, $3, $4, 'pending') RETURNING ${CHAT_COLUMNS}`,
-          [input.owner_id, input.model_id, input.title, input.workspace_id ?? null],
-        );
-        const created = toChat(must(chat));
-        const [message] = await tx.query<MessageRow>(
-          `INSERT INTO messages (chat_id, role, parts) VALUES ($1, 'user', $2::jsonb)
+        [input.owner_id, input.model_id, input.title, input.workspace_id ?? null],
+      );
+      const created = toChat(must(chat));
+      const [row] = await tx.query<MessageRow>(
+        `INSERT INTO messages (chat_id, role, parts) VALUES ($1, 'user', $2::jsonb)
            RETURNING ${MESSAGE_COLUMNS}`,
-          [created.id, json(input.first_message)],
-        );
-        return { chat: created, message: toMessage(must(message)) };
-      })
-      .catch(conflict("unknown owner or model"));
+        [created.id, json(input.first_message)],
+      );
+      const message = toMessage(must(row));
+      await announce(created.id, messageEvent(message));
+      await announce(created.id, statusEvent("pending"));
+      return { chat: created, message };
+    }).catch(conflict("unknown owner or model"));
   }
 
   async getChat(id: string): Promise<Chat | null> {
@@ -526,24 +529,50 @@ export class SqlStore implements Store {
     const [row] = await this.#db
       .query<MessageRow>(
         `WITH m AS (
-           INSERT INTO messages (id, chat_id, role, parts, usage, model_id)
-           VALUES (COALESCE($1, gen_random_uuid()::text), $2, $3, $4::jsonb, $5::jsonb, $6)
+           INSERT INTO messages (id, chat_id, role, parts, usage, model_id, in_progress)
+           VALUES (COALESCE($1, gen_random_uuid()::text), $2, $3, $4::jsonb, $5::jsonb, $6, $7)
            RETURNING ${MESSAGE_COLUMNS}
          ), touched AS (
            UPDATE chats SET updated_at = now() WHERE id = $2
          )
          SELECT * FROM m`,
-        [
-          message.id ?? null,
-          chatId,
-          message.role,
-          json(message.parts),
-          jsonOrNull(message.usage),
-          message.model_id ?? null,
-        ],
+        messageParams(chatId, message),
       )
       .catch(conflict("a message with this id exists, or the chat or model does not"));
     return toMessage(must(row));
+  }
+
+  /**
+   * Insert, or replace the content of the message with this id (same chat and role) in place:
+   * its `pos`, and so its place in the transcript, is the one of the first save.
+   */
+  async saveMessage(chatId: string, message: NewMessage & { id: string }): Promise<Message> {
+    const [row] = await this.#db
+      .query<MessageRow>(
+        `WITH m AS (
+           INSERT INTO messages AS old (id, chat_id, role, parts, usage, model_id, in_progress)
+           VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6, $7)
+           ON CONFLICT (id) DO UPDATE SET parts = excluded.parts, usage = excluded.usage,
+             model_id = excluded.model_id, in_progress = excluded.in_progress
+           WHERE old.chat_id = excluded.chat_id AND old.role = excluded.role
+           RETURNING ${MESSAGE_COLUMNS}
+         ), touched AS (
+           UPDATE chats SET updated_at = now() WHERE id = $2
+         )
+         SELECT * FROM m`,
+        messageParams(chatId, message),
+      )
+      .catch(conflict("the chat or the model does not exist"));
+    if (!row) throw new ConflictError("a message with this id belongs to another chat or role");
+    return toMessage(row);
+  }
+
+  async deleteMessage(chatId: string, id: string): Promise<boolean> {
+    const rows = await this.#db.query(
+      "DELETE FROM messages WHERE id = $1 AND chat_id = $2 RETURNING id",
+      [id, chatId],
+    );
+    return rows.length > 0;
   }
 
   async listMessages(chatId: string): Promise<Message[]> {
@@ -563,13 +592,16 @@ export class SqlStore implements Store {
    * - `pending`: a turn is scheduled but has not started; it reads the history when it starts, so
    *   the message is appended to the transcript now and the chat stays `pending`.
    * - `waiting` / `error`: appended now; the chat becomes `pending` and `last_error` is cleared.
+   * An appended message's `message` event, and the `status: pending` event of a chat that was not
+   * pending yet, are appended in the same transaction: a worker polling for pending chats cannot
+   * claim it (and announce `running`) before they are in the log.
    * Returns the appended message, or null when it was queued. Throws if the chat does not exist.
    */
   async enqueueUserMessage(
     chatId: string,
     parts: MessagePart[],
   ): Promise<{ appended: Message | null }> {
-    return this.#db.transaction(async (tx) => {
+    return this.#changing(async (tx, announce) => {
       const [chat] = await tx.query<{ status: string }>(
         "SELECT status FROM chats WHERE id = $1 FOR UPDATE",
         [chatId],
@@ -592,7 +624,10 @@ export class SqlStore implements Store {
            last_error = NULL, updated_at = now() WHERE id = $1`,
         [chatId],
       );
-      return { appended: toMessage(must(row)) };
+      const appended = toMessage(must(row));
+      await announce(chatId, messageEvent(appended));
+      if (chat.status !== "pending") await announce(chatId, statusEvent("pending"));
+      return { appended };
     });
   }
 
@@ -612,17 +647,21 @@ export class SqlStore implements Store {
 
   async acquireChats(workerId: string, limit: number): Promise<Chat[]> {
     if (limit <= 0) return [];
-    const rows = await this.#db.query<ChatRow>(
-      `UPDATE chats c SET status = 'running', worker_id = $1, heartbeat_at = now(), updated_at = now()
-       FROM (
-         SELECT id FROM chats WHERE status = 'pending' AND NOT archived
-         ORDER BY updated_at, id LIMIT $2 FOR UPDATE SKIP LOCKED
-       ) p
-       WHERE c.id = p.id
-       RETURNING ${chatColumns("c")}`,
-      [workerId, Math.floor(limit)],
-    );
-    return rows.map(toChat);
+    return this.#changing(async (tx, announce) => {
+      const rows = await tx.query<ChatRow>(
+        `UPDATE chats c SET status = 'running', worker_id = $1, heartbeat_at = now(), updated_at = now()
+         FROM (
+           SELECT id FROM chats WHERE status = 'pending' AND NOT archived
+           ORDER BY updated_at, id LIMIT $2 FOR UPDATE SKIP LOCKED
+         ) p
+         WHERE c.id = p.id
+         RETURNING ${chatColumns("c")}`,
+        [workerId, Math.floor(limit)],
+      );
+      const chats = rows.map(toChat);
+      for (const chat of chats) await announce(chat.id, statusEvent("running"));
+      return chats;
+    });
   }
 
   async heartbeat(workerId: string, chatIds: string[]): Promise<string[]> {
@@ -638,20 +677,22 @@ export class SqlStore implements Store {
   }
 
   /**
-   * Ends `workerId`'s ownership (false, changing nothing, if it no longer owns the chat).
+   * Ends `workerId`'s ownership (not applied, changing nothing, if it no longer owns the chat).
    * `last_error`: set to `lastError` when given; with `status` `error` and no `lastError` it is
    * kept; any other status clears it. Messages still queued (sent after the turn's last drain) are
-   * moved into the transcript and the chat becomes `pending` instead, with a `pending` signal, so
-   * a message is never stranded behind a finished turn.
+   * moved into the transcript and the chat becomes `pending` instead, so a message is never
+   * stranded behind a finished turn. Their `message` events and the `status` event are appended
+   * in the transaction (a user message sent just as the turn ends cannot put its `pending` before
+   * this `waiting`); when messages were moved, a `pending` signal follows the commit.
    */
   async releaseChat(
     chatId: string,
     workerId: string,
     status: ChatStatus,
     lastError?: ChatErrorRecord | null,
-  ): Promise<boolean> {
+  ): Promise<StatusChange> {
     checkIdleStatus(status);
-    const requeued = await this.#db.transaction(async (tx) => {
+    const change = await this.#changing(async (tx, announce) => {
       const rows = await tx.query(
         `UPDATE chats SET status = $3, worker_id = NULL, heartbeat_at = NULL, updated_at = now(),
            last_error = CASE WHEN $4::boolean THEN $5::jsonb
@@ -660,16 +701,15 @@ export class SqlStore implements Store {
          RETURNING id`,
         [chatId, workerId, status, lastError !== undefined, jsonOrNull(lastError)],
       );
-      if (rows.length === 0) return null;
-      return requeueIfQueued(tx, chatId);
+      if (rows.length === 0) return notApplied();
+      return settle(tx, announce, chatId, "running", status);
     });
-    if (requeued === null) return false;
-    if (requeued) await this.#sendSignal({ type: "pending", chat_id: chatId }).catch(() => {});
-    return true;
+    await this.#signalIfRequeued(chatId, change);
+    return change;
   }
 
-  async recoverStaleChats(staleMs: number): Promise<number> {
-    return this.#db.transaction(async (tx) => {
+  async recoverStaleChats(staleMs: number): Promise<Array<{ chat_id: string; moved: Message[] }>> {
+    return this.#changing(async (tx, announce) => {
       const rows = await tx.query<{ id: string }>(
         `UPDATE chats SET status = 'pending', worker_id = NULL, heartbeat_at = NULL
          WHERE status = 'running'
@@ -677,44 +717,107 @@ export class SqlStore implements Store {
          RETURNING id`,
         [staleMs],
       );
-      for (const row of rows) await moveQueued(tx, row.id);
-      return rows.length;
+      const recovered: Array<{ chat_id: string; moved: Message[] }> = [];
+      for (const row of rows) {
+        const change = await settle(tx, announce, row.id, "running", "pending");
+        recovered.push({ chat_id: row.id, moved: change.moved });
+      }
+      return recovered;
     });
   }
 
   /**
    * Sets `status` without owning the chat; any owner loses it (its next heartbeat reports the
    * chat lost). `running` needs an owner, so it is refused: use `acquireChats`. Queued messages
-   * are moved into the transcript as in `releaseChat` (the chat then becomes `pending`).
+   * and events as in `releaseChat`.
    */
-  async setStatus(chatId: string, status: ChatStatus): Promise<void> {
+  async setStatus(chatId: string, status: ChatStatus): Promise<StatusChange> {
     checkIdleStatus(status);
-    await this.#db.transaction(async (tx) => {
-      const rows = await tx.query(
+    const change = await this.#changing(async (tx, announce) => {
+      const [row] = await tx.query<{ status: string }>(
+        "SELECT status FROM chats WHERE id = $1 FOR UPDATE",
+        [chatId],
+      );
+      if (!row) return notApplied();
+      await tx.query(
         `UPDATE chats SET status = $2, worker_id = NULL, heartbeat_at = NULL, updated_at = now(),
            last_error = CASE WHEN $2 = 'error' THEN last_error ELSE NULL END
-         WHERE id = $1 RETURNING id`,
+         WHERE id = $1`,
         [chatId, status],
       );
-      if (rows.length > 0) await requeueIfQueued(tx, chatId);
+      return settle(tx, announce, chatId, row.status as ChatStatus, status);
     });
+    await this.#signalIfRequeued(chatId, change);
+    return change;
+  }
+
+  /**
+   * `setStatus`, only while the chat is `from` and unowned — decided by the UPDATE itself, under
+   * the row lock, so a concurrent `acquireChats` (which needs the same lock) either claims the chat
+   * first (nothing applies) or finds it no longer pending.
+   */
+  async setStatusIf(chatId: string, from: ChatStatus, to: ChatStatus): Promise<StatusChange> {
+    checkIdleStatus(from);
+    checkIdleStatus(to);
+    const change = await this.#changing(async (tx, announce) => {
+      const rows = await tx.query(
+        `UPDATE chats SET status = $3, worker_id = NULL, heartbeat_at = NULL, updated_at = now(),
+           last_error = CASE WHEN $3 = 'error' THEN last_error ELSE NULL END
+         WHERE id = $1 AND status = $2 AND worker_id IS NULL
+         RETURNING id`,
+        [chatId, from, to],
+      );
+      if (rows.length === 0) return notApplied();
+      return settle(tx, announce, chatId, from, to);
+    });
+    await this.#signalIfRequeued(chatId, change);
+    return change;
+  }
+
+  /** Queued messages were moved into the transcript, which made the chat pending: a turn must
+   * answer them, so every replica hears of it at once. */
+  async #signalIfRequeued(chatId: string, change: StatusChange): Promise<void> {
+    if (change.moved.length > 0) {
+      await this.#sendSignal({ type: "pending", chat_id: chatId }).catch(() => {});
+    }
   }
 
   // ---- events and signals --------------------------------------------------------------------
 
   async #appendEvent(chatId: string, type: string, data: unknown): Promise<ChatEvent> {
+    const event = await this.#appendRow(this.#db, chatId, type, data);
+    this.#hub.publish(event);
+    return event;
+  }
+
+  /** Appends one event on `q` (NOTIFY at commit); publishing it locally is the caller's part. */
+  async #appendRow(q: Queryable, chatId: string, type: string, data: unknown): Promise<ChatEvent> {
     const [row] = this.#db.shared
-      ? await this.#db.query<EventRow>(APPEND_EVENT_AND_NOTIFY, [
+      ? await q.query<EventRow>(APPEND_EVENT_AND_NOTIFY, [
           chatId,
           type,
           json(data),
           this.instanceId,
         ])
-      : await this.#db.query<EventRow>(APPEND_EVENT, [chatId, type, json(data)]);
+      : await q.query<EventRow>(APPEND_EVENT, [chatId, type, json(data)]);
     if (!row) throw new Error(`chat ${chatId} does not exist`);
-    const event = toEvent(row);
-    this.#hub.publish(event);
-    return event;
+    return toEvent(row);
+  }
+
+  /**
+   * A transaction that announces what it changes: events passed to `announce` are appended in it
+   * (in order, each under the chat row's lock) and published to this replica's subscribers once
+   * it committed — never for a rolled-back change.
+   */
+  async #changing<T>(fn: (tx: Queryable, announce: Announce) => Promise<T>): Promise<T> {
+    const appended: ChatEvent[] = [];
+    const result = await this.#db.transaction((tx) =>
+      fn(tx, async (chatId, event) => {
+        appended.push(await this.#appendRow(tx, chatId, event.type, event.data));
+      }),
+    );
+    for (const event of appended) this.#hub.publish(event);
+    return result;
   }
 
   async #listEventsAfter(chatId: string, afterSeq: number, limit?: number): Promise<ChatEvent[]> {
@@ -790,15 +893,60 @@ async function moveQueued(tx: Queryable, chatId: string): Promise<Message[]> {
   return rows.sort((a, b) => int(a.pos) - int(b.pos)).map(toMessage);
 }
 
-/** After a chat left `running`: queued messages go to the transcript and the chat to `pending`. */
-async function requeueIfQueued(tx: Queryable, chatId: string): Promise<boolean> {
+/** An event the store appends on its own, in the transaction of the change it announces. */
+type StoreEvent =
+  | { type: "status"; data: StatusEventData }
+  | { type: "message"; data: MessageEventData };
+type Announce = (chatId: string, event: StoreEvent) => Promise<void>;
+
+function statusEvent(status: ChatStatus): StoreEvent {
+  return { type: "status", data: { status } };
+}
+
+function messageEvent(message: Message): StoreEvent {
+  return { type: "message", data: { message: publicMessage(message) } };
+}
+
+function notApplied(): StatusChange {
+  return { applied: false, status: null, moved: [] };
+}
+
+/**
+ * After a chat's row was set to `status` (unowned), in the same transaction: queued messages go to
+ * the transcript and the chat to `pending`; announces the moved messages, then the status if it
+ * changed from `previous`.
+ */
+async function settle(
+  tx: Queryable,
+  announce: Announce,
+  chatId: string,
+  previous: ChatStatus,
+  status: ChatStatus,
+): Promise<StatusChange> {
   const moved = await moveQueued(tx, chatId);
-  if (moved.length === 0) return false;
-  await tx.query(
-    "UPDATE chats SET status = 'pending', last_error = NULL, updated_at = now() WHERE id = $1",
-    [chatId],
-  );
-  return true;
+  let now = status;
+  if (moved.length > 0) {
+    await tx.query(
+      "UPDATE chats SET status = 'pending', last_error = NULL, updated_at = now() WHERE id = $1",
+      [chatId],
+    );
+    now = "pending";
+  }
+  for (const message of moved) await announce(chatId, messageEvent(message));
+  if (now !== previous) await announce(chatId, statusEvent(now));
+  return { applied: true, status: now, moved };
+}
+
+function messageParams(chatId: string, message: NewMessage): unknown[] {
+  return [
+    message.id ?? null,
+    chatId,
+    message.role,
+    json(message.parts),
+    jsonOrNull(message.usage),
+    message.model_id ?? null,
+    message.in_progress ?? false,
+  ];
 }
 
 /** `SET a = $2, b = $3::jsonb, ` for the fields a patch carries (`$1` is the row's id). */

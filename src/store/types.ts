@@ -93,6 +93,12 @@ export interface Message {
   parts: MessagePart[];
   usage: Usage | null;
   model_id: string | null;
+  /**
+   * Saved while its model step still streams (`Store.saveMessage`): the parts that were complete
+   * so far. Its tool calls come from an unfinished stream and are never run; the next turn of the
+   * chat settles such a message (a process died mid-step).
+   */
+  in_progress: boolean;
   created_at: string;
 }
 

@@ -364,6 +364,155 @@ describe.each(BACKENDS)("chatd on %s", (backend) => {
     expect(daemon.activeChats).toEqual([]);
   });
 
+  it("settles what a worker that died mid-step saved: text kept, its tool call never run", async () => {
+    const chat = await create("What is 2 + 3?");
+    const [claimed] = await store.acquireChats("dead-worker", 1);
+    expect(claimed?.id).toBe(chat.id);
+    // What the dead worker's turn had saved as parts completed, before the process was killed.
+    await store.saveMessage(chat.id, {
+      id: "00000000-0000-4000-8000-00000000dead",
+      role: "assistant",
+      parts: [
+        { type: "reasoning", text: "Simple sum." },
+        { type: "text", text: "Let me add." },
+        { type: "tool_call", tool_call_id: "call_dead", name: "add", input: { a: 2, b: 3 } },
+      ],
+      model_id: model.id,
+      in_progress: true,
+    });
+    fake.enqueue(textReply("It is 5."));
+    await startDaemon({ staleMs: 400, heartbeatIntervalMs: 100 });
+    await waitForStatus(chat.id, "waiting");
+    const messages = await store.listMessages(chat.id);
+    expect(messages.map((m) => [m.role, m.in_progress])).toEqual([
+      ["user", false],
+      ["assistant", false],
+      ["assistant", false],
+    ]);
+    expect(await texts(chat.id)).toEqual(["What is 2 + 3?", "reasoning|Let me add.", "It is 5."]);
+    // The call from the unfinished stream was neither run (no tool message) nor sent.
+    expect(JSON.stringify(fake.requests[0]?.body)).not.toContain("call_dead");
+    const log = await events(chat.id);
+    const announced = log
+      .filter((e) => e.type === "message")
+      .map((e) => (e.data as { message: { id: string } }).message.id);
+    expect(announced).toEqual([messages[0]?.id, messages[1]?.id, messages[2]?.id]);
+  });
+
+  it("announces a dead worker's chat going back to pending, and the queued message it moved", async () => {
+    const chat = await create("Orphan with a follow-up");
+    const [claimed] = await store.acquireChats("dead-worker", 1);
+    expect(claimed?.id).toBe(chat.id);
+    // Sent while the dead worker "ran" it: queued, not yet in the transcript.
+    await service.sendMessage(claimed as Chat, [{ type: "text", text: "Still there?" }]);
+    fake.enqueue(textReply("Yes."));
+    await startDaemon({ staleMs: 400, heartbeatIntervalMs: 100 });
+    await waitForStatus(chat.id, "waiting");
+    expect(await texts(chat.id)).toEqual(["Orphan with a follow-up", "Still there?", "Yes."]);
+    const log = await events(chat.id);
+    const userEvents = log.filter(
+      (e) =>
+        e.type === "message" && (e.data as { message: { role: string } }).message.role === "user",
+    );
+    expect(
+      userEvents.map((e) => (e.data as { message: { parts: unknown } }).message.parts),
+    ).toEqual([
+      [{ type: "text", text: "Orphan with a follow-up" }],
+      [{ type: "text", text: "Still there?" }],
+    ]);
+    const statuses = log.filter((e) => e.type === "status");
+    expect(statuses.map((e) => (e.data as { status: string }).status)).toEqual([
+      "pending",
+      "running", // the dead worker's claim
+      "pending", // recovered
+      "running",
+      "waiting",
+    ]);
+    // The moved message is announced before the chat is pending again, and both before the
+    // new worker's turn.
+    const moved = userEvents[1]?.seq ?? 0;
+    expect(moved).toBeLessThan(statuses[2]?.seq ?? 0);
+  });
+
+  it("Stop racing a claim leaves the claimed chat alone", async () => {
+    const chat = await create("Claimed under our feet");
+    // The chat is claimed between the service reading it (pending, unowned) and acting on it.
+    const racing = new Proxy(store, {
+      get(target, prop) {
+        if (prop === "getChat") {
+          return async (id: string) => {
+            const seen = await target.getChat(id);
+            await target.acquireChats("racer", 1);
+            return seen;
+          };
+        }
+        const value: unknown = Reflect.get(target, prop);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const before = (await events(chat.id)).length;
+    await createChatService(racing).interrupt(chat);
+    const after = await store.getChat(chat.id);
+    expect(after).toMatchObject({ status: "running", worker_id: "racer" });
+    const added = (await events(chat.id)).slice(before);
+    expect(
+      added.some((e) => e.type === "status" && (e.data as { status: string }).status === "waiting"),
+    ).toBe(false);
+  });
+
+  it("every chat's event log shows pending before running, also under a fast poll", async () => {
+    const n = 12;
+    for (let i = 0; i < n; i++) fake.enqueue(textReply(`Reply ${i}.`));
+    await startDaemon({ pollIntervalMs: 1 });
+    const chats = await Promise.all(Array.from({ length: n }, (_, i) => create(`Question ${i}`)));
+    for (const chat of chats) await waitForStatus(chat.id, "waiting");
+    for (let i = 0; i < n; i++) fake.enqueue(textReply(`Again ${i}.`));
+    await Promise.all(
+      chats.map((chat) => service.sendMessage(chat, [{ type: "text", text: "And again?" }])),
+    );
+    for (const chat of chats) {
+      await vi.waitFor(
+        async () => expect((await store.listMessages(chat.id)).map((m) => m.role)).toHaveLength(4),
+        { timeout: 10_000, interval: 20 },
+      );
+      await waitForStatus(chat.id, "waiting");
+    }
+    for (const chat of chats) {
+      const log = await events(chat.id);
+      const statuses = log
+        .filter((e) => e.type === "status")
+        .map((e) => (e.data as { status: string }).status);
+      expect(statuses, chat.id).toEqual([
+        "pending",
+        "running",
+        "waiting",
+        "pending",
+        "running",
+        "waiting",
+      ]);
+      // Each user message is announced before the turn that answers it starts.
+      const kinds = log
+        .filter((e) => e.type === "message" || e.type === "status")
+        .map((e) =>
+          e.type === "status"
+            ? (e.data as { status: string }).status
+            : (e.data as { message: { role: string } }).message.role,
+        );
+      expect(kinds, chat.id).toEqual([
+        "user",
+        "pending",
+        "running",
+        "assistant",
+        "waiting",
+        "user",
+        "pending",
+        "running",
+        "assistant",
+        "waiting",
+      ]);
+    }
+  });
+
   it("abandons a turn whose ownership was lost, writing nothing more", async () => {
     fake.enqueue(hangAfter("Mine", 1));
     const daemon = await startDaemon({ staleMs: 60_000, heartbeatIntervalMs: 100 });

@@ -441,6 +441,43 @@ describe("keel server", () => {
     expect(texts[0]).toBe("Partial");
     expect(texts.at(-1)).toBe("Resumed and complete.");
   }, 60_000);
+
+  it("SIGKILL mid-step: the parts already complete were persisted as they completed", async () => {
+    // Reasoning, then text: the reasoning part is complete once the text starts. The text keeps
+    // trickling (a delta every 200 ms, under the 800 ms silence timeout) until the kill.
+    fake.enqueue({
+      kind: "stream",
+      events: [
+        { type: "reasoning", text: "Weighing " },
+        { type: "reasoning", text: "the options." },
+        ...Array.from({ length: 200 }, () => ({ type: "text" as const, text: "la " })),
+      ],
+      end: "hang",
+      chunkDelayMs: 200,
+    });
+    const chat = await newChat(admin, "crash while answering");
+    await follow(
+      keel.url,
+      admin,
+      chat.id,
+      (e) =>
+        e.event === "message_part" && (e.data as { part: { type: string } }).part.type === "text",
+    );
+    const reasoning = [{ type: "reasoning", text: "Weighing the options." }];
+    // Persisted while the step still streams: no step end, no `message` event needed.
+    await expect
+      .poll(
+        async () =>
+          (await messagesOf(admin, chat.id)).messages.find((m) => m.role === "assistant")?.parts,
+        { timeout: 5_000 },
+      )
+      .toEqual(reasoning);
+    expect(await keel.stop("SIGKILL")).toBeNull();
+    keel = await startKeel({ dataDir, port, env: { KEEL_STREAM_SILENCE_TIMEOUT_MS: "800" } });
+    const { messages } = await messagesOf(admin, chat.id);
+    expect(messages.map((m) => m.role)).toEqual(["user", "assistant"]);
+    expect(messages[1]?.parts).toEqual(reasoning);
+  }, 60_000);
 });
 
 describe("ApiError", () => {

@@ -1,0 +1,1176 @@
+// `npm run bench:server`: many concurrent chats streaming through one real `keel server` to as many
+// SSE clients on loopback, against the same number of clients reading the fake provider directly
+// in the same run. Reports the time to first token Keel adds (p50/p99), the relayed tokens/s
+// against the direct tokens/s, and the server's peak RSS. See bench/README.md.
+
+import { type ChildProcess, execFileSync, fork, spawn } from "node:child_process";
+import { once } from "node:events";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import os from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { parseArgs } from "node:util";
+import { EventSourceParserStream } from "eventsource-parser/stream";
+import pg from "pg";
+import { Agent, fetch as undiciFetch } from "undici";
+import type { PacedConfig, PacedReady, PacedResponse, RequestRecord } from "./paced-server.ts";
+import { BENCH_MODEL, CHAT_PATH, replyDeltas } from "./reply.ts";
+
+// ---- options ------------------------------------------------------------------------------------
+
+const HELP = `usage: npm run bench:server -- [options]
+
+  --chats N           concurrent chats, and as many direct readers (default 200)
+  --tokens N          text deltas per reply (default 500)
+  --delta-ms MS       the fake model sends a delta every MS ms (default 15); 0 = unpaced, the whole
+                      reply at once (throughput mode)
+  --first-token-ms MS the fake model's delay before its first delta (default 0)
+  --ramp-ms MS        spread the starts over MS ms instead of all at once (default 0)
+  --warmup N          unmeasured chats and direct reads first, unpaced (default 10)
+  --postgres          run the server on PostgreSQL (a fresh database, dropped at the end)
+                      instead of the embedded PGlite
+  --postgres-url URL  where to create it (default postgres://postgres@127.0.0.1:5432/test)
+  --profile           run the server with --cpu-prof (bench/results/prof-server/)
+  --timeout-s N       give up on a phase after N s (default 60)
+  --strict            exit 1 when a chat or a direct read failed (default: report only)
+  --out FILE          JSON results (default bench/results/server.json)
+`;
+
+const { values: opts } = parseArgs({
+  options: {
+    chats: { type: "string", default: "200" },
+    tokens: { type: "string", default: "500" },
+    "delta-ms": { type: "string", default: "15" },
+    "first-token-ms": { type: "string", default: "0" },
+    "ramp-ms": { type: "string", default: "0" },
+    warmup: { type: "string", default: "10" },
+    postgres: { type: "boolean", default: false },
+    "postgres-url": { type: "string", default: "postgres://postgres@127.0.0.1:5432/test" },
+    profile: { type: "boolean", default: false },
+    "timeout-s": { type: "string", default: "60" },
+    strict: { type: "boolean", default: false },
+    out: { type: "string", default: new URL("./results/server.json", import.meta.url).pathname },
+    help: { type: "boolean", default: false },
+  },
+});
+
+if (opts.help) {
+  process.stdout.write(HELP);
+  process.exit(0);
+}
+
+function wholeNumber(name: string, value: string, min: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) {
+    process.stderr.write(`--${name} must be an integer ≥ ${min}\n`);
+    process.exit(2);
+  }
+  return n;
+}
+
+const CHATS = wholeNumber("chats", opts.chats, 1);
+const TOKENS = wholeNumber("tokens", opts.tokens, 1);
+const DELTA_MS = wholeNumber("delta-ms", opts["delta-ms"], 0);
+const FIRST_TOKEN_MS = wholeNumber("first-token-ms", opts["first-token-ms"], 0);
+const RAMP_MS = wholeNumber("ramp-ms", opts["ramp-ms"], 0);
+const WARMUP = wholeNumber("warmup", opts.warmup, 0);
+const TIMEOUT_MS = wholeNumber("timeout-s", opts["timeout-s"], 1) * 1000;
+const PACED = DELTA_MS > 0;
+
+const KEEL_BIN = new URL("../bin/keel.js", import.meta.url).pathname;
+const PROFILE_DIR = new URL("./results/prof-server/", import.meta.url).pathname;
+
+// ---- the reply ----------------------------------------------------------------------------------
+
+const DELTAS = replyDeltas(TOKENS);
+const EXPECTED = DELTAS.join("");
+/** `CUMULATIVE[k]`: characters in deltas 0..k. Maps a received text length to a delta index. */
+const CUMULATIVE: number[] = [];
+{
+  let sum = 0;
+  for (const delta of DELTAS) {
+    sum += delta.length;
+    CUMULATIVE.push(sum);
+  }
+}
+
+/** The last delta whose text is fully inside the first `chars` characters; -1 for none. */
+function deltaIndex(chars: number): number {
+  let lo = 0;
+  let hi = CUMULATIVE.length - 1;
+  let found = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if ((CUMULATIVE[mid] ?? 0) <= chars) {
+      found = mid;
+      lo = mid + 1;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  return found;
+}
+
+const prompt = (tag: string) => `Write a very long story. bench-tag:${tag}`;
+
+// ---- clock, processes ---------------------------------------------------------------------------
+
+/** Epoch milliseconds with sub-millisecond resolution; the fake child uses the same clock. */
+const now = (): number => performance.timeOrigin + performance.now();
+
+const CLK_TCK = (() => {
+  try {
+    return Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** CPU seconds (user + system) a process used so far, from /proc. */
+async function cpuSeconds(pid: number): Promise<number> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // After the command: state is field 3, utime 14, stime 15.
+    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** VmRSS and VmHWM (peak RSS) of a process, in MiB. */
+async function memory(pid: number): Promise<{ rss: number; hwm: number }> {
+  try {
+    const status = await readFile(`/proc/${pid}/status`, "utf8");
+    const kb = (name: string) =>
+      Number(new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(status)?.[1]);
+    return { rss: kb("VmRSS") / 1024, hwm: kb("VmHWM") / 1024 };
+  } catch {
+    return { rss: Number.NaN, hwm: Number.NaN };
+  }
+}
+
+/** Samples a process's VmRSS every 50 ms and keeps the peak of each stage of the run, MiB. */
+class RssMonitor {
+  readonly peaks: Record<string, number> = {};
+  #stage = "start";
+  readonly #timer: NodeJS.Timeout;
+
+  constructor(pid: number) {
+    this.#timer = setInterval(() => {
+      const stage = this.#stage;
+      void memory(pid).then(({ rss }) => {
+        if (Number.isFinite(rss) && !(rss <= (this.peaks[stage] ?? 0))) this.peaks[stage] = rss;
+      });
+    }, 50);
+  }
+
+  stage(name: string): void {
+    this.#stage = name;
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+  }
+}
+
+/** Children and temporary things to get rid of however the run ends. */
+const cleanups: Array<() => Promise<void>> = [];
+
+async function cleanUp(): Promise<void> {
+  while (cleanups.length > 0) {
+    const step = cleanups.pop();
+    try {
+      await step?.();
+    } catch (error) {
+      process.stderr.write(`cleanup: ${String(error)}\n`);
+    }
+  }
+}
+
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => {
+    process.stderr.write(`\n${signal}: stopping\n`);
+    void cleanUp().finally(() => process.exit(130));
+  });
+}
+
+async function stopChild(child: ChildProcess, graceMs: number, signal?: NodeJS.Signals) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, "exit");
+  if (signal) child.kill(signal);
+  else if (child.connected) child.send("close");
+  else child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+  await exited;
+  clearTimeout(timer);
+}
+
+// ---- the fake provider (child process) ----------------------------------------------------------
+
+interface Fake {
+  url: string;
+  pid: number;
+  bodyBytes: number;
+  /** Add to a time from the fake's clock to get the bench's (measured over IPC). */
+  toLocal: number;
+  /** Round trip of the best clock sample, ms: the offset is good to about half of it. */
+  clockRttMs: number;
+  records(prefix: string): Promise<Map<string, RequestRecord>>;
+}
+
+async function startFake(): Promise<Fake> {
+  const config: PacedConfig = { tokens: TOKENS, deltaMs: DELTA_MS, firstTokenMs: FIRST_TOKEN_MS };
+  const child = fork(new URL("./paced-server.ts", import.meta.url), [JSON.stringify(config)], {
+    execArgv: [],
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+  cleanups.push(() => stopChild(child, 3000));
+  const waiters: Array<(message: PacedResponse) => void> = [];
+  const ready = await new Promise<PacedReady>((resolve, reject) => {
+    child.once("error", reject);
+    child.once("exit", (code) => reject(new Error(`fake provider exited early (code ${code})`)));
+    child.once("message", (message) => resolve(message as PacedReady));
+  });
+  child.removeAllListeners("exit");
+  child.removeAllListeners("error");
+  child.on("message", (message) => waiters.shift()?.(message as PacedResponse));
+  const ask = (message: { type: "ping"; id: number } | { type: "stats"; prefix: string }) =>
+    new Promise<PacedResponse>((resolve) => {
+      waiters.push(resolve);
+      child.send(message);
+    });
+
+  // Clock offset: the ping with the shortest round trip, its reply taken as sent halfway.
+  let best = { rtt: Number.POSITIVE_INFINITY, offset: 0 };
+  for (let id = 0; id < 30; id++) {
+    const sent = now();
+    const pong = await ask({ type: "ping", id });
+    const received = now();
+    if (pong.type === "pong" && received - sent < best.rtt) {
+      best = { rtt: received - sent, offset: (sent + received) / 2 - pong.now };
+    }
+  }
+  return {
+    url: ready.url,
+    pid: child.pid ?? -1,
+    bodyBytes: ready.bodyBytes,
+    toLocal: best.offset,
+    clockRttMs: best.rtt,
+    async records(prefix) {
+      const reply = await ask({ type: "stats", prefix });
+      const list = reply.type === "stats" ? reply.records : [];
+      // NaN travels over IPC as null.
+      const num = (t: number | null) => (typeof t === "number" ? t : Number.NaN);
+      return new Map(
+        list.map((r) => [
+          r.tag,
+          {
+            ...r,
+            firstWrite: num(r.firstWrite),
+            lastWrite: num(r.lastWrite),
+            writes: r.writes.map(num),
+          },
+        ]),
+      );
+    },
+  };
+}
+
+// ---- the Keel server (child process) ------------------------------------------------------------
+
+interface Keel {
+  url: string;
+  pid: number;
+  /** Log lines by level, and the last lines of output (for errors). */
+  logLevels: Record<string, number>;
+  tail(): string;
+  stop(): Promise<number | null>;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function startKeel(
+  dataDir: string,
+  postgresUrl: string | undefined,
+  profile: boolean,
+): Promise<Keel> {
+  const port = await freePort();
+  const nodeArgs = profile ? ["--cpu-prof", `--cpu-prof-dir=${PROFILE_DIR}`] : [];
+  if (profile) await mkdir(PROFILE_DIR, { recursive: true });
+  const args = [
+    ...nodeArgs,
+    KEEL_BIN,
+    "server",
+    "--address",
+    `127.0.0.1:${port}`,
+    "--data-dir",
+    dataDir,
+    ...(postgresUrl ? ["--postgres-url", postgresUrl] : []),
+  ];
+  const child = spawn(process.execPath, args, {
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? os.tmpdir() },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const logLevels: Record<string, number> = {};
+  let tail = "";
+  let partial = "";
+  const onOutput = (chunk: Buffer) => {
+    const text = partial + chunk.toString("utf8");
+    const lines = text.split("\n");
+    partial = lines.pop() ?? "";
+    for (const line of lines) {
+      const level =
+        /^\{"time":"[^"]*","level":"(\w+)"/.exec(line)?.[1] ??
+        (line.startsWith("Keel is running at") ? "info" : "other");
+      logLevels[level] = (logLevels[level] ?? 0) + 1;
+      if (level !== "info") tail = `${tail}${line}\n`.slice(-8000);
+    }
+  };
+  child.stdout?.on("data", onOutput);
+  child.stderr?.on("data", onOutput);
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  // A profiled server must exit by itself (SIGTERM) to write its profile: give it time.
+  const stop = async () => {
+    await stopChild(child, profile ? 30_000 : 15_000, "SIGTERM");
+    return exited;
+  };
+  cleanups.push(async () => {
+    await stop();
+  });
+
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`keel server exited early:\n${tail}${partial}`);
+    try {
+      const response = await fetch(`${url}/readyz`);
+      await response.body?.cancel();
+      if (response.ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`keel server did not become ready:\n${tail}`);
+    await sleep(100);
+  }
+  return { url, pid: child.pid ?? -1, logLevels, tail: () => tail, stop };
+}
+
+/** A fresh database on the PostgreSQL at `adminUrl`, dropped at cleanup; returns its URL. */
+async function createDatabase(adminUrl: string): Promise<string> {
+  const name = `keel_bench_${process.pid}_${Date.now().toString(36)}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  cleanups.push(async () => {
+    const client = new pg.Client({ connectionString: adminUrl });
+    await client.connect();
+    try {
+      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    } finally {
+      await client.end();
+    }
+  });
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+// ---- HTTP clients -------------------------------------------------------------------------------
+
+/** The bench's connections to Keel (POSTs and SSE) and, separately, to the fake provider. */
+const keelAgent = new Agent({ keepAliveTimeout: 30_000, bodyTimeout: 0 });
+const fakeAgent = new Agent({ keepAliveTimeout: 30_000, bodyTimeout: 0, allowH2: false });
+cleanups.push(async () => {
+  await Promise.all([keelAgent.close(), fakeAgent.close()]);
+});
+
+class HttpError extends Error {
+  override readonly name = "HttpError";
+}
+
+async function api<T>(
+  keel: Keel,
+  token: string | undefined,
+  method: string,
+  path: string,
+  body?: unknown,
+  signal?: AbortSignal,
+): Promise<T> {
+  const response = await undiciFetch(`${keel.url}/api/v1${path}`, {
+    method,
+    headers: {
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(body === undefined ? {} : { "content-type": "application/json" }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    dispatcher: keelAgent,
+    ...(signal ? { signal } : {}),
+  });
+  const text = await response.text();
+  if (!response.ok) throw new HttpError(`${method} ${path}: HTTP ${response.status} ${text}`);
+  return (text ? JSON.parse(text) : undefined) as T;
+}
+
+interface Setup {
+  token: string;
+  modelId: string;
+}
+
+async function setUp(keel: Keel, fake: Fake): Promise<Setup> {
+  const first = await api<{ session_token: string }>(keel, undefined, "POST", "/users/first", {
+    username: "bench",
+    email: "bench@example.com",
+    password: "bench-password-123",
+  });
+  const token = first.session_token;
+  const provider = await api<{ id: string }>(keel, token, "POST", "/providers", {
+    type: "openai",
+    name: "bench fake provider",
+    base_url: `${fake.url}/v1`,
+    api_key: "sk-bench",
+    options: { api: "chat" },
+  });
+  const model = await api<{ id: string }>(keel, token, "POST", "/models", {
+    provider_id: provider.id,
+    model: BENCH_MODEL,
+    display_name: "Bench",
+  });
+  return { token, modelId: model.id };
+}
+
+// ---- one stream ---------------------------------------------------------------------------------
+
+interface Sample {
+  tag: string;
+  /** Request sent (direct: fetch; Keel: POST /chats). Epoch ms, the bench's clock. */
+  start: number;
+  /** First non-empty text delta received; NaN if none. */
+  firstToken: number;
+  /** Last text received; NaN if none. */
+  lastToken: number;
+  /** The text received, in order (Keel: the deltas of the assistant message). */
+  text: string;
+  /** Events that carried text: [received at, index of the last delta they complete]. */
+  arrivals: Array<[number, number]>;
+  /** Whole deltas received (from the text's length: Keel merges deltas into fewer events). */
+  deltas: number;
+  ok: boolean;
+  error?: string;
+  // Keel only.
+  /** POST /chats answered 201. */
+  created?: number;
+  /** `status: running` received (the daemon claimed the chat). */
+  running?: number;
+  /** Text of the assistant `message` event (the persisted reply). */
+  persisted?: string;
+  assistantMessages?: number;
+  retries?: number;
+}
+
+function newSample(tag: string): Sample {
+  return {
+    tag,
+    start: now(),
+    firstToken: Number.NaN,
+    lastToken: Number.NaN,
+    text: "",
+    arrivals: [],
+    deltas: 0,
+    ok: false,
+  };
+}
+
+function finish(sample: Sample, chunks: string[]): Sample {
+  sample.text = chunks.join("");
+  sample.deltas = deltaIndex(sample.text.length) + 1;
+  return sample;
+}
+
+function errorText(error: unknown): string {
+  if (error instanceof Error) {
+    const cause = error.cause instanceof Error ? `: ${error.cause.message}` : "";
+    return `${error.name}: ${error.message}${cause}`;
+  }
+  return String(error);
+}
+
+/** One OpenAI Chat Completions chunk: only what the direct reader reads. */
+interface ChatChunk {
+  choices?: Array<{ delta?: { content?: string | null } }>;
+}
+
+/** Baseline: undici fetch → TextDecoderStream → eventsource-parser → JSON.parse, as stream.bench. */
+async function directRead(fake: Fake, tag: string, signal: AbortSignal): Promise<Sample> {
+  const sample = newSample(tag);
+  const chunks: string[] = [];
+  let chars = 0;
+  try {
+    const response = await undiciFetch(`${fake.url}${CHAT_PATH}`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: "Bearer sk-bench" },
+      body: JSON.stringify({
+        model: BENCH_MODEL,
+        messages: [{ role: "user", content: prompt(tag) }],
+        stream: true,
+        stream_options: { include_usage: true },
+      }),
+      dispatcher: fakeAgent,
+      signal,
+    });
+    if (!response.ok || !response.body) throw new HttpError(`HTTP ${response.status}`);
+    const events = response.body
+      .pipeThrough(new TextDecoderStream())
+      .pipeThrough(new EventSourceParserStream());
+    for await (const event of events) {
+      if (event.data === "[DONE]") continue;
+      const content = (JSON.parse(event.data) as ChatChunk).choices?.[0]?.delta?.content;
+      if (!content) continue;
+      const t = now();
+      if (chunks.length === 0) sample.firstToken = t;
+      sample.lastToken = t;
+      chunks.push(content);
+      chars += content.length;
+      sample.arrivals.push([t, deltaIndex(chars)]);
+    }
+    finish(sample, chunks);
+    sample.ok = sample.text === EXPECTED;
+    if (!sample.ok) sample.error = `text differs (${sample.text.length}/${EXPECTED.length} chars)`;
+  } catch (error) {
+    finish(sample, chunks);
+    sample.error = errorText(error);
+  }
+  return sample;
+}
+
+interface KeelEvent {
+  status?: string;
+  message_id?: string;
+  part?: { type?: string; text?: string };
+  message?: { id?: string; role?: string; parts?: Array<{ type?: string; text?: string }> };
+  kind?: string;
+}
+
+/**
+ * Keel: POST /chats, then at once GET /chats/{id}/stream (from the start: it replays every event
+ * of the chat, so none is missed however late it opens) until the chat is idle again.
+ */
+async function keelChat(
+  keel: Keel,
+  setup: Setup,
+  tag: string,
+  signal: AbortSignal,
+): Promise<Sample> {
+  const sample: Sample = { ...newSample(tag), assistantMessages: 0, retries: 0 };
+  let chunks: string[] = [];
+  let chars = 0;
+  try {
+    const chat = await api<{ id: string }>(
+      keel,
+      setup.token,
+      "POST",
+      "/chats",
+      { model_id: setup.modelId, content: [{ type: "text", text: prompt(tag) }] },
+      signal,
+    );
+    sample.created = now();
+    const response = await undiciFetch(`${keel.url}/api/v1/chats/${chat.id}/stream`, {
+      headers: { accept: "text/event-stream", authorization: `Bearer ${setup.token}` },
+      dispatcher: keelAgent,
+      signal,
+    });
+    if (!response.ok || !response.body) throw new HttpError(`stream: HTTP ${response.status}`);
+    const events = response.body
+      .pipeThrough(new TextDecoderStream())
+      .pipeThrough(new EventSourceParserStream());
+    let error: string | undefined;
+    for await (const event of events) {
+      const data = JSON.parse(event.data) as KeelEvent;
+      if (event.event === "message_part") {
+        const text = data.part?.type === "text" ? data.part.text : undefined;
+        if (!text) continue;
+        const t = now();
+        if (chars === 0) sample.firstToken = t;
+        sample.lastToken = t;
+        chunks.push(text);
+        chars += text.length;
+        sample.arrivals.push([t, deltaIndex(chars)]);
+      } else if (event.event === "status") {
+        if (data.status === "running") sample.running ??= now();
+        else if (sample.running !== undefined && data.status !== "pending") break;
+      } else if (event.event === "message" && data.message?.role === "assistant") {
+        sample.assistantMessages = (sample.assistantMessages ?? 0) + 1;
+        sample.persisted = (data.message.parts ?? []).map((p) => p.text ?? "").join("");
+      } else if (event.event === "retry") {
+        // The retried attempt streams the message again from its start (docs/api.md).
+        sample.retries = (sample.retries ?? 0) + 1;
+        chunks = [];
+        chars = 0;
+      } else if (event.event === "error") {
+        error = `error event: ${data.kind}`;
+      }
+    }
+    finish(sample, chunks);
+    if (error) sample.error = error;
+    else if (sample.text !== EXPECTED) {
+      sample.error = `streamed text differs (${sample.text.length}/${EXPECTED.length} chars)`;
+    } else if (sample.persisted !== EXPECTED || sample.assistantMessages !== 1) {
+      sample.error = `persisted reply differs (${sample.assistantMessages} assistant messages)`;
+    } else if (sample.retries) {
+      sample.error = `${sample.retries} retries`;
+    } else {
+      sample.ok = true;
+    }
+  } catch (error) {
+    finish(sample, chunks);
+    sample.error = errorText(error);
+  }
+  return sample;
+}
+
+// ---- phases -------------------------------------------------------------------------------------
+
+interface Phase {
+  samples: Sample[];
+  /** First request sent → last text received, ms. */
+  wallMs: number;
+  /** CPU seconds used meanwhile: the bench process, the fake, the Keel server. */
+  cpu: { bench: number; fake: number; keel: number };
+}
+
+async function runPhase(
+  label: string,
+  pids: { fake: number; keel: number },
+  run: (i: number, signal: AbortSignal) => Promise<Sample>,
+): Promise<Phase> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new Error(`${label}: timed out`)), TIMEOUT_MS);
+  const cpu0 = {
+    bench: process.cpuUsage(),
+    fake: await cpuSeconds(pids.fake),
+    keel: await cpuSeconds(pids.keel),
+  };
+  const started = now();
+  let done = 0;
+  const progress = setInterval(() => {
+    if (process.stderr.isTTY) process.stderr.write(`\r${label}: ${done}/${CHATS} `);
+  }, 500);
+  const samples = await Promise.all(
+    Array.from({ length: CHATS }, async (_, i) => {
+      if (RAMP_MS > 0) await sleep((i * RAMP_MS) / CHATS);
+      const sample = await run(i, controller.signal);
+      done++;
+      return sample;
+    }),
+  );
+  clearInterval(progress);
+  process.stderr.write(`\r${label}: ${done}/${CHATS}\n`);
+  clearTimeout(timer);
+  const bench = process.cpuUsage(cpu0.bench);
+  const ended = Math.max(...samples.map((s) => (Number.isNaN(s.lastToken) ? 0 : s.lastToken)));
+  return {
+    samples,
+    wallMs: ended - started,
+    cpu: {
+      bench: (bench.user + bench.system) / 1e6,
+      fake: (await cpuSeconds(pids.fake)) - cpu0.fake,
+      keel: (await cpuSeconds(pids.keel)) - cpu0.keel,
+    },
+  };
+}
+
+// ---- statistics ---------------------------------------------------------------------------------
+
+interface Dist {
+  n: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+}
+
+const round = (n: number, digits = 1) => (Number.isFinite(n) ? Number(n.toFixed(digits)) : null);
+
+/** Nearest-rank percentiles of the finite values. */
+function dist(values: readonly number[]): Dist {
+  const sorted = values.filter(Number.isFinite).sort((a, b) => a - b);
+  const pick = (p: number) =>
+    sorted.length === 0 ? Number.NaN : (sorted[Math.ceil((p / 100) * sorted.length) - 1] ?? 0);
+  return {
+    n: sorted.length,
+    p50: pick(50),
+    p90: pick(90),
+    p99: pick(99),
+    max: sorted.length ? (sorted[sorted.length - 1] ?? 0) : Number.NaN,
+  };
+}
+
+function distJson(d: Dist, digits = 1) {
+  return {
+    n: d.n,
+    p50: round(d.p50, digits),
+    p90: round(d.p90, digits),
+    p99: round(d.p99, digits),
+    max: round(d.max, digits),
+  };
+}
+
+/** Largest number of the intervals open at once. */
+function maxOverlap(intervals: ReadonlyArray<[number, number]>): number {
+  const edges = intervals.flatMap(
+    ([a, b]): Array<[number, number]> => [
+      [a, 1],
+      [b, -1],
+    ],
+  );
+  edges.sort((x, y) => x[0] - y[0] || x[1] - y[1]);
+  let open = 0;
+  let max = 0;
+  for (const [, step] of edges) {
+    open += step;
+    max = Math.max(max, open);
+  }
+  return max;
+}
+
+interface Summary {
+  completed: number;
+  failed: number;
+  errors: string[];
+  ttftMs: Dist;
+  /** Request → last text, ms. */
+  totalMs: Dist;
+  /** All streams' whole deltas ÷ the phase's wall time. */
+  tokensPerSec: number;
+  /** Per stream: deltas ÷ (last − first text). */
+  streamTokensPerSec: Dist;
+  /** Per delta: received (in the event that completed it) − the fake's write, ms (paced). */
+  relayLagMs: Dist;
+  /** Received − the fake's write of the last delta, per stream. */
+  lastTokenLagMs: Dist;
+  /** Text-carrying events per stream. */
+  textEvents: Dist;
+  /** Parts of TTFT: request → the fake saw it; its first write → received. */
+  upstreamRequestMs: Dist;
+  firstDeltaRelayMs: Dist;
+  /** Most upstream streams the fake served at once for this phase. */
+  maxConcurrentUpstream: number;
+  /** Worst lateness of the fake's pacing in this phase, ms. */
+  fakeMaxLateMs: number;
+}
+
+function summarize(phase: Phase, fake: Fake, records: Map<string, RequestRecord>): Summary {
+  const { samples } = phase;
+  const local = (t: number) => t + fake.toLocal;
+  const relay: number[] = [];
+  const lastLag: number[] = [];
+  const upstream: number[] = [];
+  const firstRelay: number[] = [];
+  const intervals: Array<[number, number]> = [];
+  let late = 0;
+  for (const s of samples) {
+    const r = records.get(s.tag);
+    if (!r) continue;
+    upstream.push(local(r.arrival) - s.start);
+    firstRelay.push(s.firstToken - local(r.firstWrite));
+    if (Number.isFinite(r.lastWrite)) intervals.push([r.arrival, r.lastWrite]);
+    late = Math.max(late, r.maxLateMs);
+    if (PACED) {
+      // Every delta: received (with the event that completed it) − written by the fake.
+      let next = 0;
+      for (const [t, k] of s.arrivals) {
+        for (; next <= k; next++) {
+          const written = r.writes[next];
+          if (written !== undefined && Number.isFinite(written)) relay.push(t - local(written));
+        }
+      }
+    }
+    if (s.ok) lastLag.push(s.lastToken - local(r.lastWrite));
+  }
+  const totalDeltas = samples.reduce((sum, s) => sum + s.deltas, 0);
+  const errors = new Map<string, number>();
+  for (const s of samples) {
+    if (!s.ok) errors.set(s.error ?? "?", (errors.get(s.error ?? "?") ?? 0) + 1);
+  }
+  return {
+    completed: samples.filter((s) => s.ok).length,
+    failed: samples.filter((s) => !s.ok).length,
+    errors: [...errors].map(([message, count]) => `${count}× ${message}`),
+    ttftMs: dist(samples.map((s) => s.firstToken - s.start)),
+    totalMs: dist(samples.map((s) => s.lastToken - s.start)),
+    tokensPerSec: (totalDeltas * 1000) / phase.wallMs,
+    streamTokensPerSec: dist(
+      samples.map((s) => (s.deltas * 1000) / Math.max(1e-3, s.lastToken - s.firstToken)),
+    ),
+    relayLagMs: dist(relay),
+    lastTokenLagMs: dist(lastLag),
+    textEvents: dist(samples.map((s) => s.arrivals.length)),
+    upstreamRequestMs: dist(upstream),
+    firstDeltaRelayMs: dist(firstRelay),
+    maxConcurrentUpstream: maxOverlap(intervals),
+    fakeMaxLateMs: late,
+  };
+}
+
+function summaryJson(s: Summary) {
+  return {
+    completed: s.completed,
+    failed: s.failed,
+    errors: s.errors,
+    ttftMs: distJson(s.ttftMs, 2),
+    totalMs: distJson(s.totalMs),
+    tokensPerSec: round(s.tokensPerSec, 0),
+    streamTokensPerSec: distJson(s.streamTokensPerSec),
+    relayLagMs: distJson(s.relayLagMs, 2),
+    lastTokenLagMs: distJson(s.lastTokenLagMs, 2),
+    textEvents: distJson(s.textEvents, 0),
+    upstreamRequestMs: distJson(s.upstreamRequestMs, 2),
+    firstDeltaRelayMs: distJson(s.firstDeltaRelayMs, 2),
+    maxConcurrentUpstream: s.maxConcurrentUpstream,
+    fakeMaxLateMs: round(s.fakeMaxLateMs, 1),
+  };
+}
+
+// ---- report -------------------------------------------------------------------------------------
+
+const ms = (n: number) =>
+  !Number.isFinite(n) ? "—" : Math.abs(n) >= 100 ? n.toFixed(0) : n.toFixed(1);
+const signed = (n: number) => (n >= 0 ? `+${ms(n)}` : ms(n));
+const pair = (d: Dist) => `${ms(d.p50)} / ${ms(d.p99)}`;
+const count = (n: number) => Math.round(n).toLocaleString("en");
+const mib = (n: number) => `${n.toFixed(0)} MiB`;
+
+function row(label: string, direct: string, keel: string, added = ""): string {
+  return `${label.padEnd(30)}${direct.padStart(18)}${keel.padStart(20)}${added.padStart(22)}`;
+}
+
+interface Report {
+  direct: Summary;
+  keel: Summary;
+  claimMs: Dist;
+  createdMs: Dist;
+  /** Keel TTFT of the chats that started at once, and of those that waited for a daemon slot. */
+  ttftStartedMs: Dist;
+  ttftQueuedMs: Dist;
+  server: {
+    /** VmHWM of the first start (database creation) when it was ready. */
+    firstStartHwmMiB: number;
+    rssReadyMiB: number;
+    vmHwmReadyMiB: number;
+    rssIdleMiB: number;
+    /** Sampled VmRSS peaks by stage. */
+    rssPeaksMiB: Record<string, number>;
+    vmHwmMiB: number;
+    cpuSeconds: number;
+  };
+  phases: { direct: Phase; keel: Phase };
+}
+
+function printReport(r: Report, database: string, fake: Fake): void {
+  const { direct: d, keel: k } = r;
+  const mode = PACED
+    ? `a delta every ${DELTA_MS} ms${FIRST_TOKEN_MS ? ` after ${FIRST_TOKEN_MS} ms` : ""} (paced)`
+    : "unpaced (throughput mode)";
+  const ratio = k.tokensPerSec / d.tokensPerSec;
+  const wall = r.phases.keel.wallMs / 1000;
+  const lines = [
+    "",
+    `server bench: ${CHATS} concurrent chats × ${TOKENS} tokens, ${mode}; OpenAI Chat Completions ` +
+      `over HTTP/1.1; ${database}; Node ${process.version}, ${os.cpus().length} CPUs`,
+    "",
+    row("", "direct (baseline)", "Keel (POST → SSE)", "Keel − direct"),
+    row(
+      "TTFT p50 / p99 ms",
+      pair(d.ttftMs),
+      pair(k.ttftMs),
+      `${signed(k.ttftMs.p50 - d.ttftMs.p50)} / ${signed(k.ttftMs.p99 - d.ttftMs.p99)}`,
+    ),
+    row(
+      "request → last token p50/p99 ms",
+      pair(d.totalMs),
+      pair(k.totalMs),
+      `${signed(k.totalMs.p50 - d.totalMs.p50)} / ${signed(k.totalMs.p99 - d.totalMs.p99)}`,
+    ),
+    row(
+      "tokens/s, all streams",
+      count(d.tokensPerSec),
+      count(k.tokensPerSec),
+      `ratio ${ratio.toFixed(3)}`,
+    ),
+    row("tokens/s per stream p50", ms(d.streamTokensPerSec.p50), ms(k.streamTokensPerSec.p50)),
+    ...(PACED
+      ? [
+          row(
+            "per-token lag p50 / p99 ms",
+            pair(d.relayLagMs),
+            pair(k.relayLagMs),
+            `${signed(k.relayLagMs.p50 - d.relayLagMs.p50)} / ${signed(k.relayLagMs.p99 - d.relayLagMs.p99)}`,
+          ),
+        ]
+      : []),
+    row("text events per stream p50", ms(d.textEvents.p50), ms(k.textEvents.p50)),
+    row(
+      "max upstream streams at once",
+      String(d.maxConcurrentUpstream),
+      String(k.maxConcurrentUpstream),
+    ),
+    row("complete / failed", `${d.completed} / ${d.failed}`, `${k.completed} / ${k.failed}`),
+    ...(r.ttftQueuedMs.n > 0
+      ? [
+          row(
+            `TTFT, ${r.ttftStartedMs.n} chats run at once`,
+            pair(d.ttftMs),
+            pair(r.ttftStartedMs),
+            `${signed(r.ttftStartedMs.p50 - d.ttftMs.p50)} / ${signed(r.ttftStartedMs.p99 - d.ttftMs.p99)}`,
+          ),
+          row(`TTFT, ${r.ttftQueuedMs.n} chats queued for a slot`, "", pair(r.ttftQueuedMs)),
+        ]
+      : []),
+    "",
+    `Keel TTFT, p50 / p99 ms: POST answered ${pair(r.createdMs)}; chat claimed (status running) ` +
+      `${pair(r.claimMs)}; upstream request reached the fake ${pair(k.upstreamRequestMs)}; ` +
+      `fake's first delta → SSE client ${pair(k.firstDeltaRelayMs)} (direct: ${pair(d.firstDeltaRelayMs)})`,
+    `Keel server peak RSS during the chats ${mib(r.server.rssPeaksMiB.chats ?? Number.NaN)} ` +
+      `(VmRSS every 50 ms; ${mib(r.server.rssIdleMiB)} just before them). Process VmHWM ` +
+      `${mib(r.server.vmHwmMiB)}; sampled peaks by stage: ${Object.entries(r.server.rssPeaksMiB)
+        .map(([stage, peak]) => `${stage} ${mib(peak)}`)
+        .join(
+          ", ",
+        )}; the first start (creating the database) reached ${mib(r.server.firstStartHwmMiB)}`,
+    `Keel server CPU during the chats: ${r.server.cpuSeconds.toFixed(1)} s in ${wall.toFixed(1)} s ` +
+      `(${(r.server.cpuSeconds / wall).toFixed(2)} cores), ` +
+      `${((r.server.cpuSeconds * 1e6) / Math.max(1, k.tokensPerSec * wall)).toFixed(0)} µs per relayed token`,
+    `CPU s (bench client / fake / keel): direct ${cpuTriple(r.phases.direct)}; Keel ${cpuTriple(r.phases.keel)}`,
+    `fake provider: worst pacing lateness ${ms(Math.max(d.fakeMaxLateMs, k.fakeMaxLateMs))} ms; ` +
+      `clock offset measured to ±${(fake.clockRttMs / 2).toFixed(2)} ms`,
+  ];
+  for (const [who, s] of [
+    ["direct", d],
+    ["Keel", k],
+  ] as const) {
+    for (const error of s.errors.slice(0, 5)) lines.push(`${who} error: ${error}`);
+  }
+  process.stdout.write(`${lines.join("\n")}\n`);
+}
+
+function cpuTriple(phase: Phase): string {
+  const { bench, fake, keel } = phase.cpu;
+  return `${bench.toFixed(1)} / ${fake.toFixed(1)} / ${keel.toFixed(1)}`;
+}
+
+/** The commit the run was made on (the working tree may hold uncommitted changes). */
+function gitHead(): string {
+  try {
+    const root = new URL("..", import.meta.url).pathname;
+    return execFileSync("git", ["-C", root, "rev-parse", "--short", "HEAD"], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    }).trim();
+  } catch {
+    return "?";
+  }
+}
+
+// ---- main ---------------------------------------------------------------------------------------
+
+async function main(): Promise<number> {
+  const began = now();
+  // Other work on the machine skews everything here (three busy processes share the cores).
+  const loadAtStart = os.loadavg()[0] ?? 0;
+  if (loadAtStart > os.cpus().length / 2) {
+    process.stderr.write(
+      `warning: load average ${loadAtStart.toFixed(2)} on ${os.cpus().length} CPUs: ` +
+        "other work is running; figures will be noisy\n",
+    );
+  }
+  const dataDir = await mkdtemp(join(os.tmpdir(), "keel-bench-"));
+  cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
+  const postgresUrl = opts.postgres ? await createDatabase(opts["postgres-url"]) : undefined;
+  const database = postgresUrl ? "PostgreSQL" : "PGlite";
+
+  const fake = await startFake();
+  // The first start creates the database (PGlite runs initdb in-process, which alone takes its
+  // RSS to over 1 GiB); the set-up is done there, then the server is restarted on the same data,
+  // so the measured process's VmHWM is the peak of serving, as on any later start.
+  const first = await startKeel(dataDir, postgresUrl, false);
+  const firstStart = await memory(first.pid);
+  const setup = await setUp(first, fake);
+  const firstExit = await first.stop();
+  if (firstExit !== 0) throw new Error(`keel server (first start) exited with ${firstExit}`);
+  const keel = await startKeel(dataDir, postgresUrl, opts.profile);
+  const atReady = await memory(keel.pid);
+  const monitor = new RssMonitor(keel.pid);
+  cleanups.push(async () => monitor.stop());
+  // PGlite's RSS spikes briefly as it opens the database: keep that out of the warm-up's figure.
+  monitor.stage("start-up");
+  await sleep(1000);
+  monitor.stage("warm-up");
+  const pids = { fake: fake.pid, keel: keel.pid };
+  process.stderr.write(
+    `fake provider ${fake.url} (pid ${fake.pid}), keel ${keel.url} (pid ${keel.pid}, ${database})\n`,
+  );
+
+  // Warm-up (unpaced replies, not measured): JIT, connection pools, the database's caches.
+  if (WARMUP > 0) {
+    const signal = AbortSignal.timeout(TIMEOUT_MS);
+    const warm = await Promise.all(
+      Array.from({ length: WARMUP }, (_, i) =>
+        Promise.all([
+          directRead(fake, `w${i}`, signal),
+          keelChat(keel, setup, `w${1000 + i}`, signal),
+        ]),
+      ),
+    );
+    const failed = warm.flat().filter((s) => !s.ok);
+    if (failed.length > 0) {
+      throw new Error(`warm-up failed: ${failed[0]?.error}\n${keel.tail()}`);
+    }
+  }
+
+  monitor.stage("direct");
+  const direct = await runPhase("direct", pids, (i, signal) => directRead(fake, `b${i}`, signal));
+  const rssIdle = (await memory(keel.pid)).rss;
+  monitor.stage("chats");
+  const keelPhase = await runPhase("keel", pids, (i, signal) =>
+    keelChat(keel, setup, `k${i}`, signal),
+  );
+  const hwm = (await memory(keel.pid)).hwm;
+  monitor.stop();
+
+  // Chats whose upstream request went out only after another chat's reply had ended waited for
+  // a free slot in the chat daemon (it runs a bounded number of chats at once).
+  const keelRecords = await fake.records("k");
+  const firstEnd =
+    Math.min(...[...keelRecords.values()].map((r) => r.lastWrite).filter(Number.isFinite)) +
+    fake.toLocal;
+  // (Paced only: unpaced replies end at once, so "after another reply ended" says nothing.)
+  const queued = (s: Sample) => {
+    const r = keelRecords.get(s.tag);
+    return PACED && r !== undefined && r.arrival + fake.toLocal > firstEnd;
+  };
+  const ttft = (s: Sample) => s.firstToken - s.start;
+  const report: Report = {
+    direct: summarize(direct, fake, await fake.records("b")),
+    keel: summarize(keelPhase, fake, keelRecords),
+    claimMs: dist(keelPhase.samples.map((s) => (s.running ?? Number.NaN) - s.start)),
+    createdMs: dist(keelPhase.samples.map((s) => (s.created ?? Number.NaN) - s.start)),
+    ttftStartedMs: dist(keelPhase.samples.filter((s) => !queued(s)).map(ttft)),
+    ttftQueuedMs: dist(keelPhase.samples.filter(queued).map(ttft)),
+    server: {
+      firstStartHwmMiB: firstStart.hwm,
+      rssReadyMiB: atReady.rss,
+      vmHwmReadyMiB: atReady.hwm,
+      rssIdleMiB: rssIdle,
+      rssPeaksMiB: monitor.peaks,
+      vmHwmMiB: hwm,
+      cpuSeconds: keelPhase.cpu.keel,
+    },
+    phases: { direct, keel: keelPhase },
+  };
+
+  const exitCode = await keel.stop();
+  printReport(report, database, fake);
+  const warnings = Object.entries(keel.logLevels)
+    .filter(([level]) => level !== "info")
+    .map(([level, n]) => `${n} ${level}`);
+  if (warnings.length > 0) {
+    process.stdout.write(
+      `keel server log: ${warnings.join(", ")} lines\n${keel.tail().slice(-2000)}`,
+    );
+  }
+  if (exitCode !== 0) process.stdout.write(`keel server exited with code ${exitCode}\n`);
+
+  const failed = report.direct.failed + report.keel.failed;
+  const json = {
+    date: new Date().toISOString(),
+    durationS: round((now() - began) / 1000, 1),
+    config: {
+      chats: CHATS,
+      tokens: TOKENS,
+      deltaMs: DELTA_MS,
+      firstTokenMs: FIRST_TOKEN_MS,
+      rampMs: RAMP_MS,
+      warmup: WARMUP,
+      database,
+      provider: "openai (Chat Completions API), HTTP/1.1",
+      replyBytes: fake.bodyBytes,
+      replyChars: EXPECTED.length,
+      profile: opts.profile,
+    },
+    environment: {
+      node: process.version,
+      platform: `${os.platform()} ${os.release()} ${os.arch()}`,
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model ?? "?",
+      gitHead: gitHead(),
+      loadAverageAtStart: round(loadAtStart, 2),
+    },
+    addedTtftMs: {
+      p50: round(report.keel.ttftMs.p50 - report.direct.ttftMs.p50, 2),
+      p99: round(report.keel.ttftMs.p99 - report.direct.ttftMs.p99, 2),
+    },
+    tokensPerSec: {
+      direct: round(report.direct.tokensPerSec, 0),
+      keel: round(report.keel.tokensPerSec, 0),
+      ratio: round(report.keel.tokensPerSec / report.direct.tokensPerSec, 3),
+    },
+    server: {
+      firstStartHwmMiB: round(report.server.firstStartHwmMiB),
+      rssReadyMiB: round(report.server.rssReadyMiB),
+      vmHwmReadyMiB: round(report.server.vmHwmReadyMiB),
+      rssIdleMiB: round(report.server.rssIdleMiB),
+      rssPeaksMiB: Object.fromEntries(
+        Object.entries(report.server.rssPeaksMiB).map(([stage, peak]) => [stage, round(peak)]),
+      ),
+      vmHwmMiB: round(report.server.vmHwmMiB),
+      cpuSeconds: round(report.server.cpuSeconds, 2),
+      exitCode,
+      logLines: keel.logLevels,
+    },
+    keelTimeline: {
+      createdMs: distJson(report.createdMs, 2),
+      claimedMs: distJson(report.claimMs, 2),
+      ttftStartedMs: distJson(report.ttftStartedMs, 2),
+      ttftQueuedMs: distJson(report.ttftQueuedMs, 2),
+    },
+    direct: { ...summaryJson(report.direct), wallMs: round(direct.wallMs), cpu: direct.cpu },
+    keel: { ...summaryJson(report.keel), wallMs: round(keelPhase.wallMs), cpu: keelPhase.cpu },
+    clock: { offsetMs: round(fake.toLocal, 3), rttMs: round(fake.clockRttMs, 3) },
+  };
+  const out = resolve(opts.out);
+  await mkdir(dirname(out), { recursive: true });
+  await writeFile(out, `${JSON.stringify(json, null, 2)}\n`);
+  process.stdout.write(`results: ${out} (${json.durationS} s)\n`);
+  if (opts.profile) {
+    process.stdout.write(
+      `server profile: ${PROFILE_DIR} — node bench/cpuprofile.ts ${PROFILE_DIR}CPU.*.cpuprofile\n`,
+    );
+  }
+  return failed > 0 && opts.strict ? 1 : 0;
+}
+
+try {
+  process.exitCode = await main();
+} catch (error) {
+  process.stderr.write(
+    `server bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
+  process.exitCode = 1;
+} finally {
+  await cleanUp();
+}

@@ -1,0 +1,63 @@
+/**
+ * Records as clients see them, and the payloads of the events the store appends itself (DESIGN.md
+ * §4). They live here, at the bottom of the dependency order, because the store announces the
+ * changes it makes on its own (a status change, a user message it writes or moves out of the
+ * queue) in the same transaction as the change; `chatloop/events.ts` re-exports them with the
+ * rest of the stream's payloads.
+ */
+import type { Usage } from "../provider/types.ts";
+import type { ChatStatus, Message, MessagePart } from "./types.ts";
+
+/** A message as clients see it, in events and in `GET /chats/{id}` alike. */
+export interface PublicMessage {
+  id: string;
+  role: Message["role"];
+  parts: PublicPart[];
+  usage?: Usage;
+  created_at: string;
+}
+
+/** A message part as clients see it: provider-internal metadata (thinking signatures) stays in. */
+export type PublicPart =
+  | { type: "text"; text: string }
+  | { type: "reasoning"; text: string }
+  | { type: "tool_call"; tool_call_id: string; name: string; input: unknown }
+  | { type: "tool_result"; tool_call_id: string; name: string; output: unknown; is_error: boolean };
+
+function publicPart(p: MessagePart): PublicPart {
+  switch (p.type) {
+    case "text":
+    case "reasoning":
+      return { type: p.type, text: p.text };
+    case "tool_call":
+      return { type: p.type, tool_call_id: p.tool_call_id, name: p.name, input: p.input };
+    case "tool_result":
+      return {
+        type: p.type,
+        tool_call_id: p.tool_call_id,
+        name: p.name,
+        output: p.output,
+        is_error: p.is_error,
+      };
+  }
+}
+
+export function publicMessage(m: Message): PublicMessage {
+  return {
+    id: m.id,
+    role: m.role,
+    parts: m.parts.map(publicPart),
+    ...(m.usage ? { usage: m.usage } : {}),
+    created_at: m.created_at,
+  };
+}
+
+/** The `status` event's payload. */
+export interface StatusEventData {
+  status: ChatStatus;
+}
+
+/** The `message` event's payload. */
+export interface MessageEventData {
+  message: PublicMessage;
+}
