@@ -52,6 +52,7 @@ describe("chats", () => {
         "created_at",
         "id",
         "last_error",
+        "last_event_seq",
         "model_id",
         "status",
         "title",

@@ -267,6 +267,10 @@ export const ChatSchema = z
       })
       .nullable()
       .openapi({ description: "The last terminal error (status error), else null." }),
+    last_event_seq: z.number().int().openapi({
+      description:
+        "The chat's newest event id when it was read: stream with Last-Event-ID set to it to get only later events.",
+    }),
     created_at: Timestamp,
     updated_at: Timestamp,
   })

@@ -322,6 +322,7 @@ export class MemoryStore implements Store {
       worker_id: null,
       heartbeat_at: null,
       last_error: null,
+      last_event_seq: 0,
       created_at: now(),
       updated_at: now(),
     };

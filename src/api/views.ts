@@ -67,6 +67,7 @@ export function chatView(c: Chat) {
     model_id: c.model_id,
     workspace_id: c.workspace_id,
     last_error: c.last_error,
+    last_event_seq: c.last_event_seq,
     created_at: c.created_at,
     updated_at: c.updated_at,
   };

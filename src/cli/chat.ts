@@ -44,6 +44,7 @@ async function watch(
   chatId: string,
   io: CliIO,
   untilIdle: boolean,
+  afterEventId?: number,
 ): Promise<number> {
   const controller = new AbortController();
   const removeInterrupt = io.onInterrupt(() => controller.abort());
@@ -60,6 +61,7 @@ async function watch(
       },
       {
         signal: controller.signal,
+        ...(afterEventId !== undefined ? { lastEventId: String(afterEventId) } : {}),
         onReconnect: () => io.stderr("(connection to the server lost; reconnecting)\n"),
       },
     );
@@ -138,10 +140,14 @@ export function chatCommand(io: CliIO): Command {
     .action((id: string, message: string, options: { watch?: boolean }) =>
       runCommand(io, async () => {
         const client = await loggedInClient();
+        // Follow only what this message causes: start after the chat's newest event.
+        const { chat } = await client.get<{ chat: { last_event_seq: number } }>(
+          `/chats/${encodeURIComponent(id)}`,
+        );
         await client.post(`/chats/${encodeURIComponent(id)}/messages`, {
           content: textContent(message),
         });
-        return options.watch ? watch(client, id, io, true) : 0;
+        return options.watch ? watch(client, id, io, true, chat.last_event_seq) : 0;
       }),
     );
 

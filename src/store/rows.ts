@@ -148,13 +148,14 @@ export interface ChatRow {
   worker_id: string | null;
   heartbeat_at: unknown;
   last_error: ChatErrorRecord | null;
+  last_event_seq: unknown;
   created_at: unknown;
   updated_at: unknown;
   [column: string]: unknown;
 }
 
 export const CHAT_COLUMNS =
-  "id, owner_id, title, status, model_id, workspace_id, archived, worker_id, heartbeat_at, last_error, created_at, updated_at";
+  "id, owner_id, title, status, model_id, workspace_id, archived, worker_id, heartbeat_at, last_error, last_event_seq, created_at, updated_at";
 
 /** `CHAT_COLUMNS` qualified with a table alias (for joins and `UPDATE … FROM`). */
 export function chatColumns(alias: string): string {
@@ -175,6 +176,7 @@ export function toChat(row: ChatRow): Chat {
     worker_id: row.worker_id,
     heartbeat_at: isoOrNull(row.heartbeat_at),
     last_error: row.last_error ?? null,
+    last_event_seq: int(row.last_event_seq),
     created_at: iso(row.created_at),
     updated_at: iso(row.updated_at),
   };

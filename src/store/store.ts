@@ -459,8 +459,8 @@ export class SqlStore implements Store {
       );
       const message = toMessage(must(row));
       await announce(created.id, messageEvent(message));
-      await announce(created.id, statusEvent("pending"));
-      return { chat: created, message };
+      const seq = await announce(created.id, statusEvent("pending"));
+      return { chat: { ...created, last_event_seq: seq }, message };
     }).catch(conflict("unknown owner or model"));
   }
 
@@ -813,7 +813,9 @@ export class SqlStore implements Store {
     const appended: ChatEvent[] = [];
     const result = await this.#db.transaction((tx) =>
       fn(tx, async (chatId, event) => {
-        appended.push(await this.#appendRow(tx, chatId, event.type, event.data));
+        const row = await this.#appendRow(tx, chatId, event.type, event.data);
+        appended.push(row);
+        return row.seq;
       }),
     );
     for (const event of appended) this.#hub.publish(event);
@@ -897,7 +899,8 @@ async function moveQueued(tx: Queryable, chatId: string): Promise<Message[]> {
 type StoreEvent =
   | { type: "status"; data: StatusEventData }
   | { type: "message"; data: MessageEventData };
-type Announce = (chatId: string, event: StoreEvent) => Promise<void>;
+/** Appends an event in the current transaction; resolves to its seq. */
+type Announce = (chatId: string, event: StoreEvent) => Promise<number>;
 
 function statusEvent(status: ChatStatus): StoreEvent {
   return { type: "status", data: { status } };

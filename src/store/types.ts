@@ -68,6 +68,11 @@ export interface Chat {
   worker_id: string | null;
   heartbeat_at: string | null;
   last_error: ChatErrorRecord | null;
+  /**
+   * The seq of the chat's newest event when the row was read: load the transcript, then stream
+   * with `Last-Event-ID: last_event_seq` to get only what comes after (de-duplicate messages by id).
+   */
+  last_event_seq: number;
   created_at: string;
   updated_at: string;
 }
