@@ -145,6 +145,16 @@ CREATE TABLE chat_events (
 ALTER TABLE messages ADD COLUMN in_progress boolean NOT NULL DEFAULT false;
 `,
   },
+  {
+    version: 3,
+    name: "secret provider options encrypted at rest",
+    sql: `
+-- Provider options that are credentials (Bedrock's secret access key and session token, extra
+-- request headers) are kept out of the plain options column, encrypted like the API key.
+ALTER TABLE providers ADD COLUMN secret_options_encrypted text;
+ALTER TABLE providers ADD COLUMN secret_option_names text[] NOT NULL DEFAULT '{}';
+`,
+  },
 ];
 
 /**

@@ -85,14 +85,18 @@ export interface ProviderRow {
   base_url: string | null;
   options: Record<string, unknown> | null;
   has_api_key: boolean;
+  secret_option_names: string[] | null;
   created_at: unknown;
   updated_at: unknown;
   [column: string]: unknown;
 }
 
-/** Never selects the ciphertext: only whether there is one. */
+/** Never selects a ciphertext: only whether there is one, and which secret options are set. */
 export const PROVIDER_COLUMNS =
-  "id, type, name, base_url, options, api_key_encrypted IS NOT NULL AS has_api_key, created_at, updated_at";
+  "id, type, name, base_url, options, api_key_encrypted IS NOT NULL AS has_api_key, secret_option_names, created_at, updated_at";
+
+/** The value a secret option shows outside the store. */
+export const SECRET_OPTION_PLACEHOLDER = "[redacted]";
 
 export function toProvider(row: ProviderRow): ProviderRecord {
   return {
@@ -100,7 +104,12 @@ export function toProvider(row: ProviderRow): ProviderRecord {
     type: row.type as ProviderType,
     name: row.name,
     base_url: row.base_url,
-    options: row.options ?? {},
+    options: {
+      ...row.options,
+      ...Object.fromEntries(
+        (row.secret_option_names ?? []).map((n) => [n, SECRET_OPTION_PLACEHOLDER]),
+      ),
+    },
     has_api_key: row.has_api_key,
     created_at: iso(row.created_at),
     updated_at: iso(row.updated_at),

@@ -209,7 +209,8 @@ describe.each(BACKENDS)("store on %s", (backend) => {
         name: "Anthropic",
         base_url: null,
         has_api_key: true,
-        options: { headers: { "x-team": "core" }, nested: { list: [1, 2.5, "x"] } },
+        // Headers are credentials too: named, never shown.
+        options: { headers: "[redacted]", nested: { list: [1, 2.5, "x"] } },
       });
       expect(JSON.stringify(provider)).not.toContain(KEY);
       expect(JSON.stringify(await store.getProvider(provider.id))).not.toContain(KEY);
@@ -228,6 +229,30 @@ describe.each(BACKENDS)("store on %s", (backend) => {
         options: { headers: { "x-team": "core" }, nested: { list: [1, 2.5, "x"] } },
       });
       expect(await store.providerConfig("missing")).toBeNull();
+    });
+
+    it("encrypts credential options (Bedrock secrets, headers) at rest like the key", async () => {
+      const SECRET = "aws-SECRET-access-key-plaintext-987";
+      const provider = await store.createProvider({
+        type: "bedrock",
+        name: "Bedrock",
+        options: { region: "eu-west-1", access_key_id: "AKIAEXAMPLE", secret_access_key: SECRET },
+      });
+      expect(provider.options).toEqual({
+        region: "eu-west-1",
+        access_key_id: "AKIAEXAMPLE",
+        secret_access_key: "[redacted]",
+      });
+      const [row] = await db.query("SELECT * FROM providers WHERE id = $1", [provider.id]);
+      expect(JSON.stringify(row)).not.toContain(SECRET);
+      expect((await b.store.providerConfig(provider.id))?.options).toEqual({
+        region: "eu-west-1",
+        access_key_id: "AKIAEXAMPLE",
+        secret_access_key: SECRET,
+      });
+      const updated = await store.updateProvider(provider.id, { options: { region: "us-east-1" } });
+      expect(updated?.options).toEqual({ region: "us-east-1" });
+      expect((await store.providerConfig(provider.id))?.options).toEqual({ region: "us-east-1" });
     });
 
     it("the same key encrypts differently each time (random IV)", async () => {

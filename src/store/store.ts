@@ -97,7 +97,8 @@ export async function checkSecretKey(db: Database, key: Buffer): Promise<void> {
     );
     if (row?.value === fingerprint) return;
     const [used] = await tx.query(
-      "SELECT 1 FROM providers WHERE api_key_encrypted IS NOT NULL LIMIT 1",
+      `SELECT 1 FROM providers
+        WHERE api_key_encrypted IS NOT NULL OR secret_options_encrypted IS NOT NULL LIMIT 1`,
     );
     if (used) {
       throw new SecretKeyError(
@@ -278,10 +279,12 @@ export class SqlStore implements Store {
     checkProviderType(input.type);
     const id = randomUUID();
     const encrypted = input.api_key ? encryptSecret(this.#key, input.api_key, id) : null;
+    const options = this.#splitOptions(id, input.options ?? {});
     const [row] = await this.#db.query<ProviderRow>(
-      `INSERT INTO providers (id, type, name, base_url, options, api_key_encrypted)
-       SELECT $1, $2, $3, $4, $5::jsonb, $6
-       WHERE $6::text IS NULL
+      `INSERT INTO providers (id, type, name, base_url, options, api_key_encrypted,
+                              secret_options_encrypted, secret_option_names)
+       SELECT $1, $2, $3, $4, $5::jsonb, $6, $9, $10::text[]
+       WHERE ($6::text IS NULL AND $9::text IS NULL)
           OR EXISTS (SELECT 1 FROM settings WHERE key = $7 AND value = $8)
        RETURNING ${PROVIDER_COLUMNS}`,
       [
@@ -289,10 +292,12 @@ export class SqlStore implements Store {
         input.type,
         input.name,
         input.base_url ?? null,
-        json(input.options ?? {}),
+        json(options.plain),
         encrypted,
         FINGERPRINT_KEY,
         this.#fingerprint,
+        options.encrypted,
+        options.names,
       ],
     );
     if (!row) throw keyMismatch();
@@ -320,14 +325,20 @@ export class SqlStore implements Store {
     if (patch.type !== undefined) set.add("type", patch.type);
     if (patch.name !== undefined) set.add("name", patch.name);
     if (patch.base_url !== undefined) set.add("base_url", patch.base_url);
-    if (patch.options !== undefined) set.add("options", json(patch.options), "jsonb");
+    if (patch.options !== undefined) {
+      const options = this.#splitOptions(id, patch.options);
+      set.add("options", json(options.plain), "jsonb");
+      set.add("secret_options_encrypted", options.encrypted);
+      set.add("secret_option_names", options.names, "text[]");
+    }
     if (patch.api_key !== undefined) {
       set.add(
         "api_key_encrypted",
         patch.api_key ? encryptSecret(this.#key, patch.api_key, id) : null,
       );
     }
-    const storesKey = Boolean(patch.api_key);
+    const storesKey =
+      Boolean(patch.api_key) || SECRET_OPTIONS.some((name) => patch.options?.[name] !== undefined);
     return this.#db.transaction(async (tx) => {
       if (storesKey && !(await this.#fingerprintMatches(tx))) throw keyMismatch();
       const [row] = await tx.query<ProviderRow>(
@@ -352,20 +363,45 @@ export class SqlStore implements Store {
       base_url: string | null;
       options: Record<string, unknown> | null;
       api_key_encrypted: string | null;
-    }>("SELECT type, name, base_url, options, api_key_encrypted FROM providers WHERE id = $1", [
-      id,
-    ]);
+      secret_options_encrypted: string | null;
+    }>(
+      `SELECT type, name, base_url, options, api_key_encrypted, secret_options_encrypted
+         FROM providers WHERE id = $1`,
+      [id],
+    );
     if (!row) return null;
+    const secrets: Record<string, unknown> =
+      row.secret_options_encrypted === null
+        ? {}
+        : JSON.parse(decryptSecret(this.#key, row.secret_options_encrypted, optionsContext(id)));
     const config: ProviderConfig = {
       type: row.type as ProviderConfig["type"],
       name: row.name,
-      options: row.options ?? {},
+      options: { ...row.options, ...secrets },
     };
     if (row.base_url !== null) config.base_url = row.base_url;
     if (row.api_key_encrypted !== null) {
       config.api_key = decryptSecret(this.#key, row.api_key_encrypted, id);
     }
     return config;
+  }
+
+  /** Options that are credentials leave the plain column: encrypted, and only named outside. */
+  #splitOptions(
+    id: string,
+    options: Record<string, unknown>,
+  ): { plain: Record<string, unknown>; encrypted: string | null; names: string[] } {
+    const plain: Record<string, unknown> = {};
+    const secret: Record<string, unknown> = {};
+    for (const [name, value] of Object.entries(options)) {
+      if (SECRET_OPTIONS.includes(name)) secret[name] = value;
+      else plain[name] = value;
+    }
+    const names = Object.keys(secret).sort();
+    const encrypted = names.length
+      ? encryptSecret(this.#key, JSON.stringify(secret), optionsContext(id))
+      : null;
+    return { plain, encrypted, names };
   }
 
   async #fingerprintMatches(q: Queryable): Promise<boolean> {
@@ -900,6 +936,14 @@ type StoreEvent =
   | { type: "status"; data: StatusEventData }
   | { type: "message"; data: MessageEventData };
 /** Appends an event in the current transaction; resolves to its seq. */
+/** Provider options that are credentials: encrypted at rest like the API key. */
+const SECRET_OPTIONS: readonly string[] = ["secret_access_key", "session_token", "headers"];
+
+/** Binds an options ciphertext to its provider (and apart from the API key's). */
+function optionsContext(providerId: string): string {
+  return `${providerId}:options`;
+}
+
 type Announce = (chatId: string, event: StoreEvent) => Promise<number>;
 
 function statusEvent(status: ChatStatus): StoreEvent {
@@ -957,7 +1001,7 @@ class Assignments {
   readonly params: unknown[] = [];
   readonly #parts: string[] = [];
 
-  add(column: string, value: unknown, cast?: "jsonb"): void {
+  add(column: string, value: unknown, cast?: "jsonb" | "text[]"): void {
     this.params.push(value);
     this.#parts.push(`${column} = $${this.params.length + 1}${cast ? `::${cast}` : ""}`);
   }
