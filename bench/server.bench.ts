@@ -5,7 +5,7 @@
 
 import { type ChildProcess, execFileSync, fork, spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import os from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -189,8 +189,12 @@ async function cleanUp(): Promise<void> {
   }
 }
 
+/** Set by Ctrl-C / SIGTERM: the run is cut short and reports nothing. */
+let interrupted = false;
+
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, () => {
+    interrupted = true;
     process.stderr.write(`\n${signal}: stopping\n`);
     void cleanUp().finally(() => process.exit(130));
   });
@@ -236,8 +240,13 @@ async function startFake(): Promise<Fake> {
   child.removeAllListeners("exit");
   child.removeAllListeners("error");
   child.on("message", (message) => waiters.shift()?.(message as PacedResponse));
+  child.on("error", () => {});
   const ask = (message: { type: "ping"; id: number } | { type: "stats"; prefix: string }) =>
-    new Promise<PacedResponse>((resolve) => {
+    new Promise<PacedResponse>((resolve, reject) => {
+      if (!child.connected) {
+        reject(new Error("the fake provider is gone"));
+        return;
+      }
       waiters.push(resolve);
       child.send(message);
     });
@@ -682,10 +691,10 @@ async function runPhase(
   process.stderr.write(`\r${label}: ${done}/${CHATS}\n`);
   clearTimeout(timer);
   const bench = process.cpuUsage(cpu0.bench);
-  const ended = Math.max(...samples.map((s) => (Number.isNaN(s.lastToken) ? 0 : s.lastToken)));
+  const last = Math.max(...samples.map((s) => (Number.isNaN(s.lastToken) ? 0 : s.lastToken)));
   return {
     samples,
-    wallMs: ended - started,
+    wallMs: (last > started ? last : now()) - started,
     cpu: {
       bench: (bench.user + bench.system) / 1e6,
       fake: (await cpuSeconds(pids.fake)) - cpu0.fake,
@@ -973,6 +982,15 @@ function cpuTriple(phase: Phase): string {
   return `${bench.toFixed(1)} / ${fake.toFixed(1)} / ${keel.toFixed(1)}`;
 }
 
+/** The .cpuprofile files in PROFILE_DIR. */
+async function profiles(): Promise<Set<string>> {
+  try {
+    return new Set((await readdir(PROFILE_DIR)).filter((f) => f.endsWith(".cpuprofile")));
+  } catch {
+    return new Set();
+  }
+}
+
 /** The commit the run was made on (the working tree may hold uncommitted changes). */
 function gitHead(): string {
   try {
@@ -1011,7 +1029,10 @@ async function main(): Promise<number> {
   const firstStart = await memory(first.pid);
   const setup = await setUp(first, fake);
   const firstExit = await first.stop();
-  if (firstExit !== 0) throw new Error(`keel server (first start) exited with ${firstExit}`);
+  if (firstExit !== 0) {
+    process.stderr.write(`warning: keel server (first start) exited with ${firstExit}\n`);
+  }
+  const profilesBefore = opts.profile ? await profiles() : new Set<string>();
   const keel = await startKeel(dataDir, postgresUrl, opts.profile);
   const atReady = await memory(keel.pid);
   const monitor = new RssMonitor(keel.pid);
@@ -1051,6 +1072,7 @@ async function main(): Promise<number> {
   );
   const hwm = (await memory(keel.pid)).hwm;
   monitor.stop();
+  if (interrupted) return 130;
 
   // Chats whose upstream request went out only after another chat's reply had ended waited for
   // a free slot in the chat daemon (it runs a bounded number of chats at once).
@@ -1157,9 +1179,10 @@ async function main(): Promise<number> {
   await writeFile(out, `${JSON.stringify(json, null, 2)}\n`);
   process.stdout.write(`results: ${out} (${json.durationS} s)\n`);
   if (opts.profile) {
-    process.stdout.write(
-      `server profile: ${PROFILE_DIR} — node bench/cpuprofile.ts ${PROFILE_DIR}CPU.*.cpuprofile\n`,
-    );
+    for (const file of await profiles()) {
+      if (profilesBefore.has(file)) continue;
+      process.stdout.write(`server profile: node bench/cpuprofile.ts ${join(PROFILE_DIR, file)}\n`);
+    }
   }
   return failed > 0 && opts.strict ? 1 : 0;
 }
