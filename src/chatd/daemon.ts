@@ -62,7 +62,7 @@ export interface ChatDaemonOptions {
   tools?: ToolRegistry;
   /** Default: `hostname:pid:random`. */
   workerId?: string;
-  /** Chats run at once by this daemon (default 100). */
+  /** Chats run at once by this daemon (default 500); more wait `pending` for a slot. */
   concurrency?: number;
   /** How often to look for pending chats besides `pending` signals (default 2 s). */
   pollIntervalMs?: number;
@@ -88,7 +88,7 @@ export interface ChatDaemonOptions {
 }
 
 const DEFAULTS = {
-  concurrency: 100,
+  concurrency: 500,
   pollIntervalMs: 2_000,
   heartbeatIntervalMs: 5_000,
   staleMs: 30_000,

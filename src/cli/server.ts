@@ -3,9 +3,10 @@ import { join } from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { startServer } from "../server/index.ts";
 import { type CliIO, EXIT_ERROR } from "./io.ts";
-import { addRetryFlags, type RetryFlags, retryPolicyFrom } from "./options.ts";
+import { addRetryFlags, parsePositiveNumber, type RetryFlags, retryPolicyFrom } from "./options.ts";
 
 interface ServerOptions extends RetryFlags {
+  maxRunningChats?: number;
   address: { host: string; port: number };
   dataDir: string;
   postgresUrl?: string;
@@ -55,6 +56,14 @@ export function serverCommand(io: CliIO): Command {
         ).env("KEEL_POSTGRES_URL"),
       )
       .addOption(
+        new Option(
+          "--max-running-chats <n>",
+          "chats this server runs at once; more wait (default 500)",
+        )
+          .env("KEEL_MAX_RUNNING_CHATS")
+          .argParser(parsePositiveNumber),
+      )
+      .addOption(
         new Option("--secure-cookies", "mark the session cookie Secure (serve behind HTTPS)").env(
           "KEEL_SECURE_COOKIES",
         ),
@@ -70,6 +79,7 @@ export function serverCommand(io: CliIO): Command {
         secretKey: process.env.KEEL_SECRET_KEY || undefined,
         secureCookies: Boolean(options.secureCookies),
         silenceMs: options.streamSilenceTimeoutMs,
+        maxRunningChats: options.maxRunningChats,
         policy: retryPolicyFrom(options),
       });
     } catch (error) {

@@ -20,6 +20,8 @@ export interface ServerConfig {
   secureCookies: boolean;
   policy: Partial<RetryPolicy>;
   silenceMs?: number;
+  /** Chats this replica runs at once; the rest wait `pending` (for this or another replica). */
+  maxRunningChats?: number;
   logger?: Logger;
 }
 
@@ -58,6 +60,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     transport,
     policy: config.policy,
     silenceMs: config.silenceMs,
+    concurrency: config.maxRunningChats,
     logger,
   });
   const chats = createChatService(store, {
