@@ -1,172 +1,183 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import {
+  BACKENDS,
   Client,
   makeDeps,
   obj,
   type Seeded,
   type Served,
-  seed,
+  seedStore,
   serveApi,
   type TestDeps,
 } from "./testing.ts";
 
-let deps: TestDeps;
-let served: Served;
-let client: Client;
-let s: Seeded;
+describe.each(BACKENDS)("on %s", (backend) => {
+  let deps: TestDeps;
+  let served: Served;
+  let client: Client;
+  let s: Seeded;
 
-beforeEach(async () => {
-  deps = await makeDeps();
-  served = await serveApi(deps, { heartbeatMs: 60_000 });
-  client = new Client(served.url);
-  s = await seed(client);
-});
-
-afterEach(async () => {
-  await served.close();
-  await deps.close();
-});
-
-/** The server still answers ordinary requests. */
-async function stillServing(): Promise<void> {
-  expect((await client.get("/healthz")).status).toBe(200);
-  expect((await client.get("/api/v1/users/me", { token: s.member })).status).toBe(200);
-}
-
-function expectErrorShape(body: Record<string, unknown>): void {
-  expect(typeof body.message).toBe("string");
-  for (const key of Object.keys(body)) expect(["message", "detail", "validations"]).toContain(key);
-}
-
-describe("bad input", () => {
-  it("unknown fields are named in validations", async () => {
-    const res = await client.post("/api/v1/chats", {
-      token: s.member,
-      json: { model_id: s.modelId, content: [{ type: "text", text: "hi" }], temperature: 2 },
-    });
-    expect(res.status).toBe(400);
-    expect(obj(res)).toEqual({
-      message: "Invalid request body.",
-      validations: [{ field: "temperature", detail: "Unknown field." }],
-    });
-    await stillServing();
+  beforeAll(async () => {
+    deps = await makeDeps(backend);
+    s = await seedStore(deps);
   });
 
-  it("malformed JSON is a 400 that says so", async () => {
-    const res = await client.post("/api/v1/chats", {
-      token: s.member,
-      raw: '{"model_id": ',
-      headers: { "content-type": "application/json" },
-    });
-    expect(res.status).toBe(400);
-    expectErrorShape(obj(res));
-    expect(obj(res).message).toMatch(/Malformed JSON/);
-    await stillServing();
+  afterAll(async () => {
+    await deps?.close();
   });
 
-  it("a body that is not JSON is a 415 in the same shape", async () => {
-    const res = await client.post("/api/v1/chats", {
-      token: s.member,
-      raw: "model_id=1",
-      headers: { "content-type": "application/x-www-form-urlencoded" },
-    });
-    expect(res.status).toBe(415);
-    expectErrorShape(obj(res));
-    await stillServing();
+  beforeEach(async () => {
+    served = await serveApi(deps, { heartbeatMs: 60_000 });
+    client = new Client(served.url);
   });
 
-  it("a 10 MB message is a 413 (with and without Content-Length)", async () => {
-    const big = JSON.stringify({
-      model_id: s.modelId,
-      content: [{ type: "text", text: "x".repeat(10 * 1024 * 1024) }],
-    });
-    const sized = await client.post("/api/v1/chats", {
-      token: s.member,
-      raw: big,
-      headers: { "content-type": "application/json" },
-    });
-    expect(sized.status).toBe(413);
-    expectErrorShape(obj(sized));
-    expect(obj(sized).message).toMatch(/too large/);
-    await stillServing();
-
-    const bytes = new TextEncoder().encode(big);
-    const chunked = new ReadableStream<Uint8Array>({
-      start(controller) {
-        for (let i = 0; i < bytes.length; i += 64 * 1024) {
-          controller.enqueue(bytes.subarray(i, i + 64 * 1024));
-        }
-        controller.close();
-      },
-    });
-    const streamed = await client.post(`/api/v1/chats`, {
-      token: s.member,
-      raw: chunked,
-      headers: { "content-type": "application/json" },
-    });
-    expect(streamed.status).toBe(413);
-    expectErrorShape(obj(streamed));
-    await stillServing();
+  afterEach(async () => {
+    await served?.close();
   });
 
-  it("a text part over the documented limit is a 400 on that field", async () => {
-    const res = await client.post("/api/v1/chats", {
-      token: s.member,
-      json: { model_id: s.modelId, content: [{ type: "text", text: "y".repeat(300 * 1024) }] },
-    });
-    expect(res.status).toBe(400);
-    expect((obj(res).validations as Array<{ field: string }>)[0]?.field).toBe("content[0].text");
-  });
+  /** The server still answers ordinary requests. */
+  async function stillServing(): Promise<void> {
+    expect((await client.get("/healthz")).status).toBe(200);
+    expect((await client.get("/api/v1/users/me", { token: s.member })).status).toBe(200);
+  }
 
-  it("an unknown chat id is 404, whether or not it looks like an id", async () => {
-    for (const id of ["00000000-0000-4000-8000-000000000000", "nope", "1%20OR%201=1"]) {
-      const res = await client.get(`/api/v1/chats/${id}`, { token: s.member });
-      expect(res.status, id).toBe(404);
+  function expectErrorShape(body: Record<string, unknown>): void {
+    expect(typeof body.message).toBe("string");
+    for (const key of Object.keys(body))
+      expect(["message", "detail", "validations"]).toContain(key);
+  }
+
+  describe("bad input", () => {
+    it("unknown fields are named in validations", async () => {
+      const res = await client.post("/api/v1/chats", {
+        token: s.member,
+        json: { model_id: s.modelId, content: [{ type: "text", text: "hi" }], temperature: 2 },
+      });
+      expect(res.status).toBe(400);
+      expect(obj(res)).toEqual({
+        message: "Invalid request body.",
+        validations: [{ field: "temperature", detail: "Unknown field." }],
+      });
+      await stillServing();
+    });
+
+    it("malformed JSON is a 400 that says so", async () => {
+      const res = await client.post("/api/v1/chats", {
+        token: s.member,
+        raw: '{"model_id": ',
+        headers: { "content-type": "application/json" },
+      });
+      expect(res.status).toBe(400);
       expectErrorShape(obj(res));
-    }
-    await stillServing();
-  });
+      expect(obj(res).message).toMatch(/Malformed JSON/);
+      await stillServing();
+    });
 
-  it("an unknown route is 404 in the same shape", async () => {
-    for (const path of ["/api/v1/nothing", "/api/v2/chats", "/"]) {
-      const res = await client.get(path, { token: s.member });
-      expect(res.status, path).toBe(404);
+    it("a body that is not JSON is a 415 in the same shape", async () => {
+      const res = await client.post("/api/v1/chats", {
+        token: s.member,
+        raw: "model_id=1",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+      });
+      expect(res.status).toBe(415);
       expectErrorShape(obj(res));
-    }
-    const wrongMethod = await client.request("PUT", "/api/v1/chats", { token: s.member });
-    expect(wrongMethod.status).toBe(404);
+      await stillServing();
+    });
+
+    it("a 10 MB message is a 413 (with and without Content-Length)", async () => {
+      const big = JSON.stringify({
+        model_id: s.modelId,
+        content: [{ type: "text", text: "x".repeat(10 * 1024 * 1024) }],
+      });
+      const sized = await client.post("/api/v1/chats", {
+        token: s.member,
+        raw: big,
+        headers: { "content-type": "application/json" },
+      });
+      expect(sized.status).toBe(413);
+      expectErrorShape(obj(sized));
+      expect(obj(sized).message).toMatch(/too large/);
+      await stillServing();
+
+      const bytes = new TextEncoder().encode(big);
+      const chunked = new ReadableStream<Uint8Array>({
+        start(controller) {
+          for (let i = 0; i < bytes.length; i += 64 * 1024) {
+            controller.enqueue(bytes.subarray(i, i + 64 * 1024));
+          }
+          controller.close();
+        },
+      });
+      const streamed = await client.post(`/api/v1/chats`, {
+        token: s.member,
+        raw: chunked,
+        headers: { "content-type": "application/json" },
+      });
+      expect(streamed.status).toBe(413);
+      expectErrorShape(obj(streamed));
+      await stillServing();
+    });
+
+    it("a text part over the documented limit is a 400 on that field", async () => {
+      const res = await client.post("/api/v1/chats", {
+        token: s.member,
+        json: { model_id: s.modelId, content: [{ type: "text", text: "y".repeat(300 * 1024) }] },
+      });
+      expect(res.status).toBe(400);
+      expect((obj(res).validations as Array<{ field: string }>)[0]?.field).toBe("content[0].text");
+    });
+
+    it("an unknown chat id is 404, whether or not it looks like an id", async () => {
+      for (const id of ["00000000-0000-4000-8000-000000000000", "nope", "1%20OR%201=1"]) {
+        const res = await client.get(`/api/v1/chats/${id}`, { token: s.member });
+        expect(res.status, id).toBe(404);
+        expectErrorShape(obj(res));
+      }
+      await stillServing();
+    });
+
+    it("an unknown route is 404 in the same shape", async () => {
+      for (const path of ["/api/v1/nothing", "/api/v2/chats", "/"]) {
+        const res = await client.get(path, { token: s.member });
+        expect(res.status, path).toBe(404);
+        expectErrorShape(obj(res));
+      }
+      const wrongMethod = await client.request("PUT", "/api/v1/chats", { token: s.member });
+      expect(wrongMethod.status).toBe(404);
+    });
+
+    it("an unexpected exception is a 500 without details, logged without secrets", async () => {
+      // The one injected fault: the store's next listModels fails as a lost database would.
+      const failing = vi
+        .spyOn(deps.store, "listModels")
+        .mockRejectedValueOnce(new Error("database fell over"));
+      const res = await client
+        .get("/api/v1/models", { token: s.member })
+        .finally(() => failing.mockRestore());
+      expect(res.status).toBe(500);
+      expect(obj(res)).toEqual({ message: "Internal error; the server log has the details." });
+      expect(res.text).not.toContain("fell over");
+      const logged = served.logs.find((l) => l.includes("unhandled error"));
+      expect(logged).toContain("database fell over");
+      expect(logged).not.toContain(s.member);
+      await stillServing();
+      expect((await client.get("/api/v1/models", { token: s.member })).status).toBe(200);
+    });
   });
 
-  it("an unexpected exception is a 500 without details, logged without secrets", async () => {
-    const original = deps.store.listModels.bind(deps.store);
-    deps.store.listModels = async () => {
-      throw new Error("database fell over");
-    };
-    const res = await client.get("/api/v1/models", { token: s.member });
-    expect(res.status).toBe(500);
-    expect(obj(res)).toEqual({ message: "Internal error; the server log has the details." });
-    expect(res.text).not.toContain("fell over");
-    const logged = served.logs.find((l) => l.includes("unhandled error"));
-    expect(logged).toContain("database fell over");
-    expect(logged).not.toContain(s.member);
-    deps.store.listModels = original;
-    await stillServing();
-    expect((await client.get("/api/v1/models", { token: s.member })).status).toBe(200);
-  });
-});
-
-describe("health", () => {
-  it("healthz is always 200; readyz follows ready()", async () => {
-    let ready = false;
-    const other = await serveApi(deps, { ready: () => ready });
-    try {
-      const c = new Client(other.url);
-      expect(obj(await c.get("/healthz"))).toEqual({ status: "ok" });
-      expect((await c.get("/readyz")).status).toBe(503);
-      ready = true;
-      expect((await c.get("/readyz")).status).toBe(200);
-    } finally {
-      await other.close();
-    }
+  describe("health", () => {
+    it("healthz is always 200; readyz follows ready()", async () => {
+      let ready = false;
+      const other = await serveApi(deps, { ready: () => ready });
+      try {
+        const c = new Client(other.url);
+        expect(obj(await c.get("/healthz"))).toEqual({ status: "ok" });
+        expect((await c.get("/readyz")).status).toBe(503);
+        ready = true;
+        expect((await c.get("/readyz")).status).toBe(200);
+      } finally {
+        await other.close();
+      }
+    });
   });
 });

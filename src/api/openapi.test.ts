@@ -1,7 +1,7 @@
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApi } from "./app.ts";
 import { silentLogger } from "./log.ts";
-import { memoryDeps } from "./testing.ts";
+import { makeDeps, type TestDeps } from "./testing.ts";
 
 interface OpenApiDoc {
   openapi: string;
@@ -13,10 +13,18 @@ interface OpenApiDoc {
 }
 
 describe("openapi.json", () => {
+  let deps: TestDeps;
+  beforeAll(async () => {
+    deps = await makeDeps();
+  });
+  afterAll(async () => {
+    await deps?.close();
+  });
+
   it("is OpenAPI 3.1 and documents every route the app serves", async () => {
-    const deps = await memoryDeps();
     const app = createApi({
-      ...deps,
+      store: deps.store,
+      chats: deps.chats,
       logger: silentLogger,
       options: { secureCookies: false, ready: () => true },
     });

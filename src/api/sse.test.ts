@@ -1,218 +1,247 @@
 import { createParser, type EventSourceMessage } from "eventsource-parser";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { ChatSignal } from "../store/index.ts";
 import type { ChatEvent } from "../store/types.ts";
 import type { ApiOptions } from "./context.ts";
 import { silentLogger } from "./log.ts";
 import { eventStreamResponse, formatEvent } from "./sse.ts";
 import {
+  BACKENDS,
   Client,
-  MemoryChatService,
+  claimChat,
   makeDeps,
   obj,
   type Seeded,
   type Served,
-  seed,
+  seedStore,
   serveApi,
   type TestDeps,
   until,
 } from "./testing.ts";
 
-let deps: TestDeps;
-let served: Served;
-let client: Client;
-let s: Seeded;
+describe.each(BACKENDS)("on %s", (backend) => {
+  let deps: TestDeps;
+  let served: Served | undefined;
+  let client: Client;
+  let s: Seeded;
 
-async function start(options: Partial<ApiOptions> = {}) {
-  deps = await makeDeps();
-  served = await serveApi(deps, { heartbeatMs: 60_000, ...options });
-  client = new Client(served.url);
-  s = await seed(client);
-}
-
-afterEach(async () => {
-  await served?.close();
-  await deps?.close();
-});
-
-async function newChat(token: string): Promise<{ id: string; base: number }> {
-  const res = await client.post("/api/v1/chats", {
-    token,
-    json: { model_id: s.modelId, content: [{ type: "text", text: "stream me" }] },
+  beforeAll(async () => {
+    deps = await makeDeps(backend);
+    s = await seedStore(deps);
   });
-  const id = obj(res).id as string;
-  // Whatever chatd appended on creation; tests count from here.
-  const existing = await deps.store.events.listAfter(id, 0);
-  return { id, base: existing.at(-1)?.seq ?? 0 };
-}
 
-interface Opened {
-  status: number;
-  headers: Headers;
-  events: EventSourceMessage[];
-  comments: string[];
-  raw(): string;
-  ended(): boolean;
-  close(): void;
-}
-
-async function openStream(path: string, headers: Record<string, string>): Promise<Opened> {
-  const controller = new AbortController();
-  const res = await fetch(served.url + path, { headers, signal: controller.signal });
-  const events: EventSourceMessage[] = [];
-  const comments: string[] = [];
-  let raw = "";
-  let ended = false;
-  const parser = createParser({
-    onEvent: (e) => events.push(e),
-    onComment: (c) => comments.push(c),
+  afterAll(async () => {
+    await deps?.close();
   });
-  const reader = res.body?.getReader();
-  const decoder = new TextDecoder();
-  void (async () => {
-    try {
-      for (;;) {
-        const chunk = await reader?.read();
-        if (!chunk || chunk.done) break;
-        const text = decoder.decode(chunk.value, { stream: true });
-        raw += text;
-        parser.feed(text);
+
+  async function start(options: Partial<ApiOptions> = {}) {
+    served = await serveApi(deps, { heartbeatMs: 60_000, ...options });
+    client = new Client(served.url);
+  }
+
+  afterEach(async () => {
+    await served?.close();
+    served = undefined;
+  });
+
+  async function newChat(token: string): Promise<{ id: string; base: number }> {
+    const res = await client.post("/api/v1/chats", {
+      token,
+      json: { model_id: s.modelId, content: [{ type: "text", text: "stream me" }] },
+    });
+    const id = obj(res).id as string;
+    // Whatever chatd appended on creation; tests count from here.
+    const existing = await deps.store.events.listAfter(id, 0);
+    return { id, base: existing.at(-1)?.seq ?? 0 };
+  }
+
+  interface Opened {
+    status: number;
+    headers: Headers;
+    events: EventSourceMessage[];
+    comments: string[];
+    raw(): string;
+    ended(): boolean;
+    close(): void;
+  }
+
+  async function openStream(path: string, headers: Record<string, string>): Promise<Opened> {
+    const controller = new AbortController();
+    const res = await fetch(`${client.base}${path}`, { headers, signal: controller.signal });
+    const events: EventSourceMessage[] = [];
+    const comments: string[] = [];
+    let raw = "";
+    let ended = false;
+    const parser = createParser({
+      onEvent: (e) => events.push(e),
+      onComment: (c) => comments.push(c),
+    });
+    const reader = res.body?.getReader();
+    const decoder = new TextDecoder();
+    void (async () => {
+      try {
+        for (;;) {
+          const chunk = await reader?.read();
+          if (!chunk || chunk.done) break;
+          const text = decoder.decode(chunk.value, { stream: true });
+          raw += text;
+          parser.feed(text);
+        }
+      } catch {
+        // aborted
       }
-    } catch {
-      // aborted
-    }
-    ended = true;
-  })();
-  return {
-    status: res.status,
-    headers: res.headers,
-    events,
-    comments,
-    raw: () => raw,
-    ended: () => ended,
-    close: () => controller.abort(),
-  };
-}
+      ended = true;
+    })();
+    return {
+      status: res.status,
+      headers: res.headers,
+      events,
+      comments,
+      raw: () => raw,
+      ended: () => ended,
+      close: () => controller.abort(),
+    };
+  }
 
-const auth = (token: string) => ({ authorization: `Bearer ${token}` });
+  const auth = (token: string) => ({ authorization: `Bearer ${token}` });
 
-describe("chat event stream", () => {
-  it("sends id, event and JSON data per event, with SSE headers, then live events", async () => {
-    await start();
-    const { id, base } = await newChat(s.member);
-    const append = (type: string, data: unknown) => deps.store.events.append(id, type, data);
-    await append("message_part", { message_id: "m1", part: { type: "text", text: "Hel" } });
-    await append("retry", {
-      attempt: 1,
-      delay_ms: 2000,
-      kind: "rate_limit",
-      message: "OpenAI is rate limiting; retrying",
-      retrying_at: "2030-01-01T00:00:02.000Z",
+  describe("chat event stream", () => {
+    it("sends id, event and JSON data per event, with SSE headers, then live events", async () => {
+      await start();
+      const { id, base } = await newChat(s.member);
+      // A worker's turn would append these.
+      const append = (type: string, data: unknown) => deps.store.events.append(id, type, data);
+      const partData = { message_id: "m1", part: { type: "text", text: "Hel" } };
+      const part = await append("message_part", partData);
+      await append("retry", {
+        attempt: 1,
+        delay_ms: 2000,
+        kind: "rate_limit",
+        message: "OpenAI is rate limiting; retrying",
+        retrying_at: "2030-01-01T00:00:02.000Z",
+      });
+
+      const stream = await openStream(`/api/v1/chats/${id}/stream`, auth(s.member));
+      expect(stream.status).toBe(200);
+      expect(stream.headers.get("content-type")).toBe("text/event-stream");
+      expect(stream.headers.get("cache-control")).toBe("no-cache");
+      expect(stream.headers.get("x-accel-buffering")).toBe("no");
+
+      await until(() => stream.events.length >= base + 2);
+      // The data as stored (jsonb orders an object's keys its own way), one line, as sent live.
+      expect(part.seq).toBe(base + 1);
+      expect(stream.raw()).toContain(
+        `id: ${base + 1}\nevent: message_part\ndata: ${JSON.stringify(part.data)}\n\n`,
+      );
+      expect(JSON.parse(stream.events.at(-2)?.data ?? "")).toEqual(partData);
+      const retry = stream.events.at(-1);
+      expect(retry).toMatchObject({ id: String(base + 2), event: "retry" });
+      expect(JSON.parse(retry?.data ?? "")).toMatchObject({ attempt: 1, delay_ms: 2000 });
+
+      // Live: Stop takes the unclaimed chat out of the queue, and the store announces `waiting`.
+      expect((await client.post(`/api/v1/chats/${id}/interrupt`, { token: s.member })).status).toBe(
+        202,
+      );
+      await until(() => stream.events.length >= base + 3);
+      expect(stream.events.at(-1)).toEqual({
+        id: String(base + 3),
+        event: "status",
+        data: '{"status":"waiting"}',
+      });
+      const ids = stream.events.map((e) => Number(e.id));
+      expect(ids).toEqual([...ids].sort((a, b) => a - b));
+      expect(new Set(ids).size).toBe(ids.length);
+      stream.close();
     });
 
-    const stream = await openStream(`/api/v1/chats/${id}/stream`, auth(s.member));
-    expect(stream.status).toBe(200);
-    expect(stream.headers.get("content-type")).toBe("text/event-stream");
-    expect(stream.headers.get("cache-control")).toBe("no-cache");
-    expect(stream.headers.get("x-accel-buffering")).toBe("no");
+    it("resumes after Last-Event-ID (or ?after=; the header wins): nothing twice, nothing lost", async () => {
+      await start();
+      const { id, base } = await newChat(s.member);
+      for (let i = 1; i <= 3; i++) {
+        await deps.store.events.append(id, "message_part", {
+          message_id: "m",
+          part: { type: "text", text: `t${i}` },
+        });
+      }
+      const path = `/api/v1/chats/${id}/stream`;
+      const resumed = await openStream(path, { ...auth(s.member), "last-event-id": `${base + 1}` });
+      const byQuery = await openStream(`${path}?after=${base + 2}`, auth(s.member));
+      const both = await openStream(`${path}?after=0`, {
+        ...auth(s.member),
+        "last-event-id": `${base + 2}`,
+      });
+      await deps.store.events.append(id, "status", { status: "waiting" });
 
-    await until(() => stream.events.length >= base + 2);
-    expect(stream.raw()).toContain(
-      `id: ${base + 1}\nevent: message_part\ndata: {"message_id":"m1","part":{"type":"text","text":"Hel"}}\n\n`,
-    );
-    const retry = stream.events.at(-1);
-    expect(retry).toMatchObject({ id: String(base + 2), event: "retry" });
-    expect(JSON.parse(retry?.data ?? "")).toMatchObject({ attempt: 1, delay_ms: 2000 });
-
-    await append("status", { status: "waiting" });
-    await until(() => stream.events.length >= base + 3);
-    expect(stream.events.at(-1)).toEqual({
-      id: String(base + 3),
-      event: "status",
-      data: '{"status":"waiting"}',
+      await until(() => resumed.events.length >= 3 && byQuery.events.length >= 2);
+      await until(() => both.events.length >= 2);
+      expect(resumed.events.map((e) => Number(e.id))).toEqual([base + 2, base + 3, base + 4]);
+      expect(byQuery.events.map((e) => Number(e.id))).toEqual([base + 3, base + 4]);
+      expect(both.events.map((e) => Number(e.id))).toEqual([base + 3, base + 4]);
+      for (const st of [resumed, byQuery, both]) st.close();
     });
-    const ids = stream.events.map((e) => Number(e.id));
-    expect(ids).toEqual([...ids].sort((a, b) => a - b));
-    expect(new Set(ids).size).toBe(ids.length);
-    stream.close();
-  });
 
-  it("resumes after Last-Event-ID (or ?after=; the header wins): nothing twice, nothing lost", async () => {
-    await start();
-    const { id, base } = await newChat(s.member);
-    for (let i = 1; i <= 3; i++) {
+    it("refuses a Last-Event-ID that is not an event id", async () => {
+      await start();
+      const { id } = await newChat(s.member);
+      const res = await client.get(`/api/v1/chats/${id}/stream`, {
+        token: s.member,
+        headers: { "last-event-id": "yesterday" },
+      });
+      expect(res.status).toBe(400);
+      expect(obj(res).validations).toEqual([
+        { field: "last-event-id", detail: expect.any(String) },
+      ]);
+    });
+
+    it("sends a keep-alive comment while idle", async () => {
+      await start({ heartbeatMs: 40 });
+      const { id } = await newChat(s.member);
+      const stream = await openStream(`/api/v1/chats/${id}/stream`, auth(s.member));
+      await until(() => stream.comments.length >= 2);
+      expect(stream.comments[0]?.trim()).toBe("keep-alive");
+      expect(stream.raw()).toContain(": keep-alive\n\n");
+      stream.close();
+    });
+
+    it("ends the subscription when the client disconnects, without stopping the chat", async () => {
+      await start();
+      const { id, base } = await newChat(s.member);
+      const signals: ChatSignal[] = [];
+      const stopListening = deps.store.signals.listen((signal) => {
+        if (signal.chat_id === id) signals.push(signal);
+      });
+      const stream = await openStream(`/api/v1/chats/${id}/stream`, auth(s.member));
+      await until(() => deps.subscriptions(id) === 1);
+      // A worker claims the chat (the store announces `running`); its turn streams.
+      const worker = await claimChat(deps.store, id);
+      await until(() => stream.events.length >= base + 1);
+      expect(stream.events.at(-1)).toMatchObject({ event: "status", data: '{"status":"running"}' });
+      stream.close();
+      await until(() => deps.subscriptions(id) === 0);
+      // Events after the disconnect are not an error, and the chat was not interrupted: no Stop
+      // signal, and it is still running on its worker, which ends the turn as usual.
       await deps.store.events.append(id, "message_part", {
         message_id: "m",
-        part: { type: "text", text: `t${i}` },
+        part: { type: "text", text: "still going" },
       });
-    }
-    const path = `/api/v1/chats/${id}/stream`;
-    const resumed = await openStream(path, { ...auth(s.member), "last-event-id": `${base + 1}` });
-    const byQuery = await openStream(`${path}?after=${base + 2}`, auth(s.member));
-    const both = await openStream(`${path}?after=0`, {
-      ...auth(s.member),
-      "last-event-id": `${base + 2}`,
+      stopListening();
+      expect(signals).toEqual([]);
+      expect(await deps.store.getChat(id)).toMatchObject({ status: "running", worker_id: worker });
+      expect(await deps.store.releaseChat(id, worker, "waiting")).toMatchObject({ applied: true });
+      expect(served?.logs.filter((line) => !line.includes('"level":"info"'))).toEqual([]);
+      expect((await client.get("/healthz")).status).toBe(200);
     });
-    await deps.store.events.append(id, "status", { status: "waiting" });
 
-    await until(() => resumed.events.length >= 3 && byQuery.events.length >= 2);
-    await until(() => both.events.length >= 2);
-    expect(resumed.events.map((e) => Number(e.id))).toEqual([base + 2, base + 3, base + 4]);
-    expect(byQuery.events.map((e) => Number(e.id))).toEqual([base + 3, base + 4]);
-    expect(both.events.map((e) => Number(e.id))).toEqual([base + 3, base + 4]);
-    for (const st of [resumed, byQuery, both]) st.close();
-  });
-
-  it("refuses a Last-Event-ID that is not an event id", async () => {
-    await start();
-    const { id } = await newChat(s.member);
-    const res = await client.get(`/api/v1/chats/${id}/stream`, {
-      token: s.member,
-      headers: { "last-event-id": "yesterday" },
+    it("ends open streams at server shutdown", async () => {
+      const shutdown = new AbortController();
+      await start({ shutdown: shutdown.signal });
+      const { id } = await newChat(s.member);
+      const stream = await openStream(`/api/v1/chats/${id}/stream`, auth(s.member));
+      await until(() => deps.subscriptions(id) === 1);
+      shutdown.abort();
+      await until(() => stream.ended());
+      expect(deps.subscriptions(id)).toBe(0);
     });
-    expect(res.status).toBe(400);
-    expect(obj(res).validations).toEqual([{ field: "last-event-id", detail: expect.any(String) }]);
-  });
-
-  it("sends a keep-alive comment while idle", async () => {
-    await start({ heartbeatMs: 40 });
-    const { id } = await newChat(s.member);
-    const stream = await openStream(`/api/v1/chats/${id}/stream`, auth(s.member));
-    await until(() => stream.comments.length >= 2);
-    expect(stream.comments[0]?.trim()).toBe("keep-alive");
-    expect(stream.raw()).toContain(": keep-alive\n\n");
-    stream.close();
-  });
-
-  it("ends the subscription when the client disconnects, without stopping the chat", async () => {
-    await start();
-    const probes = deps.probes;
-    const { id, base } = await newChat(s.member);
-    const stream = await openStream(`/api/v1/chats/${id}/stream`, auth(s.member));
-    if (probes) await until(() => probes.subscriptions(id) === 1);
-    await deps.store.events.append(id, "status", { status: "running" });
-    await until(() => stream.events.length >= base + 1);
-    stream.close();
-    if (probes) await until(() => probes.subscriptions(id) === 0);
-    // Events after the disconnect are not an error, and the chat was not interrupted.
-    await deps.store.events.append(id, "status", { status: "waiting" });
-    if (deps.chats instanceof MemoryChatService) {
-      expect(deps.chats.calls.filter((c) => c.op === "interrupt")).toEqual([]);
-    }
-    expect((await client.get("/healthz")).status).toBe(200);
-  });
-
-  it("ends open streams at server shutdown", async () => {
-    const shutdown = new AbortController();
-    await start({ shutdown: shutdown.signal });
-    const { id } = await newChat(s.member);
-    const stream = await openStream(`/api/v1/chats/${id}/stream`, auth(s.member));
-    if (deps.probes) {
-      const probes = deps.probes;
-      await until(() => probes.subscriptions(id) === 1);
-    }
-    shutdown.abort();
-    await until(() => stream.ended());
-    if (deps.probes) expect(deps.probes.subscriptions(id)).toBe(0);
   });
 });
 

@@ -3,14 +3,7 @@
  * opaque provider metadata) stay out; secrets never leave: a provider's key is only `has_api_key`,
  * and credential-like option values read "[redacted]".
  */
-import type {
-  Chat,
-  Message,
-  MessagePart,
-  ModelRecord,
-  ProviderRecord,
-  User,
-} from "../store/types.ts";
+import type { Chat, ModelRecord, ProviderRecord, User } from "../store/types.ts";
 import { REDACTED } from "./log.ts";
 
 export function userView(u: User) {

@@ -5,10 +5,11 @@
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
+import { InvalidCursorError } from "../../store/contract.ts";
 import type { Chat, MessagePart } from "../../store/types.ts";
 import { currentUser } from "../auth.ts";
 import type { ApiApp, AppEnv, RouteContext } from "../context.ts";
-import { notFound } from "../errors.ts";
+import { ApiError, notFound } from "../errors.ts";
 import {
   ChatDetail,
   ChatList,
@@ -72,10 +73,17 @@ export function chatRoutes(ctx: RouteContext): ApiApp {
   });
   app.openapi(list, async (c) => {
     const { limit, cursor } = c.req.valid("query");
-    const page = await store.listChats(currentUser(c).id, {
-      limit: limit ?? DEFAULT_PAGE,
-      ...(cursor !== undefined ? { before: cursor } : {}),
-    });
+    const page = await store
+      .listChats(currentUser(c).id, {
+        limit: limit ?? DEFAULT_PAGE,
+        ...(cursor !== undefined ? { before: cursor } : {}),
+      })
+      .catch((err: unknown) => {
+        if (!(err instanceof InvalidCursorError)) throw err;
+        throw new ApiError(400, "Invalid query parameters.", {
+          validations: [{ field: "cursor", detail: "Not a cursor from a previous page." }],
+        });
+      });
     return c.json({ chats: page.items.map(chatView), next_cursor: page.next_cursor }, 200);
   });
 
