@@ -30,6 +30,30 @@ export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
 
 const SHUTDOWN_DEADLINE_MS = 10_000;
 
+/** What went wrong at start-up, and what to do, without echoing a URL that may hold a password. */
+export function describeStartError(
+  error: unknown,
+  options: { address: { host: string; port: number }; postgresUrl?: string },
+): string {
+  const code =
+    typeof error === "object" && error !== null && "code" in error ? String(error.code) : "";
+  const message = error instanceof Error ? error.message : String(error);
+  const where = `${options.address.host}:${options.address.port}`;
+  if (code === "EADDRINUSE") {
+    return `${where} is already in use (another keel server?). Stop it or choose another --address.`;
+  }
+  if (code === "EACCES" && message.includes("listen")) {
+    return `not allowed to listen on ${where}. Choose a port above 1024 or another --address.`;
+  }
+  if (
+    options.postgresUrl &&
+    ["ECONNREFUSED", "ENOTFOUND", "ETIMEDOUT", "28P01", "3D000"].includes(code)
+  ) {
+    return `cannot use the PostgreSQL of --postgres-url (${code}: ${message}). Check that it runs and that the URL, user and database are right.`;
+  }
+  return message;
+}
+
 export function serverCommand(io: CliIO): Command {
   return addRetryFlags(
     new Command("server")
@@ -83,9 +107,7 @@ export function serverCommand(io: CliIO): Command {
         policy: retryPolicyFrom(options),
       });
     } catch (error) {
-      io.stderr(
-        `error: the server could not start: ${error instanceof Error ? error.message : String(error)}\n`,
-      );
+      io.stderr(`error: the server could not start: ${describeStartError(error, options)}\n`);
       io.setExitCode(EXIT_ERROR);
       return;
     }

@@ -1,0 +1,40 @@
+import { describe, expect, it } from "vitest";
+import { describeStartError, parseAddress } from "./server.ts";
+
+describe("parseAddress", () => {
+  it.each([
+    ["127.0.0.1:3000", { host: "127.0.0.1", port: 3000 }],
+    [":8080", { host: "0.0.0.0", port: 8080 }],
+    ["[::1]:3000", { host: "::1", port: 3000 }],
+    ["keel.internal:443", { host: "keel.internal", port: 443 }],
+  ])("reads %s", (text, expected) => {
+    expect(parseAddress(text)).toEqual(expected);
+  });
+
+  it.each(["3000", "host:", "host:70000", "a:b:c"])("refuses %s with an example", (text) => {
+    expect(() => parseAddress(text)).toThrow(/HOST:PORT \(e\.g\. 127\.0\.0\.1:3000\)/);
+  });
+});
+
+describe("describeStartError", () => {
+  const address = { host: "127.0.0.1", port: 3000 };
+  const withCode = (code: string, message: string) => Object.assign(new Error(message), { code });
+
+  it.each([
+    [
+      withCode("EADDRINUSE", "listen EADDRINUSE"),
+      {},
+      /127\.0\.0\.1:3000 is already in use.*--address/,
+    ],
+    [
+      withCode("ECONNREFUSED", "connect ECONNREFUSED 10.0.0.5:5432"),
+      { postgresUrl: "postgres://u:pw@db/keel" },
+      /--postgres-url.*ECONNREFUSED/,
+    ],
+    [new Error("something else"), {}, /^something else$/],
+  ])("words %s for a person", (error, extra, expected) => {
+    const text = describeStartError(error, { address, ...extra });
+    expect(text).toMatch(expected);
+    expect(text).not.toContain("pw@");
+  });
+});
