@@ -65,10 +65,12 @@ export function loginCommand(io: CliIO): Command {
         let token = options.token;
         if (!token) {
           const client = new ApiClient(url);
+          const username = options.firstUser
+            ? (options.username ?? (await prompt("Username: ")))
+            : undefined;
           const email = options.email ?? (await prompt("Email: "));
           const password = await readPassword(io, options.passwordStdin ?? false);
-          if (options.firstUser) {
-            const username = options.username ?? (await prompt("Username: "));
+          if (username !== undefined) {
             const created = await client.post<{ session_token: string }>("/users/first", {
               username,
               email,
