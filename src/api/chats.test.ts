@@ -1,55 +1,21 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { ChatSignal } from "../store/index.ts";
-import {
-  BACKENDS,
-  Client,
-  claimChat,
-  makeDeps,
-  newUser,
-  obj,
-  type Seeded,
-  type Served,
-  seedStore,
-  serveApi,
-  type TestDeps,
-  until,
-} from "./testing.ts";
+import { BACKENDS, claimChat, newUser, obj, until, useServedApi } from "./testing.ts";
 
 describe.each(BACKENDS)("on %s", (backend) => {
-  let deps: TestDeps;
-  let served: Served;
-  let client: Client;
-  let s: Seeded;
-
-  beforeAll(async () => {
-    deps = await makeDeps(backend);
-    s = await seedStore(deps);
-  });
-
-  afterAll(async () => {
-    await deps?.close();
-  });
-
-  beforeEach(async () => {
-    served = await serveApi(deps, { heartbeatMs: 60_000 });
-    client = new Client(served.url);
-  });
-
-  afterEach(async () => {
-    await served?.close();
-  });
+  const api = useServedApi(backend, { heartbeatMs: 60_000 });
 
   /** Every signal about `chatId` from now until `stop()`. */
   function signalsOf(chatId: string): { signals: ChatSignal[]; stop: () => void } {
     const signals: ChatSignal[] = [];
-    const stop = deps.store.signals.listen((signal) => {
+    const stop = api.deps.store.signals.listen((signal) => {
       if (signal.chat_id === chatId) signals.push(signal);
     });
     return { signals, stop };
   }
 
-  async function show(id: string, token = s.member) {
-    const body = obj(await client.get(`/api/v1/chats/${id}`, { token }));
+  async function show(id: string, token = api.s.member) {
+    const body = obj(await api.client.get(`/api/v1/chats/${id}`, { token }));
     return {
       chat: body.chat as Record<string, unknown>,
       messages: body.messages as Array<{ role: string; parts: unknown }>,
@@ -59,9 +25,9 @@ describe.each(BACKENDS)("on %s", (backend) => {
   const text = (t: string) => [{ type: "text", text: t }];
 
   async function createChat(token: string, message = "hello there"): Promise<string> {
-    const res = await client.post("/api/v1/chats", {
+    const res = await api.client.post("/api/v1/chats", {
       token,
-      json: { model_id: s.modelId, content: text(message) },
+      json: { model_id: api.s.modelId, content: text(message) },
     });
     expect(res.status).toBe(201);
     return obj(res).id as string;
@@ -69,9 +35,9 @@ describe.each(BACKENDS)("on %s", (backend) => {
 
   describe("chats", () => {
     it("creates a chat and shows it with its first message", async () => {
-      const res = await client.post("/api/v1/chats", {
-        token: s.member,
-        json: { model_id: s.modelId, content: text("Fix the flaky test") },
+      const res = await api.client.post("/api/v1/chats", {
+        token: api.s.member,
+        json: { model_id: api.s.modelId, content: text("Fix the flaky test") },
       });
       expect(res.status).toBe(201);
       const chat = obj(res);
@@ -88,10 +54,10 @@ describe.each(BACKENDS)("on %s", (backend) => {
           "workspace_id",
         ].sort(),
       );
-      expect(chat).toMatchObject({ model_id: s.modelId, workspace_id: null, last_error: null });
+      expect(chat).toMatchObject({ model_id: api.s.modelId, workspace_id: null, last_error: null });
       expect(typeof chat.title).toBe("string");
 
-      const shown = obj(await client.get(`/api/v1/chats/${chat.id}`, { token: s.member }));
+      const shown = obj(await api.client.get(`/api/v1/chats/${chat.id}`, { token: api.s.member }));
       expect(shown.chat).toEqual(chat);
       const messages = shown.messages as Array<Record<string, unknown>>;
       expect(messages).toHaveLength(1);
@@ -101,18 +67,18 @@ describe.each(BACKENDS)("on %s", (backend) => {
 
     it("refuses a disabled (400) or unknown model (404) and a missing one (400)", async () => {
       for (const [model_id, status] of [
-        [s.disabledModelId, 400],
+        [api.s.disabledModelId, 400],
         ["00000000-0000-4000-8000-000000000000", 404],
       ] as const) {
-        const res = await client.post("/api/v1/chats", {
-          token: s.member,
+        const res = await api.client.post("/api/v1/chats", {
+          token: api.s.member,
           json: { model_id, content: text("hi") },
         });
         expect(res.status, model_id).toBe(status);
         expect(typeof obj(res).message).toBe("string");
       }
-      const missing = await client.post("/api/v1/chats", {
-        token: s.member,
+      const missing = await api.client.post("/api/v1/chats", {
+        token: api.s.member,
         json: { content: text("hi") },
       });
       expect(missing.status).toBe(400);
@@ -126,9 +92,9 @@ describe.each(BACKENDS)("on %s", (backend) => {
         [{ type: "text", text: "" }],
         [{ type: "text", text: "x", extra: 1 }],
       ]) {
-        const res = await client.post("/api/v1/chats", {
-          token: s.member,
-          json: { model_id: s.modelId, content },
+        const res = await api.client.post("/api/v1/chats", {
+          token: api.s.member,
+          json: { model_id: api.s.modelId, content },
         });
         expect(res.status, JSON.stringify(content)).toBe(400);
         expect((obj(res).validations as unknown[]).length).toBeGreaterThan(0);
@@ -137,12 +103,12 @@ describe.each(BACKENDS)("on %s", (backend) => {
 
     it("lists the caller's chats, newest first, in pages", async () => {
       // Users of their own: the other tests' chats are in the same store.
-      const member = (await newUser(client, s.admin)).token;
-      const admin = (await newUser(client, s.admin, "admin")).token;
+      const member = (await newUser(api.client, api.s.admin)).token;
+      const admin = (await newUser(api.client, api.s.admin, "admin")).token;
       const ids: string[] = [];
       for (let i = 0; i < 5; i++) ids.push(await createChat(member, `chat ${i}`));
-      await createChat(s.other, "not yours");
-      const first = obj(await client.get("/api/v1/chats?limit=2", { token: member }));
+      await createChat(api.s.other, "not yours");
+      const first = obj(await api.client.get("/api/v1/chats?limit=2", { token: member }));
       const chats = first.chats as Array<{ id: string }>;
       expect(chats.map((c) => c.id)).toEqual([ids[4], ids[3]]);
       expect(typeof first.next_cursor).toBe("string");
@@ -150,7 +116,7 @@ describe.each(BACKENDS)("on %s", (backend) => {
       let cursor = first.next_cursor as string | null;
       while (cursor !== null) {
         const page = obj(
-          await client.get(`/api/v1/chats?limit=2&cursor=${encodeURIComponent(cursor)}`, {
+          await api.client.get(`/api/v1/chats?limit=2&cursor=${encodeURIComponent(cursor)}`, {
             token: member,
           }),
         );
@@ -159,23 +125,23 @@ describe.each(BACKENDS)("on %s", (backend) => {
       }
       expect(seen).toEqual([...ids].reverse());
       // An admin's list is the admin's own chats.
-      expect(obj(await client.get("/api/v1/chats", { token: admin })).chats).toEqual([]);
+      expect(obj(await api.client.get("/api/v1/chats", { token: admin })).chats).toEqual([]);
       // Bad query values, a cursor this server did not hand out and unknown parameters are 400.
       for (const q of ["limit=0", "limit=1000", "limit=abc", "cursor=not-a-cursor", "sort=asc"]) {
-        const res = await client.get(`/api/v1/chats?${q}`, { token: member });
+        const res = await api.client.get(`/api/v1/chats?${q}`, { token: member });
         expect(res.status, q).toBe(400);
         expect(Object.keys(obj(res)).sort(), q).toEqual(["message", "validations"]);
       }
     });
 
     it("accepts messages (202) and interrupts (202); archive is 204 and then 404", async () => {
-      const id = await createChat(s.member);
+      const id = await createChat(api.s.member);
       const { signals, stop } = signalsOf(id);
       try {
         // Pending (no worker has it yet): the message joins the transcript the turn will read, and
         // the daemons are told.
-        const sent = await client.post(`/api/v1/chats/${id}/messages`, {
-          token: s.member,
+        const sent = await api.client.post(`/api/v1/chats/${id}/messages`, {
+          token: api.s.member,
           json: { content: text("and another thing") },
         });
         expect(sent.status).toBe(202);
@@ -187,13 +153,15 @@ describe.each(BACKENDS)("on %s", (backend) => {
         ]);
         expect(signals).toEqual([{ type: "pending", chat_id: id }]);
         // Stop before any worker claimed it takes it out of the queue (no worker to signal).
-        const stopped = await client.post(`/api/v1/chats/${id}/interrupt`, { token: s.member });
+        const stopped = await api.client.post(`/api/v1/chats/${id}/interrupt`, {
+          token: api.s.member,
+        });
         expect(stopped.status).toBe(202);
         expect((await show(id)).chat.status).toBe("waiting");
         expect(signals).toHaveLength(1);
         // A message to a waiting chat schedules a turn: pending again, and the daemons are told.
-        const again = await client.post(`/api/v1/chats/${id}/messages`, {
-          token: s.member,
+        const again = await api.client.post(`/api/v1/chats/${id}/messages`, {
+          token: api.s.member,
           json: { content: text("go on") },
         });
         expect(again.status).toBe(202);
@@ -207,20 +175,22 @@ describe.each(BACKENDS)("on %s", (backend) => {
       } finally {
         stop();
       }
-      const archived = await client.delete(`/api/v1/chats/${id}`, { token: s.member });
+      const archived = await api.client.delete(`/api/v1/chats/${id}`, { token: api.s.member });
       expect(archived.status).toBe(204);
-      expect((await client.get(`/api/v1/chats/${id}`, { token: s.member })).status).toBe(404);
-      const list = obj(await client.get("/api/v1/chats", { token: s.member }));
+      expect((await api.client.get(`/api/v1/chats/${id}`, { token: api.s.member })).status).toBe(
+        404,
+      );
+      const list = obj(await api.client.get("/api/v1/chats", { token: api.s.member }));
       expect((list.chats as Array<{ id: string }>).map((c) => c.id)).not.toContain(id);
     });
 
     it("a message to a running chat waits for the turn; Stop signals the worker running it", async () => {
-      const id = await createChat(s.member);
-      const worker = await claimChat(deps.store, id);
+      const id = await createChat(api.s.member);
+      const worker = await claimChat(api.deps.store, id);
       const { signals, stop } = signalsOf(id);
       try {
-        const sent = await client.post(`/api/v1/chats/${id}/messages`, {
-          token: s.member,
+        const sent = await api.client.post(`/api/v1/chats/${id}/messages`, {
+          token: api.s.member,
           json: { content: text("one more thing") },
         });
         expect(sent.status).toBe(202);
@@ -228,7 +198,9 @@ describe.each(BACKENDS)("on %s", (backend) => {
         expect(shown.chat.status).toBe("running");
         expect(shown.messages).toHaveLength(1);
 
-        const stopped = await client.post(`/api/v1/chats/${id}/interrupt`, { token: s.member });
+        const stopped = await api.client.post(`/api/v1/chats/${id}/interrupt`, {
+          token: api.s.member,
+        });
         expect(stopped.status).toBe(202);
         await until(() => signals.length > 0);
         expect(signals).toEqual([{ type: "interrupt", chat_id: id }]);
@@ -236,7 +208,7 @@ describe.each(BACKENDS)("on %s", (backend) => {
         expect((await show(id)).chat.status).toBe("running");
 
         // It does: the queued message joins the transcript and schedules the next turn.
-        expect(await deps.store.releaseChat(id, worker, "waiting")).toMatchObject({
+        expect(await api.deps.store.releaseChat(id, worker, "waiting")).toMatchObject({
           applied: true,
           status: "pending",
         });
@@ -254,11 +226,11 @@ describe.each(BACKENDS)("on %s", (backend) => {
 
   describe("authorization", () => {
     it("another member's chat is 404 for read, stream, send, interrupt and delete", async () => {
-      const id = await createChat(s.member, "private");
+      const id = await createChat(api.s.member, "private");
       const before = {
-        chat: await deps.store.getChat(id),
-        messages: await deps.store.listMessages(id),
-        events: await deps.store.events.listAfter(id, 0),
+        chat: await api.deps.store.getChat(id),
+        messages: await api.deps.store.listMessages(id),
+        events: await api.deps.store.events.listAfter(id, 0),
       };
       const { signals, stop } = signalsOf(id);
       const attempts: Array<[string, string, unknown]> = [
@@ -269,14 +241,14 @@ describe.each(BACKENDS)("on %s", (backend) => {
         ["DELETE", `/api/v1/chats/${id}`, undefined],
       ];
       for (const [method, path, json] of attempts) {
-        const res = await client.request(method, path, { token: s.other, json });
+        const res = await api.client.request(method, path, { token: api.s.other, json });
         expect(res.status, `${method} ${path}`).toBe(404);
         expect(obj(res)).toEqual({ message: "Chat not found." });
         expect(res.text).not.toContain("private");
       }
       // Same answer as for an id that does not exist.
-      const missing = await client.get("/api/v1/chats/00000000-0000-4000-8000-000000000000", {
-        token: s.other,
+      const missing = await api.client.get("/api/v1/chats/00000000-0000-4000-8000-000000000000", {
+        token: api.s.other,
       });
       expect(missing.status).toBe(404);
       expect(obj(missing)).toEqual({ message: "Chat not found." });
@@ -284,34 +256,40 @@ describe.each(BACKENDS)("on %s", (backend) => {
       // were — and the chat is intact for its owner.
       stop();
       expect(signals).toEqual([]);
-      expect(deps.subscriptions(id)).toBe(0);
-      expect(await deps.store.events.listAfter(id, 0)).toEqual(before.events);
-      expect(await deps.store.getChat(id)).toEqual(before.chat);
-      expect(await deps.store.listMessages(id)).toEqual(before.messages);
-      expect((await client.get(`/api/v1/chats/${id}`, { token: s.member })).status).toBe(200);
+      expect(api.deps.subscriptions(id)).toBe(0);
+      expect(await api.deps.store.events.listAfter(id, 0)).toEqual(before.events);
+      expect(await api.deps.store.getChat(id)).toEqual(before.chat);
+      expect(await api.deps.store.listMessages(id)).toEqual(before.messages);
+      expect((await api.client.get(`/api/v1/chats/${id}`, { token: api.s.member })).status).toBe(
+        200,
+      );
     });
 
     it("an admin can act on any chat", async () => {
-      const id = await createChat(s.member);
-      expect((await client.get(`/api/v1/chats/${id}`, { token: s.admin })).status).toBe(200);
-      const send = await client.post(`/api/v1/chats/${id}/messages`, {
-        token: s.admin,
+      const id = await createChat(api.s.member);
+      expect((await api.client.get(`/api/v1/chats/${id}`, { token: api.s.admin })).status).toBe(
+        200,
+      );
+      const send = await api.client.post(`/api/v1/chats/${id}/messages`, {
+        token: api.s.admin,
         json: { content: text("admin here") },
       });
       expect(send.status).toBe(202);
-      expect((await client.post(`/api/v1/chats/${id}/interrupt`, { token: s.admin })).status).toBe(
-        202,
-      );
-      const stream = await fetch(`${served.url}/api/v1/chats/${id}/stream`, {
-        headers: { authorization: `Bearer ${s.admin}` },
+      expect(
+        (await api.client.post(`/api/v1/chats/${id}/interrupt`, { token: api.s.admin })).status,
+      ).toBe(202);
+      const stream = await fetch(`${api.served.url}/api/v1/chats/${id}/stream`, {
+        headers: { authorization: `Bearer ${api.s.admin}` },
       });
       expect(stream.status).toBe(200);
       await stream.body?.cancel();
-      expect((await client.delete(`/api/v1/chats/${id}`, { token: s.admin })).status).toBe(204);
+      expect((await api.client.delete(`/api/v1/chats/${id}`, { token: api.s.admin })).status).toBe(
+        204,
+      );
     });
 
     it("every chat route needs authentication", async () => {
-      const id = await createChat(s.member);
+      const id = await createChat(api.s.member);
       for (const [method, path] of [
         ["POST", "/api/v1/chats"],
         ["GET", "/api/v1/chats"],
@@ -321,7 +299,7 @@ describe.each(BACKENDS)("on %s", (backend) => {
         ["POST", `/api/v1/chats/${id}/interrupt`],
         ["DELETE", `/api/v1/chats/${id}`],
       ] as const) {
-        const res = await client.request(method, path);
+        const res = await api.client.request(method, path);
         expect(res.status, `${method} ${path}`).toBe(401);
       }
     });

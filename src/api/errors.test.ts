@@ -1,44 +1,13 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import {
-  BACKENDS,
-  Client,
-  makeDeps,
-  obj,
-  type Seeded,
-  type Served,
-  seedStore,
-  serveApi,
-  type TestDeps,
-} from "./testing.ts";
+import { describe, expect, it, vi } from "vitest";
+import { BACKENDS, Client, obj, serveApi, useServedApi } from "./testing.ts";
 
 describe.each(BACKENDS)("on %s", (backend) => {
-  let deps: TestDeps;
-  let served: Served;
-  let client: Client;
-  let s: Seeded;
-
-  beforeAll(async () => {
-    deps = await makeDeps(backend);
-    s = await seedStore(deps);
-  });
-
-  afterAll(async () => {
-    await deps?.close();
-  });
-
-  beforeEach(async () => {
-    served = await serveApi(deps, { heartbeatMs: 60_000 });
-    client = new Client(served.url);
-  });
-
-  afterEach(async () => {
-    await served?.close();
-  });
+  const api = useServedApi(backend, { heartbeatMs: 60_000 });
 
   /** The server still answers ordinary requests. */
   async function stillServing(): Promise<void> {
-    expect((await client.get("/healthz")).status).toBe(200);
-    expect((await client.get("/api/v1/users/me", { token: s.member })).status).toBe(200);
+    expect((await api.client.get("/healthz")).status).toBe(200);
+    expect((await api.client.get("/api/v1/users/me", { token: api.s.member })).status).toBe(200);
   }
 
   function expectErrorShape(body: Record<string, unknown>): void {
@@ -49,9 +18,9 @@ describe.each(BACKENDS)("on %s", (backend) => {
 
   describe("bad input", () => {
     it("unknown fields are named in validations", async () => {
-      const res = await client.post("/api/v1/chats", {
-        token: s.member,
-        json: { model_id: s.modelId, content: [{ type: "text", text: "hi" }], temperature: 2 },
+      const res = await api.client.post("/api/v1/chats", {
+        token: api.s.member,
+        json: { model_id: api.s.modelId, content: [{ type: "text", text: "hi" }], temperature: 2 },
       });
       expect(res.status).toBe(400);
       expect(obj(res)).toEqual({
@@ -62,8 +31,8 @@ describe.each(BACKENDS)("on %s", (backend) => {
     });
 
     it("malformed JSON is a 400 that says so", async () => {
-      const res = await client.post("/api/v1/chats", {
-        token: s.member,
+      const res = await api.client.post("/api/v1/chats", {
+        token: api.s.member,
         raw: '{"model_id": ',
         headers: { "content-type": "application/json" },
       });
@@ -74,8 +43,8 @@ describe.each(BACKENDS)("on %s", (backend) => {
     });
 
     it("a body that is not JSON is a 415 in the same shape", async () => {
-      const res = await client.post("/api/v1/chats", {
-        token: s.member,
+      const res = await api.client.post("/api/v1/chats", {
+        token: api.s.member,
         raw: "model_id=1",
         headers: { "content-type": "application/x-www-form-urlencoded" },
       });
@@ -86,11 +55,11 @@ describe.each(BACKENDS)("on %s", (backend) => {
 
     it("a 10 MB message is a 413 (with and without Content-Length)", async () => {
       const big = JSON.stringify({
-        model_id: s.modelId,
+        model_id: api.s.modelId,
         content: [{ type: "text", text: "x".repeat(10 * 1024 * 1024) }],
       });
-      const sized = await client.post("/api/v1/chats", {
-        token: s.member,
+      const sized = await api.client.post("/api/v1/chats", {
+        token: api.s.member,
         raw: big,
         headers: { "content-type": "application/json" },
       });
@@ -108,8 +77,8 @@ describe.each(BACKENDS)("on %s", (backend) => {
           controller.close();
         },
       });
-      const streamed = await client.post(`/api/v1/chats`, {
-        token: s.member,
+      const streamed = await api.client.post(`/api/v1/chats`, {
+        token: api.s.member,
         raw: chunked,
         headers: { "content-type": "application/json" },
       });
@@ -119,9 +88,12 @@ describe.each(BACKENDS)("on %s", (backend) => {
     });
 
     it("a text part over the documented limit is a 400 on that field", async () => {
-      const res = await client.post("/api/v1/chats", {
-        token: s.member,
-        json: { model_id: s.modelId, content: [{ type: "text", text: "y".repeat(300 * 1024) }] },
+      const res = await api.client.post("/api/v1/chats", {
+        token: api.s.member,
+        json: {
+          model_id: api.s.modelId,
+          content: [{ type: "text", text: "y".repeat(300 * 1024) }],
+        },
       });
       expect(res.status).toBe(400);
       expect((obj(res).validations as Array<{ field: string }>)[0]?.field).toBe("content[0].text");
@@ -129,7 +101,7 @@ describe.each(BACKENDS)("on %s", (backend) => {
 
     it("an unknown chat id is 404, whether or not it looks like an id", async () => {
       for (const id of ["00000000-0000-4000-8000-000000000000", "nope", "1%20OR%201=1"]) {
-        const res = await client.get(`/api/v1/chats/${id}`, { token: s.member });
+        const res = await api.client.get(`/api/v1/chats/${id}`, { token: api.s.member });
         expect(res.status, id).toBe(404);
         expectErrorShape(obj(res));
       }
@@ -138,37 +110,37 @@ describe.each(BACKENDS)("on %s", (backend) => {
 
     it("an unknown route is 404 in the same shape", async () => {
       for (const path of ["/api/v1/nothing", "/api/v2/chats", "/"]) {
-        const res = await client.get(path, { token: s.member });
+        const res = await api.client.get(path, { token: api.s.member });
         expect(res.status, path).toBe(404);
         expectErrorShape(obj(res));
       }
-      const wrongMethod = await client.request("PUT", "/api/v1/chats", { token: s.member });
+      const wrongMethod = await api.client.request("PUT", "/api/v1/chats", { token: api.s.member });
       expect(wrongMethod.status).toBe(404);
     });
 
     it("an unexpected exception is a 500 without details, logged without secrets", async () => {
       // The one injected fault: the store's next listModels fails as a lost database would.
       const failing = vi
-        .spyOn(deps.store, "listModels")
+        .spyOn(api.deps.store, "listModels")
         .mockRejectedValueOnce(new Error("database fell over"));
-      const res = await client
-        .get("/api/v1/models", { token: s.member })
+      const res = await api.client
+        .get("/api/v1/models", { token: api.s.member })
         .finally(() => failing.mockRestore());
       expect(res.status).toBe(500);
       expect(obj(res)).toEqual({ message: "Internal error; the server log has the details." });
       expect(res.text).not.toContain("fell over");
-      const logged = served.logs.find((l) => l.includes("unhandled error"));
+      const logged = api.served.logs.find((l) => l.includes("unhandled error"));
       expect(logged).toContain("database fell over");
-      expect(logged).not.toContain(s.member);
+      expect(logged).not.toContain(api.s.member);
       await stillServing();
-      expect((await client.get("/api/v1/models", { token: s.member })).status).toBe(200);
+      expect((await api.client.get("/api/v1/models", { token: api.s.member })).status).toBe(200);
     });
   });
 
   describe("health", () => {
     it("healthz is always 200; readyz follows ready()", async () => {
       let ready = false;
-      const other = await serveApi(deps, { ready: () => ready });
+      const other = await serveApi(api.deps, { ready: () => ready });
       try {
         const c = new Client(other.url);
         expect(obj(await c.get("/healthz"))).toEqual({ status: "ok" });

@@ -1,40 +1,8 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import {
-  BACKENDS,
-  Client,
-  makeDeps,
-  newModels,
-  obj,
-  type Seeded,
-  type Served,
-  seedStore,
-  serveApi,
-  type TestDeps,
-} from "./testing.ts";
+import { describe, expect, it } from "vitest";
+import { BACKENDS, newModels, obj, useServedApi } from "./testing.ts";
 
 describe.each(BACKENDS)("on %s", (backend) => {
-  let deps: TestDeps;
-  let served: Served;
-  let client: Client;
-  let s: Seeded;
-
-  beforeAll(async () => {
-    deps = await makeDeps(backend);
-    s = await seedStore(deps);
-  });
-
-  afterAll(async () => {
-    await deps?.close();
-  });
-
-  beforeEach(async () => {
-    served = await serveApi(deps);
-    client = new Client(served.url);
-  });
-
-  afterEach(async () => {
-    await served?.close();
-  });
+  const api = useServedApi(backend);
 
   const ids = (items: unknown) => (items as Array<{ id: string }>).map((item) => item.id);
 
@@ -44,9 +12,11 @@ describe.each(BACKENDS)("on %s", (backend) => {
 
   describe("providers", () => {
     it("never returns or logs the key, on create, list, get and patch", async () => {
-      const before = ids(obj(await client.get("/api/v1/providers", { token: s.admin })).providers);
-      const created = await client.post("/api/v1/providers", {
-        token: s.admin,
+      const before = ids(
+        obj(await api.client.get("/api/v1/providers", { token: api.s.admin })).providers,
+      );
+      const created = await api.client.post("/api/v1/providers", {
+        token: api.s.admin,
         json: {
           type: "bedrock",
           name: "Bedrock",
@@ -86,14 +56,16 @@ describe.each(BACKENDS)("on %s", (backend) => {
       });
       const id = p.id as string;
 
-      expect(ids(obj(await client.get("/api/v1/providers", { token: s.admin })).providers)).toEqual(
-        [...before, id],
-      );
-      expect(obj(await client.get(`/api/v1/providers/${id}`, { token: s.admin }))).toMatchObject({
+      expect(
+        ids(obj(await api.client.get("/api/v1/providers", { token: api.s.admin })).providers),
+      ).toEqual([...before, id]);
+      expect(
+        obj(await api.client.get(`/api/v1/providers/${id}`, { token: api.s.admin })),
+      ).toMatchObject({
         has_api_key: true,
       });
-      const renamed = await client.patch(`/api/v1/providers/${id}`, {
-        token: s.admin,
+      const renamed = await api.client.patch(`/api/v1/providers/${id}`, {
+        token: api.s.admin,
         json: { name: "Renamed", base_url: "https://bedrock.example.com" },
       });
       expect(obj(renamed)).toMatchObject({
@@ -101,34 +73,34 @@ describe.each(BACKENDS)("on %s", (backend) => {
         base_url: "https://bedrock.example.com",
         has_api_key: true,
       });
-      const rotated = await client.patch(`/api/v1/providers/${id}`, {
-        token: s.admin,
+      const rotated = await api.client.patch(`/api/v1/providers/${id}`, {
+        token: api.s.admin,
         json: { api_key: `${KEY}-rotated` },
       });
       expect(obj(rotated)).toMatchObject({ has_api_key: true });
-      const removed = await client.patch(`/api/v1/providers/${id}`, {
-        token: s.admin,
+      const removed = await api.client.patch(`/api/v1/providers/${id}`, {
+        token: api.s.admin,
         json: { api_key: null },
       });
       expect(obj(removed)).toMatchObject({ has_api_key: false });
 
       // A failing request that carried the key does not echo or log it either.
-      const invalid = await client.post("/api/v1/providers", {
-        token: s.admin,
+      const invalid = await api.client.post("/api/v1/providers", {
+        token: api.s.admin,
         json: { type: "nope", name: "x", api_key: KEY },
       });
       expect(invalid.status).toBe(400);
 
       for (const secret of [KEY, AWS_SECRET, HEADER_SECRET]) {
-        for (const body of client.seen) expect(body).not.toContain(secret);
-        for (const line of served.logs) expect(line).not.toContain(secret);
+        for (const body of api.client.seen) expect(body).not.toContain(secret);
+        for (const line of api.served.logs) expect(line).not.toContain(secret);
       }
-      expect(served.logs.some((l) => l.includes("provider created"))).toBe(true);
+      expect(api.served.logs.some((l) => l.includes("provider created"))).toBe(true);
     });
 
     it("refuses the redaction placeholder sent back as a secret", async () => {
-      const res = await client.patch(`/api/v1/providers/${s.providerId}`, {
-        token: s.admin,
+      const res = await api.client.patch(`/api/v1/providers/${api.s.providerId}`, {
+        token: api.s.admin,
         json: { options: { secret_access_key: "[redacted]", headers: { a: "[redacted]" } } },
       });
       expect(res.status).toBe(400);
@@ -137,8 +109,8 @@ describe.each(BACKENDS)("on %s", (backend) => {
         { field: "options.headers.a", detail: expect.stringMatching(/placeholder/) },
       ]);
       // `headers` as a provider reads back (the whole object redacted) is refused too.
-      const echoed = await client.patch(`/api/v1/providers/${s.providerId}`, {
-        token: s.admin,
+      const echoed = await api.client.patch(`/api/v1/providers/${api.s.providerId}`, {
+        token: api.s.admin,
         json: { options: { headers: "[redacted]" } },
       });
       expect(echoed.status).toBe(400);
@@ -148,8 +120,8 @@ describe.each(BACKENDS)("on %s", (backend) => {
     });
 
     it("validates type, base_url and options", async () => {
-      const res = await client.post("/api/v1/providers", {
-        token: s.admin,
+      const res = await api.client.post("/api/v1/providers", {
+        token: api.s.admin,
         json: { type: "skynet", name: "x", base_url: "ftp://x", options: { colour: "red" } },
       });
       expect(res.status).toBe(400);
@@ -159,24 +131,24 @@ describe.each(BACKENDS)("on %s", (backend) => {
 
     it("deletes: 204, then 404", async () => {
       const created = obj(
-        await client.post("/api/v1/providers", {
-          token: s.admin,
+        await api.client.post("/api/v1/providers", {
+          token: api.s.admin,
           json: { type: "anthropic", name: "A", api_key: KEY },
         }),
       );
       const path = `/api/v1/providers/${created.id}`;
-      const del = await client.delete(path, { token: s.admin });
+      const del = await api.client.delete(path, { token: api.s.admin });
       expect(del.status).toBe(204);
       expect(del.text).toBe("");
-      expect((await client.get(path, { token: s.admin })).status).toBe(404);
-      expect((await client.delete(path, { token: s.admin })).status).toBe(404);
-      expect((await client.patch(path, { token: s.admin, json: { name: "again" } })).status).toBe(
-        404,
-      );
+      expect((await api.client.get(path, { token: api.s.admin })).status).toBe(404);
+      expect((await api.client.delete(path, { token: api.s.admin })).status).toBe(404);
+      expect(
+        (await api.client.patch(path, { token: api.s.admin, json: { name: "again" } })).status,
+      ).toBe(404);
     });
 
     it("is admin-only: 403 for members, 401 without credentials", async () => {
-      const path = `/api/v1/providers/${s.providerId}`;
+      const path = `/api/v1/providers/${api.s.providerId}`;
       const calls: Array<[string, string, unknown]> = [
         ["POST", "/api/v1/providers", { type: "openai", name: "x" }],
         ["GET", "/api/v1/providers", undefined],
@@ -185,9 +157,9 @@ describe.each(BACKENDS)("on %s", (backend) => {
         ["DELETE", path, undefined],
       ];
       for (const [method, p, json] of calls) {
-        const asMember = await client.request(method, p, { token: s.member, json });
+        const asMember = await api.client.request(method, p, { token: api.s.member, json });
         expect(asMember.status, `${method} ${p}`).toBe(403);
-        const anonymous = await client.request(method, p, { json });
+        const anonymous = await api.client.request(method, p, { json });
         expect(anonymous.status, `${method} ${p}`).toBe(401);
       }
     });
@@ -195,10 +167,10 @@ describe.each(BACKENDS)("on %s", (backend) => {
 
   describe("models", () => {
     it("creates a model with pricing; an unknown provider is a 400 on provider_id", async () => {
-      const created = await client.post("/api/v1/models", {
-        token: s.admin,
+      const created = await api.client.post("/api/v1/models", {
+        token: api.s.admin,
         json: {
-          provider_id: s.providerId,
+          provider_id: api.s.providerId,
           model: "claude-x",
           display_name: "Claude X",
           context_window: 200_000,
@@ -207,7 +179,7 @@ describe.each(BACKENDS)("on %s", (backend) => {
       });
       expect(created.status).toBe(201);
       expect(obj(created)).toMatchObject({
-        provider_id: s.providerId,
+        provider_id: api.s.providerId,
         model: "claude-x",
         display_name: "Claude X",
         context_window: 200_000,
@@ -215,8 +187,8 @@ describe.each(BACKENDS)("on %s", (backend) => {
         enabled: true,
       });
 
-      const unknown = await client.post("/api/v1/models", {
-        token: s.admin,
+      const unknown = await api.client.post("/api/v1/models", {
+        token: api.s.admin,
         json: { provider_id: "00000000-0000-4000-8000-000000000000", model: "m" },
       });
       expect(unknown.status).toBe(400);
@@ -224,9 +196,9 @@ describe.each(BACKENDS)("on %s", (backend) => {
         { field: "provider_id", detail: "No provider has this id." },
       ]);
 
-      const badPricing = await client.post("/api/v1/models", {
-        token: s.admin,
-        json: { provider_id: s.providerId, model: "m", pricing: { input_per_mtok: -1 } },
+      const badPricing = await api.client.post("/api/v1/models", {
+        token: api.s.admin,
+        json: { provider_id: api.s.providerId, model: "m", pricing: { input_per_mtok: -1 } },
       });
       expect(badPricing.status).toBe(400);
       const fields = (obj(badPricing).validations as Array<{ field: string }>).map((v) => v.field);
@@ -234,61 +206,71 @@ describe.each(BACKENDS)("on %s", (backend) => {
     });
 
     it("lists what the caller may use: members see enabled models, admins all", async () => {
-      const m = await newModels(client, s.admin);
+      const m = await newModels(api.client, api.s.admin);
       // Every model in the store (the other tests' too): admins see all, members the enabled ones.
-      const stored = await deps.store.listModels();
+      const stored = await api.deps.store.listModels();
       const enabled = stored.filter((model) => model.enabled).map((model) => model.id);
-      const asMember = ids(obj(await client.get("/api/v1/models", { token: s.member })).models);
+      const asMember = ids(
+        obj(await api.client.get("/api/v1/models", { token: api.s.member })).models,
+      );
       expect(asMember).toEqual(enabled);
       expect(asMember).toContain(m.modelId);
       expect(asMember).not.toContain(m.disabledModelId);
-      const asAdmin = ids(obj(await client.get("/api/v1/models", { token: s.admin })).models);
+      const asAdmin = ids(
+        obj(await api.client.get("/api/v1/models", { token: api.s.admin })).models,
+      );
       expect(asAdmin).toEqual(stored.map((model) => model.id));
       expect(asAdmin).toEqual(expect.arrayContaining([m.modelId, m.disabledModelId]));
       expect(
-        (await client.get(`/api/v1/models/${m.disabledModelId}`, { token: s.member })).status,
+        (await api.client.get(`/api/v1/models/${m.disabledModelId}`, { token: api.s.member }))
+          .status,
       ).toBe(404);
-      expect((await client.get(`/api/v1/models/${m.modelId}`, { token: s.member })).status).toBe(
-        200,
-      );
-      expect((await client.get("/api/v1/models")).status).toBe(401);
+      expect(
+        (await api.client.get(`/api/v1/models/${m.modelId}`, { token: api.s.member })).status,
+      ).toBe(200);
+      expect((await api.client.get("/api/v1/models")).status).toBe(401);
     });
 
     it("admins patch and delete; members get 403", async () => {
-      const m = await newModels(client, s.admin);
+      const m = await newModels(api.client, api.s.admin);
       const path = `/api/v1/models/${m.modelId}`;
-      expect((await client.patch(path, { token: s.member, json: { enabled: false } })).status).toBe(
-        403,
-      );
-      expect((await client.delete(path, { token: s.member })).status).toBe(403);
+      expect(
+        (await api.client.patch(path, { token: api.s.member, json: { enabled: false } })).status,
+      ).toBe(403);
+      expect((await api.client.delete(path, { token: api.s.member })).status).toBe(403);
       expect(
         (
-          await client.post("/api/v1/models", {
-            token: s.member,
+          await api.client.post("/api/v1/models", {
+            token: api.s.member,
             json: { provider_id: m.providerId, model: "m" },
           })
         ).status,
       ).toBe(403);
 
-      const patched = await client.patch(path, { token: s.admin, json: { enabled: false } });
+      const patched = await api.client.patch(path, {
+        token: api.s.admin,
+        json: { enabled: false },
+      });
       expect(obj(patched)).toMatchObject({ id: m.modelId, enabled: false });
-      const asMember = ids(obj(await client.get("/api/v1/models", { token: s.member })).models);
+      const asMember = ids(
+        obj(await api.client.get("/api/v1/models", { token: api.s.member })).models,
+      );
       expect(asMember).not.toContain(m.modelId);
       expect(asMember).toEqual(
-        (await deps.store.listModels({ enabledOnly: true })).map((model) => model.id),
+        (await api.deps.store.listModels({ enabledOnly: true })).map((model) => model.id),
       );
 
-      const badProvider = await client.patch(path, {
-        token: s.admin,
+      const badProvider = await api.client.patch(path, {
+        token: api.s.admin,
         json: { provider_id: "00000000-0000-4000-8000-000000000000" },
       });
       expect(badProvider.status).toBe(400);
 
-      expect((await client.delete(path, { token: s.admin })).status).toBe(204);
-      expect((await client.patch(path, { token: s.admin, json: { enabled: true } })).status).toBe(
-        404,
-      );
-      expect((await client.delete(path, { token: s.admin })).status).toBe(404);
+      expect((await api.client.delete(path, { token: api.s.admin })).status).toBe(204);
+      expect(
+        (await api.client.patch(path, { token: api.s.admin, json: { enabled: true } })).status,
+      ).toBe(404);
+      expect((await api.client.delete(path, { token: api.s.admin })).status).toBe(404);
     });
   });
 });

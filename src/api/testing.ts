@@ -14,6 +14,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
+import { afterAll, afterEach, beforeAll, beforeEach } from "vitest";
 import { type ChatService, createChatService } from "../chatd/index.ts";
 import { openStore, type Role, type Store } from "../store/index.ts";
 import { type BackendName, createTestDatabase } from "../store/test-support.ts";
@@ -295,4 +296,56 @@ export async function newModels(
     modelId: model.id as string,
     disabledModelId: disabled.id as string,
   };
+}
+
+/** What `useServedApi` provides to each test: filled in by its hooks, read inside tests. */
+export interface ApiFixture {
+  readonly deps: TestDeps;
+  readonly served: Served;
+  readonly client: Client;
+  readonly s: Seeded;
+}
+
+/**
+ * Registers the usual hooks of an api test file: one seeded store per backend for the file, and
+ * a freshly served api (with its own log capture) per test.
+ */
+export function useServedApi(backend: BackendName, options: Partial<ApiOptions> = {}): ApiFixture {
+  let deps: TestDeps | undefined;
+  let seeded: Seeded | undefined;
+  let served: Served | undefined;
+  let client: Client | undefined;
+  beforeAll(async () => {
+    deps = await makeDeps(backend);
+    seeded = await seedStore(deps);
+  });
+  afterAll(async () => {
+    await deps?.close();
+  });
+  beforeEach(async () => {
+    served = await serveApi(need(deps), options);
+    client = new Client(served.url);
+  });
+  afterEach(async () => {
+    await served?.close();
+  });
+  return {
+    get deps() {
+      return need(deps);
+    },
+    get served() {
+      return need(served);
+    },
+    get client() {
+      return need(client);
+    },
+    get s() {
+      return need(seeded);
+    },
+  };
+}
+
+function need<T>(value: T | undefined): T {
+  if (value === undefined) throw new Error("useServedApi: read inside a test, after its hooks ran");
+  return value;
 }
