@@ -6,19 +6,18 @@
  * the message is fit for a person.
  */
 import http2 from "node:http2";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { classify } from "../../src/chaterror/classify.ts";
 import type { ErrorKind } from "../../src/chaterror/kinds.ts";
-import { createChatModel, type StreamRequest, Transport } from "../../src/provider/index.ts";
+import { createChatModel, type StreamRequest } from "../../src/provider/index.ts";
 import {
   errorReply,
-  type FakeProvider,
   midStreamError,
   resetAfter,
   type Script,
-  startFakeProvider,
   truncateAfter,
 } from "../fakeprovider/index.ts";
+import { useFakeProvider } from "./support/fake-fixture.ts";
 import { FLAVOURS as ALL_FLAVOURS, type FlavourId, TRANSPORTS } from "./support/flavours.ts";
 
 /** The flavours whose real error shapes the table knows (openai-compatible speaks Chat Completions). */
@@ -219,24 +218,17 @@ function rows(format: Format, transport: TransportName): Row[] {
 const STACK = /\n|\bat .+:\d+:\d+/;
 
 describe.each(TRANSPORTS)("classify over $name", (transportCase) => {
-  let fake: FakeProvider;
-  let transport: Transport;
-
-  beforeAll(async () => {
-    fake = await startFakeProvider(transportCase.server);
-    transport = new Transport({ http2: transportCase.http2, extraCaCerts: [fake.ca] });
-  });
-  afterAll(async () => {
-    await transport.close();
-    await fake.close();
-  });
-  beforeEach(() => fake.reset());
+  const provider = useFakeProvider(transportCase.server, { http2: transportCase.http2 });
 
   describe.each(FLAVOURS)("$name", (flavour) => {
     /** Streams once against `script`; returns what the iteration threw and the provider's name. */
     async function thrownBy(script: Script): Promise<{ error: unknown; providerName: string }> {
-      fake.enqueue(script);
-      const model = createChatModel(flavour.config(fake.url), "test-model", transport);
+      provider.fake.enqueue(script);
+      const model = createChatModel(
+        flavour.config(provider.fake.url),
+        "test-model",
+        provider.transport,
+      );
       try {
         for await (const _ of model.stream(PROMPT, new AbortController().signal)) {
           // drain

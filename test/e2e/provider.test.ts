@@ -1,5 +1,5 @@
 /** What Keel's prompt becomes on each provider's real wire, and what comes back. */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { runStep } from "../../src/chatloop/step.ts";
 import {
   createChatModel,
@@ -7,7 +7,8 @@ import {
   type ToolDefinition,
   Transport,
 } from "../../src/provider/index.ts";
-import { type FakeProvider, startFakeProvider, textReply } from "../fakeprovider/index.ts";
+import { startFakeProvider, textReply } from "../fakeprovider/index.ts";
+import { useFakeProvider } from "./support/fake-fixture.ts";
 import { FLAVOURS } from "./support/flavours.ts";
 
 const READ_FILE: ToolDefinition = {
@@ -51,28 +52,18 @@ const HISTORY: PromptMessage[] = [
 ];
 
 describe.each(FLAVOURS)("$name", ({ config }) => {
-  let fake: FakeProvider;
-  let transport: Transport;
-  beforeAll(async () => {
-    fake = await startFakeProvider({ http2: true });
-    transport = new Transport({ extraCaCerts: [fake.ca] });
-  });
-  afterAll(async () => {
-    await transport.close();
-    await fake.close();
-  });
-  beforeEach(() => fake.reset());
+  const provider = useFakeProvider({ http2: true });
 
   it("sends the system prompt, the tool call, its result and the tool definitions", async () => {
-    fake.enqueue(textReply("It says to remember the milk."));
-    const model = createChatModel(config(fake.url), "test-model", transport);
+    provider.fake.enqueue(textReply("It says to remember the milk."));
+    const model = createChatModel(config(provider.fake.url), "test-model", provider.transport);
     const outcome = await runStep(
       model,
       { messages: HISTORY, tools: [READ_FILE] },
       { signal: new AbortController().signal },
     );
     expect(outcome.status).toBe("finished");
-    const sent = fake.requests[0]?.rawBody ?? "";
+    const sent = provider.fake.requests[0]?.rawBody ?? "";
     for (const expected of [
       "You are Keel's test agent.",
       "notes.txt",

@@ -3,7 +3,7 @@
  * retry → silence guard → step) against the fake provider, for every wire format, over HTTP/1.1
  * (TLS) and HTTP/2 (TLS, ALPN).
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   ChatInterrupted,
   ServerShutdown,
@@ -19,7 +19,6 @@ import {
 } from "../../src/provider/index.ts";
 import {
   errorReply,
-  type FakeProvider,
   hangAfter,
   midStreamError,
   resetAfter,
@@ -28,6 +27,7 @@ import {
   toolCallReply,
   truncateAfter,
 } from "../fakeprovider/index.ts";
+import { useFakeProvider } from "./support/fake-fixture.ts";
 import { FLAVOURS, flavour, TRANSPORTS } from "./support/flavours.ts";
 
 const PROMPT: StreamRequest = {
@@ -41,25 +41,18 @@ function textOf(outcome: StepOutcome): string {
 }
 
 describe.each(TRANSPORTS)("over $name", (transportCase) => {
-  let fake: FakeProvider;
-  let transport: Transport;
-
-  beforeAll(async () => {
-    fake = await startFakeProvider(transportCase.server);
-    transport = new Transport({ http2: transportCase.http2, extraCaCerts: [fake.ca] });
-  });
-  afterAll(async () => {
-    await transport.close();
-    await fake.close();
-  });
-  beforeEach(() => fake.reset());
+  const provider = useFakeProvider(transportCase.server, { http2: transportCase.http2 });
 
   describe.each(FLAVOURS)("$name", (flavour) => {
     /** Runs one step and records its retries; `options` may stop it. */
     async function step(options: Partial<StepOptions> & { controller?: AbortController } = {}) {
       const controller = options.controller ?? new AbortController();
       const retries: RetryEvent[] = [];
-      const model = createChatModel(flavour.config(fake.url), "test-model", transport);
+      const model = createChatModel(
+        flavour.config(provider.fake.url),
+        "test-model",
+        provider.transport,
+      );
       const outcome = await runStep(model, PROMPT, {
         policy: FAST,
         silenceMs: 5_000,
@@ -74,12 +67,14 @@ describe.each(TRANSPORTS)("over $name", (transportCase) => {
     }
 
     it("streams a complete reply with usage", async () => {
-      fake.enqueue(textReply("Hello world, from the fake.", { reasoning: "Think first." }));
+      provider.fake.enqueue(
+        textReply("Hello world, from the provider.fake.", { reasoning: "Think first." }),
+      );
       const { outcome, retries } = await step();
       expect(outcome.status).toBe("finished");
-      expect(textOf(outcome)).toBe("Hello world, from the fake.");
+      expect(textOf(outcome)).toBe("Hello world, from the provider.fake.");
       expect(retries).toEqual([]);
-      expect(fake.requests.map((r) => r.httpVersion)).toEqual([transportCase.httpVersion]);
+      expect(provider.fake.requests.map((r) => r.httpVersion)).toEqual([transportCase.httpVersion]);
       if (outcome.status === "finished") {
         expect(outcome.finishReason).toBe("stop");
         expect(outcome.usage.inputTokens).toBeGreaterThan(0);
@@ -88,7 +83,9 @@ describe.each(TRANSPORTS)("over $name", (transportCase) => {
     });
 
     it("streams tool calls whole, with their parsed input", async () => {
-      fake.enqueue(toolCallReply({ name: "read_file", args: { path: "a.txt" }, id: "call_1" }));
+      provider.fake.enqueue(
+        toolCallReply({ name: "read_file", args: { path: "a.txt" }, id: "call_1" }),
+      );
       const { outcome } = await step();
       expect(outcome.status === "finished" && outcome.finishReason).toBe("tool-calls");
       const calls =
@@ -103,18 +100,18 @@ describe.each(TRANSPORTS)("over $name", (transportCase) => {
       ["connection destroyed mid-body", { ...resetAfter("Hello wor", 2), end: "destroy" as const }],
       ["body ended before the end marker", truncateAfter("Hello wor", 2)],
     ])("retries a %s and keeps the reply exactly once", async (_, fault) => {
-      fake.enqueue(fault, textReply("Hello world"));
+      provider.fake.enqueue(fault, textReply("Hello world"));
       const { outcome, retries } = await step();
       expect(outcome.status).toBe("finished");
       expect(textOf(outcome)).toBe("Hello world");
       expect(retries.map((r) => [r.attempt, r.error.kind, r.error.retryable])).toEqual([
         [1, "timeout", true],
       ]);
-      expect(fake.requests).toHaveLength(2);
+      expect(provider.fake.requests).toHaveLength(2);
     });
 
     it("retries a stream that goes silent", async () => {
-      fake.enqueue(hangAfter("Hel", 1), textReply("Hello"));
+      provider.fake.enqueue(hangAfter("Hel", 1), textReply("Hello"));
       const { outcome, retries } = await step({ silenceMs: 300 });
       expect(textOf(outcome)).toBe("Hello");
       expect(retries).toHaveLength(1);
@@ -123,14 +120,14 @@ describe.each(TRANSPORTS)("over $name", (transportCase) => {
     });
 
     it("retries an overloaded error sent inside the stream", async () => {
-      fake.enqueue(midStreamError("Hel", "overloaded"), textReply("Hello"));
+      provider.fake.enqueue(midStreamError("Hel", "overloaded"), textReply("Hello"));
       const { outcome, retries } = await step();
       expect(textOf(outcome)).toBe("Hello");
       expect(retries.map((r) => r.error.retryable)).toEqual([true]);
     });
 
     it("stops at once on Stop mid-stream, keeping the partial text, without retrying", async () => {
-      fake.enqueue(hangAfter("Hello wor", 2));
+      provider.fake.enqueue(hangAfter("Hello wor", 2));
       const controller = new AbortController();
       let seen = "";
       const { outcome, retries } = await step({
@@ -144,12 +141,12 @@ describe.each(TRANSPORTS)("over $name", (transportCase) => {
       expect(outcome.status === "stopped" && ChatInterrupted.isInstance(outcome.cause)).toBe(true);
       expect(textOf(outcome)).toBe("Hello wor");
       expect(retries).toEqual([]);
-      expect(fake.requests).toHaveLength(1);
-      await expect.poll(() => fake.inFlight).toBe(0); // the upstream request was cancelled
+      expect(provider.fake.requests).toHaveLength(1);
+      await expect.poll(() => provider.fake.inFlight).toBe(0); // the upstream request was cancelled
     });
 
     it("stops at once on Stop during the backoff wait", async () => {
-      fake.enqueue(errorReply("unavailable", { retryAfter: 60 }));
+      provider.fake.enqueue(errorReply("unavailable", { retryAfter: 60 }));
       const controller = new AbortController();
       const started = performance.now();
       const { outcome, retries } = await step({
@@ -159,11 +156,11 @@ describe.each(TRANSPORTS)("over $name", (transportCase) => {
       expect(outcome.status === "stopped" && ChatInterrupted.isInstance(outcome.cause)).toBe(true);
       expect(retries[0]?.delayMs).toBeGreaterThanOrEqual(60_000);
       expect(performance.now() - started).toBeLessThan(5_000);
-      expect(fake.requests).toHaveLength(1);
+      expect(provider.fake.requests).toHaveLength(1);
     });
 
     it("keeps the failed attempt's partial text when Stop comes during the backoff", async () => {
-      fake.enqueue(resetAfter("Hello wor", 2));
+      provider.fake.enqueue(resetAfter("Hello wor", 2));
       const controller = new AbortController();
       const { outcome } = await step({
         controller,
@@ -174,7 +171,7 @@ describe.each(TRANSPORTS)("over $name", (transportCase) => {
     });
 
     it("propagates a server shutdown without retrying", async () => {
-      fake.enqueue(hangAfter("Hello", 1));
+      provider.fake.enqueue(hangAfter("Hello", 1));
       const controller = new AbortController();
       const { outcome, retries } = await step({
         controller,
@@ -183,7 +180,7 @@ describe.each(TRANSPORTS)("over $name", (transportCase) => {
       expect(outcome.status === "stopped" && ServerShutdown.isInstance(outcome.cause)).toBe(true);
       expect(textOf(outcome)).toBe("Hello");
       expect(retries).toEqual([]);
-      expect(fake.requests).toHaveLength(1);
+      expect(provider.fake.requests).toHaveLength(1);
     });
 
     it.each([
@@ -192,7 +189,7 @@ describe.each(TRANSPORTS)("over $name", (transportCase) => {
       ["a prompt longer than the context window", "context_length" as const, "context_length"],
       ["an exhausted quota", "insufficient_quota" as const, "usage_limit"],
     ])("fails at once, without retrying, on %s", async (_, errorType, kind) => {
-      fake.enqueue(errorReply(errorType), textReply("never sent"));
+      provider.fake.enqueue(errorReply(errorType), textReply("never sent"));
       const { outcome, retries } = await step();
       expect(outcome.status).toBe("failed");
       if (outcome.status === "failed") {
@@ -201,30 +198,24 @@ describe.each(TRANSPORTS)("over $name", (transportCase) => {
         expect(outcome.error.message).not.toMatch(/\n\s+at /);
       }
       expect(retries).toEqual([]);
-      expect(fake.requests).toHaveLength(1);
+      expect(provider.fake.requests).toHaveLength(1);
     });
   });
 });
 
 describe("Retry-After over real sockets", () => {
-  let fake: FakeProvider;
-  let transport: Transport;
-  beforeAll(async () => {
-    fake = await startFakeProvider({ http2: true });
-    transport = new Transport({ extraCaCerts: [fake.ca] });
-  });
-  afterAll(async () => {
-    await transport.close();
-    await fake.close();
-  });
-  beforeEach(() => fake.reset());
+  const provider = useFakeProvider({ http2: true });
 
   it.each(FLAVOURS)(
     "$name: a 429 with Retry-After: 2 waits at least 2 s, then succeeds",
     async (flavour) => {
-      fake.enqueue(errorReply("rate_limit", { retryAfter: 2 }), textReply("Hello"));
+      provider.fake.enqueue(errorReply("rate_limit", { retryAfter: 2 }), textReply("Hello"));
       const retries: RetryEvent[] = [];
-      const model = createChatModel(flavour.config(fake.url), "test-model", transport);
+      const model = createChatModel(
+        flavour.config(provider.fake.url),
+        "test-model",
+        provider.transport,
+      );
       const outcome = await runStep(model, PROMPT, {
         signal: new AbortController().signal,
         policy: FAST,
@@ -233,7 +224,7 @@ describe("Retry-After over real sockets", () => {
       expect(textOf(outcome)).toBe("Hello");
       expect(retries.map((r) => [r.error.kind, r.error.statusCode])).toEqual([["rate_limit", 429]]);
       expect(retries[0]?.delayMs).toBeGreaterThanOrEqual(2_000);
-      const [first, second] = fake.requests;
+      const [first, second] = provider.fake.requests;
       expect((second?.time ?? 0) - (first?.time ?? 0)).toBeGreaterThanOrEqual(1_950);
     },
   );
