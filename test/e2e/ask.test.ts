@@ -139,6 +139,13 @@ describe("keel ask", () => {
     expect(run.stderr()).toMatch(/--model/);
   });
 
+  it("exits 1 with the reason when the provider configuration cannot work", async () => {
+    const run = keel(["ask", "--provider", "openai-compatible", "--model", "m", "hi"]);
+    expect(await run.exit).toBe(1);
+    expect(run.stderr()).toBe("error: An OpenAI-compatible provider needs a base_url.\n");
+    expect(fake.requests).toHaveLength(0);
+  });
+
   it("has --help for the program and for ask", async () => {
     const top = keel(["--help"]);
     expect(await top.exit).toBe(0);
