@@ -22,12 +22,6 @@ export const DEFAULT_TRANSPORT: Required<Omit<TransportOptions, "extraCaCerts">>
   http2: true,
 };
 
-function definedOnly<T extends object>(options: T): Partial<T> {
-  return Object.fromEntries(
-    Object.entries(options).filter(([, v]) => v !== undefined),
-  ) as Partial<T>;
-}
-
 /**
  * One shared undici dispatcher: keep-alive everywhere, HTTP/2 by ALPN, so many concurrent chats
  * multiplex onto few connections. The body has no idle timeout here on purpose: silence is the
@@ -38,7 +32,13 @@ export class Transport {
   readonly fetch: typeof globalThis.fetch;
 
   constructor(options: TransportOptions = {}) {
-    const settings = { ...DEFAULT_TRANSPORT, ...definedOnly(options) };
+    // Field by field, so an option passed as `undefined` (an unset CLI flag) keeps its default.
+    const settings = {
+      connectTimeoutMs: options.connectTimeoutMs ?? DEFAULT_TRANSPORT.connectTimeoutMs,
+      headersTimeoutMs: options.headersTimeoutMs ?? DEFAULT_TRANSPORT.headersTimeoutMs,
+      keepAliveTimeoutMs: options.keepAliveTimeoutMs ?? DEFAULT_TRANSPORT.keepAliveTimeoutMs,
+      http2: options.http2 ?? DEFAULT_TRANSPORT.http2,
+    };
     const ca = options.extraCaCerts?.length
       ? [...rootCertificates, ...options.extraCaCerts]
       : undefined;
