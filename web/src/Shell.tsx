@@ -1,0 +1,78 @@
+/** The signed-in app: the chat sidebar and the page the path names. */
+import { useEffect, useState } from "react";
+import { ModelsPage } from "./admin/ModelsPage.tsx";
+import { ProvidersPage } from "./admin/ProvidersPage.tsx";
+import { UsersPage } from "./admin/UsersPage.tsx";
+import { ChatPage } from "./chat/ChatPage.tsx";
+import { NewChatPage } from "./chat/NewChatPage.tsx";
+import { Sidebar } from "./chat/Sidebar.tsx";
+import { useChatList } from "./chat/useChatList.ts";
+import { chatIdOf, usePath } from "./router.tsx";
+import { useSession } from "./session.tsx";
+
+function AdminOnly({ children }: { children: React.ReactNode }) {
+  const { user } = useSession();
+  if (user.role !== "admin") {
+    return (
+      <div className="page">
+        <h1>Not available</h1>
+        <p>This page is for administrators.</p>
+      </div>
+    );
+  }
+  return children;
+}
+
+function Page({ path, list }: { path: string; list: ReturnType<typeof useChatList> }) {
+  const chatId = chatIdOf(path);
+  if (chatId !== null) return <ChatPage key={chatId} chatId={chatId} onChatChanged={list.update} />;
+  switch (path) {
+    case "/admin/providers":
+      return (
+        <AdminOnly>
+          <ProvidersPage />
+        </AdminOnly>
+      );
+    case "/admin/models":
+      return (
+        <AdminOnly>
+          <ModelsPage />
+        </AdminOnly>
+      );
+    case "/admin/users":
+      return (
+        <AdminOnly>
+          <UsersPage />
+        </AdminOnly>
+      );
+    default:
+      return <NewChatPage onCreated={() => void list.refresh()} />;
+  }
+}
+
+export function Shell({ onSignedOut }: { onSignedOut(): void }) {
+  const path = usePath();
+  const list = useChatList();
+  const [menuOpen, setMenuOpen] = useState(false);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: close the narrow-window menu on navigation
+  useEffect(() => setMenuOpen(false), [path]);
+  return (
+    <div className={menuOpen ? "shell menu-open" : "shell"}>
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <Sidebar path={path} list={list} onSignedOut={onSignedOut} />
+      <main className="main" id="main">
+        <button
+          type="button"
+          className="menu-toggle btn-small"
+          aria-expanded={menuOpen}
+          onClick={() => setMenuOpen((open) => !open)}
+        >
+          Menu
+        </button>
+        <Page path={path} list={list} />
+      </main>
+    </div>
+  );
+}

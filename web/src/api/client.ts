@@ -1,0 +1,132 @@
+/**
+ * The one way the UI talks to the API: same-origin requests with the session cookie, typed by the
+ * server's schemas (./types.ts). A failed request throws `ApiError` carrying the §4 error body, so
+ * every screen can show the server's own words.
+ */
+import type {
+  ApiErrorBody,
+  Chat,
+  ChatDetail,
+  ChatList,
+  CreateChatRequest,
+  CreateModelRequest,
+  CreateProviderRequest,
+  CreateUserRequest,
+  FirstUserRequest,
+  FirstUserResponse,
+  LoginRequest,
+  LoginResponse,
+  Model,
+  ModelList,
+  Provider,
+  ProviderList,
+  SetupStatus,
+  TextPart,
+  UpdateModelRequest,
+  UpdateProviderRequest,
+  UpdateUserRequest,
+  UserList,
+  UserResponse,
+} from "./types.ts";
+
+export const API_BASE = "/api/v1";
+
+const marker = Symbol.for("keel.web.ApiError");
+
+export class ApiError extends Error {
+  readonly [marker] = true;
+  readonly status: number;
+  readonly detail: string | undefined;
+  readonly validations: ApiErrorBody["validations"];
+
+  constructor(status: number, body: ApiErrorBody) {
+    super(body.message);
+    this.name = "ApiError";
+    this.status = status;
+    this.detail = body.detail;
+    this.validations = body.validations;
+  }
+
+  static isInstance(error: unknown): error is ApiError {
+    return typeof error === "object" && error !== null && marker in error;
+  }
+}
+
+/** What a person reads when a request fails: the server's message, else what the network said. */
+export function errorMessage(error: unknown): string {
+  if (ApiError.isInstance(error)) {
+    const fields = error.validations?.map((v) => `${v.field}: ${v.detail}`).join("; ");
+    return fields ? `${error.message} (${fields})` : error.message;
+  }
+  if (error instanceof TypeError) {
+    return "Cannot reach the Keel server. Check your connection; the page retries on its own.";
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
+async function failure(response: Response): Promise<ApiError> {
+  let body: ApiErrorBody = { message: `The server answered ${response.status}.` };
+  try {
+    const parsed = (await response.json()) as Partial<ApiErrorBody>;
+    if (typeof parsed.message === "string") body = parsed as ApiErrorBody;
+  } catch {
+    // Not JSON (a proxy's page): keep the status line.
+  }
+  return new ApiError(response.status, body);
+}
+
+type Method = "GET" | "POST" | "PATCH" | "DELETE";
+
+export async function request<T>(method: Method, path: string, body?: unknown): Promise<T> {
+  const init: RequestInit = { method, credentials: "same-origin", headers: {} };
+  if (body !== undefined) {
+    init.headers = { "content-type": "application/json" };
+    init.body = JSON.stringify(body);
+  }
+  const response = await fetch(`${API_BASE}${path}`, init);
+  if (!response.ok) throw await failure(response);
+  if (response.status === 204 || response.status === 202) return undefined as T;
+  return (await response.json()) as T;
+}
+
+const id = (value: string) => encodeURIComponent(value);
+
+export const api = {
+  setup: () => request<SetupStatus>("GET", "/setup"),
+  createFirstUser: (body: FirstUserRequest) =>
+    request<FirstUserResponse>("POST", "/users/first", body),
+  login: (body: LoginRequest) => request<LoginResponse>("POST", "/users/login", body),
+  logout: () => request<void>("POST", "/users/logout"),
+  me: () => request<UserResponse>("GET", "/users/me"),
+
+  listUsers: () => request<UserList>("GET", "/users"),
+  createUser: (body: CreateUserRequest) => request<UserResponse>("POST", "/users", body),
+  updateUser: (userId: string, body: UpdateUserRequest) =>
+    request<UserResponse>("PATCH", `/users/${id(userId)}`, body),
+
+  listProviders: () => request<ProviderList>("GET", "/providers"),
+  createProvider: (body: CreateProviderRequest) => request<Provider>("POST", "/providers", body),
+  updateProvider: (providerId: string, body: UpdateProviderRequest) =>
+    request<Provider>("PATCH", `/providers/${id(providerId)}`, body),
+  deleteProvider: (providerId: string) =>
+    request<void>("DELETE", `/providers/${id(providerId)}`),
+
+  listModels: () => request<ModelList>("GET", "/models"),
+  createModel: (body: CreateModelRequest) => request<Model>("POST", "/models", body),
+  updateModel: (modelId: string, body: UpdateModelRequest) =>
+    request<Model>("PATCH", `/models/${id(modelId)}`, body),
+  deleteModel: (modelId: string) => request<void>("DELETE", `/models/${id(modelId)}`),
+
+  listChats: (cursor?: string) =>
+    request<ChatList>(
+      "GET",
+      cursor ? `/chats?cursor=${encodeURIComponent(cursor)}` : "/chats",
+    ),
+  getChat: (chatId: string) => request<ChatDetail>("GET", `/chats/${id(chatId)}`),
+  createChat: (body: CreateChatRequest) => request<Chat>("POST", "/chats", body),
+  sendMessage: (chatId: string, content: TextPart[]) =>
+    request<void>("POST", `/chats/${id(chatId)}/messages`, { content }),
+  interrupt: (chatId: string) => request<void>("POST", `/chats/${id(chatId)}/interrupt`),
+  archiveChat: (chatId: string) => request<void>("DELETE", `/chats/${id(chatId)}`),
+  streamUrl: (chatId: string) => `${API_BASE}/chats/${id(chatId)}/stream`,
+};

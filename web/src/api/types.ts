@@ -1,0 +1,53 @@
+/**
+ * The API's shapes, as the server's own zod schemas define them: the UI never restates a type the
+ * server owns. These are type-only imports (erased from the bundle); a change to a schema on the
+ * server is a type error here.
+ */
+import type { z } from "zod";
+import type * as S from "../../../src/api/schemas.ts";
+import type { ChatEventPayloads } from "../../../src/chatloop/events.ts";
+
+type Out<T extends z.ZodType> = z.output<T>;
+type In<T extends z.ZodType> = z.input<T>;
+
+export type ApiErrorBody = Out<typeof S.ErrorSchema>;
+export type SetupStatus = Out<typeof S.SetupStatus>;
+export type User = Out<typeof S.UserSchema>;
+export type Role = User["role"];
+export type Provider = Out<typeof S.ProviderSchema>;
+export type ProviderType = Provider["type"];
+export type Model = Out<typeof S.ModelSchema>;
+export type Pricing = NonNullable<Model["pricing"]>;
+export type Chat = Out<typeof S.ChatSchema>;
+export type ChatStatus = Chat["status"];
+export type ChatDetail = Out<typeof S.ChatDetail>;
+export type QueuedMessage = ChatDetail["queued"][number];
+export type Message = Out<typeof S.MessageSchema>;
+export type MessagePart = Message["parts"][number];
+export type Usage = Out<typeof S.UsageSchema>;
+
+export type FirstUserResponse = Out<typeof S.FirstUserResponse>;
+export type LoginResponse = Out<typeof S.LoginResponse>;
+export type UserResponse = Out<typeof S.UserResponse>;
+export type UserList = Out<typeof S.UserList>;
+export type ProviderList = Out<typeof S.ProviderList>;
+export type ModelList = Out<typeof S.ModelList>;
+export type ChatList = Out<typeof S.ChatList>;
+
+export type FirstUserRequest = In<typeof S.FirstUserBody>;
+export type LoginRequest = In<typeof S.LoginBody>;
+export type CreateUserRequest = In<typeof S.CreateUserBody>;
+export type UpdateUserRequest = In<typeof S.UpdateUserBody>;
+export type CreateProviderRequest = In<typeof S.CreateProviderBody>;
+export type UpdateProviderRequest = In<typeof S.UpdateProviderBody>;
+export type CreateModelRequest = In<typeof S.CreateModelBody>;
+export type UpdateModelRequest = In<typeof S.UpdateModelBody>;
+export type CreateChatRequest = In<typeof S.CreateChatBody>;
+export type TextPart = In<typeof S.TextPartInput>;
+
+/** The chat event stream (DESIGN.md §4): `type` is the SSE `event:`, `seq` its `id:`. */
+export type ChatEventType = keyof ChatEventPayloads;
+export type ChatEvent = {
+  [K in ChatEventType]: { type: K; seq: number; data: ChatEventPayloads[K] };
+}[ChatEventType];
+export type { ChatEventPayloads };

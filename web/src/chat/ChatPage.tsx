@@ -1,0 +1,197 @@
+/**
+ * One chat: its transcript, the live stream, and the composer. The view is `chatViewReducer` over
+ * the transcript and the events; the stream resumes after the last event it applied, so a dropped
+ * connection or a reload ends on the same view.
+ */
+import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from "react";
+import { ApiError, api } from "../api/client.ts";
+import { followChat, type StreamState } from "../api/stream.ts";
+import type { Chat, TextPart } from "../api/types.ts";
+import { ErrorBox } from "../ui/ErrorBox.tsx";
+import { Composer } from "./Composer.tsx";
+import { DraftView, MessageView, PendingView, type ToolResults } from "./MessageView.tsx";
+import { chatViewReducer, emptyChatView, type TurnError } from "./reducer.ts";
+import { RetryBanner } from "./RetryBanner.tsx";
+import { StatusBadge } from "./Sidebar.tsx";
+
+const ADVICE: Record<string, string> = {
+  auth: "An administrator needs to fix the provider's API key; then send your message again.",
+  config: "An administrator needs to check the model's configuration, or start a chat with another model.",
+  context_length:
+    "The conversation no longer fits the model's context window: start a new chat, or use a model with a larger one.",
+  usage_limit: "The provider's quota or spend limit is reached; an administrator can raise it.",
+  content_filter: "The provider refused the request for policy reasons; rephrase it and send again.",
+};
+
+function TurnErrorNotice({ error }: { error: TurnError }) {
+  return (
+    <div className="error-box" role="alert" data-kind={error.kind}>
+      <strong>The turn failed.</strong> {error.message}
+      <div className="muted">
+        {ADVICE[error.kind] ?? "Send a message to try again."}
+      </div>
+    </div>
+  );
+}
+
+/** Follows the bottom of the transcript unless the reader scrolled up. */
+function useStickToBottom(dependency: unknown) {
+  const ref = useRef<HTMLDivElement>(null);
+  const stuck = useRef(true);
+  useEffect(() => {
+    const el = ref.current;
+    if (el === null) return;
+    const onScroll = () => {
+      stuck.current = el.scrollHeight - el.scrollTop - el.clientHeight < 80;
+    };
+    el.addEventListener("scroll", onScroll, { passive: true });
+    return () => el.removeEventListener("scroll", onScroll);
+  }, []);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: scroll when the content changes
+  useEffect(() => {
+    const el = ref.current;
+    if (el !== null && stuck.current) el.scrollTop = el.scrollHeight;
+  }, [dependency]);
+  return ref;
+}
+
+let localIds = 0;
+
+export function ChatPage({
+  chatId,
+  onChatChanged,
+}: {
+  chatId: string;
+  onChatChanged(chat: Pick<Chat, "id"> & Partial<Chat>): void;
+}) {
+  const [view, dispatch] = useReducer(chatViewReducer, emptyChatView);
+  const [loadError, setLoadError] = useState<unknown>(null);
+  const [actionError, setActionError] = useState<unknown>(null);
+  const [connection, setConnection] = useState<StreamState>("connecting");
+  const [stopping, setStopping] = useState(false);
+
+  useEffect(() => {
+    const abort = new AbortController();
+    (async () => {
+      let detail: Awaited<ReturnType<typeof api.getChat>>;
+      try {
+        detail = await api.getChat(chatId);
+      } catch (error) {
+        if (!abort.signal.aborted) setLoadError(error);
+        return;
+      }
+      if (abort.signal.aborted) return;
+      dispatch({ type: "loaded", detail });
+      await followChat({
+        chatId,
+        after: detail.chat.last_event_seq,
+        signal: abort.signal,
+        onEvents: (events) => dispatch({ type: "events", events }),
+        onState: setConnection,
+        onFatal: setLoadError,
+      });
+    })();
+    return () => abort.abort();
+  }, [chatId]);
+
+  const status = view.chat?.status;
+  const title = view.chat?.title;
+  useEffect(() => {
+    if (status !== undefined && title !== undefined) onChatChanged({ id: chatId, status, title });
+    if (status !== "running" && status !== "pending") setStopping(false);
+  }, [chatId, status, title, onChatChanged]);
+
+  const running = status === "running" || status === "pending";
+  const results: ToolResults = useMemo(() => {
+    const map = new Map<string, Extract<(typeof view.messages)[number]["parts"][number], { type: "tool_result" }>>();
+    for (const m of view.messages) {
+      for (const p of m.parts) if (p.type === "tool_result") map.set(p.tool_call_id, p);
+    }
+    return map;
+  }, [view.messages]);
+  const transcriptRef = useStickToBottom(view);
+
+  const send = useCallback(
+    async (text: string) => {
+      const id = `local-${++localIds}`;
+      const parts: TextPart[] = [{ type: "text", text }];
+      setActionError(null);
+      dispatch({ type: "sending", id, parts });
+      try {
+        await api.sendMessage(chatId, parts);
+      } catch (error) {
+        dispatch({ type: "send_failed", id });
+        setActionError(error);
+        throw error;
+      }
+    },
+    [chatId],
+  );
+
+  const stop = useCallback(async () => {
+    setStopping(true);
+    try {
+      await api.interrupt(chatId);
+    } catch (error) {
+      // 409: the turn ended on its own meanwhile; nothing to stop.
+      if (!(ApiError.isInstance(error) && error.status === 409)) setActionError(error);
+      setStopping(false);
+    }
+  }, [chatId]);
+
+  if (loadError !== null) {
+    return (
+      <div className="page">
+        <h1>Chat unavailable</h1>
+        <ErrorBox error={loadError} />
+      </div>
+    );
+  }
+  if (view.chat === null) return <p className="page muted">Loading chat…</p>;
+
+  return (
+    <>
+      <header className="chat-header">
+        <h1>{view.chat.title || "Untitled chat"}</h1>
+        {connection === "reconnecting" ? (
+          <span className="conn-indicator" role="status">
+            Reconnecting…
+          </span>
+        ) : null}
+        <StatusBadge status={view.chat.status} />
+      </header>
+      <div className="transcript" ref={transcriptRef}>
+        <div className="transcript-inner" aria-live="polite" aria-relevant="additions">
+          {view.messages.map((message) => {
+            const usage = view.usage[message.id];
+            return (
+              <MessageView
+                key={message.id}
+                message={message}
+                results={results}
+                usage={usage?.usage ?? message.usage}
+                cost={usage?.cost_usd ?? message.cost_usd}
+              />
+            );
+          })}
+          {view.drafts.map((draft) => (
+            <DraftView key={draft.id} parts={draft.parts} />
+          ))}
+          {view.retry ? <RetryBanner retry={view.retry} /> : null}
+          {view.error && view.chat.status === "error" ? (
+            <TurnErrorNotice error={view.error} />
+          ) : null}
+          {view.pending.map((entry) => (
+            <PendingView key={entry.id} entry={entry} running={running} />
+          ))}
+          <ErrorBox error={actionError} />
+        </div>
+      </div>
+      <Composer
+        onSend={send}
+        running={running && !stopping}
+        onStop={() => void stop()}
+      />
+    </>
+  );
+}

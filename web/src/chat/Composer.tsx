@@ -1,0 +1,93 @@
+/**
+ * The message box: Enter sends, Shift+Enter adds a line, Esc (or the Stop button) stops a running
+ * turn. Sending while a turn runs is allowed: the message is queued behind it.
+ */
+import { type FormEvent, type KeyboardEvent, useRef, useState } from "react";
+
+export interface ComposerProps {
+  onSend(text: string): Promise<void> | void;
+  /** Shown while a turn runs. */
+  onStop?: () => void;
+  running?: boolean;
+  placeholder?: string;
+  sendLabel?: string;
+  children?: React.ReactNode;
+  autoFocus?: boolean;
+}
+
+export function Composer({
+  onSend,
+  onStop,
+  running = false,
+  placeholder = "Message the agent",
+  sendLabel = "Send",
+  children,
+  autoFocus = true,
+}: ComposerProps) {
+  const [text, setText] = useState("");
+  const [sending, setSending] = useState(false);
+  const box = useRef<HTMLTextAreaElement>(null);
+
+  async function send() {
+    const message = text.trim();
+    if (message === "" || sending) return;
+    setSending(true);
+    try {
+      await onSend(message);
+      setText("");
+    } catch {
+      // The page shows why; the text stays so nothing typed is lost.
+    } finally {
+      setSending(false);
+      box.current?.focus();
+    }
+  }
+
+  function onKeyDown(event: KeyboardEvent<HTMLTextAreaElement>) {
+    if (event.key === "Enter" && !event.shiftKey && !event.nativeEvent.isComposing) {
+      event.preventDefault();
+      void send();
+    } else if (event.key === "Escape" && running && onStop) {
+      event.preventDefault();
+      onStop();
+    }
+  }
+
+  function onSubmit(event: FormEvent) {
+    event.preventDefault();
+    void send();
+  }
+
+  return (
+    <div className="composer">
+      <form onSubmit={onSubmit} aria-label="Compose a message">
+        {children}
+        <label className="sr-only" htmlFor="composer-text">
+          Message
+        </label>
+        <textarea
+          id="composer-text"
+          ref={box}
+          rows={2}
+          value={text}
+          placeholder={placeholder}
+          onChange={(e) => setText(e.target.value)}
+          onKeyDown={onKeyDown}
+          // biome-ignore lint/a11y/noAutofocus: the composer is the page's purpose
+          autoFocus={autoFocus}
+        />
+        {running && onStop ? (
+          <button type="button" className="btn-danger" onClick={onStop}>
+            Stop
+          </button>
+        ) : null}
+        <button type="submit" className="btn-primary" disabled={sending || text.trim() === ""}>
+          {sendLabel}
+        </button>
+      </form>
+      <p className="hint">
+        Enter sends · Shift+Enter adds a line{running ? " · Esc stops the turn" : ""}
+      </p>
+    </div>
+  );
+}

@@ -1,0 +1,168 @@
+/** One message of the transcript: user text, or an assistant's text, reasoning and tool cards. */
+import { memo } from "react";
+import type { Message, MessagePart, Usage } from "../api/types.ts";
+import { Markdown } from "./Markdown.tsx";
+import type { DraftPart, PendingMessage } from "./reducer.ts";
+import { textOf } from "./reducer.ts";
+
+export type ToolResults = ReadonlyMap<string, Extract<MessagePart, { type: "tool_result" }>>;
+
+function pretty(value: unknown): string {
+  if (typeof value === "string") return value;
+  try {
+    return JSON.stringify(value, null, 2);
+  } catch {
+    return String(value);
+  }
+}
+
+export function ToolCard({
+  name,
+  input,
+  output,
+  isError,
+  running,
+}: {
+  name: string;
+  input: string;
+  output: string | undefined;
+  isError: boolean;
+  running: boolean;
+}) {
+  const state = running ? "running…" : isError ? "failed" : output === undefined ? "" : "done";
+  return (
+    <details className={isError ? "tool is-error" : "tool"} data-tool={name}>
+      <summary>
+        Tool <code>{name}</code> {state ? <span className="muted">— {state}</span> : null}
+      </summary>
+      <div className="body">
+        <div className="muted">Input</div>
+        <pre>{input}</pre>
+        {output !== undefined ? (
+          <>
+            <div className="muted">{isError ? "Error" : "Output"}</div>
+            <pre>{output}</pre>
+          </>
+        ) : null}
+      </div>
+    </details>
+  );
+}
+
+function Reasoning({ text }: { text: string }) {
+  return (
+    <details className="reasoning">
+      <summary>Reasoning</summary>
+      <div className="body">{text}</div>
+    </details>
+  );
+}
+
+export function formatUsage(usage: Usage, cost?: number): string {
+  const n = (v: number) => v.toLocaleString("en-US");
+  const tokens = `${n(usage.inputTokens)} in · ${n(usage.outputTokens)} out`;
+  return cost === undefined ? `${tokens} tokens` : `${tokens} tokens · $${cost.toFixed(4)}`;
+}
+
+function UserBubble({ text, note }: { text: string; note?: string }) {
+  return (
+    <>
+      <div className="msg-role">You{note ? ` · ${note}` : ""}</div>
+      <div className="bubble">{text}</div>
+    </>
+  );
+}
+
+export const MessageView = memo(function MessageView({
+  message,
+  results,
+  usage,
+  cost,
+}: {
+  message: Message;
+  results: ToolResults;
+  usage: Usage | undefined;
+  cost: number | undefined;
+}) {
+  if (message.role === "user") {
+    return (
+      <article className="msg msg-user" data-message-id={message.id}>
+        <UserBubble text={textOf(message.parts)} />
+      </article>
+    );
+  }
+  if (message.role === "tool") return null; // shown inside the call's card
+  return (
+    <article className="msg msg-assistant" data-message-id={message.id} aria-label="Agent reply">
+      <div className="msg-role">Agent</div>
+      {message.parts.map((part, i) => {
+        const key = `${i}`;
+        switch (part.type) {
+          case "text":
+            return <Markdown key={key} text={part.text} />;
+          case "reasoning":
+            return <Reasoning key={key} text={part.text} />;
+          case "tool_call": {
+            const result = results.get(part.tool_call_id);
+            return (
+              <ToolCard
+                key={key}
+                name={part.name}
+                input={pretty(part.input)}
+                output={result ? pretty(result.output) : undefined}
+                isError={result?.is_error ?? false}
+                running={false}
+              />
+            );
+          }
+          case "tool_result":
+            return null;
+        }
+      })}
+      {usage ? <div className="msg-meta">{formatUsage(usage, cost)}</div> : null}
+    </article>
+  );
+});
+
+/** A message still streaming: the same rendering, with the growing part re-rendered per frame. */
+export function DraftView({ parts }: { parts: DraftPart[] }) {
+  const outputs = new Map<string, string>();
+  for (const p of parts) if (p.type === "tool_result") outputs.set(p.tool_call_id, p.output_text);
+  return (
+    <article className="msg msg-assistant msg-draft" aria-busy="true" aria-label="Agent reply">
+      <div className="msg-role">Agent</div>
+      {parts.map((part, i) => {
+        const key = `${i}`;
+        const last = i === parts.length - 1;
+        switch (part.type) {
+          case "text":
+            return <Markdown key={key} text={part.text} streaming={last} />;
+          case "reasoning":
+            return <Reasoning key={key} text={part.text} />;
+          case "tool_call":
+            return (
+              <ToolCard
+                key={key}
+                name={part.name}
+                input={part.input_text}
+                output={outputs.get(part.tool_call_id)}
+                isError={false}
+                running
+              />
+            );
+          case "tool_result":
+            return null;
+        }
+      })}
+      <span className="caret" aria-hidden="true" />
+    </article>
+  );
+}
+
+export function PendingView({ entry, running }: { entry: PendingMessage; running: boolean }) {
+  return (
+    <article className="msg msg-user msg-queued" data-pending-id={entry.id}>
+      <UserBubble text={textOf(entry.parts)} note={running ? "queued" : "sending…"} />
+    </article>
+  );
+}

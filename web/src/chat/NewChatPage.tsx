@@ -1,0 +1,71 @@
+/** A new chat: pick a model the user may use, write the first message. */
+import { useState } from "react";
+import { api } from "../api/client.ts";
+import { Link, navigate } from "../router.tsx";
+import { useSession } from "../session.tsx";
+import { ErrorBox } from "../ui/ErrorBox.tsx";
+import { useAsync } from "../ui/useAsync.ts";
+import { Composer } from "./Composer.tsx";
+
+export function NewChatPage({ onCreated }: { onCreated(): void }) {
+  const { user } = useSession();
+  const models = useAsync(() => api.listModels(), []);
+  const usable = (models.data?.models ?? []).filter((m) => m.enabled);
+  const [picked, setPicked] = useState<string>("");
+  const [error, setError] = useState<unknown>(null);
+  const modelId = usable.some((m) => m.id === picked) ? picked : (usable[0]?.id ?? "");
+
+  async function create(text: string) {
+    setError(null);
+    try {
+      const chat = await api.createChat({
+        model_id: modelId,
+        content: [{ type: "text", text }],
+      });
+      onCreated();
+      navigate(`/chats/${chat.id}`);
+    } catch (err) {
+      setError(err);
+      throw err;
+    }
+  }
+
+  if (models.loading && models.data === undefined) return <p className="page muted">Loading…</p>;
+  if (usable.length === 0) {
+    return (
+      <div className="page">
+        <h1>New chat</h1>
+        <ErrorBox error={models.error} />
+        {user.role === "admin" ? (
+          <p>
+            No model is enabled yet. Add a <Link to="/admin/providers">provider</Link> (with its API
+            key), then a <Link to="/admin/models">model</Link>.
+          </p>
+        ) : (
+          <p>No model is available to you yet. Ask an administrator to enable one.</p>
+        )}
+      </div>
+    );
+  }
+  return (
+    <>
+      <div className="page transcript">
+        <h1>New chat</h1>
+        <p className="muted">What should the agent do?</p>
+        <ErrorBox error={error} title="The chat was not created." />
+      </div>
+      <Composer onSend={create} sendLabel="Start chat">
+        <label className="sr-only" htmlFor="model-picker">
+          Model
+        </label>
+        <select id="model-picker" value={modelId} onChange={(e) => setPicked(e.target.value)}>
+          {usable.map((m) => (
+            <option key={m.id} value={m.id}>
+              {m.display_name}
+            </option>
+          ))}
+        </select>
+      </Composer>
+    </>
+  );
+}

@@ -1,0 +1,103 @@
+/**
+ * Markdown → sanitized HTML, with code highlighting. Streaming text is cut into blocks (at blank
+ * lines outside code fences) so that each frame re-renders only the block still growing, never the
+ * whole reply.
+ */
+import DOMPurify from "dompurify";
+import hljs from "highlight.js/lib/core";
+import bash from "highlight.js/lib/languages/bash";
+import css from "highlight.js/lib/languages/css";
+import diff from "highlight.js/lib/languages/diff";
+import go from "highlight.js/lib/languages/go";
+import java from "highlight.js/lib/languages/java";
+import javascript from "highlight.js/lib/languages/javascript";
+import json from "highlight.js/lib/languages/json";
+import python from "highlight.js/lib/languages/python";
+import rust from "highlight.js/lib/languages/rust";
+import sql from "highlight.js/lib/languages/sql";
+import typescript from "highlight.js/lib/languages/typescript";
+import xml from "highlight.js/lib/languages/xml";
+import yaml from "highlight.js/lib/languages/yaml";
+import { Marked, type Tokens } from "marked";
+
+const LANGUAGES = {
+  bash,
+  css,
+  diff,
+  go,
+  java,
+  javascript,
+  json,
+  python,
+  rust,
+  sql,
+  typescript,
+  xml,
+  yaml,
+};
+for (const [name, language] of Object.entries(LANGUAGES)) hljs.registerLanguage(name, language);
+hljs.registerAliases(["sh", "shell", "zsh"], { languageName: "bash" });
+hljs.registerAliases(["js", "jsx", "mjs"], { languageName: "javascript" });
+hljs.registerAliases(["ts", "tsx"], { languageName: "typescript" });
+hljs.registerAliases(["html", "svg"], { languageName: "xml" });
+hljs.registerAliases(["py"], { languageName: "python" });
+hljs.registerAliases(["yml"], { languageName: "yaml" });
+hljs.registerAliases(["rs"], { languageName: "rust" });
+
+const escapeHtml = (text: string) =>
+  text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+function renderer(highlight: boolean) {
+  return new Marked({
+    gfm: true,
+    renderer: {
+      code({ text, lang }: Tokens.Code) {
+        const language = (lang ?? "").trim().split(/\s+/)[0] ?? "";
+        const known = highlight && language !== "" && hljs.getLanguage(language) !== undefined;
+        const body = known ? hljs.highlight(text, { language }).value : escapeHtml(text);
+        const label = language ? ` data-language="${escapeHtml(language)}"` : "";
+        return `<pre${label}><code class="hljs">${body}</code></pre>\n`;
+      },
+    },
+  });
+}
+
+const highlighted = renderer(true);
+// The block still streaming is re-rendered every frame: highlighting waits until it is complete.
+const plain = renderer(false);
+
+DOMPurify.addHook("afterSanitizeAttributes", (node) => {
+  if (node.tagName === "A") {
+    node.setAttribute("target", "_blank");
+    node.setAttribute("rel", "noopener noreferrer");
+  }
+});
+
+export function renderMarkdown(source: string, options: { final: boolean }): string {
+  const html = (options.final ? highlighted : plain).parse(source, { async: false });
+  return DOMPurify.sanitize(html, { USE_PROFILES: { html: true } });
+}
+
+const FENCE = /^ {0,3}(`{3,}|~{3,})/;
+
+/** Cuts Markdown into blocks at blank lines that are not inside a fenced code block. */
+export function splitBlocks(source: string): string[] {
+  const blocks: string[] = [];
+  let current: string[] = [];
+  let fence: string | null = null;
+  for (const line of source.split("\n")) {
+    const marker = FENCE.exec(line)?.[1];
+    if (marker !== undefined) {
+      if (fence === null) fence = marker;
+      else if (marker[0] === fence[0] && marker.length >= fence.length) fence = null;
+    }
+    if (fence === null && line.trim() === "" && current.length > 0) {
+      blocks.push(current.join("\n"));
+      current = [];
+    } else if (!(fence === null && line.trim() === "")) {
+      current.push(line);
+    }
+  }
+  if (current.length > 0) blocks.push(current.join("\n"));
+  return blocks;
+}

@@ -1,0 +1,231 @@
+/**
+ * The chat view as a pure function of what the server said: a transcript loaded with
+ * `GET /chats/{id}`, then the event stream applied in `seq` order. A reconnect replays events the
+ * view may already hold; each is applied at most once (by `seq`), and a persisted `message`
+ * replaces whatever was streamed for it, so the view always ends where a fresh page load would.
+ */
+import type {
+  Chat,
+  ChatDetail,
+  ChatEvent,
+  ChatEventPayloads,
+  Message,
+  MessagePart,
+  QueuedMessage,
+  TextPart,
+  Usage,
+} from "../api/types.ts";
+
+/** A part being streamed: text grows; tool input and output arrive as raw text until persisted. */
+export type DraftPart =
+  | { type: "text"; text: string }
+  | { type: "reasoning"; text: string }
+  | { type: "tool_call"; tool_call_id: string; name: string; input_text: string }
+  | { type: "tool_result"; tool_call_id: string; output_text: string };
+
+/** A message whose deltas are arriving and that has no `message` event yet. */
+export interface DraftMessage {
+  id: string;
+  parts: DraftPart[];
+}
+
+/** A user message not yet in the transcript: waiting behind the running turn, or being sent. */
+export interface PendingMessage {
+  /** The queue row's id when the server told us; a local id while the POST is in flight. */
+  id: string;
+  parts: TextPart[] | MessagePart[];
+  local: boolean;
+}
+
+export type RetryNotice = ChatEventPayloads["retry"];
+export type TurnError = ChatEventPayloads["error"];
+
+export interface ChatViewState {
+  chat: Chat | null;
+  messages: Message[];
+  drafts: DraftMessage[];
+  pending: PendingMessage[];
+  usage: Record<string, { usage: Usage; cost_usd?: number }>;
+  retry: RetryNotice | null;
+  error: TurnError | null;
+  /** The newest event applied: the stream resumes after it. */
+  lastSeq: number;
+}
+
+export type ChatViewAction =
+  | { type: "loaded"; detail: ChatDetail }
+  | { type: "events"; events: ChatEvent[] }
+  | { type: "sending"; id: string; parts: TextPart[] }
+  | { type: "send_failed"; id: string };
+
+export const emptyChatView: ChatViewState = {
+  chat: null,
+  messages: [],
+  drafts: [],
+  pending: [],
+  usage: {},
+  retry: null,
+  error: null,
+  lastSeq: 0,
+};
+
+export function chatViewReducer(state: ChatViewState, action: ChatViewAction): ChatViewState {
+  switch (action.type) {
+    case "loaded":
+      return loaded(state, action.detail);
+    case "events":
+      return action.events.reduce(applyEvent, state);
+    case "sending":
+      return {
+        ...state,
+        pending: [...state.pending, { id: action.id, parts: action.parts, local: true }],
+      };
+    case "send_failed":
+      return { ...state, pending: state.pending.filter((p) => p.id !== action.id) };
+  }
+}
+
+function loaded(state: ChatViewState, detail: ChatDetail): ChatViewState {
+  const { chat, messages } = detail;
+  const persisted = new Set(messages.map((m) => m.id));
+  const stillSending = state.pending.filter((p) => p.local);
+  const usage: ChatViewState["usage"] = {};
+  for (const m of messages) {
+    if (m.usage) usage[m.id] = { usage: m.usage, ...costOf(m) };
+  }
+  return {
+    chat,
+    messages,
+    // Only a message the transcript does not hold yet can still be streaming into a draft.
+    drafts: chat.status === "running" ? state.drafts.filter((d) => !persisted.has(d.id)) : [],
+    pending: [...queuedEntries(detail.queued), ...stillSending],
+    usage,
+    retry: chat.status === "running" ? state.retry : null,
+    error: chat.status === "error" && chat.last_error ? turnError(chat.last_error) : null,
+    lastSeq: chat.last_event_seq,
+  };
+}
+
+function costOf(m: Message): { cost_usd?: number } {
+  return m.cost_usd === undefined ? {} : { cost_usd: m.cost_usd };
+}
+
+function queuedEntries(queued: QueuedMessage[]): PendingMessage[] {
+  return queued.map((q) => ({ id: q.id, parts: q.parts, local: false }));
+}
+
+function turnError(e: NonNullable<Chat["last_error"]>): TurnError {
+  return {
+    kind: e.kind,
+    message: e.message,
+    ...(e.status_code === undefined ? {} : { status_code: e.status_code }),
+  };
+}
+
+export function applyEvent(state: ChatViewState, event: ChatEvent): ChatViewState {
+  if (event.seq <= state.lastSeq) return state; // a replay of what the view already holds
+  const next = { ...state, lastSeq: event.seq };
+  switch (event.type) {
+    case "status":
+      return onStatus(next, event.data);
+    case "message_part":
+      return onDelta(next, event.data);
+    case "message":
+      return onMessage(next, event.data.message);
+    case "retry":
+      // The failed attempt's deltas are void: the retried attempt streams from the start.
+      return { ...next, retry: event.data, drafts: [] };
+    case "error":
+      return { ...next, error: event.data, retry: null, drafts: [] };
+    case "usage": {
+      const { message_id, usage, cost_usd } = event.data;
+      const entry = cost_usd === undefined ? { usage } : { usage, cost_usd };
+      return { ...next, usage: { ...next.usage, [message_id]: entry } };
+    }
+  }
+}
+
+function onStatus(state: ChatViewState, data: ChatEventPayloads["status"]): ChatViewState {
+  const chat = state.chat ? { ...state.chat, status: data.status } : null;
+  if (data.status === "running") return { ...state, chat, error: null };
+  // The turn is over: whatever it kept arrived as `message` events; anything else is void.
+  return { ...state, chat, retry: null, drafts: [] };
+}
+
+function onDelta(
+  state: ChatViewState,
+  { message_id, part }: ChatEventPayloads["message_part"],
+): ChatViewState {
+  const index = state.drafts.findIndex((d) => d.id === message_id);
+  const draft = index === -1 ? { id: message_id, parts: [] } : state.drafts[index];
+  if (draft === undefined) return state;
+  const updated = { id: message_id, parts: appendDelta(draft.parts, part) };
+  const drafts =
+    index === -1 ? [...state.drafts, updated] : state.drafts.with(index, updated);
+  return { ...state, drafts, retry: null };
+}
+
+type Delta = ChatEventPayloads["message_part"]["part"];
+
+/** Adds a delta to the last part when it continues it, else starts a new part. */
+export function appendDelta(parts: DraftPart[], delta: Delta): DraftPart[] {
+  const last = parts.at(-1);
+  switch (delta.type) {
+    case "text":
+    case "reasoning":
+      if (last?.type === delta.type) {
+        return parts.with(-1, { type: delta.type, text: last.text + delta.text });
+      }
+      return [...parts, { type: delta.type, text: delta.text }];
+    case "tool_call":
+      if (last?.type === "tool_call" && last.tool_call_id === delta.tool_call_id) {
+        return parts.with(-1, { ...last, input_text: last.input_text + delta.input_delta });
+      }
+      return [
+        ...parts,
+        {
+          type: "tool_call",
+          tool_call_id: delta.tool_call_id,
+          name: delta.name,
+          input_text: delta.input_delta,
+        },
+      ];
+    case "tool_result":
+      if (last?.type === "tool_result" && last.tool_call_id === delta.tool_call_id) {
+        return parts.with(-1, { ...last, output_text: last.output_text + delta.output_delta });
+      }
+      return [
+        ...parts,
+        { type: "tool_result", tool_call_id: delta.tool_call_id, output_text: delta.output_delta },
+      ];
+  }
+}
+
+function onMessage(state: ChatViewState, message: Message): ChatViewState {
+  const index = state.messages.findIndex((m) => m.id === message.id);
+  const messages =
+    index === -1 ? [...state.messages, message] : state.messages.with(index, message);
+  return {
+    ...state,
+    messages,
+    drafts: state.drafts.filter((d) => d.id !== message.id),
+    pending: message.role === "user" ? withoutDelivered(state.pending, message) : state.pending,
+  };
+}
+
+/** The pending entry this user message delivers: the queue row by id, else the oldest local
+ * entry with the same text (a POST answers 202 without an id). */
+function withoutDelivered(pending: PendingMessage[], message: Message): PendingMessage[] {
+  const byId = pending.findIndex((p) => p.id === message.id);
+  if (byId !== -1) return pending.toSpliced(byId, 1);
+  const text = textOf(message.parts);
+  const local = pending.findIndex((p) => p.local && textOf(p.parts) === text);
+  return local === -1 ? pending : pending.toSpliced(local, 1);
+}
+
+export function textOf(parts: ReadonlyArray<{ type: string; text?: string }>): string {
+  return parts
+    .filter((p) => p.type === "text")
+    .map((p) => p.text ?? "")
+    .join("\n");
+}
