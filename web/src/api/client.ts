@@ -108,8 +108,7 @@ export const api = {
   createProvider: (body: CreateProviderRequest) => request<Provider>("POST", "/providers", body),
   updateProvider: (providerId: string, body: UpdateProviderRequest) =>
     request<Provider>("PATCH", `/providers/${id(providerId)}`, body),
-  deleteProvider: (providerId: string) =>
-    request<void>("DELETE", `/providers/${id(providerId)}`),
+  deleteProvider: (providerId: string) => request<void>("DELETE", `/providers/${id(providerId)}`),
 
   listModels: () => request<ModelList>("GET", "/models"),
   createModel: (body: CreateModelRequest) => request<Model>("POST", "/models", body),
@@ -118,10 +117,7 @@ export const api = {
   deleteModel: (modelId: string) => request<void>("DELETE", `/models/${id(modelId)}`),
 
   listChats: (cursor?: string) =>
-    request<ChatList>(
-      "GET",
-      cursor ? `/chats?cursor=${encodeURIComponent(cursor)}` : "/chats",
-    ),
+    request<ChatList>("GET", cursor ? `/chats?cursor=${encodeURIComponent(cursor)}` : "/chats"),
   getChat: (chatId: string) => request<ChatDetail>("GET", `/chats/${id(chatId)}`),
   createChat: (body: CreateChatRequest) => request<Chat>("POST", "/chats", body),
   sendMessage: (chatId: string, content: TextPart[]) =>

@@ -30,8 +30,8 @@ export function SetupPage({ onDone }: { onDone(user: User): void }) {
       <form className="card" onSubmit={submit}>
         <h1>Welcome to Keel</h1>
         <p className="muted">
-          Create the owner account. The owner is an administrator: next you add a model provider
-          and a model, then chat.
+          Create the owner account. The owner is an administrator: next you add a model provider and
+          a model, then chat.
         </p>
         <label className="field">
           <span>Username</span>
@@ -43,7 +43,13 @@ export function SetupPage({ onDone }: { onDone(user: User): void }) {
         </label>
         <label className="field">
           <span>Password</span>
-          <input name="password" type="password" required minLength={8} autoComplete="new-password" />
+          <input
+            name="password"
+            type="password"
+            required
+            minLength={8}
+            autoComplete="new-password"
+          />
           <span className="hint">At least 8 characters.</span>
         </label>
         <ErrorBox error={error} />

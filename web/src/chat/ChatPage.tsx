@@ -10,26 +10,26 @@ import type { Chat, TextPart } from "../api/types.ts";
 import { ErrorBox } from "../ui/ErrorBox.tsx";
 import { Composer } from "./Composer.tsx";
 import { DraftView, MessageView, PendingView, type ToolResults } from "./MessageView.tsx";
-import { chatViewReducer, emptyChatView, type TurnError } from "./reducer.ts";
 import { RetryBanner } from "./RetryBanner.tsx";
+import { chatViewReducer, emptyChatView, type TurnError } from "./reducer.ts";
 import { StatusBadge } from "./Sidebar.tsx";
 
 const ADVICE: Record<string, string> = {
   auth: "An administrator needs to fix the provider's API key; then send your message again.",
-  config: "An administrator needs to check the model's configuration, or start a chat with another model.",
+  config:
+    "An administrator needs to check the model's configuration, or start a chat with another model.",
   context_length:
     "The conversation no longer fits the model's context window: start a new chat, or use a model with a larger one.",
   usage_limit: "The provider's quota or spend limit is reached; an administrator can raise it.",
-  content_filter: "The provider refused the request for policy reasons; rephrase it and send again.",
+  content_filter:
+    "The provider refused the request for policy reasons; rephrase it and send again.",
 };
 
 function TurnErrorNotice({ error }: { error: TurnError }) {
   return (
     <div className="error-box" role="alert" data-kind={error.kind}>
       <strong>The turn failed.</strong> {error.message}
-      <div className="muted">
-        {ADVICE[error.kind] ?? "Send a message to try again."}
-      </div>
+      <div className="muted">{ADVICE[error.kind] ?? "Send a message to try again."}</div>
     </div>
   );
 }
@@ -103,7 +103,10 @@ export function ChatPage({
 
   const running = status === "running" || status === "pending";
   const results: ToolResults = useMemo(() => {
-    const map = new Map<string, Extract<(typeof view.messages)[number]["parts"][number], { type: "tool_result" }>>();
+    const map = new Map<
+      string,
+      Extract<(typeof view.messages)[number]["parts"][number], { type: "tool_result" }>
+    >();
     for (const m of view.messages) {
       for (const p of m.parts) if (p.type === "tool_result") map.set(p.tool_call_id, p);
     }
@@ -187,11 +190,7 @@ export function ChatPage({
           <ErrorBox error={actionError} />
         </div>
       </div>
-      <Composer
-        onSend={send}
-        running={running && !stopping}
-        onStop={() => void stop()}
-      />
+      <Composer onSend={send} running={running && !stopping} onStop={() => void stop()} />
     </>
   );
 }

@@ -115,7 +115,7 @@ export const MessageView = memo(function MessageView({
               />
             );
           }
-          case "tool_result":
+          default: // tool results render inside their call's card
             return null;
         }
       })}
@@ -150,7 +150,7 @@ export function DraftView({ parts }: { parts: DraftPart[] }) {
                 running
               />
             );
-          case "tool_result":
+          default: // tool results render inside their call's card
             return null;
         }
       })}

@@ -9,7 +9,7 @@ import { Composer } from "./Composer.tsx";
 
 export function NewChatPage({ onCreated }: { onCreated(): void }) {
   const { user } = useSession();
-  const models = useAsync(() => api.listModels(), []);
+  const models = useAsync(() => api.listModels());
   const usable = (models.data?.models ?? []).filter((m) => m.enabled);
   const [picked, setPicked] = useState<string>("");
   const [error, setError] = useState<unknown>(null);

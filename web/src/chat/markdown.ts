@@ -44,8 +44,7 @@ hljs.registerAliases(["py"], { languageName: "python" });
 hljs.registerAliases(["yml"], { languageName: "yaml" });
 hljs.registerAliases(["rs"], { languageName: "rust" });
 
-const escapeHtml = (text: string) =>
-  text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 function renderer(highlight: boolean) {
   return new Marked({

@@ -160,8 +160,7 @@ function onDelta(
   const draft = index === -1 ? { id: message_id, parts: [] } : state.drafts[index];
   if (draft === undefined) return state;
   const updated = { id: message_id, parts: appendDelta(draft.parts, part) };
-  const drafts =
-    index === -1 ? [...state.drafts, updated] : state.drafts.with(index, updated);
+  const drafts = index === -1 ? [...state.drafts, updated] : state.drafts.with(index, updated);
   return { ...state, drafts, retry: null };
 }
 

@@ -1,5 +1,5 @@
-/** Runs a request for a screen and keeps its result, error and a way to run it again. */
-import { useCallback, useEffect, useState } from "react";
+/** Runs a screen's request when it mounts and keeps its result, error and a way to run it again. */
+import { useCallback, useEffect, useRef, useState } from "react";
 
 export interface AsyncState<T> {
   data: T | undefined;
@@ -8,22 +8,23 @@ export interface AsyncState<T> {
   reload(): Promise<void>;
 }
 
-export function useAsync<T>(load: () => Promise<T>, deps: readonly unknown[]): AsyncState<T> {
+export function useAsync<T>(load: () => Promise<T>): AsyncState<T> {
+  const latestLoad = useRef(load);
+  latestLoad.current = load;
   const [data, setData] = useState<T>();
   const [error, setError] = useState<unknown>(null);
   const [loading, setLoading] = useState(true);
-  // biome-ignore lint/correctness/useExhaustiveDependencies: the caller names the dependencies
   const reload = useCallback(async () => {
     setLoading(true);
     try {
-      setData(await load());
+      setData(await latestLoad.current());
       setError(null);
     } catch (err) {
       setError(err);
     } finally {
       setLoading(false);
     }
-  }, deps);
+  }, []);
   useEffect(() => {
     void reload();
   }, [reload]);

@@ -1,0 +1,264 @@
+/** Models: which of a provider's models people may chat with, at what price and context size. */
+import { type FormEvent, useState } from "react";
+import { api } from "../api/client.ts";
+import type { Model, Pricing, Provider } from "../api/types.ts";
+import { Link } from "../router.tsx";
+import { ErrorBox } from "../ui/ErrorBox.tsx";
+import { optionalNumber, optionalText, useAction } from "../ui/useAction.ts";
+import { useAsync } from "../ui/useAsync.ts";
+
+/** Pricing from the form: both prices or neither (a model without pricing has no cost shown). */
+function pricingFrom(form: FormData): Pricing | null {
+  const input = optionalNumber(form, "input_per_mtok");
+  const output = optionalNumber(form, "output_per_mtok");
+  if (input === undefined && output === undefined) return null;
+  return { input_per_mtok: input ?? 0, output_per_mtok: output ?? 0 };
+}
+
+function PriceAndContextFields({ model }: { model?: Model }) {
+  return (
+    <div className="form-row">
+      <label className="field">
+        <span>Context window</span>
+        <input
+          name="context_window"
+          type="number"
+          min={1}
+          step={1}
+          defaultValue={model?.context_window ?? ""}
+          placeholder="tokens"
+        />
+      </label>
+      <label className="field">
+        <span>Input $/1M tokens</span>
+        <input
+          name="input_per_mtok"
+          type="number"
+          min={0}
+          step="any"
+          defaultValue={model?.pricing?.input_per_mtok ?? ""}
+        />
+      </label>
+      <label className="field">
+        <span>Output $/1M tokens</span>
+        <input
+          name="output_per_mtok"
+          type="number"
+          min={0}
+          step="any"
+          defaultValue={model?.pricing?.output_per_mtok ?? ""}
+        />
+      </label>
+    </div>
+  );
+}
+
+function AddModelForm({ providers, onAdded }: { providers: Provider[]; onAdded(): void }) {
+  const action = useAction();
+  async function submit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const formElement = event.currentTarget;
+    const form = new FormData(formElement);
+    const ok = await action.run(() =>
+      api.createModel({
+        provider_id: String(form.get("provider_id")),
+        model: String(form.get("model")).trim(),
+        display_name: optionalText(form, "display_name"),
+        context_window: optionalNumber(form, "context_window") ?? null,
+        pricing: pricingFrom(form),
+      }),
+    );
+    if (ok) {
+      formElement.reset();
+      onAdded();
+    }
+  }
+  return (
+    <form className="card" onSubmit={submit} aria-labelledby="add-model-title">
+      <h2 id="add-model-title">Add a model</h2>
+      <div className="form-row">
+        <label className="field">
+          <span>Provider</span>
+          <select name="provider_id" required>
+            {providers.map((p) => (
+              <option key={p.id} value={p.id}>
+                {p.name}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label className="field">
+          <span>Model ID</span>
+          <input name="model" required maxLength={200} placeholder="e.g. claude-sonnet-4-5" />
+          <span className="hint">The provider's own model name.</span>
+        </label>
+        <label className="field">
+          <span>Display name</span>
+          <input name="display_name" maxLength={200} placeholder="Shown to people" />
+        </label>
+      </div>
+      <PriceAndContextFields />
+      <ErrorBox error={action.error} title="The model was not added." />
+      <button className="btn-primary" type="submit" disabled={action.busy}>
+        Add model
+      </button>
+    </form>
+  );
+}
+
+function EditModelForm({ model, onDone }: { model: Model; onDone(changed: boolean): void }) {
+  const action = useAction();
+  async function submit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const form = new FormData(event.currentTarget);
+    const ok = await action.run(() =>
+      api.updateModel(model.id, {
+        context_window: optionalNumber(form, "context_window") ?? null,
+        pricing: pricingFrom(form),
+      }),
+    );
+    if (ok) onDone(true);
+  }
+  return (
+    <form className="inline-form" onSubmit={submit} aria-label={`Edit ${model.display_name}`}>
+      <PriceAndContextFields model={model} />
+      <ErrorBox error={action.error} />
+      <button className="btn-primary btn-small" type="submit" disabled={action.busy}>
+        Save
+      </button>{" "}
+      <button className="btn-small" type="button" onClick={() => onDone(false)}>
+        Cancel
+      </button>
+    </form>
+  );
+}
+
+function price(pricing: Model["pricing"]): string {
+  if (pricing === null) return "—";
+  return `$${pricing.input_per_mtok} in / $${pricing.output_per_mtok} out`;
+}
+
+function ModelRow({
+  model,
+  providerName,
+  onChanged,
+}: {
+  model: Model;
+  providerName: string;
+  onChanged(): void;
+}) {
+  const action = useAction();
+  const [editing, setEditing] = useState(false);
+
+  async function toggle(enabled: boolean) {
+    if (await action.run(() => api.updateModel(model.id, { enabled }))) onChanged();
+  }
+  async function remove() {
+    if (!window.confirm(`Delete the model “${model.display_name}”?`)) return;
+    if (await action.run(() => api.deleteModel(model.id))) onChanged();
+  }
+
+  return (
+    <tr>
+      <td>
+        <label className="checkbox">
+          <input
+            type="checkbox"
+            checked={model.enabled}
+            disabled={action.busy}
+            onChange={(e) => void toggle(e.target.checked)}
+            aria-label={`Enabled: ${model.display_name}`}
+          />
+        </label>
+      </td>
+      <td>{model.display_name}</td>
+      <td className="mono">{model.model}</td>
+      <td>{providerName}</td>
+      <td>{model.context_window?.toLocaleString() ?? "—"}</td>
+      <td>{price(model.pricing)}</td>
+      <td>
+        {editing ? (
+          <EditModelForm
+            model={model}
+            onDone={(changed) => {
+              setEditing(false);
+              if (changed) onChanged();
+            }}
+          />
+        ) : (
+          <div className="row-actions">
+            <button
+              type="button"
+              className="btn-small"
+              onClick={() => setEditing(true)}
+              aria-label={`Edit ${model.display_name}`}
+            >
+              Edit
+            </button>
+            <button
+              type="button"
+              className="btn-small btn-danger"
+              onClick={remove}
+              disabled={action.busy}
+              aria-label={`Delete ${model.display_name}`}
+            >
+              Delete
+            </button>
+          </div>
+        )}
+        <ErrorBox error={action.error} />
+      </td>
+    </tr>
+  );
+}
+
+export function ModelsPage() {
+  const models = useAsync(() => api.listModels());
+  const providers = useAsync(() => api.listProviders());
+  const providerList = providers.data?.providers ?? [];
+  const names = new Map(providerList.map((p) => [p.id, p.name]));
+  const list = models.data?.models ?? [];
+  return (
+    <div className="page">
+      <h1>Models</h1>
+      <p className="muted">Enabled models appear in everyone's model picker.</p>
+      <ErrorBox error={models.error ?? providers.error} />
+      {list.length > 0 ? (
+        <div className="table-wrap">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Enabled</th>
+                <th scope="col">Name</th>
+                <th scope="col">Model ID</th>
+                <th scope="col">Provider</th>
+                <th scope="col">Context</th>
+                <th scope="col">Price per 1M tokens</th>
+                <th scope="col">Actions</th>
+              </tr>
+            </thead>
+            <tbody>
+              {list.map((m) => (
+                <ModelRow
+                  key={m.id}
+                  model={m}
+                  providerName={names.get(m.provider_id) ?? "unknown provider"}
+                  onChanged={() => void models.reload()}
+                />
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : models.loading ? null : (
+        <p>No model yet.</p>
+      )}
+      {providerList.length > 0 ? (
+        <AddModelForm providers={providerList} onAdded={() => void models.reload()} />
+      ) : providers.loading ? null : (
+        <p>
+          Add a <Link to="/admin/providers">provider</Link> first: every model belongs to one.
+        </p>
+      )}
+    </div>
+  );
+}
