@@ -12,6 +12,8 @@ export type StreamState = "connecting" | "open" | "reconnecting";
 
 export interface FollowOptions {
   chatId: string;
+  /** The server's origin, e.g. `http://127.0.0.1:8080`; the page's own origin by default. */
+  baseUrl?: string;
   /** Resume after this event id (the chat's `last_event_seq` when its transcript was read). */
   after: number;
   signal: AbortSignal;
@@ -64,6 +66,7 @@ export async function followChat(options: FollowOptions): Promise<void> {
   const minDelay = options.minDelayMs ?? 500;
   const maxDelay = options.maxDelayMs ?? 10_000;
   const schedule = options.schedule ?? byFrame;
+  const url = `${options.baseUrl ?? ""}${API_BASE}/chats/${encodeURIComponent(chatId)}/stream`;
   let lastSeq = options.after;
   let batch: ChatEvent[] = [];
   let scheduled = false;
@@ -91,7 +94,7 @@ export async function followChat(options: FollowOptions): Promise<void> {
   while (!signal.aborted) {
     options.onState(failures === 0 ? "connecting" : "reconnecting");
     try {
-      const response = await fetch(`${API_BASE}/chats/${encodeURIComponent(chatId)}/stream`, {
+      const response = await fetch(url, {
         headers: { accept: "text/event-stream", "last-event-id": String(lastSeq) },
         credentials: "same-origin",
         cache: "no-store",

@@ -1,25 +1,20 @@
 /** The calm retry notice: what happened, when the next attempt starts, and which one it is. */
 import { useEffect, useState } from "react";
 import type { RetryNotice } from "./reducer.ts";
+import { retryText, secondsUntil } from "./retryText.ts";
 
-function secondsUntil(iso: string): number {
-  return Math.max(0, Math.ceil((Date.parse(iso) - Date.now()) / 1000));
-}
-
-export function retryText(retry: RetryNotice, seconds: number): string {
-  const what = retry.message.replace(/[.;:]\s*retrying\.?$/i, "").replace(/\.$/, "");
-  const when = seconds > 0 ? `retrying in ${seconds} s` : "retrying now";
-  // `attempt` is the one that failed; the banner names the one about to start.
-  return `${what} — ${when}, attempt ${retry.attempt + 1}`;
-}
-
+/**
+ * Counts down `delay_ms` from when the notice arrived, not to the server's `retrying_at`: the
+ * browser's clock may be off by more than the delay itself.
+ */
 export function RetryBanner({ retry }: { retry: RetryNotice }) {
-  const [seconds, setSeconds] = useState(() => secondsUntil(retry.retrying_at));
+  const [seconds, setSeconds] = useState(() => Math.ceil(retry.delay_ms / 1000));
   useEffect(() => {
-    setSeconds(secondsUntil(retry.retrying_at));
-    const timer = setInterval(() => setSeconds(secondsUntil(retry.retrying_at)), 250);
+    const due = Date.now() + retry.delay_ms;
+    setSeconds(secondsUntil(due));
+    const timer = setInterval(() => setSeconds(secondsUntil(due)), 250);
     return () => clearInterval(timer);
-  }, [retry.retrying_at]);
+  }, [retry]);
   return (
     <div className="retry-banner" role="status" data-kind={retry.kind}>
       <span aria-hidden="true">↻</span>

@@ -65,19 +65,32 @@ const highlighted = renderer(true);
 // The block still streaming is re-rendered every frame: highlighting waits until it is complete.
 const plain = renderer(false);
 
-DOMPurify.addHook("afterSanitizeAttributes", (node) => {
-  if (node.tagName === "A") {
-    node.setAttribute("target", "_blank");
-    node.setAttribute("rel", "noopener noreferrer");
-  }
-});
-
-export function renderMarkdown(source: string, options: { final: boolean }): string {
-  const html = (options.final ? highlighted : plain).parse(source, { async: false });
-  return DOMPurify.sanitize(html, { USE_PROFILES: { html: true } });
+/** Markdown → HTML, not sanitized: raw HTML and `javascript:` links in the source pass through. */
+export function markdownHtml(source: string, options: { final: boolean }): string {
+  return (options.final ? highlighted : plain).parse(source, { async: false });
 }
 
-const FENCE = /^ {0,3}(`{3,}|~{3,})/;
+// DOMPurify needs a DOM: without one (Node: tests, tools) it has neither hooks nor `sanitize`.
+if (DOMPurify.isSupported) {
+  DOMPurify.addHook("afterSanitizeAttributes", (node) => {
+    if (node.tagName === "A") {
+      node.setAttribute("target", "_blank");
+      node.setAttribute("rel", "noopener noreferrer");
+    }
+  });
+}
+
+export function renderMarkdown(source: string, options: { final: boolean }): string {
+  // No DOM, no sanitizer: fail closed and show the source as text.
+  if (!DOMPurify.isSupported) return escapeHtml(source);
+  return DOMPurify.sanitize(markdownHtml(source, options), { USE_PROFILES: { html: true } });
+}
+
+/** An opening fence (CommonMark): a backtick fence's info string has no backtick, so
+ * ```` ```npm test``` ```` on a line of its own is inline code, not a fence. */
+const FENCE_OPEN = /^ {0,3}(`{3,}(?=[^`]*$)|~{3,})/;
+/** A closing fence: the marker alone on its line; ```` ```js ```` inside a fence is content. */
+const FENCE_CLOSE = /^ {0,3}(`{3,}|~{3,})\s*$/;
 
 /** Cuts Markdown into blocks at blank lines that are not inside a fenced code block. */
 export function splitBlocks(source: string): string[] {
@@ -85,10 +98,13 @@ export function splitBlocks(source: string): string[] {
   let current: string[] = [];
   let fence: string | null = null;
   for (const line of source.split("\n")) {
-    const marker = FENCE.exec(line)?.[1];
-    if (marker !== undefined) {
-      if (fence === null) fence = marker;
-      else if (marker[0] === fence[0] && marker.length >= fence.length) fence = null;
+    if (fence === null) {
+      fence = FENCE_OPEN.exec(line)?.[1] ?? null;
+    } else {
+      const marker = FENCE_CLOSE.exec(line)?.[1];
+      if (marker !== undefined && marker[0] === fence[0] && marker.length >= fence.length) {
+        fence = null;
+      }
     }
     if (fence === null && line.trim() === "" && current.length > 0) {
       blocks.push(current.join("\n"));

@@ -93,21 +93,26 @@ function loaded(state: ChatViewState, detail: ChatDetail): ChatViewState {
   for (const m of messages) {
     if (m.usage) usage[m.id] = { usage: m.usage, ...costOf(m) };
   }
+  // Drafts and the retry notice are not in the snapshot: they carry over only from a view that
+  // stands exactly at the snapshot's seq. A view behind it misses deltas; one ahead of it would
+  // apply again the deltas the stream replays after the snapshot's seq.
+  const current = chat.status === "running" && state.lastSeq === chat.last_event_seq;
   return {
     chat,
     messages,
     // Only a message the transcript does not hold yet can still be streaming into a draft.
-    drafts: chat.status === "running" ? state.drafts.filter((d) => !persisted.has(d.id)) : [],
+    drafts: current ? state.drafts.filter((d) => !persisted.has(d.id)) : [],
     pending: [...queuedEntries(detail.queued), ...stillSending],
     usage,
-    retry: chat.status === "running" ? state.retry : null,
+    retry: current ? state.retry : null,
     error: chat.status === "error" && chat.last_error ? turnError(chat.last_error) : null,
     lastSeq: chat.last_event_seq,
   };
 }
 
+/** A message without pricing has `cost_usd: null`; its `usage` event has no `cost_usd`. */
 function costOf(m: Message): { cost_usd?: number } {
-  return m.cost_usd === undefined ? {} : { cost_usd: m.cost_usd };
+  return m.cost_usd === undefined || m.cost_usd === null ? {} : { cost_usd: m.cost_usd };
 }
 
 function queuedEntries(queued: QueuedMessage[]): PendingMessage[] {
@@ -147,9 +152,11 @@ export function applyEvent(state: ChatViewState, event: ChatEvent): ChatViewStat
 
 function onStatus(state: ChatViewState, data: ChatEventPayloads["status"]): ChatViewState {
   const chat = state.chat ? { ...state.chat, status: data.status } : null;
-  if (data.status === "running") return { ...state, chat, error: null };
+  // As on the server, a turn error lasts only while the chat's status is `error`.
+  const error = data.status === "error" ? state.error : null;
+  if (data.status === "running") return { ...state, chat, error };
   // The turn is over: whatever it kept arrived as `message` events; anything else is void.
-  return { ...state, chat, retry: null, drafts: [] };
+  return { ...state, chat, error, retry: null, drafts: [] };
 }
 
 function onDelta(
@@ -166,7 +173,9 @@ function onDelta(
 
 type Delta = ChatEventPayloads["message_part"]["part"];
 
-/** Adds a delta to the last part when it continues it, else starts a new part. */
+/** Adds a delta to the last part when it continues it, else starts a new part. Tool calls and
+ * results continue the part of their `tool_call_id` wherever it is: tools run concurrently, so
+ * their output deltas interleave. */
 export function appendDelta(parts: DraftPart[], delta: Delta): DraftPart[] {
   const last = parts.at(-1);
   switch (delta.type) {
@@ -176,9 +185,13 @@ export function appendDelta(parts: DraftPart[], delta: Delta): DraftPart[] {
         return parts.with(-1, { type: delta.type, text: last.text + delta.text });
       }
       return [...parts, { type: delta.type, text: delta.text }];
-    case "tool_call":
-      if (last?.type === "tool_call" && last.tool_call_id === delta.tool_call_id) {
-        return parts.with(-1, { ...last, input_text: last.input_text + delta.input_delta });
+    case "tool_call": {
+      const at = parts.findLastIndex(
+        (p) => p.type === "tool_call" && p.tool_call_id === delta.tool_call_id,
+      );
+      const part = parts[at];
+      if (part?.type === "tool_call") {
+        return parts.with(at, { ...part, input_text: part.input_text + delta.input_delta });
       }
       return [
         ...parts,
@@ -189,14 +202,20 @@ export function appendDelta(parts: DraftPart[], delta: Delta): DraftPart[] {
           input_text: delta.input_delta,
         },
       ];
-    case "tool_result":
-      if (last?.type === "tool_result" && last.tool_call_id === delta.tool_call_id) {
-        return parts.with(-1, { ...last, output_text: last.output_text + delta.output_delta });
+    }
+    case "tool_result": {
+      const at = parts.findLastIndex(
+        (p) => p.type === "tool_result" && p.tool_call_id === delta.tool_call_id,
+      );
+      const part = parts[at];
+      if (part?.type === "tool_result") {
+        return parts.with(at, { ...part, output_text: part.output_text + delta.output_delta });
       }
       return [
         ...parts,
         { type: "tool_result", tool_call_id: delta.tool_call_id, output_text: delta.output_delta },
       ];
+    }
   }
 }
 
