@@ -21,7 +21,7 @@ export const authRequired = (): ApiError =>
   });
 
 /** The token the request presents, `""` for a malformed header, undefined for none. */
-function presentedToken(c: Context): string | undefined {
+export function presentedToken(c: Context): string | undefined {
   const header = c.req.header("authorization");
   if (header !== undefined) return /^Bearer[ \t]+([^\s]+)[ \t]*$/i.exec(header)?.[1] ?? "";
   return getCookie(c, SESSION_COOKIE);
@@ -65,13 +65,22 @@ export function setSessionCookie(
   token: string,
   options: { secure: boolean; ttlMs: number },
 ): void {
-  setCookie(c, SESSION_COOKIE, token, {
+  setCookie(c, SESSION_COOKIE, token, cookieAttributes(options.secure, options.ttlMs / 1000));
+}
+
+/** Tells the browser to drop the session cookie (`Max-Age=0`, the attributes it was set with). */
+export function clearSessionCookie(c: Context, options: { secure: boolean }): void {
+  setCookie(c, SESSION_COOKIE, "", cookieAttributes(options.secure, 0));
+}
+
+function cookieAttributes(secure: boolean, maxAgeSeconds: number) {
+  return {
     httpOnly: true,
     sameSite: "Lax",
-    secure: options.secure,
+    secure,
     path: "/",
-    maxAge: Math.floor(options.ttlMs / 1000),
-  });
+    maxAge: Math.floor(maxAgeSeconds),
+  } as const;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import type { ChatSignal } from "../store/index.ts";
 import { BACKENDS, claimChat, newUser, obj, until, useServedApi } from "./testing.ts";
@@ -18,7 +19,10 @@ describe.each(BACKENDS)("on %s", (backend) => {
     const body = obj(await api.client.get(`/api/v1/chats/${id}`, { token }));
     return {
       chat: body.chat as Record<string, unknown>,
-      messages: body.messages as Array<{ role: string; parts: unknown }>,
+      messages: body.messages as Array<
+        { id: string; role: string; parts: unknown } & Record<string, unknown>
+      >,
+      queued: body.queued as Array<{ id: string; parts: unknown; created_at: string }>,
     };
   }
 
@@ -61,8 +65,16 @@ describe.each(BACKENDS)("on %s", (backend) => {
       expect(shown.chat).toEqual(chat);
       const messages = shown.messages as Array<Record<string, unknown>>;
       expect(messages).toHaveLength(1);
-      expect(Object.keys(messages[0] ?? {}).sort()).toEqual(["created_at", "id", "parts", "role"]);
-      expect(messages[0]).toMatchObject({ role: "user", parts: text("Fix the flaky test") });
+      expect(Object.keys(messages[0] ?? {}).sort()).toEqual(
+        ["cost_usd", "created_at", "id", "in_progress", "parts", "role"].sort(),
+      );
+      expect(messages[0]).toMatchObject({
+        role: "user",
+        parts: text("Fix the flaky test"),
+        cost_usd: null,
+        in_progress: false,
+      });
+      expect(shown.queued).toEqual([]);
     });
 
     it("refuses a disabled (400) or unknown model (404) and a missing one (400)", async () => {
@@ -194,9 +206,23 @@ describe.each(BACKENDS)("on %s", (backend) => {
           json: { content: text("one more thing") },
         });
         expect(sent.status).toBe(202);
+        const another = await api.client.post(`/api/v1/chats/${id}/messages`, {
+          token: api.s.member,
+          json: { content: text("and this") },
+        });
+        expect(another.status).toBe(202);
         let shown = await show(id);
         expect(shown.chat.status).toBe("running");
         expect(shown.messages).toHaveLength(1);
+        // Shown as queued, oldest first, under the ids they will keep in the transcript.
+        expect(shown.queued.map((q) => q.parts)).toEqual([
+          text("one more thing"),
+          text("and this"),
+        ]);
+        for (const q of shown.queued)
+          expect(Object.keys(q).sort()).toEqual(["created_at", "id", "parts"]);
+        const queuedIds = shown.queued.map((q) => q.id);
+        const seqBefore = shown.chat.last_event_seq as number;
 
         const stopped = await api.client.post(`/api/v1/chats/${id}/interrupt`, {
           token: api.s.member,
@@ -217,10 +243,91 @@ describe.each(BACKENDS)("on %s", (backend) => {
         expect(shown.messages.map((m) => m.parts)).toEqual([
           text("hello there"),
           text("one more thing"),
+          text("and this"),
         ]);
+        expect(shown.queued).toEqual([]);
+        // Delivered under the same ids, in the transcript and in the `message` events.
+        expect(shown.messages.slice(1).map((m) => m.id)).toEqual(queuedIds);
+        const delivered = (await api.deps.store.events.listAfter(id, seqBefore))
+          .filter((e) => e.type === "message")
+          .map((e) => (e.data as { message: { id: string } }).message.id);
+        expect(delivered).toEqual(queuedIds);
       } finally {
         stop();
       }
+    });
+  });
+
+  describe("message cost and progress", () => {
+    const usage = {
+      inputTokens: 1000,
+      outputTokens: 200,
+      reasoningTokens: 0,
+      cacheReadTokens: 400,
+      cacheWriteTokens: 0,
+    };
+
+    it("computes cost_usd at read time from the usage and the pricing of the message's model", async () => {
+      const pricing = { input_per_mtok: 3, output_per_mtok: 15, cache_read_per_mtok: 0.3 };
+      const priced = obj(
+        await api.client.post("/api/v1/models", {
+          token: api.s.admin,
+          json: { provider_id: api.s.providerId, model: `priced-${randomUUID()}`, pricing },
+        }),
+      ).id as string;
+      const res = await api.client.post("/api/v1/chats", {
+        token: api.s.member,
+        json: { model_id: priced, content: text("what does it cost?") },
+      });
+      const id = obj(res).id as string;
+      await claimChat(api.deps.store, id);
+      const saved: Record<string, string> = {};
+      const save = async (
+        name: string,
+        fields: { usage: typeof usage | null; model_id: string | null; in_progress: boolean },
+      ) => {
+        saved[name] ??= randomUUID();
+        await api.deps.store.saveMessage(id, {
+          id: saved[name],
+          role: "assistant",
+          parts: [{ type: "text", text: name }],
+          ...fields,
+        });
+      };
+      // (600 fresh × 3 + 400 cached × 0.3 + 200 out × 15) / 1e6
+      const cost = (600 * 3 + 400 * 0.3 + 200 * 15) / 1_000_000;
+      await save("streaming", { usage: null, model_id: priced, in_progress: true });
+      await save("final", { usage, model_id: priced, in_progress: false });
+      await save("unpriced model", { usage, model_id: api.s.modelId, in_progress: false });
+      await save("model unknown", { usage, model_id: null, in_progress: false });
+
+      const cases: Array<[string, number | null, boolean]> = [
+        ["what does it cost?", null, false],
+        ["streaming", null, true],
+        ["final", cost, false],
+        ["unpriced model", null, false],
+        ["model unknown", cost, false], // falls back to the chat's model
+      ];
+      const { messages } = await show(id);
+      expect(messages).toHaveLength(cases.length);
+      for (const [i, [name, expected, inProgress]] of cases.entries()) {
+        const m: Record<string, unknown> = messages[i] ?? {};
+        expect(m.parts, name).toEqual(text(name));
+        expect(m.in_progress, name).toBe(inProgress);
+        if (expected === null) expect(m.cost_usd, name).toBeNull();
+        else expect(m.cost_usd as number, name).toBeCloseTo(expected, 12);
+      }
+
+      // The streaming message becomes final; a new price applies from the next read.
+      await save("streaming", { usage, model_id: priced, in_progress: false });
+      const patched = await api.client.patch(`/api/v1/models/${priced}`, {
+        token: api.s.admin,
+        json: { pricing: { input_per_mtok: 1, output_per_mtok: 1 } },
+      });
+      expect(patched.status).toBe(200);
+      const again: Record<string, unknown> = (await show(id)).messages[1] ?? {};
+      expect(again).toMatchObject({ in_progress: false });
+      expect(again.cost_usd as number).toBeCloseTo(1200 / 1_000_000, 12);
     });
   });
 

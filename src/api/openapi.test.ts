@@ -42,9 +42,13 @@ describe("openapi.json", () => {
     expect([...new Set(served)].sort()).toEqual([...documented].sort());
     expect(documented).toEqual(
       expect.arrayContaining([
+        "get /api/v1/setup",
         "post /api/v1/users/first",
         "post /api/v1/users/login",
+        "post /api/v1/users/logout",
         "post /api/v1/users",
+        "get /api/v1/users",
+        "patch /api/v1/users/{id}",
         "get /api/v1/users/me",
         "post /api/v1/users/me/tokens",
         "post /api/v1/providers",
@@ -75,5 +79,14 @@ describe("openapi.json", () => {
     expect(stream?.responses["200"]).toMatchObject({ content: { "text/event-stream": {} } });
     expect(stream?.security).toEqual([{ bearer: [] }, { cookie: [] }]);
     expect(doc.paths["/api/v1/users/login"]?.post?.security).toBeUndefined();
+    expect(doc.paths["/api/v1/setup"]?.get?.security).toBeUndefined();
+    expect(doc.paths["/api/v1/users/logout"]?.post?.security).toEqual([
+      { bearer: [] },
+      { cookie: [] },
+    ]);
+    for (const name of ["SetupStatus", "UserList", "UpdateUserRequest", "QueuedMessage"]) {
+      expect(doc.components.schemas[name], name).toBeDefined();
+    }
+    expect(doc.components.schemas.UpdateUserRequest?.additionalProperties).toBe(false);
   });
 });

@@ -72,9 +72,40 @@ export const CreateTokenBody = z
   .strictObject({ name: z.string().min(1).max(100).optional() })
   .openapi("CreateTokenRequest");
 
+export const UpdateUserBody = z
+  .strictObject({
+    role: Role.optional(),
+    active: z
+      .boolean()
+      .optional()
+      .openapi({ description: "false deactivates the user and revokes all of their tokens." }),
+  })
+  .refine((body) => body.role !== undefined || body.active !== undefined, {
+    message: "Send role, active or both.",
+    path: ["role"],
+  })
+  .openapi("UpdateUserRequest");
+
 export const UserSchema = z
-  .object({ id: Id, username: z.string(), email: z.string(), role: Role, created_at: Timestamp })
+  .object({
+    id: Id,
+    username: z.string(),
+    email: z.string(),
+    role: Role,
+    active: z.boolean().openapi({ description: "false: deactivated, cannot sign in." }),
+    created_at: Timestamp,
+  })
   .openapi("User");
+
+export const UserList = z.object({ users: z.array(UserSchema) }).openapi("UserList");
+
+export const SetupStatus = z
+  .object({
+    needs_first_user: z
+      .boolean()
+      .openapi({ description: "True while the server has no user: POST /users/first next." }),
+  })
+  .openapi("SetupStatus");
 
 export const FirstUserResponse = z
   .object({ user: UserSchema, session_token: z.string() })
@@ -312,16 +343,39 @@ export const MessageSchema = z
     role: z.enum(["user", "assistant", "tool"]),
     parts: z.array(MessagePartSchema),
     usage: UsageSchema.optional(),
+    cost_usd: z.number().nullable().openapi({
+      description:
+        "What the message's model step cost in US dollars, from its usage and the model's current pricing; null without either.",
+    }),
+    in_progress: z.boolean().openapi({
+      description:
+        "An assistant message saved while its step still streams (partial); false once final.",
+    }),
     created_at: Timestamp,
   })
   .openapi("Message");
+
+export const QueuedMessageSchema = z
+  .object({
+    id: Id.openapi({ description: "The id the message keeps when it joins the transcript." }),
+    parts: z.array(MessagePartSchema),
+    created_at: Timestamp,
+  })
+  .openapi("QueuedMessage");
 
 export const ChatList = z
   .object({ chats: z.array(ChatSchema), next_cursor: z.string().nullable() })
   .openapi("ChatList");
 
 export const ChatDetail = z
-  .object({ chat: ChatSchema, messages: z.array(MessageSchema) })
+  .object({
+    chat: ChatSchema,
+    messages: z.array(MessageSchema),
+    queued: z.array(QueuedMessageSchema).openapi({
+      description:
+        "User messages sent while a turn ran, waiting to join the transcript, oldest first.",
+    }),
+  })
   .openapi("ChatDetail");
 
 // ---- health ---------------------------------------------------------------------------------

@@ -60,7 +60,7 @@ describe.each(BACKENDS)("on %s", (backend) => {
       const body = obj(res);
       expect(body.user).toMatchObject({ username: "owner", email: owner.email, role: "admin" });
       expect(Object.keys(body.user as object).sort()).toEqual(
-        ["created_at", "email", "id", "role", "username"].sort(),
+        ["active", "created_at", "email", "id", "role", "username"].sort(),
       );
       const token = body.session_token as string;
       expect(res.headers.get("set-cookie")).toContain(`keel_session=${token}`);
@@ -170,10 +170,83 @@ describe.each(BACKENDS)("on %s", (backend) => {
     });
     beforeEach(() => start({ secureCookies: true }, empty));
 
-    it("marks the session cookie Secure when configured", async () => {
+    it("marks the session cookie Secure when configured, also when clearing it", async () => {
       const res = await client.post("/api/v1/users/first", { json: owner });
       expect(res.status).toBe(201);
       expect(res.headers.get("set-cookie")).toMatch(/;\s*Secure/i);
+      const out = await client.post("/api/v1/users/logout", {
+        token: obj(res).session_token as string,
+      });
+      expect(out.status).toBe(204);
+      expect(out.headers.get("set-cookie")).toMatch(/Max-Age=0.*;\s*Secure/i);
+    });
+  });
+
+  describe("setup", () => {
+    let empty: TestDeps;
+    beforeAll(async () => {
+      empty = await makeDeps(backend);
+    });
+    afterAll(async () => {
+      await empty?.close();
+    });
+    beforeEach(() => start({}, empty));
+
+    it("needs a first user until there is one; no authentication either way", async () => {
+      const before = await client.get("/api/v1/setup");
+      expect(before.status).toBe(200);
+      expect(obj(before)).toEqual({ needs_first_user: true });
+      expect(before.headers.get("cache-control")).toBe("no-store");
+      expect((await client.post("/api/v1/users/first", { json: owner })).status).toBe(201);
+      const after = await client.get("/api/v1/setup", {
+        headers: { authorization: "Bearer not-a-token" },
+      });
+      expect(after.status).toBe(200);
+      expect(obj(after)).toEqual({ needs_first_user: false });
+    });
+  });
+
+  describe("logout", () => {
+    beforeEach(() => start());
+
+    async function signIn(): Promise<string> {
+      await ownerSession();
+      const login = await client.post("/api/v1/users/login", {
+        json: { email: owner.email, password: owner.password },
+      });
+      return obj(login).session_token as string;
+    }
+
+    it.each([
+      ["a bearer token", (t: string) => ({ token: t })],
+      ["the session cookie", (t: string) => ({ headers: { cookie: `keel_session=${t}` } })],
+    ])("revokes the token presented as %s and clears the cookie", async (_, present) => {
+      const token = await signIn();
+      const other = await signIn();
+      expect((await client.get("/api/v1/users/me", present(token))).status).toBe(200);
+      const out = await client.post("/api/v1/users/logout", present(token));
+      expect(out.status).toBe(204);
+      expect(out.text).toBe("");
+      const cookie = out.headers.get("set-cookie") ?? "";
+      expect(cookie).toMatch(/^keel_session=;/);
+      expect(cookie).toMatch(/Max-Age=0/);
+      expect(cookie).toMatch(/HttpOnly/i);
+      expect(cookie).toMatch(/SameSite=Lax/i);
+      expect(cookie).toMatch(/Path=\//);
+      expect(cookie).not.toMatch(/Secure/i);
+
+      const after = await client.get("/api/v1/users/me", present(token));
+      expect(after.status).toBe(401);
+      expect(obj(after).message).toMatch(/^Authentication required/);
+      expect((await client.post("/api/v1/users/logout", present(token))).status).toBe(401);
+      // Only that token: the user's other session still works.
+      expect((await client.get("/api/v1/users/me", { token: other })).status).toBe(200);
+    });
+
+    it("needs authentication", async () => {
+      const res = await client.post("/api/v1/users/logout");
+      expect(res.status).toBe(401);
+      expect(Object.keys(obj(res))).toEqual(["message"]);
     });
   });
 
@@ -237,6 +310,152 @@ describe.each(BACKENDS)("on %s", (backend) => {
       expect(mixed.status).toBe(401);
     });
 
+    it("lists users for admins only, each with role and active", async () => {
+      const { admin, member, mia } = await setup();
+      const res = await client.get("/api/v1/users", { token: admin });
+      expect(res.status).toBe(200);
+      const users = obj(res).users as Array<Record<string, unknown>>;
+      expect(users[0]).toMatchObject({ username: "owner", role: "admin", active: true });
+      expect(users.find((u) => u.username === mia)).toMatchObject({ role: "member", active: true });
+      for (const user of users) {
+        expect(Object.keys(user).sort()).toEqual(
+          ["active", "created_at", "email", "id", "role", "username"].sort(),
+        );
+      }
+      expect((await client.get("/api/v1/users", { token: member })).status).toBe(403);
+      expect((await client.get("/api/v1/users")).status).toBe(401);
+    });
+
+    it("refuses invalid changes to a user with 400, 403 or 404", async () => {
+      const { admin, member } = await setup();
+      const me = obj(await client.get("/api/v1/users/me", { token: member })).user as {
+        id: string;
+      };
+      const cases: Array<[string, string, unknown, number, string[] | null]> = [
+        ["nothing to change", me.id, {}, 400, ["role"]],
+        ["an unknown role", me.id, { role: "owner" }, 400, ["role"]],
+        ["active not a boolean", me.id, { active: "no" }, 400, ["active"]],
+        ["an unknown field", me.id, { role: "admin", email: "x@example.com" }, 400, ["email"]],
+        ["an unknown user", "00000000-0000-4000-8000-000000000000", { active: false }, 404, null],
+        ["not an id", "me", { active: false }, 404, null],
+      ];
+      for (const [what, id, json, status, fields] of cases) {
+        const res = await client.patch(`/api/v1/users/${id}`, { token: admin, json });
+        expect(res.status, what).toBe(status);
+        const body = obj(res);
+        expect(typeof body.message, what).toBe("string");
+        const validations = body.validations as Array<{ field: string; detail: string }>;
+        if (fields === null) expect(validations, what).toBeUndefined();
+        else
+          expect(
+            validations.map((v) => v.field),
+            what,
+          ).toEqual(fields);
+      }
+      const forbidden = await client.patch(`/api/v1/users/${me.id}`, {
+        token: member,
+        json: { role: "admin" },
+      });
+      expect(forbidden.status).toBe(403);
+      expect((await client.get("/api/v1/users/me", { token: member })).body).toMatchObject({
+        user: { role: "member" },
+      });
+    });
+
+    it("promotes and demotes; the change is logged with who made it", async () => {
+      const { admin, member } = await setup();
+      const me = obj(await client.get("/api/v1/users/me", { token: member })).user as {
+        id: string;
+      };
+      const ownerId = (
+        obj(await client.get("/api/v1/users/me", { token: admin })).user as {
+          id: string;
+        }
+      ).id;
+      const up = await client.patch(`/api/v1/users/${me.id}`, {
+        token: admin,
+        json: { role: "admin" },
+      });
+      expect(up.status).toBe(200);
+      expect(obj(up).user).toMatchObject({ id: me.id, role: "admin", active: true });
+      // The member's own session is an admin's now.
+      expect((await client.get("/api/v1/users", { token: member })).status).toBe(200);
+      const down = await client.patch(`/api/v1/users/${me.id}`, {
+        token: admin,
+        json: { role: "member" },
+      });
+      expect(obj(down).user).toMatchObject({ role: "member" });
+      expect((await client.get("/api/v1/users", { token: member })).status).toBe(403);
+      const logged = served?.logs.map((l) => JSON.parse(l)) ?? [];
+      expect(logged).toContainEqual(
+        expect.objectContaining({
+          msg: "user role set",
+          user_id: me.id,
+          by: ownerId,
+          role: "admin",
+        }),
+      );
+      expect(logged).toContainEqual(
+        expect.objectContaining({ msg: "user role set", user_id: me.id, role: "member" }),
+      );
+    });
+
+    it("a deactivated user cannot sign in and none of their tokens work", async () => {
+      const { admin, member, mia } = await setup();
+      const me = obj(await client.get("/api/v1/users/me", { token: member })).user as {
+        id: string;
+      };
+      const apiToken = obj(await client.post("/api/v1/users/me/tokens", { token: member }))
+        .token as string;
+      const off = await client.patch(`/api/v1/users/${me.id}`, {
+        token: admin,
+        json: { active: false },
+      });
+      expect(off.status).toBe(200);
+      expect(obj(off).user).toMatchObject({ id: me.id, active: false });
+      expect(served?.logs.some((l) => JSON.parse(l).msg === "user deactivated")).toBe(true);
+      for (const token of [member, apiToken]) {
+        const res = await client.get("/api/v1/users/me", { token });
+        expect(res.status).toBe(401);
+        expect(obj(res).message).toMatch(/^Authentication required/);
+      }
+      const listed = obj(await client.get("/api/v1/users", { token: admin })).users as Array<{
+        id: string;
+        active: boolean;
+      }>;
+      expect(listed.find((u) => u.id === me.id)?.active).toBe(false);
+
+      // The right password learns the account is deactivated; a wrong one learns nothing.
+      const email = `${mia}@example.com`;
+      const right = await client.post("/api/v1/users/login", {
+        json: { email, password: "mia-password" },
+      });
+      expect(right.status).toBe(403);
+      expect(obj(right)).toEqual({ message: "This account is deactivated. Ask an administrator." });
+      expect(right.headers.get("set-cookie")).toBeNull();
+      const wrong = await client.post("/api/v1/users/login", {
+        json: { email, password: "not-mia-password" },
+      });
+      expect(wrong.status).toBe(401);
+      expect(obj(wrong)).toEqual({ message: "Invalid email or password." });
+
+      // Reactivated: signing in works again; the old tokens stay revoked.
+      const on = await client.patch(`/api/v1/users/${me.id}`, {
+        token: admin,
+        json: { active: true },
+      });
+      expect(obj(on).user).toMatchObject({ active: true });
+      const again = await client.post("/api/v1/users/login", {
+        json: { email, password: "mia-password" },
+      });
+      expect(again.status).toBe(200);
+      const fresh = obj(again).session_token as string;
+      expect((await client.get("/api/v1/users/me", { token: fresh })).status).toBe(200);
+      for (const token of [member, apiToken]) {
+        expect((await client.get("/api/v1/users/me", { token })).status).toBe(401);
+      }
+    });
+
     it("mints API tokens that authenticate as the caller", async () => {
       const { member, mia } = await setup();
       const none = await client.post("/api/v1/users/me/tokens", { token: member });
@@ -257,6 +476,65 @@ describe.each(BACKENDS)("on %s", (backend) => {
       });
       expect(unknown.status).toBe(400);
       expect(obj(unknown).validations).toEqual([{ field: "scopes", detail: "Unknown field." }]);
+    });
+  });
+
+  describe("the last active admin", () => {
+    // A store of its own, where the owner is the only admin.
+    let solo: TestDeps;
+    let admin: string;
+    let ownerId: string;
+    beforeAll(async () => {
+      solo = await makeDeps(backend);
+      await start({}, solo);
+      const first = await client.post("/api/v1/users/first", { json: owner });
+      admin = obj(first).session_token as string;
+      ownerId = (obj(first).user as { id: string }).id;
+      await served?.close();
+    });
+    afterAll(async () => {
+      await solo?.close();
+    });
+    beforeEach(() => start({}, solo));
+
+    const LAST = "This would leave no active administrator. Make another user an admin first.";
+
+    it.each([
+      ["demoted", { role: "member" }],
+      ["deactivated", { active: false }],
+    ])("cannot be %s: 409, nothing changed", async (_, json) => {
+      const res = await client.patch(`/api/v1/users/${ownerId}`, { token: admin, json });
+      expect(res.status).toBe(409);
+      expect(obj(res)).toEqual({ message: LAST });
+      const me = await client.get("/api/v1/users/me", { token: admin });
+      expect(obj(me).user).toMatchObject({ role: "admin", active: true });
+    });
+
+    it("two admins deactivating themselves at once: exactly one succeeds", async () => {
+      const name = unique("second");
+      const second = await client.post("/api/v1/users", {
+        token: admin,
+        json: {
+          username: name,
+          email: `${name}@example.com`,
+          password: "second-password",
+          role: "admin",
+        },
+      });
+      const secondId = (obj(second).user as { id: string }).id;
+      const secondToken = obj(
+        await client.post("/api/v1/users/login", {
+          json: { email: `${name}@example.com`, password: "second-password" },
+        }),
+      ).session_token as string;
+      const replies = await Promise.all([
+        client.patch(`/api/v1/users/${ownerId}`, { token: admin, json: { active: false } }),
+        client.patch(`/api/v1/users/${secondId}`, { token: secondToken, json: { active: false } }),
+      ]);
+      expect(replies.map((r) => r.status).sort()).toEqual([200, 409]);
+      expect(replies.filter((r) => r.status === 409).map(obj)).toEqual([{ message: LAST }]);
+      const users = await solo.store.listUsers();
+      expect(users.filter((u) => u.role === "admin" && u.active)).toHaveLength(1);
     });
   });
 });

@@ -3,11 +3,28 @@
  * opaque provider metadata) stay out; secrets never leave: a provider's key is only `has_api_key`,
  * and credential-like option values read "[redacted]".
  */
-import type { Chat, ModelRecord, ProviderRecord, User } from "../store/types.ts";
+import { costUsd, publicMessage } from "../chatd/index.ts";
+import { publicPart } from "../store/public.ts";
+import type {
+  Chat,
+  Message,
+  ModelRecord,
+  Pricing,
+  ProviderRecord,
+  QueuedMessage,
+  User,
+} from "../store/types.ts";
 import { REDACTED } from "./log.ts";
 
 export function userView(u: User) {
-  return { id: u.id, username: u.username, email: u.email, role: u.role, created_at: u.created_at };
+  return {
+    id: u.id,
+    username: u.username,
+    email: u.email,
+    role: u.role,
+    active: u.active,
+    created_at: u.created_at,
+  };
 }
 
 /** Option names whose values are credentials. `headers` values are always treated as secret. */
@@ -66,5 +83,16 @@ export function chatView(c: Chat) {
   };
 }
 
-/** The public message shape is part of the event contract, so chatloop defines it. */
-export { publicMessage as messageView } from "../chatd/index.ts";
+/**
+ * A transcript message as `GET /chats/{id}` shows it: the shape of the `message` event (the event
+ * contract defines it), its `cost_usd` computed now from the usage and `pricing` (the current
+ * pricing of the model that wrote it).
+ */
+export function messageView(m: Message, pricing: Pricing | null) {
+  const cost = m.usage ? costUsd(m.usage, pricing) : undefined;
+  return publicMessage(m, cost ?? null);
+}
+
+export function queuedMessageView(q: QueuedMessage) {
+  return { id: q.id, parts: q.parts.map(publicPart), created_at: q.created_at };
+}

@@ -7,6 +7,7 @@ export {
   type PublicMessage,
   publicMessage,
 } from "../chatloop/events.ts";
+export { costUsd } from "../chatloop/history.ts";
 export { ChatRequestError, type ChatService } from "./contract.ts";
 export {
   ChatDaemon,

@@ -171,6 +171,19 @@ describe("runTurn", () => {
     const usage = events.find((e) => e.type === "usage")?.data;
     expect(usage?.message_id).toBe(store.messages[1]?.id);
     expect(usage?.cost_usd).toBeGreaterThan(0);
+    // The `message` event of a step's message carries the same cost; a tool message has none.
+    const announced = events
+      .filter((e) => e.type === "message")
+      .map(
+        (e) =>
+          (e.data as { message: { role: string; cost_usd: unknown; in_progress: unknown } })
+            .message,
+      );
+    expect(announced.map((m) => [m.role, m.cost_usd, m.in_progress])).toEqual([
+      ["assistant", usage?.cost_usd, false],
+      ["tool", null, false],
+      ["assistant", expect.any(Number), false],
+    ]);
     // Deltas carry the pre-allocated id of the message they become.
     const firstPart = events[0]?.data as { message_id: string };
     expect(firstPart.message_id).toBe(store.messages[1]?.id);

@@ -389,7 +389,8 @@ class Turn {
   /** Writes a message final (over any save made while it streamed) and announces it. */
   async #persist(message: NewMessage & { id: string }): Promise<Message> {
     const persisted = await this.#o.store.saveMessage(this.#o.chat.id, message);
-    await this.#o.publish("message", { message: publicMessage(persisted) });
+    const cost = persisted.usage ? costUsd(persisted.usage, this.#o.pricing) : undefined;
+    await this.#o.publish("message", { message: publicMessage(persisted, cost ?? null) });
     return persisted;
   }
 

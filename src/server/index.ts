@@ -1,6 +1,7 @@
 /**
  * The composition root of `keel server`: the store, the shared provider transport, the chat
- * daemon, the chat service and the HTTP API, started in that order and stopped in reverse.
+ * daemon, the chat service and the HTTP API (with the web UI at `/`), started in that order and
+ * stopped in reverse.
  */
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -10,6 +11,7 @@ import { ChatDaemon, createChatService } from "../chatd/index.ts";
 import type { RetryPolicy } from "../chatretry/index.ts";
 import { Transport } from "../provider/index.ts";
 import { openStore } from "../store/index.ts";
+import { DEFAULT_WEB_DIR, webUi, webUiBuilt } from "./web.ts";
 
 export interface ServerConfig {
   host: string;
@@ -23,6 +25,8 @@ export interface ServerConfig {
   /** Chats this replica runs at once; the rest wait `pending` (for this or another replica). */
   maxRunningChats?: number;
   logger?: Logger;
+  /** The built web UI served at `/`; default `web/dist` of this package (`npm run build`). */
+  webDir?: string;
 }
 
 export interface RunningServer {
@@ -74,6 +78,14 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     logger,
     options: { secureCookies: config.secureCookies, ready: () => ready, shutdown: shutdown.signal },
   });
+  // After the API's routes: the UI only answers what none of them did (and never /api/*).
+  const webDir = config.webDir ?? DEFAULT_WEB_DIR;
+  app.get("*", webUi({ webDir }));
+  if (!(await webUiBuilt(webDir))) {
+    logger.warn("the web UI is not built (`npm run build`): / answers 503 until it is", {
+      web_dir: webDir,
+    });
+  }
 
   const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port }) as Server;
   let address: AddressInfo;

@@ -16,6 +16,7 @@ import type {
   Page,
   Pricing,
   ProviderRecord,
+  QueuedMessage,
   Role,
   User,
 } from "./types.ts";
@@ -35,6 +36,14 @@ export interface StoreOptions {
  */
 export class ConflictError extends Error {
   override readonly name = "ConflictError";
+}
+
+/**
+ * Thrown by `updateUser` when the change would leave no active admin (demoting or deactivating
+ * the last one); nothing was changed.
+ */
+export class LastAdminError extends Error {
+  override readonly name = "LastAdminError";
 }
 
 /** Thrown by `listChats` for a `before` cursor it did not hand out. */
@@ -133,7 +142,19 @@ export interface Store {
     role: Role;
   }): Promise<User>;
   getUser(id: string): Promise<User | null>;
-  /** The user whose password matches, or null. Constant-time comparison. */
+  /** Every user, deactivated ones included, oldest first. */
+  listUsers(): Promise<User[]>;
+  /**
+   * Changes a user's role and/or active flag; null for an unknown id. Deactivating deletes every
+   * token of the user (sessions and API tokens; reactivating does not bring them back). Atomic
+   * against leaving no active admin: such a change is refused with LastAdminError, also when two
+   * run at once (they are serialised, and each checks after its own update).
+   */
+  updateUser(id: string, patch: { role?: Role; active?: boolean }): Promise<User | null>;
+  /**
+   * The user whose password matches, or null. Constant-time comparison. A deactivated user is
+   * returned too (with `active: false`): refusing them is the caller's decision.
+   */
   verifyPassword(email: string, password: string): Promise<User | null>;
   /** Mints a token; `kind` "session" expires after `ttlMs`, "api" when deleted. */
   createToken(
@@ -141,8 +162,10 @@ export interface Store {
     kind: "session" | "api",
     options?: { name?: string; ttlMs?: number },
   ): Promise<string>;
-  /** The user a presented token belongs to, or null (unknown, expired). */
+  /** The user a presented token belongs to, or null (unknown, expired, user deactivated). */
   userForToken(token: string): Promise<User | null>;
+  /** Deletes a token (sign-out); whether it existed. */
+  revokeToken(token: string): Promise<boolean>;
 
   // providers (API keys encrypted at rest with the server key)
   createProvider(input: NewProvider): Promise<ProviderRecord>;
@@ -211,6 +234,11 @@ export interface Store {
   deleteMessage(chatId: string, id: string): Promise<boolean>;
   /** The transcript, in order. */
   listMessages(chatId: string): Promise<Message[]>;
+  /**
+   * The user messages waiting in the chat's queue (sent while a turn ran), oldest first. Each
+   * keeps its `id` when it moves into the transcript.
+   */
+  listQueuedMessages(chatId: string): Promise<QueuedMessage[]>;
 
   /**
    * A user's message, decided under the chat row's lock. `running`: it waits in the queue until

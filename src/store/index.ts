@@ -22,7 +22,7 @@ export type {
   Store,
   StoreOptions,
 } from "./contract.ts";
-export { ConflictError, InvalidCursorError } from "./contract.ts";
+export { ConflictError, InvalidCursorError, LastAdminError } from "./contract.ts";
 export { SecretKeyError } from "./secrets.ts";
 export type * from "./types.ts";
 

@@ -22,6 +22,8 @@ export interface Migration {
 export const LOCK_NAMESPACE = 0x6b65656c;
 export const LOCK_MIGRATIONS = 1;
 export const LOCK_FIRST_USER = 2;
+/** Held by every change of a user's role or active flag (see `SqlStore.updateUser`). */
+export const LOCK_ADMINS = 3;
 
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -153,6 +155,23 @@ ALTER TABLE messages ADD COLUMN in_progress boolean NOT NULL DEFAULT false;
 -- request headers) are kept out of the plain options column, encrypted like the API key.
 ALTER TABLE providers ADD COLUMN secret_options_encrypted text;
 ALTER TABLE providers ADD COLUMN secret_option_names text[] NOT NULL DEFAULT '{}';
+`,
+  },
+  {
+    version: 4,
+    name: "users can be deactivated",
+    sql: `
+-- Set when an admin deactivates the user: no sign-in, and no token of theirs authenticates.
+ALTER TABLE users ADD COLUMN deactivated_at timestamptz(3);
+`,
+  },
+  {
+    version: 5,
+    name: "queued messages keep their id into the transcript",
+    sql: `
+-- The id a queued message keeps when it moves into messages (a volatile default: every existing
+-- row gets its own), so a client can match a queued message with its "message" event.
+ALTER TABLE queued_messages ADD COLUMN message_id text NOT NULL DEFAULT gen_random_uuid()::text;
 `,
   },
 ];

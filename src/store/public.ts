@@ -14,6 +14,10 @@ export interface PublicMessage {
   role: Message["role"];
   parts: PublicPart[];
   usage?: Usage;
+  /** What its model step cost in US dollars (usage × the model's pricing); null without either. */
+  cost_usd: number | null;
+  /** Saved while its step still streams (a partial assistant message); false once final. */
+  in_progress: boolean;
   created_at: string;
 }
 
@@ -24,7 +28,7 @@ export type PublicPart =
   | { type: "tool_call"; tool_call_id: string; name: string; input: unknown }
   | { type: "tool_result"; tool_call_id: string; name: string; output: unknown; is_error: boolean };
 
-function publicPart(p: MessagePart): PublicPart {
+export function publicPart(p: MessagePart): PublicPart {
   switch (p.type) {
     case "text":
     case "reasoning":
@@ -42,12 +46,18 @@ function publicPart(p: MessagePart): PublicPart {
   }
 }
 
-export function publicMessage(m: Message): PublicMessage {
+/**
+ * `costUsd` is what the caller computed from the message's usage and its model's pricing (the
+ * store knows no pricing: the user messages it announces have no usage, so no cost).
+ */
+export function publicMessage(m: Message, costUsd: number | null = null): PublicMessage {
   return {
     id: m.id,
     role: m.role,
     parts: m.parts.map(publicPart),
     ...(m.usage ? { usage: m.usage } : {}),
+    cost_usd: m.usage ? costUsd : null,
+    in_progress: m.in_progress,
     created_at: m.created_at,
   };
 }

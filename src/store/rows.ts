@@ -16,6 +16,7 @@ import type {
   ModelRecord,
   Pricing,
   ProviderRecord,
+  QueuedMessage,
   Role,
   User,
 } from "./types.ts";
@@ -62,11 +63,13 @@ export interface UserRow {
   username: string;
   email: string;
   role: string;
+  active: boolean;
   created_at: unknown;
   [column: string]: unknown;
 }
 
-export const USER_COLUMNS = "id, username, email, role, created_at";
+export const USER_COLUMNS =
+  "id, username, email, role, deactivated_at IS NULL AS active, created_at";
 
 export function toUser(row: UserRow): User {
   return {
@@ -74,6 +77,7 @@ export function toUser(row: UserRow): User {
     username: row.username,
     email: row.email,
     role: row.role as Role,
+    active: row.active === true,
     created_at: iso(row.created_at),
   };
 }
@@ -214,6 +218,25 @@ export function toMessage(row: MessageRow): Message {
     usage: row.usage ?? null,
     model_id: row.model_id,
     in_progress: row.in_progress === true,
+    created_at: iso(row.created_at),
+  };
+}
+
+export interface QueuedMessageRow {
+  message_id: string;
+  chat_id: string;
+  parts: MessagePart[];
+  created_at: unknown;
+  [column: string]: unknown;
+}
+
+export const QUEUED_MESSAGE_COLUMNS = "message_id, chat_id, parts, created_at";
+
+export function toQueuedMessage(row: QueuedMessageRow): QueuedMessage {
+  return {
+    id: row.message_id,
+    chat_id: row.chat_id,
+    parts: row.parts,
     created_at: iso(row.created_at),
   };
 }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ChatSignal, ConflictError, InvalidCursorError } from "./contract.ts";
+import { type ChatSignal, ConflictError, InvalidCursorError, LastAdminError } from "./contract.ts";
 import type { Database } from "./db.ts";
 import { publicMessage } from "./public.ts";
 import type { SqlStore } from "./store.ts";
@@ -154,6 +154,127 @@ describe.each(BACKENDS)("store on %s", (backend) => {
           role: "member",
         }),
       ).rejects.toBeInstanceOf(ConflictError);
+    });
+  });
+
+  describe("users: listing, roles and deactivation", () => {
+    it("lists every user oldest first, each with its active flag", async () => {
+      const first = await newUser();
+      const second = await newUser("admin");
+      const users = await store.listUsers();
+      const ids = users.map((u) => u.id);
+      expect(ids.indexOf(first.id)).toBeLessThan(ids.indexOf(second.id));
+      expect(users.find((u) => u.id === second.id)).toEqual({ ...second, active: true });
+      expect(first.active).toBe(true);
+    });
+
+    it("changes the role, and deactivates: no sign-in token works, every token is deleted", async () => {
+      const admin = await newUser("admin"); // so the changes below never touch the last admin
+      const user = await newUser();
+      const session = await store.createToken(user.id, "session");
+      const apiToken = await store.createToken(user.id, "api");
+      expect(await store.updateUser(user.id, { role: "admin" })).toMatchObject({
+        role: "admin",
+        active: true,
+      });
+      const off = await store.updateUser(user.id, { active: false });
+      expect(off).toMatchObject({ id: user.id, role: "admin", active: false });
+      expect(await store.getUser(user.id)).toEqual(off);
+      for (const token of [session, apiToken]) expect(await b.store.userForToken(token)).toBeNull();
+      expect(await db.query("SELECT 1 FROM api_tokens WHERE user_id = $1", [user.id])).toEqual([]);
+      // The password still matches; refusing the sign-in is the api's part.
+      expect(await store.verifyPassword(user.email, "pw")).toMatchObject({ active: false });
+      // Deactivating twice keeps the first time.
+      const [before] = await db.query<{ at: unknown }>(
+        "SELECT deactivated_at AS at FROM users WHERE id = $1",
+        [user.id],
+      );
+      await store.updateUser(user.id, { active: false });
+      const [again] = await db.query<{ at: unknown }>(
+        "SELECT deactivated_at AS at FROM users WHERE id = $1",
+        [user.id],
+      );
+      expect(again?.at).toEqual(before?.at);
+      // A token minted while deactivated (a sign-in racing the change) does not authenticate.
+      const raced = await store.createToken(user.id, "session");
+      expect(await store.userForToken(raced)).toBeNull();
+
+      const on = await store.updateUser(user.id, { active: true, role: "member" });
+      expect(on).toMatchObject({ role: "member", active: true });
+      expect(await store.userForToken(raced)).toEqual(on);
+      expect(await store.userForToken(session)).toBeNull(); // deleted, not just refused
+      expect(
+        await store.updateUser("00000000-0000-4000-8000-000000000000", { active: false }),
+      ).toBeNull();
+      await expect(store.updateUser(user.id, { role: "owner" as "admin" })).rejects.toThrow(
+        TypeError,
+      );
+      expect((await store.getUser(admin.id))?.active).toBe(true);
+    });
+
+    it("revokes one token", async () => {
+      const user = await newUser();
+      const kept = await store.createToken(user.id, "session");
+      const revoked = await store.createToken(user.id, "session");
+      expect(await store.revokeToken(revoked)).toBe(true);
+      expect(await store.revokeToken(revoked)).toBe(false);
+      expect(await store.revokeToken("not a token")).toBe(false);
+      expect(await store.userForToken(revoked)).toBeNull();
+      expect(await store.userForToken(kept)).toEqual(user);
+    });
+
+    describe("never leaves no active admin", () => {
+      /** Only `n` admins exist (and a member): every other user is deleted. */
+      async function onlyAdmins(n: number): Promise<{ admins: User[]; member: User }> {
+        await db.query("TRUNCATE users CASCADE");
+        const admins: User[] = [];
+        for (let i = 0; i < n; i++) admins.push(await newUser("admin"));
+        return { admins, member: await newUser() };
+      }
+
+      it.each([
+        ["demoting", { role: "member" }],
+        ["deactivating", { active: false }],
+        ["demoting and deactivating", { role: "member", active: false }],
+      ] as const)("refuses %s the last active admin, changing nothing", async (_, patch) => {
+        const { admins, member } = await onlyAdmins(1);
+        const [last] = admins as [User];
+        const token = await store.createToken(last.id, "session");
+        await expect(store.updateUser(last.id, patch)).rejects.toBeInstanceOf(LastAdminError);
+        expect(await store.getUser(last.id)).toEqual(last);
+        expect(await store.userForToken(token)).toEqual(last);
+        // The member is free to change, and a deactivated admin does not count.
+        expect(await store.updateUser(member.id, { active: false })).toMatchObject({
+          active: false,
+        });
+        const other = await newUser("admin");
+        await store.updateUser(other.id, { active: false });
+        await expect(store.updateUser(last.id, patch)).rejects.toBeInstanceOf(LastAdminError);
+        // With another active admin it is allowed.
+        await store.updateUser(other.id, { active: true });
+        expect(await store.updateUser(last.id, patch)).toMatchObject(patch);
+      });
+
+      it.each([
+        ["two demotions", { role: "member" }, { role: "member" }],
+        ["two deactivations", { active: false }, { active: false }],
+        ["a demotion and a deactivation", { role: "member" }, { active: false }],
+      ] as const)("of %s at once (two replicas), exactly one applies", async (_, p1, p2) => {
+        for (let round = 0; round < 5; round++) {
+          const { admins } = await onlyAdmins(2);
+          const [x, y] = admins as [User, User];
+          const results = await Promise.allSettled([
+            a.store.updateUser(x.id, p1),
+            b.store.updateUser(y.id, p2),
+          ]);
+          const applied = results.filter((r) => r.status === "fulfilled");
+          const refused = results.filter((r) => r.status === "rejected");
+          expect(applied).toHaveLength(1);
+          expect((refused[0] as PromiseRejectedResult).reason).toBeInstanceOf(LastAdminError);
+          const active = (await store.listUsers()).filter((u) => u.role === "admin" && u.active);
+          expect(active).toHaveLength(1);
+        }
+      });
     });
   });
 
@@ -606,9 +727,47 @@ describe.each(BACKENDS)("store on %s", (backend) => {
       const messages = await store.listMessages(chat.id);
       expect(messages.slice(1)).toEqual(drained);
       expect(await store.drainQueuedMessages(chat.id)).toEqual([]);
+      expect(await store.listQueuedMessages(chat.id)).toEqual([]);
       expect((await store.getChat(chat.id))?.status).toBe("running");
       // Queued and drained without events: the owner announces what it drains.
       expect(await lastSeq(chat.id)).toBe(queuedAt);
+    });
+
+    it("lists the queue oldest first; each message keeps its id into the transcript", async () => {
+      const chat = await newChat();
+      const other = await newChat();
+      await claim(chat.id, "w-ids");
+      await claim(other.id, "w-ids");
+      await store.enqueueUserMessage(chat.id, text("one"));
+      await store.enqueueUserMessage(other.id, text("elsewhere"));
+      await store.enqueueUserMessage(chat.id, text("two"));
+      const queued = await b.store.listQueuedMessages(chat.id);
+      expect(queued.map((q) => [q.chat_id, q.parts])).toEqual([
+        [chat.id, text("one")],
+        [chat.id, text("two")],
+      ]);
+      for (const q of queued) {
+        expect(q.id).toMatch(
+          /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+        );
+        expect(q.created_at).toMatch(/^\d{4}-\d\d-\d\dT/);
+      }
+      expect(new Set(queued.map((q) => q.id)).size).toBe(2);
+      expect(await store.listQueuedMessages("missing")).toEqual([]);
+
+      // Drained by the owner: the same ids.
+      const drained = await store.drainQueuedMessages(chat.id);
+      expect(drained.map((m) => m.id)).toEqual(queued.map((q) => q.id));
+      expect(await store.listQueuedMessages(chat.id)).toEqual([]);
+
+      // Moved by a release: the same id, in the message and in its `message` event.
+      const [late] = await store.listQueuedMessages(other.id);
+      const before = await lastSeq(other.id);
+      const released = await store.releaseChat(other.id, "w-ids", "waiting");
+      expect(released.moved.map((m) => m.id)).toEqual([late?.id]);
+      const [event] = await eventsAfter(other.id, before);
+      expect(event).toMatchObject({ type: "message", data: { message: { id: late?.id } } });
+      expect((await store.listMessages(other.id)).at(-1)?.id).toBe(late?.id);
     });
 
     it("appends at once when the chat is pending, waiting or in error", async () => {

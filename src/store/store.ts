@@ -11,6 +11,7 @@ import {
   type ChatSignals,
   ConflictError,
   InvalidCursorError,
+  LastAdminError,
   type NewMessage,
   type NewModel,
   type NewProvider,
@@ -25,7 +26,7 @@ import {
   sqlState,
   UNIQUE_VIOLATION,
 } from "./db.ts";
-import { LOCK_FIRST_USER, LOCK_NAMESPACE } from "./migrations.ts";
+import { LOCK_ADMINS, LOCK_FIRST_USER, LOCK_NAMESPACE } from "./migrations.ts";
 import { type MessageEventData, publicMessage, type StatusEventData } from "./public.ts";
 import {
   EVENTS_CHANNEL,
@@ -49,11 +50,14 @@ import {
   type ModelRow,
   PROVIDER_COLUMNS,
   type ProviderRow,
+  QUEUED_MESSAGE_COLUMNS,
+  type QueuedMessageRow,
   toChat,
   toEvent,
   toMessage,
   toModel,
   toProvider,
+  toQueuedMessage,
   toUser,
   USER_COLUMNS,
   type UserRow,
@@ -69,6 +73,7 @@ import type {
   ModelRecord,
   Page,
   ProviderRecord,
+  QueuedMessage,
   Role,
   User,
 } from "./types.ts";
@@ -226,6 +231,47 @@ export class SqlStore implements Store {
     return row ? toUser(row) : null;
   }
 
+  async listUsers(): Promise<User[]> {
+    const rows = await this.#db.query<UserRow>(
+      `SELECT ${USER_COLUMNS} FROM users ORDER BY created_at, id`,
+    );
+    return rows.map(toUser);
+  }
+
+  /**
+   * Every such change takes the same advisory lock, so they run one after another; each checks,
+   * after its own UPDATE and before committing, that an active admin is left (READ COMMITTED: that
+   * check sees every change committed before the lock was granted). Two concurrent demotions of
+   * the last two admins therefore cannot both succeed: the second sees the first and rolls back.
+   * Nothing else removes an admin (creating users only adds them).
+   */
+  async updateUser(id: string, patch: { role?: Role; active?: boolean }): Promise<User | null> {
+    if (patch.role !== undefined && patch.role !== "admin" && patch.role !== "member") {
+      throw new TypeError(`unknown role: ${String(patch.role)}`);
+    }
+    return this.#db.transaction(async (tx) => {
+      await tx.query("SELECT pg_advisory_xact_lock($1, $2)", [LOCK_NAMESPACE, LOCK_ADMINS]);
+      const [row] = await tx.query<UserRow>(
+        `UPDATE users SET role = COALESCE($2::text, role),
+           deactivated_at = CASE WHEN $3::boolean IS NULL THEN deactivated_at
+                                 WHEN $3::boolean THEN NULL
+                                 ELSE COALESCE(deactivated_at, now()) END,
+           updated_at = now()
+         WHERE id = $1 RETURNING ${USER_COLUMNS}`,
+        [id, patch.role ?? null, patch.active ?? null],
+      );
+      if (!row) return null;
+      const [admin] = await tx.query(
+        "SELECT 1 FROM users WHERE role = 'admin' AND deactivated_at IS NULL LIMIT 1",
+      );
+      if (!admin) throw new LastAdminError("the change would leave no active admin");
+      if (patch.active === false) {
+        await tx.query("DELETE FROM api_tokens WHERE user_id = $1", [id]);
+      }
+      return toUser(row);
+    });
+  }
+
   async verifyPassword(email: string, password: string): Promise<User | null> {
     const [row] = await this.#db.query<UserRow & { password_hash: string }>(
       `SELECT ${USER_COLUMNS}, password_hash FROM users WHERE lower(email) = lower($1)`,
@@ -258,10 +304,11 @@ export class SqlStore implements Store {
   async userForToken(token: string): Promise<User | null> {
     if (!token.startsWith(TOKEN_PREFIX)) return null;
     const [row] = await this.#db.query<UserRow & { token_id: string; stale: boolean }>(
-      `SELECT u.id, u.username, u.email, u.role, u.created_at, t.id AS token_id,
+      `SELECT u.id, u.username, u.email, u.role, true AS active, u.created_at, t.id AS token_id,
          (t.last_used_at IS NULL OR t.last_used_at < now() - interval '${TOKEN_TOUCH_INTERVAL}') AS stale
        FROM api_tokens t JOIN users u ON u.id = t.user_id
-       WHERE t.token_hash = $1 AND (t.expires_at IS NULL OR t.expires_at > now())`,
+       WHERE t.token_hash = $1 AND (t.expires_at IS NULL OR t.expires_at > now())
+         AND u.deactivated_at IS NULL`,
       [hashToken(token)],
     );
     if (!row) return null;
@@ -271,6 +318,14 @@ export class SqlStore implements Store {
       ]);
     }
     return toUser(row);
+  }
+
+  async revokeToken(token: string): Promise<boolean> {
+    if (!token.startsWith(TOKEN_PREFIX)) return false;
+    const rows = await this.#db.query("DELETE FROM api_tokens WHERE token_hash = $1 RETURNING id", [
+      hashToken(token),
+    ]);
+    return rows.length > 0;
   }
 
   // ---- providers -----------------------------------------------------------------------------
@@ -619,6 +674,14 @@ export class SqlStore implements Store {
     return rows.map(toMessage);
   }
 
+  async listQueuedMessages(chatId: string): Promise<QueuedMessage[]> {
+    const rows = await this.#db.query<QueuedMessageRow>(
+      `SELECT ${QUEUED_MESSAGE_COLUMNS} FROM queued_messages WHERE chat_id = $1 ORDER BY id`,
+      [chatId],
+    );
+    return rows.map(toQueuedMessage);
+  }
+
   /**
    * A user's new message, decided under the chat row's lock (so it cannot race a worker taking
    * or releasing the chat):
@@ -917,14 +980,17 @@ const APPEND_EVENT_AND_NOTIFY = `${APPEND_EVENT_CTE}, p AS (
       THEN whole ELSE json_build_object('o', $4::text, 'c', chat_id, 's', seq)::text END) AS notified
   FROM p`;
 
-/** Moves the chat's queued messages into its transcript, oldest first; returns them in order. */
+/**
+ * Moves the chat's queued messages into its transcript, oldest first; returns them in order. Each
+ * keeps the id it was listed with in the queue (`message_id`).
+ */
 async function moveQueued(tx: Queryable, chatId: string): Promise<Message[]> {
   const rows = await tx.query<MessageRow & { pos: unknown }>(
     `WITH q AS (
-       DELETE FROM queued_messages WHERE chat_id = $1 RETURNING id, parts
+       DELETE FROM queued_messages WHERE chat_id = $1 RETURNING id, message_id, parts
      )
-     INSERT INTO messages (chat_id, role, parts)
-     SELECT $1, 'user', parts FROM q ORDER BY id
+     INSERT INTO messages (id, chat_id, role, parts)
+     SELECT message_id, $1, 'user', parts FROM q ORDER BY id
      RETURNING ${MESSAGE_COLUMNS}, pos`,
     [chatId],
   );

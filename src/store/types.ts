@@ -11,6 +11,8 @@ export interface User {
   username: string;
   email: string;
   role: Role;
+  /** False once an admin deactivated the user: no sign-in, no token authenticates. */
+  active: boolean;
   created_at: string;
 }
 
@@ -104,6 +106,17 @@ export interface Message {
    * chat settles such a message (a process died mid-step).
    */
   in_progress: boolean;
+  created_at: string;
+}
+
+/**
+ * A user message waiting in a chat's queue (sent while a turn ran). `id` is the id it keeps when
+ * it moves into the transcript, so a client can match the two.
+ */
+export interface QueuedMessage {
+  id: string;
+  chat_id: string;
+  parts: MessagePart[];
   created_at: string;
 }
 

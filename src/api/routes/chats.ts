@@ -6,7 +6,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { InvalidCursorError } from "../../store/contract.ts";
-import type { Chat, MessagePart } from "../../store/types.ts";
+import type { Chat, MessagePart, Pricing } from "../../store/types.ts";
 import { currentUser } from "../auth.ts";
 import type { ApiApp, AppEnv, RouteContext } from "../context.ts";
 import { ApiError, notFound } from "../errors.ts";
@@ -23,7 +23,7 @@ import {
   StreamQuery,
 } from "../schemas.ts";
 import { eventStreamResponse } from "../sse.ts";
-import { chatView, messageView } from "../views.ts";
+import { chatView, messageView, queuedMessageView } from "../views.ts";
 import { errors, json, jsonBody, newRouter, noContent, SECURED } from "./common.ts";
 
 export function chatRoutes(ctx: RouteContext): ApiApp {
@@ -91,17 +91,43 @@ export function chatRoutes(ctx: RouteContext): ApiApp {
     method: "get",
     path: "/chats/{id}",
     tags,
-    summary: "A chat and its transcript",
+    summary: "A chat, its transcript and its queued messages",
     security: SECURED,
     middleware: user,
     request: { params: IdParams },
-    responses: { 200: json(ChatDetail, "The chat and its messages"), ...errors(401, 404) },
+    responses: {
+      200: json(ChatDetail, "The chat, its messages and the messages queued behind its turn"),
+      ...errors(401, 404),
+    },
   });
   app.openapi(get, async (c) => {
     const chat = await loadChat(c);
+    // The queue first: a message drained in between is then in both lists (and shown once, in
+    // the transcript), never in neither.
+    const queued = await store.listQueuedMessages(chat.id);
     const messages = await store.listMessages(chat.id);
-    return c.json({ chat: chatView(chat), messages: messages.map(messageView) }, 200);
+    const inTranscript = new Set(messages.map((m) => m.id));
+    const pricing = await pricingOf([chat.model_id, ...messages.map((m) => m.model_id)]);
+    return c.json(
+      {
+        chat: chatView(chat),
+        messages: messages.map((m) =>
+          messageView(m, pricing.get(m.model_id ?? chat.model_id) ?? null),
+        ),
+        queued: queued.filter((q) => !inTranscript.has(q.id)).map(queuedMessageView),
+      },
+      200,
+    );
   });
+
+  /** The current pricing of each model named (a deleted model has none). */
+  async function pricingOf(ids: Array<string | null>): Promise<Map<string, Pricing | null>> {
+    const out = new Map<string, Pricing | null>();
+    for (const id of new Set(ids)) {
+      if (id !== null) out.set(id, (await store.getModel(id))?.pricing ?? null);
+    }
+    return out;
+  }
 
   const send = createRoute({
     method: "post",

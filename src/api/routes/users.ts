@@ -1,25 +1,49 @@
-/** Users, sign-in and tokens: `/users/first`, `/users/login`, `/users`, `/users/me[/tokens]`. */
+/**
+ * Setup, users, sign-in and tokens: `/setup`, `/users/first`, `/users/login`, `/users/logout`,
+ * `/users[/{id}]`, `/users/me[/tokens]`.
+ */
 import { createRoute } from "@hono/zod-openapi";
-import { ConflictError } from "../../store/contract.ts";
-import { currentUser, setSessionCookie } from "../auth.ts";
+import { ConflictError, LastAdminError } from "../../store/contract.ts";
+import { clearSessionCookie, currentUser, presentedToken, setSessionCookie } from "../auth.ts";
 import type { ApiApp, RouteContext } from "../context.ts";
-import { ApiError } from "../errors.ts";
+import { ApiError, notFound } from "../errors.ts";
 import {
   CreateTokenBody,
   CreateUserBody,
   FirstUserBody,
   FirstUserResponse,
+  IdParams,
   LoginBody,
   LoginResponse,
+  SetupStatus,
   TokenResponse,
+  UpdateUserBody,
+  UserList,
   UserResponse,
 } from "../schemas.ts";
 import { userView } from "../views.ts";
-import { errors, json, jsonBody, newRouter, SECURED } from "./common.ts";
+import { errors, json, jsonBody, newRouter, noContent, SECURED } from "./common.ts";
+
+/** The 409 of a change that would leave the server without an active admin. */
+export const LAST_ADMIN_MESSAGE =
+  "This would leave no active administrator. Make another user an admin first.";
+/** The 403 of a sign-in with the right password to a deactivated account. */
+export const DEACTIVATED_MESSAGE = "This account is deactivated. Ask an administrator.";
 
 export function userRoutes(ctx: RouteContext): ApiApp {
   const { store, options, limiter, logger } = ctx;
   const app = newRouter();
+
+  const setup = createRoute({
+    method: "get",
+    path: "/setup",
+    tags: ["users"],
+    summary: "Whether the server still needs its first user (no authentication)",
+    responses: { 200: json(SetupStatus, "The setup state") },
+  });
+  app.openapi(setup, async (c) =>
+    c.json({ needs_first_user: (await store.countUsers()) === 0 }, 200),
+  );
 
   const firstUser = createRoute({
     method: "post",
@@ -54,10 +78,13 @@ export function userRoutes(ctx: RouteContext): ApiApp {
     path: "/users/login",
     tags: ["users"],
     summary: "Sign in; failed attempts are rate-limited per email and client address",
+    description:
+      "A wrong email or password is a 401 that does not say which. The right password to a " +
+      "deactivated account is a 403 saying so (only someone who knows the password learns it).",
     request: { body: jsonBody(LoginBody) },
     responses: {
       200: json(LoginResponse, "A session token (also set as an HTTP-only cookie)"),
-      ...errors(400, 401, 413, 415, 429),
+      ...errors(400, 401, 403, 413, 415, 429),
     },
   });
   app.openapi(login, async (c) => {
@@ -76,10 +103,78 @@ export function userRoutes(ctx: RouteContext): ApiApp {
       logger.warn("sign-in failed", { email, ip });
       throw new ApiError(401, "Invalid email or password.");
     }
+    if (!user.active) {
+      logger.warn("sign-in refused: account deactivated", { user_id: user.id, ip });
+      throw new ApiError(403, DEACTIVATED_MESSAGE);
+    }
     limiter.succeed(key);
     const token = await store.createToken(user.id, "session", { ttlMs: options.sessionTtlMs });
     setSessionCookie(c, token, { secure: options.secureCookies, ttlMs: options.sessionTtlMs });
     return c.json({ session_token: token }, 200);
+  });
+
+  const logout = createRoute({
+    method: "post",
+    path: "/users/logout",
+    tags: ["users"],
+    summary: "Sign out: revoke the token this request presents and clear the session cookie",
+    security: SECURED,
+    middleware: [ctx.requireUser],
+    responses: { 204: noContent("Signed out; the token no longer authenticates"), ...errors(401) },
+  });
+  app.openapi(logout, async (c) => {
+    const token = presentedToken(c);
+    if (token) await store.revokeToken(token);
+    clearSessionCookie(c, { secure: options.secureCookies });
+    logger.info("signed out", { user_id: currentUser(c).id });
+    return c.body(null, 204);
+  });
+
+  const listUsers = createRoute({
+    method: "get",
+    path: "/users",
+    tags: ["users"],
+    summary: "Every user, deactivated ones included, oldest first (admin)",
+    security: SECURED,
+    middleware: [ctx.requireAdmin],
+    responses: { 200: json(UserList, "The users"), ...errors(401, 403) },
+  });
+  app.openapi(listUsers, async (c) =>
+    c.json({ users: (await store.listUsers()).map(userView) }, 200),
+  );
+
+  const updateUser = createRoute({
+    method: "patch",
+    path: "/users/{id}",
+    tags: ["users"],
+    summary: "Change a user's role or deactivate/reactivate them (admin)",
+    description:
+      "Deactivating revokes every session and API token of the user; reactivating does not " +
+      "restore them. A change that would leave no active admin is a 409.",
+    security: SECURED,
+    middleware: [ctx.requireAdmin],
+    request: { params: IdParams, body: jsonBody(UpdateUserBody) },
+    responses: {
+      200: json(UserResponse, "The user"),
+      ...errors(400, 401, 403, 404, 409, 413, 415),
+    },
+  });
+  app.openapi(updateUser, async (c) => {
+    const { id } = c.req.valid("param");
+    const patch = c.req.valid("json");
+    const by = currentUser(c).id;
+    const user = await store.updateUser(id, patch).catch((err: unknown) => {
+      if (err instanceof LastAdminError) throw new ApiError(409, LAST_ADMIN_MESSAGE);
+      throw err;
+    });
+    if (user === null) throw notFound("User");
+    if (patch.role !== undefined) {
+      logger.info("user role set", { user_id: id, by, role: patch.role });
+    }
+    if (patch.active !== undefined) {
+      logger.info(patch.active ? "user activated" : "user deactivated", { user_id: id, by });
+    }
+    return c.json({ user: userView(user) }, 200);
   });
 
   const createUser = createRoute({

@@ -173,7 +173,7 @@ export function ChatPage({
                 message={message}
                 results={results}
                 usage={usage?.usage ?? message.usage}
-                cost={usage?.cost_usd ?? message.cost_usd}
+                cost={usage?.cost_usd ?? message.cost_usd ?? undefined}
               />
             );
           })}

@@ -58,10 +58,13 @@ function Reasoning({ text }: { text: string }) {
   );
 }
 
-export function formatUsage(usage: Usage, cost?: number): string {
+/** Tokens, and the cost when the model has pricing (`cost_usd` is null without it). */
+export function formatUsage(usage: Usage, cost?: number | null): string {
   const n = (v: number) => v.toLocaleString("en-US");
   const tokens = `${n(usage.inputTokens)} in · ${n(usage.outputTokens)} out`;
-  return cost === undefined ? `${tokens} tokens` : `${tokens} tokens · $${cost.toFixed(4)}`;
+  return cost === undefined || cost === null
+    ? `${tokens} tokens`
+    : `${tokens} tokens · $${cost.toFixed(4)}`;
 }
 
 function UserBubble({ text, note }: { text: string; note?: string }) {
