@@ -196,6 +196,41 @@ describe.each(BACKENDS)("on %s", (backend) => {
       expect((list.chats as Array<{ id: string }>).map((c) => c.id)).not.toContain(id);
     });
 
+    it("replay_from_seq: where the step being streamed began, so a reload can rebuild it", async () => {
+      const id = await createChat(api.s.member);
+      const replayFrom = async () => {
+        const body = obj(await api.client.get(`/api/v1/chats/${id}`, { token: api.s.member }));
+        return {
+          replay: body.replay_from_seq,
+          last: (body.chat as { last_event_seq: number }).last_event_seq,
+        };
+      };
+      const worker = await claimChat(api.deps.store, id);
+      const events = api.deps.store.events;
+      const delta = { message_id: "m1", part: { type: "text", text: "Hel" } };
+      const running = (await replayFrom()).last; // the `status: running` of the claim
+      await events.append(id, "message_part", delta);
+      await events.append(id, "retry", {
+        attempt: 1,
+        delay_ms: 10,
+        kind: "overloaded",
+        message: "x",
+      });
+      await events.append(id, "message_part", delta);
+      // Mid-step: the deltas and the retry after the claim all belong to the step.
+      expect(await replayFrom()).toEqual({ replay: running, last: running + 3 });
+
+      const saved = await events.append(id, "message", { message: { id: "m1" } });
+      await events.append(id, "usage", { message_id: "m1", usage: {} });
+      await events.append(id, "message_part", { ...delta, message_id: "m2" });
+      expect(await replayFrom()).toEqual({ replay: saved.seq, last: saved.seq + 2 });
+
+      // No turn running: nothing to rebuild.
+      await api.deps.store.releaseChat(id, worker, "waiting");
+      const idle = await replayFrom();
+      expect(idle.replay).toBe(idle.last);
+    });
+
     it("a message to a running chat waits for the turn; Stop signals the worker running it", async () => {
       const id = await createChat(api.s.member);
       const worker = await claimChat(api.deps.store, id);

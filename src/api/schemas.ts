@@ -375,6 +375,13 @@ export const ChatDetail = z
       description:
         "User messages sent while a turn ran, waiting to join the transcript, oldest first.",
     }),
+    replay_from_seq: z.int().nonnegative().openapi({
+      description:
+        "Stream with `Last-Event-ID` set to this to see the step being streamed from its start: " +
+        "every event after it belongs to that step (its deltas, retries and usage), and a message " +
+        "it saved `in_progress` is then rebuilt from its deltas. Equals `chat.last_event_seq` " +
+        "when no turn runs.",
+    }),
   })
   .openapi("ChatDetail");
 

@@ -103,6 +103,8 @@ export interface ChatEvents {
   append(chatId: string, type: string, data: unknown): Promise<ChatEvent>;
   /** Persisted events with `seq > afterSeq`, in order. */
   listAfter(chatId: string, afterSeq: number, limit?: number): Promise<ChatEvent[]>;
+  /** The `seq` of the newest event of one of `types` with `seq <= atOrBefore`; 0 when none. */
+  lastSeqOfType(chatId: string, types: readonly string[], atOrBefore: number): Promise<number>;
   /**
    * Live events of one chat, from this replica and others (LISTEN/NOTIFY), each delivered once and
    * in `seq` order: a gap (an event that overtook another, a NOTIFY lost while the LISTEN

@@ -144,6 +144,8 @@ export class SqlStore implements Store {
     this.events = {
       append: (chatId, type, data) => this.#appendEvent(chatId, type, data),
       listAfter: (chatId, afterSeq, limit) => this.#listEventsAfter(chatId, afterSeq, limit),
+      lastSeqOfType: (chatId, types, atOrBefore) =>
+        this.#lastEventSeqOfType(chatId, types, atOrBefore),
       subscribe: (chatId, onEvent, afterSeq) => this.#hub.subscribe(chatId, onEvent, afterSeq),
     };
     this.signals = {
@@ -928,6 +930,19 @@ export class SqlStore implements Store {
       [chatId, afterSeq, limit ?? null],
     );
     return rows.map(toEvent);
+  }
+
+  async #lastEventSeqOfType(
+    chatId: string,
+    types: readonly string[],
+    atOrBefore: number,
+  ): Promise<number> {
+    const [row] = await this.#db.query<{ seq: unknown }>(
+      `SELECT seq FROM chat_events WHERE chat_id = $1 AND seq <= $2 AND type = ANY($3::text[])
+       ORDER BY seq DESC LIMIT 1`,
+      [chatId, atOrBefore, [...types]],
+    );
+    return row ? int(row.seq) : 0;
   }
 
   async #lastEventSeq(chatId: string): Promise<number> {

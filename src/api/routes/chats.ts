@@ -26,6 +26,10 @@ import { eventStreamResponse } from "../sse.ts";
 import { chatView, messageView, queuedMessageView } from "../views.ts";
 import { errors, json, jsonBody, newRouter, noContent, SECURED } from "./common.ts";
 
+/** The events a step begins after: a persisted message or a status change. Deltas, retries and
+ * usage after the newest of them all belong to the step streaming now. */
+const STEP_BOUNDARIES = ["message", "status"] as const;
+
 export function chatRoutes(ctx: RouteContext): ApiApp {
   const { store, chats, logger, options } = ctx;
   const app = newRouter();
@@ -108,6 +112,10 @@ export function chatRoutes(ctx: RouteContext): ApiApp {
     const messages = await store.listMessages(chat.id);
     const inTranscript = new Set(messages.map((m) => m.id));
     const pricing = await pricingOf([chat.model_id, ...messages.map((m) => m.model_id)]);
+    const replayFrom =
+      chat.status === "running"
+        ? await store.events.lastSeqOfType(chat.id, STEP_BOUNDARIES, chat.last_event_seq)
+        : chat.last_event_seq;
     return c.json(
       {
         chat: chatView(chat),
@@ -115,6 +123,7 @@ export function chatRoutes(ctx: RouteContext): ApiApp {
           messageView(m, pricing.get(m.model_id ?? chat.model_id) ?? null),
         ),
         queued: queued.filter((q) => !inTranscript.has(q.id)).map(queuedMessageView),
+        replay_from_seq: replayFrom,
       },
       200,
     );

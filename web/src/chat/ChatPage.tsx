@@ -11,7 +11,7 @@ import { ErrorBox } from "../ui/ErrorBox.tsx";
 import { Composer } from "./Composer.tsx";
 import { DraftView, MessageView, PendingView, type ToolResults } from "./MessageView.tsx";
 import { RetryBanner } from "./RetryBanner.tsx";
-import { chatViewReducer, emptyChatView, type TurnError } from "./reducer.ts";
+import { chatViewReducer, emptyChatView, type TurnError, visibleMessages } from "./reducer.ts";
 import { StatusBadge } from "./Sidebar.tsx";
 
 const ADVICE: Record<string, string> = {
@@ -84,7 +84,7 @@ export function ChatPage({
       dispatch({ type: "loaded", detail });
       await followChat({
         chatId,
-        after: detail.chat.last_event_seq,
+        after: detail.replay_from_seq,
         signal: abort.signal,
         onEvents: (events) => dispatch({ type: "events", events }),
         onState: setConnection,
@@ -165,7 +165,7 @@ export function ChatPage({
       </header>
       <div className="transcript" ref={transcriptRef}>
         <div className="transcript-inner" aria-live="polite" aria-relevant="additions">
-          {view.messages.map((message) => {
+          {visibleMessages(view).map((message) => {
             const usage = view.usage[message.id];
             return (
               <MessageView

@@ -72,6 +72,9 @@ export function markdownHtml(source: string, options: { final: boolean }): strin
 
 // DOMPurify needs a DOM: without one (Node: tests, tools) it has neither hooks nor `sanitize`.
 if (DOMPurify.isSupported) {
+  // Set once: a config passed to every `sanitize` call is parsed again on every call (it was a
+  // third of the main thread's time while a long reply streamed).
+  DOMPurify.setConfig({ USE_PROFILES: { html: true } });
   DOMPurify.addHook("afterSanitizeAttributes", (node) => {
     if (node.tagName === "A") {
       node.setAttribute("target", "_blank");
@@ -80,10 +83,24 @@ if (DOMPurify.isSupported) {
   });
 }
 
+/**
+ * Recently rendered blocks, by source: when a streamed reply is saved, its message renders the
+ * same blocks the draft just rendered, and a long reply would otherwise re-parse, highlight and
+ * sanitize them all in one task.
+ */
+const rendered = new Map<string, string>();
+const RENDERED_MAX = 2_000;
+
 export function renderMarkdown(source: string, options: { final: boolean }): string {
   // No DOM, no sanitizer: fail closed and show the source as text.
   if (!DOMPurify.isSupported) return escapeHtml(source);
-  return DOMPurify.sanitize(markdownHtml(source, options), { USE_PROFILES: { html: true } });
+  const key = `${options.final ? "f" : "p"}${source}`;
+  const cached = rendered.get(key);
+  if (cached !== undefined) return cached;
+  const html = DOMPurify.sanitize(markdownHtml(source, options));
+  if (rendered.size >= RENDERED_MAX) rendered.delete(rendered.keys().next().value as string);
+  rendered.set(key, html);
+  return html;
 }
 
 /** An opening fence (CommonMark): a backtick fence's info string has no backtick, so

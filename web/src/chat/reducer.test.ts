@@ -19,6 +19,7 @@ import {
   type ChatViewState,
   chatViewReducer,
   emptyChatView,
+  visibleMessages,
 } from "./reducer.ts";
 
 // ---- fixtures -------------------------------------------------------------------------------
@@ -64,8 +65,13 @@ const userMsg = (id: string, text: string) => msg(id, "user", [{ type: "text", t
 const assistantMsg = (id: string, text: string, extra: Partial<Message> = {}) =>
   msg(id, "assistant", [{ type: "text", text }], extra);
 
-function detail(chat: Chat, messages: Message[] = [], queued: QueuedMessage[] = []): ChatDetail {
-  return { chat, messages, queued };
+function detail(
+  chat: Chat,
+  messages: Message[] = [],
+  queued: QueuedMessage[] = [],
+  replayFrom = chat.last_event_seq,
+): ChatDetail {
+  return { chat, messages, queued, replay_from_seq: replayFrom };
 }
 
 const ev = {
@@ -533,25 +539,60 @@ describe("replays after a reconnect", () => {
     expect(view).toEqual(once);
   });
 
-  // The view holds text deltas A..C (seq 12..14); a snapshot read at `read` is loaded and the
-  // stream resumes after it, up to E (seq 16).
+  // The view holds text deltas A..C (seq 12..14); a snapshot read at `read` is loaded. Its step
+  // began after the `running` status (seq 11): the stream replays from there, up to E (seq 16).
   it.each([
-    ["older than the view: replayed deltas are not applied twice", 12, "BCDE"],
-    ["at the view's seq: the draft carries over whole", 14, "ABCDE"],
-    ["newer than the view: no draft with a gap in it", 15, "E"],
-  ])("a snapshot %s", (_name, read, draft) => {
+    ["older than the view", 12],
+    ["at the view's seq", 14],
+    ["newer than the view", 15],
+  ])("a snapshot %s: the replay rebuilds the draft whole, once", (_name, read) => {
     const stream = [
       ev.status(11, "running"),
       ...["A", "B", "C", "D", "E"].map((t, i) => ev.text(12 + i, "a1", t)),
     ];
     const held = run(loadedView(), events(...stream.filter((e) => e.seq <= 14)));
-    const view = run(
-      held,
-      loadedAction(detail(chatRow({ status: "running", last_event_seq: read }), HISTORY)),
-      events(...stream.filter((e) => e.seq > read)),
-    );
-    expect(view.drafts).toEqual([{ id: "a1", parts: [{ type: "text", text: draft }] }]);
+    const snapshot = detail(chatRow({ status: "running", last_event_seq: read }), HISTORY, [], 11);
+    const view = run(held, loadedAction(snapshot), events(...stream.filter((e) => e.seq > 11)));
+    expect(view.drafts).toEqual([{ id: "a1", parts: [{ type: "text", text: "ABCDE" }] }]);
     expect(view.lastSeq).toBe(16);
+  });
+
+  it("a message saved in_progress is shown by its rebuilt draft, then once when final", () => {
+    const partial = msg("a1", "assistant", [{ type: "reasoning", text: "plan" }], {
+      in_progress: true,
+    });
+    const snapshot = detail(
+      chatRow({ status: "running", last_event_seq: 14 }),
+      [...HISTORY, partial],
+      [],
+      11,
+    );
+    const replay = [
+      ev.reasoning(12, "a1", "plan"),
+      ev.text(13, "a1", "Do"),
+      ev.text(14, "a1", "ne"),
+    ];
+    let view = run(emptyChatView, loadedAction(snapshot));
+    // Before the replay arrives, the saved part is what there is to show.
+    expect(visibleMessages(view).map((m) => m.id)).toEqual(["u0", "a0", "a1"]);
+    view = run(view, events(...replay));
+    expect(visibleMessages(view).map((m) => m.id)).toEqual(["u0", "a0"]);
+    expect(view.drafts).toEqual([
+      {
+        id: "a1",
+        parts: [
+          { type: "reasoning", text: "plan" },
+          { type: "text", text: "Done" },
+        ],
+      },
+    ]);
+    const final = msg("a1", "assistant", [
+      { type: "reasoning", text: "plan" },
+      { type: "text", text: "Done" },
+    ]);
+    view = run(view, events(ev.message(15, final)));
+    expect(visibleMessages(view)).toEqual([...HISTORY, final]);
+    expect(view.drafts).toEqual([]);
   });
 
   it("events at or below the snapshot's seq are ignored", () => {
@@ -711,10 +752,16 @@ function realisticScenario(): Scenario {
         if (q !== -1) queued.splice(q, 1);
       }
     }
+    // A running step began after the newest message or status event (the server's rule).
+    const boundary = allEvents.findLast(
+      (e) => e.seq <= upTo && (e.type === "message" || e.type === "status"),
+    );
+    const replayFrom = status === "running" ? (boundary?.seq ?? upTo) : upTo;
     return detail(
       { ...base.chat, status, last_error: lastError, last_event_seq: upTo },
       messages,
       queued,
+      replayFrom,
     );
   }
 
@@ -847,44 +894,57 @@ describe("a realistic turn, however it is delivered", () => {
 
   it("a fresh page load at any point, then the rest of the stream, ends like (a)", () => {
     for (let seq = SCENARIO.base.chat.last_event_seq; seq <= LAST_SEQ; seq++) {
-      const rest = SCENARIO.events.filter((e) => e.seq > seq);
-      const view = run(emptyChatView, loadedAction(SCENARIO.snapshotAt(seq)), events(...rest));
+      const snapshot = SCENARIO.snapshotAt(seq);
+      const rest = SCENARIO.events.filter((e) => e.seq > snapshot.replay_from_seq);
+      const view = run(emptyChatView, loadedAction(snapshot), events(...rest));
       expect(shown(view), `loaded at seq ${seq}`).toEqual(shown(freshLoad));
     }
   });
 
+  it("a page loaded mid-stream, once the replay catches up, shows what a view that followed the stream all along shows", () => {
+    for (let seq = SCENARIO.base.chat.last_event_seq + 1; seq <= LAST_SEQ; seq++) {
+      const snapshot = SCENARIO.snapshotAt(seq);
+      const replay = SCENARIO.events.filter(
+        (e) => e.seq > snapshot.replay_from_seq && e.seq <= seq,
+      );
+      const view = run(emptyChatView, loadedAction(snapshot), events(...replay));
+      const followed = bySeq.get(seq);
+      const visible = (s: ChatViewState | undefined) => ({
+        status: s?.chat?.status,
+        messages: s && visibleMessages(s),
+        drafts: s?.drafts,
+        retry: s?.retry,
+        usage: s?.usage,
+        lastSeq: s?.lastSeq,
+      });
+      expect(visible(view), `loaded at seq ${seq}`).toEqual(visible(followed));
+    }
+  });
+
   it.each(Array.from({ length: 100 }, (_, seed) => seed + 1))(
-    "a snapshot loaded after some events arrived (seed %i) equals a fresh load there, then and at the end",
+    "a snapshot loaded after some events arrived (seed %i) replaces the view: it ends like a fresh load",
     (seed) => {
       const rand = prng(seed * 104729);
       const first = SCENARIO.base.chat.last_event_seq;
       // The view has applied events up to `held`; then a snapshot read at `read` is loaded (older,
-      // same or newer), and the stream resumes after `read`. The page made no sends itself.
+      // same or newer), and the stream resumes after the snapshot's replay_from_seq.
       const held = first + intBelow(rand, LAST_SEQ - first + 1);
-      const read = rand() < 0.2 ? held : first + intBelow(rand, LAST_SEQ - first + 1);
-      const eventsUpTo = (n: number) => SCENARIO.events.filter((e) => e.seq <= n);
+      const read = first + intBelow(rand, LAST_SEQ - first + 1);
+      const snapshot = SCENARIO.snapshotAt(read);
       const eventsAfter = (n: number) => SCENARIO.events.filter((e) => e.seq > n);
       const reloaded = run(
         emptyChatView,
-        events(...eventsUpTo(held)),
-        loadedAction(SCENARIO.snapshotAt(read)),
+        events(...SCENARIO.events.filter((e) => e.seq <= held)),
+        loadedAction(snapshot),
       );
-      const fresh = run(emptyChatView, loadedAction(SCENARIO.snapshotAt(read)));
-      const rest = eventsAfter(read).slice(0, intBelow(rand, 60));
-      // Where the view stands exactly at the snapshot, it may keep its drafts: compare from a
-      // view that followed the stream all along instead.
-      const reference =
-        read === held
-          ? {
-              ...fresh,
-              drafts: bySeq.get(read)?.drafts ?? [],
-              retry: bySeq.get(read)?.retry ?? null,
-            }
-          : fresh;
+      const fresh = run(emptyChatView, loadedAction(snapshot));
+      const rest = eventsAfter(snapshot.replay_from_seq).slice(0, intBelow(rand, 60));
       expect(shown(run(reloaded, events(...rest))), `held ${held}, read ${read}`).toEqual(
-        shown(run(reference, events(...rest))),
+        shown(run(fresh, events(...rest))),
       );
-      expect(shown(run(reloaded, events(...eventsAfter(read))))).toEqual(shown(freshLoad));
+      expect(shown(run(reloaded, events(...eventsAfter(snapshot.replay_from_seq))))).toEqual(
+        shown(freshLoad),
+      );
     },
   );
 });

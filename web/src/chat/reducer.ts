@@ -85,29 +85,39 @@ export function chatViewReducer(state: ChatViewState, action: ChatViewAction): C
   }
 }
 
+/**
+ * A snapshot replaces the view. The step being streamed (if any) is not in it whole: the caller
+ * streams after the new `lastSeq` (the snapshot's `replay_from_seq`), whose replay rebuilds the
+ * step's drafts and retry notice from its first delta, so a reload mid-reply shows the reply from
+ * its start, not from the moment of the reload.
+ */
 function loaded(state: ChatViewState, detail: ChatDetail): ChatViewState {
   const { chat, messages } = detail;
-  const persisted = new Set(messages.map((m) => m.id));
   const stillSending = state.pending.filter((p) => p.local);
   const usage: ChatViewState["usage"] = {};
   for (const m of messages) {
     if (m.usage) usage[m.id] = { usage: m.usage, ...costOf(m) };
   }
-  // Drafts and the retry notice are not in the snapshot: they carry over only from a view that
-  // stands exactly at the snapshot's seq. A view behind it misses deltas; one ahead of it would
-  // apply again the deltas the stream replays after the snapshot's seq.
-  const current = chat.status === "running" && state.lastSeq === chat.last_event_seq;
   return {
     chat,
     messages,
-    // Only a message the transcript does not hold yet can still be streaming into a draft.
-    drafts: current ? state.drafts.filter((d) => !persisted.has(d.id)) : [],
+    drafts: [],
     pending: [...queuedEntries(detail.queued), ...stillSending],
     usage,
-    retry: current ? state.retry : null,
+    retry: null,
     error: chat.status === "error" && chat.last_error ? turnError(chat.last_error) : null,
-    lastSeq: chat.last_event_seq,
+    lastSeq: detail.replay_from_seq,
   };
+}
+
+/**
+ * The transcript to show: a message the server saved `in_progress` while its step streams is
+ * shown by its draft (which the replay rebuilt whole) until its final `message` arrives.
+ */
+export function visibleMessages(state: Pick<ChatViewState, "messages" | "drafts">): Message[] {
+  if (state.drafts.length === 0) return state.messages;
+  const drafting = new Set(state.drafts.map((d) => d.id));
+  return state.messages.filter((m) => !(m.in_progress && drafting.has(m.id)));
 }
 
 /** A message without pricing has `cost_usd: null`; its `usage` event has no `cost_usd`. */
@@ -228,6 +238,10 @@ function onMessage(state: ChatViewState, message: Message): ChatViewState {
     messages,
     drafts: state.drafts.filter((d) => d.id !== message.id),
     pending: message.role === "user" ? withoutDelivered(state.pending, message) : state.pending,
+    // A final message carries its usage, as the transcript does; a `usage` event may follow.
+    usage: message.usage
+      ? { ...state.usage, [message.id]: { usage: message.usage, ...costOf(message) } }
+      : state.usage,
   };
 }
 
