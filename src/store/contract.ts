@@ -19,6 +19,7 @@ import type {
   QueuedMessage,
   Role,
   User,
+  Workspace,
 } from "./types.ts";
 
 export interface StoreOptions {
@@ -128,10 +129,36 @@ export interface ChatSignals {
   listen(onSignal: (signal: ChatSignal) => void): () => void;
 }
 
+/** Workspaces and their agents' connection state (see `workspaces.ts`). */
+export interface WorkspaceStore {
+  /** Creates a workspace and mints its agent token (returned once, stored hashed). */
+  create(input: {
+    owner_id: string;
+    name: string;
+    directory: string | null;
+  }): Promise<{ workspace: Workspace; agent_token: string }>;
+  get(id: string): Promise<Workspace | null>;
+  /** The owner's workspaces (all when `ownerId` is undefined), oldest first. */
+  list(ownerId: string | undefined): Promise<Workspace[]>;
+  /** Deletes it; chats bound to it keep their history and lose their tools. */
+  delete(id: string): Promise<boolean>;
+  /** The workspace an agent token belongs to; null when unknown or its owner is deactivated. */
+  forAgentToken(token: string): Promise<Workspace | null>;
+  /** Mints a new agent token (the old one stops working); null for an unknown workspace. */
+  rotateAgentToken(id: string): Promise<string | null>;
+  /** The agent connected to `replica`. */
+  agentConnected(id: string, replica: string, version: string): Promise<void>;
+  /** `replica` still holds these agents' connections. */
+  agentsSeen(ids: readonly string[], replica: string): Promise<void>;
+  /** The agent's connection to `replica` closed (a no-op if it is now held elsewhere). */
+  agentDisconnected(id: string, replica: string): Promise<void>;
+}
+
 export interface Store {
   readonly kind: "pglite" | "postgres";
   readonly events: ChatEvents;
   readonly signals: ChatSignals;
+  readonly workspaces: WorkspaceStore;
 
   // users, sessions, API tokens (tokens are stored hashed; the plaintext is returned once)
   countUsers(): Promise<number>;

@@ -21,6 +21,7 @@ export type {
   StatusChange,
   Store,
   StoreOptions,
+  WorkspaceStore,
 } from "./contract.ts";
 export { ConflictError, InvalidCursorError, LastAdminError } from "./contract.ts";
 export { SecretKeyError } from "./secrets.ts";

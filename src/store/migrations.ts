@@ -174,6 +174,26 @@ ALTER TABLE users ADD COLUMN deactivated_at timestamptz(3);
 ALTER TABLE queued_messages ADD COLUMN message_id text NOT NULL DEFAULT gen_random_uuid()::text;
 `,
   },
+  {
+    version: 6,
+    name: "workspaces and their agents",
+    sql: `
+-- Where a chat's tools run. The agent token is stored as its sha256, like API tokens. The replica
+-- holding the agent's connection records itself and refreshes agent_last_seen_at while it does.
+CREATE TABLE workspaces (
+  id text PRIMARY KEY DEFAULT gen_random_uuid()::text,
+  owner_id text NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  name text NOT NULL,
+  directory text,
+  agent_token_hash text NOT NULL UNIQUE,
+  agent_replica text,
+  agent_version text,
+  agent_last_seen_at timestamptz(3),
+  created_at timestamptz(3) NOT NULL DEFAULT now()
+);
+CREATE INDEX workspaces_owner ON workspaces (owner_id, created_at);
+`,
+  },
 ];
 
 /**

@@ -17,6 +17,7 @@ import {
   type NewProvider,
   type StatusChange,
   type Store,
+  type WorkspaceStore,
 } from "./contract.ts";
 import { hashPassword, hashToken, newToken, TOKEN_PREFIX, verifyPassword } from "./credentials.ts";
 import {
@@ -77,6 +78,7 @@ import type {
   Role,
   User,
 } from "./types.ts";
+import { SqlWorkspaceStore } from "./workspaces.ts";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 export const DEFAULT_SESSION_TTL_MS = 30 * DAY_MS;
@@ -120,6 +122,7 @@ export class SqlStore implements Store {
   readonly kind: "pglite" | "postgres";
   readonly events: ChatEvents;
   readonly signals: ChatSignals;
+  readonly workspaces: WorkspaceStore;
   /** Identifies this store's NOTIFYs, so it skips its own (already delivered locally). */
   readonly instanceId = randomUUID();
   readonly #db: Database;
@@ -141,6 +144,7 @@ export class SqlStore implements Store {
       (chatId) => this.#lastEventSeq(chatId),
     );
     this.#signalHub = new SignalHub(this.instanceId);
+    this.workspaces = new SqlWorkspaceStore(db);
     this.events = {
       append: (chatId, type, data) => this.#appendEvent(chatId, type, data),
       listAfter: (chatId, afterSeq, limit) => this.#listEventsAfter(chatId, afterSeq, limit),

@@ -16,6 +16,17 @@ export interface User {
   created_at: string;
 }
 
+/** Where a chat's tools run; its `keel agent` connects with the workspace's agent token. */
+export interface Workspace {
+  id: string;
+  owner_id: string;
+  name: string;
+  /** A directory on the server's machine that `keel server` runs an agent for itself; or null. */
+  directory: string | null;
+  agent: { connected: boolean; version: string | null; last_seen_at: string | null };
+  created_at: string;
+}
+
 export interface ProviderRecord {
   id: string;
   type: ProviderType;

@@ -1,0 +1,157 @@
+/**
+ * Workspaces: where a chat's tools run, and the token their `keel agent` authenticates with. The
+ * token is stored hashed (sha256, like API tokens) in its own table column, under its own prefix,
+ * so it can never authenticate as a user, and a user token never as an agent.
+ *
+ * Whether an agent is connected is a database fact, so every replica answers the same: the
+ * replica holding the agent's WebSocket records itself and refreshes `agent_last_seen_at`; a
+ * replica that dies stops refreshing, and after `AGENT_STALE` the agent counts as disconnected.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import type { WorkspaceStore } from "./contract.ts";
+import { ConflictError } from "./contract.ts";
+import { type Database, FOREIGN_KEY_VIOLATION, sqlState } from "./db.ts";
+import { iso, isoOrNull } from "./rows.ts";
+import type { Workspace } from "./types.ts";
+
+export const AGENT_TOKEN_PREFIX = "keelws_";
+/** An agent whose replica has not vouched for it for this long is shown disconnected. */
+const AGENT_STALE = "60 seconds";
+
+const COLUMNS = `id, owner_id, name, directory, agent_version, agent_last_seen_at, created_at,
+  (agent_replica IS NOT NULL AND agent_last_seen_at > now() - interval '${AGENT_STALE}') AS connected`;
+
+type WorkspaceRow = {
+  id: string;
+  owner_id: string;
+  name: string;
+  directory: string | null;
+  agent_version: string | null;
+  agent_last_seen_at: unknown;
+  created_at: unknown;
+  connected: boolean;
+};
+
+function toWorkspace(row: WorkspaceRow): Workspace {
+  return {
+    id: row.id,
+    owner_id: row.owner_id,
+    name: row.name,
+    directory: row.directory,
+    agent: {
+      connected: row.connected === true,
+      version: row.agent_version,
+      last_seen_at: isoOrNull(row.agent_last_seen_at),
+    },
+    created_at: iso(row.created_at),
+  };
+}
+
+function newAgentToken(): string {
+  return AGENT_TOKEN_PREFIX + randomBytes(32).toString("base64url");
+}
+
+function hashAgentToken(token: string): string {
+  return createHash("sha256").update(token, "utf8").digest("hex");
+}
+
+export class SqlWorkspaceStore implements WorkspaceStore {
+  readonly #db: Database;
+
+  constructor(db: Database) {
+    this.#db = db;
+  }
+
+  async create(input: {
+    owner_id: string;
+    name: string;
+    directory: string | null;
+  }): Promise<{ workspace: Workspace; agent_token: string }> {
+    const token = newAgentToken();
+    const rows = await this.#db
+      .query<WorkspaceRow>(
+        `INSERT INTO workspaces (owner_id, name, directory, agent_token_hash)
+         VALUES ($1, $2, $3, $4) RETURNING ${COLUMNS}`,
+        [input.owner_id, input.name, input.directory, hashAgentToken(token)],
+      )
+      .catch((error: unknown) => {
+        if (sqlState(error) === FOREIGN_KEY_VIOLATION) throw new ConflictError("unknown owner");
+        throw error;
+      });
+    return { workspace: toWorkspace(one(rows)), agent_token: token };
+  }
+
+  async get(id: string): Promise<Workspace | null> {
+    const [row] = await this.#db.query<WorkspaceRow>(
+      `SELECT ${COLUMNS} FROM workspaces WHERE id = $1`,
+      [id],
+    );
+    return row ? toWorkspace(row) : null;
+  }
+
+  async list(ownerId: string | undefined): Promise<Workspace[]> {
+    const rows = await this.#db.query<WorkspaceRow>(
+      `SELECT ${COLUMNS} FROM workspaces WHERE $1::text IS NULL OR owner_id = $1
+       ORDER BY created_at, id`,
+      [ownerId ?? null],
+    );
+    return rows.map(toWorkspace);
+  }
+
+  async delete(id: string): Promise<boolean> {
+    const rows = await this.#db.query("DELETE FROM workspaces WHERE id = $1 RETURNING id", [id]);
+    return rows.length > 0;
+  }
+
+  async forAgentToken(token: string): Promise<Workspace | null> {
+    if (!token.startsWith(AGENT_TOKEN_PREFIX)) return null;
+    const [row] = await this.#db.query<WorkspaceRow>(
+      `SELECT ${COLUMNS} FROM workspaces
+        WHERE agent_token_hash = $1
+          AND owner_id IN (SELECT id FROM users WHERE deactivated_at IS NULL)`,
+      [hashAgentToken(token)],
+    );
+    return row ? toWorkspace(row) : null;
+  }
+
+  async rotateAgentToken(id: string): Promise<string | null> {
+    const token = newAgentToken();
+    const rows = await this.#db.query(
+      "UPDATE workspaces SET agent_token_hash = $2 WHERE id = $1 RETURNING id",
+      [id, hashAgentToken(token)],
+    );
+    return rows.length > 0 ? token : null;
+  }
+
+  async agentConnected(id: string, replica: string, version: string): Promise<void> {
+    await this.#db.query(
+      `UPDATE workspaces SET agent_replica = $2, agent_version = $3, agent_last_seen_at = now()
+        WHERE id = $1`,
+      [id, replica, version],
+    );
+  }
+
+  async agentsSeen(ids: readonly string[], replica: string): Promise<void> {
+    if (ids.length === 0) return;
+    await this.#db.query(
+      `UPDATE workspaces SET agent_last_seen_at = now()
+        WHERE id = ANY($1::text[]) AND agent_replica = $2`,
+      [[...ids], replica],
+    );
+  }
+
+  async agentDisconnected(id: string, replica: string): Promise<void> {
+    // Only this replica's record: the agent may already have reconnected to another one.
+    await this.#db.query(
+      `UPDATE workspaces SET agent_replica = NULL, agent_last_seen_at = now()
+        WHERE id = $1 AND agent_replica = $2`,
+      [id, replica],
+    );
+  }
+}
+
+function one<T>(rows: T[]): T {
+  const [row] = rows;
+  if (row === undefined) throw new Error("expected a row");
+  return row;
+}
