@@ -17,6 +17,7 @@ import { healthRoutes } from "./routes/health.ts";
 import { modelRoutes } from "./routes/models.ts";
 import { providerRoutes } from "./routes/providers.ts";
 import { userRoutes } from "./routes/users.ts";
+import { workspaceRoutes } from "./routes/workspaces.ts";
 
 export interface ApiDeps {
   store: Store;
@@ -96,6 +97,7 @@ export function createApi(deps: ApiDeps): Hono<AppEnv> {
   app.route(API_PREFIX, providerRoutes(ctx));
   app.route(API_PREFIX, modelRoutes(ctx));
   app.route(API_PREFIX, chatRoutes(ctx));
+  app.route(API_PREFIX, workspaceRoutes(ctx));
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",

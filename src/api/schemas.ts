@@ -375,15 +375,62 @@ export const ChatDetail = z
       description:
         "User messages sent while a turn ran, waiting to join the transcript, oldest first.",
     }),
-    replay_from_seq: z.int().nonnegative().openapi({
-      description:
-        "Stream with `Last-Event-ID` set to this to see the step being streamed from its start: " +
-        "every event after it belongs to that step (its deltas, retries and usage), and a message " +
-        "it saved `in_progress` is then rebuilt from its deltas. Equals `chat.last_event_seq` " +
-        "when no turn runs.",
-    }),
+    replay_from_seq: z
+      .int()
+      .nonnegative()
+      .openapi({
+        description:
+          "Stream with `Last-Event-ID` set to this to see the step being streamed from its start: " +
+          "every event after it belongs to that step (its deltas, retries and usage), and a message " +
+          "it saved `in_progress` is then rebuilt from its deltas. Equals `chat.last_event_seq` " +
+          "when no turn runs.",
+      }),
   })
   .openapi("ChatDetail");
+
+// ---- workspaces -----------------------------------------------------------------------------
+
+export const CreateWorkspaceBody = z
+  .strictObject({
+    name: z.string().trim().min(1).max(100),
+    directory: z
+      .string()
+      .min(1)
+      .max(4096)
+      .refine((d) => d.startsWith("/"), "An absolute path on the server's machine.")
+      .optional()
+      .openapi({
+        description:
+          "Administrators only: a directory on the server's machine that `keel server` runs an " +
+          "agent for itself. Without it, run `keel agent` in the workspace with the token.",
+      }),
+  })
+  .openapi("CreateWorkspaceRequest");
+
+export const WorkspaceSchema = z
+  .object({
+    id: Id,
+    name: z.string(),
+    owner: Id,
+    directory: z.string().nullable(),
+    agent: z.object({
+      connected: z.boolean(),
+      version: z.string().nullable(),
+      last_seen_at: Timestamp.nullable(),
+    }),
+    created_at: Timestamp,
+  })
+  .openapi("Workspace");
+
+export const CreatedWorkspace = WorkspaceSchema.extend({
+  agent_token: z.string().openapi({
+    description: "Shown once: `keel agent --url URL --token TOKEN` in the workspace.",
+  }),
+}).openapi("CreatedWorkspace");
+
+export const WorkspaceList = z
+  .object({ workspaces: z.array(WorkspaceSchema) })
+  .openapi("WorkspaceList");
 
 // ---- health ---------------------------------------------------------------------------------
 

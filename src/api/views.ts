@@ -13,6 +13,7 @@ import type {
   ProviderRecord,
   QueuedMessage,
   User,
+  Workspace,
 } from "../store/types.ts";
 import { REDACTED } from "./log.ts";
 
@@ -52,6 +53,17 @@ export function providerView(p: ProviderRecord) {
     has_api_key: p.has_api_key,
     created_at: p.created_at,
     updated_at: p.updated_at,
+  };
+}
+
+export function workspaceView(w: Workspace) {
+  return {
+    id: w.id,
+    name: w.name,
+    owner: w.owner_id,
+    directory: w.directory,
+    agent: w.agent,
+    created_at: w.created_at,
   };
 }
 

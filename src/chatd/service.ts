@@ -15,6 +15,7 @@ import { deriveTitle } from "./title.ts";
 export type ServiceStore = Pick<
   Store,
   | "getModel"
+  | "workspaces"
   | "createChat"
   | "getChat"
   | "enqueueUserMessage"
@@ -44,12 +45,20 @@ export function createChatService(
       if (!model.enabled) {
         throw new ChatRequestError(400, `Model "${model.display_name}" is disabled.`);
       }
+      const workspaceId = input.workspace_id ?? null;
+      if (workspaceId !== null) {
+        const workspace = await store.workspaces.get(workspaceId);
+        // Someone else's workspace is as unknown as a missing one: ids cannot be probed.
+        if (!workspace || (workspace.owner_id !== owner.id && owner.role !== "admin")) {
+          throw new ChatRequestError(404, `Workspace "${workspaceId}" was not found.`);
+        }
+      }
       // The store appends the message and `status: pending` events with the chat.
       const { chat } = await store.createChat({
         owner_id: owner.id,
         model_id: model.id,
         title: deriveTitle(content, options.titleLength),
-        workspace_id: input.workspace_id ?? null,
+        workspace_id: workspaceId,
         first_message: content,
       });
       await store.signals.send({ type: "pending", chat_id: chat.id });
