@@ -1,0 +1,354 @@
+/**
+ * The server's side of the agent connections: authenticates each `keel agent` by its workspace
+ * token, holds one connection per workspace, and runs tool calls over it. A call made while the
+ * agent is away waits (bounded) for it to come back; a call in flight when the connection drops
+ * is sent again to the next connection, so a restarted agent completes it. Everything an agent
+ * sends is checked: a frame that is not the protocol's, or a result for a call this connection
+ * was never given, is logged and dropped — it cannot touch a chat.
+ */
+import type { IncomingMessage } from "node:http";
+import type { Duplex } from "node:stream";
+import { type RawData, type WebSocket, WebSocketServer } from "ws";
+import type { WorkspaceStore } from "../store/contract.ts";
+import type { Workspace } from "../store/types.ts";
+import {
+  AGENT_PATH,
+  AgentFrame,
+  CLOSE,
+  MAX_FRAME_BYTES,
+  PROTOCOL_VERSION,
+  parseFrame,
+  type ServerFrame,
+} from "./protocol.ts";
+
+export interface HubLogger {
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+}
+
+export interface AgentHubOptions {
+  store: WorkspaceStore;
+  /** This replica, as recorded with the agents it holds. */
+  replicaId: string;
+  logger: HubLogger;
+  /** How long a call waits for a disconnected agent (default 30 s). */
+  reconnectWaitMs?: number;
+  /** Ping, liveness and token re-check interval (default 15 s). */
+  heartbeatMs?: number;
+  /** A cancelled call gets this long to report its result before it is given up (default 2 s). */
+  cancelGraceMs?: number;
+  /** A first frame that is not a hello within this long closes the connection (default 10 s). */
+  helloTimeoutMs?: number;
+  /** Streamed output forwarded per call; the rest is dropped (the result still arrives). */
+  maxOutputBytes?: number;
+}
+
+export interface CallOptions {
+  signal: AbortSignal;
+  onOutput?: (delta: string) => void;
+}
+
+export interface CallResult {
+  output: string;
+  is_error: boolean;
+}
+
+interface Connection {
+  readonly socket: WebSocket;
+  readonly workspace: Workspace;
+  /** Kept in memory only, to re-check it on every heartbeat (deleted, rotated, deactivated). */
+  readonly token: string;
+  alive: boolean;
+}
+
+interface PendingCall {
+  readonly id: string;
+  readonly workspaceId: string;
+  readonly frame: Extract<ServerFrame, { type: "call" }>;
+  readonly onOutput: ((delta: string) => void) | undefined;
+  readonly settle: (result: CallResult) => void;
+  sentTo: Connection | null;
+  timer: NodeJS.Timeout | undefined;
+  outputBytes: number;
+}
+
+const DEFAULTS = {
+  reconnectWaitMs: 30_000,
+  heartbeatMs: 15_000,
+  cancelGraceMs: 2_000,
+  helloTimeoutMs: 10_000,
+  maxOutputBytes: 1024 * 1024,
+};
+
+let callCounter = 0;
+
+export class AgentHub {
+  readonly #o: Required<AgentHubOptions>;
+  readonly #wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: MAX_FRAME_BYTES,
+    perMessageDeflate: false,
+  });
+  readonly #connections = new Map<string, Connection>();
+  readonly #pending = new Map<string, PendingCall>();
+  readonly #heartbeat: NodeJS.Timeout;
+  #closed = false;
+
+  constructor(options: AgentHubOptions) {
+    this.#o = { ...DEFAULTS, ...options };
+    this.#heartbeat = setInterval(() => void this.#beat(), this.#o.heartbeatMs);
+    this.#heartbeat.unref();
+  }
+
+  /** Whether this replica holds the workspace's agent connection. */
+  connected(workspaceId: string): boolean {
+    return this.#connections.has(workspaceId);
+  }
+
+  /** For the HTTP server's `upgrade` event: takes AGENT_PATH, returns false for anything else. */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): boolean {
+    const path = (request.url ?? "").split("?")[0];
+    if (path !== AGENT_PATH) return false;
+    void this.#authenticate(request, socket, head);
+    return true;
+  }
+
+  /** Runs one tool call in the workspace; never throws (failures are `is_error` results). */
+  call(
+    workspaceId: string,
+    tool: string,
+    input: unknown,
+    options: CallOptions,
+  ): Promise<CallResult> {
+    if (this.#closed) return Promise.resolve(failure("The server is shutting down."));
+    if (options.signal.aborted) return Promise.resolve(failure("Stopped before it started."));
+    return new Promise<CallResult>((resolve) => {
+      const id = `c${++callCounter}`;
+      const onAbort = () => this.#cancel(call);
+      const call: PendingCall = {
+        id,
+        workspaceId,
+        frame: { type: "call", call_id: id, tool, input },
+        onOutput: options.onOutput,
+        settle: (result) => {
+          if (!this.#pending.delete(id)) return;
+          clearTimeout(call.timer);
+          options.signal.removeEventListener("abort", onAbort);
+          resolve(result);
+        },
+        sentTo: null,
+        timer: undefined,
+        outputBytes: 0,
+      };
+      this.#pending.set(id, call);
+      options.signal.addEventListener("abort", onAbort, { once: true });
+      this.#dispatch(call);
+    });
+  }
+
+  /** Closes every agent connection (agents reconnect to the next server) and fails open calls. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearInterval(this.#heartbeat);
+    for (const call of [...this.#pending.values()]) {
+      call.settle(failure("The server is shutting down; the tool call was not completed."));
+    }
+    for (const connection of this.#connections.values()) {
+      connection.socket.close(1001, "server shutting down");
+    }
+    await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
+  }
+
+  // ---- calls ----------------------------------------------------------------------------------
+
+  /** Sends the call to the workspace's connection, or waits (bounded) for one. */
+  #dispatch(call: PendingCall): void {
+    const connection = this.#connections.get(call.workspaceId);
+    if (connection) {
+      call.sentTo = connection;
+      send(connection.socket, call.frame);
+      return;
+    }
+    call.sentTo = null;
+    clearTimeout(call.timer);
+    call.timer = setTimeout(() => {
+      const seconds = Math.round(this.#o.reconnectWaitMs / 1000);
+      call.settle(
+        failure(
+          `The workspace agent is not connected (waited ${seconds} s). The tool did not run. ` +
+            "Ask the user to start `keel agent` in the workspace, then try again.",
+        ),
+      );
+    }, this.#o.reconnectWaitMs);
+  }
+
+  #cancel(call: PendingCall): void {
+    if (call.sentTo === null) {
+      call.settle(failure("Stopped before the workspace agent ran it."));
+      return;
+    }
+    send(call.sentTo.socket, { type: "cancel", call_id: call.id });
+    // The agent answers with the stopped call's result; a stuck agent does not hold Stop up.
+    clearTimeout(call.timer);
+    call.timer = setTimeout(
+      () => call.settle(failure("Stopped; the workspace agent did not confirm in time.")),
+      this.#o.cancelGraceMs,
+    );
+  }
+
+  // ---- connections ----------------------------------------------------------------------------
+
+  async #authenticate(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const token = bearer(request.headers.authorization);
+    const workspace = token ? await this.#o.store.forAgentToken(token).catch(() => null) : null;
+    if (!token || !workspace || this.#closed) {
+      this.#o.logger.warn("agent refused: unknown token", { remote: request.socket.remoteAddress });
+      socket.end(
+        "HTTP/1.1 401 Unauthorized\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n" +
+          "The agent token was refused.\n",
+      );
+      return;
+    }
+    this.#wss.handleUpgrade(request, socket, head, (ws) => this.#awaitHello(ws, workspace, token));
+  }
+
+  #awaitHello(socket: WebSocket, workspace: Workspace, token: string): void {
+    const timer = setTimeout(
+      () => socket.close(CLOSE.badHello, "expected a hello frame"),
+      this.#o.helloTimeoutMs,
+    );
+    socket.once("message", (data) => {
+      clearTimeout(timer);
+      const parsed = parseFrame(AgentFrame, text(data));
+      if (!parsed.ok || parsed.frame.type !== "hello") {
+        socket.close(CLOSE.badHello, "expected a hello frame");
+        return;
+      }
+      if (parsed.frame.protocol !== PROTOCOL_VERSION) {
+        socket.close(
+          CLOSE.badHello,
+          `protocol ${parsed.frame.protocol} is not spoken here (${PROTOCOL_VERSION}); upgrade keel`,
+        );
+        return;
+      }
+      void this.#register({ socket, workspace, token, alive: true }, parsed.frame.version);
+    });
+    socket.on("error", (error) =>
+      this.#o.logger.warn("agent socket error", { error: error.message }),
+    );
+  }
+
+  async #register(connection: Connection, version: string): Promise<void> {
+    const { socket, workspace } = connection;
+    const previous = this.#connections.get(workspace.id);
+    this.#connections.set(workspace.id, connection);
+    previous?.socket.close(CLOSE.replaced, "another agent connected for this workspace");
+    socket.on("message", (data) => this.#onFrame(connection, data));
+    socket.on("pong", () => {
+      connection.alive = true;
+    });
+    socket.on("close", () => void this.#unregister(connection));
+    send(socket, { type: "welcome", workspace_id: workspace.id, protocol: PROTOCOL_VERSION });
+    this.#o.logger.info("agent connected", { workspace: workspace.id, version });
+    await this.#o.store
+      .agentConnected(workspace.id, this.#o.replicaId, version)
+      .catch((error: unknown) =>
+        this.#o.logger.warn("recording agent failed", { error: String(error) }),
+      );
+    // Calls waiting for an agent, and calls the previous connection never answered.
+    for (const call of this.#pending.values()) {
+      if (call.workspaceId === workspace.id && call.sentTo !== connection) this.#dispatch(call);
+    }
+  }
+
+  async #unregister(connection: Connection): Promise<void> {
+    const id = connection.workspace.id;
+    if (this.#connections.get(id) !== connection) return; // replaced: the new one holds the calls
+    this.#connections.delete(id);
+    this.#o.logger.info("agent disconnected", { workspace: id });
+    for (const call of this.#pending.values()) {
+      if (call.sentTo === connection) this.#dispatch(call);
+    }
+    await this.#o.store
+      .agentDisconnected(id, this.#o.replicaId)
+      .catch((error: unknown) =>
+        this.#o.logger.warn("recording agent failed", { error: String(error) }),
+      );
+  }
+
+  #onFrame(connection: Connection, data: RawData): void {
+    if (this.#connections.get(connection.workspace.id) !== connection) return;
+    const parsed = parseFrame(AgentFrame, text(data));
+    if (!parsed.ok) {
+      this.#o.logger.warn("agent sent an invalid frame; dropped", {
+        workspace: connection.workspace.id,
+        reason: parsed.reason.slice(0, 500),
+      });
+      return;
+    }
+    const frame = parsed.frame;
+    if (frame.type === "hello") return; // a repeated hello changes nothing
+    const call = this.#pending.get(frame.call_id);
+    if (!call || call.sentTo !== connection) {
+      this.#o.logger.warn("agent sent a frame for a call it was not given; dropped", {
+        workspace: connection.workspace.id,
+        call_id: frame.call_id.slice(0, 100),
+        type: frame.type,
+      });
+      return;
+    }
+    if (frame.type === "output") this.#forwardOutput(call, frame.delta);
+    else call.settle({ output: frame.output, is_error: frame.is_error });
+  }
+
+  #forwardOutput(call: PendingCall, delta: string): void {
+    if (!call.onOutput || call.outputBytes >= this.#o.maxOutputBytes) return;
+    const room = this.#o.maxOutputBytes - call.outputBytes;
+    const piece = delta.length > room ? delta.slice(0, room) : delta;
+    call.outputBytes += piece.length;
+    call.onOutput(piece);
+  }
+
+  // ---- liveness ---------------------------------------------------------------------------------
+
+  async #beat(): Promise<void> {
+    const live: string[] = [];
+    for (const connection of this.#connections.values()) {
+      if (!connection.alive) {
+        connection.socket.terminate(); // no pong since the last beat: the agent is gone
+        continue;
+      }
+      connection.alive = false;
+      connection.socket.ping();
+      live.push(connection.workspace.id);
+      const still = await this.#o.store
+        .forAgentToken(connection.token)
+        .catch(() => connection.workspace);
+      if (still === null)
+        connection.socket.close(CLOSE.revoked, "the workspace token no longer works");
+    }
+    await this.#o.store
+      .agentsSeen(live, this.#o.replicaId)
+      .catch((error: unknown) =>
+        this.#o.logger.warn("recording agents failed", { error: String(error) }),
+      );
+  }
+}
+
+function failure(output: string): CallResult {
+  return { output, is_error: true };
+}
+
+function send(socket: WebSocket, frame: ServerFrame): void {
+  if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(frame));
+}
+
+function text(data: RawData): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString("utf8");
+  return Buffer.from(data as ArrayBuffer).toString("utf8");
+}
+
+function bearer(header: string | undefined): string | null {
+  const match = /^Bearer\s+(\S+)$/i.exec(header ?? "");
+  return match?.[1] ?? null;
+}

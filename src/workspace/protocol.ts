@@ -1,0 +1,81 @@
+/**
+ * The workspace agent protocol: JSON text frames over one WebSocket that `keel agent` opens to
+ * the server (`AGENT_PATH`, `Authorization: Bearer <agent token>`). The server only ever sends
+ * tool calls and cancellations — never a provider credential, a server secret or another user's
+ * data — and accepts from the agent only a hello, output of calls it made, and their results.
+ *
+ *   agent → server   hello {protocol, version, dir}          first frame, once
+ *   server → agent   welcome {workspace_id, protocol}
+ *   server → agent   call {call_id, tool, input}
+ *   agent → server   output {call_id, delta}                 zero or more, as the tool runs
+ *   agent → server   result {call_id, output, is_error}      exactly one per call
+ *   server → agent   cancel {call_id}                        Stop: kill it, then send its result
+ *
+ * Liveness is WebSocket ping/pong, not frames.
+ */
+import { z } from "zod";
+
+export const PROTOCOL_VERSION = 1;
+export const AGENT_PATH = "/api/v1/workspaces/agent/connect";
+/** Largest frame either side accepts; tool output is capped well below it. */
+export const MAX_FRAME_BYTES = 4 * 1024 * 1024;
+/** Close codes of our own (4000–4999 are the application's). */
+export const CLOSE = {
+  /** Another connection of the same workspace's agent took over. */
+  replaced: 4001,
+  /** The first frame was not a valid hello, or the protocol version is not spoken here. */
+  badHello: 4002,
+  /** The workspace was deleted or its token no longer works. */
+  revoked: 4003,
+} as const;
+
+const CallId = z.string().min(1).max(100);
+
+export const AgentFrame = z.discriminatedUnion("type", [
+  z.strictObject({
+    type: z.literal("hello"),
+    protocol: z.int().positive(),
+    version: z.string().max(100),
+    dir: z.string().max(4096),
+  }),
+  z.strictObject({ type: z.literal("output"), call_id: CallId, delta: z.string() }),
+  z.strictObject({
+    type: z.literal("result"),
+    call_id: CallId,
+    output: z.string(),
+    is_error: z.boolean(),
+  }),
+]);
+export type AgentFrame = z.infer<typeof AgentFrame>;
+
+export const ServerFrame = z.discriminatedUnion("type", [
+  z.strictObject({
+    type: z.literal("welcome"),
+    workspace_id: z.string(),
+    protocol: z.int().positive(),
+  }),
+  z.strictObject({
+    type: z.literal("call"),
+    call_id: CallId,
+    tool: z.string().max(64),
+    input: z.unknown(),
+  }),
+  z.strictObject({ type: z.literal("cancel"), call_id: CallId }),
+]);
+export type ServerFrame = z.infer<typeof ServerFrame>;
+
+/** A frame's text as JSON of the given schema, or a reason it is not one. */
+export function parseFrame<T>(
+  schema: z.ZodType<T>,
+  text: string,
+): { ok: true; frame: T } | { ok: false; reason: string } {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return { ok: false, reason: "not JSON" };
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) return { ok: false, reason: z.prettifyError(parsed.error) };
+  return { ok: true, frame: parsed.data };
+}
