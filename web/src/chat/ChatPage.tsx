@@ -11,7 +11,15 @@ import { ErrorBox } from "../ui/ErrorBox.tsx";
 import { Composer } from "./Composer.tsx";
 import { DraftView, MessageView, PendingView, type ToolResults } from "./MessageView.tsx";
 import { RetryBanner } from "./RetryBanner.tsx";
-import { chatViewReducer, emptyChatView, type TurnError, visibleMessages } from "./reducer.ts";
+import {
+  chatViewReducer,
+  draftHasOwnContent,
+  emptyChatView,
+  liveOutputsOf,
+  streamingToolOutputs,
+  type TurnError,
+  visibleMessages,
+} from "./reducer.ts";
 import { StatusBadge } from "./Sidebar.tsx";
 
 const ADVICE: Record<string, string> = {
@@ -112,6 +120,7 @@ export function ChatPage({
     }
     return map;
   }, [view.messages]);
+  const toolOutputs = useMemo(() => streamingToolOutputs(view.drafts), [view.drafts]);
   const transcriptRef = useStickToBottom(view);
 
   const send = useCallback(
@@ -174,12 +183,15 @@ export function ChatPage({
                 results={results}
                 usage={usage?.usage ?? message.usage}
                 cost={usage?.cost_usd ?? message.cost_usd ?? undefined}
+                live={liveOutputsOf(message, toolOutputs)}
               />
             );
           })}
-          {view.drafts.map((draft) => (
-            <DraftView key={draft.id} parts={draft.parts} />
-          ))}
+          {view.drafts
+            .filter((draft) => draftHasOwnContent(draft, view.messages))
+            .map((draft) => (
+              <DraftView key={draft.id} parts={draft.parts} />
+            ))}
           {view.retry ? <RetryBanner retry={view.retry} /> : null}
           {view.error && view.chat.status === "error" ? (
             <TurnErrorNotice error={view.error} />

@@ -81,11 +81,14 @@ export const MessageView = memo(function MessageView({
   results,
   usage,
   cost,
+  live,
 }: {
   message: Message;
   results: ToolResults;
   usage: Usage | undefined;
   cost: number | undefined;
+  /** Output streaming from this message's running tool calls, by call id. */
+  live?: ReadonlyMap<string, string> | undefined;
 }) {
   if (message.role === "user") {
     return (
@@ -107,14 +110,15 @@ export const MessageView = memo(function MessageView({
             return <Reasoning key={key} text={part.text} />;
           case "tool_call": {
             const result = results.get(part.tool_call_id);
+            const streaming = result ? undefined : live?.get(part.tool_call_id);
             return (
               <ToolCard
                 key={key}
                 name={part.name}
                 input={pretty(part.input)}
-                output={result ? pretty(result.output) : undefined}
+                output={result ? pretty(result.output) : streaming}
                 isError={result?.is_error ?? false}
-                running={false}
+                running={streaming !== undefined}
               />
             );
           }

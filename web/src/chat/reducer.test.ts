@@ -18,7 +18,12 @@ import {
   type ChatViewAction,
   type ChatViewState,
   chatViewReducer,
+  type DraftMessage,
+  type DraftPart,
+  draftHasOwnContent,
   emptyChatView,
+  liveOutputsOf,
+  streamingToolOutputs,
   visibleMessages,
 } from "./reducer.ts";
 
@@ -947,4 +952,52 @@ describe("a realistic turn, however it is delivered", () => {
       );
     },
   );
+});
+
+// ---- tool output streaming into the persisted call's card -----------------------------------
+
+describe("streaming tool output", () => {
+  const call = (id: string) =>
+    msg("a1", "assistant", [
+      { type: "text", text: "Running it." },
+      { type: "tool_call", tool_call_id: id, name: "execute", input: { command: "make" } },
+    ]);
+  const toolDraft = (parts: DraftPart[]): DraftMessage => ({ id: "t1", parts });
+
+  it("collects each running call's output from the drafts", () => {
+    const outputs = streamingToolOutputs([
+      toolDraft([
+        { type: "tool_result", tool_call_id: "c1", output_text: "building\n" },
+        { type: "tool_result", tool_call_id: "c2", output_text: "testing\n" },
+      ]),
+    ]);
+    expect([...outputs]).toEqual([
+      ["c1", "building\n"],
+      ["c2", "testing\n"],
+    ]);
+  });
+
+  it.each([
+    ["no tool is streaming", new Map<string, string>(), undefined],
+    ["another message's call is streaming", new Map([["other", "x"]]), undefined],
+    ["its call is streaming", new Map([["c1", "out"]]), new Map([["c1", "out"]])],
+  ])("live outputs of a message when %s", (_name, outputs, expected) => {
+    expect(liveOutputsOf(call("c1"), outputs)).toEqual(expected);
+  });
+
+  it.each([
+    [
+      "only output of a persisted call: shown in its card",
+      [{ type: "tool_result", tool_call_id: "c1", output_text: "x" }],
+      false,
+    ],
+    [
+      "output of a call not persisted yet",
+      [{ type: "tool_result", tool_call_id: "c9", output_text: "x" }],
+      true,
+    ],
+    ["text", [{ type: "text", text: "hi" }], true],
+  ] as Array<[string, DraftPart[], boolean]>)("a draft with %s", (_name, parts, own) => {
+    expect(draftHasOwnContent(toolDraft(parts), [call("c1")])).toBe(own);
+  });
 });

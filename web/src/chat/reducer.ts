@@ -261,3 +261,44 @@ export function textOf(parts: ReadonlyArray<{ type: string; text?: string }>): s
     .map((p) => p.text ?? "")
     .join("\n");
 }
+
+/** Output streaming from tools that are running now, by tool call id (from the drafts). */
+export function streamingToolOutputs(drafts: readonly DraftMessage[]): ReadonlyMap<string, string> {
+  const outputs = new Map<string, string>();
+  for (const draft of drafts) {
+    for (const part of draft.parts) {
+      if (part.type === "tool_result") outputs.set(part.tool_call_id, part.output_text);
+    }
+  }
+  return outputs;
+}
+
+/**
+ * The live output for `message`'s tool calls, or undefined when none of them is streaming (so a
+ * memoized message that has no running tool is not re-rendered per delta).
+ */
+export function liveOutputsOf(
+  message: Message,
+  outputs: ReadonlyMap<string, string>,
+): ReadonlyMap<string, string> | undefined {
+  if (outputs.size === 0) return undefined;
+  let live: Map<string, string> | undefined;
+  for (const part of message.parts) {
+    if (part.type !== "tool_call") continue;
+    const output = outputs.get(part.tool_call_id);
+    if (output === undefined) continue;
+    live ??= new Map();
+    live.set(part.tool_call_id, output);
+  }
+  return live;
+}
+
+/** Whether a draft shows anything of its own: a tool message's streamed output is shown inside
+ * the persisted call's card instead. */
+export function draftHasOwnContent(draft: DraftMessage, messages: readonly Message[]): boolean {
+  const persistedCalls = new Set<string>();
+  for (const m of messages) {
+    for (const p of m.parts) if (p.type === "tool_call") persistedCalls.add(p.tool_call_id);
+  }
+  return draft.parts.some((p) => p.type !== "tool_result" || !persistedCalls.has(p.tool_call_id));
+}
