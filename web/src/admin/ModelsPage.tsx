@@ -4,6 +4,7 @@ import { api } from "../api/client.ts";
 import type { Model, Pricing, Provider } from "../api/types.ts";
 import { Link } from "../router.tsx";
 import { ErrorBox } from "../ui/ErrorBox.tsx";
+import { Field } from "../ui/Field.tsx";
 import { optionalNumber, optionalText, useAction } from "../ui/useAction.ts";
 import { useAsync } from "../ui/useAsync.ts";
 
@@ -18,8 +19,7 @@ function pricingFrom(form: FormData): Pricing | null {
 function PriceAndContextFields({ model }: { model?: Model }) {
   return (
     <div className="form-row">
-      <label className="field">
-        <span>Context window</span>
+      <Field label="Context window">
         <input
           name="context_window"
           type="number"
@@ -28,9 +28,8 @@ function PriceAndContextFields({ model }: { model?: Model }) {
           defaultValue={model?.context_window ?? ""}
           placeholder="tokens"
         />
-      </label>
-      <label className="field">
-        <span>Input $/1M tokens</span>
+      </Field>
+      <Field label="Input $/1M tokens">
         <input
           name="input_per_mtok"
           type="number"
@@ -38,9 +37,8 @@ function PriceAndContextFields({ model }: { model?: Model }) {
           step="any"
           defaultValue={model?.pricing?.input_per_mtok ?? ""}
         />
-      </label>
-      <label className="field">
-        <span>Output $/1M tokens</span>
+      </Field>
+      <Field label="Output $/1M tokens">
         <input
           name="output_per_mtok"
           type="number"
@@ -48,7 +46,7 @@ function PriceAndContextFields({ model }: { model?: Model }) {
           step="any"
           defaultValue={model?.pricing?.output_per_mtok ?? ""}
         />
-      </label>
+      </Field>
     </div>
   );
 }
@@ -77,8 +75,7 @@ function AddModelForm({ providers, onAdded }: { providers: Provider[]; onAdded()
     <form className="card" onSubmit={submit} aria-labelledby="add-model-title">
       <h2 id="add-model-title">Add a model</h2>
       <div className="form-row">
-        <label className="field">
-          <span>Provider</span>
+        <Field label="Provider">
           <select name="provider_id" required>
             {providers.map((p) => (
               <option key={p.id} value={p.id}>
@@ -86,16 +83,13 @@ function AddModelForm({ providers, onAdded }: { providers: Provider[]; onAdded()
               </option>
             ))}
           </select>
-        </label>
-        <label className="field">
-          <span>Model ID</span>
+        </Field>
+        <Field label="Model ID" hint="The provider's own model name.">
           <input name="model" required maxLength={200} placeholder="e.g. claude-sonnet-4-5" />
-          <span className="hint">The provider's own model name.</span>
-        </label>
-        <label className="field">
-          <span>Display name</span>
+        </Field>
+        <Field label="Display name">
           <input name="display_name" maxLength={200} placeholder="Shown to people" />
-        </label>
+        </Field>
       </div>
       <PriceAndContextFields />
       <ErrorBox error={action.error} title="The model was not added." />

@@ -6,6 +6,7 @@ import { type FormEvent, useState } from "react";
 import { api } from "../api/client.ts";
 import type { CreateProviderRequest, Provider, ProviderType } from "../api/types.ts";
 import { ErrorBox } from "../ui/ErrorBox.tsx";
+import { Field } from "../ui/Field.tsx";
 import { optionalText, useAction } from "../ui/useAction.ts";
 import { useAsync } from "../ui/useAsync.ts";
 
@@ -61,8 +62,7 @@ function AddProviderForm({ onAdded }: { onAdded(): void }) {
     <form className="card" onSubmit={submit} aria-labelledby="add-provider-title">
       <h2 id="add-provider-title">Add a provider</h2>
       <div className="form-row">
-        <label className="field">
-          <span>Type</span>
+        <Field label="Type">
           <select
             name="type"
             value={type}
@@ -74,45 +74,36 @@ function AddProviderForm({ onAdded }: { onAdded(): void }) {
               </option>
             ))}
           </select>
-        </label>
-        <label className="field">
-          <span>Name</span>
+        </Field>
+        <Field label="Name">
           <input name="name" required maxLength={100} placeholder="e.g. Anthropic (team key)" />
-        </label>
+        </Field>
       </div>
       <div className="form-row">
-        <label className="field">
-          <span>Base URL</span>
+        <Field label="Base URL" hint="Needed for OpenAI-compatible endpoints and proxies.">
           <input name="base_url" type="url" placeholder="Leave empty for the provider's own" />
-          <span className="hint">Needed for OpenAI-compatible endpoints and proxies.</span>
-        </label>
-        <label className="field">
-          <span>API key</span>
+        </Field>
+        <Field label="API key" hint="Stored encrypted. Nobody can read it back.">
           <input name="api_key" type="password" autoComplete="off" />
-          <span className="hint">Stored encrypted. Nobody can read it back.</span>
-        </label>
+        </Field>
       </div>
       {type === "bedrock" ? (
         <div className="form-row">
-          <label className="field">
-            <span>Region</span>
+          <Field label="Region">
             <input name="region" placeholder="us-east-1" />
-          </label>
-          <label className="field">
-            <span>Access key ID</span>
+          </Field>
+          <Field label="Access key ID">
             <input name="access_key_id" autoComplete="off" />
-          </label>
-          <label className="field">
-            <span>Secret access key</span>
+          </Field>
+          <Field label="Secret access key">
             <input name="secret_access_key" type="password" autoComplete="off" />
-          </label>
+          </Field>
         </div>
       ) : null}
       {type === "azure" ? (
-        <label className="field">
-          <span>Resource name</span>
+        <Field label="Resource name">
           <input name="resource_name" />
-        </label>
+        </Field>
       ) : null}
       <ErrorBox error={action.error} title="The provider was not added." />
       <button className="btn-primary" type="submit" disabled={action.busy}>
@@ -131,10 +122,9 @@ function ReplaceKeyForm({ provider, onDone }: { provider: Provider; onDone(): vo
   }
   return (
     <form className="inline-form" onSubmit={submit}>
-      <label className="field">
-        <span>New API key for {provider.name}</span>
+      <Field label={`New API key for ${provider.name}`}>
         <input name="api_key" type="password" required autoComplete="off" />
-      </label>
+      </Field>
       <ErrorBox error={action.error} />
       <button className="btn-primary btn-small" type="submit" disabled={action.busy}>
         Save key

@@ -4,6 +4,7 @@ import { api } from "../api/client.ts";
 import type { Role, User } from "../api/types.ts";
 import { useSession } from "../session.tsx";
 import { ErrorBox } from "../ui/ErrorBox.tsx";
+import { Field } from "../ui/Field.tsx";
 import { useAction } from "../ui/useAction.ts";
 import { useAsync } from "../ui/useAsync.ts";
 
@@ -30,18 +31,15 @@ function AddUserForm({ onAdded }: { onAdded(): void }) {
     <form className="card" onSubmit={submit} aria-labelledby="add-user-title">
       <h2 id="add-user-title">Add a user</h2>
       <div className="form-row">
-        <label className="field">
-          <span>Username</span>
+        <Field label="Username">
           <input name="username" required maxLength={64} autoComplete="off" />
-        </label>
-        <label className="field">
-          <span>Email</span>
+        </Field>
+        <Field label="Email">
           <input name="email" type="email" required autoComplete="off" />
-        </label>
+        </Field>
       </div>
       <div className="form-row">
-        <label className="field">
-          <span>Password</span>
+        <Field label="Password" hint="At least 8 characters; share it with them privately.">
           <input
             name="password"
             type="password"
@@ -49,15 +47,13 @@ function AddUserForm({ onAdded }: { onAdded(): void }) {
             minLength={8}
             autoComplete="new-password"
           />
-          <span className="hint">At least 8 characters; share it with them privately.</span>
-        </label>
-        <label className="field">
-          <span>Role</span>
+        </Field>
+        <Field label="Role">
           <select name="role" defaultValue="member">
             <option value="member">member</option>
             <option value="admin">admin</option>
           </select>
-        </label>
+        </Field>
       </div>
       <ErrorBox error={action.error} title="The user was not added." />
       <button className="btn-primary" type="submit" disabled={action.busy}>

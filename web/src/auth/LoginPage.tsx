@@ -1,6 +1,7 @@
 import { type FormEvent, useState } from "react";
 import { api } from "../api/client.ts";
 import { ErrorBox } from "../ui/ErrorBox.tsx";
+import { Field } from "../ui/Field.tsx";
 
 export function LoginPage({ onDone }: { onDone(): void }) {
   const [error, setError] = useState<unknown>(null);
@@ -23,14 +24,12 @@ export function LoginPage({ onDone }: { onDone(): void }) {
     <main className="center-page">
       <form className="card" onSubmit={submit}>
         <h1>Sign in to Keel</h1>
-        <label className="field">
-          <span>Email</span>
+        <Field label="Email">
           <input name="email" type="email" required autoComplete="username" />
-        </label>
-        <label className="field">
-          <span>Password</span>
+        </Field>
+        <Field label="Password">
           <input name="password" type="password" required autoComplete="current-password" />
-        </label>
+        </Field>
         <ErrorBox error={error} />
         <button className="btn-primary" type="submit" disabled={busy}>
           Sign in

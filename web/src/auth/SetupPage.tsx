@@ -3,6 +3,7 @@ import { type FormEvent, useState } from "react";
 import { api } from "../api/client.ts";
 import type { User } from "../api/types.ts";
 import { ErrorBox } from "../ui/ErrorBox.tsx";
+import { Field } from "../ui/Field.tsx";
 
 export function SetupPage({ onDone }: { onDone(user: User): void }) {
   const [error, setError] = useState<unknown>(null);
@@ -33,16 +34,13 @@ export function SetupPage({ onDone }: { onDone(user: User): void }) {
           Create the owner account. The owner is an administrator: next you add a model provider and
           a model, then chat.
         </p>
-        <label className="field">
-          <span>Username</span>
+        <Field label="Username">
           <input name="username" required autoComplete="username" maxLength={64} />
-        </label>
-        <label className="field">
-          <span>Email</span>
+        </Field>
+        <Field label="Email">
           <input name="email" type="email" required autoComplete="email" />
-        </label>
-        <label className="field">
-          <span>Password</span>
+        </Field>
+        <Field label="Password" hint="At least 8 characters.">
           <input
             name="password"
             type="password"
@@ -50,8 +48,7 @@ export function SetupPage({ onDone }: { onDone(user: User): void }) {
             minLength={8}
             autoComplete="new-password"
           />
-          <span className="hint">At least 8 characters.</span>
-        </label>
+        </Field>
         <ErrorBox error={error} />
         <button className="btn-primary" type="submit" disabled={busy}>
           Create owner account
