@@ -58,8 +58,10 @@ export interface ChatDaemonOptions {
   store: DaemonStore;
   /** The one HTTP client every model shares; the daemon makes (and closes) its own if absent. */
   transport?: Transport;
-  /** The tools models may call (default: none). */
+  /** The tools models may call (default: none); `toolsFor` decides per chat when given. */
   tools?: ToolRegistry;
+  /** The tools of one chat's turns, e.g. its workspace's (default: `tools` for every chat). */
+  toolsFor?: (chat: Chat) => ToolRegistry;
   /** Default: `hostname:pid:random`. */
   workerId?: string;
   /** Chats run at once by this daemon (default 500); more wait `pending` for a slot. */
@@ -349,7 +351,7 @@ export class ChatDaemon {
         store: this.#store,
         model: resolved.model,
         chat,
-        tools: this.#tools,
+        tools: this.#o.toolsFor?.(chat) ?? this.#tools,
         signal: AbortSignal.any([entry.life.signal, entry.turn.signal]),
         publish: publisher.publish,
         policy: this.#o.policy,

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from "commander";
 import { modelsCommand, providersCommand } from "./admin.ts";
+import { agentCommand } from "./agent.ts";
 import { askCommand } from "./ask.ts";
 import { chatCommand } from "./chat.ts";
 import { type CliIO, EXIT_USAGE } from "./io.ts";
@@ -27,6 +28,7 @@ export function buildProgram(io: CliIO): Command {
   program.addCommand(chatCommand(io));
   program.addCommand(providersCommand(io));
   program.addCommand(modelsCommand(io));
+  program.addCommand(agentCommand(io));
   return configure(program, io);
 }
 

@@ -5,12 +5,18 @@
  */
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { join } from "node:path";
 import { serve } from "@hono/node-server";
 import { createApi, jsonLogger, type Logger } from "../api/index.ts";
-import { ChatDaemon, createChatService } from "../chatd/index.ts";
+import { ChatDaemon, createChatService, defaultWorkerId } from "../chatd/index.ts";
+import { ToolRegistry } from "../chatloop/tools.ts";
 import type { RetryPolicy } from "../chatretry/index.ts";
 import { Transport } from "../provider/index.ts";
-import { openStore } from "../store/index.ts";
+import { openStore, type Store } from "../store/index.ts";
+import { AgentHub } from "../workspace/hub.ts";
+import { LocalAgents } from "../workspace/local-agents.ts";
+import { WorkspaceToolCache } from "../workspace/remote-tools.ts";
+import { AgentSupervisor } from "../workspace/supervisor.ts";
 import { DEFAULT_WEB_DIR, webUi, webUiBuilt } from "./web.ts";
 
 export interface ServerConfig {
@@ -51,6 +57,40 @@ function listen(server: Server): Promise<AddressInfo> {
   });
 }
 
+const KEEL_BIN = join(import.meta.dirname, "../../bin/keel.js");
+
+/**
+ * The embedded default: an agent process per workspace with a server-side directory. Only on the
+ * embedded database, which one process owns: replicas sharing PostgreSQL would each start one
+ * and each mint the token the others hold (run `keel agent` yourself there).
+ */
+function startLocalAgents(
+  store: Store,
+  address: AddressInfo,
+  logger: Logger,
+): LocalAgents | undefined {
+  if (store.kind !== "pglite") return undefined;
+  // Listening on every interface: the children take loopback; else the address listened on.
+  const any = address.address === "0.0.0.0" || address.address === "::";
+  const host = any
+    ? "127.0.0.1"
+    : address.family === "IPv6"
+      ? `[${address.address}]`
+      : address.address;
+  const supervisor = new AgentSupervisor({
+    serverUrl: `http://${host}:${address.port}`,
+    keelBin: KEEL_BIN,
+    log: (line) => logger.info("local agent", { line }),
+  });
+  const local = new LocalAgents({
+    store: store.workspaces,
+    supervisor,
+    log: (message, fields) => logger.info(message, fields),
+  });
+  local.start();
+  return local;
+}
+
 export async function startServer(config: ServerConfig): Promise<RunningServer> {
   const logger = config.logger ?? jsonLogger((line) => process.stderr.write(line));
   const store = await openStore({
@@ -59,9 +99,16 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     secretKey: config.secretKey,
   });
   const transport = new Transport();
+  const workerId = defaultWorkerId();
+  // Workspace agents connect here; a chat bound to a workspace gets its tools over that link.
+  const agents = new AgentHub({ store: store.workspaces, replicaId: workerId, logger });
+  const workspaceTools = new WorkspaceToolCache(agents);
+  const noTools = new ToolRegistry();
   const daemon = new ChatDaemon({
     store,
     transport,
+    workerId,
+    toolsFor: (chat) => (chat.workspace_id ? workspaceTools.for(chat.workspace_id) : noTools),
     policy: config.policy,
     silenceMs: config.silenceMs,
     concurrency: config.maxRunningChats,
@@ -88,10 +135,14 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   }
 
   const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port }) as Server;
+  server.on("upgrade", (request, socket, head) => {
+    if (!agents.handleUpgrade(request, socket, head)) socket.destroy();
+  });
   let address: AddressInfo;
   try {
     address = await listen(server);
   } catch (error) {
+    await agents.close();
     await store.close();
     await transport.close();
     throw error;
@@ -100,6 +151,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   ready = true;
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
+  const localAgents = startLocalAgents(store, address, logger);
   logger.info("keel server listening", { url, database: store.kind, data_dir: config.dataDir });
 
   let closing: Promise<void> | undefined;
@@ -111,6 +163,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
         shutdown.abort();
         await daemon.shutdown();
+        await localAgents?.close();
+        await agents.close();
         server.closeAllConnections();
         await stopped;
         await transport.close();

@@ -1,0 +1,94 @@
+import { statSync } from "node:fs";
+import { resolve } from "node:path";
+import { Command, Option } from "commander";
+import packageJson from "../../package.json" with { type: "json" };
+import { agentEndpoint, runAgent } from "../workspace/agent.ts";
+import { type CliIO, EXIT_ERROR, EXIT_OK, EXIT_USAGE } from "./io.ts";
+
+interface AgentFlags {
+  url?: string;
+  token?: string;
+  dir?: string;
+}
+
+export interface AgentSettings {
+  url: string;
+  token: string;
+  dir: string;
+}
+
+export function agentCommand(io: CliIO): Command {
+  return new Command("agent")
+    .description(
+      "Run the workspace agent: connect to the Keel server (outbound only) with the workspace's " +
+        "agent token and run the tool calls of its chats in DIR. Reconnects by itself; Ctrl-C or " +
+        "SIGTERM stops it and the tools it runs. Give the token in KEEL_AGENT_TOKEN rather than " +
+        "--token: a command line is visible to other users in `ps`.",
+    )
+    .addOption(
+      new Option("--url <url>", "the Keel server, e.g. http://127.0.0.1:3000").env("KEEL_URL"),
+    )
+    .addOption(
+      new Option("--token <token>", "the workspace's agent token (prefer the variable)").env(
+        "KEEL_AGENT_TOKEN",
+      ),
+    )
+    .option("--dir <dir>", "the workspace directory the tools work in (default: this directory)")
+    .action(async (flags: AgentFlags) => {
+      io.setExitCode(await agent(flags, io));
+    });
+}
+
+/** The flags checked and completed (an absolute directory), or what is wrong with them. */
+export function agentSettings(
+  flags: AgentFlags,
+  cwd: string = process.cwd(),
+): { ok: true; settings: AgentSettings } | { ok: false; message: string } {
+  if (!flags.url) return { ok: false, message: "no server URL: give --url (or set KEEL_URL)." };
+  try {
+    agentEndpoint(flags.url);
+  } catch (error) {
+    return { ok: false, message: `--url: ${(error as Error).message}` };
+  }
+  if (!flags.token) {
+    return { ok: false, message: "no agent token: set KEEL_AGENT_TOKEN (or give --token)." };
+  }
+  const dir = resolve(cwd, flags.dir ?? ".");
+  const stat = statSync(dir, { throwIfNoEntry: false });
+  if (!stat?.isDirectory()) {
+    const what = stat ? "is not a directory" : "does not exist";
+    return { ok: false, message: `--dir: ${dir} ${what}.` };
+  }
+  return { ok: true, settings: { url: flags.url, token: flags.token, dir } };
+}
+
+async function agent(flags: AgentFlags, io: CliIO): Promise<number> {
+  const checked = agentSettings(flags);
+  if (!checked.ok) {
+    io.stderr(`error: ${checked.message}\n`);
+    return EXIT_USAGE;
+  }
+  const controller = new AbortController();
+  const stop = () => controller.abort();
+  const removeInterrupt = io.onInterrupt(stop);
+  process.once("SIGTERM", stop);
+  // Run by `keel server` (supervisor.ts): stop when the server that started us goes away.
+  process.channel?.unref();
+  if (process.channel) process.once("disconnect", stop);
+  try {
+    await runAgent({
+      ...checked.settings,
+      signal: controller.signal,
+      version: packageJson.version,
+      log: (line) => io.stderr(`${line}\n`),
+    });
+    return EXIT_OK;
+  } catch (error) {
+    io.stderr(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+    return EXIT_ERROR;
+  } finally {
+    removeInterrupt();
+    process.off("SIGTERM", stop);
+    process.off("disconnect", stop);
+  }
+}

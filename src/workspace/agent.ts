@@ -1,0 +1,379 @@
+/**
+ * `keel agent`: the workspace's side of the agent protocol (protocol.ts). It opens one outbound
+ * WebSocket to the server, authenticated by the workspace token, runs the tool calls the server
+ * sends in its directory, streams their output back (coalesced) and answers each with exactly
+ * one result. A dropped connection is retried with jittered exponential backoff; calls running
+ * when it drops are stopped (the server sends them again to the next connection). A refused or
+ * revoked token ends the agent, and so does another agent taking the workspace over: it does not
+ * fight for it. The token only ever goes into the Authorization header — never into a log line.
+ */
+import WebSocket, { type RawData } from "ws";
+import {
+  AGENT_PATH,
+  type AgentFrame,
+  CLOSE,
+  MAX_FRAME_BYTES,
+  PROTOCOL_VERSION,
+  parseFrame,
+  ServerFrame,
+} from "./protocol.ts";
+import { runWorkspaceTool } from "./tools/run.ts";
+import { fail, type WorkspaceToolResult } from "./tools/types.ts";
+
+export interface AgentOptions {
+  /** The Keel server (http, https, ws or wss; a path prefix is kept). */
+  url: string;
+  token: string;
+  /** The workspace directory: tools run here. */
+  dir: string;
+  /** Stops the agent: running tools are killed, then `runAgent` resolves. */
+  signal: AbortSignal;
+  version: string;
+  log(line: string): void;
+  /** Reconnect backoff: the first ceiling (default 500 ms) and the largest (default 30 s). */
+  minBackoffMs?: number;
+  maxBackoffMs?: number;
+  /** A server that sent no ping for this long is taken for dead (default 45 s; it pings every 15). */
+  pingTimeoutMs?: number;
+}
+
+export const TOKEN_REFUSED_MESSAGE =
+  "The agent token was refused: check --token / KEEL_AGENT_TOKEN, or create a new workspace token.";
+
+/** Why the agent gave up for good: a refused or revoked token, or a hello the server refused. */
+export class AgentRefusedError extends Error {
+  override readonly name = "AgentRefusedError";
+}
+
+/** A connection that stayed up this long was a success: the backoff starts over. */
+const STABLE_CONNECTION_MS = 10_000;
+const HANDSHAKE_TIMEOUT_MS = 10_000;
+/** On stop, how long running tools get to die before `runAgent` resolves anyway. */
+const STOP_GRACE_MS = 5_000;
+/** Output is sent at most this often, or as soon as this much is buffered. */
+const OUTPUT_FLUSH_MS = 50;
+const OUTPUT_FLUSH_CHARS = 16 * 1024;
+/** One output frame's delta at most (JSON escapes at most ×6: far below MAX_FRAME_BYTES). */
+const OUTPUT_FRAME_CHARS = 256 * 1024;
+/** A result's output above this is cut so that its frame always fits MAX_FRAME_BYTES. */
+const RESULT_OUTPUT_CHARS = 512 * 1024;
+
+/** Runs the agent until `options.signal` aborts; rejects with AgentRefusedError when refused. */
+export async function runAgent(options: AgentOptions): Promise<void> {
+  const endpoint = agentEndpoint(options.url);
+  const minMs = options.minBackoffMs ?? 500;
+  const maxMs = options.maxBackoffMs ?? 30_000;
+  let failures = 0;
+  options.log(`keel agent ${options.version}: serving ${options.dir} for ${endpoint.host}`);
+  while (!options.signal.aborted) {
+    const end = await new AgentConnection(endpoint, options).ended;
+    switch (end.kind) {
+      case "stopped":
+        return;
+      case "replaced":
+        options.log("another agent took over this workspace; stopping");
+        return;
+      case "refused":
+        throw new AgentRefusedError(end.message);
+      case "lost": {
+        if (end.upMs > STABLE_CONNECTION_MS) failures = 0;
+        const delay = backoffDelay(failures++, minMs, maxMs);
+        options.log(`${end.reason}; reconnecting in ${(delay / 1000).toFixed(1)} s`);
+        await sleep(delay, options.signal);
+      }
+    }
+  }
+}
+
+/** The WebSocket address of the agent endpoint under a server URL; throws a readable Error. */
+export function agentEndpoint(url: string): URL {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new Error(`"${url}" is not a URL (e.g. http://127.0.0.1:3000).`);
+  }
+  const scheme = WS_SCHEMES[parsed.protocol];
+  if (!scheme) throw new Error(`the server URL must be http(s) or ws(s), not ${parsed.protocol}`);
+  if (parsed.username || parsed.password) {
+    throw new Error("the server URL must not hold credentials: the agent token authenticates.");
+  }
+  parsed.protocol = scheme;
+  parsed.pathname = parsed.pathname.replace(/\/+$/, "") + AGENT_PATH;
+  parsed.search = "";
+  parsed.hash = "";
+  return parsed;
+}
+
+const WS_SCHEMES: Record<string, string> = {
+  "http:": "ws:",
+  "https:": "wss:",
+  "ws:": "ws:",
+  "wss:": "wss:",
+};
+
+/** Full jitter: uniform in [0, min(max, min·2^failures)]. */
+export function backoffDelay(
+  failures: number,
+  minMs: number,
+  maxMs: number,
+  random: () => number = Math.random,
+): number {
+  const ceiling = Math.min(maxMs, minMs * 2 ** Math.min(failures, 30));
+  return Math.round(random() * ceiling);
+}
+
+type ConnectionEnd =
+  | { kind: "stopped" }
+  | { kind: "replaced" }
+  | { kind: "refused"; message: string }
+  | { kind: "lost"; upMs: number; reason: string };
+
+interface RunningCall {
+  readonly controller: AbortController;
+  readonly done: Promise<void>;
+}
+
+/** One WebSocket, from the upgrade to its close, and the calls it was given. */
+class AgentConnection {
+  readonly ended: Promise<ConnectionEnd>;
+  readonly #o: AgentOptions;
+  readonly #endpoint: URL;
+  readonly #socket: WebSocket;
+  readonly #calls = new Map<string, RunningCall>();
+  #openedAt: number | null = null;
+  #refusedStatus: number | null = null;
+  #lastError = "";
+  #deadTimer: NodeJS.Timeout | undefined;
+
+  constructor(endpoint: URL, options: AgentOptions) {
+    this.#o = options;
+    this.#endpoint = endpoint;
+    this.#socket = new WebSocket(endpoint, {
+      headers: { Authorization: `Bearer ${options.token}` },
+      perMessageDeflate: false,
+      maxPayload: MAX_FRAME_BYTES,
+      handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
+      followRedirects: false,
+    });
+    this.ended = new Promise<ConnectionEnd>((resolve) => this.#listen(resolve));
+  }
+
+  #listen(resolve: (end: ConnectionEnd) => void): void {
+    const socket = this.#socket;
+    const stop = () => {
+      for (const call of this.#calls.values()) call.controller.abort();
+      socket.close(1000, "agent stopping");
+      setTimeout(() => socket.terminate(), 1_000).unref(); // a server that does not answer the close
+    };
+    this.#o.signal.addEventListener("abort", stop, { once: true });
+    socket.on("unexpected-response", (_request, response) => {
+      this.#refusedStatus = response.statusCode ?? 0;
+      response.resume();
+      socket.terminate();
+    });
+    socket.on("open", () => this.#onOpen());
+    socket.on("ping", () => this.#armDeadTimer());
+    socket.on("message", (data, isBinary) => this.#onMessage(data, isBinary));
+    socket.on("error", (error) => {
+      this.#lastError = error.message;
+    });
+    socket.on("close", (code, reason) => {
+      clearTimeout(this.#deadTimer);
+      this.#o.signal.removeEventListener("abort", stop);
+      for (const call of this.#calls.values()) call.controller.abort();
+      void this.#settle(code, reason.toString("utf8")).then(resolve);
+    });
+  }
+
+  #onOpen(): void {
+    this.#openedAt = Date.now();
+    this.#armDeadTimer();
+    this.#send({
+      type: "hello",
+      protocol: PROTOCOL_VERSION,
+      version: this.#o.version.slice(0, 100),
+      dir: this.#o.dir.slice(0, 4096),
+    });
+  }
+
+  /** The hub pings every 15 s; silence for much longer means the server or the path is gone. */
+  #armDeadTimer(): void {
+    clearTimeout(this.#deadTimer);
+    const timeoutMs = this.#o.pingTimeoutMs ?? 45_000;
+    this.#deadTimer = setTimeout(() => {
+      this.#lastError = `no ping from the server for ${Math.round(timeoutMs / 1000)} s`;
+      this.#socket.terminate();
+    }, timeoutMs);
+  }
+
+  async #settle(code: number, reason: string): Promise<ConnectionEnd> {
+    if (this.#o.signal.aborted) {
+      await settledWithin(
+        [...this.#calls.values()].map((c) => c.done),
+        STOP_GRACE_MS,
+      );
+      return { kind: "stopped" };
+    }
+    if (this.#refusedStatus === 401 || code === CLOSE.revoked) {
+      return { kind: "refused", message: TOKEN_REFUSED_MESSAGE };
+    }
+    if (code === CLOSE.badHello) {
+      return { kind: "refused", message: `The server refused this agent: ${reason || code}` };
+    }
+    if (code === CLOSE.replaced) return { kind: "replaced" };
+    const upMs = this.#openedAt === null ? 0 : Date.now() - this.#openedAt;
+    return { kind: "lost", upMs, reason: this.#describeLoss(code, reason) };
+  }
+
+  #describeLoss(code: number, reason: string): string {
+    const where = this.#endpoint.host;
+    if (this.#refusedStatus !== null) {
+      return `the server at ${where} answered ${this.#refusedStatus} instead of accepting the agent`;
+    }
+    if (this.#openedAt === null) {
+      return `cannot reach the server at ${where}${this.#lastError ? `: ${this.#lastError}` : ""}`;
+    }
+    const why = this.#lastError || reason || `code ${code}`;
+    return `disconnected from the server at ${where} (${why})`;
+  }
+
+  #onMessage(data: RawData, isBinary: boolean): void {
+    const parsed = isBinary
+      ? ({ ok: false, reason: "a binary frame" } as const)
+      : parseFrame(ServerFrame, rawText(data));
+    if (!parsed.ok) {
+      this.#o.log(`ignored an invalid frame from the server: ${parsed.reason.slice(0, 300)}`);
+      return;
+    }
+    const frame = parsed.frame;
+    switch (frame.type) {
+      case "welcome":
+        this.#o.log(`connected to ${this.#endpoint.host} as the agent of ${frame.workspace_id}`);
+        return;
+      case "call":
+        this.#startCall(frame);
+        return;
+      case "cancel":
+        this.#cancelCall(frame.call_id);
+        return;
+    }
+  }
+
+  #startCall(frame: Extract<ServerFrame, { type: "call" }>): void {
+    const id = frame.call_id;
+    if (this.#calls.has(id)) {
+      this.#o.log(`ignored a second call ${id}: it is already running`);
+      return;
+    }
+    this.#o.log(`running ${frame.tool} (${id})`);
+    const controller = new AbortController();
+    const output = new OutputCoalescer((delta) =>
+      this.#send({ type: "output", call_id: id, delta }),
+    );
+    const done = runWorkspaceTool(frame.tool, frame.input, {
+      root: this.#o.dir,
+      signal: controller.signal,
+      onOutput: (delta: string) => output.push(delta),
+    })
+      .catch((error: unknown) => fail(`The agent failed to run the tool: ${String(error)}`))
+      .then((result: WorkspaceToolResult) => {
+        output.close();
+        this.#send({ type: "result", call_id: id, ...fitResult(result) });
+      })
+      .finally(() => this.#calls.delete(id));
+    this.#calls.set(id, { controller, done });
+  }
+
+  #cancelCall(id: string): void {
+    const call = this.#calls.get(id);
+    if (!call) return; // already finished: its result is on its way
+    this.#o.log(`cancelling ${id}`);
+    call.controller.abort();
+  }
+
+  #send(frame: AgentFrame): void {
+    if (this.#socket.readyState === WebSocket.OPEN) this.#socket.send(JSON.stringify(frame));
+  }
+}
+
+/** Buffers a call's output and sends it every OUTPUT_FLUSH_MS, or at once past a size. */
+class OutputCoalescer {
+  readonly #send: (delta: string) => void;
+  #buffer = "";
+  #timer: NodeJS.Timeout | undefined;
+  #closed = false;
+
+  constructor(send: (delta: string) => void) {
+    this.#send = send;
+  }
+
+  push(delta: string): void {
+    if (this.#closed || delta === "") return;
+    this.#buffer += delta;
+    if (this.#buffer.length >= OUTPUT_FLUSH_CHARS) this.flush();
+    else this.#timer ??= setTimeout(() => this.flush(), OUTPUT_FLUSH_MS);
+  }
+
+  flush(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    while (this.#buffer !== "") {
+      const cut = safeCut(this.#buffer, OUTPUT_FRAME_CHARS);
+      this.#send(this.#buffer.slice(0, cut));
+      this.#buffer = this.#buffer.slice(cut);
+    }
+  }
+
+  /** Sends what is left; later output (there should be none) is dropped. */
+  close(): void {
+    this.flush();
+    this.#closed = true;
+  }
+}
+
+/** A result whose frame fits MAX_FRAME_BYTES (the tools cap far lower; this is the backstop). */
+function fitResult(result: WorkspaceToolResult): WorkspaceToolResult {
+  if (result.output.length <= RESULT_OUTPUT_CHARS) {
+    return { output: result.output, is_error: result.is_error };
+  }
+  const head = result.output.slice(0, safeCut(result.output, RESULT_OUTPUT_CHARS));
+  return {
+    output: `${head}\n[… output cut by the agent: it exceeded ${RESULT_OUTPUT_CHARS} characters]`,
+    is_error: result.is_error,
+  };
+}
+
+/** Where to cut `text` at most `max` characters in, without splitting a surrogate pair. */
+function safeCut(text: string, max: number): number {
+  if (text.length <= max) return text.length;
+  const last = text.charCodeAt(max - 1);
+  return last >= 0xd800 && last <= 0xdbff ? max - 1 : max;
+}
+
+function rawText(data: RawData): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString("utf8");
+  return Buffer.from(data as ArrayBuffer).toString("utf8");
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+  });
+}
+
+async function settledWithin(promises: Promise<unknown>[], ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  await Promise.race([Promise.allSettled(promises), deadline]);
+  clearTimeout(timer);
+}
