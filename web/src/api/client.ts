@@ -27,6 +27,7 @@ import type {
   UpdateUserRequest,
   UserList,
   UserResponse,
+  WorkspaceList,
 } from "./types.ts";
 
 export const API_BASE = "/api/v1";
@@ -115,6 +116,8 @@ export const api = {
   updateModel: (modelId: string, body: UpdateModelRequest) =>
     request<Model>("PATCH", `/models/${id(modelId)}`, body),
   deleteModel: (modelId: string) => request<void>("DELETE", `/models/${id(modelId)}`),
+
+  listWorkspaces: () => request<WorkspaceList>("GET", "/workspaces"),
 
   listChats: (cursor?: string) =>
     request<ChatList>("GET", cursor ? `/chats?cursor=${encodeURIComponent(cursor)}` : "/chats"),

@@ -25,6 +25,8 @@ export type QueuedMessage = ChatDetail["queued"][number];
 export type Message = Out<typeof S.MessageSchema>;
 export type MessagePart = Message["parts"][number];
 export type Usage = Out<typeof S.UsageSchema>;
+export type Workspace = Out<typeof S.WorkspaceSchema>;
+export type WorkspaceList = Out<typeof S.WorkspaceList>;
 
 export type FirstUserResponse = Out<typeof S.FirstUserResponse>;
 export type LoginResponse = Out<typeof S.LoginResponse>;

@@ -10,6 +10,8 @@ import { Composer } from "./Composer.tsx";
 export function NewChatPage({ onCreated }: { onCreated(): void }) {
   const { user } = useSession();
   const models = useAsync(() => api.listModels());
+  const workspaces = useAsync(() => api.listWorkspaces());
+  const [workspaceId, setWorkspaceId] = useState<string>("");
   const usable = (models.data?.models ?? []).filter((m) => m.enabled);
   const [picked, setPicked] = useState<string>("");
   const [error, setError] = useState<unknown>(null);
@@ -21,6 +23,7 @@ export function NewChatPage({ onCreated }: { onCreated(): void }) {
       const chat = await api.createChat({
         model_id: modelId,
         content: [{ type: "text", text }],
+        ...(workspaceId ? { workspace_id: workspaceId } : {}),
       });
       onCreated();
       navigate(`/chats/${chat.id}`);
@@ -65,6 +68,26 @@ export function NewChatPage({ onCreated }: { onCreated(): void }) {
             </option>
           ))}
         </select>
+        {(workspaces.data?.workspaces.length ?? 0) > 0 ? (
+          <>
+            <label className="sr-only" htmlFor="workspace-picker">
+              Workspace
+            </label>
+            <select
+              id="workspace-picker"
+              value={workspaceId}
+              onChange={(e) => setWorkspaceId(e.target.value)}
+            >
+              <option value="">No workspace (no tools)</option>
+              {workspaces.data?.workspaces.map((w) => (
+                <option key={w.id} value={w.id}>
+                  {w.name}
+                  {w.agent.connected ? "" : " (agent offline)"}
+                </option>
+              ))}
+            </select>
+          </>
+        ) : null}
       </Composer>
     </>
   );
