@@ -262,6 +262,7 @@ class AgentConnection {
 
   #startCall(frame: Extract<ServerFrame, { type: "call" }>): void {
     const id = frame.call_id;
+    if (this.#o.signal.aborted) return; // stopping: the server gives it to the next agent
     if (this.#calls.has(id)) {
       this.#o.log(`ignored a second call ${id}: it is already running`);
       return;

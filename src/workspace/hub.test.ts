@@ -245,4 +245,18 @@ describe("AgentHub", () => {
     expect(await agent.closed()).toBe(CLOSE.revoked);
     await startHub();
   });
+
+  it("a closing server answers 503, which an agent retries (not 401, which ends it)", async () => {
+    const { agent_token } = await newWorkspace();
+    await hub.close();
+    const socket = new WebSocket(url, { headers: { authorization: `Bearer ${agent_token}` } });
+    socket.on("error", () => {});
+    const [request, response] = (await once(socket, "unexpected-response")) as [
+      { destroy(): void },
+      { statusCode: number },
+    ];
+    expect(response.statusCode).toBe(503);
+    request.destroy();
+    await startHub();
+  });
 });

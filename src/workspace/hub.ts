@@ -200,16 +200,26 @@ export class AgentHub {
 
   async #authenticate(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const token = bearer(request.headers.authorization);
-    const workspace = token ? await this.#o.store.forAgentToken(token).catch(() => null) : null;
-    if (!token || !workspace || this.#closed) {
-      this.#o.logger.warn("agent refused: unknown token", { remote: request.socket.remoteAddress });
-      socket.end(
-        "HTTP/1.1 401 Unauthorized\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n" +
-          "The agent token was refused.\n",
-      );
+    let workspace: Workspace | null = null;
+    try {
+      workspace = token && !this.#closed ? await this.#o.store.forAgentToken(token) : null;
+    } catch (error) {
+      // Not the agent's fault: it retries a 503, while a 401 would end it for good.
+      this.#o.logger.warn("agent authentication failed", { error: String(error) });
+      refuse(socket, "503 Service Unavailable", "The server cannot check the token right now.");
       return;
     }
-    this.#wss.handleUpgrade(request, socket, head, (ws) => this.#awaitHello(ws, workspace, token));
+    if (this.#closed) {
+      refuse(socket, "503 Service Unavailable", "The server is shutting down.");
+      return;
+    }
+    if (!token || !workspace) {
+      this.#o.logger.warn("agent refused: unknown token", { remote: request.socket.remoteAddress });
+      refuse(socket, "401 Unauthorized", "The agent token was refused.");
+      return;
+    }
+    const known = workspace;
+    this.#wss.handleUpgrade(request, socket, head, (ws) => this.#awaitHello(ws, known, token));
   }
 
   #awaitHello(socket: WebSocket, workspace: Workspace, token: string): void {
@@ -333,6 +343,12 @@ export class AgentHub {
         this.#o.logger.warn("recording agents failed", { error: String(error) }),
       );
   }
+}
+
+function refuse(socket: Duplex, status: string, message: string): void {
+  socket.end(
+    `HTTP/1.1 ${status}\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n${message}\n`,
+  );
 }
 
 function failure(output: string): CallResult {
