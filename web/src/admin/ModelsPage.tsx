@@ -3,6 +3,7 @@ import { type FormEvent, useState } from "react";
 import { api } from "../api/client.ts";
 import type { Model, Pricing, Provider } from "../api/types.ts";
 import { Link } from "../router.tsx";
+import { DeleteButton } from "../ui/DeleteButton.tsx";
 import { ErrorBox } from "../ui/ErrorBox.tsx";
 import { Field } from "../ui/Field.tsx";
 import { optionalNumber, optionalText, useAction } from "../ui/useAction.ts";
@@ -148,7 +149,6 @@ function ModelRow({
     if (await action.run(() => api.updateModel(model.id, { enabled }))) onChanged();
   }
   async function remove() {
-    if (!window.confirm(`Delete the model “${model.display_name}”?`)) return;
     if (await action.run(() => api.deleteModel(model.id))) onChanged();
   }
 
@@ -189,15 +189,12 @@ function ModelRow({
             >
               Edit
             </button>
-            <button
-              type="button"
-              className="btn-small btn-danger"
-              onClick={remove}
+            <DeleteButton
+              kind="model"
+              name={model.display_name}
               disabled={action.busy}
-              aria-label={`Delete ${model.display_name}`}
-            >
-              Delete
-            </button>
+              onConfirmed={() => void remove()}
+            />
           </div>
         )}
         <ErrorBox error={action.error} />

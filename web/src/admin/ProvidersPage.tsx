@@ -5,6 +5,7 @@
 import { type FormEvent, useState } from "react";
 import { api } from "../api/client.ts";
 import type { CreateProviderRequest, Provider, ProviderType } from "../api/types.ts";
+import { DeleteButton } from "../ui/DeleteButton.tsx";
 import { ErrorBox } from "../ui/ErrorBox.tsx";
 import { Field } from "../ui/Field.tsx";
 import { optionalText, useAction } from "../ui/useAction.ts";
@@ -144,7 +145,6 @@ function ProviderRow({ provider, onChanged }: { provider: Provider; onChanged():
     if (await action.run(() => api.updateProvider(provider.id, { api_key: null }))) onChanged();
   }
   async function remove() {
-    if (!window.confirm(`Delete the provider “${provider.name}”?`)) return;
     if (await action.run(() => api.deleteProvider(provider.id))) onChanged();
   }
 
@@ -184,15 +184,12 @@ function ProviderRow({ provider, onChanged }: { provider: Provider; onChanged():
                 Remove key
               </button>
             ) : null}
-            <button
-              type="button"
-              className="btn-small btn-danger"
-              onClick={remove}
+            <DeleteButton
+              kind="provider"
+              name={provider.name}
               disabled={action.busy}
-              aria-label={`Delete ${provider.name}`}
-            >
-              Delete
-            </button>
+              onConfirmed={() => void remove()}
+            />
           </div>
         )}
         <ErrorBox error={action.error} />
