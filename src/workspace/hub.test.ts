@@ -259,4 +259,42 @@ describe("AgentHub", () => {
     request.destroy();
     await startHub();
   });
+
+  it("streamed output beyond the cap is dropped; the result still arrives", async () => {
+    await startHub({ maxOutputBytes: 10 });
+    const { workspace, agent_token } = await newWorkspace();
+    const agent = await connect(agent_token);
+    const output: string[] = [];
+    const result = hub.call(
+      workspace.id,
+      "execute",
+      { command: "yes" },
+      {
+        signal: signal(),
+        onOutput: (d) => output.push(d),
+      },
+    );
+    const call = await agent.next("call");
+    for (const delta of ["0123456", "789abc", "def"]) {
+      agent.send({ type: "output", call_id: call.call_id, delta });
+    }
+    agent.send({ type: "result", call_id: call.call_id, output: "capped", is_error: false });
+    expect(await result).toEqual({ output: "capped", is_error: false });
+    expect(output.join("")).toBe("0123456789");
+    await startHub();
+  });
+
+  it("an oversized frame closes that connection; the call goes to the next one", async () => {
+    const { workspace, agent_token } = await newWorkspace();
+    const first = await connect(agent_token);
+    const result = hub.call(workspace.id, "read_file", { path: "big" }, { signal: signal() });
+    const call = await first.next("call");
+    const closed = first.closed();
+    first.send({ type: "output", call_id: call.call_id, delta: "x".repeat(5 * 1024 * 1024) });
+    expect(await closed).toBe(1009); // "message too big"
+    const second = await connect(agent_token);
+    const again = await second.next("call");
+    second.send({ type: "result", call_id: again.call_id, output: "small", is_error: false });
+    expect(await result).toEqual({ output: "small", is_error: false });
+  });
 });
