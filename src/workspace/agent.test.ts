@@ -284,6 +284,19 @@ describe("runAgent", () => {
     expect(second.frames.some((f) => f.type !== "hello" && f.call_id === "long")).toBe(false);
   });
 
+  it("a finished call sent again after a reconnect is answered from its result, not run again", async () => {
+    startAgent();
+    const first = await hub.connection(0);
+    first.call("once", "execute", { command: "echo ran >> runs.txt; cat runs.txt" });
+    const answer = await first.result("once");
+    first.socket.terminate(); // as if the result had been lost with the connection
+    const second = await hub.connection(1);
+    await second.waitFor(isHello);
+    second.call("once", "execute", { command: "echo ran >> runs.txt; cat runs.txt" });
+    expect(await second.result("once")).toEqual(answer);
+    expect(readFileSync(join(dir, "runs.txt"), "utf8")).toBe("ran\n");
+  });
+
   it("keeps retrying while the server is unreachable", async () => {
     const spare = new FakeHub();
     await spare.start();

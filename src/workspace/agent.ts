@@ -45,6 +45,8 @@ export class AgentRefusedError extends Error {
   override readonly name = "AgentRefusedError";
 }
 
+/** Results kept to answer a call the server sends again after a reconnect. */
+const RECENT_RESULTS = 256;
 /** A connection that stayed up this long was a success: the backoff starts over. */
 const STABLE_CONNECTION_MS = 10_000;
 const HANDSHAKE_TIMEOUT_MS = 10_000;
@@ -64,9 +66,12 @@ export async function runAgent(options: AgentOptions): Promise<void> {
   const minMs = options.minBackoffMs ?? 500;
   const maxMs = options.maxBackoffMs ?? 30_000;
   let failures = 0;
+  // Results outlive a connection: a call whose result was lost with it is answered again, not
+  // run again (a second `write_file` or `execute` could do harm).
+  const recent = new RecentResults();
   options.log(`keel agent ${options.version}: serving ${options.dir} for ${endpoint.host}`);
   while (!options.signal.aborted) {
-    const end = await new AgentConnection(endpoint, options).ended;
+    const end = await new AgentConnection(endpoint, options, recent).ended;
     switch (end.kind) {
       case "stopped":
         return;
@@ -132,6 +137,8 @@ type ConnectionEnd =
 interface RunningCall {
   readonly controller: AbortController;
   readonly done: Promise<void>;
+  /** Stopped by the server's `cancel` (not by a lost connection). */
+  cancelled: boolean;
 }
 
 /** One WebSocket, from the upgrade to its close, and the calls it was given. */
@@ -146,8 +153,11 @@ class AgentConnection {
   #lastError = "";
   #deadTimer: NodeJS.Timeout | undefined;
 
-  constructor(endpoint: URL, options: AgentOptions) {
+  readonly #recent: RecentResults;
+
+  constructor(endpoint: URL, options: AgentOptions, recent: RecentResults) {
     this.#o = options;
+    this.#recent = recent;
     this.#endpoint = endpoint;
     this.#socket = new WebSocket(endpoint, {
       headers: { Authorization: `Bearer ${options.token}` },
@@ -267,6 +277,12 @@ class AgentConnection {
       this.#o.log(`ignored a second call ${id}: it is already running`);
       return;
     }
+    const answered = this.#recent.get(id);
+    if (answered) {
+      this.#o.log(`answering ${id} again from its result (it already ran)`);
+      this.#send({ type: "result", call_id: id, ...fitResult(answered) });
+      return;
+    }
     this.#o.log(`running ${frame.tool} (${id})`);
     const controller = new AbortController();
     const output = new OutputCoalescer((delta) =>
@@ -280,21 +296,43 @@ class AgentConnection {
       .catch((error: unknown) => fail(`The agent failed to run the tool: ${String(error)}`))
       .then((result: WorkspaceToolResult) => {
         output.close();
+        // Stopped because the connection or the agent went away: it did not finish, and the
+        // server sends it again. Finished (or cancelled by the server): that is its answer.
+        if (!controller.signal.aborted || this.#calls.get(id)?.cancelled)
+          this.#recent.set(id, result);
         this.#send({ type: "result", call_id: id, ...fitResult(result) });
       })
       .finally(() => this.#calls.delete(id));
-    this.#calls.set(id, { controller, done });
+    this.#calls.set(id, { controller, done, cancelled: false });
   }
 
   #cancelCall(id: string): void {
     const call = this.#calls.get(id);
     if (!call) return; // already finished: its result is on its way
     this.#o.log(`cancelling ${id}`);
+    call.cancelled = true;
     call.controller.abort();
   }
 
   #send(frame: AgentFrame): void {
     if (this.#socket.readyState === WebSocket.OPEN) this.#socket.send(JSON.stringify(frame));
+  }
+}
+
+/** The results of the last RECENT_RESULTS calls, by call id (ids are unique per call). */
+class RecentResults {
+  readonly #results = new Map<string, WorkspaceToolResult>();
+
+  get(id: string): WorkspaceToolResult | undefined {
+    return this.#results.get(id);
+  }
+
+  set(id: string, result: WorkspaceToolResult): void {
+    this.#results.set(id, result);
+    if (this.#results.size > RECENT_RESULTS) {
+      const oldest = this.#results.keys().next().value;
+      if (oldest !== undefined) this.#results.delete(oldest);
+    }
   }
 }
 

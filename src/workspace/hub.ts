@@ -6,6 +6,7 @@
  * sends is checked: a frame that is not the protocol's, or a result for a call this connection
  * was never given, is logged and dropped — it cannot touch a chat.
  */
+import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { type RawData, type WebSocket, WebSocketServer } from "ws";
@@ -80,8 +81,6 @@ const DEFAULTS = {
   maxOutputBytes: 1024 * 1024,
 };
 
-let callCounter = 0;
-
 export class AgentHub {
   readonly #o: Required<AgentHubOptions>;
   readonly #wss = new WebSocketServer({
@@ -123,7 +122,8 @@ export class AgentHub {
     if (this.#closed) return Promise.resolve(failure("The server is shutting down."));
     if (options.signal.aborted) return Promise.resolve(failure("Stopped before it started."));
     return new Promise<CallResult>((resolve) => {
-      const id = `c${++callCounter}`;
+      // Unique across restarts too: an agent answers a repeated id from its recent results.
+      const id = randomUUID();
       const onAbort = () => this.#cancel(call);
       const call: PendingCall = {
         id,
