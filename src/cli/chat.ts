@@ -82,14 +82,16 @@ export function chatCommand(io: CliIO): Command {
     )
     .argument("<message>", "the first message")
     .option("--model <id>", "model id (default: the only available model)")
+    .option("--workspace <id>", "work in this workspace: the agent gets its tools")
     .option("--watch", "follow the reply until the turn is over")
-    .action((message: string, options: { model?: string; watch?: boolean }) =>
+    .action((message: string, options: { model?: string; workspace?: string; watch?: boolean }) =>
       runCommand(io, async () => {
         const client = await loggedInClient();
         const modelId = options.model ?? (await defaultModel(client));
         const created = await client.post<ChatSummary>("/chats", {
           model_id: modelId,
           content: textContent(message),
+          ...(options.workspace ? { workspace_id: options.workspace } : {}),
         });
         io.stdout(`${created.id}\n`);
         return options.watch ? watch(client, created.id, io, true) : 0;

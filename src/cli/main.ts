@@ -6,6 +6,7 @@ import { chatCommand } from "./chat.ts";
 import { type CliIO, EXIT_USAGE } from "./io.ts";
 import { loginCommand } from "./login.ts";
 import { serverCommand } from "./server.ts";
+import { workspacesCommand } from "./workspaces.ts";
 
 /** Every command reports through `io` and throws instead of exiting, so `main` sets the code. */
 function configure(command: Command, io: CliIO): Command {
@@ -28,6 +29,7 @@ export function buildProgram(io: CliIO): Command {
   program.addCommand(chatCommand(io));
   program.addCommand(providersCommand(io));
   program.addCommand(modelsCommand(io));
+  program.addCommand(workspacesCommand(io));
   program.addCommand(agentCommand(io));
   return configure(program, io);
 }

@@ -135,6 +135,29 @@ describe("keel CLI against a server", () => {
     expect(sent.stdout).toContain("Second reply.");
   });
 
+  it("creates a workspace, lists it, starts a chat in it, and deletes it", async () => {
+    const created = await run(["workspaces", "create", "--name", "cli repo"]);
+    expect(created.code).toBe(0);
+    const workspaceId = created.stdout.trim();
+    const token = /Agent token \(shown once\): (\S+)/.exec(created.stderr)?.[1] ?? "";
+    expect(token).toMatch(/^keelws_/);
+    expect(created.stderr).toContain(`keel agent --url ${keel.url}`);
+    const listed = await run(["workspaces", "list"]);
+    expect(listed.stdout).toContain(`${workspaceId}  cli repo  (agent offline)`);
+    expect(listed.stdout).not.toContain(token);
+
+    fake.enqueue(textReply("No tools needed."));
+    const chat = await run(["chat", "create", "--workspace", workspaceId, "--watch", "Hi"]);
+    expect(chat.code).toBe(0);
+    const missing = "00000000-0000-4000-8000-000000000000";
+    const unknown = await run(["chat", "create", "--workspace", missing, "Hi"]);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain(`Workspace "${missing}" was not found`);
+
+    expect((await run(["workspaces", "delete", workspaceId])).code).toBe(0);
+    expect((await run(["workspaces", "list"])).stdout).not.toContain(workspaceId);
+  });
+
   it("stops a running turn from another terminal", async () => {
     fake.enqueue(hangAfter("Thinking about", 1));
     const created = await run(["chat", "create", "Take your time"]);
