@@ -9,6 +9,7 @@ import { Sidebar } from "./chat/Sidebar.tsx";
 import { useChatList } from "./chat/useChatList.ts";
 import { chatIdOf, usePath } from "./router.tsx";
 import { useSession } from "./session.tsx";
+import { WorkspacesPage } from "./workspaces/WorkspacesPage.tsx";
 
 function AdminOnly({ children }: { children: React.ReactNode }) {
   const { user } = useSession();
@@ -27,6 +28,8 @@ function Page({ path, list }: { path: string; list: ReturnType<typeof useChatLis
   const chatId = chatIdOf(path);
   if (chatId !== null) return <ChatPage key={chatId} chatId={chatId} onChatChanged={list.update} />;
   switch (path) {
+    case "/workspaces":
+      return <WorkspacesPage />;
     case "/admin/providers":
       return (
         <AdminOnly>

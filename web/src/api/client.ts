@@ -9,9 +9,11 @@ import type {
   ChatDetail,
   ChatList,
   CreateChatRequest,
+  CreatedWorkspace,
   CreateModelRequest,
   CreateProviderRequest,
   CreateUserRequest,
+  CreateWorkspaceRequest,
   FirstUserRequest,
   FirstUserResponse,
   LoginRequest,
@@ -118,6 +120,10 @@ export const api = {
   deleteModel: (modelId: string) => request<void>("DELETE", `/models/${id(modelId)}`),
 
   listWorkspaces: () => request<WorkspaceList>("GET", "/workspaces"),
+  createWorkspace: (body: CreateWorkspaceRequest) =>
+    request<CreatedWorkspace>("POST", "/workspaces", body),
+  deleteWorkspace: (workspaceId: string) =>
+    request<void>("DELETE", `/workspaces/${id(workspaceId)}`),
 
   listChats: (cursor?: string) =>
     request<ChatList>("GET", cursor ? `/chats?cursor=${encodeURIComponent(cursor)}` : "/chats"),

@@ -27,6 +27,8 @@ export type MessagePart = Message["parts"][number];
 export type Usage = Out<typeof S.UsageSchema>;
 export type Workspace = Out<typeof S.WorkspaceSchema>;
 export type WorkspaceList = Out<typeof S.WorkspaceList>;
+export type CreatedWorkspace = Out<typeof S.CreatedWorkspace>;
+export type CreateWorkspaceRequest = In<typeof S.CreateWorkspaceBody>;
 
 export type FirstUserResponse = Out<typeof S.FirstUserResponse>;
 export type LoginResponse = Out<typeof S.LoginResponse>;

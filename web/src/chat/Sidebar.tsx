@@ -54,6 +54,11 @@ export function Sidebar({
         </ul>
       </nav>
       <footer>
+        <nav aria-label="Your settings">
+          <Link to="/workspaces" aria-current={path === "/workspaces" ? "page" : undefined}>
+            Workspaces
+          </Link>
+        </nav>
         {user.role === "admin" ? (
           <nav aria-label="Administration">
             <Link to="/admin/providers">Providers</Link>

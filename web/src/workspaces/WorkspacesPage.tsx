@@ -1,0 +1,156 @@
+/**
+ * Workspaces: where a chat's tools run. Creating one shows its agent token once, with the command
+ * that starts its agent; after that the page only says whether the agent is connected.
+ */
+import { type FormEvent, useState } from "react";
+import { api } from "../api/client.ts";
+import type { CreatedWorkspace, Workspace } from "../api/types.ts";
+import { useSession } from "../session.tsx";
+import { DeleteButton } from "../ui/DeleteButton.tsx";
+import { ErrorBox } from "../ui/ErrorBox.tsx";
+import { Field } from "../ui/Field.tsx";
+import { optionalText, useAction } from "../ui/useAction.ts";
+import { useAsync } from "../ui/useAsync.ts";
+
+function AgentStatus({ agent }: { agent: Workspace["agent"] }) {
+  return agent.connected ? (
+    <span className="badge badge-waiting">
+      connected{agent.version ? ` · ${agent.version}` : ""}
+    </span>
+  ) : (
+    <span className="badge">offline</span>
+  );
+}
+
+/** The token, once, and how to use it. */
+function NewToken({ created, onDone }: { created: CreatedWorkspace; onDone(): void }) {
+  const command = `KEEL_AGENT_TOKEN=${created.agent_token} npx keel agent --url ${window.location.origin} --dir .`;
+  return (
+    <div className="notice" role="status">
+      <p>
+        <strong>Workspace “{created.name}” created.</strong>{" "}
+        {created.directory
+          ? `The server runs its agent in ${created.directory}.`
+          : "Run its agent in the workspace (this token is shown only now):"}
+      </p>
+      {created.directory ? null : <pre className="mono">{command}</pre>}
+      <button type="button" className="btn-small" onClick={onDone}>
+        Done
+      </button>
+    </div>
+  );
+}
+
+function CreateWorkspaceForm({ onCreated }: { onCreated(created: CreatedWorkspace): void }) {
+  const { user } = useSession();
+  const action = useAction();
+  async function submit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const formElement = event.currentTarget;
+    const form = new FormData(formElement);
+    let created: CreatedWorkspace | undefined;
+    const ok = await action.run(async () => {
+      created = await api.createWorkspace({
+        name: String(form.get("name")).trim(),
+        directory: optionalText(form, "directory"),
+      });
+    });
+    if (ok && created) {
+      formElement.reset();
+      onCreated(created);
+    }
+  }
+  return (
+    <form className="card" onSubmit={submit} aria-labelledby="add-workspace-title">
+      <h2 id="add-workspace-title">Add a workspace</h2>
+      <div className="form-row">
+        <Field label="Name">
+          <input name="name" required maxLength={100} placeholder="e.g. api-server" />
+        </Field>
+        {user.role === "admin" ? (
+          <Field
+            label="Directory on the server"
+            hint="Optional. The server then runs the agent itself, as its own OS user."
+          >
+            <input name="directory" placeholder="/srv/repos/api-server" />
+          </Field>
+        ) : null}
+      </div>
+      <ErrorBox error={action.error} title="The workspace was not created." />
+      <button className="btn-primary" type="submit" disabled={action.busy}>
+        Add workspace
+      </button>
+    </form>
+  );
+}
+
+function WorkspaceRow({ workspace, onChanged }: { workspace: Workspace; onChanged(): void }) {
+  const action = useAction();
+  async function remove() {
+    if (await action.run(() => api.deleteWorkspace(workspace.id))) onChanged();
+  }
+  return (
+    <tr>
+      <td>{workspace.name}</td>
+      <td>
+        <AgentStatus agent={workspace.agent} />
+      </td>
+      <td className="mono">
+        {workspace.directory ?? <span className="muted">its own machine</span>}
+      </td>
+      <td>
+        <DeleteButton
+          kind="workspace"
+          name={workspace.name}
+          disabled={action.busy}
+          onConfirmed={() => void remove()}
+        />
+        <ErrorBox error={action.error} />
+      </td>
+    </tr>
+  );
+}
+
+export function WorkspacesPage() {
+  const workspaces = useAsync(() => api.listWorkspaces());
+  const [created, setCreated] = useState<CreatedWorkspace | null>(null);
+  const list = workspaces.data?.workspaces ?? [];
+  return (
+    <div className="page">
+      <h1>Workspaces</h1>
+      <p className="muted">
+        A chat started in a workspace can read, search, edit and run code there, through the
+        workspace's agent. The agent never holds an LLM key.
+      </p>
+      <ErrorBox error={workspaces.error} />
+      {created ? <NewToken created={created} onDone={() => setCreated(null)} /> : null}
+      {list.length > 0 ? (
+        <div className="table-wrap">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Agent</th>
+                <th scope="col">Where</th>
+                <th scope="col">Actions</th>
+              </tr>
+            </thead>
+            <tbody>
+              {list.map((w) => (
+                <WorkspaceRow key={w.id} workspace={w} onChanged={() => void workspaces.reload()} />
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : workspaces.loading ? null : (
+        <p>No workspace yet.</p>
+      )}
+      <CreateWorkspaceForm
+        onCreated={(workspace) => {
+          setCreated(workspace);
+          void workspaces.reload();
+        }}
+      />
+    </div>
+  );
+}
