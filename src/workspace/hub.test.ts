@@ -297,4 +297,13 @@ describe("AgentHub", () => {
     second.send({ type: "result", call_id: again.call_id, output: "small", is_error: false });
     expect(await result).toEqual({ output: "small", is_error: false });
   });
+
+  it("a call to a deleted workspace fails at once, saying so", async () => {
+    const { workspace } = await newWorkspace();
+    await store.workspaces.delete(workspace.id);
+    const started = Date.now();
+    const result = await hub.call(workspace.id, "read_file", { path: "a" }, { signal: signal() });
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(result).toMatchObject({ is_error: true, output: expect.stringMatching(/was deleted/) });
+  });
 });

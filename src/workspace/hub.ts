@@ -180,6 +180,20 @@ export class AgentHub {
         ),
       );
     }, this.#o.reconnectWaitMs);
+    void this.#failIfDeleted(call);
+  }
+
+  /** A deleted workspace's agent never comes back: say so now instead of after the wait. */
+  async #failIfDeleted(call: PendingCall): Promise<void> {
+    const workspace = await this.#o.store.get(call.workspaceId).catch(() => undefined);
+    if (workspace === null && call.sentTo === null) {
+      call.settle(
+        failure(
+          "This chat's workspace was deleted, so its tools cannot run. Tell the user; they can " +
+            "start a new chat in another workspace.",
+        ),
+      );
+    }
   }
 
   #cancel(call: PendingCall): void {
