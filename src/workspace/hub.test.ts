@@ -306,4 +306,13 @@ describe("AgentHub", () => {
     expect(Date.now() - started).toBeLessThan(1_000);
     expect(result).toMatchObject({ is_error: true, output: expect.stringMatching(/was deleted/) });
   });
+
+  it("an agent held by another replica: the wait ends saying so", async () => {
+    await startHub({ reconnectWaitMs: 200 });
+    const { workspace } = await newWorkspace();
+    await store.workspaces.agentConnected(workspace.id, "another-replica", "1.0.0");
+    const result = await hub.call(workspace.id, "read_file", { path: "a" }, { signal: signal() });
+    expect(result).toMatchObject({ is_error: true, output: expect.stringMatching(/another Keel/) });
+    await startHub();
+  });
 });

@@ -171,16 +171,26 @@ export class AgentHub {
     }
     call.sentTo = null;
     clearTimeout(call.timer);
-    call.timer = setTimeout(() => {
-      const seconds = Math.round(this.#o.reconnectWaitMs / 1000);
-      call.settle(
-        failure(
-          `The workspace agent is not connected (waited ${seconds} s). The tool did not run. ` +
-            "Ask the user to start `keel agent` in the workspace, then try again.",
-        ),
-      );
-    }, this.#o.reconnectWaitMs);
+    call.timer = setTimeout(() => void this.#giveUp(call), this.#o.reconnectWaitMs);
     void this.#failIfDeleted(call);
+  }
+
+  /** No agent came within the wait: say why, as far as this replica can tell. */
+  async #giveUp(call: PendingCall): Promise<void> {
+    const seconds = Math.round(this.#o.reconnectWaitMs / 1000);
+    const workspace = await this.#o.store.get(call.workspaceId).catch(() => null);
+    if (call.sentTo !== null) return; // an agent came while we looked
+    const elsewhere = workspace?.agent.connected === true && !this.connected(call.workspaceId);
+    call.settle(
+      failure(
+        elsewhere
+          ? `The workspace agent is connected to another Keel server replica, which this one ` +
+              "cannot reach yet, so the tool did not run. Tell the user: an operator must route " +
+              "the agent and this chat to the same replica (see docs/operations.md)."
+          : `The workspace agent is not connected (waited ${seconds} s). The tool did not run. ` +
+              "Ask the user to start `keel agent` in the workspace, then try again.",
+      ),
+    );
   }
 
   /** A deleted workspace's agent never comes back: say so now instead of after the wait. */
