@@ -71,8 +71,9 @@ export async function verifyPassword(password: string, stored: string | null): P
   return stored !== null && actual.length === expected.length && timingSafeEqual(actual, expected);
 }
 
-export function newToken(): string {
-  return TOKEN_PREFIX + randomBytes(32).toString("base64url");
+/** A fresh bearer token: `prefix` says what it is for (a user's, or a workspace agent's). */
+export function newToken(prefix: string = TOKEN_PREFIX): string {
+  return prefix + randomBytes(32).toString("base64url");
 }
 
 /** What is stored for a token: its sha256, hex. */

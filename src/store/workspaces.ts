@@ -7,9 +7,9 @@
  * replica holding the agent's WebSocket records itself and refreshes `agent_last_seen_at`; a
  * replica that dies stops refreshing, and after `AGENT_STALE` the agent counts as disconnected.
  */
-import { createHash, randomBytes } from "node:crypto";
 import type { WorkspaceStore } from "./contract.ts";
 import { ConflictError } from "./contract.ts";
+import { hashToken, newToken } from "./credentials.ts";
 import { type Database, FOREIGN_KEY_VIOLATION, sqlState } from "./db.ts";
 import { iso, isoOrNull } from "./rows.ts";
 import type { Workspace } from "./types.ts";
@@ -47,14 +47,6 @@ function toWorkspace(row: WorkspaceRow): Workspace {
   };
 }
 
-function newAgentToken(): string {
-  return AGENT_TOKEN_PREFIX + randomBytes(32).toString("base64url");
-}
-
-function hashAgentToken(token: string): string {
-  return createHash("sha256").update(token, "utf8").digest("hex");
-}
-
 export class SqlWorkspaceStore implements WorkspaceStore {
   readonly #db: Database;
 
@@ -67,12 +59,12 @@ export class SqlWorkspaceStore implements WorkspaceStore {
     name: string;
     directory: string | null;
   }): Promise<{ workspace: Workspace; agent_token: string }> {
-    const token = newAgentToken();
+    const token = newToken(AGENT_TOKEN_PREFIX);
     const rows = await this.#db
       .query<WorkspaceRow>(
         `INSERT INTO workspaces (owner_id, name, directory, agent_token_hash)
          VALUES ($1, $2, $3, $4) RETURNING ${COLUMNS}`,
-        [input.owner_id, input.name, input.directory, hashAgentToken(token)],
+        [input.owner_id, input.name, input.directory, hashToken(token)],
       )
       .catch((error: unknown) => {
         if (sqlState(error) === FOREIGN_KEY_VIOLATION) throw new ConflictError("unknown owner");
@@ -109,16 +101,16 @@ export class SqlWorkspaceStore implements WorkspaceStore {
       `SELECT ${COLUMNS} FROM workspaces
         WHERE agent_token_hash = $1
           AND owner_id IN (SELECT id FROM users WHERE deactivated_at IS NULL)`,
-      [hashAgentToken(token)],
+      [hashToken(token)],
     );
     return row ? toWorkspace(row) : null;
   }
 
   async rotateAgentToken(id: string): Promise<string | null> {
-    const token = newAgentToken();
+    const token = newToken(AGENT_TOKEN_PREFIX);
     const rows = await this.#db.query(
       "UPDATE workspaces SET agent_token_hash = $2 WHERE id = $1 RETURNING id",
-      [id, hashAgentToken(token)],
+      [id, hashToken(token)],
     );
     return rows.length > 0 ? token : null;
   }

@@ -12,6 +12,7 @@ import {
   AGENT_PATH,
   type AgentFrame,
   CLOSE,
+  frameText,
   MAX_FRAME_BYTES,
   PROTOCOL_VERSION,
   parseFrame,
@@ -251,7 +252,7 @@ class AgentConnection {
   #onMessage(data: RawData, isBinary: boolean): void {
     const parsed = isBinary
       ? ({ ok: false, reason: "a binary frame" } as const)
-      : parseFrame(ServerFrame, rawText(data));
+      : parseFrame(ServerFrame, frameText(data));
     if (!parsed.ok) {
       this.#o.log(`ignored an invalid frame from the server: ${parsed.reason.slice(0, 300)}`);
       return;
@@ -388,11 +389,6 @@ function safeCut(text: string, max: number): number {
   if (text.length <= max) return text.length;
   const last = text.charCodeAt(max - 1);
   return last >= 0xd800 && last <= 0xdbff ? max - 1 : max;
-}
-
-function rawText(data: RawData): string {
-  if (Array.isArray(data)) return Buffer.concat(data).toString("utf8");
-  return Buffer.from(data as ArrayBuffer).toString("utf8");
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

@@ -315,4 +315,35 @@ describe("AgentHub", () => {
     expect(result).toMatchObject({ is_error: true, output: expect.stringMatching(/another Keel/) });
     await startHub();
   });
+
+  it("a token check that fails answers 503 (the agent retries), not 401", async () => {
+    const workspaces = store.workspaces;
+    await hub.close();
+    hub = new AgentHub({
+      store: {
+        get: (id) => workspaces.get(id),
+        forAgentToken: async () => {
+          throw new Error("database away");
+        },
+        agentConnected: (...a) => workspaces.agentConnected(...a),
+        agentsSeen: (...a) => workspaces.agentsSeen(...a),
+        agentDisconnected: (...a) => workspaces.agentDisconnected(...a),
+      },
+      replicaId: "replica-test",
+      logger: { info: () => {}, warn: (m, f) => logs.push(`warn ${m} ${JSON.stringify(f ?? {})}`) },
+    });
+    const { agent_token } = await newWorkspace();
+    const socket = new WebSocket(url, { headers: { authorization: `Bearer ${agent_token}` } });
+    socket.on("error", () => {});
+    const [request, response] = (await once(socket, "unexpected-response")) as [
+      { destroy(): void },
+      { statusCode: number },
+    ];
+    expect(response.statusCode).toBe(503);
+    request.destroy();
+    expect(
+      logs.some((l) => l.includes("agent authentication failed") && l.includes("database away")),
+    ).toBe(true);
+    await startHub();
+  });
 });

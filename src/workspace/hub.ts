@@ -16,6 +16,7 @@ import {
   AGENT_PATH,
   AgentFrame,
   CLOSE,
+  frameText,
   MAX_FRAME_BYTES,
   PROTOCOL_VERSION,
   parseFrame,
@@ -28,7 +29,10 @@ export interface HubLogger {
 }
 
 export interface AgentHubOptions {
-  store: WorkspaceStore;
+  store: Pick<
+    WorkspaceStore,
+    "get" | "forAgentToken" | "agentConnected" | "agentsSeen" | "agentDisconnected"
+  >;
   /** This replica, as recorded with the agents it holds. */
   replicaId: string;
   logger: HubLogger;
@@ -253,7 +257,7 @@ export class AgentHub {
     );
     socket.once("message", (data) => {
       clearTimeout(timer);
-      const parsed = parseFrame(AgentFrame, text(data));
+      const parsed = parseFrame(AgentFrame, frameText(data));
       if (!parsed.ok || parsed.frame.type !== "hello") {
         socket.close(CLOSE.badHello, "expected a hello frame");
         return;
@@ -312,7 +316,7 @@ export class AgentHub {
 
   #onFrame(connection: Connection, data: RawData): void {
     if (this.#connections.get(connection.workspace.id) !== connection) return;
-    const parsed = parseFrame(AgentFrame, text(data));
+    const parsed = parseFrame(AgentFrame, frameText(data));
     if (!parsed.ok) {
       this.#o.logger.warn("agent sent an invalid frame; dropped", {
         workspace: connection.workspace.id,
@@ -381,11 +385,6 @@ function failure(output: string): CallResult {
 
 function send(socket: WebSocket, frame: ServerFrame): void {
   if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(frame));
-}
-
-function text(data: RawData): string {
-  if (Array.isArray(data)) return Buffer.concat(data).toString("utf8");
-  return Buffer.from(data as ArrayBuffer).toString("utf8");
 }
 
 function bearer(header: string | undefined): string | null {

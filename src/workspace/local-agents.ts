@@ -8,7 +8,7 @@ import type { WorkspaceStore } from "../store/contract.ts";
 import type { AgentSupervisor } from "./supervisor.ts";
 
 export interface LocalAgentsOptions {
-  store: WorkspaceStore;
+  store: Pick<WorkspaceStore, "list" | "rotateAgentToken">;
   supervisor: Pick<AgentSupervisor, "ensure" | "stop" | "close">;
   log: (message: string, fields?: Record<string, unknown>) => void;
   /** How often to look for new and deleted workspaces (default 2 s). */

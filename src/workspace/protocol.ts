@@ -13,6 +13,7 @@
  *
  * Liveness is WebSocket ping/pong, not frames.
  */
+import type { RawData } from "ws";
 import { z } from "zod";
 
 export const PROTOCOL_VERSION = 1;
@@ -78,4 +79,10 @@ export function parseFrame<T>(
   const parsed = schema.safeParse(json);
   if (!parsed.success) return { ok: false, reason: z.prettifyError(parsed.error) };
   return { ok: true, frame: parsed.data };
+}
+
+/** A received WebSocket message's text (`ws` hands over a Buffer, an ArrayBuffer or fragments). */
+export function frameText(data: RawData): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString("utf8");
+  return Buffer.from(data as ArrayBuffer).toString("utf8");
 }

@@ -6,6 +6,7 @@ import { Link } from "../router.tsx";
 import { DeleteButton } from "../ui/DeleteButton.tsx";
 import { ErrorBox } from "../ui/ErrorBox.tsx";
 import { Field } from "../ui/Field.tsx";
+import { RecordTable } from "../ui/RecordTable.tsx";
 import { optionalNumber, optionalText, useAction } from "../ui/useAction.ts";
 import { useAsync } from "../ui/useAsync.ts";
 
@@ -214,35 +215,29 @@ export function ModelsPage() {
       <h1>Models</h1>
       <p className="muted">Enabled models appear in everyone's model picker.</p>
       <ErrorBox error={models.error ?? providers.error} />
-      {list.length > 0 ? (
-        <div className="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Enabled</th>
-                <th scope="col">Name</th>
-                <th scope="col">Model ID</th>
-                <th scope="col">Provider</th>
-                <th scope="col">Context</th>
-                <th scope="col">Price per 1M tokens</th>
-                <th scope="col">Actions</th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.map((m) => (
-                <ModelRow
-                  key={m.id}
-                  model={m}
-                  providerName={names.get(m.provider_id) ?? "unknown provider"}
-                  onChanged={() => void models.reload()}
-                />
-              ))}
-            </tbody>
-          </table>
-        </div>
-      ) : models.loading ? null : (
-        <p>No model yet.</p>
-      )}
+      <RecordTable
+        columns={[
+          "Enabled",
+          "Name",
+          "Model ID",
+          "Provider",
+          "Context",
+          "Price per 1M tokens",
+          "Actions",
+        ]}
+        count={list.length}
+        loading={models.loading}
+        empty="No model yet."
+      >
+        {list.map((m) => (
+          <ModelRow
+            key={m.id}
+            model={m}
+            providerName={names.get(m.provider_id) ?? "unknown provider"}
+            onChanged={() => void models.reload()}
+          />
+        ))}
+      </RecordTable>
       {providerList.length > 0 ? (
         <AddModelForm providers={providerList} onAdded={() => void models.reload()} />
       ) : providers.loading ? null : (

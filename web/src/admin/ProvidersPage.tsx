@@ -8,6 +8,7 @@ import type { CreateProviderRequest, Provider, ProviderType } from "../api/types
 import { DeleteButton } from "../ui/DeleteButton.tsx";
 import { ErrorBox } from "../ui/ErrorBox.tsx";
 import { Field } from "../ui/Field.tsx";
+import { RecordTable } from "../ui/RecordTable.tsx";
 import { optionalText, useAction } from "../ui/useAction.ts";
 import { useAsync } from "../ui/useAsync.ts";
 
@@ -206,28 +207,16 @@ export function ProvidersPage() {
       <h1>Providers</h1>
       <p className="muted">The LLM services Keel calls. Workspaces never see these credentials.</p>
       <ErrorBox error={providers.error} />
-      {list.length > 0 ? (
-        <div className="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Type</th>
-                <th scope="col">Base URL</th>
-                <th scope="col">API key</th>
-                <th scope="col">Actions</th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.map((p) => (
-                <ProviderRow key={p.id} provider={p} onChanged={() => void providers.reload()} />
-              ))}
-            </tbody>
-          </table>
-        </div>
-      ) : providers.loading ? null : (
-        <p>No provider yet.</p>
-      )}
+      <RecordTable
+        columns={["Name", "Type", "Base URL", "API key", "Actions"]}
+        count={list.length}
+        loading={providers.loading}
+        empty="No provider yet."
+      >
+        {list.map((p) => (
+          <ProviderRow key={p.id} provider={p} onChanged={() => void providers.reload()} />
+        ))}
+      </RecordTable>
       <AddProviderForm onAdded={() => void providers.reload()} />
     </div>
   );

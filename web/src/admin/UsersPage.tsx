@@ -5,6 +5,7 @@ import type { Role, User } from "../api/types.ts";
 import { useSession } from "../session.tsx";
 import { ErrorBox } from "../ui/ErrorBox.tsx";
 import { Field } from "../ui/Field.tsx";
+import { RecordTable } from "../ui/RecordTable.tsx";
 import { useAction } from "../ui/useAction.ts";
 import { useAsync } from "../ui/useAsync.ts";
 
@@ -116,29 +117,21 @@ export function UsersPage() {
     <div className="page">
       <h1>Users</h1>
       <ErrorBox error={users.error} />
-      <div className="table-wrap">
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">Username</th>
-              <th scope="col">Email</th>
-              <th scope="col">Role</th>
-              <th scope="col">Status</th>
-              <th scope="col">Actions</th>
-            </tr>
-          </thead>
-          <tbody>
-            {(users.data?.users ?? []).map((u) => (
-              <UserRow
-                key={u.id}
-                user={u}
-                isMe={u.id === me.id}
-                onChanged={() => void users.reload()}
-              />
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <RecordTable
+        columns={["Username", "Email", "Role", "Status", "Actions"]}
+        count={users.data?.users.length ?? 0}
+        loading={users.loading}
+        empty="No user yet."
+      >
+        {(users.data?.users ?? []).map((u) => (
+          <UserRow
+            key={u.id}
+            user={u}
+            isMe={u.id === me.id}
+            onChanged={() => void users.reload()}
+          />
+        ))}
+      </RecordTable>
       <AddUserForm onAdded={() => void users.reload()} />
     </div>
   );

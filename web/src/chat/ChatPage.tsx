@@ -18,6 +18,7 @@ import {
   liveOutputsOf,
   streamingToolOutputs,
   type TurnError,
+  toolCallIds,
   visibleMessages,
 } from "./reducer.ts";
 import { StatusBadge } from "./Sidebar.tsx";
@@ -121,6 +122,7 @@ export function ChatPage({
     return map;
   }, [view.messages]);
   const toolOutputs = useMemo(() => streamingToolOutputs(view.drafts), [view.drafts]);
+  const persistedCalls = useMemo(() => toolCallIds(view.messages), [view.messages]);
   const transcriptRef = useStickToBottom(view);
 
   const send = useCallback(
@@ -188,7 +190,7 @@ export function ChatPage({
             );
           })}
           {view.drafts
-            .filter((draft) => draftHasOwnContent(draft, view.messages))
+            .filter((draft) => draftHasOwnContent(draft, persistedCalls))
             .map((draft) => (
               <DraftView key={draft.id} parts={draft.parts} />
             ))}

@@ -24,6 +24,7 @@ import {
   emptyChatView,
   liveOutputsOf,
   streamingToolOutputs,
+  toolCallIds,
   visibleMessages,
 } from "./reducer.ts";
 
@@ -998,6 +999,6 @@ describe("streaming tool output", () => {
     ],
     ["text", [{ type: "text", text: "hi" }], true],
   ] as Array<[string, DraftPart[], boolean]>)("a draft with %s", (_name, parts, own) => {
-    expect(draftHasOwnContent(toolDraft(parts), [call("c1")])).toBe(own);
+    expect(draftHasOwnContent(toolDraft(parts), toolCallIds([call("c1")]))).toBe(own);
   });
 });

@@ -293,12 +293,20 @@ export function liveOutputsOf(
   return live;
 }
 
+/** The ids of every tool call in the transcript (memoize per `messages`: not per delta). */
+export function toolCallIds(messages: readonly Message[]): ReadonlySet<string> {
+  const ids = new Set<string>();
+  for (const m of messages) {
+    for (const p of m.parts) if (p.type === "tool_call") ids.add(p.tool_call_id);
+  }
+  return ids;
+}
+
 /** Whether a draft shows anything of its own: a tool message's streamed output is shown inside
  * the persisted call's card instead. */
-export function draftHasOwnContent(draft: DraftMessage, messages: readonly Message[]): boolean {
-  const persistedCalls = new Set<string>();
-  for (const m of messages) {
-    for (const p of m.parts) if (p.type === "tool_call") persistedCalls.add(p.tool_call_id);
-  }
+export function draftHasOwnContent(
+  draft: DraftMessage,
+  persistedCalls: ReadonlySet<string>,
+): boolean {
   return draft.parts.some((p) => p.type !== "tool_result" || !persistedCalls.has(p.tool_call_id));
 }

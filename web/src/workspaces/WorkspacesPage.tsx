@@ -9,6 +9,7 @@ import { useSession } from "../session.tsx";
 import { DeleteButton } from "../ui/DeleteButton.tsx";
 import { ErrorBox } from "../ui/ErrorBox.tsx";
 import { Field } from "../ui/Field.tsx";
+import { RecordTable } from "../ui/RecordTable.tsx";
 import { optionalText, useAction } from "../ui/useAction.ts";
 import { useAsync } from "../ui/useAsync.ts";
 
@@ -124,27 +125,16 @@ export function WorkspacesPage() {
       </p>
       <ErrorBox error={workspaces.error} />
       {created ? <NewToken created={created} onDone={() => setCreated(null)} /> : null}
-      {list.length > 0 ? (
-        <div className="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Agent</th>
-                <th scope="col">Where</th>
-                <th scope="col">Actions</th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.map((w) => (
-                <WorkspaceRow key={w.id} workspace={w} onChanged={() => void workspaces.reload()} />
-              ))}
-            </tbody>
-          </table>
-        </div>
-      ) : workspaces.loading ? null : (
-        <p>No workspace yet.</p>
-      )}
+      <RecordTable
+        columns={["Name", "Agent", "Where", "Actions"]}
+        count={list.length}
+        loading={workspaces.loading}
+        empty="No workspace yet."
+      >
+        {list.map((w) => (
+          <WorkspaceRow key={w.id} workspace={w} onChanged={() => void workspaces.reload()} />
+        ))}
+      </RecordTable>
       <CreateWorkspaceForm
         onCreated={(workspace) => {
           setCreated(workspace);
