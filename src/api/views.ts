@@ -3,7 +3,7 @@
  * opaque provider metadata) stay out; secrets never leave: a provider's key is only `has_api_key`,
  * and credential-like option values read "[redacted]".
  */
-import { costUsd, publicMessage } from "../chatd/index.ts";
+import { pricedMessage } from "../chatd/index.ts";
 import { publicPart } from "../store/public.ts";
 import type {
   Chat,
@@ -101,8 +101,7 @@ export function chatView(c: Chat) {
  * pricing of the model that wrote it).
  */
 export function messageView(m: Message, pricing: Pricing | null) {
-  const cost = m.usage ? costUsd(m.usage, pricing) : undefined;
-  return publicMessage(m, cost ?? null);
+  return pricedMessage(m, pricing);
 }
 
 export function queuedMessageView(q: QueuedMessage) {

@@ -5,9 +5,9 @@ export {
   type ChatEventType,
   type MessageDelta,
   type PublicMessage,
+  pricedMessage,
   publicMessage,
 } from "../chatloop/events.ts";
-export { costUsd } from "../chatloop/history.ts";
 export { ChatRequestError, type ChatService } from "./contract.ts";
 export {
   ChatDaemon,

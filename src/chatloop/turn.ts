@@ -28,7 +28,7 @@ import type {
 import type { NewMessage, Store } from "../store/contract.ts";
 import type { Chat, ChatErrorRecord, Message, Pricing } from "../store/types.ts";
 import type { AssistantPart } from "./content.ts";
-import { type MessageDelta, publicMessage } from "./events.ts";
+import { type MessageDelta, pricedMessage } from "./events.ts";
 import { buildPrompt, costUsd, SYSTEM_PROMPT, unansweredToolCalls } from "./history.ts";
 import { DEFAULT_FLUSH_INTERVAL_MS, DeltaCoalescer, type Publish } from "./publish.ts";
 import { runStep } from "./step.ts";
@@ -389,8 +389,7 @@ class Turn {
   /** Writes a message final (over any save made while it streamed) and announces it. */
   async #persist(message: NewMessage & { id: string }): Promise<Message> {
     const persisted = await this.#o.store.saveMessage(this.#o.chat.id, message);
-    const cost = persisted.usage ? costUsd(persisted.usage, this.#o.pricing) : undefined;
-    await this.#o.publish("message", { message: publicMessage(persisted, cost ?? null) });
+    await this.#o.publish("message", { message: pricedMessage(persisted, this.#o.pricing) });
     return persisted;
   }
 
