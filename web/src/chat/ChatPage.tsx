@@ -183,8 +183,8 @@ export function ChatPage({
                 key={message.id}
                 message={message}
                 results={results}
-                usage={usage?.usage ?? message.usage}
-                cost={usage?.cost_usd ?? message.cost_usd ?? undefined}
+                usage={usage?.usage}
+                cost={usage?.cost_usd}
                 live={liveOutputsOf(message, toolOutputs)}
               />
             );
