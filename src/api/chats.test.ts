@@ -1,10 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import type { ChatSignal } from "../store/index.ts";
-import { BACKENDS, claimChat, newUser, obj, until, useServedApi } from "./testing.ts";
+import { claimChat, newUser, obj, until, useServedApi } from "./testing.ts";
 
-describe.each(BACKENDS)("on %s", (backend) => {
-  const api = useServedApi(backend, { heartbeatMs: 60_000 });
+describe("chats", () => {
+  const api = useServedApi({ heartbeatMs: 60_000 });
 
   /** Every signal about `chatId` from now until `stop()`. */
   function signalsOf(chatId: string): { signals: ChatSignal[]; stop: () => void } {

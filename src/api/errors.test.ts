@@ -1,8 +1,8 @@
 import { describe, expect, it, vi } from "vitest";
-import { BACKENDS, Client, obj, serveApi, useServedApi } from "./testing.ts";
+import { Client, obj, serveApi, useServedApi } from "./testing.ts";
 
-describe.each(BACKENDS)("on %s", (backend) => {
-  const api = useServedApi(backend, { heartbeatMs: 60_000 });
+describe("errors", () => {
+  const api = useServedApi({ heartbeatMs: 60_000 });
 
   /** The server still answers ordinary requests. */
   async function stillServing(): Promise<void> {

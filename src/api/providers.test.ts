@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { BACKENDS, newModels, obj, useServedApi } from "./testing.ts";
+import { newModels, obj, useServedApi } from "./testing.ts";
 
-describe.each(BACKENDS)("on %s", (backend) => {
-  const api = useServedApi(backend);
+describe("providers and models", () => {
+  const api = useServedApi();
 
   const ids = (items: unknown) => (items as Array<{ id: string }>).map((item) => item.id);
 

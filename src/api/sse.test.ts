@@ -6,7 +6,6 @@ import type { ApiOptions } from "./context.ts";
 import { silentLogger } from "./log.ts";
 import { eventStreamResponse, formatEvent } from "./sse.ts";
 import {
-  BACKENDS,
   Client,
   claimChat,
   makeDeps,
@@ -19,14 +18,14 @@ import {
   until,
 } from "./testing.ts";
 
-describe.each(BACKENDS)("on %s", (backend) => {
+describe("event streams", () => {
   let deps: TestDeps;
   let served: Served | undefined;
   let client: Client;
   let s: Seeded;
 
   beforeAll(async () => {
-    deps = await makeDeps(backend);
+    deps = await makeDeps();
     s = await seedStore(deps);
   });
 

@@ -2,14 +2,13 @@
  * TEST-ONLY. The api's test harness: `createApi` over the real store and the real chatd service,
  * served on a real socket, and a client. Nothing outside tests imports this file.
  *
- * `makeDeps(backend)` opens the store (`openStore`) on a fresh database — PGlite in a fresh temp
- * dir, or a fresh database on the PostgreSQL server of `KEEL_TEST_POSTGRES_URL` (`BACKENDS` lists
- * the backends to run on) — and `createChatService(store)` over it. No `ChatDaemon` runs, so a chat
+ * `makeDeps()` opens the store (`openStore`) on a fresh database of the test run's PostgreSQL (see
+ * `src/store/test-support.ts`) and `createChatService(store)` over it. No `ChatDaemon` runs, so a chat
  * stays `pending` until a test moves it on as a worker would: `claimChat`, then the store's
  * `releaseChat`; a turn's events are appended with `store.events.append`.
  *
- * Opening PGlite takes seconds, so a test file opens one store per backend (`beforeAll`), seeds
- * it once, and each test makes the chats, models or users it must not share.
+ * A test file opens one store (`beforeAll`), seeds it once, and each test makes the chats, models
+ * or users it must not share.
  */
 import { randomBytes, randomUUID } from "node:crypto";
 import type { AddressInfo } from "node:net";
@@ -17,15 +16,14 @@ import { serve } from "@hono/node-server";
 import { afterAll, afterEach, beforeAll, beforeEach } from "vitest";
 import { type ChatService, createChatService } from "../chatd/index.ts";
 import { openStore, type Role, type Store } from "../store/index.ts";
-import { type BackendName, createTestDatabase } from "../store/test-support.ts";
+import { createTestDatabase } from "../store/test-support.ts";
 import { createApi } from "./app.ts";
 import type { ApiOptions } from "./context.ts";
 import type { Logger } from "./log.ts";
 
-export { BACKENDS, type BackendName, until } from "../store/test-support.ts";
+export { until } from "../store/test-support.ts";
 
 export interface TestDeps {
-  readonly backend: BackendName;
   readonly store: Store;
   /** The real chatd service (its `stream` counted, see `subscriptions`). */
   readonly chats: ChatService;
@@ -35,9 +33,9 @@ export interface TestDeps {
   close(): Promise<void>;
 }
 
-/** The real store on a fresh database of `backend`, and the real chatd service over it. */
-export async function makeDeps(backend: BackendName = "pglite"): Promise<TestDeps> {
-  const database = await createTestDatabase(backend);
+/** The real store on a fresh database, and the real chatd service over it. */
+export async function makeDeps(): Promise<TestDeps> {
+  const database = await createTestDatabase();
   let store: Store;
   try {
     store = await openStore(database.options());
@@ -66,7 +64,6 @@ export async function makeDeps(backend: BackendName = "pglite"): Promise<TestDep
     },
   };
   return {
-    backend,
     store,
     chats,
     subscriptions: (chatId) => open.get(chatId) ?? 0,
@@ -307,16 +304,16 @@ export interface ApiFixture {
 }
 
 /**
- * Registers the usual hooks of an api test file: one seeded store per backend for the file, and
- * a freshly served api (with its own log capture) per test.
+ * Registers the usual hooks of an api test file: one seeded store for the file, and a freshly
+ * served api (with its own log capture) per test.
  */
-export function useServedApi(backend: BackendName, options: Partial<ApiOptions> = {}): ApiFixture {
+export function useServedApi(options: Partial<ApiOptions> = {}): ApiFixture {
   let deps: TestDeps | undefined;
   let seeded: Seeded | undefined;
   let served: Served | undefined;
   let client: Client | undefined;
   beforeAll(async () => {
-    deps = await makeDeps(backend);
+    deps = await makeDeps();
     seeded = await seedStore(deps);
   });
   afterAll(async () => {

@@ -1,24 +1,16 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { ApiOptions } from "./context.ts";
-import {
-  BACKENDS,
-  Client,
-  makeDeps,
-  obj,
-  type Served,
-  serveApi,
-  type TestDeps,
-} from "./testing.ts";
+import { Client, makeDeps, obj, type Served, serveApi, type TestDeps } from "./testing.ts";
 
-describe.each(BACKENDS)("on %s", (backend) => {
+describe("users", () => {
   /** One store for the file; the first user is made once, by the first test. */
   let deps: TestDeps;
   let served: Served | undefined;
   let client: Client;
 
   beforeAll(async () => {
-    deps = await makeDeps(backend);
+    deps = await makeDeps();
   });
 
   afterAll(async () => {
@@ -163,7 +155,7 @@ describe.each(BACKENDS)("on %s", (backend) => {
     // The first user's session is the case: a store of its own, without users.
     let empty: TestDeps;
     beforeAll(async () => {
-      empty = await makeDeps(backend);
+      empty = await makeDeps();
     });
     afterAll(async () => {
       await empty?.close();
@@ -185,7 +177,7 @@ describe.each(BACKENDS)("on %s", (backend) => {
   describe("setup", () => {
     let empty: TestDeps;
     beforeAll(async () => {
-      empty = await makeDeps(backend);
+      empty = await makeDeps();
     });
     afterAll(async () => {
       await empty?.close();
@@ -485,7 +477,7 @@ describe.each(BACKENDS)("on %s", (backend) => {
     let admin: string;
     let ownerId: string;
     beforeAll(async () => {
-      solo = await makeDeps(backend);
+      solo = await makeDeps();
       await start({}, solo);
       const first = await client.post("/api/v1/users/first", { json: owner });
       admin = obj(first).session_token as string;

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { BACKENDS, obj, useServedApi } from "./testing.ts";
+import { obj, useServedApi } from "./testing.ts";
 
-describe.each(BACKENDS)("workspaces on %s", (backend) => {
-  const api = useServedApi(backend);
+describe("workspaces", () => {
+  const api = useServedApi();
 
   async function create(token: string, json: Record<string, unknown> = { name: "repo" }) {
     return api.client.post("/api/v1/workspaces", { token, json });

@@ -2,6 +2,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { startServer } from "../server/index.ts";
+import { DEFAULT_OS_USER, embeddedPaths, embeddedUrl } from "../store/index.ts";
 import { type CliIO, EXIT_ERROR } from "./io.ts";
 import { addRetryFlags, parsePositiveNumber, type RetryFlags, retryPolicyFrom } from "./options.ts";
 
@@ -10,6 +11,8 @@ interface ServerOptions extends RetryFlags {
   address: { host: string; port: number };
   dataDir: string;
   postgresUrl?: string;
+  postgresOsUser?: string;
+  printDatabaseUrl?: boolean;
   secureCookies: boolean;
 }
 
@@ -23,9 +26,35 @@ export function parseAddress(value: string): { host: string; port: number } {
   return { host: match[1] ?? (match[2] || "0.0.0.0"), port };
 }
 
-/** `$XDG_DATA_HOME/keel`, else `~/.local/share/keel`. */
-export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
+/**
+ * `$XDG_DATA_HOME/keel`, else `~/.local/share/keel`; for root `/var/lib/keel` (the embedded
+ * PostgreSQL then runs as an unprivileged user, which could not reach into root's home).
+ */
+export function defaultDataDir(
+  env: NodeJS.ProcessEnv = process.env,
+  uid: number | undefined = process.getuid?.(),
+): string {
+  if (uid === 0) return "/var/lib/keel";
   return join(env.XDG_DATA_HOME || join(homedir(), ".local", "share"), "keel");
+}
+
+/**
+ * What `--print-database-url` prints: the URL alone on stdout (so `psql "$(keel server
+ * --print-database-url)"` works), and how to use it on stderr.
+ */
+export function databaseUrlText(dataDir: string): { url: string; help: string } {
+  const url = embeddedUrl(dataDir);
+  const paths = embeddedPaths(dataDir);
+  return {
+    url,
+    help:
+      `The embedded PostgreSQL listens only on a Unix socket in ${paths.socketDir} (no TCP ` +
+      "port) while keel server runs. Connect as the OS user that runs keel server, or as root:\n" +
+      `  psql '${url}'\n` +
+      `Back up with a pg_dump at least as new as the server: pg_dump -Fc -f keel.dump '${url}'\n` +
+      `The cluster's files are in ${paths.cluster}, its log is ${paths.log} ` +
+      "(docs/operations.md).\n",
+  };
 }
 
 const SHUTDOWN_DEADLINE_MS = 10_000;
@@ -71,13 +100,30 @@ export function serverCommand(io: CliIO): Command {
       .addOption(
         new Option("--data-dir <dir>", "where the embedded database and the server key live")
           .env("KEEL_DATA_DIR")
-          .default(defaultDataDir(), "$XDG_DATA_HOME/keel or ~/.local/share/keel"),
+          .default(
+            defaultDataDir(),
+            "$XDG_DATA_HOME/keel or ~/.local/share/keel; /var/lib/keel for root",
+          ),
       )
       .addOption(
         new Option(
           "--postgres-url <url>",
           "use this PostgreSQL instead of the embedded database",
         ).env("KEEL_POSTGRES_URL"),
+      )
+      .addOption(
+        new Option(
+          "--postgres-os-user <name>",
+          "when keel runs as root: the OS user the embedded PostgreSQL runs as (created if missing)",
+        )
+          .env("KEEL_POSTGRES_OS_USER")
+          .default(DEFAULT_OS_USER),
+      )
+      .addOption(
+        new Option(
+          "--print-database-url",
+          "print how to reach the embedded PostgreSQL with psql, and exit",
+        ),
       )
       .addOption(
         new Option(
@@ -93,6 +139,17 @@ export function serverCommand(io: CliIO): Command {
         ),
       ),
   ).action(async (options: ServerOptions) => {
+    if (options.printDatabaseUrl) {
+      if (options.postgresUrl) {
+        io.stderr("keel server uses the external PostgreSQL of --postgres-url; no embedded one.\n");
+        io.setExitCode(EXIT_ERROR);
+        return;
+      }
+      const { url, help } = databaseUrlText(options.dataDir);
+      io.stdout(`${url}\n`);
+      io.stderr(help);
+      return;
+    }
     let running: Awaited<ReturnType<typeof startServer>>;
     try {
       running = await startServer({
@@ -100,6 +157,7 @@ export function serverCommand(io: CliIO): Command {
         port: options.address.port,
         dataDir: options.dataDir,
         postgresUrl: options.postgresUrl,
+        postgresOsUser: options.postgresOsUser,
         secretKey: process.env.KEEL_SECRET_KEY || undefined,
         secureCookies: Boolean(options.secureCookies),
         silenceMs: options.streamSilenceTimeoutMs,

@@ -24,6 +24,8 @@ export interface ServerConfig {
   port: number;
   dataDir: string;
   postgresUrl?: string;
+  /** When Keel runs as root: the OS user of the embedded PostgreSQL (default `keel-postgres`). */
+  postgresOsUser?: string;
   secretKey?: string;
   secureCookies: boolean;
   policy: Partial<RetryPolicy>;
@@ -69,7 +71,7 @@ function startLocalAgents(
   address: AddressInfo,
   logger: Logger,
 ): LocalAgents | undefined {
-  if (store.kind !== "pglite") return undefined;
+  if (store.kind !== "embedded") return undefined;
   // Listening on every interface: the children take loopback; else the address listened on.
   const any = address.address === "0.0.0.0" || address.address === "::";
   const host = any
@@ -93,10 +95,13 @@ function startLocalAgents(
 
 export async function startServer(config: ServerConfig): Promise<RunningServer> {
   const logger = config.logger ?? jsonLogger((line) => process.stderr.write(line));
+  // First: the embedded PostgreSQL starts (and migrations run) here; it stops last, in `close`.
   const store = await openStore({
     dataDir: config.dataDir,
     postgresUrl: config.postgresUrl,
+    postgresOsUser: config.postgresOsUser,
     secretKey: config.secretKey,
+    log: (message, fields) => logger.info(message, fields),
   });
   const transport = new Transport();
   const workerId = defaultWorkerId();

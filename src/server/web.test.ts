@@ -83,7 +83,7 @@ describe("the web UI", () => {
   }
 
   beforeAll(async () => {
-    deps = await makeDeps("pglite");
+    deps = await makeDeps();
     parent = await mkdtemp(join(tmpdir(), "keel-web-"));
     webDir = join(parent, "dist");
     await mkdir(join(webDir, "assets"), { recursive: true });

@@ -1,7 +1,6 @@
 /**
  * The store's contract: everything chatd and api may ask of the database. One implementation
- * serves both PGlite (embedded, in the data dir) and external PostgreSQL; the schema and the
- * migrations are the same.
+ * serves the embedded PostgreSQL (in the data dir) and an external one alike.
  */
 import type { ProviderConfig, Usage } from "../provider/types.ts";
 import type {
@@ -23,12 +22,16 @@ import type {
 } from "./types.ts";
 
 export interface StoreOptions {
-  /** External PostgreSQL; without it, PGlite in `dataDir`. */
+  /** External PostgreSQL; without it, the embedded PostgreSQL in `dataDir`. */
   postgresUrl?: string;
-  /** Where PGlite keeps its files and where the server key lives (unless `secretKey`). */
+  /** Where the embedded cluster keeps its files and where the server key lives (unless `secretKey`). */
   dataDir: string;
   /** 32-byte key (base64 or hex) for encrypting provider API keys; else `<dataDir>/secret.key`. */
   secretKey?: string;
+  /** The OS user the embedded cluster runs as when Keel runs as root (default `keel-postgres`). */
+  postgresOsUser?: string;
+  /** What the embedded cluster has to say (first start, an orphan stopped, ready). */
+  log?: (message: string, fields?: Record<string, unknown>) => void;
 }
 
 /**
@@ -155,7 +158,8 @@ export interface WorkspaceStore {
 }
 
 export interface Store {
-  readonly kind: "pglite" | "postgres";
+  /** `embedded`: the PostgreSQL this server runs in its data dir; `external`: `--postgres-url`. */
+  readonly kind: "embedded" | "external";
   readonly events: ChatEvents;
   readonly signals: ChatSignals;
   readonly workspaces: WorkspaceStore;

@@ -1,8 +1,9 @@
 /**
- * `Database` on an external PostgreSQL through node-postgres: a pool for queries and transactions,
- * and one dedicated connection per store for LISTEN that reconnects when it drops (a restarted
- * server, a proxy's idle timeout, `pg_terminate_backend`). Nothing here logs: the connection
- * string may hold a password.
+ * `Database` on PostgreSQL through node-postgres — the one adapter, for the embedded cluster (over
+ * its Unix socket) and for an external server alike: a pool for queries and transactions, and one
+ * dedicated connection per store for LISTEN that reconnects when it drops (a restarted server, a
+ * proxy's idle timeout, `pg_terminate_backend`). Nothing here logs: the connection string may
+ * hold a password.
  */
 import pg from "pg";
 import type { Database, Queryable, Row } from "./db.ts";
@@ -14,7 +15,18 @@ export interface PostgresOptions {
   listenPingMs?: number;
 }
 
-export async function openPostgres(url: string, options: PostgresOptions = {}): Promise<Database> {
+/** How the database was reached: the embedded cluster this process runs, or a server's URL. */
+export interface Reached {
+  kind: Database["kind"];
+  /** Runs after the pool has closed (the embedded cluster stops there). */
+  onClose?: () => Promise<void>;
+}
+
+export async function openPostgres(
+  url: string,
+  options: PostgresOptions = {},
+  reached: Reached = { kind: "external" },
+): Promise<Database> {
   const pool = new pg.Pool({
     connectionString: url,
     max: options.poolSize ?? 10,
@@ -28,7 +40,7 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
   // Fail at open, with the driver's own error, when the server cannot be reached.
   const client = await pool.connect();
   client.release();
-  return new PostgresDatabase(url, pool, options.listenPingMs ?? 30_000);
+  return new PostgresDatabase(url, pool, options.listenPingMs ?? 30_000, reached);
 }
 
 function wrap(client: pg.Pool | pg.PoolClient): Queryable {
@@ -44,8 +56,9 @@ function wrap(client: pg.Pool | pg.PoolClient): Queryable {
 }
 
 class PostgresDatabase implements Database {
-  readonly kind = "postgres";
-  readonly shared = true;
+  readonly kind: Database["kind"];
+  readonly shared: boolean;
+  readonly #onClose: (() => Promise<void>) | undefined;
   readonly #url: string;
   readonly #pool: pg.Pool;
   readonly #q: Queryable;
@@ -53,7 +66,11 @@ class PostgresDatabase implements Database {
   readonly #listeners = new Set<Listener>();
   #closed = false;
 
-  constructor(url: string, pool: pg.Pool, pingMs: number) {
+  constructor(url: string, pool: pg.Pool, pingMs: number, reached: Reached) {
+    this.kind = reached.kind;
+    // The embedded cluster has one keel server; an external one may have several replicas.
+    this.shared = reached.kind === "external";
+    this.#onClose = reached.onClose;
     this.#url = url;
     this.#pool = pool;
     this.#q = wrap(pool);
@@ -112,7 +129,11 @@ class PostgresDatabase implements Database {
     this.#closed = true;
     await Promise.all([...this.#listeners].map((listener) => listener.stop()));
     this.#listeners.clear();
-    await this.#pool.end();
+    try {
+      await this.#pool.end();
+    } finally {
+      await this.#onClose?.();
+    }
   }
 }
 

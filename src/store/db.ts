@@ -1,7 +1,7 @@
 /**
- * The one seam between the store and a database driver. Two implementations: PGlite embedded in
- * the data dir (`db-pglite.ts`) and node-postgres for an external server (`db-postgres.ts`). The
- * store above this line writes plain PostgreSQL and never knows which one it talks to.
+ * The one seam between the store and the database driver: node-postgres (`db-postgres.ts`), on the
+ * embedded PostgreSQL Keel runs (`embedded/`) or on an external server. The store above this line
+ * writes plain PostgreSQL and never knows which one it talks to.
  */
 
 /** A row as a driver hands it over: column name → parsed value (jsonb parsed, timestamps Dates). */
@@ -15,10 +15,12 @@ export interface Queryable {
 }
 
 export interface Database extends Queryable {
-  readonly kind: "pglite" | "postgres";
+  /** `embedded`: the cluster this keel server runs in its data dir; `external`: `--postgres-url`. */
+  readonly kind: "embedded" | "external";
   /**
-   * Whether other processes may use the same database (external PostgreSQL). PGlite's data dir
-   * belongs to one process, so there is no other replica to tell anything.
+   * Whether other keel servers may use the same database (external PostgreSQL). The embedded
+   * cluster belongs to one server (it holds the data dir's lock), so there is no other replica to
+   * tell anything.
    */
   readonly shared: boolean;
   /** Runs `fn` in one transaction on one connection: COMMIT when it resolves, ROLLBACK if it throws. */

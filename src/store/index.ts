@@ -1,14 +1,14 @@
 /**
- * The store: `openStore` connects (PGlite in `<dataDir>/pgdata`, or external PostgreSQL), applies
- * the migrations under a lock, checks the server key against the database, and starts the
- * replica's LISTEN connection.
+ * The store: `openStore` connects (to the embedded PostgreSQL it starts in `<dataDir>/postgres`,
+ * or to the external PostgreSQL of `postgresUrl`), applies the migrations under a lock, checks the
+ * server key against the database, and starts the replica's LISTEN connection.
  */
 import type { Store, StoreOptions } from "./contract.ts";
 import type { Database } from "./db.ts";
-import { openPglite } from "./db-pglite.ts";
 import { openPostgres, type PostgresOptions } from "./db-postgres.ts";
+import { EmbeddedPostgres } from "./embedded/index.ts";
 import { migrate } from "./migrations.ts";
-import { loadSecretKey } from "./secrets.ts";
+import { loadSecretKey, parseSecretKey } from "./secrets.ts";
 import { checkSecretKey, SqlStore } from "./store.ts";
 
 export type {
@@ -24,6 +24,13 @@ export type {
   WorkspaceStore,
 } from "./contract.ts";
 export { ConflictError, InvalidCursorError, LastAdminError } from "./contract.ts";
+export {
+  DEFAULT_OS_USER,
+  EmbeddedPostgresError,
+  embeddedPaths,
+  embeddedUrl,
+  PgliteDataDirError,
+} from "./embedded/index.ts";
 export { SecretKeyError } from "./secrets.ts";
 export type * from "./types.ts";
 
@@ -31,14 +38,30 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   return openSqlStore(options);
 }
 
-/** Connects to the database `options` name, without migrating (tests and tools). */
-export function openDatabase(
+/**
+ * Connects to the database `options` name, without migrating (tests and tools): the external
+ * server of `postgresUrl`, else the embedded cluster of `dataDir`, started here and stopped when
+ * the database is closed.
+ */
+export async function openDatabase(
   options: StoreOptions,
   postgres: PostgresOptions = {},
 ): Promise<Database> {
-  return options.postgresUrl
-    ? openPostgres(options.postgresUrl, postgres)
-    : openPglite(options.dataDir);
+  if (options.postgresUrl) return openPostgres(options.postgresUrl, postgres);
+  const cluster = await EmbeddedPostgres.start({
+    dataDir: options.dataDir,
+    ...(options.postgresOsUser ? { osUser: options.postgresOsUser } : {}),
+    ...(options.log ? { log: options.log } : {}),
+  });
+  try {
+    return await openPostgres(cluster.url(), postgres, {
+      kind: "embedded",
+      onClose: () => cluster.stop(),
+    });
+  } catch (error) {
+    await cluster.stop();
+    throw error;
+  }
 }
 
 /** `openStore`, returning the concrete class (tests reach its database through `openDatabase`). */
@@ -46,10 +69,12 @@ export async function openSqlStore(
   options: StoreOptions,
   postgres: PostgresOptions = {},
 ): Promise<SqlStore> {
-  // The key first: a bad KEEL_SECRET_KEY fails before anything touches the database.
-  const key = await loadSecretKey(options.dataDir, options.secretKey);
+  // A bad KEEL_SECRET_KEY fails before anything touches the database; a key file is made only
+  // once the database is there (its presence says the data dir was used before).
+  if (options.secretKey) parseSecretKey(options.secretKey);
   const db = await openDatabase(options, postgres);
   try {
+    const key = await loadSecretKey(options.dataDir, options.secretKey);
     return await startStore(db, key);
   } catch (error) {
     await db.close().catch(() => {});

@@ -5,7 +5,6 @@ import { openDatabase, openSqlStore } from "./index.ts";
 import { MIGRATIONS, migrate } from "./migrations.ts";
 import { SecretKeyError } from "./secrets.ts";
 import {
-  BACKENDS,
   createPostgresDatabase,
   createTestDatabase,
   dropPostgresDatabase,
@@ -13,9 +12,9 @@ import {
 
 const OTHER_KEY = "ab".repeat(32);
 
-describe.each(BACKENDS)("opening the store on %s", (backend) => {
+describe("opening the store", () => {
   it("migrates once, reopens without migrating, and guards the server key", async () => {
-    const testDb = await createTestDatabase(backend);
+    const testDb = await createTestDatabase();
     try {
       // First start: schema created, key file created with mode 0600.
       const first = await testDb.open();
@@ -66,14 +65,14 @@ describe.each(BACKENDS)("opening the store on %s", (backend) => {
   });
 });
 
-describe.runIf(BACKENDS.includes("postgres"))("several servers on one PostgreSQL", () => {
+describe("several servers on one PostgreSQL", () => {
   const urls: string[] = [];
   afterAll(async () => {
     for (const url of urls) await dropPostgresDatabase(url);
   });
 
   it("two servers migrating at once: one applies, the other waits and finds nothing to do", async () => {
-    const url = await createPostgresDatabase();
+    const url = await createPostgresDatabase({ empty: true });
     urls.push(url);
     const [db1, db2] = await Promise.all([
       openDatabase({ dataDir: "/unused", postgresUrl: url }, { poolSize: 2 }),
@@ -93,7 +92,7 @@ describe.runIf(BACKENDS.includes("postgres"))("several servers on one PostgreSQL
   });
 
   it("two stores opening at once on a fresh database both start", async () => {
-    const url = await createPostgresDatabase();
+    const url = await createPostgresDatabase({ empty: true });
     urls.push(url);
     const options = { dataDir: "/unused", postgresUrl: url, secretKey: OTHER_KEY };
     const [s1, s2] = await Promise.all([
@@ -101,7 +100,7 @@ describe.runIf(BACKENDS.includes("postgres"))("several servers on one PostgreSQL
       openSqlStore(options, { poolSize: 2 }),
     ]);
     try {
-      expect([s1.kind, s2.kind]).toEqual(["postgres", "postgres"]);
+      expect([s1.kind, s2.kind]).toEqual(["external", "external"]);
       const provider = await s1.createProvider({
         type: "openai",
         name: "OpenAI",

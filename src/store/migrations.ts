@@ -1,10 +1,13 @@
 /**
- * The schema's history: numbered migrations, applied in order at open, the same SQL for PGlite and
- * PostgreSQL. Append new migrations at the end; never edit one that has shipped.
+ * The schema's history: numbered migrations, applied in order at open, on the embedded PostgreSQL
+ * and on an external one (15 and later) alike. Append new migrations at the end; never edit one
+ * that has shipped.
  *
- * Why a hand-written runner and not a migration library: the libraries (node-pg-migrate, Kysely's
- * migrator, umzug + a pg adapter, …) are bound to one driver's client, and PGlite is not a `pg`
- * client. The runner is one transaction: take an advisory lock (two servers starting together
+ * Why a hand-written runner and not a migration library: it was written when one of the two
+ * engines (PGlite) was not a `pg` client, which the libraries (node-pg-migrate, Kysely's migrator,
+ * umzug + a pg adapter) require; with one engine left a library would fit, but this runner is a
+ * few dozen tested lines and the migrations are plain SQL, so it stays. The runner is one
+ * transaction: take an advisory lock (two servers starting together
  * queue here, and the second finds nothing left to do), read `schema_migrations`, apply what is
  * missing, record it, commit. PostgreSQL's DDL is transactional, so a failed migration leaves
  * nothing half-applied. (A future migration that cannot run in a transaction, such as

@@ -1,7 +1,6 @@
 /**
- * Rows → records. The two drivers parse a little differently (node-postgres returns `bigint` as a
- * string, PGlite as a number; both return `timestamptz` as a Date), so every column goes through
- * one of these. Timestamps are `timestamptz(3)`: millisecond precision, so an ISO string read back
+ * Rows → records. node-postgres returns `bigint` as a string and `timestamptz` as a Date, so every
+ * column goes through one of these. Timestamps are `timestamptz(3)`: millisecond precision, so an ISO string read back
  * is exactly the stored value (cursors depend on that).
  */
 import type { ProviderType, Usage } from "../provider/types.ts";

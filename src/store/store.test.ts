@@ -4,7 +4,6 @@ import type { Database } from "./db.ts";
 import { publicMessage } from "./public.ts";
 import type { SqlStore } from "./store.ts";
 import {
-  BACKENDS,
   createTestDatabase,
   type Opened,
   sleep,
@@ -14,18 +13,18 @@ import {
 } from "./test-support.ts";
 import type { Chat, ChatEvent, Message, MessagePart, ModelRecord, User } from "./types.ts";
 
-describe.each(BACKENDS)("store on %s", (backend) => {
+describe("store", () => {
   let testDb: TestDatabase;
   let a: Opened;
-  /** A second replica on the same database (PostgreSQL); on PGlite the same store again. */
+  /** A second replica on the same database. */
   let b: Opened;
   let store: SqlStore;
   let db: Database;
 
   beforeAll(async () => {
-    testDb = await createTestDatabase(backend);
+    testDb = await createTestDatabase();
     a = await testDb.open();
-    b = testDb.multiReplica ? await testDb.open() : a;
+    b = await testDb.open();
     store = a.store;
     db = a.db;
   });
@@ -855,10 +854,8 @@ describe.each(BACKENDS)("store on %s", (backend) => {
           { type: "status", data: { status: "running" } },
         ]);
       }
-      if (testDb.multiReplica) {
-        expect(got.w1?.length).toBeGreaterThan(0);
-        expect(got.w2?.length).toBeGreaterThan(0);
-      }
+      expect(got.w1?.length).toBeGreaterThan(0);
+      expect(got.w2?.length).toBeGreaterThan(0);
     });
 
     it("heartbeats what it owns, reports what it lost, releases only its own", async () => {
@@ -1158,32 +1155,29 @@ describe.each(BACKENDS)("store on %s", (backend) => {
       expect(onA.some((s) => s.chat_id === "c3")).toBe(false);
     });
 
-    it.runIf(backend === "postgres")(
-      "recovers events published while its LISTEN connection was down",
-      async () => {
-        const chat = await eventless(owner, model);
-        const sub = collect(a.store, chat, 0);
-        await a.store.events.append(chat, "status", { status: "running" });
-        await until(() => sub.events.length === 1, 5_000, "first event");
-        // Kill every LISTEN connection on this database; the stores reconnect on their own.
-        const killed = await a.db.query<{ ok: boolean }>(
-          `SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity
+    it("recovers events published while its LISTEN connection was down", async () => {
+      const chat = await eventless(owner, model);
+      const sub = collect(a.store, chat, 0);
+      await a.store.events.append(chat, "status", { status: "running" });
+      await until(() => sub.events.length === 1, 5_000, "first event");
+      // Kill every LISTEN connection on this database; the stores reconnect on their own.
+      const killed = await a.db.query<{ ok: boolean }>(
+        `SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity
            WHERE application_name = 'keel-listen' AND datname = current_database()`,
-        );
-        expect(killed.length).toBeGreaterThanOrEqual(2);
-        for (let i = 0; i < 3; i++) await b.store.events.append(chat, "message_part", { i });
-        await until(() => sub.events.length === 4, 10_000, "events after the reconnect");
-        expect(seqs(sub.events)).toEqual([1, 2, 3, 4]);
-        // Live again: signals and events cross over the new connection.
-        const signals: ChatSignal[] = [];
-        const stop = a.store.signals.listen((s) => signals.push(s));
-        await b.store.signals.send({ type: "interrupt", chat_id: chat });
-        await b.store.events.append(chat, "status", { status: "waiting" });
-        await until(() => signals.length === 1 && sub.events.length === 5, 5_000, "live again");
-        stop();
-        sub.stop();
-      },
-    );
+      );
+      expect(killed.length).toBeGreaterThanOrEqual(2);
+      for (let i = 0; i < 3; i++) await b.store.events.append(chat, "message_part", { i });
+      await until(() => sub.events.length === 4, 10_000, "events after the reconnect");
+      expect(seqs(sub.events)).toEqual([1, 2, 3, 4]);
+      // Live again: signals and events cross over the new connection.
+      const signals: ChatSignal[] = [];
+      const stop = a.store.signals.listen((s) => signals.push(s));
+      await b.store.signals.send({ type: "interrupt", chat_id: chat });
+      await b.store.events.append(chat, "status", { status: "waiting" });
+      await until(() => signals.length === 1 && sub.events.length === 5, 5_000, "live again");
+      stop();
+      sub.stop();
+    });
   });
 
   /** What the store's own announcements look like: type and data, in log order. */

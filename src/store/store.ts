@@ -1,7 +1,7 @@
 /**
- * `Store` over a `Database`: every query Keel runs. Plain PostgreSQL that PGlite and PostgreSQL 15+
- * both accept; the few places where the two differ in behaviour (only PostgreSQL has other
- * replicas to NOTIFY) ask `db.shared`.
+ * `Store` over a `Database`: every query Keel runs, plain PostgreSQL 15 and later. The few places
+ * where one server and several differ (only an external PostgreSQL has other replicas to NOTIFY)
+ * ask `db.shared`.
  */
 import { randomUUID } from "node:crypto";
 import { PROVIDER_TYPES, type ProviderConfig } from "../provider/types.ts";
@@ -119,7 +119,7 @@ export async function checkSecretKey(db: Database, key: Buffer): Promise<void> {
 }
 
 export class SqlStore implements Store {
-  readonly kind: "pglite" | "postgres";
+  readonly kind: "embedded" | "external";
   readonly events: ChatEvents;
   readonly signals: ChatSignals;
   readonly workspaces: WorkspaceStore;
@@ -158,7 +158,7 @@ export class SqlStore implements Store {
     };
   }
 
-  /** Starts the LISTEN connection (PostgreSQL only: PGlite has no other replica). */
+  /** Starts the LISTEN connection (external PostgreSQL only: the embedded one has no other replica). */
   async start(): Promise<void> {
     if (!this.#db.shared) return;
     this.#unlisten = await this.#db.listen(

@@ -1,26 +1,26 @@
 /**
- * The backends the store's tests run on: PGlite always, PostgreSQL too when
- * `KEEL_TEST_POSTGRES_URL` is set. Each PostgreSQL test database is created fresh on that URL's
- * server (`keel_test_<random>`) and dropped afterwards, so test files running in parallel never
- * share one.
+ * TEST-ONLY. Each test suite's own database, on the one PostgreSQL of the test run
+ * (`test/global-setup.ts`: the embedded cluster, or the server of `KEEL_TEST_POSTGRES_URL`), made
+ * from the run's migrated template in milliseconds and dropped afterwards, so suites running in
+ * parallel never share one.
  */
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
+import { inject } from "vitest";
+import { withDatabase } from "../../test/global-setup.ts";
 import type { StoreOptions } from "./contract.ts";
 import type { Database } from "./db.ts";
 import { openDatabase, startStore } from "./index.ts";
 import { loadSecretKey } from "./secrets.ts";
 import type { SqlStore } from "./store.ts";
 
-export type BackendName = "pglite" | "postgres";
-
-export const POSTGRES_URL = process.env.KEEL_TEST_POSTGRES_URL || undefined;
-
-/** The backends to run on, for `describe.each`. */
-export const BACKENDS: BackendName[] = POSTGRES_URL ? ["pglite", "postgres"] : ["pglite"];
+/** Which PostgreSQL the run uses: `embedded` (started for the run) or `external`. */
+export function testEngine(): "embedded" | "external" {
+  return inject("keelTestPostgres").engine;
+}
 
 /** A store with its database handle, for assertions on what is actually stored. */
 export interface Opened {
@@ -29,29 +29,27 @@ export interface Opened {
 }
 
 export interface TestDatabase {
-  readonly backend: BackendName;
+  /** The database's URL (several stores may open it at once, as replicas would). */
+  readonly url: string;
   readonly dataDir: string;
-  /** Whether several stores may open it at once (PostgreSQL; PGlite's dir has one owner). */
-  readonly multiReplica: boolean;
   options(extra?: Partial<StoreOptions>): StoreOptions;
   open(extra?: Partial<StoreOptions>): Promise<Opened>;
-  /** Drops the database and the data dir. Closes the stores opened through `open` first. */
+  /** Closes the stores opened through `open`, drops the database and removes the data dir. */
   cleanup(): Promise<void>;
 }
 
-export async function createTestDatabase(backend: BackendName): Promise<TestDatabase> {
+export async function createTestDatabase(): Promise<TestDatabase> {
   const dataDir = await mkdtemp(join(tmpdir(), "keel-store-"));
-  const postgresUrl = backend === "postgres" ? await createPostgresDatabase() : undefined;
+  const url = await createPostgresDatabase();
   const opened: Opened[] = [];
   const options = (extra: Partial<StoreOptions> = {}): StoreOptions => ({
     dataDir,
-    ...(postgresUrl ? { postgresUrl } : {}),
+    postgresUrl: url,
     ...extra,
   });
   return {
-    backend,
+    url,
     dataDir,
-    multiReplica: backend === "postgres",
     options,
     async open(extra) {
       const opts = options(extra);
@@ -69,30 +67,33 @@ export async function createTestDatabase(backend: BackendName): Promise<TestData
     },
     async cleanup() {
       await Promise.all(opened.map(({ store }) => store.close().catch(() => {})));
-      if (postgresUrl) await dropPostgresDatabase(postgresUrl);
+      await dropPostgresDatabase(url);
       await rm(dataDir, { recursive: true, force: true });
     },
   };
 }
 
-/** A fresh, empty database on the server of `KEEL_TEST_POSTGRES_URL`; returns its URL. */
-export async function createPostgresDatabase(): Promise<string> {
-  if (!POSTGRES_URL) throw new Error("KEEL_TEST_POSTGRES_URL is not set");
+/**
+ * A fresh database on the run's PostgreSQL; returns its URL. Migrated (a copy of the run's
+ * template) unless `empty`.
+ */
+export async function createPostgresDatabase(options: { empty?: boolean } = {}): Promise<string> {
+  const { adminUrl, template } = inject("keelTestPostgres");
   const name = `keel_test_${randomBytes(6).toString("hex")}`;
-  await withAdmin((client) => client.query(`CREATE DATABASE ${name}`));
-  const url = new URL(POSTGRES_URL);
-  url.pathname = `/${name}`;
-  return url.toString();
+  await withAdmin((client) =>
+    client.query(`CREATE DATABASE ${name}${options.empty ? "" : ` TEMPLATE ${template}`}`),
+  );
+  return withDatabase(adminUrl, name);
 }
 
 export async function dropPostgresDatabase(url: string): Promise<void> {
-  const name = new URL(url).pathname.slice(1);
-  if (!/^keel_test_[0-9a-f]+$/.test(name)) throw new Error(`not a test database: ${name}`);
+  const name = /keel_test_[0-9a-f]+/.exec(url)?.[0];
+  if (!name) throw new Error(`not a test database: ${url}`);
   await withAdmin((client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
 }
 
 async function withAdmin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: POSTGRES_URL });
+  const client = new pg.Client({ connectionString: inject("keelTestPostgres").adminUrl });
   await client.connect();
   try {
     return await fn(client);

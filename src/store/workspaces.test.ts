@@ -1,16 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConflictError } from "./contract.ts";
 import type { SqlStore } from "./store.ts";
-import { BACKENDS, createTestDatabase, type TestDatabase, unique } from "./test-support.ts";
+import { createTestDatabase, type TestDatabase, unique } from "./test-support.ts";
 import type { User } from "./types.ts";
 import { AGENT_TOKEN_PREFIX } from "./workspaces.ts";
 
-describe.each(BACKENDS)("workspaces on %s", (backend) => {
+describe("workspaces", () => {
   let testDb: TestDatabase;
   let store: SqlStore;
 
   beforeAll(async () => {
-    testDb = await createTestDatabase(backend);
+    testDb = await createTestDatabase();
     store = (await testDb.open()).store;
     // Someone must stay admin for members to be deactivated.
     await store.createFirstUser({ username: "owner", email: "owner@example.com", password: "pw" });

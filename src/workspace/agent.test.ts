@@ -425,7 +425,7 @@ describe("runAgent with the real AgentHub", () => {
   const stops: AbortController[] = [];
 
   beforeAll(async () => {
-    testDb = await createTestDatabase("pglite");
+    testDb = await createTestDatabase();
     store = (await testDb.open()).store;
     ownerId = (
       await store.createFirstUser({ username: "o", email: "o@example.com", password: "password" })

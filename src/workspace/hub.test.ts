@@ -61,7 +61,7 @@ describe("AgentHub", () => {
   }
 
   beforeAll(async () => {
-    testDb = await createTestDatabase("pglite");
+    testDb = await createTestDatabase();
     store = (await testDb.open()).store;
     ownerId = (
       await store.createFirstUser({ username: "o", email: "o@example.com", password: "password" })

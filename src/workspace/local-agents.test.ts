@@ -29,7 +29,7 @@ describe("LocalAgents", () => {
   let ownerId: string;
 
   beforeAll(async () => {
-    testDb = await createTestDatabase("pglite");
+    testDb = await createTestDatabase();
     store = (await testDb.open()).store;
     ownerId = (
       await store.createFirstUser({ username: "o", email: "o@example.com", password: "password" })

@@ -1,7 +1,7 @@
 /**
  * Two replicas on one PostgreSQL (DESIGN.md §5): chats are claimed by exactly one daemon, events
- * cross replicas through LISTEN/NOTIFY, and Stop reaches the replica that runs the turn. Runs when
- * KEEL_TEST_POSTGRES_URL is set (`.ci/run` sets it).
+ * cross replicas through LISTEN/NOTIFY, and Stop reaches the replica that runs the turn. On a
+ * database of the test run's PostgreSQL (embedded or `KEEL_TEST_POSTGRES_URL`).
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -13,11 +13,7 @@ import { createChatService } from "../../src/chatd/service.ts";
 import { Transport } from "../../src/provider/index.ts";
 import type { Store } from "../../src/store/contract.ts";
 import { openStore } from "../../src/store/index.ts";
-import {
-  createPostgresDatabase,
-  dropPostgresDatabase,
-  POSTGRES_URL,
-} from "../../src/store/test-support.ts";
+import { createPostgresDatabase, dropPostgresDatabase } from "../../src/store/test-support.ts";
 import type { Chat, ChatEvent, ChatStatus, ModelRecord, User } from "../../src/store/types.ts";
 import {
   type FakeProvider,
@@ -28,7 +24,7 @@ import {
 
 const silentLogger = { warn: () => {}, error: () => {} };
 
-describe.skipIf(!POSTGRES_URL)("chatd across replicas (PostgreSQL)", () => {
+describe("chatd across replicas", () => {
   let fake: FakeProvider;
   let transport: Transport;
   let dataDir: string;

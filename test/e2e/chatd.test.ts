@@ -1,6 +1,6 @@
 /**
- * chatd end to end: ChatService + ChatDaemon + the real store (PGlite in a temp dir, and
- * PostgreSQL too when KEEL_TEST_POSTGRES_URL is set) + the fake provider over real sockets.
+ * chatd end to end: ChatService + ChatDaemon + the real store (a database of the test run's
+ * PostgreSQL) + the fake provider over real sockets.
  * DESIGN.md §2–§3 behaviours at the daemon level; the HTTP API's own suite covers them over SSE.
  */
 import { mkdtemp, rm } from "node:fs/promises";
@@ -15,11 +15,7 @@ import { defineTool, ToolRegistry } from "../../src/chatloop/tools.ts";
 import { Transport } from "../../src/provider/index.ts";
 import type { Store } from "../../src/store/contract.ts";
 import { openStore } from "../../src/store/index.ts";
-import {
-  BACKENDS,
-  createPostgresDatabase,
-  dropPostgresDatabase,
-} from "../../src/store/test-support.ts";
+import { createPostgresDatabase, dropPostgresDatabase } from "../../src/store/test-support.ts";
 import type { Chat, ChatEvent, ChatStatus, ModelRecord, User } from "../../src/store/types.ts";
 import {
   errorReply,
@@ -40,11 +36,11 @@ const add = defineTool({
 
 const silentLogger = { warn: () => {}, error: () => {} };
 
-describe.each(BACKENDS)("chatd on %s", (backend) => {
+describe("chatd", () => {
   let fake: FakeProvider;
   let transport: Transport;
   let dataDir: string;
-  let postgresUrl: string | undefined;
+  let postgresUrl: string;
   let store: Store;
   let service: ChatService;
   let owner: User;
@@ -53,14 +49,14 @@ describe.each(BACKENDS)("chatd on %s", (backend) => {
 
   let providerId: string;
 
-  // One database for the file (PGlite takes seconds to start); each test gets its own model, and
+  // One database for the file; each test gets its own model, and
   // chats a test leaves pending or running are archived so no later daemon picks them up.
   beforeAll(async () => {
     fake = await startFakeProvider();
     transport = new Transport({ http2: false });
     dataDir = await mkdtemp(join(tmpdir(), "keel-chatd-"));
-    postgresUrl = backend === "postgres" ? await createPostgresDatabase() : undefined;
-    store = await openStore({ dataDir, ...(postgresUrl ? { postgresUrl } : {}) });
+    postgresUrl = await createPostgresDatabase();
+    store = await openStore({ dataDir, postgresUrl });
     owner = await store.createFirstUser({
       username: "ada",
       email: "ada@example.com",
@@ -77,7 +73,7 @@ describe.each(BACKENDS)("chatd on %s", (backend) => {
   });
   afterAll(async () => {
     await store.close();
-    if (postgresUrl) await dropPostgresDatabase(postgresUrl);
+    await dropPostgresDatabase(postgresUrl);
     await rm(dataDir, { recursive: true, force: true });
     await transport.close();
     await fake.close();

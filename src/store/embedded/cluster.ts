@@ -1,0 +1,492 @@
+/**
+ * The embedded PostgreSQL: a real PostgreSQL server that Keel runs itself when no
+ * `--postgres-url` is given. Its cluster lives in `<data dir>/postgres` (0700, made by `initdb`),
+ * it listens only on a Unix socket in `<data dir>/run` (0700, no TCP port), it logs to
+ * `<data dir>/postgres.log`, and Keel reaches it through the same `pg` pool as any PostgreSQL.
+ *
+ * Lifecycle: `start` takes the data directory's lock (`keel.pid`), stops a postmaster that a
+ * killed keel server left running (found by its `postmaster.pid`), creates the cluster on first
+ * start (into `postgres.initdb`, renamed when complete, so an interrupted `initdb` never looks like
+ * a cluster), starts the server detached in its own session (a Ctrl-C in the terminal reaches
+ * Keel, which stops PostgreSQL after its own shutdown), and waits for `postmaster.pid` to say
+ * `ready`. `stop` is a fast shutdown (SIGINT), then an immediate one if it hangs. If Keel exits
+ * without `stop`, an `exit` handler still asks PostgreSQL to shut down; only a `kill -9` leaves it
+ * running, and the next start stops it.
+ *
+ * Nothing here deletes a cluster: a missing, corrupt or wrong-version cluster is an error that
+ * says what to do.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { constants } from "node:fs";
+import { access, chmod, chown, mkdir, open, readFile, rename, rm, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import pg from "pg";
+import { type Binaries, findBinaries } from "./binaries.ts";
+import { EmbeddedPostgresError, PgliteDataDirError } from "./errors.ts";
+import { DataDirLock } from "./lock.ts";
+import { assertReachable, type ClusterUser, clusterUser } from "./os-user.ts";
+import { isAlive, programName, waitForExit } from "./processes.ts";
+
+/** The cluster's superuser and Keel's database in it. */
+export const EMBEDDED_USER = "keel";
+export const EMBEDDED_DATABASE = "keel";
+/** Names the socket file (`.s.PGSQL.5432`); nothing listens on TCP. */
+const PORT = 5432;
+/** Longest Unix socket path the kernel takes (`sun_path` less its NUL): Linux 107, macOS 103. */
+const MAX_SOCKET_PATH = process.platform === "linux" ? 107 : 103;
+/** `postgres.log` is moved to `postgres.log.1` at start once it is this large. */
+const LOG_ROTATE_BYTES = 10 * 1024 * 1024;
+
+export interface EmbeddedPaths {
+  readonly dataDir: string;
+  readonly cluster: string;
+  readonly socketDir: string;
+  readonly log: string;
+  readonly lock: string;
+  /** Where a Keel before the embedded PostgreSQL kept its PGlite database. */
+  readonly pglite: string;
+}
+
+export function embeddedPaths(dataDir: string): EmbeddedPaths {
+  return {
+    dataDir,
+    cluster: join(dataDir, "postgres"),
+    socketDir: join(dataDir, "run"),
+    log: join(dataDir, "postgres.log"),
+    lock: join(dataDir, "keel.pid"),
+    pglite: join(dataDir, "pgdata"),
+  };
+}
+
+/** A connection URL for `database` on the embedded cluster of `dataDir` (pg and psql read it). */
+export function embeddedUrl(dataDir: string, database = EMBEDDED_DATABASE): string {
+  const host = encodeURIComponent(embeddedPaths(dataDir).socketDir);
+  return `postgresql://${EMBEDDED_USER}@/${database}?host=${host}`;
+}
+
+export interface EmbeddedOptions {
+  dataDir: string;
+  /** The OS user the cluster runs as when Keel runs as root (default `keel-postgres`). */
+  osUser?: string;
+  /** Build the cluster here instead of `<data dir>/postgres` (the PGlite migration does). */
+  clusterDir?: string;
+  /** How long PostgreSQL may take to become ready, crash recovery included (default 120 s). */
+  readyTimeoutMs?: number;
+  log?: (message: string, fields?: Record<string, unknown>) => void;
+}
+
+export class EmbeddedPostgres {
+  readonly paths: EmbeddedPaths;
+  /** Where this cluster's files are (`paths.cluster` unless the options said otherwise). */
+  readonly clusterDir: string;
+  readonly pid: number;
+  readonly #lock: DataDirLock;
+  readonly #child: ChildProcess;
+  readonly #onExit: () => void;
+  #stopping: Promise<void> | undefined;
+
+  private constructor(
+    paths: EmbeddedPaths,
+    clusterDir: string,
+    child: ChildProcess,
+    lock: DataDirLock,
+  ) {
+    this.paths = paths;
+    this.clusterDir = clusterDir;
+    this.#child = child;
+    this.pid = child.pid ?? 0;
+    this.#lock = lock;
+    // Keel exiting without `stop` (an uncaught error, the forced exit after a slow shutdown):
+    // still ask PostgreSQL to shut down, and leave the data dir to the next server.
+    this.#onExit = () => {
+      try {
+        process.kill(this.pid, "SIGINT");
+      } catch {
+        // already gone
+      }
+      lock.release();
+    };
+    process.on("exit", this.#onExit);
+  }
+
+  /** The connection URL of Keel's database (or another one) on this cluster. */
+  url(database = EMBEDDED_DATABASE): string {
+    return embeddedUrl(this.paths.dataDir, database);
+  }
+
+  static async start(options: EmbeddedOptions): Promise<EmbeddedPostgres> {
+    const paths = embeddedPaths(options.dataDir);
+    const clusterDir = options.clusterDir ?? paths.cluster;
+    const log = options.log ?? (() => {});
+    checkSocketPath(paths.socketDir);
+    const user = await clusterUser(options.osUser);
+    await prepareDataDir(paths.dataDir, user);
+    const lock = await DataDirLock.acquire(paths.lock, paths.dataDir);
+    try {
+      if (options.clusterDir === undefined) await refuseForeignLayouts(paths);
+      const binaries = await findBinaries();
+      await stopOrphan(clusterDir, log);
+      if (!(await exists(clusterDir))) {
+        if (user) {
+          log("the embedded PostgreSQL runs as an unprivileged OS user (PostgreSQL refuses root)", {
+            os_user: user.name,
+          });
+        }
+        await initCluster(binaries, paths, clusterDir, user, log);
+      }
+      await checkCluster(binaries, clusterDir);
+      await makePrivateDir(paths.socketDir, user);
+      const child = await startPostmaster(binaries, paths, clusterDir, user, options);
+      const cluster = new EmbeddedPostgres(paths, clusterDir, child, lock);
+      try {
+        await cluster.#createDatabase();
+      } catch (error) {
+        await cluster.stop();
+        throw error;
+      }
+      log("embedded PostgreSQL ready", {
+        pid: cluster.pid,
+        version: binaries.major,
+        cluster: clusterDir,
+        socket_dir: paths.socketDir,
+      });
+      return cluster;
+    } catch (error) {
+      lock.release();
+      throw error;
+    }
+  }
+
+  /** Fast shutdown (SIGINT: open connections are ended), immediate (SIGQUIT) if it hangs. */
+  stop(): Promise<void> {
+    this.#stopping ??= (async () => {
+      process.off("exit", this.#onExit);
+      try {
+        if (this.#child.exitCode === null && this.#child.signalCode === null) {
+          signal(this.pid, "SIGINT");
+          if (!(await waitForExit(this.pid, 30_000))) {
+            signal(this.pid, "SIGQUIT");
+            await waitForExit(this.pid, 10_000);
+          }
+        }
+      } finally {
+        this.#lock.release();
+      }
+    })();
+    return this.#stopping;
+  }
+
+  async #createDatabase(): Promise<void> {
+    const client = new pg.Client({ connectionString: this.url("postgres") });
+    await client.connect();
+    try {
+      const found = await client.query("SELECT 1 FROM pg_database WHERE datname = $1", [
+        EMBEDDED_DATABASE,
+      ]);
+      if (found.rowCount === 0) await client.query(`CREATE DATABASE ${EMBEDDED_DATABASE}`);
+    } finally {
+      await client.end();
+    }
+  }
+}
+
+function signal(pid: number, name: NodeJS.Signals): void {
+  try {
+    process.kill(pid, name);
+  } catch {
+    // already gone
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path, constants.F_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function checkSocketPath(socketDir: string): void {
+  const socket = join(socketDir, `.s.PGSQL.${PORT}`);
+  if (Buffer.byteLength(socket) > MAX_SOCKET_PATH) {
+    throw new EmbeddedPostgresError(
+      `the data directory's path is too long for the embedded PostgreSQL's Unix socket (${socket} ` +
+        `is ${Buffer.byteLength(socket)} bytes; the limit is ${MAX_SOCKET_PATH}). Choose a shorter --data-dir.`,
+    );
+  }
+  if (socketDir.includes('"')) {
+    throw new EmbeddedPostgresError(
+      `the data directory's path may not contain a double quote (${socketDir}).`,
+    );
+  }
+}
+
+/**
+ * The data directory is private: 0700, or, when the cluster runs as another user, 0710 with that
+ * user's group (it may pass through to its own directories, and read nothing here).
+ */
+async function prepareDataDir(dataDir: string, user: ClusterUser | undefined): Promise<void> {
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  if (user) {
+    await chown(dataDir, process.getuid?.() ?? 0, user.gid);
+    await chmod(dataDir, 0o710);
+    await assertReachable(dataDir, user);
+  } else {
+    await chmod(dataDir, 0o700);
+  }
+}
+
+/** A directory only the cluster's user may use (created if missing; its mode put right if not). */
+async function makePrivateDir(dir: string, user: ClusterUser | undefined): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  if (user) await chown(dir, user.uid, user.gid);
+  await chmod(dir, 0o700);
+}
+
+/**
+ * A data dir from an older Keel (PGlite) is migrated by a command, never silently; a data dir that
+ * held a cluster before (its log or its key is there) without one now has lost it.
+ */
+async function refuseForeignLayouts(paths: EmbeddedPaths): Promise<void> {
+  if (await exists(paths.cluster)) return;
+  if (await exists(join(paths.pglite, "PG_VERSION"))) throw new PgliteDataDirError(paths.dataDir);
+  const usedBefore = (await exists(paths.log)) || (await exists(join(paths.dataDir, "secret.key")));
+  if (usedBefore) {
+    throw new EmbeddedPostgresError(
+      `the embedded PostgreSQL's cluster is missing from ${paths.cluster}, but ${paths.dataDir} ` +
+        "was used before (its secret.key or postgres.log is there). Restore the cluster from a " +
+        "backup into that directory; or, to start over with an empty database, move the data " +
+        "directory away and start again. Keel deleted nothing.",
+    );
+  }
+}
+
+/** postmaster.pid: the pid on its first line, its status ("ready") on the eighth. */
+async function readPostmasterPid(
+  clusterDir: string,
+): Promise<{ pid: number; status: string } | undefined> {
+  try {
+    const lines = (await readFile(join(clusterDir, "postmaster.pid"), "utf8")).split("\n");
+    const pid = Number.parseInt(lines[0] ?? "", 10);
+    if (!Number.isInteger(pid) || pid <= 0) return undefined;
+    return { pid, status: (lines[7] ?? "").trim() };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A postmaster still running on this cluster while we hold the data dir's lock was left by a
+ * keel server that died without stopping it (`kill -9`): stop it, then start our own.
+ */
+async function stopOrphan(
+  clusterDir: string,
+  log: (message: string, fields?: Record<string, unknown>) => void,
+): Promise<void> {
+  const found = await readPostmasterPid(clusterDir);
+  if (!found || !isAlive(found.pid)) return;
+  if ((await programName(found.pid)) !== "postgres") return; // a reused pid: PostgreSQL copes
+  log(
+    "stopping the embedded PostgreSQL left running by a keel server that exited without stopping it",
+    {
+      pid: found.pid,
+    },
+  );
+  signal(found.pid, "SIGINT");
+  if (await waitForExit(found.pid, 30_000)) return;
+  signal(found.pid, "SIGQUIT");
+  if (await waitForExit(found.pid, 10_000)) return;
+  throw new EmbeddedPostgresError(
+    `a PostgreSQL (pid ${found.pid}) left running on ${clusterDir} does not stop. Stop it ` +
+      `(kill ${found.pid}) and start again.`,
+  );
+}
+
+/** What the cluster's processes see of the environment: nothing of Keel's secrets. */
+function clusterEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {
+    LANG: "C",
+    LC_ALL: "C",
+    PATH: process.env.PATH ?? "/usr/bin:/bin",
+  };
+  if (process.env.TZ) env.TZ = process.env.TZ;
+  return env;
+}
+
+function ids(user: ClusterUser | undefined): { uid?: number; gid?: number } {
+  return user ? { uid: user.uid, gid: user.gid } : {};
+}
+
+async function initCluster(
+  binaries: Binaries,
+  paths: EmbeddedPaths,
+  clusterDir: string,
+  user: ClusterUser | undefined,
+  log: (message: string, fields?: Record<string, unknown>) => void,
+): Promise<void> {
+  const building = `${clusterDir}.initdb`;
+  // Left by an interrupted first start: it never held data.
+  await rm(building, { recursive: true, force: true });
+  await makePrivateDir(building, user);
+  log("creating the embedded PostgreSQL cluster", { cluster: clusterDir });
+  const child = spawn(
+    binaries.initdb,
+    [
+      `--pgdata=${building}`,
+      `--username=${EMBEDDED_USER}`,
+      "--auth=trust",
+      "--encoding=UTF8",
+      "--locale=C",
+      "--locale-provider=builtin",
+      "--builtin-locale=C.UTF-8",
+    ],
+    { cwd: paths.dataDir, env: clusterEnv(), stdio: ["ignore", "pipe", "pipe"], ...ids(user) },
+  );
+  let output = "";
+  child.stdout?.on("data", (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  child.stderr?.on("data", (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  const [code, spawnError] = await new Promise<[number | null, Error | undefined]>((resolve) => {
+    child.once("error", (error) => resolve([null, error]));
+    child.once("close", (exitCode) => resolve([exitCode, undefined]));
+  });
+  if (code !== 0) {
+    await rm(building, { recursive: true, force: true });
+    const detail = spawnError ? String(spawnError) : lastLines(output, 15);
+    throw new EmbeddedPostgresError(
+      `initdb could not create the embedded PostgreSQL cluster in ${clusterDir}:\n${detail}`,
+    );
+  }
+  await rename(building, clusterDir);
+}
+
+async function checkCluster(binaries: Binaries, clusterDir: string): Promise<void> {
+  let version: string;
+  try {
+    version = (await readFile(join(clusterDir, "PG_VERSION"), "utf8")).trim();
+  } catch {
+    throw new EmbeddedPostgresError(
+      `${clusterDir} is not a PostgreSQL cluster (it has no PG_VERSION): it is damaged or not ` +
+        "Keel's. Restore it from a backup, or move it away to start over. Keel deleted nothing.",
+    );
+  }
+  if (Number(version) !== binaries.major) {
+    throw new EmbeddedPostgresError(
+      `the embedded PostgreSQL cluster in ${clusterDir} was made by PostgreSQL ${version}, and this ` +
+        `Keel runs PostgreSQL ${binaries.major}. Start the Keel release that made it, back up with ` +
+        "pg_dump, and restore into this one (docs/operations.md, “Upgrading the embedded PostgreSQL”).",
+    );
+  }
+}
+
+async function openLog(path: string): Promise<import("node:fs/promises").FileHandle> {
+  try {
+    if ((await stat(path)).size > LOG_ROTATE_BYTES) await rename(path, `${path}.1`);
+  } catch {
+    // no log yet
+  }
+  const handle = await open(path, "a", 0o600);
+  await handle.chmod(0o600);
+  return handle;
+}
+
+async function startPostmaster(
+  binaries: Binaries,
+  paths: EmbeddedPaths,
+  clusterDir: string,
+  user: ClusterUser | undefined,
+  options: EmbeddedOptions,
+): Promise<ChildProcess> {
+  const logFile = await openLog(paths.log);
+  let child: ChildProcess;
+  try {
+    child = spawn(
+      binaries.postgres,
+      [
+        "-D",
+        clusterDir,
+        "-p",
+        String(PORT),
+        "-c",
+        "listen_addresses=",
+        "-c",
+        `unix_socket_directories="${paths.socketDir}"`,
+        "-c",
+        "unix_socket_permissions=0700",
+      ],
+      {
+        cwd: paths.dataDir,
+        env: clusterEnv(),
+        // Its own session: a terminal's Ctrl-C reaches Keel, not PostgreSQL.
+        detached: true,
+        stdio: ["ignore", logFile.fd, logFile.fd],
+        ...ids(user),
+      },
+    );
+  } finally {
+    await logFile.close();
+  }
+  child.unref();
+  let spawnError: Error | undefined;
+  child.once("error", (error) => {
+    spawnError = error;
+  });
+  const deadline = Date.now() + (options.readyTimeoutMs ?? 120_000);
+  for (;;) {
+    if (spawnError || child.exitCode !== null || child.signalCode !== null) {
+      const how = spawnError
+        ? String(spawnError)
+        : `it exited with ${child.exitCode ?? child.signalCode}`;
+      throw await startFailure(paths, clusterDir, how);
+    }
+    const found = await readPostmasterPid(clusterDir);
+    if (found && found.pid === child.pid && found.status === "ready") return child;
+    if (Date.now() > deadline) {
+      signal(child.pid ?? 0, "SIGQUIT");
+      throw await startFailure(paths, clusterDir, "it did not become ready in time");
+    }
+    await sleep(20);
+  }
+}
+
+async function startFailure(
+  paths: EmbeddedPaths,
+  clusterDir: string,
+  how: string,
+): Promise<EmbeddedPostgresError> {
+  const tail = lastLines(await readTail(paths.log), 15);
+  const cause = tail
+    .split("\n")
+    .find((line) => /\b(FATAL|PANIC):/.test(line))
+    ?.replace(/^.*?\b(FATAL|PANIC):\s*/, "");
+  return new EmbeddedPostgresError(
+    `the embedded PostgreSQL could not start on ${clusterDir}: ${cause ?? how}. Keel deleted ` +
+      `nothing. The last lines of ${paths.log}:\n${tail}`,
+  );
+}
+
+async function readTail(path: string, bytes = 8192): Promise<string> {
+  try {
+    const handle = await open(path, "r");
+    try {
+      const { size } = await handle.stat();
+      const length = Math.min(size, bytes);
+      const buffer = Buffer.alloc(length);
+      await handle.read(buffer, 0, length, size - length);
+      return buffer.toString("utf8");
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    return "";
+  }
+}
+
+function lastLines(text: string, count: number): string {
+  return text.trimEnd().split("\n").slice(-count).join("\n");
+}
