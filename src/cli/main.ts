@@ -3,6 +3,7 @@ import { modelsCommand, providersCommand } from "./admin.ts";
 import { agentCommand } from "./agent.ts";
 import { askCommand } from "./ask.ts";
 import { chatCommand } from "./chat.ts";
+import { dataCommand } from "./data.ts";
 import { type CliIO, EXIT_USAGE } from "./io.ts";
 import { loginCommand } from "./login.ts";
 import { serverCommand } from "./server.ts";
@@ -31,6 +32,7 @@ export function buildProgram(io: CliIO): Command {
   program.addCommand(modelsCommand(io));
   program.addCommand(workspacesCommand(io));
   program.addCommand(agentCommand(io));
+  program.addCommand(dataCommand(io));
   return configure(program, io);
 }
 

@@ -403,6 +403,7 @@ async function startPostmaster(
   options: EmbeddedOptions,
 ): Promise<ChildProcess> {
   const logFile = await openLog(paths.log);
+  const logOffset = (await logFile.stat()).size;
   let child: ChildProcess;
   try {
     child = spawn(
@@ -442,13 +443,13 @@ async function startPostmaster(
       const how = spawnError
         ? String(spawnError)
         : `it exited with ${child.exitCode ?? child.signalCode}`;
-      throw await startFailure(paths, clusterDir, how);
+      throw await startFailure(paths, clusterDir, how, logOffset);
     }
     const found = await readPostmasterPid(clusterDir);
     if (found && found.pid === child.pid && found.status === "ready") return child;
     if (Date.now() > deadline) {
       signal(child.pid ?? 0, "SIGQUIT");
-      throw await startFailure(paths, clusterDir, "it did not become ready in time");
+      throw await startFailure(paths, clusterDir, "it did not become ready in time", logOffset);
     }
     await sleep(20);
   }
@@ -458,26 +459,37 @@ async function startFailure(
   paths: EmbeddedPaths,
   clusterDir: string,
   how: string,
+  logOffset: number,
 ): Promise<EmbeddedPostgresError> {
-  const tail = lastLines(await readTail(paths.log), 15);
-  const cause = tail
+  // What this start wrote to the log; the file's end if that is nothing.
+  const written = lastLines(await readTail(paths.log, 8192, logOffset), 15);
+  const tail = written || lastLines(await readTail(paths.log), 15);
+  const fatal = written
     .split("\n")
     .find((line) => /\b(FATAL|PANIC):/.test(line))
     ?.replace(/^.*?\b(FATAL|PANIC):\s*/, "");
+  // Before its logger is set up, PostgreSQL writes plain lines ("postgres: could not find …").
+  const plain = written
+    .split("\n")
+    .filter((line) => line.trim() !== "" && !/^\d{4}-\d\d-\d\d /.test(line))
+    .join(" ")
+    .slice(0, 500);
   return new EmbeddedPostgresError(
-    `the embedded PostgreSQL could not start on ${clusterDir}: ${cause ?? how}. Keel deleted ` +
-      `nothing. The last lines of ${paths.log}:\n${tail}`,
+    `the embedded PostgreSQL could not start on ${clusterDir}: ${fatal ?? (plain || how)}. Keel ` +
+      `deleted nothing. The last lines of ${paths.log}:\n${tail}`,
   );
 }
 
-async function readTail(path: string, bytes = 8192): Promise<string> {
+/** The last `bytes` of the file, from `from` on at the earliest. */
+async function readTail(path: string, bytes = 8192, from = 0): Promise<string> {
   try {
     const handle = await open(path, "r");
     try {
       const { size } = await handle.stat();
-      const length = Math.min(size, bytes);
+      const start = Math.max(from, size - bytes);
+      const length = Math.max(0, size - start);
       const buffer = Buffer.alloc(length);
-      await handle.read(buffer, 0, length, size - length);
+      await handle.read(buffer, 0, length, start);
       return buffer.toString("utf8");
     } finally {
       await handle.close();
