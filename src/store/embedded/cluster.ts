@@ -18,7 +18,19 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { constants } from "node:fs";
-import { access, chmod, chown, mkdir, open, readFile, rename, rm, stat } from "node:fs/promises";
+import {
+  access,
+  chmod,
+  chown,
+  lchown,
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  stat,
+} from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import pg from "pg";
@@ -136,6 +148,9 @@ export class EmbeddedPostgres {
         await initCluster(binaries, paths, clusterDir, user, log);
       }
       await checkCluster(binaries, clusterDir);
+      if (user) await giveToClusterUser(clusterDir, user, log);
+      // PostgreSQL refuses a cluster directory others may read (a copy made with `cp -r`).
+      await chmod(clusterDir, 0o700);
       await makePrivateDir(paths.socketDir, user);
       const child = await startPostmaster(binaries, paths, clusterDir, user, options);
       const cluster = new EmbeddedPostgres(paths, clusterDir, child, lock);
@@ -243,6 +258,32 @@ async function makePrivateDir(dir: string, user: ClusterUser | undefined): Promi
   await mkdir(dir, { recursive: true, mode: 0o700 });
   if (user) await chown(dir, user.uid, user.gid);
   await chmod(dir, 0o700);
+}
+
+/**
+ * A cluster copied or restored by root (`cp -r`, a backup tool) belongs to root, and PostgreSQL
+ * will not open it: give its files back to the cluster's user, as an operator would.
+ */
+async function giveToClusterUser(
+  clusterDir: string,
+  user: ClusterUser,
+  log: (message: string, fields?: Record<string, unknown>) => void,
+): Promise<void> {
+  const owner = async (path: string) => (await stat(path)).uid;
+  if (
+    (await owner(clusterDir)) === user.uid &&
+    (await owner(join(clusterDir, "PG_VERSION"))) === user.uid
+  ) {
+    return;
+  }
+  log("giving the embedded PostgreSQL's files to its OS user", {
+    cluster: clusterDir,
+    os_user: user.name,
+  });
+  await chown(clusterDir, user.uid, user.gid);
+  for (const entry of await readdir(clusterDir, { recursive: true, withFileTypes: true })) {
+    await lchown(join(entry.parentPath, entry.name), user.uid, user.gid);
+  }
 }
 
 /**

@@ -158,8 +158,9 @@ function filesUnder(dir: string): string[] {
 
 /**
  * A data dir on which `keel server` has run once: the embedded database is created and migrated,
- * and nobody has signed up yet. Creating one takes ~10 s of CPU (initdb and migrations); copying
- * it, a few ms. It is made once per version of the store's code (shared by the files Vitest runs
+ * and nobody has signed up yet. Creating one takes 1–3 s (initdb and migrations); copying it (as an
+ * operator restoring a stopped server's data dir would; Keel puts the cluster's owner and mode
+ * right at start), a few hundred ms. It is made once per version of the store's code (shared by the files Vitest runs
  * in parallel, and by later runs).
  */
 async function templateDataDir(): Promise<string> {
