@@ -1,23 +1,12 @@
 /**
- * The composition root of `keel server`: the store, the shared provider transport, the chat
- * daemon, the chat service and the HTTP API (with the web UI at `/`), started in that order and
- * stopped in reverse.
+ * The composition root of `keel server`: the store first — on the embedded default that starts
+ * PostgreSQL, whose `initdb` and server are child processes — while the rest of the server
+ * (`run.ts`: provider transport, agent hub, chat daemon, chat service, HTTP API and web UI) loads
+ * on this thread; then `runServer` starts those in order. They stop in reverse, the database last.
  */
-import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import { join } from "node:path";
-import { serve } from "@hono/node-server";
-import { createApi, jsonLogger, type Logger } from "../api/index.ts";
-import { ChatDaemon, createChatService, defaultWorkerId } from "../chatd/index.ts";
-import { ToolRegistry } from "../chatloop/tools.ts";
+import { jsonLogger, type Logger } from "../api/log.ts";
 import type { RetryPolicy } from "../chatretry/index.ts";
-import { Transport } from "../provider/index.ts";
 import { openStore, type Store } from "../store/index.ts";
-import { AgentHub } from "../workspace/hub.ts";
-import { LocalAgents } from "../workspace/local-agents.ts";
-import { WorkspaceToolCache } from "../workspace/remote-tools.ts";
-import { AgentSupervisor } from "../workspace/supervisor.ts";
-import { DEFAULT_WEB_DIR, webUi, webUiBuilt } from "./web.ts";
 
 export interface ServerConfig {
   host: string;
@@ -48,54 +37,11 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-function listen(server: Server): Promise<AddressInfo> {
-  return new Promise((resolve, reject) => {
-    if (server.listening) {
-      resolve(server.address() as AddressInfo);
-      return;
-    }
-    server.once("listening", () => resolve(server.address() as AddressInfo));
-    server.once("error", reject);
-  });
-}
-
-const KEEL_BIN = join(import.meta.dirname, "../../bin/keel.js");
-
-/**
- * The embedded default: an agent process per workspace with a server-side directory. Only on the
- * embedded database, which one process owns: replicas sharing PostgreSQL would each start one
- * and each mint the token the others hold (run `keel agent` yourself there).
- */
-function startLocalAgents(
-  store: Store,
-  address: AddressInfo,
-  logger: Logger,
-): LocalAgents | undefined {
-  if (store.kind !== "embedded") return undefined;
-  // Listening on every interface: the children take loopback; else the address listened on.
-  const any = address.address === "0.0.0.0" || address.address === "::";
-  const host = any
-    ? "127.0.0.1"
-    : address.family === "IPv6"
-      ? `[${address.address}]`
-      : address.address;
-  const supervisor = new AgentSupervisor({
-    serverUrl: `http://${host}:${address.port}`,
-    keelBin: KEEL_BIN,
-    log: (line) => logger.info("local agent", { line }),
-  });
-  const local = new LocalAgents({
-    store: store.workspaces,
-    supervisor,
-    log: (message, fields) => logger.info(message, fields),
-  });
-  local.start();
-  return local;
-}
-
 export async function startServer(config: ServerConfig): Promise<RunningServer> {
   const logger = config.logger ?? jsonLogger((line) => process.stderr.write(line));
-  // First: the embedded PostgreSQL starts (and migrations run) here; it stops last, in `close`.
+  const loading = import("./run.ts");
+  // Keep a failed import from being an unhandled rejection while the store opens.
+  loading.catch(() => {});
   const store = await openStore({
     dataDir: config.dataDir,
     postgresUrl: config.postgresUrl,
@@ -103,80 +49,11 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     secretKey: config.secretKey,
     log: (message, fields) => logger.info(message, fields),
   });
-  const transport = new Transport();
-  const workerId = defaultWorkerId();
-  // Workspace agents connect here; a chat bound to a workspace gets its tools over that link.
-  const agents = new AgentHub({ store: store.workspaces, replicaId: workerId, logger });
-  const workspaceTools = new WorkspaceToolCache(agents);
-  const noTools = new ToolRegistry();
-  const daemon = new ChatDaemon({
-    store,
-    transport,
-    workerId,
-    toolsFor: (chat) => (chat.workspace_id ? workspaceTools.for(chat.workspace_id) : noTools),
-    policy: config.policy,
-    silenceMs: config.silenceMs,
-    concurrency: config.maxRunningChats,
-    logger,
-  });
-  const chats = createChatService(store, {
-    onError: (error) => logger.error("event stream consumer failed", { error }),
-  });
-  const shutdown = new AbortController();
-  let ready = false;
-  const app = createApi({
-    store,
-    chats,
-    logger,
-    options: { secureCookies: config.secureCookies, ready: () => ready, shutdown: shutdown.signal },
-  });
-  // After the API's routes: the UI only answers what none of them did (and never /api/*).
-  const webDir = config.webDir ?? DEFAULT_WEB_DIR;
-  app.get("*", webUi({ webDir }));
-  if (!(await webUiBuilt(webDir))) {
-    logger.warn("the web UI is not built (`npm run build`): / answers 503 until it is", {
-      web_dir: webDir,
-    });
-  }
-
-  const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port }) as Server;
-  server.on("upgrade", (request, socket, head) => {
-    if (!agents.handleUpgrade(request, socket, head)) socket.destroy();
-  });
-  let address: AddressInfo;
   try {
-    address = await listen(server);
+    const { runServer } = await loading;
+    return await runServer(config, store, logger);
   } catch (error) {
-    await agents.close();
-    await store.close();
-    await transport.close();
+    await store.close().catch(() => {});
     throw error;
   }
-  await daemon.start();
-  ready = true;
-  const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
-  const url = `http://${host}:${address.port}`;
-  const localAgents = startLocalAgents(store, address, logger);
-  logger.info("keel server listening", { url, database: store.kind, data_dir: config.dataDir });
-
-  let closing: Promise<void> | undefined;
-  return {
-    url,
-    close() {
-      closing ??= (async () => {
-        ready = false;
-        const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
-        shutdown.abort();
-        await daemon.shutdown();
-        await localAgents?.close();
-        await agents.close();
-        server.closeAllConnections();
-        await stopped;
-        await transport.close();
-        await store.close();
-        logger.info("keel server stopped");
-      })();
-      return closing;
-    },
-  };
 }

@@ -382,6 +382,8 @@ async function initCluster(
       "--locale=C",
       "--locale-provider=builtin",
       "--builtin-locale=C.UTF-8",
+      // One syncfs() of the file system instead of an fsync per file: as durable, a quarter second sooner.
+      ...(process.platform === "linux" ? ["--sync-method=syncfs"] : []),
     ],
     { cwd: paths.dataDir, env: clusterEnv(), stdio: ["ignore", "pipe", "pipe"], ...ids(user) },
   );
