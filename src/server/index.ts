@@ -6,7 +6,7 @@
  */
 import { jsonLogger, type Logger } from "../api/log.ts";
 import type { RetryPolicy } from "../chatretry/index.ts";
-import { openStore, type Store } from "../store/index.ts";
+import { openStore } from "../store/index.ts";
 
 export interface ServerConfig {
   host: string;
