@@ -15,6 +15,7 @@ import { EventSourceParserStream } from "eventsource-parser/stream";
 import pg from "pg";
 import { Agent, fetch as undiciFetch } from "undici";
 import type { PacedConfig, PacedReady, PacedResponse, RequestRecord } from "./paced-server.ts";
+import { clusterCpuSeconds, clusterPssMiB, cpuSeconds } from "./procs.ts";
 import { BENCH_MODEL, CHAT_PATH, replyDeltas } from "./reply.ts";
 
 // ---- options ------------------------------------------------------------------------------------
@@ -29,7 +30,7 @@ const HELP = `usage: npm run bench:server -- [options]
   --ramp-ms MS        spread the starts over MS ms instead of all at once (default 0)
   --warmup N          unmeasured chats and direct reads first, unpaced (default 10)
   --postgres          run the server on PostgreSQL (a fresh database, dropped at the end)
-                      instead of the embedded PGlite
+                      instead of the embedded PostgreSQL
   --postgres-url URL  where to create it (default postgres://postgres@127.0.0.1:5432/test)
   --profile           run the server with --cpu-prof (bench/results/prof-server/)
   --timeout-s N       give up on a phase after N s (default 60)
@@ -118,26 +119,6 @@ const prompt = (tag: string) => `Write a very long story. bench-tag:${tag}`;
 
 /** Epoch milliseconds with sub-millisecond resolution; the fake child uses the same clock. */
 const now = (): number => performance.timeOrigin + performance.now();
-
-const CLK_TCK = (() => {
-  try {
-    return Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
-  } catch {
-    return 100;
-  }
-})();
-
-/** CPU seconds (user + system) a process used so far, from /proc. */
-async function cpuSeconds(pid: number): Promise<number> {
-  try {
-    const stat = await readFile(`/proc/${pid}/stat`, "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    // After the command: state is field 3, utime 14, stime 15.
-    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
-  } catch {
-    return Number.NaN;
-  }
-}
 
 /** VmRSS and VmHWM (peak RSS) of a process, in MiB. */
 async function memory(pid: number): Promise<{ rss: number; hwm: number }> {
@@ -658,13 +639,14 @@ interface Phase {
   samples: Sample[];
   /** First request sent → last text received, ms. */
   wallMs: number;
-  /** CPU seconds used meanwhile: the bench process, the fake, the Keel server. */
-  cpu: { bench: number; fake: number; keel: number };
+  /** CPU seconds used meanwhile: the bench process, the fake, the Keel server, and the embedded
+   *  PostgreSQL (NaN on an external one). */
+  cpu: { bench: number; fake: number; keel: number; db: number };
 }
 
 async function runPhase(
   label: string,
-  pids: { fake: number; keel: number },
+  pids: { fake: number; keel: number; dataDir: string },
   run: (i: number, signal: AbortSignal) => Promise<Sample>,
 ): Promise<Phase> {
   const controller = new AbortController();
@@ -673,6 +655,7 @@ async function runPhase(
     bench: process.cpuUsage(),
     fake: await cpuSeconds(pids.fake),
     keel: await cpuSeconds(pids.keel),
+    db: await clusterCpuSeconds(pids.dataDir),
   };
   const started = now();
   let done = 0;
@@ -699,6 +682,7 @@ async function runPhase(
       bench: (bench.user + bench.system) / 1e6,
       fake: (await cpuSeconds(pids.fake)) - cpu0.fake,
       keel: (await cpuSeconds(pids.keel)) - cpu0.keel,
+      db: (await clusterCpuSeconds(pids.dataDir)) - cpu0.db,
     },
   };
 }
@@ -886,6 +870,11 @@ interface Report {
     rssPeaksMiB: Record<string, number>;
     vmHwmMiB: number;
     cpuSeconds: number;
+    /** The embedded PostgreSQL's PSS just before the chats and at its peak during them (NaN on
+     *  an external one), and its CPU seconds during the chats. */
+    dbPssIdleMiB: number;
+    dbPssPeakMiB: number;
+    dbCpuSeconds: number;
   };
   phases: { direct: Phase; keel: Phase };
 }
@@ -961,9 +950,20 @@ function printReport(r: Report, database: string, fake: Fake): void {
         .join(
           ", ",
         )}; the first start (creating the database) reached ${mib(r.server.firstStartHwmMiB)}`,
+    ...(Number.isFinite(r.server.dbPssIdleMiB)
+      ? [
+          `embedded PostgreSQL PSS ${mib(r.server.dbPssIdleMiB)} just before the chats, peak ` +
+            `${mib(r.server.dbPssPeakMiB)} during them (every 250 ms); Keel + PostgreSQL peak ` +
+            `${mib((r.server.rssPeaksMiB.chats ?? Number.NaN) + r.server.dbPssPeakMiB)}`,
+        ]
+      : []),
     `Keel server CPU during the chats: ${r.server.cpuSeconds.toFixed(1)} s in ${wall.toFixed(1)} s ` +
       `(${(r.server.cpuSeconds / wall).toFixed(2)} cores), ` +
-      `${((r.server.cpuSeconds * 1e6) / Math.max(1, k.tokensPerSec * wall)).toFixed(0)} µs per relayed token`,
+      `${((r.server.cpuSeconds * 1e6) / Math.max(1, k.tokensPerSec * wall)).toFixed(0)} µs per relayed token` +
+      (Number.isFinite(r.server.dbCpuSeconds)
+        ? `; embedded PostgreSQL ${r.server.dbCpuSeconds.toFixed(1)} s ` +
+          `(${((r.server.dbCpuSeconds * 1e6) / Math.max(1, k.tokensPerSec * wall)).toFixed(0)} µs per token)`
+        : ""),
     `CPU s (bench client / fake / keel): direct ${cpuTriple(r.phases.direct)}; Keel ${cpuTriple(r.phases.keel)}`,
     `fake provider: worst pacing lateness ${ms(Math.max(d.fakeMaxLateMs, k.fakeMaxLateMs))} ms; ` +
       `clock offset measured to ±${(fake.clockRttMs / 2).toFixed(2)} ms`,
@@ -1019,12 +1019,12 @@ async function main(): Promise<number> {
   const dataDir = await mkdtemp(join(os.tmpdir(), "keel-bench-"));
   cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
   const postgresUrl = opts.postgres ? await createDatabase(opts["postgres-url"]) : undefined;
-  const database = postgresUrl ? "PostgreSQL" : "PGlite";
+  const database = postgresUrl ? "external PostgreSQL" : "embedded PostgreSQL";
 
   const fake = await startFake();
-  // The first start creates the database (PGlite runs initdb in-process, which alone takes its
-  // RSS to over 1 GiB); the set-up is done there, then the server is restarted on the same data,
-  // so the measured process's VmHWM is the peak of serving, as on any later start.
+  // The first start creates the database (initdb, migrations); the set-up is done there, then the
+  // server is restarted on the same data, so the measured process's VmHWM is the peak of serving,
+  // as on any later start.
   const first = await startKeel(dataDir, postgresUrl, false);
   const firstStart = await memory(first.pid);
   const setup = await setUp(first, fake);
@@ -1037,11 +1037,20 @@ async function main(): Promise<number> {
   const atReady = await memory(keel.pid);
   const monitor = new RssMonitor(keel.pid);
   cleanups.push(async () => monitor.stop());
-  // PGlite's RSS spikes briefly as it opens the database: keep that out of the warm-up's figure.
+  // The embedded PostgreSQL's processes (PSS: shared memory counted once), every 250 ms.
+  let dbPeakMiB = 0;
+  let dbStage = "start-up";
+  const dbMonitor = setInterval(() => {
+    const stage = dbStage;
+    void clusterPssMiB(dataDir).then(({ mib }) => {
+      if (stage === "chats" && mib > dbPeakMiB) dbPeakMiB = mib;
+    });
+  }, 250);
+  cleanups.push(async () => clearInterval(dbMonitor));
   monitor.stage("start-up");
   await sleep(1000);
   monitor.stage("warm-up");
-  const pids = { fake: fake.pid, keel: keel.pid };
+  const pids = { fake: fake.pid, keel: keel.pid, dataDir };
   process.stderr.write(
     `fake provider ${fake.url} (pid ${fake.pid}), keel ${keel.url} (pid ${keel.pid}, ${database})\n`,
   );
@@ -1066,12 +1075,15 @@ async function main(): Promise<number> {
   monitor.stage("direct");
   const direct = await runPhase("direct", pids, (i, signal) => directRead(fake, `b${i}`, signal));
   const rssIdle = (await memory(keel.pid)).rss;
+  const dbIdle = await clusterPssMiB(dataDir);
   monitor.stage("chats");
+  dbStage = "chats";
   const keelPhase = await runPhase("keel", pids, (i, signal) =>
     keelChat(keel, setup, `k${i}`, signal),
   );
   const hwm = (await memory(keel.pid)).hwm;
   monitor.stop();
+  clearInterval(dbMonitor);
   if (interrupted) return 130;
 
   // Chats whose upstream request went out only after another chat's reply had ended waited for
@@ -1101,6 +1113,9 @@ async function main(): Promise<number> {
       rssPeaksMiB: monitor.peaks,
       vmHwmMiB: hwm,
       cpuSeconds: keelPhase.cpu.keel,
+      dbPssIdleMiB: dbIdle.processes > 0 ? dbIdle.mib : Number.NaN,
+      dbPssPeakMiB: dbIdle.processes > 0 ? dbPeakMiB : Number.NaN,
+      dbCpuSeconds: keelPhase.cpu.db,
     },
     phases: { direct, keel: keelPhase },
   };
@@ -1161,6 +1176,9 @@ async function main(): Promise<number> {
       ),
       vmHwmMiB: round(report.server.vmHwmMiB),
       cpuSeconds: round(report.server.cpuSeconds, 2),
+      dbPssIdleMiB: round(report.server.dbPssIdleMiB, 1),
+      dbPssPeakMiB: round(report.server.dbPssPeakMiB, 1),
+      dbCpuSeconds: round(report.server.dbCpuSeconds, 2),
       exitCode,
       logLines: keel.logLevels,
     },

@@ -19,6 +19,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import { findBinaries } from "../src/store/embedded/binaries.ts";
 import { EmbeddedPostgres } from "../src/store/embedded/cluster.ts";
+import { clusterPssMiB, pssMiB } from "./procs.ts";
 
 const { values: opts } = parseArgs({
   options: {
@@ -55,16 +56,6 @@ function freePort(): Promise<number> {
   });
 }
 
-/** Proportional set size of a process, MiB (NaN if it is gone). */
-async function pss(pid: number): Promise<number> {
-  try {
-    const text = await readFile(`/proc/${pid}/smaps_rollup`, "utf8");
-    return Number(/^Pss:\s+(\d+) kB/m.exec(text)?.[1]) / 1024;
-  } catch {
-    return Number.NaN;
-  }
-}
-
 async function rss(pid: number): Promise<number> {
   try {
     const text = await readFile(`/proc/${pid}/status`, "utf8");
@@ -72,29 +63,6 @@ async function rss(pid: number): Promise<number> {
   } catch {
     return Number.NaN;
   }
-}
-
-/** The postmaster of the cluster in `dataDir` and its children. */
-async function postgresPids(dataDir: string): Promise<number[]> {
-  let postmaster: number;
-  try {
-    const text = await readFile(join(dataDir, "postgres", "postmaster.pid"), "utf8");
-    postmaster = Number.parseInt(text, 10);
-  } catch {
-    return [];
-  }
-  const pids = [postmaster];
-  for (const entry of await import("node:fs/promises").then((fs) => fs.readdir("/proc"))) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = await readFile(`/proc/${entry}/stat`, "utf8");
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      if (ppid === postmaster) pids.push(Number(entry));
-    } catch {
-      // gone
-    }
-  }
-  return pids;
 }
 
 interface Started {
@@ -142,13 +110,12 @@ interface Idle {
 
 async function idle(child: ChildProcess, dataDir: string): Promise<Idle> {
   await sleep(IDLE_MS);
-  const pids = await postgresPids(dataDir);
-  const pgPss = (await Promise.all(pids.map(pss))).filter(Number.isFinite);
+  const cluster = await clusterPssMiB(dataDir);
   return {
-    keelPss: await pss(child.pid ?? 0),
+    keelPss: await pssMiB(child.pid ?? 0),
     keelRss: await rss(child.pid ?? 0),
-    postgresPss: pgPss.reduce((a, b) => a + b, 0),
-    postgresProcesses: pgPss.length,
+    postgresPss: cluster.mib,
+    postgresProcesses: cluster.processes,
   };
 }
 
