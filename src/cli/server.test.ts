@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { describeStartError, parseAddress } from "./server.ts";
+import { databaseUrlText, defaultDataDir, describeStartError, parseAddress } from "./server.ts";
 
 describe("parseAddress", () => {
   it.each([
@@ -36,5 +36,23 @@ describe("describeStartError", () => {
     const text = describeStartError(error, { address, ...extra });
     expect(text).toMatch(expected);
     expect(text).not.toContain("pw@");
+  });
+});
+
+describe("defaultDataDir", () => {
+  it.each([
+    [{ XDG_DATA_HOME: "/x" }, 1000, "/x/keel"],
+    [{ XDG_DATA_HOME: "/x" }, 0, "/var/lib/keel"],
+  ])("with %o as uid %i is %s", (env, uid, expected) => {
+    expect(defaultDataDir(env, uid)).toBe(expected);
+  });
+});
+
+describe("databaseUrlText", () => {
+  it("puts the socket URL alone on stdout and how to use it on stderr", () => {
+    const { url, help } = databaseUrlText("/srv/keel data");
+    expect(url).toBe("postgresql://keel@/keel?host=%2Fsrv%2Fkeel%20data%2Frun");
+    expect(help).toContain(`psql '${url}'`);
+    expect(help).toContain("/srv/keel data/postgres.log");
   });
 });

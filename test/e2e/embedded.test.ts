@@ -287,6 +287,10 @@ describe("a PGlite data dir from the previous release", () => {
     expect((await stat(join(dataDir, "pgdata.pglite-backup", "PG_VERSION"))).isFile()).toBe(true);
     expect((await mode(join(dataDir, "pgdata.pglite-backup"))) & 0o077).toBe(0);
 
+    const unnamed = await keel(["data", "migrate", "--data-dir", dataDir]);
+    expect(unnamed.code).toBe(2);
+    expect(unnamed.stderr).toContain("keel data migrate --from-pglite");
+
     const again = await keel(["data", "migrate", "--from-pglite", "--data-dir", dataDir]);
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/no PGlite database/);
