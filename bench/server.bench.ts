@@ -6,7 +6,6 @@
 import { type ChildProcess, execFileSync, fork, spawn } from "node:child_process";
 import { once } from "node:events";
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import os from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -14,6 +13,7 @@ import { parseArgs } from "node:util";
 import { EventSourceParserStream } from "eventsource-parser/stream";
 import pg from "pg";
 import { Agent, fetch as undiciFetch } from "undici";
+import { freePort } from "../test/e2e/support/keel-process.ts";
 import type { PacedConfig, PacedReady, PacedResponse, RequestRecord } from "./paced-server.ts";
 import { clusterCpuSeconds, clusterPssMiB, cpuSeconds } from "./procs.ts";
 import { BENCH_MODEL, CHAT_PATH, replyDeltas } from "./reply.ts";
@@ -277,18 +277,6 @@ interface Keel {
   logLevels: Record<string, number>;
   tail(): string;
   stop(): Promise<number | null>;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 async function startKeel(

@@ -12,13 +12,13 @@
 
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import os from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import { findBinaries } from "../src/store/embedded/binaries.ts";
 import { EmbeddedPostgres } from "../src/store/embedded/cluster.ts";
+import { freePort } from "../test/e2e/support/keel-process.ts";
 import { clusterPssMiB, pssMiB } from "./procs.ts";
 
 const { values: opts } = parseArgs({
@@ -44,17 +44,6 @@ if (opts.help) {
 
 const RUNS = Number(opts.runs);
 const IDLE_MS = Number(opts["idle-ms"]);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-    });
-  });
-}
 
 async function rss(pid: number): Promise<number> {
   try {

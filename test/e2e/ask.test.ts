@@ -1,5 +1,4 @@
 /** `keel ask` as a person runs it: a real process, real signals, against the fake provider. */
-import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,31 +11,7 @@ import {
   startFakeProvider,
   textReply,
 } from "../fakeprovider/index.ts";
-
-const KEEL = join(import.meta.dirname, "../../bin/keel.js");
-
-interface Run {
-  child: ChildProcessWithoutNullStreams;
-  stdout: () => string;
-  stderr: () => string;
-  exit: Promise<number | null>;
-}
-
-function keel(args: string[], env: Record<string, string> = {}): Run {
-  const child = spawn(process.execPath, [KEEL, ...args], {
-    env: { PATH: process.env.PATH ?? "", ...env },
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (chunk: Buffer) => {
-    stdout += chunk.toString();
-  });
-  child.stderr.on("data", (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  const exit = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
-  return { child, stdout: () => stdout, stderr: () => stderr, exit };
-}
+import { runKeel as keel } from "./support/keel-process.ts";
 
 describe("keel ask", () => {
   let fake: FakeProvider;

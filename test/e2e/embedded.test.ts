@@ -6,7 +6,7 @@
  * and the one-time move of a PGlite data dir made by the previous release
  * (`test/fixtures/pglite-data-dir.tar.xz`, see its README).
  */
-import { execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import { mkdtemp, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,29 +15,18 @@ import pg from "pg";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { isAlive } from "../../src/store/embedded/processes.ts";
 import { startFakeProvider, textReply } from "../fakeprovider/index.ts";
-import { freePort, type KeelProcess, startKeel } from "./support/keel-process.ts";
+import { freePort, type KeelProcess, runKeel, startKeel } from "./support/keel-process.ts";
 
-const KEEL = join(import.meta.dirname, "../../bin/keel.js");
 const FIXTURE = join(import.meta.dirname, "../fixtures/pglite-data-dir.tar.xz");
 const ROOT = process.getuid?.() === 0;
 
 /** Runs a `keel` command to its end. */
-function keel(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [KEEL, ...args], {
-      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on("exit", (code) => resolve({ code, stdout, stderr }));
-  });
+async function keel(
+  args: string[],
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const run = runKeel(args);
+  const code = await run.exit;
+  return { code, stdout: run.stdout(), stderr: run.stderr() };
 }
 
 async function postmaster(dataDir: string): Promise<number | undefined> {

@@ -17,9 +17,7 @@
  * says what to do.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { constants } from "node:fs";
 import {
-  access,
   chmod,
   chown,
   lchown,
@@ -36,6 +34,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import pg from "pg";
 import { type Binaries, findBinaries } from "./binaries.ts";
 import { EmbeddedPostgresError, PgliteDataDirError } from "./errors.ts";
+import { exists } from "./files.ts";
 import { DataDirLock } from "./lock.ts";
 import { assertReachable, type ClusterUser, clusterUser } from "./os-user.ts";
 import { isAlive, programName, waitForExit } from "./processes.ts";
@@ -211,15 +210,6 @@ function signal(pid: number, name: NodeJS.Signals): void {
     process.kill(pid, name);
   } catch {
     // already gone
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path, constants.F_OK);
-    return true;
-  } catch {
-    return false;
   }
 }
 

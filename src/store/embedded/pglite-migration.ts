@@ -8,12 +8,12 @@
  * deleted). `secret.key` stays where it is, so the providers' keys decrypt as before. A failure at
  * any step leaves the PGlite files as they were, and the command can simply run again.
  */
-import { constants } from "node:fs";
-import { access, chmod, readdir, rename } from "node:fs/promises";
+import { rename } from "node:fs/promises";
 import { join } from "node:path";
 import pg from "pg";
 import { EMBEDDED_DATABASE, EmbeddedPostgres, embeddedPaths } from "./cluster.ts";
 import { EmbeddedPostgresError } from "./errors.ts";
+import { exists, makePrivate } from "./files.ts";
 
 export interface PgliteMigrationOptions {
   dataDir: string;
@@ -32,15 +32,6 @@ export interface PgliteMigrationReport {
 interface PgliteLike {
   query<T>(sql: string): Promise<{ rows: T[] }>;
   close(): Promise<void>;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path, constants.F_OK);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 export async function migrateFromPglite(
@@ -89,16 +80,6 @@ export async function migrateFromPglite(
     backup,
   });
   return { tables, backup };
-}
-
-/** Takes every permission of group and others off `dir` and everything below it. */
-async function makePrivate(dir: string): Promise<void> {
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  await chmod(dir, 0o700);
-  for (const entry of entries) {
-    if (entry.isSymbolicLink()) continue;
-    await chmod(join(entry.parentPath, entry.name), entry.isDirectory() ? 0o700 : 0o600);
-  }
 }
 
 async function admin(cluster: EmbeddedPostgres, sql: string): Promise<void> {

@@ -14,6 +14,33 @@ export interface KeelProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
+/** A `keel` command running to its end, its output collected. */
+export interface KeelRun {
+  child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  /** The exit code once the process has ended and its output is all read. */
+  exit: Promise<number | null>;
+}
+
+/** Runs `keel ARGS` with only PATH and HOME (and `env`) from this environment. */
+export function runKeel(args: string[], env: Record<string, string> = {}): KeelRun {
+  const child = spawn(process.execPath, [KEEL, ...args], {
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout?.on("data", (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  child.stderr?.on("data", (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const exit = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+  return { child, stdout: () => stdout, stderr: () => stderr, exit };
+}
+
 /** A port that was free a moment ago (so a restarted server can listen on the same one). */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
