@@ -4,10 +4,10 @@
  * before anything is written, a version it cannot run, an interrupted first start, and PostgreSQL
  * stopping when the process exits without `stop`.
  */
-import { execFile, spawn } from "node:child_process";
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { execFile, execFileSync, spawn, spawnSync } from "node:child_process";
+import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import pg from "pg";
 import { afterEach, describe, expect, it } from "vitest";
@@ -15,6 +15,14 @@ import { EmbeddedPostgres, embeddedUrl } from "./cluster.ts";
 import { EmbeddedPostgresError, PgliteDataDirError } from "./errors.ts";
 import { clusterUser, runningAsRoot } from "./os-user.ts";
 import { isAlive, waitForExit } from "./processes.ts";
+
+/**
+ * As root, the path every other user takes can be tried as `nobody` — where `runuser` exists and
+ * `nobody` can read this checkout.
+ */
+const nobodyCanRunKeel =
+  runningAsRoot() &&
+  spawnSync("runuser", ["-u", "nobody", "--", "test", "-r", import.meta.filename]).status === 0;
 
 const dirs: string[] = [];
 async function newDir(): Promise<string> {
@@ -106,6 +114,32 @@ describe("the embedded cluster", () => {
       await restarted.stop();
       const user = await clusterUser();
       expect((await stat(join(cluster, "global", "pg_control"))).uid).toBe(user?.uid);
+    },
+  );
+
+  it.runIf(nobodyCanRunKeel)(
+    "runs as the user that starts it when that user is not root, its files private to it",
+    async () => {
+      const dataDir = join(await newDir(), "nobody");
+      await chmod(dirname(dataDir), 0o1777); // like /tmp: nobody may create its data dir here
+      const script = `
+        import { EmbeddedPostgres } from ${JSON.stringify(join(import.meta.dirname, "cluster.ts"))};
+        const cluster = await EmbeddedPostgres.start({ dataDir: ${JSON.stringify(dataDir)} });
+        await cluster.stop();
+      `;
+      const run = spawnSync(
+        "runuser",
+        ["-u", "nobody", "--", process.execPath, "--input-type=module", "-e", script],
+        { encoding: "utf8", cwd: "/" },
+      );
+      expect(run.stderr).toBe("");
+      expect(run.status).toBe(0);
+      const nobody = Number(execFileSync("id", ["-u", "nobody"], { encoding: "utf8" }));
+      for (const path of [dataDir, join(dataDir, "postgres"), join(dataDir, "run")]) {
+        const info = await stat(path);
+        expect([info.uid, info.mode & 0o777]).toEqual([nobody, 0o700]);
+      }
+      expect((await stat(join(dataDir, "postgres.log"))).mode & 0o777).toBe(0o600);
     },
   );
 

@@ -162,6 +162,8 @@ export class EmbeddedPostgres {
       log("embedded PostgreSQL ready", {
         pid: cluster.pid,
         version: binaries.major,
+        // As root, say every time whom it runs as (PostgreSQL refuses root).
+        ...(user ? { os_user: user.name } : {}),
         cluster: clusterDir,
         socket_dir: paths.socketDir,
       });
