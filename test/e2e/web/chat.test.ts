@@ -3,6 +3,7 @@
  * - the provider resets the stream mid-reply → a calm retry banner with a live countdown, then
  *   the full reply, once;
  * - Stop (button and Esc) mid-reply → the partial text stays, the chat waits, the composer works;
+ *   a follow-up queued behind the stopped reply gets a turn that can be stopped in turn;
  * - a terminal 401 → the error in words with what to do; the admin replaces the key on the
  *   Providers page and the next message succeeds;
  * - a page reload and a dropped connection mid-stream → the view ends as a fresh load shows it.
@@ -193,6 +194,39 @@ describe("web: a chat through trouble", { timeout: TEST_TIMEOUT }, () => {
       await composer(page).focus();
       await composer(page).press("Escape");
       await expectStopped(page, "Stop with Escape", partial);
+    });
+
+    it("after Stop, a queued follow-up's turn has its Stop button, and Esc stops it", async () => {
+      const first = "The first reply, cut short";
+      const second = "The follow-up's reply, cut short too";
+      web.fake.enqueue(
+        hangAfter(first, 4, { chunkDelayMs: 30 }),
+        hangAfter(second, 4, { chunkDelayMs: 30 }),
+      );
+      const page = await chatWithHangingReply("Stop, then a queued follow-up", first);
+
+      // A follow-up sent while the reply streams waits behind it.
+      await sendViaUi(page, "And a follow-up");
+      await transcript(page).locator(".msg-queued").getByText("And a follow-up").waitFor();
+      await page.getByRole("button", { name: "Stop" }).click();
+
+      // The first reply stops; the follow-up's turn starts at once (the chat stays running)…
+      await streamingReply(page).getByText(second).waitFor();
+      const replies = page.getByRole("article", { name: "Agent reply" });
+      expect(await replies.filter({ hasText: first }).getAttribute("aria-busy")).not.toBe("true");
+      expect(await transcript(page).locator(".msg-queued").count()).toBe(0);
+      expect(await headerStatus(page)).toBe("running");
+      // …and can be stopped like any turn: its Stop button shows, and Esc stops it.
+      await page.getByRole("button", { name: "Stop" }).waitFor();
+      expect(await shownText(page.locator(".composer .hint"))).toContain("Esc stops the turn");
+      await composer(page).focus();
+      await composer(page).press("Escape");
+      await waitForTurnEnd(page);
+      await expect.poll(() => web.fake.inFlight).toBe(0);
+      expect(await page.getByRole("button", { name: "Stop" }).count()).toBe(0);
+      expect(await replies.count()).toBe(2);
+      expect(await replies.nth(1).getByText(second).isVisible()).toBe(true);
+      expect(web.fake.requests).toHaveLength(2);
     });
   });
 

@@ -77,7 +77,6 @@ export function ChatPage({
   const [loadError, setLoadError] = useState<unknown>(null);
   const [actionError, setActionError] = useState<unknown>(null);
   const [connection, setConnection] = useState<StreamState>("connecting");
-  const [stopping, setStopping] = useState(false);
 
   useEffect(() => {
     const abort = new AbortController();
@@ -107,7 +106,6 @@ export function ChatPage({
   const title = view.chat?.title;
   useEffect(() => {
     if (status !== undefined && title !== undefined) onChatChanged({ id: chatId, status, title });
-    if (status !== "running" && status !== "pending") setStopping(false);
   }, [chatId, status, title, onChatChanged]);
 
   const running = status === "running" || status === "pending";
@@ -143,13 +141,15 @@ export function ChatPage({
   );
 
   const stop = useCallback(async () => {
-    setStopping(true);
+    // The reducer clears it when the stopped turn is over, also when a queued follow-up's turn
+    // starts at once (the chat stays `running`): that turn has its Stop button again.
+    dispatch({ type: "stopping" });
     try {
       await api.interrupt(chatId);
     } catch (error) {
       // 409: the turn ended on its own meanwhile; nothing to stop.
       if (!(ApiError.isInstance(error) && error.status === 409)) setActionError(error);
-      setStopping(false);
+      dispatch({ type: "stop_failed" });
     }
   }, [chatId]);
 
@@ -204,7 +204,7 @@ export function ChatPage({
           <ErrorBox error={actionError} />
         </div>
       </div>
-      <Composer onSend={send} running={running && !stopping} onStop={() => void stop()} />
+      <Composer onSend={send} running={running && !view.stopping} onStop={() => void stop()} />
     </>
   );
 }

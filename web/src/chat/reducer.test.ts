@@ -504,6 +504,73 @@ describe("sending, send_failed and pending messages", () => {
   });
 });
 
+describe("stopping: Stop asked for the running turn", () => {
+  const stopping: ChatViewAction = { type: "stopping" };
+  const streaming = () => run(running(), events(ev.text(12, "a1", "The first half")));
+
+  it("lasts while the stopped turn still streams and saves its partial reply", () => {
+    const view = run(
+      streaming(),
+      stopping,
+      events(ev.text(13, "a1", " of"), ev.message(14, assistantMsg("a1", "The first half of"))),
+    );
+    expect(view.stopping).toBe(true);
+  });
+
+  // After Stop, the daemon moves a queued follow-up into the transcript and runs its turn at
+  // once: the chat stays `running` and no status event comes between the two turns.
+  it("ends when a queued follow-up moves in: its turn runs and can be stopped", () => {
+    const queued: QueuedMessage = {
+      id: "q1",
+      parts: [{ type: "text", text: "And then?" }],
+      created_at: T,
+    };
+    const view = run(
+      loadedView({ status: "running" }, HISTORY, [queued]),
+      events(ev.text(11, "a1", "The first half")),
+      stopping,
+      events(
+        ev.message(12, assistantMsg("a1", "The first half")),
+        ev.message(13, userMsg("q1", "And then?")),
+        ev.text(14, "a2", "Then"),
+      ),
+    );
+    expect(view.chat?.status).toBe("running");
+    expect(view.stopping).toBe(false);
+    expect(view.pending).toEqual([]);
+    expect(view.drafts.map((d) => d.id)).toEqual(["a2"]);
+  });
+
+  // A follow-up queued after the last drain: the chat is released `pending`, then claimed again.
+  it.each([
+    ["waiting", ["waiting"]],
+    ["error", ["error"]],
+    ["pending, then running", ["pending", "running"]],
+    ["running (claimed again at once)", ["running"]],
+  ] as const)("ends at a status event: %s", (_name, statuses) => {
+    const view = run(
+      streaming(),
+      stopping,
+      events(...statuses.map((status, i) => ev.status(13 + i, status))),
+    );
+    expect(view.stopping).toBe(false);
+  });
+
+  it("stop_failed ends it (the turn had ended on its own, or the request failed)", () => {
+    expect(run(streaming(), stopping, { type: "stop_failed" }).stopping).toBe(false);
+  });
+
+  it("a replayed user message of the stopped turn's start does not end it", () => {
+    const view = run(
+      running(),
+      events(ev.message(12, userMsg("u1", "go")), ev.text(13, "a1", "x")),
+      stopping,
+      events(ev.message(12, userMsg("u1", "go"))),
+    );
+    expect(view.stopping).toBe(true);
+  });
+});
+
 // ---- replays --------------------------------------------------------------------------------
 
 describe("replays after a reconnect", () => {

@@ -48,6 +48,13 @@ export interface ChatViewState {
   usage: Record<string, { usage: Usage; cost_usd?: number }>;
   retry: RetryNotice | null;
   error: TurnError | null;
+  /**
+   * Stop was asked for the running turn (the Stop button is hidden meanwhile). The turn that was
+   * stopped is over at the next `status` event, or when a user message moves into the transcript
+   * (a queued follow-up: the chat stays `running` and a new turn answers it, with no status
+   * event between the two turns).
+   */
+  stopping: boolean;
   /** The newest event applied: the stream resumes after it. */
   lastSeq: number;
 }
@@ -56,7 +63,9 @@ export type ChatViewAction =
   | { type: "loaded"; detail: ChatDetail }
   | { type: "events"; events: ChatEvent[] }
   | { type: "sending"; id: string; parts: TextPart[] }
-  | { type: "send_failed"; id: string };
+  | { type: "send_failed"; id: string }
+  | { type: "stopping" }
+  | { type: "stop_failed" };
 
 export const emptyChatView: ChatViewState = {
   chat: null,
@@ -66,6 +75,7 @@ export const emptyChatView: ChatViewState = {
   usage: {},
   retry: null,
   error: null,
+  stopping: false,
   lastSeq: 0,
 };
 
@@ -82,6 +92,10 @@ export function chatViewReducer(state: ChatViewState, action: ChatViewAction): C
       };
     case "send_failed":
       return { ...state, pending: state.pending.filter((p) => p.id !== action.id) };
+    case "stopping":
+      return { ...state, stopping: true };
+    case "stop_failed":
+      return { ...state, stopping: false };
   }
 }
 
@@ -106,6 +120,7 @@ function loaded(state: ChatViewState, detail: ChatDetail): ChatViewState {
     usage,
     retry: null,
     error: chat.status === "error" && chat.last_error ? turnError(chat.last_error) : null,
+    stopping: false,
     lastSeq: detail.replay_from_seq,
   };
 }
@@ -164,9 +179,10 @@ function onStatus(state: ChatViewState, data: ChatEventPayloads["status"]): Chat
   const chat = state.chat ? { ...state.chat, status: data.status } : null;
   // As on the server, a turn error lasts only while the chat's status is `error`.
   const error = data.status === "error" ? state.error : null;
-  if (data.status === "running") return { ...state, chat, error };
+  // Whatever Stop was asked for ended here: a `running` chat runs a turn that may be stopped.
+  if (data.status === "running") return { ...state, chat, error, stopping: false };
   // The turn is over: whatever it kept arrived as `message` events; anything else is void.
-  return { ...state, chat, error, retry: null, drafts: [] };
+  return { ...state, chat, error, retry: null, drafts: [], stopping: false };
 }
 
 function onDelta(
@@ -238,6 +254,9 @@ function onMessage(state: ChatViewState, message: Message): ChatViewState {
     messages,
     drafts: state.drafts.filter((d) => d.id !== message.id),
     pending: message.role === "user" ? withoutDelivered(state.pending, message) : state.pending,
+    // A user message moves into the transcript between turns: the stopped turn is over, and the
+    // one that answers it can be stopped in turn.
+    stopping: message.role === "user" ? false : state.stopping,
     // A final message carries its usage, as the transcript does; a `usage` event may follow.
     usage: message.usage
       ? { ...state.usage, [message.id]: { usage: message.usage, ...costOf(message) } }
