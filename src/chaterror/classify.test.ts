@@ -760,6 +760,83 @@ const cases: Case[] = [
     expected: ok("timeout", true, { statusCode: 503 }),
   },
 
+  // --- Coder's cases: wording without a status, config inside a transient wrapper -------------
+  {
+    name: "flattened text 'overloaded_error' with no status is overloaded",
+    error: new Error("stream error: overloaded_error"),
+    expected: ok("overloaded", true),
+  },
+  {
+    name: "an in-band error object whose only word is 'overloaded_error' is overloaded",
+    error: wrappedInBand({ message: "overloaded_error" }),
+    expected: ok("overloaded", true),
+  },
+  {
+    name: "flattened text 'unsupported model' inside a 503 wrapper fails fast as config",
+    error: new Error("503 Service Unavailable: unsupported model: gpt-nine"),
+    expected: ok("config", false),
+  },
+  {
+    name: "a 503 whose plain-text body says 'unsupported model' fails fast as config",
+    error: apiError({ status: 503, body: "unsupported model: gpt-nine" }),
+    expected: ok("config", false, { statusCode: 503 }),
+  },
+  {
+    name: "a 502 caused by a 'model not found' error fails fast as config",
+    error: apiError({ status: 502, body: "", cause: new Error("model not found: gpt-nine") }),
+    expected: ok("config", false, { statusCode: 502 }),
+  },
+  {
+    name: "a connection reset caused by an 'unsupported model' error fails fast as config",
+    error: Object.assign(new Error("read ECONNRESET", { cause: new Error("unsupported model") }), {
+      code: "ECONNRESET",
+    }),
+    expected: ok("config", false),
+  },
+  {
+    name: "a 429 with no code whose body mentions billing is a retryable rate limit",
+    error: apiError({
+      status: 429,
+      body: {
+        error: {
+          message: "Too many requests. See https://example.test/billing for your plan's limits.",
+        },
+      },
+    }),
+    expected: ok("rate_limit", true, { statusCode: 429 }),
+  },
+  {
+    name: "a 429 with a plain-text body that mentions billing is a retryable rate limit",
+    error: apiError({ status: 429, body: "Slow down; billing tiers raise this limit." }),
+    expected: ok("rate_limit", true, { statusCode: 429 }),
+  },
+  {
+    name: "a 429 with no code but an explicit credit phrase is a usage limit",
+    error: apiError({
+      status: 429,
+      body: { error: { message: "You are out of credits. Add credits to continue." } },
+    }),
+    expected: ok("usage_limit", false, { statusCode: 429 }),
+  },
+  {
+    name: "a 400 with no code whose message is about billing is still a usage limit",
+    error: apiError({
+      status: 400,
+      body: { error: { message: "Your organization's billing is not set up." } },
+    }),
+    expected: ok("usage_limit", false, { statusCode: 400 }),
+  },
+  {
+    name: "HTTP/2 RST_STREAM NGHTTP2_FLOW_CONTROL_ERROR is a retryable timeout",
+    error: cannotConnect(h2StreamError("FLOW_CONTROL_ERROR", 3)),
+    expected: ok("timeout", true),
+  },
+  {
+    name: "flattened HTTP/2 'stream error … FLOW_CONTROL_ERROR' is a retryable timeout",
+    error: new Error("stream error: stream ID 3; FLOW_CONTROL_ERROR; received from peer"),
+    expected: ok("timeout", true),
+  },
+
   // --- x-should-retry ------------------------------------------------------------------------
   {
     name: "x-should-retry: false stops a 429 from being retried",

@@ -14,7 +14,8 @@
  *    rate_limit, Keel's own transport causes, config, a bare 403, a provider's catch-all "invalid
  *    request" type (which explains no 403), then the ambiguous transient wrappers (408/502/503/504,
  *    socket and HTTP/2 resets, `UNAVAILABLE`, …) and server_error — so a config signal beats an
- *    ambiguous transient one ("503 model does not exist" fails fast).
+ *    ambiguous transient one ("503 model does not exist" fails fast). When the strongest typed
+ *    fact is such a wrapper, config wording anywhere in the chain ("unsupported model") wins too.
  * 3. Text matching over every message in the chain, for layers that flattened the error.
  * 4. A bare abort (`AbortError`, `ChatInterrupted`, `ServerShutdown`, …): `canceled`.
  * 5. A 2xx response whose body then failed, or a connection failure the SDK marked retryable with
@@ -34,12 +35,13 @@ import { ChatError } from "./chat-error.ts";
 import { collect } from "./facts.ts";
 import type { ClassifiedError } from "./kinds.ts";
 import { cap, describe, providerNames } from "./messages.ts";
-import { textVerdicts } from "./phrases.ts";
+import { configTextVerdicts, textVerdicts } from "./phrases.ts";
 import { parseRetryAfter, shouldRetryHeader } from "./retry-after.ts";
 import {
   CANCELED,
   DEADLINE,
   GENERIC,
+  isAmbiguousTransient,
   OVERRIDE,
   RETRYABLE,
   strongest,
@@ -73,8 +75,15 @@ export function classify(err: unknown, context: ClassifyContext = {}): Classifie
     verdict = DEADLINE;
     retryable = false;
   } else {
+    const typed = strongest(facts.verdicts);
+    // A config signal beats an ambiguous transient wrapper, even one known by its type.
+    const configInWrapper =
+      typed !== undefined && isAmbiguousTransient(typed)
+        ? strongest(configTextVerdicts(facts.texts))
+        : undefined;
     verdict =
-      strongest(facts.verdicts) ??
+      configInWrapper ??
+      typed ??
       strongest(textVerdicts(facts.texts)) ??
       (facts.abort ? CANCELED : undefined) ??
       (facts.brokenTransport ? V.timeoutTransport : undefined) ??

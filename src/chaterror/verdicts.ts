@@ -42,7 +42,8 @@ export interface Verdict {
  * Precedence among typed facts. DESIGN.md orders overloaded, usage_limit, auth, rate_limit,
  * timeout, config, with config beating an ambiguous transient wrapper. context_length and
  * content_filter sit above rate_limit (OpenAI's "Request too large … must be reduced" arrives as a
- * 429 `rate_limit_exceeded` and no retry can fix it). Keel's own transport causes are unambiguous
+ * 429 `rate_limit_exceeded` and no retry can fix it). Prose that merely mentions billing sits just
+ * below rate_limit: a 429 that says "see the billing page" is still a rate limit. Keel's own transport causes are unambiguous
  * and keep their place above config; a bare 403/permission type ("auth unless a config signal
  * explains it") sits below it. A provider's catch-all "invalid request" type (OpenAI sends
  * `invalid_request_error` with most 4xx, 403 included) is a vague config signal: it explains no
@@ -55,12 +56,13 @@ const RANK = {
   contextLength: 3,
   contentFilter: 4,
   rateLimit: 5,
-  ownTimeout: 6,
-  config: 7,
-  weakAuth: 8,
-  vagueConfig: 9,
-  timeout: 10,
-  serverError: 11,
+  billingMention: 6,
+  ownTimeout: 7,
+  config: 8,
+  weakAuth: 9,
+  vagueConfig: 10,
+  timeout: 11,
+  serverError: 12,
 } as const;
 
 export const V = {
@@ -72,6 +74,8 @@ export const V = {
   contextLength: { kind: "context_length", rank: RANK.contextLength, topic: "context" },
   contentFilter: { kind: "content_filter", rank: RANK.contentFilter, topic: "policy" },
   rateLimit: { kind: "rate_limit", rank: RANK.rateLimit, topic: "rate" },
+  /** Prose that mentions billing with no code or quota phrase: below a 429, above a 400/403. */
+  billingMention: { kind: "usage_limit", rank: RANK.billingMention, topic: "quota" },
   silence: { kind: "timeout", rank: RANK.ownTimeout, topic: "silence" },
   reset: { kind: "timeout", rank: RANK.ownTimeout, topic: "reset" },
   /** undici's content-length mismatch: a truncated body, whatever HTTP/2 code caused it. */
@@ -144,6 +148,11 @@ export function statusVerdict(status: number): Verdict | undefined {
     default:
       return status < 500 ? V.configInvalid : V.serverError;
   }
+}
+
+/** A 408/502/503/504, a socket or HTTP/2 reset, a 5xx: says nothing about the request itself. */
+export function isAmbiguousTransient(verdict: Verdict): boolean {
+  return verdict.rank >= RANK.timeout;
 }
 
 /** The verdict with the lowest rank; on a tie, the first one found. */
