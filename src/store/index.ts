@@ -4,6 +4,7 @@
  * server key against the database, and starts the replica's LISTEN connection.
  */
 import type { Store, StoreOptions } from "./contract.ts";
+import { preparePrivateDataDir } from "./data-dir.ts";
 import type { Database } from "./db.ts";
 import { openPostgres, type PostgresOptions } from "./db-postgres.ts";
 import { EmbeddedPostgres } from "./embedded/index.ts";
@@ -24,6 +25,7 @@ export type {
   WorkspaceStore,
 } from "./contract.ts";
 export { ConflictError, InvalidCursorError, LastAdminError } from "./contract.ts";
+export { DataDirError } from "./data-dir.ts";
 export {
   DEFAULT_OS_USER,
   EmbeddedPostgresError,
@@ -72,6 +74,8 @@ export async function openSqlStore(
   // A bad KEEL_SECRET_KEY fails before anything touches the database; a key file is made only
   // once the database is there (its presence says the data dir was used before).
   if (options.secretKey) parseSecretKey(options.secretKey);
+  // With an external database the data dir holds only the key; private all the same.
+  if (options.postgresUrl) await preparePrivateDataDir(options.dataDir);
   const db = await openDatabase(options, postgres);
   try {
     const key = await loadSecretKey(options.dataDir, options.secretKey);

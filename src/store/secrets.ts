@@ -5,7 +5,7 @@
  * `<dataDir>/secret.key`, created with mode 0600 on first start. Nothing here logs a key.
  */
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from "node:crypto";
-import { link, mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { link, mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 
 const KEY_BYTES = 32;
@@ -43,7 +43,9 @@ export async function loadSecretKey(dataDir: string, secretKey?: string): Promis
   if (secretKey !== undefined && secretKey !== "") return parseSecretKey(secretKey);
   const file = join(dataDir, "secret.key");
   try {
-    return parseSecretKey(await readFile(file, "utf8"));
+    const key = parseSecretKey(await readFile(file, "utf8"));
+    await refuseIfShared(file);
+    return key;
   } catch (error) {
     if (!isNotFound(error)) {
       if (error instanceof SecretKeyError) {
@@ -52,7 +54,7 @@ export async function loadSecretKey(dataDir: string, secretKey?: string): Promis
       throw error;
     }
   }
-  await mkdir(dataDir, { recursive: true });
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const temp = `${file}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`;
   await writeFile(temp, `${randomBytes(KEY_BYTES).toString("base64")}\n`, {
     mode: 0o600,
@@ -68,6 +70,17 @@ export async function loadSecretKey(dataDir: string, secretKey?: string): Promis
     await rm(temp, { force: true });
   }
   return parseSecretKey(await readFile(file, "utf8"));
+}
+
+/** Like ssh with a private key: a key file others may read or write is not used. */
+async function refuseIfShared(file: string): Promise<void> {
+  const mode = (await stat(file)).mode & 0o777;
+  if ((mode & 0o077) !== 0) {
+    throw new SecretKeyError(
+      `${file} is readable or writable by other users (mode ${mode.toString(8)}). Run ` +
+        `\`chmod 600 ${file}\`; if others may have read it, rotate it (docs/operations.md).`,
+    );
+  }
 }
 
 /** A one-way fingerprint of the key, kept in the database to catch a replica with another key. */

@@ -7,7 +7,7 @@
  * (`test/fixtures/pglite-data-dir.tar.xz`, see its README).
  */
 import { execFile } from "node:child_process";
-import { mkdtemp, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { chmod, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -124,6 +124,14 @@ describe("the embedded PostgreSQL", () => {
       expect(first.output()).toContain("unprivileged OS user");
     }
 
+    // Nothing in the data dir is readable or writable by anyone else.
+    const open: string[] = [];
+    for (const entry of await readdir(dataDir, { recursive: true, withFileTypes: true })) {
+      const path = join(entry.parentPath, entry.name);
+      if (!entry.isSymbolicLink() && ((await stat(path)).mode & 0o066) !== 0) open.push(path);
+    }
+    expect(open).toEqual([]);
+
     // No TCP: the only way in is the socket of --print-database-url.
     const printed = await keel(["server", "--print-database-url", "--data-dir", dataDir]);
     expect(printed.code).toBe(0);
@@ -196,6 +204,29 @@ describe("the embedded PostgreSQL", () => {
     expect(pid && isAlive(pid)).toBe(true);
     expect((await fetch(`${first.url}/readyz`)).status).toBe(200);
   });
+
+  it.each([
+    ["the data directory", (dataDir: string) => dataDir, 0o755, "chmod 7[01]0"],
+    ["secret.key", (dataDir: string) => join(dataDir, "secret.key"), 0o644, "chmod 600"],
+  ])(
+    "refuses to start when %s is open to others, saying the chmod to run",
+    async (_, path, open, fix) => {
+      const dataDir = await newDataDir();
+      const first = await serve(dataDir);
+      expect(await first.stop("SIGTERM")).toBe(0);
+      await chmod(path(dataDir), open);
+      const result = await keel([
+        "server",
+        "--data-dir",
+        dataDir,
+        "--address",
+        `127.0.0.1:${await freePort()}`,
+      ]);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(new RegExp(`${fix} ${path(dataDir)}`));
+      expect(await mode(path(dataDir))).toBe(open);
+    },
+  );
 
   it.each([
     [

@@ -32,6 +32,7 @@ import {
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import pg from "pg";
+import { preparePrivateDataDir } from "../data-dir.ts";
 import { type Binaries, findBinaries } from "./binaries.ts";
 import { EmbeddedPostgresError, PgliteDataDirError } from "./errors.ts";
 import { exists } from "./files.ts";
@@ -131,11 +132,12 @@ export class EmbeddedPostgres {
     const clusterDir = options.clusterDir ?? paths.cluster;
     const log = options.log ?? (() => {});
     checkSocketPath(paths.socketDir);
+    // First, before anything is judged or changed: a data dir from before (PGlite) has a command.
+    if (options.clusterDir === undefined) await refuseForeignLayouts(paths);
     const user = await clusterUser(options.osUser);
     await prepareDataDir(paths.dataDir, user);
     const lock = await DataDirLock.acquire(paths.lock, paths.dataDir);
     try {
-      if (options.clusterDir === undefined) await refuseForeignLayouts(paths);
       const binaries = await findBinaries();
       await stopOrphan(clusterDir, log);
       if (!(await exists(clusterDir))) {
@@ -230,19 +232,10 @@ function checkSocketPath(socketDir: string): void {
   }
 }
 
-/**
- * The data directory is private: 0700, or, when the cluster runs as another user, 0710 with that
- * user's group (it may pass through to its own directories, and read nothing here).
- */
+/** The data directory is private (`data-dir.ts`); the cluster's user must be able to reach it. */
 async function prepareDataDir(dataDir: string, user: ClusterUser | undefined): Promise<void> {
-  await mkdir(dataDir, { recursive: true, mode: 0o700 });
-  if (user) {
-    await chown(dataDir, process.getuid?.() ?? 0, user.gid);
-    await chmod(dataDir, 0o710);
-    await assertReachable(dataDir, user);
-  } else {
-    await chmod(dataDir, 0o700);
-  }
+  await preparePrivateDataDir(dataDir, user?.gid);
+  if (user) await assertReachable(dataDir, user);
 }
 
 /** A directory only the cluster's user may use (created if missing; its mode put right if not). */

@@ -8,7 +8,7 @@
  * deleted). `secret.key` stays where it is, so the providers' keys decrypt as before. A failure at
  * any step leaves the PGlite files as they were, and the command can simply run again.
  */
-import { rename } from "node:fs/promises";
+import { chmod, rename, stat } from "node:fs/promises";
 import { join } from "node:path";
 import pg from "pg";
 import { EMBEDDED_DATABASE, EmbeddedPostgres, embeddedPaths } from "./cluster.ts";
@@ -49,6 +49,13 @@ export async function migrateFromPglite(
         "the migration ran before, or a server started there fresh. Nothing was changed. To " +
         `migrate again, move ${paths.cluster} away first.`,
     );
+  }
+  // Keel's PGlite releases made the data dir readable by everyone (0755, files 0644); the
+  // embedded PostgreSQL refuses such a directory, so the migration makes it private first.
+  const before = (await stat(options.dataDir)).mode & 0o777;
+  if ((before & 0o077) !== 0) {
+    await chmod(options.dataDir, 0o700);
+    options.log?.(`made ${options.dataDir} private (its mode was ${before.toString(8)})`);
   }
   const building = `${paths.cluster}.migrating`;
   const cluster = await EmbeddedPostgres.start({
