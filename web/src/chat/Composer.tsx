@@ -11,6 +11,7 @@ export interface ComposerProps {
   running?: boolean;
   placeholder?: string;
   sendLabel?: string;
+  /** Controls shown under the box, before the buttons (the new-chat page's pickers). */
   children?: React.ReactNode;
   autoFocus?: boolean;
 }
@@ -58,10 +59,11 @@ export function Composer({
     void send();
   }
 
+  // The box takes the composer's whole width; the pickers (children) and the buttons share the
+  // row under it and wrap on a narrow window, so nothing squeezes the box.
   return (
     <div className="composer">
       <form onSubmit={onSubmit} aria-label="Compose a message">
-        {children}
         <label className="sr-only" htmlFor="composer-text">
           Message
         </label>
@@ -76,14 +78,19 @@ export function Composer({
           // biome-ignore lint/a11y/noAutofocus: the composer is the page's purpose
           autoFocus={autoFocus}
         />
-        {running && onStop ? (
-          <button type="button" className="btn-danger" onClick={onStop}>
-            Stop
-          </button>
-        ) : null}
-        <button type="submit" className="btn-primary" disabled={sending || text.trim() === ""}>
-          {sendLabel}
-        </button>
+        <div className="composer-bar">
+          {children}
+          <div className="composer-actions">
+            {running && onStop ? (
+              <button type="button" className="btn-danger" onClick={onStop}>
+                Stop
+              </button>
+            ) : null}
+            <button type="submit" className="btn-primary" disabled={sending || text.trim() === ""}>
+              {sendLabel}
+            </button>
+          </div>
+        </div>
       </form>
       <p className="hint">
         Enter sends · Shift+Enter adds a line{running ? " · Esc stops the turn" : ""}
