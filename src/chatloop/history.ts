@@ -19,6 +19,14 @@ export const SYSTEM_PROMPT = [
   "carefully, and say plainly when something failed or you are unsure.",
 ].join(" ");
 
+/**
+ * The result of a call that was started when the server running it died: it is never run again
+ * (a tool call runs at most once), and the model is told it may have had effects.
+ */
+export const STARTED_WITHOUT_RESULT =
+  "The server stopped while this tool call was running, so its result is unknown: it may have " +
+  "partly or fully run. Check its effects before running it again.";
+
 /** The result recorded for a tool call that never got one (the process running it died). */
 export const MISSING_RESULT =
   "The tool call did not complete: the server running it stopped before it finished.";

@@ -18,6 +18,7 @@ import { ChatInterrupted, ServerShutdown } from "../chaterror/causes.ts";
 import { type ChatModel, createChatModel, Transport } from "../provider/index.ts";
 import type { NewMessage } from "../store/contract.ts";
 import type { Message } from "../store/types.ts";
+import { STARTED_WITHOUT_RESULT } from "./history.ts";
 import { SerialPublisher } from "./publish.ts";
 import { defineTool, ToolRegistry } from "./tools.ts";
 import { OwnershipLost, runTurn, type TurnOptions, type TurnStore } from "./turn.ts";
@@ -395,6 +396,81 @@ describe("runTurn", () => {
       "partial-1",
       store.messages[2]?.id,
     ]);
+  });
+
+  it("records the tool message as started before any call runs", async () => {
+    const seen: Array<[string, boolean, number]> = [];
+    const probe = defineTool({
+      name: "probe",
+      description: "Looks at the transcript while it runs.",
+      inputSchema: z.object({}),
+      execute: () => {
+        const last = store.messages.at(-1);
+        seen.push([last?.role ?? "", last?.in_progress ?? false, last?.parts.length ?? -1]);
+        return { output: "looked", is_error: false };
+      },
+    });
+    fake.enqueue(toolCallReply({ name: "probe", args: {}, id: "call_p" }), textReply("Done."));
+    const outcome = await turn({ tools: new ToolRegistry([probe]) });
+    expect(outcome.status).toBe("completed");
+    expect(seen).toEqual([["tool", true, 0]]);
+    expect(store.messages.map((m) => [m.role, m.in_progress])).toEqual([
+      ["user", false],
+      ["assistant", false],
+      ["tool", false],
+      ["assistant", false],
+    ]);
+  });
+
+  it.each([
+    ["an assistant message whose calls never started: they run now", false, 1],
+    ["a started tool message with no results: never run again, answered as unknown", true, 0],
+  ])("after a crash, %s", async (_, started, runs) => {
+    const execute = vi.fn(() => ({ output: "5", is_error: false }));
+    const counted = defineTool({
+      name: "add",
+      description: "Adds two numbers.",
+      inputSchema: z.object({ a: z.number(), b: z.number() }),
+      execute,
+    });
+    await store.saveMessage("chat", {
+      id: "step-1",
+      role: "assistant",
+      parts: [{ type: "tool_call", tool_call_id: "call_c", name: "add", input: { a: 2, b: 3 } }],
+    });
+    if (started) {
+      await store.saveMessage("chat", {
+        id: "tools-1",
+        role: "tool",
+        parts: [],
+        in_progress: true,
+      });
+    }
+    fake.enqueue(textReply("It is 5."));
+    const outcome = await turn({ tools: new ToolRegistry([counted]) });
+    expect(outcome.status).toBe("completed");
+    expect(execute).toHaveBeenCalledTimes(runs);
+    const result = store.messages.find((m) => m.role === "tool");
+    expect(result?.in_progress).toBe(false);
+    expect(result?.parts).toEqual([
+      started
+        ? {
+            type: "tool_result",
+            tool_call_id: "call_c",
+            name: "add",
+            output: STARTED_WITHOUT_RESULT,
+            is_error: true,
+          }
+        : {
+            type: "tool_result",
+            tool_call_id: "call_c",
+            name: "add",
+            output: "5",
+            is_error: false,
+          },
+    ]);
+    // The model is told what happened.
+    expect(JSON.stringify(fake.requests[0]?.body)).toContain(started ? "may have partly" : '"5"');
   });
 
   it("ends after maxSteps with an error", async () => {

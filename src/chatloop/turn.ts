@@ -29,7 +29,13 @@ import type { NewMessage, Store } from "../store/contract.ts";
 import type { Chat, ChatErrorRecord, Message, Pricing } from "../store/types.ts";
 import type { AssistantPart } from "./content.ts";
 import { type MessageDelta, pricedMessage } from "./events.ts";
-import { buildPrompt, costUsd, SYSTEM_PROMPT, unansweredToolCalls } from "./history.ts";
+import {
+  buildPrompt,
+  costUsd,
+  STARTED_WITHOUT_RESULT,
+  SYSTEM_PROMPT,
+  unansweredToolCalls,
+} from "./history.ts";
 import { DEFAULT_FLUSH_INTERVAL_MS, DeltaCoalescer, type Publish } from "./publish.ts";
 import { runStep } from "./step.ts";
 import { errorText, type ToolRegistry } from "./tools.ts";
@@ -242,6 +248,14 @@ class Turn {
     const signal = this.#signal;
     const messageId = randomUUID();
     const results: Array<ToolResultPart | undefined> = calls.map(() => undefined);
+    // Recorded before any call is sent: after a crash, these calls are known to have started,
+    // and are answered as such instead of run again (a tool call runs at most once).
+    await this.#o.store.saveMessage(chat.id, {
+      id: messageId,
+      role: "tool",
+      parts: [],
+      in_progress: true,
+    });
     const aborted = whenAborted(signal);
     const runs = calls.map(async (call, index) => {
       const key = `result:${call.tool_call_id}`;
@@ -358,6 +372,11 @@ class Turn {
         settled.push(message);
         continue;
       }
+      if (message.role === "tool") {
+        // Its calls were started when the process died: never run them again (at most once).
+        settled.push(await this.#persist(startedCallsResults(message, settled.at(-1))));
+        continue;
+      }
       const parts = message.parts.filter((part) => part.type !== "tool_call");
       if (parts.length === 0) {
         await this.#o.store.deleteMessage(this.#o.chat.id, message.id);
@@ -405,6 +424,34 @@ class Turn {
   #outcome(status: Exclude<TurnOutcome["status"], "failed">): TurnOutcome {
     return { status, steps: this.#steps };
   }
+}
+
+/**
+ * The final tool message for calls that were started by a process that died before their results:
+ * each gets its result if one was saved, else an error saying it may have partly run.
+ */
+function startedCallsResults(
+  message: Message,
+  previous: Message | undefined,
+): NewMessage & { id: string } {
+  const calls =
+    previous?.role === "assistant"
+      ? previous.parts.filter((p): p is ToolCallPart => p.type === "tool_call")
+      : [];
+  const saved = new Map(
+    message.parts.flatMap((p) => (p.type === "tool_result" ? [[p.tool_call_id, p] as const] : [])),
+  );
+  const parts = calls.map(
+    (call): ToolResultPart =>
+      saved.get(call.tool_call_id) ?? {
+        type: "tool_result",
+        tool_call_id: call.tool_call_id,
+        name: call.name,
+        output: STARTED_WITHOUT_RESULT,
+        is_error: true,
+      },
+  );
+  return { id: message.id, role: "tool", parts };
 }
 
 function stopStatus(reason: unknown): StopStatus {
