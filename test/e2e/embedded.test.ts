@@ -374,7 +374,8 @@ describe("a PGlite data dir from the previous release", () => {
       let last: Record<string, unknown> = {};
       while (Date.now() < deadline) {
         last = (await call(server.url, "GET", `/chats/${expected.chat.id}`, undefined, token)).json;
-        if ((last.messages as unknown[]).length === 6) break;
+        const done = (last.chat as { status: string }).status === "waiting";
+        if (done && (last.messages as unknown[]).length === 6) break;
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
       expect((last.chat as { status: string }).status).toBe("waiting");
