@@ -11,7 +11,7 @@ import { authMiddleware, SESSION_COOKIE, socketAddress } from "./auth.ts";
 import type { ApiOptions, AppEnv, ResolvedOptions, RouteContext } from "./context.ts";
 import { errorHandler, notFoundHandler, payloadTooLarge, validationHook } from "./errors.ts";
 import { jsonLogger, type Logger, redacting } from "./log.ts";
-import { LoginRateLimiter } from "./rate-limit.ts";
+import { DEFAULT_SIGNIN_LIMITS, LoginRateLimiter } from "./rate-limit.ts";
 import { chatRoutes } from "./routes/chats.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { modelRoutes } from "./routes/models.ts";
@@ -36,7 +36,8 @@ function resolveOptions(options: ApiOptions): ResolvedOptions {
     heartbeatMs: options.heartbeatMs ?? 15_000,
     bodyLimitBytes: options.bodyLimitBytes ?? 1024 * 1024,
     sessionTtlMs: options.sessionTtlMs ?? 14 * 24 * 60 * 60 * 1000,
-    loginRateLimit: options.loginRateLimit ?? { maxFailures: 5, windowMs: 15 * 60 * 1000 },
+    loginRateLimit: options.loginRateLimit ?? DEFAULT_SIGNIN_LIMITS.account,
+    addressRateLimit: options.addressRateLimit ?? DEFAULT_SIGNIN_LIMITS.address,
     clientIp: options.clientIp ?? socketAddress,
     maxStreamBufferBytes: options.maxStreamBufferBytes ?? 8 * 1024 * 1024,
     ...(options.shutdown ? { shutdown: options.shutdown } : {}),
@@ -73,7 +74,10 @@ export function createApi(deps: ApiDeps): Hono<AppEnv> {
     chats: deps.chats,
     logger,
     options,
-    limiter: new LoginRateLimiter(options.loginRateLimit),
+    limiter: new LoginRateLimiter(deps.store.signInLimits, {
+      account: options.loginRateLimit,
+      address: options.addressRateLimit,
+    }),
     ...authMiddleware(deps.store),
   };
 

@@ -30,6 +30,8 @@ export interface ApiOptions {
   sessionTtlMs?: number;
   /** Failed sign-ins allowed per email+client IP within the window; default 5 per 15 min. */
   loginRateLimit?: { maxFailures: number; windowMs: number };
+  /** Failed sign-ins allowed per client IP (any email) within the window; default 20 per 15 min. */
+  addressRateLimit?: { maxFailures: number; windowMs: number };
   /** The client's address, for the sign-in rate limit; default the socket's remote address. */
   clientIp?: (c: Context) => string;
   /** Aborting it ends every open event stream (server shutdown); clients reconnect elsewhere. */

@@ -9,7 +9,7 @@ import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { ZodError } from "zod";
 import { ChatRequestError } from "../chatd/contract.ts";
-import { ConflictError } from "../store/contract.ts";
+import { ConflictError, PasswordHashingBusyError } from "../store/contract.ts";
 import type { AppEnv } from "./context.ts";
 import type { Logger } from "./log.ts";
 
@@ -125,12 +125,21 @@ export function payloadTooLarge(limitBytes?: number): ApiError {
   });
 }
 
+/** 503 at once when the process already checks as many passwords as it allows. */
+export function hashingBusy(err: PasswordHashingBusyError): ApiError {
+  return new ApiError(503, "The server is busy checking other passwords; try again in a moment.", {
+    detail: "Sign-ins and new passwords are hashed a few at a time; retry after Retry-After.",
+    headers: { "retry-after": String(err.retryAfterSeconds) },
+  });
+}
+
 export function errorHandler(logger: Logger): ErrorHandler<AppEnv> {
   return (err, c) => {
     if (err instanceof ApiError) return respond(c, err);
     if (err instanceof HTTPException) return respond(c, fromHttpException(err));
     if (err instanceof ChatRequestError) return respond(c, new ApiError(err.status, err.message));
     if (err instanceof ConflictError) return respond(c, new ApiError(409, err.message));
+    if (err instanceof PasswordHashingBusyError) return respond(c, hashingBusy(err));
     logger.error("unhandled error", {
       method: c.req.method,
       path: c.req.path,

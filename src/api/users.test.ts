@@ -8,6 +8,7 @@ describe("users", () => {
   let deps: TestDeps;
   let served: Served | undefined;
   let client: Client;
+  let clients = 0;
 
   beforeAll(async () => {
     deps = await makeDeps();
@@ -17,9 +18,13 @@ describe("users", () => {
     await deps?.close();
   });
 
-  /** A fresh api (and so a fresh sign-in rate limiter) on `on`. */
+  /**
+   * A fresh api on `on`, seen from a client address of its own: the sign-in limits live in the
+   * database, so each test's failures must not count against the next one's.
+   */
   async function start(options: Partial<ApiOptions> = {}, on: TestDeps = deps) {
-    served = await serveApi(on, options);
+    const address = `198.51.100.${++clients}`;
+    served = await serveApi(on, { clientIp: () => address, ...options });
     client = new Client(served.url);
   }
 

@@ -50,6 +50,19 @@ export class LastAdminError extends Error {
   override readonly name = "LastAdminError";
 }
 
+/**
+ * Thrown when this process already runs (and queues) as many password hashes as it allows
+ * (`PASSWORD_HASHING` in credentials.ts): nothing was hashed or written; try again shortly.
+ */
+export class PasswordHashingBusyError extends Error {
+  override readonly name = "PasswordHashingBusyError";
+  /** A hash takes well under a second: a retry a second later finds a free slot. */
+  readonly retryAfterSeconds = 1;
+  constructor(message = "too many password hashes in progress") {
+    super(message);
+  }
+}
+
 /** Thrown by `listChats` for a `before` cursor it did not hand out. */
 export class InvalidCursorError extends Error {
   override readonly name = "InvalidCursorError";
@@ -157,12 +170,36 @@ export interface WorkspaceStore {
   agentDisconnected(id: string, replica: string): Promise<void>;
 }
 
+/** One failure count: `key` may fail `maxFailures` times within `windowMs` of its first failure. */
+export interface SignInLimit {
+  key: string;
+  maxFailures: number;
+  windowMs: number;
+}
+
+/**
+ * Failed sign-ins, counted in the database so every replica enforces the same limits (see
+ * `signin-limits.ts`). A window starts at a key's first failure and lasts `windowMs`; a key with
+ * `maxFailures` failures in its window is blocked until it ends.
+ */
+export interface SignInLimitStore {
+  /** Milliseconds until every one of `limits` allows another attempt; 0 when all allow it now. */
+  blockedFor(limits: readonly SignInLimit[]): Promise<number>;
+  /** Counts one failure against each of `limits` (distinct keys), in one statement. */
+  fail(limits: readonly SignInLimit[]): Promise<void>;
+  /** Forgets `key`'s failures (a successful sign-in clears its own email + address key). */
+  clear(key: string): Promise<void>;
+  /** Deletes the windows that have ended; how many. */
+  sweep(): Promise<number>;
+}
+
 export interface Store {
   /** `embedded`: the PostgreSQL this server runs in its data dir; `external`: `--postgres-url`. */
   readonly kind: "embedded" | "external";
   readonly events: ChatEvents;
   readonly signals: ChatSignals;
   readonly workspaces: WorkspaceStore;
+  readonly signInLimits: SignInLimitStore;
 
   // users, sessions, API tokens (tokens are stored hashed; the plaintext is returned once)
   countUsers(): Promise<number>;
@@ -186,9 +223,17 @@ export interface Store {
   updateUser(id: string, patch: { role?: Role; active?: boolean }): Promise<User | null>;
   /**
    * The user whose password matches, or null. Constant-time comparison. A deactivated user is
-   * returned too (with `active: false`): refusing them is the caller's decision.
+   * returned too (with `active: false`): refusing them is the caller's decision. A match against
+   * a hash of an older scheme (scrypt) or weaker parameters is rehashed with the current ones.
+   * `createFirstUser`, `createUser` and this throw `PasswordHashingBusyError` when the process's
+   * password hashing is saturated.
    */
   verifyPassword(email: string, password: string): Promise<User | null>;
+  /**
+   * Whether a password hash asked for now would be refused with `PasswordHashingBusyError`, so a
+   * caller can refuse before doing any other work (a sign-in flood then costs no queries).
+   */
+  passwordHashingBusy(): boolean;
   /** Mints a token; `kind` "session" expires after `ttlMs`, "api" when deleted. */
   createToken(
     userId: string,

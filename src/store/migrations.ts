@@ -197,6 +197,21 @@ CREATE TABLE workspaces (
 CREATE INDEX workspaces_owner ON workspaces (owner_id, created_at);
 `,
   },
+  {
+    version: 7,
+    name: "sign-in limits",
+    sql: `
+-- Failed sign-ins per key (an email + client address, or a client address alone), shared by every
+-- replica: a security control lives in the database, never per process. A window starts at a
+-- key's first failure; rows whose window has ended are swept (see signin-limits.ts).
+CREATE TABLE signin_limits (
+  key text PRIMARY KEY,
+  failures integer NOT NULL,
+  window_ends_at timestamptz(3) NOT NULL
+);
+CREATE INDEX signin_limits_window_ends_at ON signin_limits (window_ends_at);
+`,
+  },
 ];
 
 /**

@@ -106,7 +106,7 @@ describe("store", () => {
       ).rejects.toBeInstanceOf(ConflictError);
     });
 
-    it("verifies passwords and keeps only a salted scrypt hash", async () => {
+    it("verifies passwords and keeps only a salted Argon2id hash", async () => {
       const user = await store.createUser({
         username: "Alice",
         email: "Alice@Example.com",
@@ -130,7 +130,7 @@ describe("store", () => {
         [[user.id, twin.id]],
       );
       const [h1, h2] = rows.map((r) => r.password_hash);
-      expect(h1).toMatch(/^scrypt\$/);
+      expect(h1).toMatch(/^\$argon2id\$/);
       expect(h1).not.toContain("s3cret");
       expect(h1).not.toBe(h2); // per-user salt
     });

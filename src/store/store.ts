@@ -15,11 +15,21 @@ import {
   type NewMessage,
   type NewModel,
   type NewProvider,
+  PasswordHashingBusyError,
+  type SignInLimitStore,
   type StatusChange,
   type Store,
   type WorkspaceStore,
 } from "./contract.ts";
-import { hashPassword, hashToken, newToken, TOKEN_PREFIX, verifyPassword } from "./credentials.ts";
+import {
+  hashPassword,
+  hashToken,
+  needsRehash,
+  newToken,
+  passwordHashing,
+  TOKEN_PREFIX,
+  verifyPassword,
+} from "./credentials.ts";
 import {
   type Database,
   FOREIGN_KEY_VIOLATION,
@@ -64,6 +74,7 @@ import {
   type UserRow,
 } from "./rows.ts";
 import { decryptSecret, encryptSecret, keyFingerprint, SecretKeyError } from "./secrets.ts";
+import { SqlSignInLimitStore } from "./signin-limits.ts";
 import type {
   Chat,
   ChatErrorRecord,
@@ -123,6 +134,7 @@ export class SqlStore implements Store {
   readonly events: ChatEvents;
   readonly signals: ChatSignals;
   readonly workspaces: WorkspaceStore;
+  readonly signInLimits: SignInLimitStore;
   /** Identifies this store's NOTIFYs, so it skips its own (already delivered locally). */
   readonly instanceId = randomUUID();
   readonly #db: Database;
@@ -145,6 +157,7 @@ export class SqlStore implements Store {
     );
     this.#signalHub = new SignalHub(this.instanceId);
     this.workspaces = new SqlWorkspaceStore(db);
+    this.signInLimits = new SqlSignInLimitStore(db);
     this.events = {
       append: (chatId, type, data) => this.#appendEvent(chatId, type, data),
       listAfter: (chatId, afterSeq, limit) => this.#listEventsAfter(chatId, afterSeq, limit),
@@ -283,9 +296,29 @@ export class SqlStore implements Store {
       `SELECT ${USER_COLUMNS}, password_hash FROM users WHERE lower(email) = lower($1)`,
       [email],
     );
-    // An unknown email costs the same scrypt as a wrong password.
+    // An unknown email costs the same hash as a wrong password.
     const ok = await verifyPassword(password, row?.password_hash ?? null);
-    return ok && row ? toUser(row) : null;
+    if (!ok || !row) return null;
+    if (needsRehash(row.password_hash)) await this.#rehash(row.id, row.password_hash, password);
+    return toUser(row);
+  }
+
+  passwordHashingBusy(): boolean {
+    return passwordHashing.saturated;
+  }
+
+  /** Replaces an old scheme's hash (scrypt) with the current one, unless it changed meanwhile. */
+  async #rehash(userId: string, old: string, password: string): Promise<void> {
+    try {
+      const hash = await hashPassword(password);
+      await this.#db.query(
+        "UPDATE users SET password_hash = $3 WHERE id = $1 AND password_hash = $2",
+        [userId, old, hash],
+      );
+    } catch (error) {
+      // Busy: the sign-in stands, and the next one rehashes.
+      if (!(error instanceof PasswordHashingBusyError)) throw error;
+    }
   }
 
   async createToken(

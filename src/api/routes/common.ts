@@ -30,6 +30,7 @@ const ERROR_DESCRIPTIONS = {
   413: "Request body too large",
   415: "Request body is not JSON",
   429: "Too many failed attempts; see Retry-After",
+  503: "Busy hashing other passwords; see Retry-After",
 };
 
 type ErrorCode = keyof typeof ERROR_DESCRIPTIONS;

@@ -3,10 +3,10 @@
  * `/users[/{id}]`, `/users/me[/tokens]`.
  */
 import { createRoute } from "@hono/zod-openapi";
-import { ConflictError, LastAdminError } from "../../store/contract.ts";
+import { ConflictError, LastAdminError, PasswordHashingBusyError } from "../../store/contract.ts";
 import { clearSessionCookie, currentUser, presentedToken, setSessionCookie } from "../auth.ts";
 import type { ApiApp, RouteContext } from "../context.ts";
-import { ApiError, notFound } from "../errors.ts";
+import { ApiError, hashingBusy, notFound } from "../errors.ts";
 import {
   CreateTokenBody,
   CreateUserBody,
@@ -53,7 +53,7 @@ export function userRoutes(ctx: RouteContext): ApiApp {
     request: { body: jsonBody(FirstUserBody) },
     responses: {
       201: json(FirstUserResponse, "The owner and a session token (also set as a cookie)"),
-      ...errors(400, 409, 413, 415),
+      ...errors(400, 409, 413, 415, 503),
     },
   });
   app.openapi(firstUser, async (c) => {
@@ -77,21 +77,25 @@ export function userRoutes(ctx: RouteContext): ApiApp {
     method: "post",
     path: "/users/login",
     tags: ["users"],
-    summary: "Sign in; failed attempts are rate-limited per email and client address",
+    summary:
+      "Sign in; failed attempts are rate-limited per email and client address, and per address",
     description:
       "A wrong email or password is a 401 that does not say which. The right password to a " +
-      "deactivated account is a 403 saying so (only someone who knows the password learns it).",
+      "deactivated account is a 403 saying so (only someone who knows the password learns it). " +
+      "Too many failures for the email from this address, or from this address at all, are a 429; " +
+      "a server busy hashing other passwords answers 503 at once. Both carry Retry-After.",
     request: { body: jsonBody(LoginBody) },
     responses: {
       200: json(LoginResponse, "A session token (also set as an HTTP-only cookie)"),
-      ...errors(400, 401, 403, 413, 415, 429),
+      ...errors(400, 401, 403, 413, 415, 429, 503),
     },
   });
   app.openapi(login, async (c) => {
     const { email, password } = c.req.valid("json");
+    // A flood is refused here, before it costs a query.
+    if (store.passwordHashingBusy()) throw hashingBusy(new PasswordHashingBusyError());
     const ip = options.clientIp(c);
-    const key = `${email.trim().toLowerCase()}\n${ip}`;
-    const waitMs = limiter.blockedFor(key);
+    const waitMs = await limiter.blockedFor(email, ip);
     if (waitMs > 0) {
       throw new ApiError(429, "Too many failed sign-in attempts; try again later.", {
         headers: { "retry-after": String(Math.ceil(waitMs / 1000)) },
@@ -99,7 +103,7 @@ export function userRoutes(ctx: RouteContext): ApiApp {
     }
     const user = await store.verifyPassword(email, password);
     if (user === null) {
-      limiter.fail(key);
+      await limiter.fail(email, ip);
       logger.warn("sign-in failed", { email, ip });
       throw new ApiError(401, "Invalid email or password.");
     }
@@ -107,7 +111,7 @@ export function userRoutes(ctx: RouteContext): ApiApp {
       logger.warn("sign-in refused: account deactivated", { user_id: user.id, ip });
       throw new ApiError(403, DEACTIVATED_MESSAGE);
     }
-    limiter.succeed(key);
+    await limiter.succeed(email, ip);
     const token = await store.createToken(user.id, "session", { ttlMs: options.sessionTtlMs });
     setSessionCookie(c, token, { secure: options.secureCookies, ttlMs: options.sessionTtlMs });
     return c.json({ session_token: token }, 200);
@@ -187,7 +191,7 @@ export function userRoutes(ctx: RouteContext): ApiApp {
     request: { body: jsonBody(CreateUserBody) },
     responses: {
       201: json(UserResponse, "The new user"),
-      ...errors(400, 401, 403, 409, 413, 415),
+      ...errors(400, 401, 403, 409, 413, 415, 503),
     },
   });
   app.openapi(createUser, async (c) => {
