@@ -78,7 +78,7 @@ export function createApi(deps: ApiDeps): Hono<AppEnv> {
       account: options.loginRateLimit,
       address: options.addressRateLimit,
     }),
-    ...authMiddleware(deps.store),
+    ...authMiddleware(deps.store, { secureCookies: options.secureCookies }),
   };
 
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });

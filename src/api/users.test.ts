@@ -216,7 +216,12 @@ describe("users", () => {
 
     it.each([
       ["a bearer token", (t: string) => ({ token: t })],
-      ["the session cookie", (t: string) => ({ headers: { cookie: `keel_session=${t}` } })],
+      [
+        "the session cookie (from the UI's own origin)",
+        (t: string) => ({
+          headers: { cookie: `keel_session=${t}`, origin: served?.url ?? "" },
+        }),
+      ],
     ])("revokes the token presented as %s and clears the cookie", async (_, present) => {
       const token = await signIn();
       const other = await signIn();
