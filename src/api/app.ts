@@ -60,10 +60,15 @@ function accessLog(logger: Logger): MiddlewareHandler<AppEnv> {
   };
 }
 
-/** API responses carry tokens and private data: no caching unless a route says otherwise. */
+/**
+ * API responses carry tokens and private data: no caching unless a route says otherwise, no
+ * content sniffing and no referrer (like the UI's pages).
+ */
 const noStore: MiddlewareHandler<AppEnv> = async (c, next) => {
   await next();
   if (!c.res.headers.has("cache-control")) c.header("cache-control", "no-store");
+  c.header("x-content-type-options", "nosniff");
+  c.header("referrer-policy", "no-referrer");
 };
 
 export function createApi(deps: ApiDeps): Hono<AppEnv> {

@@ -481,6 +481,89 @@ describe("users", () => {
     });
   });
 
+  describe("the owner", () => {
+    // A store of its own: the owner (the first user) and an admin the owner made.
+    let own: TestDeps;
+    let ownerToken: string;
+    let ownerId: string;
+    let admin: { id: string; token: string };
+    const ONLY =
+      "Only the owner (the first user) can change the owner's role or deactivate the owner.";
+    beforeAll(async () => {
+      own = await makeDeps();
+      await start({}, own);
+      const first = await client.post("/api/v1/users/first", { json: owner });
+      ownerToken = obj(first).session_token as string;
+      ownerId = (obj(first).user as { id: string }).id;
+      admin = await newAdmin();
+      await served?.close();
+    });
+    afterAll(async () => {
+      await own?.close();
+    });
+    beforeEach(() => start({}, own));
+
+    async function newAdmin(): Promise<{ id: string; token: string }> {
+      const name = unique("admin");
+      const created = await client.post("/api/v1/users", {
+        token: ownerToken,
+        json: {
+          username: name,
+          email: `${name}@example.com`,
+          password: "admin-password",
+          role: "admin",
+        },
+      });
+      const login = await client.post("/api/v1/users/login", {
+        json: { email: `${name}@example.com`, password: "admin-password" },
+      });
+      return {
+        id: (obj(created).user as { id: string }).id,
+        token: obj(login).session_token as string,
+      };
+    }
+
+    it.each([
+      ["demote", { role: "member" }],
+      ["deactivate", { active: false }],
+      ["demote and deactivate", { role: "member", active: false }],
+    ])("cannot be made to %s by another admin: 403, nothing changed", async (_, json) => {
+      const res = await client.patch(`/api/v1/users/${ownerId}`, { token: admin.token, json });
+      expect(res.status).toBe(403);
+      expect(obj(res)).toEqual({ message: ONLY });
+      const me = await client.get("/api/v1/users/me", { token: ownerToken });
+      expect(obj(me).user).toMatchObject({ role: "admin", active: true });
+    });
+
+    it("other admins still change each other; the owner changes anyone, itself included", async () => {
+      const other = await newAdmin();
+      const byAdmin = await client.patch(`/api/v1/users/${other.id}`, {
+        token: admin.token,
+        json: { role: "member" },
+      });
+      expect(byAdmin.status).toBe(200);
+      expect(obj(byAdmin).user).toMatchObject({ role: "member" });
+      const byOwner = await client.patch(`/api/v1/users/${admin.id}`, {
+        token: ownerToken,
+        json: { role: "admin" },
+      });
+      expect(byOwner.status).toBe(200);
+      const self = await client.patch(`/api/v1/users/${ownerId}`, {
+        token: ownerToken,
+        json: { role: "member" },
+      });
+      expect(self.status).toBe(200);
+      expect(obj(self).user).toMatchObject({ role: "member" });
+      // Back as it was, by an admin: promoting the owner takes nothing from the owner.
+      const back = await client.patch(`/api/v1/users/${ownerId}`, {
+        token: admin.token,
+        json: { role: "admin" },
+      });
+      expect(back.status).toBe(200);
+      expect(obj(back).user).toMatchObject({ role: "admin" });
+    });
+  });
+
   describe("the last active admin", () => {
     // A store of its own, where the owner is the only admin.
     let solo: TestDeps;

@@ -51,6 +51,14 @@ export class LastAdminError extends Error {
 }
 
 /**
+ * Thrown by `updateUser` when someone other than the owner (the first user) would demote or
+ * deactivate the owner; nothing was changed.
+ */
+export class OwnerOnlyError extends Error {
+  override readonly name = "OwnerOnlyError";
+}
+
+/**
  * Thrown when this process already runs (and queues) as many password hashes as it allows
  * (`PASSWORD_HASHING` in credentials.ts): nothing was hashed or written; try again shortly.
  */
@@ -218,9 +226,15 @@ export interface Store {
    * Changes a user's role and/or active flag; null for an unknown id. Deactivating deletes every
    * token of the user (sessions and API tokens; reactivating does not bring them back). Atomic
    * against leaving no active admin: such a change is refused with LastAdminError, also when two
-   * run at once (they are serialised, and each checks after its own update).
+   * run at once (they are serialised, and each checks after its own update). With `by` (the
+   * acting user's id), demoting or deactivating the owner (the first user) is refused with
+   * OwnerOnlyError unless `by` is the owner.
    */
-  updateUser(id: string, patch: { role?: Role; active?: boolean }): Promise<User | null>;
+  updateUser(
+    id: string,
+    patch: { role?: Role; active?: boolean },
+    by?: string,
+  ): Promise<User | null>;
   /**
    * The user whose password matches, or null. Constant-time comparison. A deactivated user is
    * returned too (with `active: false`): refusing them is the caller's decision. A match against

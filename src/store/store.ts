@@ -15,6 +15,7 @@ import {
   type NewMessage,
   type NewModel,
   type NewProvider,
+  OwnerOnlyError,
   PasswordHashingBusyError,
   type SignInLimitStore,
   type StatusChange,
@@ -264,12 +265,25 @@ export class SqlStore implements Store {
    * the last two admins therefore cannot both succeed: the second sees the first and rolls back.
    * Nothing else removes an admin (creating users only adds them).
    */
-  async updateUser(id: string, patch: { role?: Role; active?: boolean }): Promise<User | null> {
+  async updateUser(
+    id: string,
+    patch: { role?: Role; active?: boolean },
+    by?: string,
+  ): Promise<User | null> {
     if (patch.role !== undefined && patch.role !== "admin" && patch.role !== "member") {
       throw new TypeError(`unknown role: ${String(patch.role)}`);
     }
     return this.#db.transaction(async (tx) => {
       await tx.query("SELECT pg_advisory_xact_lock($1, $2)", [LOCK_NAMESPACE, LOCK_ADMINS]);
+      if (by !== undefined && by !== id && (patch.role === "member" || patch.active === false)) {
+        // The owner is the first user: the oldest row (nothing else creates one before it).
+        const [owner] = await tx.query<{ id: string }>(
+          "SELECT id FROM users ORDER BY created_at, id LIMIT 1",
+        );
+        if (owner?.id === id) {
+          throw new OwnerOnlyError("only the owner may demote or deactivate the owner");
+        }
+      }
       const [row] = await tx.query<UserRow>(
         `UPDATE users SET role = COALESCE($2::text, role),
            deactivated_at = CASE WHEN $3::boolean IS NULL THEN deactivated_at

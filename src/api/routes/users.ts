@@ -3,7 +3,12 @@
  * `/users[/{id}]`, `/users/me[/tokens]`.
  */
 import { createRoute } from "@hono/zod-openapi";
-import { ConflictError, LastAdminError, PasswordHashingBusyError } from "../../store/contract.ts";
+import {
+  ConflictError,
+  LastAdminError,
+  OwnerOnlyError,
+  PasswordHashingBusyError,
+} from "../../store/contract.ts";
 import { clearSessionCookie, currentUser, presentedToken, setSessionCookie } from "../auth.ts";
 import type { ApiApp, RouteContext } from "../context.ts";
 import { ApiError, hashingBusy, notFound } from "../errors.ts";
@@ -27,6 +32,9 @@ import { errors, json, jsonBody, newRouter, noContent, SECURED } from "./common.
 /** The 409 of a change that would leave the server without an active admin. */
 export const LAST_ADMIN_MESSAGE =
   "This would leave no active administrator. Make another user an admin first.";
+/** The 403 of an admin demoting or deactivating the owner. */
+export const OWNER_ONLY_MESSAGE =
+  "Only the owner (the first user) can change the owner's role or deactivate the owner.";
 /** The 403 of a sign-in with the right password to a deactivated account. */
 export const DEACTIVATED_MESSAGE = "This account is deactivated. Ask an administrator.";
 
@@ -154,7 +162,8 @@ export function userRoutes(ctx: RouteContext): ApiApp {
     summary: "Change a user's role or deactivate/reactivate them (admin)",
     description:
       "Deactivating revokes every session and API token of the user; reactivating does not " +
-      "restore them. A change that would leave no active admin is a 409.",
+      "restore them. A change that would leave no active admin is a 409. Only the owner (the " +
+      "first user) may demote or deactivate the owner: 403 for anyone else.",
     security: SECURED,
     middleware: [ctx.requireAdmin],
     request: { params: IdParams, body: jsonBody(UpdateUserBody) },
@@ -167,8 +176,9 @@ export function userRoutes(ctx: RouteContext): ApiApp {
     const { id } = c.req.valid("param");
     const patch = c.req.valid("json");
     const by = currentUser(c).id;
-    const user = await store.updateUser(id, patch).catch((err: unknown) => {
+    const user = await store.updateUser(id, patch, by).catch((err: unknown) => {
       if (err instanceof LastAdminError) throw new ApiError(409, LAST_ADMIN_MESSAGE);
+      if (err instanceof OwnerOnlyError) throw new ApiError(403, OWNER_ONLY_MESSAGE);
       throw err;
     });
     if (user === null) throw notFound("User");
