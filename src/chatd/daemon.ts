@@ -62,7 +62,10 @@ export interface ChatDaemonOptions {
   tools?: ToolRegistry;
   /** The tools of one chat's turns, e.g. its workspace's (default: `tools` for every chat). */
   toolsFor?: (chat: Chat) => ToolRegistry;
-  /** Default: `hostname:pid:random`. */
+  /**
+   * Default: `hostname:pid:random`. `keel server` passes its replica id, kept in its data dir, so
+   * that a restart after a crash takes back the chats the dead run owned at once (see `start`).
+   */
   workerId?: string;
   /** Chats run at once by this daemon (default 500); more wait `pending` for a slot. */
   concurrency?: number;
@@ -171,7 +174,9 @@ export class ChatDaemon {
     if (this.#started) throw new Error("chatd: the daemon was already started.");
     this.#started = true;
     this.#unlisten = this.#store.signals.listen(this.#onSignal);
-    await this.#recover();
+    // Chats still marked as this worker's were left by its previous run, which died (a worker id
+    // that outlives the process, see `workerId`): take them back now, not after `staleMs`.
+    await this.#recover(this.workerId);
     if (this.#stopping) return;
     this.#every(this.#o.pollIntervalMs, () => this.#tick());
     this.#every(this.#o.heartbeatIntervalMs, () => this.#heartbeat());
@@ -426,12 +431,20 @@ export class ChatDaemon {
     }
   }
 
-  async #recover(): Promise<void> {
+  async #recover(previousRunOf?: string): Promise<void> {
     if (this.#recovering || this.#stopping) return;
     this.#recovering = true;
     try {
       // The store announced each one (its moved messages, `status: pending`).
-      const recovered = await this.#store.recoverStaleChats(this.#o.staleMs);
+      const recovered = await this.#store.recoverStaleChats(this.#o.staleMs, previousRunOf);
+      if (previousRunOf && recovered.length > 0) {
+        this.#log.warn(
+          "took back the chats this server ran when it stopped without shutting down",
+          {
+            chats: recovered.length,
+          },
+        );
+      }
       if (recovered.length > 0) void this.#tick();
     } catch (error) {
       this.#log.error("recovering stale chats failed", { error: errorText(error) });

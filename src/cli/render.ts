@@ -62,6 +62,13 @@ export class EventRenderer {
     switch (event.event) {
       case "status":
         this.status = String(data.status);
+        // A turn that ends without the message its text was streamed for (the server running it
+        // stopped): that text is void, and the reply starts again.
+        if (this.#current && this.status !== "running") {
+          this.#current = undefined;
+          this.#io.stdout("\n");
+          this.#io.stderr("(the reply above was cut off; it starts again)\n");
+        }
         break;
       case "message_part": {
         const id = String(data.message_id);

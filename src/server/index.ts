@@ -6,7 +6,7 @@
  */
 import { jsonLogger, type Logger } from "../api/log.ts";
 import type { RetryPolicy } from "../chatretry/index.ts";
-import { openStore } from "../store/index.ts";
+import { lockDataDir, openStore, type Store } from "../store/index.ts";
 
 export interface ServerConfig {
   host: string;
@@ -42,18 +42,38 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const loading = import("./run.ts");
   // Keep a failed import from being an unhandled rejection while the store opens.
   loading.catch(() => {});
-  const store = await openStore({
-    dataDir: config.dataDir,
-    postgresUrl: config.postgresUrl,
-    postgresOsUser: config.postgresOsUser,
-    secretKey: config.secretKey,
-    log: (message, fields) => logger.info(message, fields),
-  });
+  // One server per data dir, whatever the database: it holds this replica's identity. (The
+  // embedded PostgreSQL takes the same lock itself.)
+  const lock = config.postgresUrl ? await lockDataDir(config.dataDir) : { release: () => {} };
+  let store: Store;
+  try {
+    store = await openStore({
+      dataDir: config.dataDir,
+      postgresUrl: config.postgresUrl,
+      postgresOsUser: config.postgresOsUser,
+      secretKey: config.secretKey,
+      log: (message, fields) => logger.info(message, fields),
+    });
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
   try {
     const { runServer } = await loading;
-    return await runServer(config, store, logger);
+    const running = await runServer(config, store, logger);
+    return {
+      url: running.url,
+      close: async () => {
+        try {
+          await running.close();
+        } finally {
+          lock.release();
+        }
+      },
+    };
   } catch (error) {
     await store.close().catch(() => {});
+    lock.release();
     throw error;
   }
 }

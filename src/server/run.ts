@@ -9,7 +9,7 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { serve } from "@hono/node-server";
 import { createApi, type Logger } from "../api/index.ts";
-import { ChatDaemon, createChatService, defaultWorkerId } from "../chatd/index.ts";
+import { ChatDaemon, createChatService } from "../chatd/index.ts";
 import { ToolRegistry } from "../chatloop/tools.ts";
 import { Transport } from "../provider/index.ts";
 import type { Store } from "../store/index.ts";
@@ -18,6 +18,7 @@ import { LocalAgents } from "../workspace/local-agents.ts";
 import { WorkspaceToolCache } from "../workspace/remote-tools.ts";
 import { AgentSupervisor } from "../workspace/supervisor.ts";
 import type { RunningServer, ServerConfig } from "./index.ts";
+import { replicaId } from "./replica.ts";
 import { DEFAULT_WEB_DIR, webUi, webUiBuilt } from "./web.ts";
 
 function listen(server: Server): Promise<AddressInfo> {
@@ -71,7 +72,7 @@ export async function runServer(
   logger: Logger,
 ): Promise<RunningServer> {
   const transport = new Transport();
-  const workerId = defaultWorkerId();
+  const workerId = await replicaId(config.dataDir);
   // Workspace agents connect here; a chat bound to a workspace gets its tools over that link.
   const agents = new AgentHub({ store: store.workspaces, replicaId: workerId, logger });
   const workspaceTools = new WorkspaceToolCache(agents);

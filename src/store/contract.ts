@@ -371,11 +371,16 @@ export interface Store {
   ): Promise<StatusChange>;
   /**
    * Returns `running` chats whose heartbeat (by the database's clock) is older than `staleMs` to
-   * `pending`; their queued messages move into the transcript. Each gets the `message` events of
-   * its moved messages and a `status: pending` event, in the same transaction. Returns the
-   * recovered chats with the messages moved for each.
+   * `pending` — and, with `previousRunOf`, every chat that worker id owns whatever its heartbeat:
+   * a restarted server whose previous run died owned them, and takes them back at once. Their
+   * queued messages move into the transcript. Each gets the `message` events of its moved
+   * messages and a `status: pending` event (which voids the dead run's deltas for clients), in
+   * the same transaction. Returns the recovered chats with the messages moved for each.
    */
-  recoverStaleChats(staleMs: number): Promise<Array<{ chat_id: string; moved: Message[] }>>;
+  recoverStaleChats(
+    staleMs: number,
+    previousRunOf?: string,
+  ): Promise<Array<{ chat_id: string; moved: Message[] }>>;
   /**
    * Sets a chat's status without owning it; a current owner loses the chat. Not `running` (that
    * needs `acquireChats`). Queued messages and events: as `releaseChat`.

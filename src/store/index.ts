@@ -7,7 +7,8 @@ import type { Store, StoreOptions } from "./contract.ts";
 import { preparePrivateDataDir } from "./data-dir.ts";
 import type { Database } from "./db.ts";
 import { openPostgres, type PostgresOptions } from "./db-postgres.ts";
-import { EmbeddedPostgres } from "./embedded/index.ts";
+import { EmbeddedPostgres, embeddedPaths } from "./embedded/index.ts";
+import { DataDirLock } from "./embedded/lock.ts";
 import { migrate } from "./migrations.ts";
 import { loadSecretKey, parseSecretKey } from "./secrets.ts";
 import { checkSecretKey, SqlStore } from "./store.ts";
@@ -26,6 +27,12 @@ export type {
 } from "./contract.ts";
 export { ConflictError, InvalidCursorError, LastAdminError } from "./contract.ts";
 export { DataDirError } from "./data-dir.ts";
+
+/** Takes `<dataDir>/keel.pid` for this process (one keel server per data dir); see `lock.ts`. */
+export async function lockDataDir(dataDir: string): Promise<{ release(): void }> {
+  await preparePrivateDataDir(dataDir);
+  return DataDirLock.acquire(embeddedPaths(dataDir).lock, dataDir);
+}
 export {
   DEFAULT_OS_USER,
   EmbeddedPostgresError,

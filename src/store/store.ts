@@ -865,14 +865,18 @@ export class SqlStore implements Store {
     return change;
   }
 
-  async recoverStaleChats(staleMs: number): Promise<Array<{ chat_id: string; moved: Message[] }>> {
+  async recoverStaleChats(
+    staleMs: number,
+    previousRunOf?: string,
+  ): Promise<Array<{ chat_id: string; moved: Message[] }>> {
     return this.#changing(async (tx, announce) => {
       const rows = await tx.query<{ id: string }>(
         `UPDATE chats SET status = 'pending', worker_id = NULL, heartbeat_at = NULL
          WHERE status = 'running'
-           AND (heartbeat_at IS NULL OR heartbeat_at < now() - $1::float8 * interval '1 millisecond')
+           AND (heartbeat_at IS NULL OR heartbeat_at < now() - $1::float8 * interval '1 millisecond'
+                OR worker_id = $2)
          RETURNING id`,
-        [staleMs],
+        [staleMs, previousRunOf ?? null],
       );
       const recovered: Array<{ chat_id: string; moved: Message[] }> = [];
       for (const row of rows) {

@@ -442,7 +442,7 @@ describe("keel server", () => {
     expect(texts.at(-1)).toBe("Resumed and complete.");
   }, 60_000);
 
-  it("SIGKILL mid-step: the parts already complete were persisted as they completed", async () => {
+  it("SIGKILL mid-step: completed parts were persisted; the restarted server takes the chat back at once and voids the dead run's deltas", async () => {
     // Reasoning, then text: the reasoning part is complete once the text starts. The text keeps
     // trickling (a delta every 200 ms, under the 800 ms silence timeout) until the kill.
     fake.enqueue({
@@ -472,12 +472,33 @@ describe("keel server", () => {
         { timeout: 5_000 },
       )
       .toEqual(reasoning);
+    const before = await follow(keel.url, admin, chat.id, (e) => e.event === "message_part");
+    const lastSeen = before.at(-1)?.id;
     expect(await keel.stop("SIGKILL")).toBeNull();
+    fake.enqueue(textReply("Back after the crash."));
     keel = await startKeel({ dataDir, port, env: { KEEL_STREAM_SILENCE_TIMEOUT_MS: "800" } });
+    // The restarted server took the chat back at once (its previous run owned it), not after the
+    // 30 s a dead replica's chats wait for their heartbeat to go stale.
+    await expect
+      .poll(() => keel.output(), { timeout: 15_000 })
+      .toContain("took back the chats this server ran");
+    // A client resuming from what it saw: the dead run's deltas are voided by a `status` event
+    // (`pending`) before the new run streams; then the reply, once.
+    const after = await follow(keel.url, admin, chat.id, idleAgain, {
+      lastEventId: lastSeen,
+      timeoutMs: 30_000,
+    });
+    const statuses = after
+      .filter((e) => e.event === "status")
+      .map((e) => (e.data as { status: string }).status);
+    expect(statuses).toEqual(["pending", "running", "waiting"]);
+    const firstPending = after.findIndex((e) => e.event === "status");
+    expect(after.slice(0, firstPending).every((e) => e.event === "message_part")).toBe(true);
     const { messages } = await messagesOf(admin, chat.id);
-    expect(messages.map((m) => m.role)).toEqual(["user", "assistant"]);
+    expect(messages.map((m) => m.role)).toEqual(["user", "assistant", "assistant"]);
     expect(messages[1]?.parts).toEqual(reasoning);
-  }, 60_000);
+    expect(assistantTexts(messages).at(-1)).toBe("Back after the crash.");
+  }, 90_000);
 });
 
 describe("ApiError", () => {

@@ -1,0 +1,52 @@
+import { describe, expect, it } from "vitest";
+import { EventRenderer } from "./render.ts";
+
+function rendered(events: Array<{ event: string; data: unknown }>) {
+  let stdout = "";
+  let stderr = "";
+  const renderer = new EventRenderer({
+    stdout: (text) => {
+      stdout += text;
+    },
+    stderr: (text) => {
+      stderr += text;
+    },
+  });
+  for (const [i, e] of events.entries()) renderer.handle({ id: String(i + 1), ...e });
+  return { stdout, stderr, status: renderer.status };
+}
+
+const delta = (id: string, text: string) => ({
+  event: "message_part",
+  data: { message_id: id, part: { type: "text", text } },
+});
+
+describe("EventRenderer", () => {
+  it("says a reply cut off by the server stopping starts again, and prints the new one", () => {
+    const out = rendered([
+      { event: "status", data: { status: "running" } },
+      delta("m1", "Half a rep"),
+      { event: "status", data: { status: "pending" } },
+      { event: "status", data: { status: "running" } },
+      delta("m2", "The whole reply."),
+    ]);
+    expect(out.stdout).toBe("Half a rep\nThe whole reply.");
+    expect(out.stderr).toBe("(the reply above was cut off; it starts again)\n");
+    expect(out.status).toBe("running");
+  });
+
+  it("says nothing when a turn ends after its message", () => {
+    const out = rendered([
+      { event: "status", data: { status: "running" } },
+      delta("m1", "Done."),
+      {
+        event: "message",
+        data: {
+          message: { id: "m1", role: "assistant", parts: [{ type: "text", text: "Done." }] },
+        },
+      },
+      { event: "status", data: { status: "waiting" } },
+    ]);
+    expect(out.stderr).toBe("");
+  });
+});
