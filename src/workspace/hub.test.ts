@@ -1,7 +1,7 @@
 import { once } from "node:events";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import WebSocket from "ws";
 import type { SqlStore } from "../store/store.ts";
 import { createTestDatabase, type TestDatabase } from "../store/test-support.ts";
@@ -157,10 +157,31 @@ describe("AgentHub", () => {
     agent.send({ type: "exec", command: "rm -rf /" });
     agent.send({ type: "result", call_id: call.call_id, output: "the file", is_error: false });
     expect(await result).toEqual({ output: "the file", is_error: false });
-    expect(logs.filter((l) => l.startsWith("warn agent sent an invalid frame"))).toHaveLength(3);
-    expect(logs.some((l) => l.includes("a call it was not given") && l.includes("c-forged"))).toBe(
+    expect(logs.filter((l) => l.startsWith("warn agent sent invalid frames"))).toHaveLength(1);
+    expect(logs.some((l) => l.includes("calls it was not given") && l.includes("c-forged"))).toBe(
       true,
     );
+  });
+
+  it("logs a flood of forged frames once, then their count when the connection ends", async () => {
+    const { agent_token } = await newWorkspace();
+    const agent = await connect(agent_token);
+    for (let i = 0; i < 2_000; i++) {
+      agent.send({ type: "result", call_id: `c-${i}`, output: "evil", is_error: false });
+    }
+    agent.send("not json");
+    agent.send("not json either");
+    await vi.waitFor(() =>
+      expect(logs.filter((l) => l.startsWith("warn agent sent invalid frames"))).toHaveLength(1),
+    );
+    agent.socket.close();
+    await agent.closed();
+    await vi.waitFor(() =>
+      expect(logs.some((l) => l.includes("2000 frames dropped on this connection"))).toBe(true),
+    );
+    expect(logs.filter((l) => l.includes("calls it was not given"))).toHaveLength(2);
+    expect(logs.some((l) => l.includes("invalid frames: 2 frames dropped"))).toBe(true);
+    expect(logs.length).toBeLessThan(20);
   });
 
   it("a call in flight when the agent drops is sent again to the reconnected agent", async () => {

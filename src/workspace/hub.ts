@@ -64,6 +64,12 @@ interface Connection {
   /** Kept in memory only, to re-check it on every heartbeat (deleted, rotated, deactivated). */
   readonly token: string;
   alive: boolean;
+  /**
+   * Frames dropped on this connection, by what was wrong with them. The first of each kind is
+   * logged with its details, the count once when the connection ends: a misbehaving agent cannot
+   * turn a flood of frames into a flood of log lines.
+   */
+  dropped?: Map<string, number>;
 }
 
 interface PendingCall {
@@ -269,7 +275,10 @@ export class AgentHub {
         );
         return;
       }
-      void this.#register({ socket, workspace, token, alive: true }, parsed.frame.version);
+      void this.#register(
+        { socket, workspace, token, alive: true, dropped: new Map() },
+        parsed.frame.version,
+      );
     });
     socket.on("error", (error) =>
       this.#o.logger.warn("agent socket error", { error: error.message }),
@@ -301,6 +310,14 @@ export class AgentHub {
 
   async #unregister(connection: Connection): Promise<void> {
     const id = connection.workspace.id;
+    for (const [what, count] of connection.dropped ?? []) {
+      if (count > 1) {
+        this.#o.logger.warn(`agent sent ${what}: ${count} frames dropped on this connection`, {
+          workspace: id,
+          count,
+        });
+      }
+    }
     if (this.#connections.get(id) !== connection) return; // replaced: the new one holds the calls
     this.#connections.delete(id);
     this.#o.logger.info("agent disconnected", { workspace: id });
@@ -318,18 +335,14 @@ export class AgentHub {
     if (this.#connections.get(connection.workspace.id) !== connection) return;
     const parsed = parseFrame(AgentFrame, frameText(data));
     if (!parsed.ok) {
-      this.#o.logger.warn("agent sent an invalid frame; dropped", {
-        workspace: connection.workspace.id,
-        reason: parsed.reason.slice(0, 500),
-      });
+      this.#dropped(connection, "invalid frames", { reason: parsed.reason.slice(0, 500) });
       return;
     }
     const frame = parsed.frame;
     if (frame.type === "hello") return; // a repeated hello changes nothing
     const call = this.#pending.get(frame.call_id);
     if (!call || call.sentTo !== connection) {
-      this.#o.logger.warn("agent sent a frame for a call it was not given; dropped", {
-        workspace: connection.workspace.id,
+      this.#dropped(connection, "frames for calls it was not given", {
         call_id: frame.call_id.slice(0, 100),
         type: frame.type,
       });
@@ -337,6 +350,18 @@ export class AgentHub {
     }
     if (frame.type === "output") this.#forwardOutput(call, frame.delta);
     else call.settle({ output: frame.output, is_error: frame.is_error });
+  }
+
+  /** Counts a dropped frame; logs the first of its kind on this connection. */
+  #dropped(connection: Connection, what: string, details: Record<string, unknown>): void {
+    const count = (connection.dropped?.get(what) ?? 0) + 1;
+    connection.dropped?.set(what, count);
+    if (count === 1) {
+      this.#o.logger.warn(`agent sent ${what}; dropped (the rest are counted, not logged)`, {
+        workspace: connection.workspace.id,
+        ...details,
+      });
+    }
   }
 
   #forwardOutput(call: PendingCall, delta: string): void {
