@@ -26,13 +26,24 @@ function streamError(error: unknown): Error {
 }
 
 /**
- * Whether the provider really said it was done. The SDK reports `interrupted` when a body ended
- * without the provider's end marker; providers that predate that report `other` with no raw
- * reason, which no real end marker produces.
+ * Models whose real end marker carries no reason of its own: OpenAI Responses ends with
+ * `response.completed`, reported with no raw reason (the SDK says `interrupted` when it is
+ * missing). Every other wire's end marker names its reason (`finish_reason`, `stop_reason`,
+ * `finishReason`, `stopReason`).
  */
-function endedCleanly(reason: LanguageModelV4FinishReason): boolean {
-  if (reason.unified === "interrupted") return false;
-  return !(reason.unified === "other" && reason.raw === undefined);
+const END_MARKER_WITHOUT_REASON = /\.responses$/;
+
+/**
+ * Whether the wire carried the provider's end marker — the wire's word, not the package's. The
+ * SDK reports `interrupted` when a body ended without it; older packages report `other` with no
+ * raw reason; `@openrouter/ai-sdk-provider` reports `tool-calls` with no raw reason when a stream
+ * ended after a tool call started. So, apart from `END_MARKER_WITHOUT_REASON`, a finish without
+ * the provider's raw reason is no end marker at all.
+ */
+function endedCleanly(model: LanguageModelV4, reason: LanguageModelV4FinishReason): boolean {
+  if (reason.unified === "interrupted" || reason.unified === "error") return false;
+  if (reason.raw !== undefined) return true;
+  return reason.unified !== "other" && END_MARKER_WITHOUT_REASON.test(model.provider);
 }
 
 const FINISH_REASONS: Record<LanguageModelV4FinishReason["unified"], FinishReason> = {
@@ -55,14 +66,27 @@ function toUsage(usage: LanguageModelV4Usage): Usage {
   };
 }
 
-function parseToolInput(input: string): unknown {
-  if (input.trim() === "") return {};
+function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
   try {
-    return JSON.parse(input);
+    return { ok: true, value: JSON.parse(text) };
   } catch {
-    // A model can emit broken JSON; the tool layer reports that back to the model.
-    return input;
+    return { ok: false };
   }
+}
+
+/**
+ * A tool call's input: its arguments as the wire streamed them when they were streamed, else the
+ * call's own. Some packages replace arguments they cannot parse with `{}` (OpenRouter); the
+ * streamed text keeps them broken, so the tool layer reports them to the model and never runs
+ * the tool. Broken JSON is handed over as the raw string.
+ */
+function toolInput(input: string, streamed: string | undefined): unknown {
+  const text = streamed !== undefined && streamed.trim() !== "" ? streamed : input;
+  if (text.trim() === "") return {};
+  const parsed = parseJson(text);
+  if (parsed.ok) return parsed.value;
+  // A model can emit broken JSON; the tool layer reports that back to the model.
+  return text;
 }
 
 /**
@@ -84,6 +108,8 @@ export async function* streamLanguageModel(
   });
 
   let finish: Extract<LanguageModelV4StreamPart, { type: "finish" }> | undefined;
+  /** Each tool call's arguments as streamed so far, by call id. */
+  const streamedArgs = new Map<string, string>();
   for await (const part of stream) {
     switch (part.type) {
       case "text-delta":
@@ -101,6 +127,7 @@ export async function* streamLanguageModel(
         yield { type: "tool-input-start", toolCallId: part.id, toolName: part.toolName };
         break;
       case "tool-input-delta":
+        streamedArgs.set(part.id, (streamedArgs.get(part.id) ?? "") + part.delta);
         yield { type: "tool-input-delta", toolCallId: part.id, delta: part.delta };
         break;
       case "tool-call":
@@ -108,7 +135,7 @@ export async function* streamLanguageModel(
           type: "tool-call",
           toolCallId: part.toolCallId,
           toolName: part.toolName,
-          input: parseToolInput(part.input),
+          input: toolInput(part.input, streamedArgs.get(part.toolCallId)),
           ...(part.providerMetadata
             ? { providerMetadata: part.providerMetadata as ProviderMetadata }
             : {}),
@@ -123,7 +150,7 @@ export async function* streamLanguageModel(
         break;
     }
   }
-  if (!finish || !endedCleanly(finish.finishReason)) {
+  if (!finish || !endedCleanly(model, finish.finishReason)) {
     throw new ProviderTransportReset(
       "The provider's stream ended before its end-of-stream marker; the reply was cut short.",
     );

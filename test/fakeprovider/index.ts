@@ -1,6 +1,7 @@
 export { fetchWith } from "./client.ts";
 export { errorResponse } from "./render.ts";
 export {
+  cutInToolCall,
   defaultUsage,
   destroyAfter,
   type ErrorReplyOptions,

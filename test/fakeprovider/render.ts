@@ -595,6 +595,7 @@ function openaiResponsesRenderer(ctx: RenderContext): StreamRenderer {
               delta: piece,
             });
           }
+          if (event.open) return out;
           const done = { ...base, status: "completed", arguments: args };
           output.push(done);
           out +=
@@ -748,7 +749,7 @@ function anthropicRenderer(ctx: RenderContext): StreamRenderer {
               delta: { type: "input_json_delta", partial_json: piece },
             });
           }
-          return out + frame({ type: "content_block_stop", index });
+          return event.open ? out : out + frame({ type: "content_block_stop", index });
         }
         case "error": {
           const { body } = errorResponse("anthropic", event.errorType, ctx.model, event.message);
@@ -829,6 +830,7 @@ function googleRenderer(ctx: RenderContext): StreamRenderer {
         case "reasoning":
           return chunk([{ text: event.text, thought: true }]);
         case "tool-call": {
+          if (event.open) return "";
           const json = event.args.join("");
           let args: unknown;
           try {

@@ -42,8 +42,13 @@ export type StreamEvent =
   /** A reasoning delta (Anthropic thinking, Responses reasoning summary, Gemini thought,
    *  `delta.reasoning_content` on Chat Completions). */
   | { type: "reasoning"; text: string }
-  /** One whole tool call; `args` are the pieces of its JSON arguments, sent one frame each. */
-  | { type: "tool-call"; id: string; name: string; args: string[] }
+  /**
+   * One whole tool call; `args` are the pieces of its JSON arguments, sent one frame each. With
+   * `open`, the call is never closed (a stream cut inside it): Anthropic gets no
+   * `content_block_stop`, Responses no `function_call_arguments.done`/`output_item.done`; Gemini
+   * only ever sends a call whole, so an open call sends nothing there.
+   */
+  | { type: "tool-call"; id: string; name: string; args: string[]; open?: boolean }
   /** An in-band error frame (Anthropic `event: error`, OpenAI `data: {"error":…}`, …). */
   | { type: "error"; errorType: ErrorType; message?: string }
   /** Pause this long before the next event (no bytes sent). */
@@ -261,6 +266,33 @@ export function truncateAfter(
 /** Sends `text` in `nChunks` deltas, then goes silent until the client leaves or `close()`. */
 export function hangAfter(text: string, nChunks: number, opts: PartialOptions = {}): StreamScript {
   return partial(text, nChunks, "hang", opts);
+}
+
+/**
+ * Starts a tool call, sends `argsSent` (the beginning of its JSON arguments) and ends the body
+ * cleanly with neither the call's closing frames nor the end marker: a stream cut mid-arguments.
+ */
+export function cutInToolCall(
+  call: { name: string; id?: string },
+  argsSent: string,
+  opts: PartialOptions & { text?: string } = {},
+): StreamScript {
+  toolCallCounter += 1;
+  return {
+    kind: "stream",
+    events: [
+      ...replyEvents(opts.text ?? "", opts),
+      {
+        type: "tool-call",
+        id: call.id ?? `call_fake_${toolCallCounter}`,
+        name: call.name,
+        args: splitText(argsSent, 2),
+        open: true,
+      },
+    ],
+    end: "truncate",
+    ...streamOptions(opts),
+  };
 }
 
 /** Sends `text` word by word, then an in-band error frame, then ends the body (no end marker). */
