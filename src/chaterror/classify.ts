@@ -30,12 +30,17 @@
  * provider's error body or event); `verdicts.ts` (kinds, ranks, statuses), `provider-codes.ts`,
  * `transport-codes.ts` and `phrases.ts` turn facts into verdicts; `retry-after.ts` reads the retry
  * headers; `messages.ts` words the result for people; this file decides.
+ *
+ * `message` and `detail` never carry a credential: the provider's words in them pass through
+ * `redactSecrets` (redact.ts), with the credentials the provider layer tied to the error. `cause`
+ * stays untouched and never leaves the process.
  */
 import { ChatError } from "./chat-error.ts";
 import { collect } from "./facts.ts";
 import type { ClassifiedError } from "./kinds.ts";
 import { cap, describe, providerNames } from "./messages.ts";
 import { configTextVerdicts, textVerdicts } from "./phrases.ts";
+import { redactSecrets } from "./redact.ts";
 import { parseRetryAfter, shouldRetryHeader } from "./retry-after.ts";
 import {
   CANCELED,
@@ -99,11 +104,14 @@ export function classify(err: unknown, context: ClassifyContext = {}): Classifie
     }
   }
 
-  const detailSource = facts.providerMessages[0] ?? facts.summary.join(" ← ");
+  // The provider's words are scrubbed before they are capped, so no cut leaves part of a secret.
+  const scrub = (text: string) => redactSecrets(text, facts.secrets);
+  const detailSource = scrub(facts.providerMessages[0] ?? facts.summary.join(" ← "));
+  const firstMessage = facts.firstMessage === undefined ? undefined : scrub(facts.firstMessage);
   const result: ClassifiedError = {
     kind: verdict.kind,
     retryable,
-    message: describe(verdict, retryable, names, facts.statusCode, facts.firstMessage),
+    message: describe(verdict, retryable, names, facts.statusCode, firstMessage),
     cause: err,
   };
   if (facts.statusCode !== undefined) result.statusCode = facts.statusCode;

@@ -26,6 +26,7 @@ import {
 import { PHRASES, phraseVerdicts } from "./phrases.ts";
 import { addProviderError } from "./provider-error.ts";
 import { header, isRecord, num, parseJson, type Rec, str } from "./read.ts";
+import { sentCredentials } from "./redact.ts";
 import { errorCodeVerdict, isAbortShaped } from "./transport-codes.ts";
 import { statusVerdict, V, type Verdict } from "./verdicts.ts";
 
@@ -53,6 +54,8 @@ export interface Facts {
   sdkRetryable: boolean;
   /** The outermost message, for `generic`. */
   firstMessage?: string;
+  /** The credentials sent with the failed request (see redact.ts), to scrub from every word. */
+  secrets: string[];
 }
 
 function summarise(facts: Facts, node: Rec): void {
@@ -220,6 +223,7 @@ export function collect(root: unknown): Facts {
     abort: false,
     brokenTransport: false,
     sdkRetryable: false,
+    secrets: [],
   };
   const seen = new Set<object>();
   const queue: Array<{ value: unknown; depth: number }> = [{ value: root, depth: 0 }];
@@ -235,6 +239,7 @@ export function collect(root: unknown): Facts {
     }
     if (!isRecord(value) || seen.has(value)) continue;
     seen.add(value);
+    facts.secrets.push(...(sentCredentials(value) ?? []));
     inspect(facts, value);
     if (depth >= MAX_DEPTH) continue;
     for (const child of children(value)) queue.push({ value: child, depth: depth + 1 });

@@ -10,4 +10,5 @@ export {
 export { ChatError } from "./chat-error.ts";
 export { type ClassifyContext, classify, DETAIL_LIMIT } from "./classify.ts";
 export { type ClassifiedError, ERROR_KINDS, type ErrorKind } from "./kinds.ts";
+export { REDACTED, redactSecrets, withSentCredentials } from "./redact.ts";
 export { parseRetryAfter } from "./retry-after.ts";

@@ -23,9 +23,12 @@ export interface ClassifiedError {
   statusCode?: number;
   /** How long the provider asked us to wait (Retry-After / retry-after-ms), uncapped. */
   retryAfterMs?: number;
-  /** One sentence for a person: what happened and what to do. Never a stack trace. */
+  /** One sentence for a person: what happened and what to do. Never a stack trace or a secret. */
   message: string;
-  /** The provider's own words, capped at ~500 characters, for logs and "details". */
+  /**
+   * The provider's own words, capped at ~500 characters, for logs and "details"; every credential
+   * in them replaced by `[redacted]` (redact.ts).
+   */
   detail?: string;
   /** The original error, untouched. */
   cause: unknown;
