@@ -1,4 +1,5 @@
 import { describe, expect, it, vi } from "vitest";
+import type { AppEnv } from "./context.ts";
 import { Client, obj, serveApi, useServedApi } from "./testing.ts";
 
 describe("errors", () => {
@@ -151,5 +152,30 @@ describe("errors", () => {
         await other.close();
       }
     });
+  });
+});
+
+describe("the error handler", () => {
+  it("words a server key that cannot decrypt a stored secret for the admin, not as an internal error", async () => {
+    const { Hono } = await import("hono");
+    const { errorHandler } = await import("./errors.ts");
+    const { SecretKeyError } = await import("../store/secrets.ts");
+    const lines: string[] = [];
+    const logger = {
+      info: () => {},
+      warn: () => {},
+      error: (message: string) => lines.push(message),
+    };
+    const app = new Hono<AppEnv>();
+    app.onError(errorHandler(logger));
+    app.get("/x", () => {
+      throw new SecretKeyError("cannot decrypt a stored provider API key");
+    });
+    const response = await app.request("/x");
+    expect(response.status).toBe(500);
+    const body = (await response.json()) as { message: string; detail: string };
+    expect(body.message).toMatch(/secret key is not the one they were encrypted with/);
+    expect(body.detail).toBe("cannot decrypt a stored provider API key");
+    expect(lines).toEqual(["the server key cannot decrypt a stored secret"]);
   });
 });

@@ -10,6 +10,7 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { ZodError } from "zod";
 import { ChatRequestError } from "../chatd/contract.ts";
 import { ConflictError, PasswordHashingBusyError } from "../store/contract.ts";
+import { SecretKeyError } from "../store/secrets.ts";
 import type { AppEnv } from "./context.ts";
 import type { Logger } from "./log.ts";
 
@@ -140,6 +141,19 @@ export function errorHandler(logger: Logger): ErrorHandler<AppEnv> {
     if (err instanceof ChatRequestError) return respond(c, new ApiError(err.status, err.message));
     if (err instanceof ConflictError) return respond(c, new ApiError(409, err.message));
     if (err instanceof PasswordHashingBusyError) return respond(c, hashingBusy(err));
+    if (err instanceof SecretKeyError) {
+      logger.error("the server key cannot decrypt a stored secret", { path: c.req.path });
+      return respond(
+        c,
+        new ApiError(
+          500,
+          "The server cannot read the stored provider credentials: its secret key is not the one " +
+            "they were encrypted with. Start every server with the same key (KEEL_SECRET_KEY or " +
+            "<data dir>/secret.key), or enter the provider's key again.",
+          { detail: err.message },
+        ),
+      );
+    }
     logger.error("unhandled error", {
       method: c.req.method,
       path: c.req.path,

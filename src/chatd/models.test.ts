@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { ChatModel, ProviderConfig } from "../provider/index.ts";
 import { Transport } from "../provider/index.ts";
+import { SecretKeyError } from "../store/index.ts";
 import type { ModelRecord, ProviderRecord } from "../store/types.ts";
 import { ModelResolver, type ModelStore } from "./models.ts";
 
@@ -89,5 +90,25 @@ describe("ModelResolver", () => {
     });
     f.setConfig(null);
     expect(await resolver.resolve("m1")).toMatchObject({ ok: false, error: { kind: "config" } });
+  });
+
+  it("says plainly when the provider's credentials cannot be decrypted with this server's key", async () => {
+    const f = fixtures();
+    const store: ModelStore = {
+      ...f.store,
+      providerConfig: async () => {
+        throw new SecretKeyError("cannot decrypt a stored provider API key");
+      },
+    };
+    const resolved = await new ModelResolver(store, transport, f.factory).resolve("m1");
+    expect(resolved).toMatchObject({
+      ok: false,
+      error: {
+        kind: "config",
+        message: expect.stringMatching(
+          /credentials of the provider "Anthropic" cannot be read: the server's secret key/,
+        ),
+      },
+    });
   });
 });

@@ -10,6 +10,7 @@ import {
   type Transport,
 } from "../provider/index.ts";
 import type { Store } from "../store/contract.ts";
+import { SecretKeyError } from "../store/secrets.ts";
 import type { ChatErrorRecord, ModelRecord } from "../store/types.ts";
 
 export type ModelStore = Pick<Store, "getModel" | "getProvider" | "providerConfig">;
@@ -60,7 +61,18 @@ export class ModelResolver {
     const cached = this.#cache.get(record.id);
     if (cached?.version === version) return { ok: true, model: cached.model, record };
 
-    const config = await this.#store.providerConfig(record.provider_id);
+    let config: Awaited<ReturnType<ModelStore["providerConfig"]>>;
+    try {
+      config = await this.#store.providerConfig(record.provider_id);
+    } catch (error) {
+      if (!(error instanceof SecretKeyError)) throw error;
+      return configError(
+        `The credentials of the provider "${provider.name}" cannot be read: the server's secret ` +
+          "key is not the one they were encrypted with. Ask an administrator to start every " +
+          "server with the same key, or to enter the provider's key again.",
+        error.message,
+      );
+    }
     if (!config) {
       return configError(
         `The provider "${provider.name}" is no longer configured; ask an administrator to set it up.`,
