@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { obj, useServedApi } from "./testing.ts";
+import { newUser, obj, useServedApi } from "./testing.ts";
 
 describe("workspaces", () => {
   const api = useServedApi();
@@ -94,6 +94,47 @@ describe("workspaces", () => {
     expect((await api.client.get(`/api/v1/workspaces/${id}`, { token: api.s.member })).status).toBe(
       404,
     );
+  });
+
+  it("a server-side directory is for admins at the moment it runs: a demoted admin is refused (403)", async () => {
+    const admin = await newUser(api.client, api.s.admin, "admin");
+    const workspace = obj(await create(admin.token, { name: "srv", directory: "/tmp" }))
+      .id as string;
+    const chatIn = (token: string) =>
+      api.client.post("/api/v1/chats", {
+        token,
+        json: {
+          model_id: api.s.modelId,
+          content: [{ type: "text", text: "run it" }],
+          workspace_id: workspace,
+        },
+      });
+    const chat = await chatIn(admin.token);
+    expect(chat.status).toBe(201);
+    const chatId = obj(chat).id as string;
+
+    const demoted = await api.client.patch(`/api/v1/users/${admin.id}`, {
+      token: api.s.admin,
+      json: { role: "member" },
+    });
+    expect(demoted.status).toBe(200);
+    const refused = await chatIn(admin.token);
+    expect(refused.status).toBe(403);
+    expect(obj(refused).message).toMatch(/runs commands on the server itself.*only admins/);
+    // Their chat too, whoever sends to it: it runs as its owner.
+    for (const token of [admin.token, api.s.admin]) {
+      const sent = await api.client.post(`/api/v1/chats/${chatId}/messages`, {
+        token,
+        json: { content: [{ type: "text", text: "again" }] },
+      });
+      expect(sent.status).toBe(403);
+    }
+    // Made admin again, it works again.
+    await api.client.patch(`/api/v1/users/${admin.id}`, {
+      token: api.s.admin,
+      json: { role: "admin" },
+    });
+    expect((await chatIn(admin.token)).status).toBe(201);
   });
 
   it("an agent token is not a user's: it cannot call the API", async () => {

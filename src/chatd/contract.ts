@@ -28,9 +28,24 @@ export interface ChatService {
 /** Raised for a request chatd refuses (unknown or disabled model, archived chat). */
 export class ChatRequestError extends Error {
   override readonly name = "ChatRequestError";
-  readonly status: 400 | 404 | 409;
-  constructor(status: 400 | 404 | 409, message: string) {
+  readonly status: 400 | 403 | 404 | 409;
+  constructor(status: 400 | 403 | 404 | 409, message: string) {
     super(message);
     this.status = status;
   }
 }
+
+/**
+ * A workspace with a server-side `directory` runs its tools as the server's own OS user: only an
+ * active admin may use it, checked at the moment it runs — a chat created, a message sent, every
+ * tool call — so an admin who is demoted or deactivated loses it at once.
+ */
+export function mayUseServerDirectory(user: Pick<User, "role" | "active"> | null): boolean {
+  return user !== null && user.active && user.role === "admin";
+}
+
+/** Why a chat in a server-side directory may not run (to the user, and to the model). */
+export const SERVER_DIRECTORY_ADMINS_ONLY =
+  "This chat's workspace runs commands on the server itself, which only admins may do, and the " +
+  "chat's owner is not an admin. Ask an admin to run it, or use a workspace with its own agent " +
+  "(keel agent).";

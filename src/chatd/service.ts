@@ -9,12 +9,18 @@
 
 import type { Store } from "../store/contract.ts";
 import type { Chat, ChatEvent, MessagePart, User } from "../store/types.ts";
-import { ChatRequestError, type ChatService } from "./contract.ts";
+import {
+  ChatRequestError,
+  type ChatService,
+  mayUseServerDirectory,
+  SERVER_DIRECTORY_ADMINS_ONLY,
+} from "./contract.ts";
 import { deriveTitle } from "./title.ts";
 
 export type ServiceStore = Pick<
   Store,
   | "getModel"
+  | "getUser"
   | "workspaces"
   | "createChat"
   | "getChat"
@@ -52,6 +58,9 @@ export function createChatService(
         if (!workspace || (workspace.owner_id !== owner.id && owner.role !== "admin")) {
           throw new ChatRequestError(404, `Workspace "${workspaceId}" was not found.`);
         }
+        if (workspace.directory !== null && !mayUseServerDirectory(owner)) {
+          throw new ChatRequestError(403, SERVER_DIRECTORY_ADMINS_ONLY);
+        }
       }
       // The store appends the message and `status: pending` events with the chat.
       const { chat } = await store.createChat({
@@ -68,6 +77,12 @@ export function createChatService(
     async sendMessage(chat: Chat, content: MessagePart[]) {
       const parts = userContent(content);
       if (chat.archived) throw new ChatRequestError(409, "The chat is archived.");
+      if (chat.workspace_id !== null) {
+        const workspace = await store.workspaces.get(chat.workspace_id);
+        if (workspace?.directory && !mayUseServerDirectory(await store.getUser(chat.owner_id))) {
+          throw new ChatRequestError(403, SERVER_DIRECTORY_ADMINS_ONLY);
+        }
+      }
       // Appended: the store announced it (and the chat's `pending`). Queued behind a running turn:
       // it is announced when it moves into the transcript, and a turn answers it after this one.
       const { appended } = await store.enqueueUserMessage(chat.id, parts);

@@ -15,7 +15,7 @@ import { Transport } from "../provider/index.ts";
 import type { Store } from "../store/index.ts";
 import { AgentHub } from "../workspace/hub.ts";
 import { LocalAgents } from "../workspace/local-agents.ts";
-import { WorkspaceToolCache } from "../workspace/remote-tools.ts";
+import { serverDirectoryGate, WorkspaceToolCache } from "../workspace/remote-tools.ts";
 import { AgentSupervisor } from "../workspace/supervisor.ts";
 import type { RunningServer, ServerConfig } from "./index.ts";
 import { replicaId } from "./replica.ts";
@@ -75,7 +75,8 @@ export async function runServer(
   const workerId = await replicaId(config.dataDir);
   // Workspace agents connect here; a chat bound to a workspace gets its tools over that link.
   const agents = new AgentHub({ store: store.workspaces, replicaId: workerId, logger });
-  const workspaceTools = new WorkspaceToolCache(agents);
+  // A server-side directory runs as this server's OS user: only for admins, at every call.
+  const workspaceTools = new WorkspaceToolCache(agents, serverDirectoryGate(store));
   const noTools = new ToolRegistry();
   const daemon = new ChatDaemon({
     store,
