@@ -1,75 +1,70 @@
 /**
- * Markdown for streamed replies: `splitBlocks` cuts the text at blank lines outside code fences so
- * that only the growing block re-renders; `renderMarkdown` must never let model output run code.
+ * Markdown for streamed replies: `splitMarkdown` cuts the text into `marked`'s top-level blocks, each
+ * with the reference definitions it uses, so that the blocks rendered one by one are the whole text
+ * rendered and only the growing end is lexed and rendered again; `renderMarkdown` must never let
+ * model output run code.
  *
  * These tests run in Node, where DOMPurify has no DOM and cannot sanitize: they cover the pure
  * parts (splitting, the Markdown → HTML step and its code-block escaping) and that rendering fails
  * closed without a DOM. DOMPurify's own filtering in a browser is not exercised here.
  */
 import { describe, expect, it } from "vitest";
-import { markdownHtml, renderMarkdown, splitBlocks } from "./markdown.ts";
+import { type MarkdownSplit, markdownHtml, renderMarkdown, splitMarkdown } from "./markdown.ts";
 
-describe("splitBlocks", () => {
+/** The blocks of `doc` rendered one by one, as `Markdown` renders them. */
+function renderByBlock(doc: string, final: boolean): string {
+  return splitMarkdown(doc, { streaming: false })
+    .blocks.map((block) => markdownHtml(block.source, { final, refs: block.refs }))
+    .join("");
+}
+
+/** Splits `doc` as a stream delivers it, `step` characters at a time; every split on the way. */
+function streamSplits(doc: string, step: (at: number) => number): MarkdownSplit[] {
+  const splits: MarkdownSplit[] = [];
+  let previous: MarkdownSplit | undefined;
+  for (let n = 0; n < doc.length; n += step(n)) {
+    previous = splitMarkdown(doc.slice(0, n), { streaming: true }, previous);
+    splits.push(previous);
+  }
+  splits.push(splitMarkdown(doc, { streaming: false }, previous));
+  return splits;
+}
+
+const sources = (split: MarkdownSplit) => split.blocks.map((b) => b.source);
+
+describe("splitMarkdown", () => {
   it.each([
     ["empty text", "", []],
     ["one line", "one", ["one"]],
     ["a blank line splits", "a\n\nb", ["a", "b"]],
     ["a run of blank lines is one cut", "a\n\n\n\nb", ["a", "b"]],
-    ["a whitespace-only line is blank", "a\n  \t\nb", ["a", "b"]],
     ["leading and trailing blank lines make no empty blocks", "\n\na\n\n", ["a"]],
     ["lines without a blank between stay together", "a\nb\n\nc", ["a\nb", "c"]],
+    ["a heading then a paragraph", "# Title\ntext", ["# Title\n", "text"]],
     [
-      "blank lines inside a backtick fence do not split",
+      "blank lines inside a fence do not split",
       "```js\na\n\n\nb\n```\n\nafter",
       ["```js\na\n\n\nb\n```", "after"],
-    ],
-    [
-      "blank lines inside a tilde fence do not split",
-      "~~~\na\n\nb\n~~~\n\nafter",
-      ["~~~\na\n\nb\n~~~", "after"],
     ],
     [
       "an unterminated fence runs to the end, blank lines and all",
       "text\n\n```py\nx = 1\n\n\ny = 2",
       ["text", "```py\nx = 1\n\n\ny = 2"],
     ],
+    ["a loose list is one block", "- one\n\n- two\n\n- three", ["- one\n\n- two\n\n- three"]],
     [
-      "backticks do not close a tilde fence",
-      "~~~\na\n```\n\nb\n~~~\n\nc",
-      ["~~~\na\n```\n\nb\n~~~", "c"],
+      "a list item's second paragraph stays in the list",
+      "1. first\n\n   more of the first\n2. second",
+      ["1. first\n\n   more of the first\n2. second"],
     ],
     [
-      "tildes do not close a backtick fence",
-      "```\na\n~~~\n\nb\n```\n\nc",
-      ["```\na\n~~~\n\nb\n```", "c"],
+      "indented code with a blank line is one block",
+      "text\n\n    a = 1\n\n    b = 2\n\nafter",
+      ["text", "    a = 1\n\n    b = 2", "after"],
     ],
-    [
-      "a shorter marker does not close a longer fence",
-      "````md\n```js\nx\n```\n\nstill inside\n````\n\nc",
-      ["````md\n```js\nx\n```\n\nstill inside\n````", "c"],
-    ],
-    ["a longer marker closes", "```\na\n`````\n\nb", ["```\na\n`````", "b"]],
-    [
-      "a fence may be indented up to three spaces",
-      "   ```\na\n\nb\n   ```\n\nc",
-      ["   ```\na\n\nb\n   ```", "c"],
-    ],
-    ["four spaces in is indented code, not a fence", "    ```\n\nb", ["    ```", "b"]],
-    [
-      // CommonMark: a closing fence has nothing after its marker but spaces.
-      "a marker with an info string does not close the fence",
-      "```\na\n```js\n\nb\n```\n\nc",
-      ["```\na\n```js\n\nb\n```", "c"],
-    ],
-    [
-      // CommonMark: a backtick fence's info string has no backticks, so this is inline code.
-      "triple backticks around inline code open no fence",
-      "```npm install```\n\nmore\n\n```js\na\n\nb\n```",
-      ["```npm install```", "more", "```js\na\n\nb\n```"],
-    ],
-    ["CRLF line endings", "```\r\na\r\n\r\nb\r\n```\r\n\r\nc", ["```\r\na\r\n\r\nb\r\n```\r", "c"]],
+    ["CRLF line endings", "```\r\na\r\n\r\nb\r\n```\r\n\r\nc", ["```\na\n\nb\n```", "c"]],
   ])("%s", (_name, source, blocks) => {
-    expect(splitBlocks(source)).toEqual(blocks);
+    expect(sources(splitMarkdown(source, { streaming: false }))).toEqual(blocks);
   });
 
   const documents = [
@@ -77,27 +72,100 @@ describe("splitBlocks", () => {
     "Run ```npm test``` first.\n\n```npm install```\n\n```sh\nnpm ci\n\nnpm test\n```\n\nDone.",
     "~~~md\n```js\nnested\n```\n\nstill md\n~~~\n\n> quote\n\n---\n\nend",
     "```\nbare fence\n```python\n\nstill code\n```\n\ntext",
+    // Issue 10, item 15: what a cut at blank lines rendered apart from the whole text.
+    "See [the docs][1] and [the API][api], or [1].\n\nMore text.\n\n[1]: https://example.com/docs\n[API]: https://example.com/api 'The API'",
+    "Steps:\n\n- one\n\n- two\n\n- three\n\nDone.",
+    "1. First item.\n\n   Its second paragraph.\n\n2. Second item.",
+    "Code:\n\n    a = 1\n\n    b = 2\n\nAfter.",
+    "- item\n\n      indented code in the item\n\n  and its paragraph",
+    "> A quote with [a reference][q]\n>\n> in two paragraphs.\n\n[q]: https://example.com/q",
+    "Defined first:\n\n[x]: https://example.com/first\n\nthen used: [x], and [X][] too.\n\n[x]: https://example.com/second",
+    "| a | b |\n|---|---|\n| [t] | 2 |\n\n[t]: https://example.com/t\n\ntext\n***\nmore",
+    "A [constructor] and [__proto__].\n\n[constructor]: https://example.com/c\n[__proto__]: https://example.com/p",
   ];
 
   it.each(documents)("blocks rendered one by one render like the whole text (%#)", (doc) => {
     for (const final of [true, false]) {
-      const whole = markdownHtml(doc, { final });
-      const byBlock = splitBlocks(doc)
-        .map((block) => markdownHtml(block, { final }))
-        .join("");
-      expect(byBlock).toBe(whole);
+      expect(renderByBlock(doc, final)).toBe(markdownHtml(doc, { final }));
     }
   });
 
-  it.each(documents)("while streaming, blocks only grow at the end (%#)", (doc) => {
-    const full = splitBlocks(doc);
-    for (let n = 0; n <= doc.length; n++) {
-      const blocks = splitBlocks(doc.slice(0, n));
-      // Every block but the last one still growing is already final.
-      expect(blocks.slice(0, -1), `prefix of ${n} chars`).toEqual(
-        full.slice(0, Math.max(0, blocks.length - 1)),
+  it("a reference link defined later is a link, not its source", () => {
+    const html = renderByBlock("Read [the docs][1].\n\nMore.\n\n[1]: https://example.com/d", true);
+    expect(html).toContain('<a href="https://example.com/d">the docs</a>');
+    expect(html).not.toContain("[1]");
+  });
+
+  it.each(documents)(
+    "streamed a character at a time, each split is the split of the text so far (%#)",
+    (doc) => {
+      const splits = streamSplits(doc, () => 1);
+      for (const [n, split] of splits.slice(0, -1).entries()) {
+        expect(split.blocks, `prefix of ${n} chars`).toEqual(
+          splitMarkdown(doc.slice(0, n), { streaming: true }).blocks,
+        );
+      }
+      expect(splits.at(-1)?.blocks).toEqual(splitMarkdown(doc, { streaming: false }).blocks);
+    },
+  );
+
+  it.each(documents)("streamed in uneven pieces, it ends as the whole text splits (%#)", (doc) => {
+    for (const size of [2, 3, 7, 16]) {
+      const splits = streamSplits(doc, (at) => 1 + ((at * 31) % size));
+      expect(splits.at(-1)?.blocks).toEqual(splitMarkdown(doc, { streaming: false }).blocks);
+    }
+  });
+
+  it.each(documents)("while streaming, only the last blocks change (%#)", (doc) => {
+    const full = sources(splitMarkdown(doc, { streaming: false }));
+    for (const [n, split] of streamSplits(doc, () => 1).entries()) {
+      // Every block but the last two is already final: the last one grows, and the one before
+      // it may still take it in (a list its next item, after `2` became `2.`).
+      expect(sources(split).slice(0, -2), `prefix of ${n} chars`).toEqual(
+        full.slice(0, Math.max(0, split.blocks.length - 2)),
       );
     }
+  });
+
+  it("a grown text is lexed again from its last blank line only: earlier tokens are kept", () => {
+    const before = splitMarkdown("# Title\n\nFirst paragraph.\n\nSecond", { streaming: true });
+    const after = splitMarkdown(
+      "# Title\n\nFirst paragraph.\n\nSecond one.",
+      { streaming: true },
+      before,
+    );
+    expect(after.lexed.slice(0, -1)).toEqual(before.lexed.slice(0, -1));
+    for (const [i, token] of after.lexed.slice(0, -1).entries()) {
+      expect(token, `token ${i}`).toBe(before.lexed[i]);
+    }
+    expect(after.lexed.at(-1)).not.toBe(before.lexed.at(-1));
+    // A text that is not a continuation is lexed afresh.
+    const other = splitMarkdown("Else", { streaming: true }, after);
+    expect(sources(other)).toEqual(["Else"]);
+  });
+
+  describe("refs: the reference definitions a block may use", () => {
+    const doc =
+      "Read [the docs][1].\n\nNo links here.\n\n```js\nconst a = [1];\n```\n\n[1]: https://example.com/d";
+    const refs = (split: MarkdownSplit) => split.blocks.map((b) => b.refs);
+    const docsRef = JSON.stringify({ "1": { href: "https://example.com/d" } });
+
+    it("a block gets the definitions whose label it has, and no others", () => {
+      expect(refs(splitMarkdown(doc, { streaming: false }))).toEqual([docsRef, "", docsRef, ""]);
+    });
+
+    it("while its definition still streams, no block gets it; once it is done, they do", () => {
+      const streaming = splitMarkdown(`${doc.slice(0, -4)}`, { streaming: true });
+      expect(refs(streaming)).toEqual(["", "", "", ""]);
+      const next = splitMarkdown(`${doc}\n\nThe end`, { streaming: true });
+      expect(refs(next)).toEqual([docsRef, "", docsRef, "", ""]);
+    });
+
+    it("the same definitions give the same refs string (so memoized blocks stay as they are)", () => {
+      const a = splitMarkdown(`${doc}\n\nmore`, { streaming: true });
+      const b = splitMarkdown(`${doc}\n\nmore text`, { streaming: true }, a);
+      expect(b.blocks.slice(0, -1)).toEqual(a.blocks.slice(0, -1));
+    });
   });
 });
 
