@@ -16,6 +16,19 @@ export const DEFAULT_PAGE = 50;
 
 // ---- shared ---------------------------------------------------------------------------------
 
+/**
+ * Whether PostgreSQL can store `value` as it is: no U+0000 (text and jsonb refuse it) and no
+ * unpaired UTF-16 surrogate (jsonb refuses its escape; text would silently store U+FFFD).
+ */
+export function isStorableText(value: string): boolean {
+  return !value.includes("\0") && value.isWellFormed();
+}
+
+const STORABLE_TEXT = "Text without U+0000 or unpaired UTF-16 surrogates.";
+
+/** A request's text: every string a client sends goes through this, so none can fail in the database. */
+export const text = () => z.string().refine(isStorableText, STORABLE_TEXT);
+
 export const Id = z
   .guid()
   .openapi({ description: "A UUID.", example: "0195c1a4-8f1e-7b7a-9c55-2f1d0e6a4b21" });
@@ -39,16 +52,15 @@ export const ErrorSchema = z
 
 // ---- users ----------------------------------------------------------------------------------
 
-const Username = z
-  .string()
+const Username = text()
   .min(1)
   .max(64)
   .regex(
     /^[A-Za-z0-9][A-Za-z0-9_.-]*$/,
     "Letters, digits, '_', '.' and '-'; starting with a letter or digit.",
   );
-const Email = z.email().max(254);
-const Password = z.string().min(8, "At least 8 characters.").max(256);
+const Email = z.email().max(254).refine(isStorableText, STORABLE_TEXT);
+const Password = text().min(8, "At least 8 characters.").max(256);
 const Role = z.enum(["admin", "member"]);
 
 export const FirstUserBody = z
@@ -56,7 +68,7 @@ export const FirstUserBody = z
   .openapi("FirstUserRequest");
 
 export const LoginBody = z
-  .strictObject({ email: z.string().min(1).max(254), password: z.string().min(1).max(256) })
+  .strictObject({ email: text().min(1).max(254), password: text().min(1).max(256) })
   .openapi("LoginRequest");
 
 export const CreateUserBody = z
@@ -69,7 +81,7 @@ export const CreateUserBody = z
   .openapi("CreateUserRequest");
 
 export const CreateTokenBody = z
-  .strictObject({ name: z.string().min(1).max(100).optional() })
+  .strictObject({ name: text().min(1).max(100).optional() })
   .openapi("CreateTokenRequest");
 
 export const UpdateUserBody = z
@@ -119,9 +131,12 @@ export const TokenResponse = z
 // ---- providers ------------------------------------------------------------------------------
 
 const ProviderType = z.enum(PROVIDER_TYPES);
-const BaseUrl = z.url({ protocol: /^https?$/ }).max(2048);
-const ApiKey = z.string().min(1).max(8192);
-const OptionString = z.string().min(1).max(8192);
+const BaseUrl = z
+  .url({ protocol: /^https?$/ })
+  .max(2048)
+  .refine(isStorableText, STORABLE_TEXT);
+const ApiKey = text().min(1).max(8192);
+const OptionString = text().min(1).max(8192);
 
 /** The provider options `src/provider/models.ts` reads; anything else is refused. */
 export const ProviderOptions = z
@@ -134,7 +149,7 @@ export const ProviderOptions = z
     resource_name: OptionString.optional().openapi({ description: "azure." }),
     api_version: OptionString.optional().openapi({ description: "azure." }),
     headers: z
-      .record(z.string().min(1).max(256), z.string().max(8192))
+      .record(text().min(1).max(256), text().max(8192))
       .optional()
       .openapi({ description: "Extra request headers; values are never returned." }),
   })
@@ -143,7 +158,7 @@ export const ProviderOptions = z
 export const CreateProviderBody = z
   .strictObject({
     type: ProviderType,
-    name: z.string().min(1).max(100),
+    name: text().min(1).max(100),
     base_url: BaseUrl.nullable().optional(),
     api_key: ApiKey.optional().openapi({ description: "Stored encrypted; never returned." }),
     options: ProviderOptions.optional(),
@@ -153,7 +168,7 @@ export const CreateProviderBody = z
 export const UpdateProviderBody = z
   .strictObject({
     type: ProviderType.optional(),
-    name: z.string().min(1).max(100).optional(),
+    name: text().min(1).max(100).optional(),
     base_url: BaseUrl.nullable().optional(),
     api_key: ApiKey.nullable()
       .optional()
@@ -195,8 +210,8 @@ export const PricingSchema = z
 
 const ModelFields = {
   provider_id: Id,
-  model: z.string().min(1).max(200).openapi({ description: "The provider's model id." }),
-  display_name: z.string().min(1).max(200).optional(),
+  model: text().min(1).max(200).openapi({ description: "The provider's model id." }),
+  display_name: text().min(1).max(200).optional(),
   context_window: z.int().positive().max(100_000_000).nullable().optional(),
   pricing: PricingSchema.nullable().optional(),
   enabled: z.boolean().optional().openapi({ description: "Defaults to true." }),
@@ -234,7 +249,7 @@ export const ModelList = z.object({ models: z.array(ModelSchema) }).openapi("Mod
 
 /** What a client may send as message content: text parts only, for now. */
 export const TextPartInput = z
-  .strictObject({ type: z.literal("text"), text: z.string().min(1).max(MAX_TEXT_PART_CHARS) })
+  .strictObject({ type: z.literal("text"), text: text().min(1).max(MAX_TEXT_PART_CHARS) })
   .openapi("TextPartInput");
 const Content = z.array(TextPartInput).min(1).max(MAX_CONTENT_PARTS);
 
@@ -255,8 +270,7 @@ export const ListChatsQuery = z.strictObject({
       param: { name: "limit", in: "query" },
       description: `Page size, default ${DEFAULT_PAGE}.`,
     }),
-  cursor: z
-    .string()
+  cursor: text()
     .min(1)
     .max(512)
     .optional()
@@ -392,9 +406,8 @@ export const ChatDetail = z
 
 export const CreateWorkspaceBody = z
   .strictObject({
-    name: z.string().trim().min(1).max(100),
-    directory: z
-      .string()
+    name: text().trim().min(1).max(100),
+    directory: text()
       .min(1)
       .max(4096)
       .refine((d) => d.startsWith("/"), "An absolute path on the server's machine.")

@@ -40,21 +40,36 @@ export function int(value: unknown): number {
 
 /**
  * JSON for a jsonb parameter (`$n::jsonb`); `undefined` becomes JSON null. jsonb cannot hold
- * U+0000 (PostgreSQL rejects the whole value), so a NUL inside a string (a tool's output of a
- * binary file, say) is stored as U+FFFD instead of failing the write; everything else
- * round-trips exactly.
+ * U+0000 nor an unpaired UTF-16 surrogate (PostgreSQL rejects the whole value), so either one
+ * inside a string or a key (a tool's output of a binary file, a model's stream cut inside a
+ * surrogate pair) is stored as U+FFFD instead of failing the write. This is the one place every
+ * jsonb value passes through; everything else round-trips exactly.
  */
 export function json(value: unknown): string {
   const text = JSON.stringify(value ?? null);
-  return text.includes("\\u0000") ? JSON.stringify(value ?? null, withoutNul) : text;
+  // JSON.stringify writes both as escapes (`\u0000`, `\udxxx`); without one, nothing to do.
+  return UNSTORABLE_ESCAPE.test(text) ? JSON.stringify(storable(value ?? null)) : text;
+}
+
+const UNSTORABLE_ESCAPE = /\\u(0000|d[89a-f][0-9a-f]{2})/i;
+
+/** `value` with U+0000 and unpaired surrogates in its strings and keys replaced by U+FFFD. */
+function storable(value: unknown): unknown {
+  if (typeof value === "string") return storableString(value);
+  if (value === null || typeof value !== "object") return value;
+  if (typeof (value as { toJSON?: unknown }).toJSON === "function") return value;
+  if (Array.isArray(value)) return value.map(storable);
+  const out: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) out[storableString(key)] = storable(item);
+  return out;
+}
+
+function storableString(value: string): string {
+  return value.replaceAll("\0", "\uFFFD").toWellFormed();
 }
 
 export function jsonOrNull(value: unknown): string | null {
   return value === null || value === undefined ? null : json(value);
-}
-
-function withoutNul(_key: string, value: unknown): unknown {
-  return typeof value === "string" ? value.replaceAll("\0", "\uFFFD") : value;
 }
 
 export interface UserRow {

@@ -1212,6 +1212,11 @@ function encodeCursor(updatedAt: string, id: string): string {
   return Buffer.from(JSON.stringify([updatedAt, id]), "utf8").toString("base64url");
 }
 
+/**
+ * A cursor `encodeCursor` made: its time exactly as `iso` writes it (so `2026-02-30` or `1`,
+ * which JavaScript's Date accepts and PostgreSQL does not, are refused here) and an id PostgreSQL
+ * can compare (no U+0000).
+ */
 function decodeCursor(cursor: string): [string, string] {
   try {
     const value: unknown = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
@@ -1220,7 +1225,11 @@ function decodeCursor(cursor: string): [string, string] {
       value.length === 2 &&
       typeof value[0] === "string" &&
       typeof value[1] === "string" &&
-      !Number.isNaN(Date.parse(value[0]))
+      /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/.test(value[0]) &&
+      !value[0].startsWith("0000") &&
+      new Date(value[0]).toISOString() === value[0] &&
+      value[1].length <= 100 &&
+      !value[1].includes("\0")
     ) {
       return [value[0], value[1]];
     }
