@@ -40,6 +40,7 @@ function resolveOptions(options: ApiOptions): ResolvedOptions {
     addressRateLimit: options.addressRateLimit ?? DEFAULT_SIGNIN_LIMITS.address,
     clientIp: options.clientIp ?? socketAddress,
     maxStreamBufferBytes: options.maxStreamBufferBytes ?? 8 * 1024 * 1024,
+    streamAccessCheckMs: options.streamAccessCheckMs ?? 5_000,
     ...(options.shutdown ? { shutdown: options.shutdown } : {}),
   };
 }

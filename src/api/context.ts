@@ -38,6 +38,11 @@ export interface ApiOptions {
   shutdown?: AbortSignal;
   /** An SSE client this many bytes behind is disconnected (it resumes by Last-Event-ID); 8 MiB. */
   maxStreamBufferBytes?: number;
+  /**
+   * How often an open event stream checks that its token still works and its user may still
+   * read the chat (logout, deactivation, a lost admin role, on any replica); default 5 s.
+   */
+  streamAccessCheckMs?: number;
 }
 
 export type ResolvedOptions = Required<Omit<ApiOptions, "shutdown">> & { shutdown?: AbortSignal };

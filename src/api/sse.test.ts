@@ -9,6 +9,7 @@ import {
   Client,
   claimChat,
   makeDeps,
+  newUser,
   obj,
   type Seeded,
   type Served,
@@ -240,6 +241,66 @@ describe("event streams", () => {
       shutdown.abort();
       await until(() => stream.ended());
       expect(deps.subscriptions(id)).toBe(0);
+    });
+
+    it.each([
+      [
+        "its token is revoked (logout)",
+        async (user: { token: string }) => {
+          const out = await client.post("/api/v1/users/logout", { token: user.token });
+          expect(out.status).toBe(204);
+        },
+      ],
+      [
+        "its user is deactivated",
+        async (user: { id: string }) => {
+          const off = await client.patch(`/api/v1/users/${user.id}`, {
+            token: s.admin,
+            json: { active: false },
+          });
+          expect(off.status).toBe(200);
+        },
+      ],
+      [
+        "its admin reading another's chat loses the admin role",
+        async (user: { id: string }) => {
+          const demoted = await client.patch(`/api/v1/users/${user.id}`, {
+            token: s.admin,
+            json: { role: "member" },
+          });
+          expect(demoted.status).toBe(200);
+        },
+      ],
+    ])("ends an open stream within seconds when %s", async (_, revoke) => {
+      await start({ streamAccessCheckMs: 50 });
+      const user = await newUser(client, s.admin, "admin");
+      // The admin reads a member's chat (allowed while an admin).
+      const { id } = await newChat(s.member);
+      const stream = await openStream(`/api/v1/chats/${id}/stream`, auth(user.token));
+      expect(stream.status).toBe(200);
+      await until(() => deps.subscriptions(id) === 1);
+      await deps.store.events.append(id, "message_part", { before: true });
+      await until(() => stream.events.length > 0);
+      await revoke(user);
+      await until(() => stream.ended(), 10_000, "the stream to end");
+      expect(deps.subscriptions(id)).toBe(0);
+      // Nothing after the loss of access reached it.
+      const seen = stream.events.length;
+      await deps.store.events.append(id, "message_part", { after: true });
+      expect(stream.events).toHaveLength(seen);
+      expect(stream.raw()).not.toContain('"after"');
+    });
+
+    it("keeps an open stream while its reader keeps access", async () => {
+      await start({ streamAccessCheckMs: 20 });
+      const { id } = await newChat(s.member);
+      const stream = await openStream(`/api/v1/chats/${id}/stream`, auth(s.member));
+      await until(() => deps.subscriptions(id) === 1);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await deps.store.events.append(id, "message_part", { still: true });
+      await until(() => stream.raw().includes('"still"'));
+      expect(stream.ended()).toBe(false);
+      stream.close();
     });
   });
 });

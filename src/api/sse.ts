@@ -5,8 +5,10 @@
  * enqueue. Nothing of the history is re-read or re-serialised.
  *
  * Lifecycle: the subscription ends when the client goes away (the body is cancelled or the
- * request aborted), on server shutdown, or when a client falls `maxBufferedBytes` behind (it is
- * disconnected and resumes with Last-Event-ID). A disconnect is never a Stop.
+ * request aborted), on server shutdown, when a client falls `maxBufferedBytes` behind (it is
+ * disconnected and resumes with Last-Event-ID), or when `stillAllowed` says its access is gone
+ * (checked every `accessCheckMs`: a revoked token or a lost role ends a stream within seconds).
+ * A disconnect is never a Stop.
  */
 import type { ChatEvent } from "../store/types.ts";
 import type { Logger } from "./log.ts";
@@ -42,6 +44,9 @@ export interface EventStreamOptions {
   shutdown?: AbortSignal;
   /** For log lines. */
   label?: Record<string, unknown>;
+  /** Whether the client may still read this stream (its token, its user, its access). */
+  stillAllowed?: () => Promise<boolean>;
+  accessCheckMs?: number;
 }
 
 type Subscribe = (onEvent: (event: ChatEvent) => void) => Promise<() => void>;
@@ -90,6 +95,7 @@ class SseSession {
   #lastSeq = -1;
   #unsubscribe: (() => void) | undefined;
   readonly #timer: ReturnType<typeof setInterval>;
+  readonly #accessTimer: ReturnType<typeof setInterval> | undefined;
   readonly #options: EventStreamOptions;
 
   constructor(options: EventStreamOptions) {
@@ -97,6 +103,25 @@ class SseSession {
     // Every interval, busy or not: a fixed cadence bounds the silence any proxy sees.
     this.#timer = setInterval(() => this.#push(HEARTBEAT), options.heartbeatMs);
     this.#timer.unref();
+    const stillAllowed = options.stillAllowed;
+    if (stillAllowed) {
+      let checking = false;
+      this.#accessTimer = setInterval(() => {
+        if (checking || this.#closed) return;
+        checking = true;
+        stillAllowed()
+          .then((allowed) => {
+            if (!allowed) this.close("access revoked");
+          })
+          .catch(() => {
+            // The check itself failed (the database is away): keep serving, check again later.
+          })
+          .finally(() => {
+            checking = false;
+          });
+      }, options.accessCheckMs ?? 5_000);
+      this.#accessTimer.unref();
+    }
   }
 
   attach(controller: ReadableStreamDefaultController<Uint8Array>): void {
@@ -122,6 +147,7 @@ class SseSession {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#timer);
+    clearInterval(this.#accessTimer);
     this.#pending.length = 0;
     const unsubscribe = this.#unsubscribe;
     this.#unsubscribe = undefined;

@@ -6,8 +6,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { InvalidCursorError } from "../../store/contract.ts";
-import type { Chat, MessagePart, Pricing } from "../../store/types.ts";
-import { currentUser } from "../auth.ts";
+import type { Chat, MessagePart, Pricing, User } from "../../store/types.ts";
+import { currentUser, presentedToken } from "../auth.ts";
 import type { ApiApp, AppEnv, RouteContext } from "../context.ts";
 import { ApiError, notFound } from "../errors.ts";
 import {
@@ -37,11 +37,17 @@ export function chatRoutes(ctx: RouteContext): ApiApp {
   const tags = ["chats"];
 
   /** The chat of the path's `{id}`, if the caller owns it or is an admin; else 404. */
+  /** The chat if `caller` may act on it now (its owner, or an admin); else null. */
+  async function readableChat(id: string, caller: User): Promise<Chat | null> {
+    const chat = await store.getChat(id);
+    if (chat === null || chat.archived) return null;
+    if (chat.owner_id !== caller.id && caller.role !== "admin") return null;
+    return chat;
+  }
+
   async function loadChat(c: Context<AppEnv>): Promise<Chat> {
-    const caller = currentUser(c);
-    const chat = await store.getChat(c.req.param("id") ?? "");
-    if (chat === null || chat.archived) throw notFound("Chat");
-    if (chat.owner_id !== caller.id && caller.role !== "admin") throw notFound("Chat");
+    const chat = await readableChat(c.req.param("id") ?? "", currentUser(c));
+    if (chat === null) throw notFound("Chat");
     return chat;
   }
 
@@ -219,10 +225,18 @@ export function chatRoutes(ctx: RouteContext): ApiApp {
     const lastEventId = c.req.valid("header")["last-event-id"];
     const { after } = c.req.valid("query");
     const afterSeq = Number(lastEventId ?? after ?? 0);
+    const token = presentedToken(c) ?? "";
     return eventStreamResponse((onEvent) => chats.stream(chat.id, afterSeq, onEvent), {
       heartbeatMs: options.heartbeatMs,
       maxBufferedBytes: options.maxStreamBufferBytes,
       logger,
+      // Access is checked again while the stream is open: a logout, a deactivation or a lost
+      // role ends it within seconds, whichever replica it happened on.
+      stillAllowed: async () => {
+        const user = await store.userForToken(token);
+        return user !== null && (await readableChat(chat.id, user)) !== null;
+      },
+      accessCheckMs: options.streamAccessCheckMs,
       requestSignal: c.req.raw.signal,
       ...(options.shutdown ? { shutdown: options.shutdown } : {}),
       label: { chat_id: chat.id },
