@@ -41,7 +41,7 @@ export class ChatRequestError extends Error {
  * tool call — so an admin who is demoted or deactivated loses it at once.
  */
 export function mayUseServerDirectory(user: Pick<User, "role" | "active"> | null): boolean {
-  return user !== null && user.active && user.role === "admin";
+  return user?.active === true && user.role === "admin";
 }
 
 /** Why a chat in a server-side directory may not run (to the user, and to the model). */
