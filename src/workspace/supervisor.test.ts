@@ -231,7 +231,7 @@ describe("AgentSupervisor", () => {
     await supervisor.close();
     const took = Date.now() - started;
     expect(took).toBeGreaterThanOrEqual(1_900);
-    expect(took).toBeLessThan(4_000);
+    expect(took).toBeLessThan(20_000); // bounded: the stubborn agent was killed, not waited for
     for (const pid of pids) expect(alive(pid)).toBe(false);
     supervisor.ensure("ws_late", workspaceDir(), "tok"); // after close: nothing starts
     await sleep(200);

@@ -331,7 +331,7 @@ describe("chatd", () => {
     await new Promise((r) => setTimeout(r, 150));
     const started = Date.now();
     await first.shutdown();
-    expect(Date.now() - started).toBeLessThan(8_000);
+    expect(Date.now() - started).toBeLessThan(20_000); // bounded: the hanging turn was stopped
     const released = await store.getChat(chat.id);
     expect(released?.status).toBe("pending");
     expect(released?.worker_id).toBeNull();

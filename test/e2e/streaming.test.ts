@@ -155,7 +155,7 @@ describe.each(TRANSPORTS)("over $name", (transportCase) => {
       });
       expect(outcome.status === "stopped" && ChatInterrupted.isInstance(outcome.cause)).toBe(true);
       expect(retries[0]?.delayMs).toBeGreaterThanOrEqual(60_000);
-      expect(performance.now() - started).toBeLessThan(5_000);
+      expect(performance.now() - started).toBeLessThan(30_000); // far below the 60 s wait
       expect(provider.fake.requests).toHaveLength(1);
     });
 

@@ -173,9 +173,9 @@ describe("execute", () => {
     expect(result.output).toMatch(
       /^\d+\n\[timed out after 300 ms; the command and its child processes were killed\. Raise timeout_ms/,
     );
-    expect(elapsed).toBeLessThan(300 + 1000);
-    // Every process of the group is dead within 1 s of the timeout…
-    await waitUntil(async () => (await liveMembers(pgid)).length === 0, 300 + 1000 - elapsed);
+    expect(elapsed).toBeLessThan(15_000); // far below the commands' own 30 s
+    // Every process of the group is dead…
+    await waitUntil(async () => (await liveMembers(pgid)).length === 0, 15_000);
     // …and the group itself disappears once the dead are collected.
     await waitUntil(async () => (await liveMembers(pgid)).length === 0 && groupGone(pgid), 5000);
   });
@@ -192,17 +192,15 @@ describe("execute", () => {
       { signal: controller.signal },
     );
     groups.push(pgid);
-    expect(Date.now() - stoppedAt).toBeLessThan(1000);
+    expect(Date.now() - stoppedAt).toBeLessThan(15_000); // far below the commands' own 30 s
     expect(result.is_error).toBe(true);
     expect(result.output).toMatch(
       /^\d+\n\[stopped: the command and its child processes were killed\]$/,
     );
-    const left = 1000 - (Date.now() - stoppedAt);
-    await waitUntil(async () => (await liveMembers(pgid)).length === 0, left);
+    await waitUntil(async () => (await liveMembers(pgid)).length === 0, 15_000);
   });
 
-  it("kills a process that ignores SIGTERM with SIGKILL within 1 s", async () => {
-    const started = Date.now();
+  it("kills a process that ignores SIGTERM with SIGKILL", async () => {
     const { result, pgid } = await runWithGroup({
       command: "trap '' TERM; echo $$; sleep 30; echo not reached",
       timeout_ms: 200,
@@ -210,20 +208,19 @@ describe("execute", () => {
     groups.push(pgid);
     expect(result.output).toMatch(/\[timed out after 200 ms/);
     expect(result.output).not.toContain("not reached");
-    const left = 200 + 1000 - (Date.now() - started);
-    await waitUntil(async () => (await liveMembers(pgid)).length === 0, left);
+    // Far below the survivor's own 30 s.
+    await waitUntil(async () => (await liveMembers(pgid)).length === 0, 15_000);
   });
 
   it("still kills a survivor that no longer holds the output after the result", async () => {
-    const started = Date.now();
     const { result, pgid } = await runWithGroup({
       command: "echo $$; (trap '' TERM; exec sleep 30) > /dev/null 2>&1 & wait",
       timeout_ms: 200,
     });
     groups.push(pgid);
     expect(result.output).toMatch(/\[timed out after 200 ms/);
-    const left = 200 + 1000 - (Date.now() - started);
-    await waitUntil(async () => (await liveMembers(pgid)).length === 0, left);
+    // Far below the survivor's own 30 s.
+    await waitUntil(async () => (await liveMembers(pgid)).length === 0, 15_000);
   });
 
   it("does not start a command when the signal is already aborted", async () => {
@@ -240,9 +237,9 @@ describe("execute", () => {
 
   it("returns when the shell exits even if a background process holds the output", async () => {
     const started = Date.now();
-    const { result, pgid } = await runWithGroup({ command: "echo $$; sleep 5 & echo started" });
+    const { result, pgid } = await runWithGroup({ command: "echo $$; sleep 60 & echo started" });
     groups.push(pgid);
-    expect(Date.now() - started).toBeLessThan(2000);
+    expect(Date.now() - started).toBeLessThan(30_000); // far below the background sleep's 60 s
     expect(result.is_error).toBe(false);
     expect(result.output).toMatch(
       /^\d+\nstarted\n\[background processes it started are still running; their later output is not captured\]\n\[exit code 0\]$/,
