@@ -345,6 +345,39 @@ describe("a chat in a workspace", () => {
     expect(messages.at(-1)?.parts).toEqual([{ type: "text", text: "Back after the restart." }]);
   }, 90_000);
 
+  it("a kill -9 of the server while execute ran: after the restart the call is not run again", async () => {
+    const marker = join(dir, "appended.txt");
+    fake.enqueue(
+      toolCallReply({
+        name: "execute",
+        args: { command: "echo line >> appended.txt; echo pgid=$$; sleep 30" },
+      }),
+    );
+    const chatId = await newChat("Append a line, once.");
+    const seen = await follow(chatId, (_e, all) => /pgid=\d+/.test(toolOutput(all)));
+    const pgid = Number(/pgid=(\d+)/.exec(toolOutput(seen))?.[1]);
+    await keel.stop("SIGKILL");
+    fake.enqueue(textReply("Noted: it may have run."));
+    keel = await startKeel({ dataDir, port });
+    await until(agentConnected, "the agent to reconnect", 40_000);
+    await follow(chatId, settled, 40_000);
+    const { chat, messages } = await transcript(chatId);
+    expect(chat.status).toBe("waiting");
+    // The line was appended once: the resumed chat never sent the call again.
+    expect(readFileSync(marker, "utf8")).toBe("line\n");
+    const [started] = results(messages);
+    expect(started).toMatchObject({
+      is_error: true,
+      output: expect.stringMatching(/server stopped while this tool call was running.*may have/),
+    });
+    expect(messages.at(-1)?.parts).toEqual([{ type: "text", text: "Noted: it may have run." }]);
+    try {
+      process.kill(-pgid, "SIGKILL"); // the command the dead server's call started
+    } catch {
+      // already gone
+    }
+  }, 90_000);
+
   it("a workspace with a server-side directory gets its agent from the server itself", async () => {
     const local = mkdtempSync(join(tmpdir(), "keel-local-workspace-"));
     const workspace = await api<{ id: string }>("POST", "/workspaces", {
