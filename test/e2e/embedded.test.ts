@@ -29,6 +29,11 @@ async function keel(
   return { code, stdout: run.stdout(), stderr: run.stderr() };
 }
 
+/** `keel server` on `dataDir`, for a start expected to fail: it runs to its end. */
+async function serveOnce(dataDir: string) {
+  return keel(["server", "--data-dir", dataDir, "--address", `127.0.0.1:${await freePort()}`]);
+}
+
 async function postmaster(dataDir: string): Promise<number | undefined> {
   try {
     const text = await readFile(join(dataDir, "postgres", "postmaster.pid"), "utf8");
@@ -192,13 +197,7 @@ describe("the embedded PostgreSQL", () => {
     const dataDir = await newDataDir();
     const first = await serve(dataDir);
     const pid = await postmaster(dataDir);
-    const second = await keel([
-      "server",
-      "--data-dir",
-      dataDir,
-      "--address",
-      `127.0.0.1:${await freePort()}`,
-    ]);
+    const second = await serveOnce(dataDir);
     expect(second.code).toBe(1);
     expect(second.stderr).toMatch(/another keel server \(pid \d+\) is using/);
     expect(pid && isAlive(pid)).toBe(true);
@@ -215,13 +214,7 @@ describe("the embedded PostgreSQL", () => {
       const first = await serve(dataDir);
       expect(await first.stop("SIGTERM")).toBe(0);
       await chmod(path(dataDir), open);
-      const result = await keel([
-        "server",
-        "--data-dir",
-        dataDir,
-        "--address",
-        `127.0.0.1:${await freePort()}`,
-      ]);
+      const result = await serveOnce(dataDir);
       expect(result.code).toBe(1);
       expect(result.stderr).toMatch(new RegExp(`${fix} ${path(dataDir)}`));
       expect(await mode(path(dataDir))).toBe(open);
@@ -251,13 +244,7 @@ describe("the embedded PostgreSQL", () => {
     await damage(dataDir);
     const key = await readFile(join(dataDir, "secret.key"), "utf8");
 
-    const result = await keel([
-      "server",
-      "--data-dir",
-      dataDir,
-      "--address",
-      `127.0.0.1:${await freePort()}`,
-    ]);
+    const result = await serveOnce(dataDir);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(message);
     expect(await readFile(join(dataDir, "secret.key"), "utf8")).toBe(key);
@@ -287,13 +274,7 @@ describe("a PGlite data dir from the previous release", () => {
     await promisify(execFile)("mkdir", ["-p", dataDir]);
     await promisify(execFile)("tar", ["-xJf", FIXTURE, "-C", dataDir]);
 
-    const refused = await keel([
-      "server",
-      "--data-dir",
-      dataDir,
-      "--address",
-      `127.0.0.1:${await freePort()}`,
-    ]);
+    const refused = await serveOnce(dataDir);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain(`keel data migrate --from-pglite --data-dir ${dataDir}`);
     await expect(stat(join(dataDir, "postgres"))).rejects.toThrow();

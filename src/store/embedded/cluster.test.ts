@@ -11,9 +11,10 @@ import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import pg from "pg";
 import { afterEach, describe, expect, it } from "vitest";
-import { EmbeddedPostgres, embeddedUrl } from "./cluster.ts";
+import { EmbeddedPostgres } from "./cluster.ts";
 import { EmbeddedPostgresError, PgliteDataDirError } from "./errors.ts";
 import { clusterUser, runningAsRoot } from "./os-user.ts";
+import { embeddedUrl } from "./paths.ts";
 import { isAlive, waitForExit } from "./processes.ts";
 
 /**

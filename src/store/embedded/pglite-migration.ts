@@ -11,9 +11,10 @@
 import { chmod, rename, stat } from "node:fs/promises";
 import { join } from "node:path";
 import pg from "pg";
-import { EMBEDDED_DATABASE, EmbeddedPostgres, embeddedPaths } from "./cluster.ts";
+import { EmbeddedPostgres } from "./cluster.ts";
 import { EmbeddedPostgresError } from "./errors.ts";
 import { exists, makePrivate } from "./files.ts";
+import { EMBEDDED_DATABASE, embeddedPaths } from "./paths.ts";
 
 export interface PgliteMigrationOptions {
   dataDir: string;
