@@ -16,6 +16,7 @@ import { chatRoutes } from "./routes/chats.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { modelRoutes } from "./routes/models.ts";
 import { providerRoutes } from "./routes/providers.ts";
+import { settingsRoutes } from "./routes/settings.ts";
 import { userRoutes } from "./routes/users.ts";
 import { workspaceRoutes } from "./routes/workspaces.ts";
 
@@ -106,6 +107,7 @@ export function createApi(deps: ApiDeps): Hono<AppEnv> {
   app.route(API_PREFIX, userRoutes(ctx));
   app.route(API_PREFIX, providerRoutes(ctx));
   app.route(API_PREFIX, modelRoutes(ctx));
+  app.route(API_PREFIX, settingsRoutes(ctx));
   app.route(API_PREFIX, chatRoutes(ctx));
   app.route(API_PREFIX, workspaceRoutes(ctx));
 

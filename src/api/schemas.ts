@@ -448,3 +448,27 @@ export const WorkspaceList = z
 // ---- health ---------------------------------------------------------------------------------
 
 export const HealthSchema = z.object({ status: z.string() }).openapi("Health");
+
+// ---- deployment settings --------------------------------------------------------------------
+
+/** The longest deployment system prompt: it is sent with every model step of every chat. */
+export const MAX_SYSTEM_PROMPT_CHARS = 20_000;
+
+export const UpdateSettingsBody = z
+  .strictObject({
+    system_prompt: text().max(MAX_SYSTEM_PROMPT_CHARS).nullable().optional().openapi({
+      description:
+        "Told to every model after Keel's built-in system prompt; null or blank removes it.",
+    }),
+    title_model_id: Id.nullable().optional().openapi({
+      description: "An enabled model that titles new chats; null: each chat's own model.",
+    }),
+  })
+  .openapi("UpdateSettingsRequest");
+
+export const SettingsSchema = z
+  .object({
+    system_prompt: z.string().nullable(),
+    title_model_id: z.string().nullable(),
+  })
+  .openapi("Settings");

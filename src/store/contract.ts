@@ -178,6 +178,21 @@ export interface WorkspaceStore {
   agentDisconnected(id: string, replica: string): Promise<void>;
 }
 
+/** What an admin sets for the whole deployment (see `deployment-settings.ts`). */
+export interface DeploymentSettings {
+  /** Told to every model after Keel's built-in system prompt (DESIGN.md §7); null: none. */
+  system_prompt: string | null;
+  /** The model that titles new chats; null: each chat's own model. */
+  title_model_id: string | null;
+}
+
+/** The deployment's settings, in the key/value `settings` table. */
+export interface DeploymentSettingsStore {
+  get(): Promise<DeploymentSettings>;
+  /** Sets the fields given (`null` clears one, `undefined` keeps it), atomically; the result. */
+  update(patch: Partial<DeploymentSettings>): Promise<DeploymentSettings>;
+}
+
 /** One failure count: `key` may fail `maxFailures` times within `windowMs` of its first failure. */
 export interface SignInLimit {
   key: string;
@@ -208,6 +223,7 @@ export interface Store {
   readonly signals: ChatSignals;
   readonly workspaces: WorkspaceStore;
   readonly signInLimits: SignInLimitStore;
+  readonly deploymentSettings: DeploymentSettingsStore;
 
   // users, sessions, API tokens (tokens are stored hashed; the plaintext is returned once)
   countUsers(): Promise<number>;

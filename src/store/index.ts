@@ -17,6 +17,8 @@ export type {
   ChatEvents,
   ChatSignal,
   ChatSignals,
+  DeploymentSettings,
+  DeploymentSettingsStore,
   NewMessage,
   NewModel,
   NewProvider,

@@ -10,6 +10,7 @@ import {
   type ChatSignal,
   type ChatSignals,
   ConflictError,
+  type DeploymentSettingsStore,
   InvalidCursorError,
   LastAdminError,
   type NewMessage,
@@ -38,6 +39,7 @@ import {
   sqlState,
   UNIQUE_VIOLATION,
 } from "./db.ts";
+import { SqlDeploymentSettingsStore } from "./deployment-settings.ts";
 import { LOCK_ADMINS, LOCK_FIRST_USER, LOCK_NAMESPACE } from "./migrations.ts";
 import { type MessageEventData, publicMessage, type StatusEventData } from "./public.ts";
 import {
@@ -136,6 +138,7 @@ export class SqlStore implements Store {
   readonly signals: ChatSignals;
   readonly workspaces: WorkspaceStore;
   readonly signInLimits: SignInLimitStore;
+  readonly deploymentSettings: DeploymentSettingsStore;
   /** Identifies this store's NOTIFYs, so it skips its own (already delivered locally). */
   readonly instanceId = randomUUID();
   readonly #db: Database;
@@ -159,6 +162,7 @@ export class SqlStore implements Store {
     this.#signalHub = new SignalHub(this.instanceId);
     this.workspaces = new SqlWorkspaceStore(db);
     this.signInLimits = new SqlSignInLimitStore(db);
+    this.deploymentSettings = new SqlDeploymentSettingsStore(db);
     this.events = {
       append: (chatId, type, data) => this.#appendEvent(chatId, type, data),
       listAfter: (chatId, afterSeq, limit) => this.#listEventsAfter(chatId, afterSeq, limit),

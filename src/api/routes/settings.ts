@@ -1,0 +1,76 @@
+/**
+ * The deployment's settings (admin only): the system prompt every model is told after Keel's
+ * built-in one (DESIGN.md §7), and the model that titles new chats.
+ */
+import { createRoute } from "@hono/zod-openapi";
+import type { DeploymentSettings } from "../../store/contract.ts";
+import { currentUser } from "../auth.ts";
+import type { ApiApp, RouteContext } from "../context.ts";
+import { ApiError } from "../errors.ts";
+import { SettingsSchema, UpdateSettingsBody } from "../schemas.ts";
+import { errors, json, jsonBody, newRouter, SECURED } from "./common.ts";
+
+export function settingsRoutes(ctx: RouteContext): ApiApp {
+  const { store, logger } = ctx;
+  const app = newRouter();
+  const admin = [ctx.requireAdmin];
+  const tags = ["settings"];
+
+  /** A title model must be one chats could use: existing and enabled; a 400 on the field. */
+  async function checkTitleModel(id: string): Promise<void> {
+    const model = await store.getModel(id);
+    if (model?.enabled) return;
+    throw new ApiError(400, "Invalid request body.", {
+      validations: [
+        {
+          field: "title_model_id",
+          detail: model
+            ? `The model "${model.display_name}" is disabled.`
+            : "No model has this id.",
+        },
+      ],
+    });
+  }
+
+  const get = createRoute({
+    method: "get",
+    path: "/settings",
+    tags,
+    summary: "The deployment's settings (admin)",
+    security: SECURED,
+    middleware: admin,
+    responses: { 200: json(SettingsSchema, "The settings"), ...errors(401, 403) },
+  });
+  app.openapi(get, async (c) => c.json(await store.deploymentSettings.get(), 200));
+
+  const update = createRoute({
+    method: "patch",
+    path: "/settings",
+    tags,
+    summary: "Change the deployment's settings (admin); null clears a setting",
+    security: SECURED,
+    middleware: admin,
+    request: { body: jsonBody(UpdateSettingsBody) },
+    responses: {
+      200: json(SettingsSchema, "The settings"),
+      ...errors(400, 401, 403, 413, 415),
+    },
+  });
+  app.openapi(update, async (c) => {
+    const input = c.req.valid("json");
+    const patch: Partial<DeploymentSettings> = {};
+    if (input.system_prompt !== undefined) {
+      // A blank prompt says nothing: stored as none, so no empty section reaches the model.
+      patch.system_prompt = input.system_prompt?.trim() ? input.system_prompt : null;
+    }
+    if (input.title_model_id !== undefined) {
+      if (input.title_model_id !== null) await checkTitleModel(input.title_model_id);
+      patch.title_model_id = input.title_model_id;
+    }
+    const settings = await store.deploymentSettings.update(patch);
+    logger.info("settings changed", { fields: Object.keys(patch), by: currentUser(c).id });
+    return c.json(settings, 200);
+  });
+
+  return app;
+}

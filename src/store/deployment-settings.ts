@@ -1,0 +1,54 @@
+/**
+ * Deployment settings an admin sets for the whole server (DESIGN.md §7): the deployment's system
+ * prompt, told to every model after Keel's built-in one, and the model that titles new chats.
+ * Each is one row of the key/value `settings` table; `null` is the absence of the row, so a
+ * server that never had a setting and one whose setting was cleared read the same.
+ */
+import type { DeploymentSettings, DeploymentSettingsStore } from "./contract.ts";
+import type { Database } from "./db.ts";
+
+const KEYS = {
+  system_prompt: "deployment.system_prompt",
+  title_model_id: "deployment.title_model_id",
+} as const satisfies Record<keyof DeploymentSettings, string>;
+
+const FIELDS = Object.keys(KEYS) as Array<keyof DeploymentSettings>;
+
+export class SqlDeploymentSettingsStore implements DeploymentSettingsStore {
+  readonly #db: Database;
+
+  constructor(db: Database) {
+    this.#db = db;
+  }
+
+  async get(): Promise<DeploymentSettings> {
+    const rows = await this.#db.query<{ key: string; value: string }>(
+      "SELECT key, value FROM settings WHERE key = ANY($1::text[])",
+      [Object.values(KEYS)],
+    );
+    const values = new Map(rows.map((row) => [row.key, row.value]));
+    return {
+      system_prompt: values.get(KEYS.system_prompt) ?? null,
+      title_model_id: values.get(KEYS.title_model_id) ?? null,
+    };
+  }
+
+  async update(patch: Partial<DeploymentSettings>): Promise<DeploymentSettings> {
+    await this.#db.transaction(async (tx) => {
+      for (const field of FIELDS) {
+        const value = patch[field];
+        if (value === undefined) continue;
+        if (value === null) {
+          await tx.query("DELETE FROM settings WHERE key = $1", [KEYS[field]]);
+        } else {
+          await tx.query(
+            `INSERT INTO settings (key, value) VALUES ($1, $2)
+             ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`,
+            [KEYS[field], value],
+          );
+        }
+      }
+    });
+    return this.get();
+  }
+}
