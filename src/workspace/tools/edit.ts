@@ -3,14 +3,25 @@
  * when it is missing or ambiguous the edit is refused with what the model needs to fix the call
  * (the count and line numbers of the matches). Files with "\r\n" line endings accept an
  * `old_string` written with "\n" (models rarely reproduce the "\r"), and keep their endings.
+ * `edits` applies several replacements in order, each to the text the ones before it left, and
+ * writes the file once only when every one succeeded (all or none).
  */
 import { readFile, stat, writeFile } from "node:fs/promises";
 import { displayPath, fsErrorText, resolvePath } from "./paths.ts";
-import { type EditFileInput, LIMITS } from "./schemas.ts";
+import { type EditFileInput, type FileEdit, LIMITS } from "./schemas.ts";
 import { fail, ok, type WorkspaceToolContext, type WorkspaceToolResult } from "./types.ts";
 
 /** Line numbers listed in a message, at most. */
 const MAX_LINES_LISTED = 20;
+/** Edits whose line numbers a result lists, at most (the rest are counted). */
+const MAX_EDITS_LISTED = 20;
+
+/** What one replacement did to the text. */
+interface Applied {
+  content: string;
+  count: number;
+  lines: number[];
+}
 
 export async function editFileTool(
   input: EditFileInput,
@@ -18,8 +29,24 @@ export async function editFileTool(
 ): Promise<WorkspaceToolResult> {
   const absolute = resolvePath(ctx.root, input.path);
   const shown = displayPath(ctx.root, absolute);
-  if (input.old_string === input.new_string) {
-    return fail("old_string and new_string are identical: there is nothing to change.");
+  const edits = editsOf(input);
+  if (typeof edits === "string") return fail(edits);
+  // With `edits`, a refusal names the edit (1-based) and says that nothing was written.
+  const several = input.edits !== undefined;
+  const refuse = (index: number, reason: string) =>
+    fail(
+      several
+        ? `Edit ${index + 1} of ${edits.length} failed: ${reason} Nothing was written: ` +
+            `${shown} is unchanged (the edits apply all or none).`
+        : reason,
+    );
+
+  const identical = edits.findIndex((edit) => edit.old_string === edit.new_string);
+  if (identical !== -1) {
+    return refuse(
+      identical,
+      "old_string and new_string are identical: there is nothing to change.",
+    );
   }
   let content: string;
   try {
@@ -30,7 +57,40 @@ export async function editFileTool(
     return fail(fsErrorText(error, shown));
   }
 
-  let { old_string: search, new_string: replacement } = input;
+  // Each edit applies to the text as the ones before it left it; the file is written once.
+  const applied: Applied[] = [];
+  for (const [index, edit] of edits.entries()) {
+    const outcome = applyEdit(content, edit, shown, index > 0 && several);
+    if (typeof outcome === "string") return refuse(index, outcome);
+    applied.push(outcome);
+    content = outcome.content;
+  }
+  try {
+    await writeFile(absolute, content, "utf8");
+  } catch (error) {
+    return fail(fsErrorText(error, shown));
+  }
+  return ok(several ? summary(shown, applied) : single(shown, applied[0] as Applied));
+}
+
+/** The replacements asked for, in order, or why there are none (input that skipped validation). */
+function editsOf(input: EditFileInput): FileEdit[] | string {
+  if (input.edits !== undefined) return input.edits;
+  const { old_string, new_string, replace_all } = input;
+  if (old_string === undefined || new_string === undefined) {
+    return "Give old_string and new_string (one edit), or edits (several).";
+  }
+  return [{ old_string, new_string, replace_all }];
+}
+
+/** One replacement in `content`, or why it is refused. */
+function applyEdit(
+  content: string,
+  edit: FileEdit,
+  shown: string,
+  afterOthers: boolean,
+): Applied | string {
+  let { old_string: search, new_string: replacement } = edit;
   let positions = occurrences(content, search);
   if (positions.length === 0 && content.includes("\r\n") && search.includes("\n")) {
     search = toCrlf(search);
@@ -38,32 +98,48 @@ export async function editFileTool(
     positions = occurrences(content, search);
   }
   if (positions.length === 0) {
-    return fail(
-      `old_string was not found in ${shown}. It must match the file exactly, including ` +
-        "whitespace, indentation and line breaks (and without read_file's line-number prefix). " +
-        "Read the file again with read_file and copy the exact text.",
+    return (
+      `old_string was not found in ${shown}${afterOthers ? " as the edits before it left it" : ""}. ` +
+      "It must match the file exactly, including whitespace, indentation and line breaks (and " +
+      "without read_file's line-number prefix). Read the file again with read_file and copy the " +
+      "exact text."
     );
   }
   const lines = lineNumbers(content, positions);
-  if (positions.length > 1 && input.replace_all !== true) {
-    return fail(
-      `old_string occurs ${positions.length} times in ${shown} (${listLines(lines)}). ` +
-        "Include more surrounding lines in old_string to make it unique, or set replace_all " +
-        "to true to replace every occurrence.",
+  if (positions.length > 1 && edit.replace_all !== true) {
+    return (
+      `old_string occurs ${positions.length} times in ${shown} (${listLines(lines)}` +
+      `${afterOthers ? ", counted after the edits before it" : ""}). Include more surrounding ` +
+      "lines in old_string to make it unique, or set replace_all to true to replace every " +
+      "occurrence."
     );
   }
-
   // split/join rather than String.replace: "$&" and friends in new_string stay literal.
-  const updated = content.split(search).join(replacement);
-  try {
-    await writeFile(absolute, updated, "utf8");
-  } catch (error) {
-    return fail(fsErrorText(error, shown));
+  return { content: content.split(search).join(replacement), count: positions.length, lines };
+}
+
+function single(shown: string, { count, lines }: Applied): string {
+  return `Edited ${shown}: replaced ${count} ${plural(count, "occurrence")} (${listLines(lines)}).`;
+}
+
+/** `edits`' result: bounded however many edits there were. */
+function summary(shown: string, applied: Applied[]): string {
+  const total = applied.reduce((sum, { count }) => sum + count, 0);
+  const listed = applied
+    .slice(0, MAX_EDITS_LISTED)
+    .map(({ lines }, index) => `edit ${index + 1}: ${listLines(lines)}`);
+  if (applied.length > MAX_EDITS_LISTED) {
+    listed.push(`… ${applied.length - MAX_EDITS_LISTED} more edits`);
   }
-  const count = positions.length;
-  return ok(
-    `Edited ${shown}: replaced ${count} occurrence${count === 1 ? "" : "s"} (${listLines(lines)}).`,
+  return (
+    `Edited ${shown} with ${applied.length} ${plural(applied.length, "edit")}: replaced ` +
+    `${total} ${plural(total, "occurrence")} (${listed.join("; ")}). Each edit's line numbers ` +
+    "are in the text as the edits before it left it."
   );
+}
+
+function plural(count: number, word: string): string {
+  return count === 1 ? word : `${word}s`;
 }
 
 /** The file as text, or the reason it cannot be edited as text. */

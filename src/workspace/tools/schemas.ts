@@ -21,6 +21,8 @@ export const LIMITS = {
   searchMaxBytes: 64 * 1024,
   /** search_files: a matching line is shown up to this many characters. */
   searchMaxLineChars: 500,
+  /** edit_file: replacements in one call's `edits`. */
+  editMaxEdits: 100,
   /** search_files and edit_file: larger files are skipped or refused. */
   maxFileBytes: 10 * 1024 * 1024,
   /** execute. */
@@ -50,22 +52,94 @@ export const WriteFileInput = z.strictObject({
   content: z.string().describe("The complete new content of the file."),
 });
 
-export const EditFileInput = z.strictObject({
-  path: path.describe("The file to edit: relative to the workspace directory, or absolute."),
-  old_string: z
-    .string()
-    .min(1)
-    .describe(
-      "The exact text to replace, including whitespace and indentation, copied from the file " +
-        "(without the line-number prefix read_file shows). It must occur exactly once unless " +
-        "replace_all is true: include enough surrounding lines to make it unique.",
-    ),
-  new_string: z.string().describe("The text to put in its place (must differ from old_string)."),
-  replace_all: z
-    .boolean()
-    .optional()
-    .describe("Replace every occurrence of old_string instead of exactly one. Default false."),
+const oldString = z
+  .string()
+  .min(1)
+  .describe(
+    "The exact text to replace, including whitespace and indentation, copied from the file " +
+      "(without the line-number prefix read_file shows). It must occur exactly once unless " +
+      "replace_all is true: include enough surrounding lines to make it unique.",
+  );
+const newString = z
+  .string()
+  .describe("The text to put in its place (must differ from old_string).");
+const replaceAll = z
+  .boolean()
+  .optional()
+  .describe("Replace every occurrence of old_string instead of exactly one. Default false.");
+
+/** One replacement of `edits`: the same fields as the single form. */
+export const FileEdit = z.strictObject({
+  old_string: oldString,
+  new_string: newString,
+  replace_all: replaceAll,
 });
+
+/**
+ * One object (not a union): providers want a tool's input schema to be an object. The refinement
+ * (not part of the JSON Schema; the descriptions say it) takes exactly one of the two forms.
+ */
+export const EditFileInput = z
+  .strictObject({
+    path: path.describe("The file to edit: relative to the workspace directory, or absolute."),
+    old_string: oldString
+      .optional()
+      .describe(
+        "For one edit: the exact text to replace, including whitespace and indentation, copied " +
+          "from the file (without the line-number prefix read_file shows). It must occur exactly " +
+          "once unless replace_all is true: include enough surrounding lines to make it unique. " +
+          "Give it with new_string, or use edits instead.",
+      ),
+    new_string: newString
+      .optional()
+      .describe(
+        "For one edit: the text to put in its place (must differ from old_string). Required " +
+          "with old_string.",
+      ),
+    replace_all: replaceAll,
+    edits: z
+      .array(FileEdit)
+      .min(1, "edits must hold at least one edit")
+      .max(LIMITS.editMaxEdits)
+      .optional()
+      .describe(
+        "For several edits to the same file, instead of old_string/new_string/replace_all: " +
+          "applied in order, each to the text as changed by the ones before it, and all or none " +
+          "— if one fails, the file is left unchanged. " +
+          `At most ${LIMITS.editMaxEdits}.`,
+      ),
+  })
+  .superRefine((input, ctx) => {
+    const single =
+      input.old_string !== undefined ||
+      input.new_string !== undefined ||
+      input.replace_all !== undefined;
+    if (input.edits !== undefined) {
+      if (single) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["edits"],
+          message:
+            "give either old_string/new_string/replace_all (one edit) or edits (several), not both",
+        });
+      }
+      return;
+    }
+    if (input.old_string === undefined && input.new_string === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["old_string"],
+        message: "give old_string and new_string (one edit), or edits (several)",
+      });
+      return;
+    }
+    for (const key of ["old_string", "new_string"] as const) {
+      if (input[key] === undefined) {
+        const other = key === "old_string" ? "new_string" : "old_string";
+        ctx.addIssue({ code: "custom", path: [key], message: `${key} is required with ${other}` });
+      }
+    }
+  });
 
 export const ListFilesInput = z.strictObject({
   path: z
@@ -135,6 +209,7 @@ export const ExecuteInput = z.strictObject({
 export type ReadFileInput = z.infer<typeof ReadFileInput>;
 export type WriteFileInput = z.infer<typeof WriteFileInput>;
 export type EditFileInput = z.infer<typeof EditFileInput>;
+export type FileEdit = z.infer<typeof FileEdit>;
 export type ListFilesInput = z.infer<typeof ListFilesInput>;
 export type SearchFilesInput = z.infer<typeof SearchFilesInput>;
 export type ExecuteInput = z.infer<typeof ExecuteInput>;
@@ -178,7 +253,10 @@ export const WORKSPACE_TOOL_DESCRIPTIONS: Record<WorkspaceToolName, string> = {
   edit_file:
     "Replace exact text in a file: old_string must match the file exactly (whitespace and " +
     "indentation included) and occur exactly once, unless replace_all is true. Read the file " +
-    "first so you copy the text exactly. To create a file or rewrite it whole, use write_file.",
+    "first so you copy the text exactly. For several changes to one file, give edits (a list " +
+    "of {old_string, new_string, replace_all?}) instead of old_string/new_string: they apply in " +
+    "order, each to the result of the ones before, and all or none. To create a file or " +
+    "rewrite it whole, use write_file.",
   list_files:
     'List files and directories (directories end with "/") under a directory, matching a ' +
     "glob, depth first and sorted by name. Skips what .gitignore excludes and .git itself. " +
