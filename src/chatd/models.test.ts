@@ -14,6 +14,7 @@ function fixtures() {
     context_window: null,
     pricing: null,
     enabled: true,
+    settings: {},
     created_at: "2026-01-01T00:00:00.000Z",
     updated_at: "2026-01-01T00:00:00.000Z",
   };

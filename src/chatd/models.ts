@@ -1,11 +1,13 @@
 /**
  * The model a chat runs on: its record → its provider's decrypted config → a `ChatModel` on the
- * daemon's one shared transport. Built models are cached and rebuilt when the model or provider
+ * daemon's one shared transport, with the record's settings (temperature, output limit,
+ * reasoning) in every call. Built models are cached and rebuilt when the model or provider
  * record changes (its `updated_at`), so a key fixed by an admin takes effect on the next turn.
  */
 import {
   type ChatModel,
   createChatModel,
+  type ModelSettings,
   type ProviderConfig,
   type Transport,
 } from "../provider/index.ts";
@@ -19,6 +21,7 @@ export type ModelFactory = (
   config: ProviderConfig,
   modelId: string,
   transport: Transport,
+  settings?: ModelSettings,
 ) => ChatModel;
 
 export type ResolvedModel =
@@ -79,7 +82,7 @@ export class ModelResolver {
       );
     }
     try {
-      const model = this.#factory(config, record.model, this.#transport);
+      const model = this.#factory(config, record.model, this.#transport, record.settings);
       this.#cache.set(record.id, { version, model });
       return { ok: true, model, record };
     } catch (error) {

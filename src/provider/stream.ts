@@ -6,6 +6,7 @@ import type {
 } from "@ai-sdk/provider";
 import { ProviderTransportReset } from "../chaterror/causes.ts";
 import { toLanguageModelPrompt, toLanguageModelTools } from "./prompt.ts";
+import type { CallSettings } from "./settings.ts";
 import type { FinishReason, ProviderMetadata, StreamPart, StreamRequest, Usage } from "./types.ts";
 
 /**
@@ -92,18 +93,21 @@ function toolInput(input: string, streamed: string | undefined): unknown {
 /**
  * Streams one model call and yields Keel's parts. Every failure is thrown: an HTTP error, an
  * in-band provider error, a transport error from the body, and a body that ended without the
- * provider's end marker (as `ProviderTransportReset`, whatever the HTTP client said).
+ * provider's end marker (as `ProviderTransportReset`, whatever the HTTP client said). The model's
+ * own settings (`call`) win over the request's defaults.
  */
 export async function* streamLanguageModel(
   model: LanguageModelV4,
   request: StreamRequest,
   signal: AbortSignal,
+  call: CallSettings = {},
 ): AsyncGenerator<StreamPart> {
   const { stream } = await model.doStream({
     prompt: toLanguageModelPrompt(request.messages),
     tools: request.tools?.length ? toLanguageModelTools(request.tools) : undefined,
-    maxOutputTokens: request.maxOutputTokens,
-    temperature: request.temperature,
+    maxOutputTokens: call.maxOutputTokens ?? request.maxOutputTokens,
+    temperature: call.temperature ?? request.temperature,
+    ...(call.providerOptions ? { providerOptions: call.providerOptions } : {}),
     abortSignal: signal,
   });
 

@@ -2,6 +2,8 @@
  * The store's contract: everything chatd and api may ask of the database. One implementation
  * serves the embedded PostgreSQL (in the data dir) and an external one alike.
  */
+
+import type { ModelSettings } from "../provider/settings.ts";
 import type { ProviderConfig, Usage } from "../provider/types.ts";
 import type {
   Chat,
@@ -91,6 +93,8 @@ export interface NewModel {
   context_window?: number | null;
   pricing?: Pricing | null;
   enabled?: boolean;
+  /** The model's settings as a whole (an update replaces them); absent ones: the provider's default. */
+  settings?: ModelSettings;
 }
 
 export interface NewMessage {

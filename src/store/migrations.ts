@@ -212,6 +212,15 @@ CREATE TABLE signin_limits (
 CREATE INDEX signin_limits_window_ends_at ON signin_limits (window_ends_at);
 `,
   },
+  {
+    version: 8,
+    name: "model settings",
+    sql: `
+-- A model's own settings (temperature, max_output_tokens, reasoning), each absent for the
+-- provider's default. Checked against the model's provider type when saved (src/provider/settings.ts).
+ALTER TABLE models ADD COLUMN settings jsonb NOT NULL DEFAULT '{}'::jsonb;
+`,
+  },
 ];
 
 /**

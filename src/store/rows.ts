@@ -3,6 +3,7 @@
  * column goes through one of these. Timestamps are `timestamptz(3)`: millisecond precision, so an ISO string read back
  * is exactly the stored value (cursors depend on that).
  */
+import type { ModelSettings } from "../provider/settings.ts";
 import type { ProviderType, Usage } from "../provider/types.ts";
 import type {
   Chat,
@@ -142,13 +143,14 @@ export interface ModelRow {
   context_window: unknown;
   pricing: Pricing | null;
   enabled: boolean;
+  settings: ModelSettings | null;
   created_at: unknown;
   updated_at: unknown;
   [column: string]: unknown;
 }
 
 export const MODEL_COLUMNS =
-  "id, provider_id, model, display_name, context_window, pricing, enabled, created_at, updated_at";
+  "id, provider_id, model, display_name, context_window, pricing, enabled, settings, created_at, updated_at";
 
 export function toModel(row: ModelRow): ModelRecord {
   return {
@@ -159,6 +161,7 @@ export function toModel(row: ModelRow): ModelRecord {
     context_window: row.context_window === null ? null : int(row.context_window),
     pricing: row.pricing ?? null,
     enabled: row.enabled,
+    settings: row.settings ?? {},
     created_at: iso(row.created_at),
     updated_at: iso(row.updated_at),
   };

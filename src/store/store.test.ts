@@ -466,6 +466,28 @@ describe("store", () => {
       expect(await store.deleteModel(unused.id)).toBe(true);
       expect(await store.getModel(unused.id)).toBeNull();
     });
+
+    it("keeps a model's settings: none by default, set on create, replaced on update", async () => {
+      const provider = await store.createProvider({ type: "anthropic", name: "Anthropic" });
+      const plain = await store.createModel({ provider_id: provider.id, model: "claude-a" });
+      expect(plain.settings).toEqual({});
+      const settings = { temperature: 0.3, max_output_tokens: 8000, reasoning: "off" as const };
+      const model = await store.createModel({
+        provider_id: provider.id,
+        model: "claude-b",
+        settings,
+      });
+      expect(model.settings).toEqual(settings);
+      expect((await store.getModel(model.id))?.settings).toEqual(settings);
+      const updated = await store.updateModel(model.id, { settings: { reasoning: "high" } });
+      expect(updated?.settings).toEqual({ reasoning: "high" });
+      expect((await store.updateModel(model.id, { enabled: false }))?.settings).toEqual({
+        reasoning: "high",
+      });
+      expect((await store.listModels()).find((m) => m.id === model.id)?.settings).toEqual({
+        reasoning: "high",
+      });
+    });
   });
 
   describe("chats and messages", () => {

@@ -529,8 +529,8 @@ export class SqlStore implements Store {
   async createModel(input: NewModel): Promise<ModelRecord> {
     const [row] = await this.#db
       .query<ModelRow>(
-        `INSERT INTO models (provider_id, model, display_name, context_window, pricing, enabled)
-         VALUES ($1, $2, $3, $4, $5::jsonb, $6) RETURNING ${MODEL_COLUMNS}`,
+        `INSERT INTO models (provider_id, model, display_name, context_window, pricing, enabled, settings)
+         VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7::jsonb) RETURNING ${MODEL_COLUMNS}`,
         [
           input.provider_id,
           input.model,
@@ -538,6 +538,7 @@ export class SqlStore implements Store {
           input.context_window ?? null,
           jsonOrNull(input.pricing),
           input.enabled ?? true,
+          JSON.stringify(input.settings ?? {}),
         ],
       )
       .catch(conflict("no provider with this id"));
@@ -568,6 +569,9 @@ export class SqlStore implements Store {
     if (patch.context_window !== undefined) set.add("context_window", patch.context_window);
     if (patch.pricing !== undefined) set.add("pricing", jsonOrNull(patch.pricing), "jsonb");
     if (patch.enabled !== undefined) set.add("enabled", patch.enabled);
+    if (patch.settings !== undefined) {
+      set.add("settings", JSON.stringify(patch.settings), "jsonb");
+    }
     const [row] = await this.#db
       .query<ModelRow>(
         `UPDATE models SET ${set.sql()}updated_at = now() WHERE id = $1 RETURNING ${MODEL_COLUMNS}`,

@@ -2,6 +2,7 @@
  * The records the store keeps, as the rest of Keel sees them. Timestamps are ISO-8601 strings;
  * ids are UUIDs (text). Only `src/store` writes SQL; everything else goes through `Store`.
  */
+import type { ModelSettings } from "../provider/settings.ts";
 import type { ProviderType, Usage } from "../provider/types.ts";
 
 export type Role = "admin" | "member";
@@ -55,6 +56,8 @@ export interface ModelRecord {
   context_window: number | null;
   pricing: Pricing | null;
   enabled: boolean;
+  /** Temperature, output limit and reasoning effort; `{}` leaves every one to the provider. */
+  settings: ModelSettings;
   created_at: string;
   updated_at: string;
 }
