@@ -4,6 +4,7 @@
  * objects are strict (an unknown field is a 400); response objects describe what the views send.
  */
 import { z } from "@hono/zod-openapi";
+import { REASONING_EFFORTS, TEMPERATURE_MAX } from "../provider/settings.ts";
 import { PROVIDER_TYPES } from "../provider/types.ts";
 
 /** Longest text part a client may send, in characters (UTF-16 code units): 256 Ki. */
@@ -215,6 +216,18 @@ const ModelFields = {
   context_window: z.int().positive().max(100_000_000).nullable().optional(),
   pricing: PricingSchema.nullable().optional(),
   enabled: z.boolean().optional().openapi({ description: "Defaults to true." }),
+  temperature: z.number().min(0).max(TEMPERATURE_MAX).nullable().optional().openapi({
+    description:
+      "0–2 (Anthropic: 0–1, and none while thinking); null or absent: the provider's default.",
+  }),
+  max_output_tokens: z.int().positive().max(10_000_000).nullable().optional().openapi({
+    description:
+      "The most tokens one model step may write (thinking excluded); null or absent: Keel's default.",
+  }),
+  reasoning: z.enum(REASONING_EFFORTS).nullable().optional().openapi({
+    description:
+      "Reasoning effort, mapped to the provider's own option; null or absent: the provider's default.",
+  }),
 };
 
 export const CreateModelBody = z.strictObject(ModelFields).openapi("CreateModelRequest");
@@ -238,6 +251,9 @@ export const ModelSchema = z
       })
       .nullable(),
     enabled: z.boolean(),
+    temperature: z.number().nullable(),
+    max_output_tokens: z.number().nullable(),
+    reasoning: z.enum(REASONING_EFFORTS).nullable(),
     created_at: Timestamp,
     updated_at: Timestamp,
   })

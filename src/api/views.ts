@@ -76,6 +76,9 @@ export function modelView(m: ModelRecord) {
     context_window: m.context_window,
     pricing: m.pricing,
     enabled: m.enabled,
+    temperature: m.settings.temperature ?? null,
+    max_output_tokens: m.settings.max_output_tokens ?? null,
+    reasoning: m.settings.reasoning ?? null,
     created_at: m.created_at,
     updated_at: m.updated_at,
   };

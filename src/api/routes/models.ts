@@ -1,8 +1,11 @@
 /**
  * Models: admins configure them; everyone lists the ones they may use (members: enabled only;
- * admins: all). A model that a member may not use is 404 to them.
+ * admins: all). A model that a member may not use is 404 to them. A model's settings
+ * (temperature, max_output_tokens, reasoning) are checked against its provider's type when it is
+ * saved: one the provider cannot take is a 400 naming the field, never a failure at chat time.
  */
-import { createRoute } from "@hono/zod-openapi";
+import { createRoute, type z } from "@hono/zod-openapi";
+import { callSettings, type ModelSettings, ModelSettingsError } from "../../provider/index.ts";
 import type { NewModel } from "../../store/contract.ts";
 import { currentUser } from "../auth.ts";
 import type { ApiApp, RouteContext } from "../context.ts";
@@ -19,11 +22,25 @@ export function modelRoutes(ctx: RouteContext): ApiApp {
   const tags = ["models"];
 
   /** A body's provider_id must name a provider: a 400 on that field, not a 404 of the route. */
-  async function checkProvider(providerId: string): Promise<void> {
-    if ((await store.getProvider(providerId)) !== null) return;
+  async function checkProvider(providerId: string) {
+    const provider = await store.getProvider(providerId);
+    if (provider !== null) return provider;
     throw new ApiError(400, "Invalid request body.", {
       validations: [{ field: "provider_id", detail: "No provider has this id." }],
     });
+  }
+
+  /** `settings` must be ones the provider can take: a 400 naming the field otherwise. */
+  async function checkSettings(providerId: string, model: string, settings: ModelSettings) {
+    const provider = await checkProvider(providerId);
+    try {
+      callSettings(provider.type, model, settings);
+    } catch (error) {
+      if (!(error instanceof ModelSettingsError)) throw error;
+      throw new ApiError(400, `Invalid model settings: ${error.message}`, {
+        validations: [{ field: error.field, detail: error.message }],
+      });
+    }
   }
 
   const create = createRoute({
@@ -37,9 +54,10 @@ export function modelRoutes(ctx: RouteContext): ApiApp {
     responses: { 201: json(ModelSchema, "The model"), ...errors(400, 401, 403, 409, 413, 415) },
   });
   app.openapi(create, async (c) => {
-    const input = c.req.valid("json");
-    await checkProvider(input.provider_id);
-    const model = await store.createModel(input as NewModel);
+    const { temperature, max_output_tokens, reasoning, ...input } = c.req.valid("json");
+    const settings = withSettings({}, { temperature, max_output_tokens, reasoning });
+    await checkSettings(input.provider_id, input.model, settings);
+    const model = await store.createModel({ ...(input as NewModel), settings });
     logger.info("model created", { model_id: model.id, by: currentUser(c).id });
     return c.json(modelView(model), 201);
   });
@@ -89,9 +107,16 @@ export function modelRoutes(ctx: RouteContext): ApiApp {
   });
   app.openapi(update, async (c) => {
     const { id } = c.req.valid("param");
-    const patch = c.req.valid("json");
-    if (patch.provider_id !== undefined) await checkProvider(patch.provider_id);
-    const model = await store.updateModel(id, patch as Partial<NewModel>);
+    const { temperature, max_output_tokens, reasoning, ...patch } = c.req.valid("json");
+    const current = await store.getModel(id);
+    if (current === null) throw notFound("Model");
+    const settings = withSettings(current.settings, { temperature, max_output_tokens, reasoning });
+    await checkSettings(
+      patch.provider_id ?? current.provider_id,
+      patch.model ?? current.model,
+      settings,
+    );
+    const model = await store.updateModel(id, { ...(patch as Partial<NewModel>), settings });
     if (model === null) throw notFound("Model");
     logger.info("model updated", { model_id: id, by: currentUser(c).id });
     return c.json(modelView(model), 200);
@@ -115,4 +140,16 @@ export function modelRoutes(ctx: RouteContext): ApiApp {
   });
 
   return app;
+}
+
+type SettingsBody = Pick<z.infer<typeof UpdateModelBody>, keyof ModelSettings>;
+
+/** `current` with the body's settings over it: null clears one, absent keeps it. */
+function withSettings(current: ModelSettings, body: SettingsBody): ModelSettings {
+  const next: Record<string, unknown> = { ...current };
+  for (const [key, value] of Object.entries(body)) {
+    if (value === null) delete next[key];
+    else if (value !== undefined) next[key] = value;
+  }
+  return next as ModelSettings;
 }
