@@ -26,10 +26,11 @@ import { SerialPublisher } from "../chatloop/publish.ts";
 import { errorText, ToolRegistry } from "../chatloop/tools.ts";
 import { OwnershipLost, runTurn } from "../chatloop/turn.ts";
 import type { RetryPolicy } from "../chatretry/policy.ts";
-import { Transport } from "../provider/index.ts";
+import { type ChatModel, Transport } from "../provider/index.ts";
 import type { ChatSignal, Store } from "../store/contract.ts";
 import type { Chat, ChatErrorRecord, ChatStatus } from "../store/types.ts";
 import { type ModelFactory, ModelResolver } from "./models.ts";
+import { DEFAULT_TITLE_TIMEOUT_MS, generateTitle, titleRequest } from "./title.ts";
 
 /** The part of the store the daemon uses. */
 export type DaemonStore = Pick<
@@ -47,6 +48,8 @@ export type DaemonStore = Pick<
   | "getModel"
   | "getProvider"
   | "providerConfig"
+  | "deploymentSettings"
+  | "updateChat"
 >;
 
 export interface DaemonLogger {
@@ -87,6 +90,13 @@ export interface ChatDaemonOptions {
   maxSteps?: number;
   turnDeadlineMs?: number;
   systemPrompt?: string;
+  /**
+   * After a chat's first reply, have a model title it (the deployment's title model, else the
+   * chat's own), off the turn's path (default false; `keel server` turns it on).
+   */
+  titles?: boolean;
+  /** A title request's bound (default 20 s); past it the chat keeps its first-line title. */
+  titleTimeoutMs?: number;
   /** Builds a model from a provider config (default `createChatModel`). */
   modelFactory?: ModelFactory;
   logger?: DaemonLogger;
@@ -99,6 +109,8 @@ const DEFAULTS = {
   staleMs: 30_000,
   recoverIntervalMs: 10_000,
   shutdownTimeoutMs: 8_000,
+  titles: false,
+  titleTimeoutMs: DEFAULT_TITLE_TIMEOUT_MS,
 };
 
 const consoleLogger: DaemonLogger = {
@@ -115,6 +127,8 @@ interface Running {
   turn: AbortController;
   publisher: SerialPublisher;
   lost: boolean;
+  /** A title was asked for (once per run of the chat). */
+  titled: boolean;
   /** Being released: no longer heartbeated, so a late "lost" cannot drop its last events. */
   releasing: boolean;
   done: Promise<void>;
@@ -145,6 +159,9 @@ export class ChatDaemon {
   #tickAgain = false;
   #heartbeating = false;
   #recovering = false;
+  /** Title requests in flight (off every turn's path); aborted at shutdown. */
+  readonly #titling = new Set<Promise<void>>();
+  readonly #titlesStop = new AbortController();
   /** Interrupts that arrive while an acquire is in flight, for the chats it may return. */
   #interruptsDuringAcquire: Set<string> | undefined;
 
@@ -200,8 +217,10 @@ export class ChatDaemon {
     for (const timer of this.#timers) clearInterval(timer);
     this.#unlisten?.();
     for (const entry of this.#running.values()) entry.life.abort(new ServerShutdown());
+    this.#titlesStop.abort(new ServerShutdown());
     const settled = Promise.allSettled([
       ...[...this.#running.values()].map((entry) => entry.done),
+      ...this.#titling,
       this.#ticking,
     ]);
     if (!(await within(settled, deadline - Date.now()))) {
@@ -298,6 +317,7 @@ export class ChatDaemon {
         },
       ),
       lost: false,
+      titled: false,
       releasing: false,
       done: Promise.resolve(),
     };
@@ -352,6 +372,8 @@ export class ChatDaemon {
         });
         return { status: "error", error: resolved.error };
       }
+      // The deployment's prompt, as it is now: read once per turn, never per step.
+      const settings = await this.#store.deploymentSettings.get();
       const outcome = await runTurn({
         store: this.#store,
         model: resolved.model,
@@ -366,17 +388,67 @@ export class ChatDaemon {
         flushIntervalMs: this.#o.flushIntervalMs,
         deadlineMs: this.#o.turnDeadlineMs,
         systemPrompt: this.#o.systemPrompt,
+        deploymentPrompt: settings.system_prompt,
       });
       // A Stop from here on is for the next turn.
       entry.turn = new AbortController();
       if (outcome.status === "abandoned" || entry.lost) return null;
       if (outcome.status === "shutdown") return { status: "pending", error: null };
+      if (outcome.status === "completed" && this.#o.titles && !entry.titled) {
+        entry.titled = true;
+        this.#title(chat, resolved.model, settings.title_model_id);
+      }
       // Messages sent while the turn ran: another turn answers them (after Stop, and after an
       // error too: the user asked for it).
       if ((await this.#drainQueued(entry)) > 0) continue;
       if (outcome.status === "failed") return { status: "error", error: outcome.error };
       return { status: "waiting", error: null };
     }
+  }
+
+  /**
+   * Titles a chat after its first reply, in the background: the turn's reply is persisted already
+   * and nothing waits for this. One request (no retry), bounded by `titleTimeoutMs`; a failure
+   * leaves the first-line title and is logged once. The new title is saved and announced with a
+   * `title` event.
+   */
+  #title(chat: Chat, chatModel: ChatModel, titleModelId: string | null): void {
+    const signal = AbortSignal.any([
+      this.#titlesStop.signal,
+      AbortSignal.timeout(this.#o.titleTimeoutMs),
+    ]);
+    const work = (async () => {
+      const messages = await this.#store.listMessages(chat.id);
+      const firstReply = messages.findIndex((m) => m.role === "assistant");
+      // Only the first exchange: no user message after a reply (a later turn is not the first).
+      if (firstReply === -1 || messages.slice(firstReply).some((m) => m.role === "user")) return;
+      const textOf = (role: "user" | "assistant") =>
+        messages
+          .filter((m) => m.role === role)
+          .flatMap((m) => m.parts.flatMap((p) => (p.type === "text" ? [p.text] : [])))
+          .join("\n");
+      let model = chatModel;
+      if (titleModelId !== null && titleModelId !== chat.model_id) {
+        const resolved = await this.#models.resolve(titleModelId);
+        // A title model since disabled or removed: the chat's own model titles it.
+        if (resolved.ok) model = resolved.model;
+      }
+      const title = await generateTitle(
+        model,
+        titleRequest(textOf("user"), textOf("assistant")),
+        signal,
+      );
+      if (signal.aborted) throw signal.reason;
+      await this.#store.updateChat(chat.id, { title });
+      await this.#store.events.append(chat.id, "title", { title });
+    })().catch((error: unknown) => {
+      this.#log.warn("titling a chat failed; it keeps its first-line title", {
+        chat_id: chat.id,
+        error: errorText(error),
+      });
+    });
+    this.#titling.add(work);
+    void work.finally(() => this.#titling.delete(work));
   }
 
   /** Moves queued user messages into the transcript and announces them; returns how many. */

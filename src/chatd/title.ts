@@ -1,3 +1,8 @@
+/**
+ * A chat's title: at once from its first message's first line (`deriveTitle`), then, after its
+ * first reply, one a model writes (`generateTitle`; chatd runs it off the turn's path).
+ */
+import type { ChatModel, StreamRequest } from "../provider/types.ts";
 import type { MessagePart } from "../store/types.ts";
 
 export const DEFAULT_TITLE_LENGTH = 80;
@@ -21,4 +26,85 @@ export function deriveTitle(content: MessagePart[], maxLength = DEFAULT_TITLE_LE
   const space = cut.lastIndexOf(" ");
   const head = space >= maxLength / 2 ? cut.slice(0, space) : cut;
   return `${head.trimEnd()}…`;
+}
+
+/** A generated title's longest length, in characters. */
+export const GENERATED_TITLE_LENGTH = 60;
+/** A title request's bound: past it the chat keeps its first-line title. */
+export const DEFAULT_TITLE_TIMEOUT_MS = 20_000;
+/** How much of the first message and of the reply the title model reads. */
+const EXCERPT_CHARS = 2_000;
+
+export const TITLE_PROMPT = [
+  "You write the title of a chat between a user and an AI coding agent.",
+  `Answer with the title only: at most ${GENERATED_TITLE_LENGTH} characters, one line, in the`,
+  "language of the user's message, no quotes, no trailing period, no preamble.",
+].join(" ");
+
+/** Quotes, backticks and emphasis a model may wrap a title in. */
+const WRAPPERS = /^["'`*_“”‘’«»„]+|["'`*_“”‘’«»„]+$/g;
+
+/**
+ * A model's answer → a title: its first non-blank line, without a "Title:" label, wrapping quotes
+ * or emphasis, double quotes anywhere or a trailing period, cut to `GENERATED_TITLE_LENGTH`
+ * characters at a word boundary. Null when nothing is left.
+ */
+export function cleanTitle(answer: string): string | null {
+  const line = answer
+    .split(/\r?\n/)
+    .map((l) => l.replace(/\s+/g, " ").trim())
+    .find((l) => l !== "");
+  if (!line) return null;
+  const bare = line
+    .replace(/^(?:#+\s*)?(?:chat\s+)?title\s*:\s*/i, "")
+    .replace(WRAPPERS, "")
+    .replace(/["“”„«»]/g, "")
+    .replace(/\.$/, "")
+    .trim();
+  if (!bare) return null;
+  return deriveTitle([{ type: "text", text: bare }], GENERATED_TITLE_LENGTH);
+}
+
+function excerpt(text: string): string {
+  const chars = [...text.trim()];
+  return chars.length <= EXCERPT_CHARS
+    ? chars.join("")
+    : `${chars.slice(0, EXCERPT_CHARS).join("")}…`;
+}
+
+/** The title request for a chat's first message and first reply (their text parts). */
+export function titleRequest(firstMessage: string, reply: string): StreamRequest {
+  return {
+    messages: [
+      { role: "system", content: TITLE_PROMPT },
+      {
+        role: "user",
+        content: [
+          {
+            type: "text",
+            text: `The user's message:\n${excerpt(firstMessage)}\n\nThe agent's reply:\n${excerpt(reply)}\n\nThe chat's title:`,
+          },
+        ],
+      },
+    ],
+    maxOutputTokens: 200,
+  };
+}
+
+/**
+ * Asks `model` for a title, once (no retry), within `signal` (the caller bounds it). Throws what
+ * the provider threw, or when the answer holds no usable title.
+ */
+export async function generateTitle(
+  model: ChatModel,
+  request: StreamRequest,
+  signal: AbortSignal,
+): Promise<string> {
+  let answer = "";
+  for await (const part of model.stream(request, signal)) {
+    if (part.type === "text-delta") answer += part.delta;
+  }
+  const title = cleanTitle(answer);
+  if (title === null) throw new Error("the title model answered without a title");
+  return title;
 }

@@ -34,6 +34,8 @@ export interface ChatEventPayloads {
   retry: { attempt: number; delay_ms: number; kind: string; message: string; retrying_at: string };
   error: { kind: string; message: string; status_code?: number };
   usage: { message_id: string; usage: Usage; cost_usd?: number };
+  /** The chat's new title (a model wrote it after the first reply); appended by chatd. */
+  title: { title: string };
 }
 
 export type ChatEventType = keyof ChatEventPayloads;

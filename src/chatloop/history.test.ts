@@ -1,6 +1,12 @@
 import { describe, expect, it } from "vitest";
 import type { Message, MessagePart } from "../store/types.ts";
-import { buildPrompt, costUsd, MISSING_RESULT, unansweredToolCalls } from "./history.ts";
+import {
+  buildPrompt,
+  costUsd,
+  DEPLOYMENT_PROMPT_HEADING,
+  MISSING_RESULT,
+  unansweredToolCalls,
+} from "./history.ts";
 
 let n = 0;
 function message(role: Message["role"], parts: MessagePart[]): Message {
@@ -50,6 +56,28 @@ describe("buildPrompt", () => {
       { role: "tool", content: [result("c1")] },
       { role: "assistant", content: [{ type: "text", text: "3" }] },
     ]);
+  });
+
+  it("tells the deployment's prompt after the built-in one, each its own system message", () => {
+    const prompt = buildPrompt(
+      [message("user", [{ type: "text", text: "hi" }])],
+      "SYS",
+      "Be brief.",
+    );
+    expect(prompt).toEqual([
+      { role: "system", content: "SYS" },
+      { role: "system", content: `${DEPLOYMENT_PROMPT_HEADING}\n\nBe brief.` },
+      { role: "user", content: [{ type: "text", text: "hi" }] },
+    ]);
+  });
+
+  it.each([null, undefined, "", " \n "])("has no deployment section for %j", (deployment) => {
+    const prompt = buildPrompt(
+      [message("user", [{ type: "text", text: "hi" }])],
+      "SYS",
+      deployment,
+    );
+    expect(prompt.filter((m) => m.role === "system")).toEqual([{ role: "system", content: "SYS" }]);
   });
 
   it("gives every answered-too-late tool call an error result", () => {

@@ -19,6 +19,22 @@ export const SYSTEM_PROMPT = [
   "carefully, and say plainly when something failed or you are unsure.",
 ].join(" ");
 
+/** Heads the deployment's system prompt, so the model (and a reader) can tell it from Keel's. */
+export const DEPLOYMENT_PROMPT_HEADING = "# Instructions from this deployment's administrators";
+
+/**
+ * The system messages, in DESIGN.md §7's order: Keel's built-in prompt, then the deployment's
+ * (admins'), each its own message, the deployment's under its heading; none when blank.
+ */
+export function systemMessages(builtIn: string, deploymentPrompt?: string | null): PromptMessage[] {
+  const messages: PromptMessage[] = [{ role: "system", content: builtIn }];
+  const deployment = deploymentPrompt?.trim();
+  if (deployment) {
+    messages.push({ role: "system", content: `${DEPLOYMENT_PROMPT_HEADING}\n\n${deployment}` });
+  }
+  return messages;
+}
+
 /**
  * The result of a call that was started when the server running it died: it is never run again
  * (a tool call runs at most once), and the model is told it may have had effects.
@@ -77,11 +93,15 @@ export function toPromptMessage(
 }
 
 /**
- * The prompt for a transcript. Every tool call gets a result (providers reject a call without
+ * The prompt for a transcript, after the system messages (`systemMessages`). Every tool call gets a result (providers reject a call without
  * one): a call whose result was never persisted gets `MISSING_RESULT` as an error.
  */
-export function buildPrompt(history: readonly Message[], systemPrompt: string): PromptMessage[] {
-  const prompt: PromptMessage[] = [{ role: "system", content: systemPrompt }];
+export function buildPrompt(
+  history: readonly Message[],
+  systemPrompt: string,
+  deploymentPrompt?: string | null,
+): PromptMessage[] {
+  const prompt = systemMessages(systemPrompt, deploymentPrompt);
   for (let i = 0; i < history.length; i++) {
     const message = history[i];
     if (!message) continue;

@@ -82,7 +82,10 @@ export interface TurnOptions {
   maxSteps?: number;
   /** How often buffered deltas are flushed (default 75 ms). */
   flushIntervalMs?: number;
+  /** Keel's built-in system prompt (default `SYSTEM_PROMPT`). */
   systemPrompt?: string;
+  /** The deployment's system prompt (admins'), told after the built-in one; read once per turn. */
+  deploymentPrompt?: string | null;
   /** The whole turn's deadline: a `timeout` error that is not retried. */
   deadlineMs?: number;
   maxOutputTokens?: number;
@@ -156,7 +159,11 @@ class Turn {
     const { store, chat } = this.#o;
     const history = await this.#settleInterrupted(await store.listMessages(chat.id));
     if (OwnershipLost.isInstance(this.#signal.reason)) return this.#outcome("abandoned");
-    const prompt = buildPrompt(history, this.#o.systemPrompt ?? SYSTEM_PROMPT);
+    const prompt = buildPrompt(
+      history,
+      this.#o.systemPrompt ?? SYSTEM_PROMPT,
+      this.#o.deploymentPrompt,
+    );
 
     // A step whose tool calls were persisted but never run (the process died): run them now.
     const open = unansweredToolCalls(history);

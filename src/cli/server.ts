@@ -162,6 +162,8 @@ export function serverCommand(io: CliIO): Command {
         secureCookies: Boolean(options.secureCookies),
         silenceMs: options.streamSilenceTimeoutMs,
         maxRunningChats: options.maxRunningChats,
+        // The test suites' fake providers answer only the requests they script.
+        titles: process.env.KEEL_TITLE_GENERATION !== "off",
         policy: retryPolicyFrom(options),
       });
     } catch (error) {

@@ -21,6 +21,8 @@ export interface ServerConfig {
   silenceMs?: number;
   /** Chats this replica runs at once; the rest wait `pending` (for this or another replica). */
   maxRunningChats?: number;
+  /** Have a model title each chat after its first reply (default true). */
+  titles?: boolean;
   logger?: Logger;
   /** The built web UI served at `/`; default `web/dist` of this package (`npm run build`). */
   webDir?: string;

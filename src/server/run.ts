@@ -86,6 +86,7 @@ export async function runServer(
     policy: config.policy,
     silenceMs: config.silenceMs,
     concurrency: config.maxRunningChats,
+    titles: config.titles ?? true,
     logger,
   });
   const chats = createChatService(store, {

@@ -68,6 +68,8 @@ export async function startKeel(options: {
         HOME: process.env.HOME ?? "/tmp",
         KEEL_RETRY_BASE_DELAY_MS: "20",
         KEEL_RETRY_MAX_DELAY_MS: "50",
+        // A title request would take a scripted reply meant for a chat (enable it per test).
+        KEEL_TITLE_GENERATION: "off",
         ...options.env,
       },
       stdio: ["ignore", "pipe", "pipe"],

@@ -35,6 +35,7 @@ const EVENT_TYPES: ReadonlySet<string> = new Set<ChatEventType>([
   "retry",
   "error",
   "usage",
+  "title",
 ]);
 
 /** Full-jitter exponential backoff: a server that restarts is not met by every tab at once. */

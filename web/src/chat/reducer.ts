@@ -172,6 +172,9 @@ export function applyEvent(state: ChatViewState, event: ChatEvent): ChatViewStat
       const entry = cost_usd === undefined ? { usage } : { usage, cost_usd };
       return { ...next, usage: { ...next.usage, [message_id]: entry } };
     }
+    case "title":
+      // The page passes the chat on to the sidebar, which shows the new title at once.
+      return next.chat ? { ...next, chat: { ...next.chat, title: event.data.title } } : next;
   }
 }
 
