@@ -2,6 +2,7 @@
 import { useEffect, useState } from "react";
 import { ModelsPage } from "./admin/ModelsPage.tsx";
 import { ProvidersPage } from "./admin/ProvidersPage.tsx";
+import { SettingsPage } from "./admin/SettingsPage.tsx";
 import { UsersPage } from "./admin/UsersPage.tsx";
 import { ChatPage } from "./chat/ChatPage.tsx";
 import { NewChatPage } from "./chat/NewChatPage.tsx";
@@ -46,6 +47,12 @@ function Page({ path, list }: { path: string; list: ReturnType<typeof useChatLis
       return (
         <AdminOnly>
           <UsersPage />
+        </AdminOnly>
+      );
+    case "/admin/settings":
+      return (
+        <AdminOnly>
+          <SettingsPage />
         </AdminOnly>
       );
     default:

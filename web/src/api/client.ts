@@ -22,10 +22,12 @@ import type {
   ModelList,
   Provider,
   ProviderList,
+  Settings,
   SetupStatus,
   TextPart,
   UpdateModelRequest,
   UpdateProviderRequest,
+  UpdateSettingsRequest,
   UpdateUserRequest,
   UserList,
   UserResponse,
@@ -118,6 +120,9 @@ export const api = {
   updateModel: (modelId: string, body: UpdateModelRequest) =>
     request<Model>("PATCH", `/models/${id(modelId)}`, body),
   deleteModel: (modelId: string) => request<void>("DELETE", `/models/${id(modelId)}`),
+
+  getSettings: () => request<Settings>("GET", "/settings"),
+  updateSettings: (body: UpdateSettingsRequest) => request<Settings>("PATCH", "/settings", body),
 
   listWorkspaces: () => request<WorkspaceList>("GET", "/workspaces"),
   createWorkspace: (body: CreateWorkspaceRequest) =>

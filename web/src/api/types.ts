@@ -47,6 +47,8 @@ export type UpdateProviderRequest = In<typeof S.UpdateProviderBody>;
 export type CreateModelRequest = In<typeof S.CreateModelBody>;
 export type UpdateModelRequest = In<typeof S.UpdateModelBody>;
 export type CreateChatRequest = In<typeof S.CreateChatBody>;
+export type Settings = Out<typeof S.SettingsSchema>;
+export type UpdateSettingsRequest = In<typeof S.UpdateSettingsBody>;
 export type TextPart = In<typeof S.TextPartInput>;
 
 /** The chat event stream (DESIGN.md §4): `type` is the SSE `event:`, `seq` its `id:`. */

@@ -64,6 +64,7 @@ export function Sidebar({
             <Link to="/admin/providers">Providers</Link>
             <Link to="/admin/models">Models</Link>
             <Link to="/admin/users">Users</Link>
+            <Link to="/admin/settings">Settings</Link>
           </nav>
         ) : null}
         <div>

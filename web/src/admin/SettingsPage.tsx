@@ -1,0 +1,111 @@
+/**
+ * The deployment's settings: the system prompt every model is told after Keel's built-in one,
+ * and the model that titles new chats. The server validates; its error is shown as it says it.
+ */
+import { type FormEvent, useState } from "react";
+import { api } from "../api/client.ts";
+import type { Model, Settings } from "../api/types.ts";
+import { ErrorBox } from "../ui/ErrorBox.tsx";
+import { Field } from "../ui/Field.tsx";
+import { useAction } from "../ui/useAction.ts";
+import { useAsync } from "../ui/useAsync.ts";
+
+/** The server's limit (`MAX_SYSTEM_PROMPT_CHARS`), shown beside the count; the server enforces it. */
+const PROMPT_LIMIT = 20_000;
+
+function SettingsForm({ settings, models }: { settings: Settings; models: Model[] }) {
+  const action = useAction();
+  const [prompt, setPrompt] = useState(settings.system_prompt ?? "");
+  const [titleModel, setTitleModel] = useState(settings.title_model_id ?? "");
+  const [saved, setSaved] = useState(false);
+  const length = [...prompt].length;
+  const current = models.find((m) => m.id === titleModel);
+
+  async function submit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    setSaved(false);
+    const ok = await action.run(async () => {
+      const updated = await api.updateSettings({
+        system_prompt: prompt.trim() === "" ? null : prompt,
+        title_model_id: titleModel === "" ? null : titleModel,
+      });
+      setPrompt(updated.system_prompt ?? "");
+      setTitleModel(updated.title_model_id ?? "");
+    });
+    setSaved(ok);
+  }
+
+  return (
+    <form className="card settings-form" onSubmit={submit} aria-labelledby="settings-title">
+      <h2 id="settings-title">Deployment</h2>
+      <Field
+        label="System prompt"
+        hint="Told to every model after Keel's built-in instructions, from the next turn of every chat. Users can see it."
+      >
+        <textarea
+          name="system_prompt"
+          rows={10}
+          value={prompt}
+          onChange={(e) => {
+            setPrompt(e.target.value);
+            setSaved(false);
+          }}
+        />
+      </Field>
+      <p
+        className={length > PROMPT_LIMIT ? "char-count over" : "char-count muted"}
+        aria-live="polite"
+      >
+        {length.toLocaleString("en")} / {PROMPT_LIMIT.toLocaleString("en")} characters
+      </p>
+      <Field label="Title model" hint="Writes each chat's title after its first reply.">
+        <select
+          name="title_model_id"
+          value={titleModel}
+          onChange={(e) => {
+            setTitleModel(e.target.value);
+            setSaved(false);
+          }}
+        >
+          <option value="">The chat's own model</option>
+          {models.map((m) => (
+            <option key={m.id} value={m.id} disabled={!m.enabled && m.id !== titleModel}>
+              {m.display_name}
+              {m.enabled ? "" : " (disabled)"}
+            </option>
+          ))}
+        </select>
+      </Field>
+      {current && !current.enabled ? (
+        <p className="notice">This model is disabled: chats are titled by their own model.</p>
+      ) : null}
+      <ErrorBox error={action.error} title="The settings were not saved." />
+      <div className="form-actions">
+        <button className="btn-primary" type="submit" disabled={action.busy}>
+          Save
+        </button>
+        {saved ? (
+          <span className="muted" role="status">
+            Saved.
+          </span>
+        ) : null}
+      </div>
+    </form>
+  );
+}
+
+export function SettingsPage() {
+  const settings = useAsync(() => api.getSettings());
+  const models = useAsync(() => api.listModels());
+  return (
+    <div className="page">
+      <h1>Settings</h1>
+      <ErrorBox error={settings.error ?? models.error} />
+      {settings.data && models.data ? (
+        <SettingsForm settings={settings.data} models={models.data.models} />
+      ) : settings.loading || models.loading ? (
+        <p className="muted">Loading…</p>
+      ) : null}
+    </div>
+  );
+}
