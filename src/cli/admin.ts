@@ -1,4 +1,5 @@
-import { Command, Option } from "commander";
+import { Command, InvalidArgumentError, Option } from "commander";
+import { REASONING_EFFORTS } from "../provider/settings.ts";
 import { PROVIDER_TYPES } from "../provider/types.ts";
 import type { CliIO } from "./io.ts";
 import { listOf, loggedInClient, runCommand, UserError } from "./session.ts";
@@ -30,6 +31,13 @@ function parseOptions(pairs: string[]): Record<string, string> {
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
+}
+
+/** A number as typed; the server decides whether it is in range (and says which field is not). */
+function number(value: string): number {
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isFinite(n)) throw new InvalidArgumentError("Not a number.");
+  return n;
 }
 
 export function providersCommand(io: CliIO): Command {
@@ -97,6 +105,13 @@ export function modelsCommand(io: CliIO): Command {
     .option("--context-window <tokens>", "context window in tokens", (v) => Number.parseInt(v, 10))
     .option("--input-price <usd>", "USD per million input tokens", Number.parseFloat)
     .option("--output-price <usd>", "USD per million output tokens", Number.parseFloat)
+    .option("--temperature <n>", "sampling temperature, 0–2 (Anthropic: 0–1)", number)
+    .option("--max-output-tokens <n>", "most tokens one model step may write", number)
+    .addOption(
+      new Option("--reasoning <effort>", "reasoning effort (default: the provider's)").choices(
+        REASONING_EFFORTS,
+      ),
+    )
     .action(
       (options: {
         provider: string;
@@ -105,6 +120,9 @@ export function modelsCommand(io: CliIO): Command {
         contextWindow?: number;
         inputPrice?: number;
         outputPrice?: number;
+        temperature?: number;
+        maxOutputTokens?: number;
+        reasoning?: string;
       }) =>
         runCommand(io, async () => {
           const client = await loggedInClient();
@@ -118,6 +136,11 @@ export function modelsCommand(io: CliIO): Command {
             ...(options.displayName ? { display_name: options.displayName } : {}),
             ...(options.contextWindow ? { context_window: options.contextWindow } : {}),
             ...(pricing ? { pricing } : {}),
+            ...(options.temperature !== undefined ? { temperature: options.temperature } : {}),
+            ...(options.maxOutputTokens !== undefined
+              ? { max_output_tokens: options.maxOutputTokens }
+              : {}),
+            ...(options.reasoning ? { reasoning: options.reasoning } : {}),
           });
           io.stdout(`${created.id}\n`);
           return 0;

@@ -200,4 +200,27 @@ describe("keel CLI against a server", () => {
     expect(code).toBe(1);
     expect(stderr).toContain("Not logged in. Run `keel login URL` first");
   });
+
+  // Last: a second model makes `chat create` ask for --model.
+  it("adds a model with settings; a setting the provider cannot take prints the server's reason", async () => {
+    const providerId = (await run(["providers", "list"])).stdout.split(" ")[0] ?? "";
+    const args = ["models", "add", "--provider", providerId, "--model", "claude-settings"];
+    const added = await run([
+      ...args,
+      "--temperature",
+      "0.4",
+      "--max-output-tokens",
+      "4096",
+      "--reasoning",
+      "off",
+    ]);
+    expect(added.stderr).toBe("");
+    expect(added.code).toBe(0);
+    const refused = await run([...args, "--temperature", "0.4", "--reasoning", "high"]);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/temperature while thinking/);
+    const notANumber = await run([...args, "--temperature", "warm"]);
+    expect(notANumber.code).not.toBe(0);
+    expect(notANumber.stderr).toMatch(/--temperature/);
+  });
 });
