@@ -1,4 +1,8 @@
-/** Models: which of a provider's models people may chat with, at what price and context size. */
+/**
+ * Models: which of a provider's models people may chat with, at what price and context size, and
+ * with which settings (temperature, output limit, reasoning effort). The server checks the
+ * settings against the provider and its refusal is shown as it says it.
+ */
 import { type FormEvent, useState } from "react";
 import { api } from "../api/client.ts";
 import type { Model, Pricing, Provider } from "../api/types.ts";
@@ -53,6 +57,74 @@ function PriceAndContextFields({ model }: { model?: Model }) {
   );
 }
 
+const REASONING_LABELS: Record<string, string> = {
+  off: "Off",
+  low: "Low",
+  medium: "Medium",
+  high: "High",
+};
+
+/** The model's settings from the form; an empty field is `empty` (the provider's default). */
+function settingsFrom<E extends null | undefined>(form: FormData, empty: E) {
+  const reasoning = optionalText(form, "reasoning") as Model["reasoning"] | undefined;
+  return {
+    temperature: optionalNumber(form, "temperature") ?? empty,
+    max_output_tokens: optionalNumber(form, "max_output_tokens") ?? empty,
+    reasoning: reasoning ?? empty,
+  };
+}
+
+function SettingsFields({ model }: { model?: Model }) {
+  return (
+    <div className="form-row">
+      <Field label="Temperature" hint="0–2 (Anthropic 0–1). Empty: the provider's default.">
+        <input
+          name="temperature"
+          type="number"
+          min={0}
+          max={2}
+          step="any"
+          defaultValue={model?.temperature ?? ""}
+        />
+      </Field>
+      <Field label="Max output tokens" hint="Per model step. Empty: Keel's default.">
+        <input
+          name="max_output_tokens"
+          type="number"
+          min={1}
+          step={1}
+          defaultValue={model?.max_output_tokens ?? ""}
+          placeholder="tokens"
+        />
+      </Field>
+      <Field label="Reasoning" hint="Thinking effort, if the model reasons.">
+        <select name="reasoning" defaultValue={model?.reasoning ?? ""}>
+          <option value="">Provider default</option>
+          {Object.entries(REASONING_LABELS).map(([value, label]) => (
+            <option key={value} value={value}>
+              {label}
+            </option>
+          ))}
+        </select>
+      </Field>
+    </div>
+  );
+}
+
+/** The settings column: what differs from the provider's defaults. */
+function settingsSummary(model: Model): string {
+  const parts = [
+    model.temperature !== null ? `temperature ${model.temperature}` : null,
+    model.max_output_tokens !== null
+      ? `${model.max_output_tokens.toLocaleString()} output tokens`
+      : null,
+    model.reasoning !== null
+      ? `reasoning ${REASONING_LABELS[model.reasoning]?.toLowerCase()}`
+      : null,
+  ].filter((part) => part !== null);
+  return parts.length ? parts.join(" · ") : "defaults";
+}
+
 function AddModelForm({ providers, onAdded }: { providers: Provider[]; onAdded(): void }) {
   const action = useAction();
   async function submit(event: FormEvent<HTMLFormElement>) {
@@ -66,6 +138,7 @@ function AddModelForm({ providers, onAdded }: { providers: Provider[]; onAdded()
         display_name: optionalText(form, "display_name"),
         context_window: optionalNumber(form, "context_window") ?? null,
         pricing: pricingFrom(form),
+        ...settingsFrom(form, undefined),
       }),
     );
     if (ok) {
@@ -94,6 +167,7 @@ function AddModelForm({ providers, onAdded }: { providers: Provider[]; onAdded()
         </Field>
       </div>
       <PriceAndContextFields />
+      <SettingsFields />
       <ErrorBox error={action.error} title="The model was not added." />
       <button className="btn-primary" type="submit" disabled={action.busy}>
         Add model
@@ -111,6 +185,7 @@ function EditModelForm({ model, onDone }: { model: Model; onDone(changed: boolea
       api.updateModel(model.id, {
         context_window: optionalNumber(form, "context_window") ?? null,
         pricing: pricingFrom(form),
+        ...settingsFrom(form, null),
       }),
     );
     if (ok) onDone(true);
@@ -118,7 +193,8 @@ function EditModelForm({ model, onDone }: { model: Model; onDone(changed: boolea
   return (
     <form className="inline-form" onSubmit={submit} aria-label={`Edit ${model.display_name}`}>
       <PriceAndContextFields model={model} />
-      <ErrorBox error={action.error} />
+      <SettingsFields model={model} />
+      <ErrorBox error={action.error} title="Not saved." />
       <button className="btn-primary btn-small" type="submit" disabled={action.busy}>
         Save
       </button>{" "}
@@ -171,6 +247,7 @@ function ModelRow({
       <td>{providerName}</td>
       <td>{model.context_window?.toLocaleString() ?? "—"}</td>
       <td>{price(model.pricing)}</td>
+      <td>{settingsSummary(model)}</td>
       <td>
         {editing ? (
           <EditModelForm
@@ -223,6 +300,7 @@ export function ModelsPage() {
           "Provider",
           "Context",
           "Price per 1M tokens",
+          "Settings",
           "Actions",
         ]}
         count={list.length}

@@ -1,0 +1,73 @@
+/**
+ * The admin's Models page: a model's temperature, output limit and reasoning effort are set when
+ * it is added and changed in its edit form; a setting its provider cannot take is refused by the
+ * server, and the page shows the server's reason.
+ */
+import { beforeAll, describe, expect, it } from "vitest";
+import { api, createOwnerViaApi, normalize, shownText, TEST_TIMEOUT, useWeb } from "./support.ts";
+
+interface ModelBody {
+  id: string;
+  display_name: string;
+  temperature: number | null;
+  max_output_tokens: number | null;
+  reasoning: string | null;
+}
+
+describe("web: model settings", { timeout: TEST_TIMEOUT }, () => {
+  const web = useWeb();
+  let token: string;
+
+  beforeAll(async () => {
+    token = await createOwnerViaApi(web.url);
+    const provider = await api(web.url, token, "POST", "/providers", {
+      type: "anthropic",
+      name: "Fake Anthropic",
+      base_url: `${web.fake.url}/v1`,
+      api_key: "sk-fake",
+    });
+    expect(provider.status).toBe(201);
+  });
+
+  it("adds a model with settings, edits them, and shows the server's refusal", async () => {
+    const page = await web.signedInPage(token);
+    await page.goto(`${web.url}/admin/models`);
+    await page.getByRole("heading", { name: "Models", level: 1 }).waitFor();
+    const add = page.getByRole("form", { name: "Add a model" });
+    await add.getByLabel("Model ID").fill("claude-sonnet-4-5");
+    await add.getByLabel("Display name").fill("Claude Thinking");
+    await add.getByLabel("Max output tokens").fill("4096");
+    await add.getByRole("combobox", { name: "Reasoning" }).selectOption("high");
+    await add.getByRole("button", { name: "Add model" }).click();
+    const row = page.getByRole("row", { name: /Claude Thinking/ });
+    await row.waitFor();
+    expect(normalize(await shownText(row))).toContain("4,096 output tokens · reasoning high");
+
+    const listed = await api<{ models: ModelBody[] }>(web.url, token, "GET", "/models");
+    const model = listed.body.models.find((m) => m.display_name === "Claude Thinking");
+    expect(model).toMatchObject({ temperature: null, max_output_tokens: 4096, reasoning: "high" });
+
+    // A temperature while Anthropic thinks: the server refuses and the form says why.
+    await row.getByRole("button", { name: "Edit Claude Thinking" }).click();
+    const edit = page.getByRole("form", { name: "Edit Claude Thinking" });
+    await edit.getByLabel("Temperature").fill("0.5");
+    await edit.getByRole("button", { name: "Save" }).click();
+    const alert = edit.getByRole("alert");
+    expect(await shownText(alert)).toMatch(/Not saved\..*temperature while thinking.*reasoning:/);
+
+    // Reasoning off: the temperature is taken; an emptied field goes back to the default.
+    await edit.getByRole("combobox", { name: "Reasoning" }).selectOption("off");
+    await edit.getByLabel("Max output tokens").fill("");
+    await edit.getByRole("button", { name: "Save" }).click();
+    await edit.waitFor({ state: "detached" });
+    await expect
+      .poll(async () => normalize(await shownText(row)))
+      .toContain("temperature 0.5 · reasoning off");
+    const saved = await api<ModelBody>(web.url, token, "GET", `/models/${model?.id}`);
+    expect(saved.body).toMatchObject({
+      temperature: 0.5,
+      max_output_tokens: null,
+      reasoning: "off",
+    });
+  });
+});
