@@ -90,11 +90,17 @@ function toolInput(input: string, streamed: string | undefined): unknown {
   return text;
 }
 
+function lowest(a: number | undefined, b: number | undefined): number | undefined {
+  if (a === undefined) return b;
+  return b === undefined ? a : Math.min(a, b);
+}
+
 /**
  * Streams one model call and yields Keel's parts. Every failure is thrown: an HTTP error, an
  * in-band provider error, a transport error from the body, and a body that ended without the
  * provider's end marker (as `ProviderTransportReset`, whatever the HTTP client said). The model's
- * own settings (`call`) win over the request's defaults.
+ * own settings (`call`) win over the request's, except that the output limit is the lower of the
+ * two: the model's caps every step, and a caller that wants less (a chat title) gets less.
  */
 export async function* streamLanguageModel(
   model: LanguageModelV4,
@@ -105,7 +111,7 @@ export async function* streamLanguageModel(
   const { stream } = await model.doStream({
     prompt: toLanguageModelPrompt(request.messages),
     tools: request.tools?.length ? toLanguageModelTools(request.tools) : undefined,
-    maxOutputTokens: call.maxOutputTokens ?? request.maxOutputTokens,
+    maxOutputTokens: lowest(call.maxOutputTokens, request.maxOutputTokens),
     temperature: call.temperature ?? request.temperature,
     ...(call.providerOptions ? { providerOptions: call.providerOptions } : {}),
     abortSignal: signal,
