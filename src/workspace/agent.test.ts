@@ -1,5 +1,5 @@
 import { once } from "node:events";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -371,7 +371,51 @@ describe("runAgent", () => {
     expect(Date.now() - started).toBeLessThan(15_000); // far below the command's own 30 s
     expect(alive(pid)).toBe(false);
   });
+
+  it("keeps background processes across a reconnect and kills them when it stops", async () => {
+    const agent = startAgent();
+    const first = await hub.connection(0);
+    first.call("bg", "execute", {
+      command: "echo $$ > shell.pid; sh -c 'sleep 30 & sleep 30'",
+      background: true,
+    });
+    const start = await first.result("bg");
+    expect(start.is_error).toBe(false);
+    expect(start.output).toMatch(/^\[background process p1 \(pid \d+\)\]/);
+    await until(() => readPid(dir) !== null);
+    const pid = readPid(dir) ?? 0;
+    first.socket.terminate();
+    const second = await hub.connection(1);
+    second.call("ls", "process_list", {});
+    expect((await second.result("ls")).output).toMatch(/^p1\trunning\t/);
+    expect(alive(pid)).toBe(true);
+    agent.controller.abort();
+    await agent.done;
+    // The whole group: the shell, its sh and both sleeps.
+    await until(() => !groupAlive(pid), 15_000);
+  });
 });
+
+/** Whether any process of the group is left (zombies waiting for PID 1 count as gone). */
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+  } catch {
+    return false;
+  }
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    let stat = "";
+    try {
+      stat = readFileSync(`/proc/${name}/stat`, "utf8");
+    } catch {
+      continue;
+    }
+    const [state, , pgrp] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (Number(pgrp) === pgid && state !== "Z") return true;
+  }
+  return false;
+}
 
 function readPid(dir: string): number | null {
   try {

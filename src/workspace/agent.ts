@@ -18,6 +18,7 @@ import {
   parseFrame,
   ServerFrame,
 } from "./protocol.ts";
+import { BackgroundProcesses } from "./tools/processes.ts";
 import { runWorkspaceTool } from "./tools/run.ts";
 import { fail, type WorkspaceToolResult } from "./tools/types.ts";
 
@@ -36,6 +37,8 @@ export interface AgentOptions {
   maxBackoffMs?: number;
   /** A server that sent no ping for this long is taken for dead (default 45 s; it pings every 15). */
   pingTimeoutMs?: number;
+  /** The background processes' manager (tests); by default one of the agent's own. */
+  processes?: BackgroundProcesses;
 }
 
 export const TOKEN_REFUSED_MESSAGE =
@@ -70,24 +73,31 @@ export async function runAgent(options: AgentOptions): Promise<void> {
   // Results outlive a connection: a call whose result was lost with it is answered again, not
   // run again (a second `write_file` or `execute` could do harm).
   const recent = new RecentResults();
+  // Background processes belong to the agent's workspace: they outlive a connection and end
+  // when the agent stops, however it stops.
+  const processes = options.processes ?? new BackgroundProcesses();
   options.log(`keel agent ${options.version}: serving ${options.dir} for ${endpoint.host}`);
-  while (!options.signal.aborted) {
-    const end = await new AgentConnection(endpoint, options, recent).ended;
-    switch (end.kind) {
-      case "stopped":
-        return;
-      case "replaced":
-        options.log("another agent took over this workspace; stopping");
-        return;
-      case "refused":
-        throw new AgentRefusedError(end.message);
-      case "lost": {
-        if (end.upMs > STABLE_CONNECTION_MS) failures = 0;
-        const delay = backoffDelay(failures++, minMs, maxMs);
-        options.log(`${end.reason}; reconnecting in ${(delay / 1000).toFixed(1)} s`);
-        await sleep(delay, options.signal);
+  try {
+    while (!options.signal.aborted) {
+      const end = await new AgentConnection(endpoint, options, recent, processes).ended;
+      switch (end.kind) {
+        case "stopped":
+          return;
+        case "replaced":
+          options.log("another agent took over this workspace; stopping");
+          return;
+        case "refused":
+          throw new AgentRefusedError(end.message);
+        case "lost": {
+          if (end.upMs > STABLE_CONNECTION_MS) failures = 0;
+          const delay = backoffDelay(failures++, minMs, maxMs);
+          options.log(`${end.reason}; reconnecting in ${(delay / 1000).toFixed(1)} s`);
+          await sleep(delay, options.signal);
+        }
       }
     }
+  } finally {
+    await processes.stopAll();
   }
 }
 
@@ -155,10 +165,17 @@ class AgentConnection {
   #deadTimer: NodeJS.Timeout | undefined;
 
   readonly #recent: RecentResults;
+  readonly #processes: BackgroundProcesses;
 
-  constructor(endpoint: URL, options: AgentOptions, recent: RecentResults) {
+  constructor(
+    endpoint: URL,
+    options: AgentOptions,
+    recent: RecentResults,
+    processes: BackgroundProcesses,
+  ) {
     this.#o = options;
     this.#recent = recent;
+    this.#processes = processes;
     this.#endpoint = endpoint;
     this.#socket = new WebSocket(endpoint, {
       headers: { Authorization: `Bearer ${options.token}` },
@@ -293,6 +310,7 @@ class AgentConnection {
       root: this.#o.dir,
       signal: controller.signal,
       onOutput: (delta: string) => output.push(delta),
+      processes: this.#processes,
     })
       .catch((error: unknown) => fail(`The agent failed to run the tool: ${String(error)}`))
       .then((result: WorkspaceToolResult) => {

@@ -1,46 +1,14 @@
-import { access, readdir, readFile } from "node:fs/promises";
+import { access } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { executeTool, HeadTail } from "./execute.ts";
 import { type ExecuteInput, LIMITS } from "./schemas.ts";
-import { contextFor, makeTree } from "./testing.ts";
+import { contextFor, liveMembers, makeTree, waitUntil } from "./testing.ts";
 import type { WorkspaceToolContext } from "./types.ts";
 
 async function run(input: ExecuteInput, ctx: Partial<WorkspaceToolContext> = {}) {
   const root = await makeTree({ "sub/file.txt": "in sub\n" });
   return executeTool(input, contextFor(root, ctx));
-}
-
-/**
- * The processes of a group that are still running. A zombie counts as gone: it has exited and
- * only waits for its parent to collect it — and an orphaned grandchild's parent is PID 1, which
- * in some containers collects them only every second or so. `kill(-pgid, 0)` succeeds for
- * zombies, so it alone cannot tell "killed" from "killed and collected".
- */
-async function liveMembers(pgid: number): Promise<number[]> {
-  try {
-    process.kill(-pgid, 0);
-  } catch {
-    return []; // ESRCH: no process at all in the group
-  }
-  const live: number[] = [];
-  for (const name of await readdir("/proc")) {
-    if (!/^\d+$/.test(name)) continue;
-    const stat = await readFile(`/proc/${name}/stat`, "utf8").catch(() => "");
-    // "pid (comm) state ppid pgrp …" — comm may contain spaces or parentheses.
-    const [state, , pgrp] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    if (Number(pgrp) === pgid && state !== "Z") live.push(Number(name));
-  }
-  return live;
-}
-
-async function waitUntil(check: () => Promise<boolean>, timeoutMs: number): Promise<number> {
-  const start = Date.now();
-  for (;;) {
-    if (await check()) return Date.now() - start;
-    if (Date.now() - start > timeoutMs) throw new Error(`not within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 /** Runs `input` whose command first prints its shell's PID (= its process group's id). */

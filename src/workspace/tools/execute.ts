@@ -72,14 +72,7 @@ function runCommand(command: string, options: RunOptions): Promise<Run> {
       new Promise<Run>((resolve) => {
         const output = new HeadTail(LIMITS.executeHeadBytes, LIMITS.executeTailBytes);
         const stream = new OutputStream(options.onOutput);
-        // The outer sh points stderr at stdout, then becomes the real shell (same process, so
-        // the same group leader): the user's command, its line numbers and its $0 are untouched.
-        const child = spawn("/bin/sh", ["-c", 'exec "$0" -c "$1" 2>&1', shell, command], {
-          cwd: options.cwd,
-          detached: true,
-          stdio: ["ignore", "pipe", "pipe"],
-          env: process.env,
-        });
+        const child = spawnInGroup(shell, command, options.cwd);
         let quiet: NodeJS.Timeout | undefined; // armed once the shell has exited
         const onData = (chunk: Buffer) => {
           output.push(chunk);
@@ -138,8 +131,23 @@ function runCommand(command: string, options: RunOptions): Promise<Run> {
   );
 }
 
+/**
+ * `command` in `shell`, as the leader of a new process group (and session), stdin /dev/null,
+ * stderr into stdout's pipe. The outer sh points stderr at stdout, then becomes the real shell
+ * (same process, so the same group leader): the command, its line numbers and its $0 are
+ * untouched.
+ */
+export function spawnInGroup(shell: string, command: string, cwd: string) {
+  return spawn("/bin/sh", ["-c", 'exec "$0" -c "$1" 2>&1', shell, command], {
+    cwd,
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: process.env,
+  });
+}
+
 /** Sends `signal` to the process group led by `pid`; a group already gone is fine. */
-function killGroup(pid: number, signal: NodeJS.Signals): void {
+export function killGroup(pid: number, signal: NodeJS.Signals): void {
   try {
     process.kill(-pid, signal);
   } catch {
@@ -150,7 +158,7 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
 let shell: Promise<string> | undefined;
 
 /** bash when it is installed (what models write for), else sh. */
-function shellPath(): Promise<string> {
+export function shellPath(): Promise<string> {
   shell ??= access("/bin/bash", constants.X_OK).then(
     () => "/bin/bash",
     () => "/bin/sh",
@@ -242,7 +250,7 @@ export class HeadTail {
 }
 
 /** Index of the first byte in `bytes` that is not a UTF-8 continuation byte (at most 3 in). */
-function firstCharStart(bytes: Buffer): number {
+export function firstCharStart(bytes: Buffer): number {
   let i = 0;
   while (i < 3 && i < bytes.length && ((bytes[i] as number) & 0xc0) === 0x80) i++;
   return i;

@@ -14,7 +14,7 @@ import { contextFor, makeTree } from "./testing.ts";
 const NAMES = Object.keys(WORKSPACE_TOOL_SCHEMAS) as WorkspaceToolName[];
 
 describe("the tools' schemas", () => {
-  it("name the six workspace tools", () => {
+  it("name the workspace tools", () => {
     expect(NAMES).toEqual([
       "read_file",
       "write_file",
@@ -22,6 +22,9 @@ describe("the tools' schemas", () => {
       "list_files",
       "search_files",
       "execute",
+      "process_output",
+      "process_list",
+      "process_signal",
     ]);
     expect(isWorkspaceToolName("execute")).toBe(true);
     expect(isWorkspaceToolName("toString")).toBe(false);
@@ -32,7 +35,7 @@ describe("the tools' schemas", () => {
     expect(schema.type).toBe("object");
     expect(schema.additionalProperties).toBe(false);
     const properties = Object.values(schema.properties ?? {});
-    expect(properties.length).toBeGreaterThan(0);
+    if (name !== "process_list") expect(properties.length).toBeGreaterThan(0);
     for (const property of properties) {
       expect(typeof property === "object" && property.description).toBeTruthy();
     }
@@ -49,6 +52,9 @@ describe("the tools' schemas", () => {
     expect(required("list_files")).toEqual([]);
     expect(required("search_files")).toEqual(["pattern"]);
     expect(required("execute")).toEqual(["command"]);
+    expect(required("process_output")).toEqual(["process_id"]);
+    expect(required("process_list")).toEqual([]);
+    expect(required("process_signal")).toEqual(["process_id", "signal"]);
   });
 });
 
@@ -88,7 +94,7 @@ describe("runWorkspaceTool", () => {
     expect(result).toEqual({
       output:
         'Unknown tool "delete_everything". The workspace tools are: read_file, write_file, ' +
-        "edit_file, list_files, search_files, execute.",
+        "edit_file, list_files, search_files, execute, process_output, process_list, process_signal.",
       is_error: true,
     });
   });
@@ -114,6 +120,14 @@ describe("runWorkspaceTool", () => {
     ],
     ["input that is not an object", "execute", "echo hi", /expected object/i],
     ["null input", "list_files", null, /expected object/i],
+    [
+      "a wait above the maximum",
+      "process_output",
+      { process_id: "p1", wait_ms: 30_001 },
+      /wait_ms/,
+    ],
+    ["a signal not offered", "process_signal", { process_id: "p1", signal: "STOP" }, /signal/],
+    ["an argument to process_list", "process_list", { all: true }, /all/],
   ])("rejects %s clearly", async (_, name, input, detail) => {
     const result = await runWorkspaceTool(name, input, contextFor(await makeTree()));
     expect(result.is_error).toBe(true);

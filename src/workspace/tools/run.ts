@@ -8,6 +8,12 @@ import { z } from "zod";
 import { editFileTool } from "./edit.ts";
 import { executeTool } from "./execute.ts";
 import { listFilesTool } from "./list.ts";
+import {
+  processListTool,
+  processOutputTool,
+  processSignalTool,
+  startBackground,
+} from "./processes.ts";
 import { readFileTool } from "./read.ts";
 import {
   isWorkspaceToolName,
@@ -38,7 +44,11 @@ const TOOLS: Implementations = {
   edit_file: editFileTool,
   list_files: listFilesTool,
   search_files: searchFilesTool,
-  execute: executeTool,
+  execute: (input, ctx) =>
+    input.background ? startBackground(input, ctx) : executeTool(input, ctx),
+  process_output: processOutputTool,
+  process_list: processListTool,
+  process_signal: processSignalTool,
 };
 
 export async function runWorkspaceTool(

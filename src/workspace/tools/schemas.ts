@@ -33,6 +33,16 @@ export const LIMITS = {
   executeTailBytes: 32 * 1024,
   /** execute: output streamed as it comes; the rest is only in the (head + tail) result. */
   executeMaxStreamBytes: 1024 * 1024,
+  /** execute with background: how long the call waits for the first output (less if it exits). */
+  backgroundFirstOutputMs: 1500,
+  /** Background processes running at once, per agent. */
+  backgroundMaxRunning: 16,
+  /** Finished background processes kept (for their exit code and last output), per agent. */
+  backgroundMaxFinished: 16,
+  /** A background process's unread output: the newest this many bytes are kept. */
+  backgroundBufferBytes: 256 * 1024,
+  /** process_output: the longest wait for new output. */
+  processMaxWaitMs: 30_000,
 } as const;
 
 const path = z.string().min(1);
@@ -204,6 +214,49 @@ export const ExecuteInput = z.strictObject({
     .describe(
       "The directory to run in: relative to the workspace directory, or absolute. Default: the workspace directory.",
     ),
+  background: z
+    .boolean()
+    .optional()
+    .describe(
+      "Run it in the background: the call returns a process_id and what the command printed in " +
+        `its first ${LIMITS.backgroundFirstOutputMs / 1000} s (or until it exited), and the ` +
+        "command keeps running. Use it for dev servers, watchers and anything else that does not " +
+        "end by itself; read its later output with process_output, stop it with process_signal. " +
+        "timeout_ms does not apply. Default false.",
+    ),
+});
+
+const processId = z
+  .string()
+  .min(1)
+  .max(100)
+  .describe('The id execute returned for a background process, e.g. "p1" (see process_list).');
+
+export const ProcessOutputInput = z.strictObject({
+  process_id: processId,
+  wait_ms: z
+    .int()
+    .min(0)
+    .max(LIMITS.processMaxWaitMs)
+    .optional()
+    .describe(
+      "When it has printed nothing new, wait up to this many milliseconds for output or for it " +
+        `to exit. Default 0 (answer at once), maximum ${LIMITS.processMaxWaitMs}.`,
+    ),
+});
+
+export const ProcessListInput = z.strictObject({});
+
+export const PROCESS_SIGNALS = ["TERM", "INT", "KILL", "HUP"] as const;
+
+export const ProcessSignalInput = z.strictObject({
+  process_id: processId,
+  signal: z
+    .enum(PROCESS_SIGNALS)
+    .describe(
+      "TERM to stop it (programs clean up first), INT as Ctrl-C, KILL when it ignores TERM, " +
+        "HUP to make some programs reload.",
+    ),
 });
 
 export type ReadFileInput = z.infer<typeof ReadFileInput>;
@@ -213,6 +266,9 @@ export type FileEdit = z.infer<typeof FileEdit>;
 export type ListFilesInput = z.infer<typeof ListFilesInput>;
 export type SearchFilesInput = z.infer<typeof SearchFilesInput>;
 export type ExecuteInput = z.infer<typeof ExecuteInput>;
+export type ProcessOutputInput = z.infer<typeof ProcessOutputInput>;
+export type ProcessListInput = z.infer<typeof ProcessListInput>;
+export type ProcessSignalInput = z.infer<typeof ProcessSignalInput>;
 
 export const WORKSPACE_TOOL_SCHEMAS = {
   read_file: ReadFileInput,
@@ -221,6 +277,9 @@ export const WORKSPACE_TOOL_SCHEMAS = {
   list_files: ListFilesInput,
   search_files: SearchFilesInput,
   execute: ExecuteInput,
+  process_output: ProcessOutputInput,
+  process_list: ProcessListInput,
+  process_signal: ProcessSignalInput,
 } as const;
 
 export type WorkspaceToolName = keyof typeof WORKSPACE_TOOL_SCHEMAS;
@@ -232,6 +291,9 @@ export interface WorkspaceToolInputs {
   list_files: ListFilesInput;
   search_files: SearchFilesInput;
   execute: ExecuteInput;
+  process_output: ProcessOutputInput;
+  process_list: ProcessListInput;
+  process_signal: ProcessSignalInput;
 }
 
 export function isWorkspaceToolName(name: string): name is WorkspaceToolName {
@@ -270,7 +332,23 @@ export const WORKSPACE_TOOL_DESCRIPTIONS: Record<WorkspaceToolName, string> = {
     "exit code. A non-zero exit code is reported, not treated as a tool failure. Stdin is " +
     "closed, so interactive commands fail: pass flags such as --yes. Long output keeps its first " +
     `and last ${LIMITS.executeHeadBytes / KB} KB. The command and everything it started are ` +
-    "killed at the timeout or when the user stops the chat. For a server or other long-running " +
-    "process, start it in the background with its output redirected to a file " +
-    '(e.g. "nohup cmd > log.txt 2>&1 &").',
+    "killed at the timeout or when the user stops the chat. For a dev server, a watcher or " +
+    "anything else that keeps running, set background: true: the call returns a process_id and " +
+    "the first output, and process_output reads the rest. Do not start those with a trailing " +
+    '"&" (their output would be lost).',
+  process_output:
+    "Read what a background process (started by execute with background: true) printed since " +
+    "the last read, and whether it is still running or its exit code. With wait_ms, waits for " +
+    "new output or the exit when there is none yet — e.g. until a server says it is listening. " +
+    `Keeps the newest ${LIMITS.backgroundBufferBytes / KB} KB of unread output (says how much ` +
+    `was dropped); one read returns its first and last ${LIMITS.executeHeadBytes / KB} KB.`,
+  process_list:
+    "List the background processes of this workspace: process_id, running or exit code, when " +
+    "it started, and the command. They keep running until they exit, are signalled with " +
+    "process_signal, or the workspace agent stops. At most " +
+    `${LIMITS.backgroundMaxRunning} run at once.`,
+  process_signal:
+    "Send a signal to a background process and everything it started (its whole process " +
+    "group): TERM to stop it, INT as Ctrl-C, KILL when it does not stop, HUP to reload. Waits " +
+    "briefly and says whether it exited.",
 };

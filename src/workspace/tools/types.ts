@@ -1,4 +1,5 @@
 /** What every workspace tool is given and what it answers. */
+import type { BackgroundProcesses } from "./processes.ts";
 
 export interface WorkspaceToolContext {
   /** The workspace directory: relative paths start here, and paths inside it are shown relative. */
@@ -7,6 +8,11 @@ export interface WorkspaceToolContext {
   signal: AbortSignal;
   /** Output as it is produced (execute only); the result still carries the whole, capped text. */
   onOutput?(delta: string): void;
+  /**
+   * The agent's background processes (execute with background, process_*); the agent keeps one
+   * for its lifetime. Without it, those tools answer that background processes are unavailable.
+   */
+  processes?: BackgroundProcesses;
 }
 
 /** Text for the model; `is_error` when the tool could not do what was asked. */
