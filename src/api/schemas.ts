@@ -125,6 +125,33 @@ export const FirstUserResponse = z
   .openapi("FirstUserResponse");
 export const LoginResponse = z.object({ session_token: z.string() }).openapi("LoginResponse");
 export const UserResponse = z.object({ user: UserSchema }).openapi("UserResponse");
+/** Longest `instructions` a user may keep, in characters. */
+export const MAX_USER_INSTRUCTIONS_CHARS = 10_000;
+
+export const UpdateMeBody = z
+  .strictObject({
+    instructions: text()
+      .max(MAX_USER_INSTRUCTIONS_CHARS)
+      .nullable()
+      .openapi({
+        description:
+          "Your own instructions, told to the model of every chat of yours after the deployment's " +
+          "system prompt, from the next turn; null or blank removes them.",
+      }),
+  })
+  .openapi("UpdateMeRequest");
+
+export const MeResponse = z
+  .object({
+    user: UserSchema.extend({
+      instructions: z
+        .string()
+        .nullable()
+        .openapi({ description: "The caller's own instructions (null: none)." }),
+    }),
+  })
+  .openapi("MeResponse");
+
 export const TokenResponse = z
   .object({ token: z.string().openapi({ description: "Shown once; send as Bearer." }) })
   .openapi("TokenResponse");
@@ -488,3 +515,30 @@ export const SettingsSchema = z
     title_model_id: z.string().nullable(),
   })
   .openapi("Settings");
+
+// ---- instructions in effect -----------------------------------------------------------------
+
+export const InstructionsResponse = z
+  .object({
+    layers: z
+      .array(
+        z.object({
+          source: z.enum(["keel", "deployment", "user", "workspace"]).openapi({
+            description:
+              "keel: Keel's built-in prompt (with the date, and a connected workspace agent's OS " +
+              "and directory); deployment: the admins' system prompt; user: the chat owner's " +
+              "instructions; workspace: the workspace's AGENTS.md (else CLAUDE.md).",
+          }),
+          text: z
+            .string()
+            .openapi({ description: "The system message, exactly as the model gets it." }),
+          truncated: z.boolean().optional().openapi({
+            description: "true: the source was longer and was cut (AGENTS.md past 32 KB).",
+          }),
+        }),
+      )
+      .openapi({
+        description: "In the order the model is told them, each its own system message.",
+      }),
+  })
+  .openapi("Instructions");

@@ -2,6 +2,7 @@
  * What the api asks of chatd. The api authenticates and authorizes (owner or admin) before it
  * calls any of these; chatd applies the chat lifecycle of DESIGN.md §3.
  */
+import type { InstructionLayer } from "../chatloop/history.ts";
 import type { Chat, ChatEvent, MessagePart, User } from "../store/types.ts";
 
 export interface ChatService {
@@ -14,6 +15,11 @@ export interface ChatService {
   sendMessage(chat: Chat, content: MessagePart[]): Promise<void>;
   /** Stop: ends the running turn (wherever it runs) keeping partial content; status `waiting`. */
   interrupt(chat: Chat): Promise<void>;
+  /**
+   * The instructions the chat's next turn would be given, read now the way the turn reads them
+   * (`gatherInstructions`): every layer with its source, in order.
+   */
+  instructions(chat: Chat): Promise<InstructionLayer[]>;
   /**
    * Every event with `seq > afterSeq` (persisted), then live events, each exactly once, in
    * order. Returns the function that ends the subscription.

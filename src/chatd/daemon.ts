@@ -29,6 +29,7 @@ import type { RetryPolicy } from "../chatretry/policy.ts";
 import { type ChatModel, Transport } from "../provider/index.ts";
 import type { ChatSignal, Store } from "../store/contract.ts";
 import type { Chat, ChatErrorRecord, ChatStatus } from "../store/types.ts";
+import { gatherInstructions, type WorkspaceContextSource } from "./instructions.ts";
 import { type ModelFactory, ModelResolver } from "./models.ts";
 import { DEFAULT_TITLE_TIMEOUT_MS, generateTitle, titleRequest } from "./title.ts";
 
@@ -49,6 +50,7 @@ export type DaemonStore = Pick<
   | "getProvider"
   | "providerConfig"
   | "deploymentSettings"
+  | "getUserInstructions"
   | "updateChat"
 >;
 
@@ -90,6 +92,13 @@ export interface ChatDaemonOptions {
   maxSteps?: number;
   turnDeadlineMs?: number;
   systemPrompt?: string;
+  /**
+   * The workspaces' agents, for a workspace chat's environment (OS, directory) and its
+   * `AGENTS.md` (default: none, so no workspace layer).
+   */
+  workspaces?: WorkspaceContextSource;
+  /** Bound on reading a workspace's `AGENTS.md` at the start of a turn (default 5 s). */
+  workspaceReadTimeoutMs?: number;
   /**
    * After a chat's first reply, have a model title it (the deployment's title model, else the
    * chat's own), off the turn's path (default false; `keel server` turns it on).
@@ -372,8 +381,15 @@ export class ChatDaemon {
         });
         return { status: "error", error: resolved.error };
       }
-      // The deployment's prompt, as it is now: read once per turn, never per step.
-      const settings = await this.#store.deploymentSettings.get();
+      // The instructions as they are now (DESIGN.md §7): read once per turn, never per step.
+      const { layers, settings } = await gatherInstructions({
+        store: this.#store,
+        chat,
+        workspaces: this.#o.workspaces,
+        builtIn: this.#o.systemPrompt,
+        readTimeoutMs: this.#o.workspaceReadTimeoutMs,
+        signal: AbortSignal.any([entry.life.signal, entry.turn.signal]),
+      });
       const outcome = await runTurn({
         store: this.#store,
         model: resolved.model,
@@ -387,8 +403,7 @@ export class ChatDaemon {
         maxSteps: this.#o.maxSteps,
         flushIntervalMs: this.#o.flushIntervalMs,
         deadlineMs: this.#o.turnDeadlineMs,
-        systemPrompt: this.#o.systemPrompt,
-        deploymentPrompt: settings.system_prompt,
+        instructions: layers,
       });
       // A Stop from here on is for the next turn.
       entry.turn = new AbortController();

@@ -16,6 +16,13 @@ export {
   type DaemonStore,
   defaultWorkerId,
 } from "./daemon.ts";
+export {
+  DEFAULT_WORKSPACE_READ_TIMEOUT_MS,
+  type GatheredInstructions,
+  gatherInstructions,
+  WORKSPACE_INSTRUCTION_FILES,
+  type WorkspaceContextSource,
+} from "./instructions.ts";
 export { type ModelFactory, ModelResolver, type ResolvedModel } from "./models.ts";
 export { type ChatServiceOptions, createChatService, type ServiceStore } from "./service.ts";
 export { deriveTitle } from "./title.ts";

@@ -15,6 +15,7 @@ import {
   mayUseServerDirectory,
   SERVER_DIRECTORY_ADMINS_ONLY,
 } from "./contract.ts";
+import { gatherInstructions, type WorkspaceContextSource } from "./instructions.ts";
 import { deriveTitle } from "./title.ts";
 
 export type ServiceStore = Pick<
@@ -28,6 +29,8 @@ export type ServiceStore = Pick<
   | "setStatusIf"
   | "events"
   | "signals"
+  | "deploymentSettings"
+  | "getUserInstructions"
 >;
 
 export interface ChatServiceOptions {
@@ -35,6 +38,10 @@ export interface ChatServiceOptions {
   titleLength?: number;
   /** A consumer's `onEvent` threw: reported here, the stream goes on. */
   onError?: (error: unknown) => void;
+  /** The workspaces' agents, for the instructions in effect (as the daemon is given them). */
+  workspaces?: WorkspaceContextSource;
+  /** Bound on reading a workspace's `AGENTS.md` (default 5 s). */
+  workspaceReadTimeoutMs?: number;
 }
 
 export function createChatService(
@@ -72,6 +79,16 @@ export function createChatService(
       });
       await store.signals.send({ type: "pending", chat_id: chat.id });
       return chat;
+    },
+
+    async instructions(chat: Chat) {
+      const { layers } = await gatherInstructions({
+        store,
+        chat,
+        workspaces: options.workspaces,
+        readTimeoutMs: options.workspaceReadTimeoutMs,
+      });
+      return layers;
     },
 
     async sendMessage(chat: Chat, content: MessagePart[]) {

@@ -2,10 +2,17 @@ import { describe, expect, it } from "vitest";
 import type { Message, MessagePart } from "../store/types.ts";
 import {
   buildPrompt,
+  capWorkspaceInstructions,
   costUsd,
   DEPLOYMENT_PROMPT_HEADING,
+  instructionLayers,
+  keelPrompt,
+  MAX_WORKSPACE_INSTRUCTIONS_BYTES,
   MISSING_RESULT,
+  SYSTEM_PROMPT,
+  USER_INSTRUCTIONS_HEADING,
   unansweredToolCalls,
+  workspaceInstructionsHeading,
 } from "./history.ts";
 
 let n = 0;
@@ -56,28 +63,6 @@ describe("buildPrompt", () => {
       { role: "tool", content: [result("c1")] },
       { role: "assistant", content: [{ type: "text", text: "3" }] },
     ]);
-  });
-
-  it("tells the deployment's prompt after the built-in one, each its own system message", () => {
-    const prompt = buildPrompt(
-      [message("user", [{ type: "text", text: "hi" }])],
-      "SYS",
-      "Be brief.",
-    );
-    expect(prompt).toEqual([
-      { role: "system", content: "SYS" },
-      { role: "system", content: `${DEPLOYMENT_PROMPT_HEADING}\n\nBe brief.` },
-      { role: "user", content: [{ type: "text", text: "hi" }] },
-    ]);
-  });
-
-  it.each([null, undefined, "", " \n "])("has no deployment section for %j", (deployment) => {
-    const prompt = buildPrompt(
-      [message("user", [{ type: "text", text: "hi" }])],
-      "SYS",
-      deployment,
-    );
-    expect(prompt.filter((m) => m.role === "system")).toEqual([{ role: "system", content: "SYS" }]);
   });
 
   it("gives every answered-too-late tool call an error result", () => {
@@ -171,5 +156,88 @@ describe("costUsd", () => {
       costUsd(usage, { input_per_mtok: 3, output_per_mtok: 15, cache_read_per_mtok: 0.3 }),
     ).toBeCloseTo(1.5 + 0.15 + 1.5);
     expect(costUsd(usage, null)).toBeUndefined();
+  });
+});
+
+describe("instructions", () => {
+  const now = new Date("2031-02-03T23:59:00Z");
+
+  it("tells the four layers in order, each its own system message, before the conversation", () => {
+    const layers = instructionLayers({
+      environment: { now, platform: "linux x64", directory: "/work/repo" },
+      deploymentPrompt: "Be brief.",
+      userInstructions: "Call me Ada.",
+      workspaceFile: { name: "AGENTS.md", text: "Run npm test.\n" },
+    });
+    expect(layers.map((layer) => layer.source)).toEqual([
+      "keel",
+      "deployment",
+      "user",
+      "workspace",
+    ]);
+    const prompt = buildPrompt([message("user", [{ type: "text", text: "hi" }])], layers);
+    expect(prompt).toEqual([
+      { role: "system", content: layers[0]?.text },
+      { role: "system", content: `${DEPLOYMENT_PROMPT_HEADING}\n\nBe brief.` },
+      { role: "system", content: `${USER_INSTRUCTIONS_HEADING}\n\nCall me Ada.` },
+      { role: "system", content: `${workspaceInstructionsHeading("AGENTS.md")}\n\nRun npm test.` },
+      { role: "user", content: [{ type: "text", text: "hi" }] },
+    ]);
+    const keel = layers[0]?.text ?? "";
+    expect(keel.startsWith(SYSTEM_PROMPT)).toBe(true);
+    expect(keel).toContain("Today's date: 2031-02-03 (UTC)");
+    expect(keel).toContain("operating system: linux x64");
+    expect(keel).toContain("working directory: /work/repo");
+  });
+
+  it("says what the agent is and how it works", () => {
+    for (const words of ["Read before you edit", "run the tests", "small", "what failed"]) {
+      expect(SYSTEM_PROMPT).toContain(words);
+    }
+  });
+
+  it("has no layer for what is absent or blank, and no workspace environment without an agent", () => {
+    for (const blank of [null, undefined, "", " \n "]) {
+      const layers = instructionLayers({
+        environment: { now },
+        deploymentPrompt: blank,
+        userInstructions: blank,
+        workspaceFile:
+          blank === null || blank === undefined ? blank : { name: "AGENTS.md", text: blank },
+      });
+      expect(layers).toEqual([{ source: "keel", text: keelPrompt(SYSTEM_PROMPT, { now }) }]);
+      expect(layers[0]?.text).not.toContain("operating system");
+      expect(layers[0]?.text).not.toContain("working directory");
+    }
+    const userOnly = instructionLayers({ environment: { now }, userInstructions: "Use tabs." });
+    expect(userOnly.map((layer) => layer.source)).toEqual(["keel", "user"]);
+  });
+
+  it("cuts a workspace file past 32 KB, with a note, and marks the layer truncated", () => {
+    const line = `${"é".repeat(99)}\n`; // 199 bytes a line
+    const long = line.repeat(200); // ~39 KB
+    const [, layer] = instructionLayers({
+      environment: { now },
+      workspaceFile: { name: "CLAUDE.md", text: long },
+    });
+    expect(layer?.source).toBe("workspace");
+    expect(layer?.truncated).toBe(true);
+    expect(layer?.text.startsWith(`${workspaceInstructionsHeading("CLAUDE.md")}\n\n`)).toBe(true);
+    expect(layer?.text).toMatch(
+      /\[CLAUDE\.md is longer than 32 KB: only its start is shown here\./,
+    );
+    const cut = capWorkspaceInstructions("CLAUDE.md", long);
+    const body = cut.text.slice(0, cut.text.lastIndexOf("\n\n["));
+    expect(Buffer.byteLength(body)).toBeLessThanOrEqual(MAX_WORKSPACE_INSTRUCTIONS_BYTES);
+    expect(body.endsWith("é")).toBe(true); // whole lines, no broken character
+    expect(long.startsWith(body)).toBe(true);
+  });
+
+  it("keeps a file of at most 32 KB whole, and notes a file read only in part", () => {
+    const exact = "a".repeat(MAX_WORKSPACE_INSTRUCTIONS_BYTES);
+    expect(capWorkspaceInstructions("AGENTS.md", exact)).toEqual({ text: exact, truncated: false });
+    const partial = capWorkspaceInstructions("AGENTS.md", "short", true);
+    expect(partial.truncated).toBe(true);
+    expect(partial.text).toMatch(/^short\n\n\[AGENTS\.md is longer than 32 KB/);
   });
 });

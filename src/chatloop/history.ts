@@ -13,26 +13,136 @@ import type {
 } from "../provider/types.ts";
 import type { Message, MessagePart, Pricing } from "../store/types.ts";
 
-export const SYSTEM_PROMPT = [
-  "You are Keel, an AI coding agent working for a software team.",
-  "Be direct and precise. Use the tools you are given when they help; read their results",
-  "carefully, and say plainly when something failed or you are unsure.",
-].join(" ");
+export const SYSTEM_PROMPT = `You are Keel, an AI coding agent working for a software team. You help the person in this chat with their code: you read it, change it, run it and report back what you found and did.
+
+When this chat is bound to a workspace, your tools act on that workspace: read_file, list_files and search_files to look at its files, write_file and edit_file to change them, execute to run commands there (tests, builds, git). Without a workspace you have no tools: answer from what you know and from the conversation.
+
+How to work:
+- Read before you edit: look at the code you are about to change and at the code that uses it, and follow the conventions you find.
+- Keep changes small and focused on what was asked; do not rewrite, rename or reformat what you were not asked to touch.
+- After a change, run the tests (and the build or linter when the project has them) and read their output.
+- Say plainly what failed, what you did not do and what you are unsure of. Never claim something works when you have not checked it.
+- Be direct and precise. When a request is ambiguous and a wrong guess would be costly, ask.`;
+
+/** Where a layer of the instructions comes from (DESIGN.md §7), in the order they are told. */
+export type InstructionSource = "keel" | "deployment" | "user" | "workspace";
+
+/** One system message of the prompt, exactly as the model gets it, and where it comes from. */
+export interface InstructionLayer {
+  source: InstructionSource;
+  text: string;
+  /** The source was longer than Keel sends (a workspace's AGENTS.md past 32 KB). */
+  truncated?: boolean;
+}
 
 /** Heads the deployment's system prompt, so the model (and a reader) can tell it from Keel's. */
 export const DEPLOYMENT_PROMPT_HEADING = "# Instructions from this deployment's administrators";
+/** Heads the user's own instructions (`PATCH /users/me {instructions}`). */
+export const USER_INSTRUCTIONS_HEADING = "# Instructions from the user you work for";
+/** Heads the workspace's instruction file: `AGENTS.md`, else `CLAUDE.md`. */
+export const workspaceInstructionsHeading = (file: string) =>
+  `# Instructions from the workspace's ${file}`;
+/** The most of a workspace's instruction file told to the model, in UTF-8 bytes. */
+export const MAX_WORKSPACE_INSTRUCTIONS_BYTES = 32 * 1024;
+
+/** What Keel knows of where the agent works, for the built-in prompt's environment section. */
+export interface AgentEnvironment {
+  /** Today, as the server sees it (UTC). */
+  now: Date;
+  /** The workspace agent's OS, when a connected agent said. */
+  platform?: string | null;
+  /** The workspace agent's working directory, when a connected agent said. */
+  directory?: string | null;
+}
+
+/** Keel's built-in prompt followed by its environment section (date; the workspace's OS and directory). */
+export function keelPrompt(builtIn: string, environment: AgentEnvironment): string {
+  const lines = [`- Today's date: ${environment.now.toISOString().slice(0, 10)} (UTC)`];
+  if (environment.platform)
+    lines.push(`- The workspace's operating system: ${environment.platform}`);
+  if (environment.directory) {
+    lines.push(
+      `- The workspace's working directory: ${environment.directory} (relative paths in tools are resolved against it, and commands run there)`,
+    );
+  }
+  return `${builtIn}\n\n# Environment\n\n${lines.join("\n")}`;
+}
 
 /**
- * The system messages, in DESIGN.md §7's order: Keel's built-in prompt, then the deployment's
- * (admins'), each its own message, the deployment's under its heading; none when blank.
+ * A workspace instruction file's text as told: at most `MAX_WORKSPACE_INSTRUCTIONS_BYTES` (cut at
+ * a line break when one is near, never inside a character), with a note saying so when cut.
+ * `more`: the text read is already only the start of the file.
  */
-export function systemMessages(builtIn: string, deploymentPrompt?: string | null): PromptMessage[] {
-  const messages: PromptMessage[] = [{ role: "system", content: builtIn }];
-  const deployment = deploymentPrompt?.trim();
-  if (deployment) {
-    messages.push({ role: "system", content: `${DEPLOYMENT_PROMPT_HEADING}\n\n${deployment}` });
+export function capWorkspaceInstructions(
+  file: string,
+  text: string,
+  more = false,
+): { text: string; truncated: boolean } {
+  const bytes = Buffer.from(text, "utf8");
+  let kept = text;
+  let cut = more;
+  if (bytes.length > MAX_WORKSPACE_INSTRUCTIONS_BYTES) {
+    cut = true;
+    // Back off to the start of a UTF-8 character (continuation bytes are 10xxxxxx).
+    let end = MAX_WORKSPACE_INSTRUCTIONS_BYTES;
+    while (end > 0 && ((bytes[end] ?? 0) & 0xc0) === 0x80) end -= 1;
+    kept = bytes.subarray(0, end).toString("utf8");
+    const lineEnd = kept.lastIndexOf("\n");
+    if (lineEnd >= kept.length - 1024 && lineEnd > 0) kept = kept.slice(0, lineEnd);
   }
-  return messages;
+  if (!cut) return { text: kept, truncated: false };
+  const note =
+    `[${file} is longer than ${MAX_WORKSPACE_INSTRUCTIONS_BYTES / 1024} KB: only its start is ` +
+    "shown here. Read the file itself for the rest.]";
+  return { text: `${kept.trimEnd()}\n\n${note}`, truncated: true };
+}
+
+/** The sources of a turn's instructions, as read at its start. */
+export interface InstructionInputs {
+  /** Keel's built-in prompt (default `SYSTEM_PROMPT`). */
+  builtIn?: string;
+  environment: AgentEnvironment;
+  /** The deployment's system prompt (admins'). */
+  deploymentPrompt?: string | null;
+  /** The chat owner's own instructions. */
+  userInstructions?: string | null;
+  /** The workspace's instruction file, as read through its agent. */
+  workspaceFile?: { name: string; text: string; more?: boolean } | null;
+}
+
+/**
+ * The instructions in DESIGN.md §7's order, each its own system message: Keel's built-in prompt
+ * (with its environment), the deployment's, the user's, the workspace's `AGENTS.md`; a blank or
+ * absent one is no layer (no empty section is sent).
+ */
+export function instructionLayers(inputs: InstructionInputs): InstructionLayer[] {
+  const layers: InstructionLayer[] = [
+    { source: "keel", text: keelPrompt(inputs.builtIn ?? SYSTEM_PROMPT, inputs.environment) },
+  ];
+  const deployment = inputs.deploymentPrompt?.trim();
+  if (deployment) {
+    layers.push({ source: "deployment", text: `${DEPLOYMENT_PROMPT_HEADING}\n\n${deployment}` });
+  }
+  const user = inputs.userInstructions?.trim();
+  if (user) layers.push({ source: "user", text: `${USER_INSTRUCTIONS_HEADING}\n\n${user}` });
+  const file = inputs.workspaceFile;
+  if (file && file.text.trim() !== "") {
+    const capped = capWorkspaceInstructions(file.name, file.text.trim(), file.more ?? false);
+    layers.push({
+      source: "workspace",
+      text: `${workspaceInstructionsHeading(file.name)}\n\n${capped.text}`,
+      ...(capped.truncated ? { truncated: true } : {}),
+    });
+  }
+  return layers;
+}
+
+/** The layers as system messages, in order. A string is Keel's prompt alone, as it is. */
+export function systemMessages(
+  instructions: string | readonly InstructionLayer[],
+): PromptMessage[] {
+  if (typeof instructions === "string") return [{ role: "system", content: instructions }];
+  return instructions.map((layer) => ({ role: "system", content: layer.text }));
 }
 
 /**
@@ -93,15 +203,15 @@ export function toPromptMessage(
 }
 
 /**
- * The prompt for a transcript, after the system messages (`systemMessages`). Every tool call gets a result (providers reject a call without
- * one): a call whose result was never persisted gets `MISSING_RESULT` as an error.
+ * The prompt for a transcript: the instructions' system messages (`systemMessages`), then the
+ * conversation. Every tool call gets a result (providers reject a call without one): a call whose
+ * result was never persisted gets `MISSING_RESULT` as an error.
  */
 export function buildPrompt(
   history: readonly Message[],
-  systemPrompt: string,
-  deploymentPrompt?: string | null,
+  instructions: string | readonly InstructionLayer[],
 ): PromptMessage[] {
-  const prompt = systemMessages(systemPrompt, deploymentPrompt);
+  const prompt = systemMessages(instructions);
   for (let i = 0; i < history.length; i++) {
     const message = history[i];
     if (!message) continue;

@@ -32,6 +32,7 @@ import { type MessageDelta, pricedMessage } from "./events.ts";
 import {
   buildPrompt,
   costUsd,
+  type InstructionLayer,
   STARTED_WITHOUT_RESULT,
   SYSTEM_PROMPT,
   unansweredToolCalls,
@@ -82,10 +83,11 @@ export interface TurnOptions {
   maxSteps?: number;
   /** How often buffered deltas are flushed (default 75 ms). */
   flushIntervalMs?: number;
-  /** Keel's built-in system prompt (default `SYSTEM_PROMPT`). */
-  systemPrompt?: string;
-  /** The deployment's system prompt (admins'), told after the built-in one; read once per turn. */
-  deploymentPrompt?: string | null;
+  /**
+   * The turn's instructions, each layer its own system message (`instructionLayers`), read once
+   * at the start of the turn, never per step (default: Keel's built-in `SYSTEM_PROMPT` alone).
+   */
+  instructions?: string | readonly InstructionLayer[];
   /** The whole turn's deadline: a `timeout` error that is not retried. */
   deadlineMs?: number;
   maxOutputTokens?: number;
@@ -159,11 +161,7 @@ class Turn {
     const { store, chat } = this.#o;
     const history = await this.#settleInterrupted(await store.listMessages(chat.id));
     if (OwnershipLost.isInstance(this.#signal.reason)) return this.#outcome("abandoned");
-    const prompt = buildPrompt(
-      history,
-      this.#o.systemPrompt ?? SYSTEM_PROMPT,
-      this.#o.deploymentPrompt,
-    );
+    const prompt = buildPrompt(history, this.#o.instructions ?? SYSTEM_PROMPT);
 
     // A step whose tool calls were persisted but never run (the process died): run them now.
     const open = unansweredToolCalls(history);

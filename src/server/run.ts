@@ -14,6 +14,7 @@ import { ToolRegistry } from "../chatloop/tools.ts";
 import { Transport } from "../provider/index.ts";
 import type { Store } from "../store/index.ts";
 import { AgentHub } from "../workspace/hub.ts";
+import { hubWorkspaceSource } from "../workspace/instructions.ts";
 import { LocalAgents } from "../workspace/local-agents.ts";
 import { serverDirectoryGate, WorkspaceToolCache } from "../workspace/remote-tools.ts";
 import { AgentSupervisor } from "../workspace/supervisor.ts";
@@ -76,13 +77,17 @@ export async function runServer(
   // Workspace agents connect here; a chat bound to a workspace gets its tools over that link.
   const agents = new AgentHub({ store: store.workspaces, replicaId: workerId, logger });
   // A server-side directory runs as this server's OS user: only for admins, at every call.
-  const workspaceTools = new WorkspaceToolCache(agents, serverDirectoryGate(store));
+  const gate = serverDirectoryGate(store);
+  const workspaceTools = new WorkspaceToolCache(agents, gate);
+  // A workspace chat's instructions: its agent's OS and directory, its AGENTS.md (DESIGN.md §7).
+  const workspaces = hubWorkspaceSource(agents, gate);
   const noTools = new ToolRegistry();
   const daemon = new ChatDaemon({
     store,
     transport,
     workerId,
     toolsFor: (chat) => (chat.workspace_id ? workspaceTools.for(chat.workspace_id) : noTools),
+    workspaces,
     policy: config.policy,
     silenceMs: config.silenceMs,
     concurrency: config.maxRunningChats,
@@ -90,6 +95,7 @@ export async function runServer(
     logger,
   });
   const chats = createChatService(store, {
+    workspaces,
     onError: (error) => logger.error("event stream consumer failed", { error }),
   });
   const shutdown = new AbortController();

@@ -255,6 +255,13 @@ export interface Store {
     patch: { role?: Role; active?: boolean },
     by?: string,
   ): Promise<User | null>;
+  /** The user's own instructions (null: none; unknown user: null). */
+  getUserInstructions(id: string): Promise<string | null>;
+  /**
+   * Sets the user's own instructions; null or blank removes them. Returns what is stored now, or
+   * undefined for an unknown user.
+   */
+  setUserInstructions(id: string, instructions: string | null): Promise<string | null | undefined>;
   /**
    * The user whose password matches, or null. Constant-time comparison. A deactivated user is
    * returned too (with `active: false`): refusing them is the caller's decision. A match against

@@ -221,6 +221,15 @@ CREATE INDEX signin_limits_window_ends_at ON signin_limits (window_ends_at);
 ALTER TABLE models ADD COLUMN settings jsonb NOT NULL DEFAULT '{}'::jsonb;
 `,
   },
+  {
+    version: 9,
+    name: "user instructions",
+    sql: `
+-- A user's own instructions, told to the model of every chat of theirs after the deployment's
+-- system prompt (DESIGN.md §7). NULL: none (blank is stored as none).
+ALTER TABLE users ADD COLUMN instructions text;
+`,
+  },
 ];
 
 /**

@@ -309,6 +309,26 @@ export class SqlStore implements Store {
     });
   }
 
+  async getUserInstructions(id: string): Promise<string | null> {
+    const [row] = await this.#db.query<{ instructions: string | null }>(
+      "SELECT instructions FROM users WHERE id = $1",
+      [id],
+    );
+    return row?.instructions ?? null;
+  }
+
+  async setUserInstructions(
+    id: string,
+    instructions: string | null,
+  ): Promise<string | null | undefined> {
+    const value = instructions?.trim() ? instructions : null;
+    const [row] = await this.#db.query<{ instructions: string | null }>(
+      "UPDATE users SET instructions = $2, updated_at = now() WHERE id = $1 RETURNING instructions",
+      [id, value],
+    );
+    return row ? row.instructions : undefined;
+  }
+
   async verifyPassword(email: string, password: string): Promise<User | null> {
     const [row] = await this.#db.query<UserRow & { password_hash: string }>(
       `SELECT ${USER_COLUMNS}, password_hash FROM users WHERE lower(email) = lower($1)`,

@@ -2,7 +2,7 @@ import { once } from "node:events";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
+import { arch, platform, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type WebSocket, WebSocketServer } from "ws";
@@ -187,6 +187,8 @@ describe("runAgent", () => {
       protocol: PROTOCOL_VERSION,
       version: "9.9.9-test",
       dir,
+      platform: `${platform()} ${arch()}`,
+      directory: dir,
     });
     expect(end.frames[0]).toBe(hello);
     end.send({ type: "welcome", workspace_id: "ws_1", protocol: PROTOCOL_VERSION });

@@ -7,6 +7,7 @@
  * revoked token ends the agent, and so does another agent taking the workspace over: it does not
  * fight for it. The token only ever goes into the Authorization header — never into a log line.
  */
+import { arch, platform } from "node:os";
 import WebSocket, { type RawData } from "ws";
 import {
   AGENT_PATH,
@@ -222,6 +223,8 @@ class AgentConnection {
       protocol: PROTOCOL_VERSION,
       version: this.#o.version.slice(0, 100),
       dir: this.#o.dir.slice(0, 4096),
+      platform: `${platform()} ${arch()}`.slice(0, 200),
+      directory: this.#o.dir.slice(0, 4096),
     });
   }
 

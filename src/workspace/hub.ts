@@ -64,6 +64,9 @@ interface Connection {
   /** Kept in memory only, to re-check it on every heartbeat (deleted, rotated, deactivated). */
   readonly token: string;
   alive: boolean;
+  /** What the agent's hello said of where it runs (null when it did not say). */
+  readonly platform: string | null;
+  readonly directory: string | null;
   /**
    * Frames dropped on this connection, by what was wrong with them. The first of each kind is
    * logged with its details, the count once when the connection ends: a misbehaving agent cannot
@@ -112,6 +115,18 @@ export class AgentHub {
   /** Whether this replica holds the workspace's agent connection. */
   connected(workspaceId: string): boolean {
     return this.#connections.has(workspaceId);
+  }
+
+  /**
+   * Where the workspace's agent connected to this replica runs, as its hello said (OS and
+   * working directory, each null when not said); null when no agent of it is connected here.
+   */
+  agentEnvironment(
+    workspaceId: string,
+  ): { platform: string | null; directory: string | null } | null {
+    const connection = this.#connections.get(workspaceId);
+    if (!connection) return null;
+    return { platform: connection.platform, directory: connection.directory };
   }
 
   /** For the HTTP server's `upgrade` event: takes AGENT_PATH, returns false for anything else. */
@@ -275,9 +290,18 @@ export class AgentHub {
         );
         return;
       }
+      const hello = parsed.frame;
       void this.#register(
-        { socket, workspace, token, alive: true, dropped: new Map() },
-        parsed.frame.version,
+        {
+          socket,
+          workspace,
+          token,
+          alive: true,
+          platform: hello.platform || null,
+          directory: hello.directory || hello.dir || null,
+          dropped: new Map(),
+        },
+        hello.version,
       );
     });
     socket.on("error", (error) =>

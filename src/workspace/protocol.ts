@@ -4,7 +4,8 @@
  * tool calls and cancellations — never a provider credential, a server secret or another user's
  * data — and accepts from the agent only a hello, output of calls it made, and their results.
  *
- *   agent → server   hello {protocol, version, dir}          first frame, once
+ *   agent → server   hello {protocol, version, dir,          first frame, once
+ *                          platform?, directory?}
  *   server → agent   welcome {workspace_id, protocol}
  *   server → agent   call {call_id, tool, input}
  *   agent → server   output {call_id, delta}                 zero or more, as the tool runs
@@ -38,6 +39,10 @@ export const AgentFrame = z.discriminatedUnion("type", [
     protocol: z.int().positive(),
     version: z.string().max(100),
     dir: z.string().max(4096),
+    /** The agent's OS, e.g. "linux x64" (told to the model; optional: older agents omit it). */
+    platform: z.string().max(200).optional(),
+    /** The workspace directory tools run in (told to the model; older agents send only `dir`). */
+    directory: z.string().max(4096).optional(),
   }),
   z.strictObject({ type: z.literal("output"), call_id: CallId, delta: z.string() }),
   z.strictObject({

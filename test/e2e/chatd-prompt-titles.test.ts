@@ -11,7 +11,11 @@ import type { ChatService } from "../../src/chatd/contract.ts";
 import { ChatDaemon, type ChatDaemonOptions } from "../../src/chatd/daemon.ts";
 import { createChatService } from "../../src/chatd/service.ts";
 import { TITLE_PROMPT } from "../../src/chatd/title.ts";
-import { DEPLOYMENT_PROMPT_HEADING, SYSTEM_PROMPT } from "../../src/chatloop/history.ts";
+import {
+  DEPLOYMENT_PROMPT_HEADING,
+  keelPrompt,
+  SYSTEM_PROMPT,
+} from "../../src/chatloop/history.ts";
 import { Transport } from "../../src/provider/index.ts";
 import type { Store } from "../../src/store/contract.ts";
 import { openStore } from "../../src/store/index.ts";
@@ -106,6 +110,8 @@ describe("chatd: the deployment's prompt and generated titles", () => {
   /** Anthropic's `system`: the prompt's system messages, as blocks, in order. */
   const systemTexts = (body: unknown) =>
     ((body as { system?: Array<{ text: string }> }).system ?? []).map((block) => block.text);
+  /** Keel's layer: the built-in prompt and its environment (today's date, no workspace here). */
+  const keel = () => keelPrompt(SYSTEM_PROMPT, { now: new Date() });
 
   it("sends the deployment's prompt after the built-in one, read at each turn", async () => {
     await store.deploymentSettings.update({ system_prompt: "Always answer in French." });
@@ -114,7 +120,7 @@ describe("chatd: the deployment's prompt and generated titles", () => {
     const chat = await create("hello");
     await waitForStatus(chat.id, "waiting");
     expect(systemTexts(fake.requests[0]?.body)).toEqual([
-      SYSTEM_PROMPT,
+      keel(),
       `${DEPLOYMENT_PROMPT_HEADING}\n\nAlways answer in French.`,
     ]);
 
@@ -125,7 +131,7 @@ describe("chatd: the deployment's prompt and generated titles", () => {
     await waitForStatus(chat.id, "waiting");
     await vi.waitFor(() => expect(fake.requests).toHaveLength(2));
     expect(systemTexts(fake.requests[1]?.body)).toEqual([
-      SYSTEM_PROMPT,
+      keel(),
       `${DEPLOYMENT_PROMPT_HEADING}\n\nAnswer in German.`,
     ]);
     await store.deploymentSettings.update({ system_prompt: null });
@@ -133,7 +139,7 @@ describe("chatd: the deployment's prompt and generated titles", () => {
     await service.sendMessage(chat, [{ type: "text", text: "and again" }]);
     await vi.waitFor(() => expect(fake.requests).toHaveLength(3));
     await waitForStatus(chat.id, "waiting");
-    expect(systemTexts(fake.requests[2]?.body)).toEqual([SYSTEM_PROMPT]);
+    expect(systemTexts(fake.requests[2]?.body)).toEqual([keel()]);
   });
 
   it("titles a chat after its first reply with the admin's title model, and says so", async () => {

@@ -17,6 +17,7 @@ import {
   CreateChatBody,
   DEFAULT_PAGE,
   IdParams,
+  InstructionsResponse,
   ListChatsQuery,
   SendMessageBody,
   StreamHeaders,
@@ -179,6 +180,22 @@ export function chatRoutes(ctx: RouteContext): ApiApp {
     await chats.interrupt(chat);
     logger.info("chat interrupted", { chat_id: chat.id, by: currentUser(c).id });
     return c.body(null, 202);
+  });
+
+  const instructions = createRoute({
+    method: "get",
+    path: "/chats/{id}/instructions",
+    tags,
+    summary: "The instructions in effect: what the chat's next turn is told, layer by layer",
+    security: SECURED,
+    middleware: user,
+    request: { params: IdParams },
+    responses: { 200: json(InstructionsResponse, "The layers, in order"), ...errors(401, 404) },
+  });
+  app.openapi(instructions, async (c) => {
+    const chat = await loadChat(c);
+    const layers = await chats.instructions(chat);
+    return c.json({ layers }, 200);
   });
 
   const archive = createRoute({

@@ -20,8 +20,10 @@ import {
   IdParams,
   LoginBody,
   LoginResponse,
+  MeResponse,
   SetupStatus,
   TokenResponse,
+  UpdateMeBody,
   UpdateUserBody,
   UserList,
   UserResponse,
@@ -155,6 +157,26 @@ export function userRoutes(ctx: RouteContext): ApiApp {
     c.json({ users: (await store.listUsers()).map(userView) }, 200),
   );
 
+  // Before `PATCH /users/{id}` (admins only), which would otherwise take `/users/me`.
+  const updateMe = createRoute({
+    method: "patch",
+    path: "/users/me",
+    tags: ["users"],
+    summary: "Set the caller's own instructions",
+    security: SECURED,
+    middleware: [ctx.requireUser],
+    request: { body: jsonBody(UpdateMeBody) },
+    responses: { 200: json(MeResponse, "The caller"), ...errors(400, 401, 413, 415) },
+  });
+  app.openapi(updateMe, async (c) => {
+    const user = currentUser(c);
+    const { instructions } = c.req.valid("json");
+    const stored = await store.setUserInstructions(user.id, instructions);
+    if (stored === undefined) throw notFound("User");
+    logger.info("user instructions set", { user_id: user.id, chars: stored?.length ?? 0 });
+    return c.json({ user: { ...userView(user), instructions: stored } }, 200);
+  });
+
   const updateUser = createRoute({
     method: "patch",
     path: "/users/{id}",
@@ -225,9 +247,13 @@ export function userRoutes(ctx: RouteContext): ApiApp {
     summary: "The authenticated user",
     security: SECURED,
     middleware: [ctx.requireUser],
-    responses: { 200: json(UserResponse, "The caller"), ...errors(401) },
+    responses: { 200: json(MeResponse, "The caller, with their instructions"), ...errors(401) },
   });
-  app.openapi(me, (c) => c.json({ user: userView(currentUser(c)) }, 200));
+  app.openapi(me, async (c) => {
+    const user = currentUser(c);
+    const instructions = await store.getUserInstructions(user.id);
+    return c.json({ user: { ...userView(user), instructions } }, 200);
+  });
 
   const createToken = createRoute({
     method: "post",
