@@ -10,6 +10,7 @@ import { Sidebar } from "./chat/Sidebar.tsx";
 import { useChatList } from "./chat/useChatList.ts";
 import { chatIdOf, usePath } from "./router.tsx";
 import { useSession } from "./session.tsx";
+import { InstructionsPage } from "./settings/InstructionsPage.tsx";
 import { WorkspacesPage } from "./workspaces/WorkspacesPage.tsx";
 
 function AdminOnly({ children }: { children: React.ReactNode }) {
@@ -31,6 +32,8 @@ function Page({ path, list }: { path: string; list: ReturnType<typeof useChatLis
   switch (path) {
     case "/workspaces":
       return <WorkspacesPage />;
+    case "/settings/instructions":
+      return <InstructionsPage />;
     case "/admin/providers":
       return (
         <AdminOnly>

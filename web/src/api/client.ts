@@ -16,8 +16,10 @@ import type {
   CreateWorkspaceRequest,
   FirstUserRequest,
   FirstUserResponse,
+  Instructions,
   LoginRequest,
   LoginResponse,
+  MeResponse,
   Model,
   ModelList,
   Provider,
@@ -25,6 +27,7 @@ import type {
   Settings,
   SetupStatus,
   TextPart,
+  UpdateMeRequest,
   UpdateModelRequest,
   UpdateProviderRequest,
   UpdateSettingsRequest,
@@ -102,7 +105,8 @@ export const api = {
     request<FirstUserResponse>("POST", "/users/first", body),
   login: (body: LoginRequest) => request<LoginResponse>("POST", "/users/login", body),
   logout: () => request<void>("POST", "/users/logout"),
-  me: () => request<UserResponse>("GET", "/users/me"),
+  me: () => request<MeResponse>("GET", "/users/me"),
+  updateMe: (body: UpdateMeRequest) => request<MeResponse>("PATCH", "/users/me", body),
 
   listUsers: () => request<UserList>("GET", "/users"),
   createUser: (body: CreateUserRequest) => request<UserResponse>("POST", "/users", body),
@@ -120,6 +124,9 @@ export const api = {
   updateModel: (modelId: string, body: UpdateModelRequest) =>
     request<Model>("PATCH", `/models/${id(modelId)}`, body),
   deleteModel: (modelId: string) => request<void>("DELETE", `/models/${id(modelId)}`),
+
+  getInstructions: (chatId: string) =>
+    request<Instructions>("GET", `/chats/${encodeURIComponent(chatId)}/instructions`),
 
   getSettings: () => request<Settings>("GET", "/settings"),
   updateSettings: (body: UpdateSettingsRequest) => request<Settings>("PATCH", "/settings", body),

@@ -50,6 +50,10 @@ export type CreateChatRequest = In<typeof S.CreateChatBody>;
 export type Settings = Out<typeof S.SettingsSchema>;
 export type UpdateSettingsRequest = In<typeof S.UpdateSettingsBody>;
 export type TextPart = In<typeof S.TextPartInput>;
+export type MeResponse = Out<typeof S.MeResponse>;
+export type UpdateMeRequest = In<typeof S.UpdateMeBody>;
+export type Instructions = Out<typeof S.InstructionsResponse>;
+export type InstructionLayer = Instructions["layers"][number];
 
 /** The chat event stream (DESIGN.md §4): `type` is the SSE `event:`, `seq` its `id:`. */
 export type ChatEventType = keyof ChatEventPayloads;

@@ -9,6 +9,7 @@ import { followChat, type StreamState } from "../api/stream.ts";
 import type { Chat, TextPart } from "../api/types.ts";
 import { ErrorBox } from "../ui/ErrorBox.tsx";
 import { Composer } from "./Composer.tsx";
+import { InstructionsPanel } from "./InstructionsPanel.tsx";
 import { DraftView, MessageView, PendingView, type ToolResults } from "./MessageView.tsx";
 import { RetryBanner } from "./RetryBanner.tsx";
 import {
@@ -174,6 +175,7 @@ export function ChatPage({
         ) : null}
         <StatusBadge status={view.chat.status} />
       </header>
+      <InstructionsPanel chatId={chatId} />
       <div className="transcript" ref={transcriptRef}>
         <div className="transcript-inner" aria-live="polite" aria-relevant="additions">
           {visibleMessages(view).map((message) => {

@@ -67,15 +67,25 @@ export function Sidebar({
             <Link to="/admin/settings">Settings</Link>
           </nav>
         ) : null}
-        <div>
-          Signed in as <strong>{user.username}</strong>{" "}
-          <button
-            type="button"
-            className="btn-small"
-            onClick={() => void signOut().then(onSignedOut)}
-          >
-            Sign out
-          </button>
+        <div className="account">
+          <span>
+            Signed in as <strong>{user.username}</strong>
+          </span>
+          <span className="account-actions">
+            <Link
+              to="/settings/instructions"
+              aria-current={path === "/settings/instructions" ? "page" : undefined}
+            >
+              Your instructions
+            </Link>
+            <button
+              type="button"
+              className="btn-small"
+              onClick={() => void signOut().then(onSignedOut)}
+            >
+              Sign out
+            </button>
+          </span>
         </div>
       </footer>
     </aside>
