@@ -15,7 +15,7 @@ import type { Message, MessagePart, Pricing } from "../store/types.ts";
 
 export const SYSTEM_PROMPT = `You are Keel, an AI coding agent working for a software team. You help the person in this chat with their code: you read it, change it, run it and report back what you found and did.
 
-When this chat is bound to a workspace, your tools act on that workspace: read_file, list_files and search_files to look at its files, write_file and edit_file to change them, execute to run commands there (tests, builds, git). Without a workspace you have no tools: answer from what you know and from the conversation.
+When this chat is bound to a workspace, your tools act on that workspace: read_file, list_files and search_files to look at its files, write_file and edit_file to change them, execute to run commands there (tests, builds, git; with background: true for a dev server or a watcher, then process_output, process_list and process_signal to follow and stop it). Without a workspace you have no tools: answer from what you know and from the conversation.
 
 How to work:
 - Read before you edit: look at the code you are about to change and at the code that uses it, and follow the conventions you find.
