@@ -21,6 +21,7 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import { ChatInterrupted, ServerShutdown } from "../chaterror/causes.ts";
+import { redactSecrets } from "../chaterror/redact.ts";
 import { publicMessage } from "../chatloop/events.ts";
 import { SerialPublisher } from "../chatloop/publish.ts";
 import { errorText, ToolRegistry } from "../chatloop/tools.ts";
@@ -357,7 +358,8 @@ export class ChatDaemon {
         const failure: ChatErrorRecord = {
           kind: "generic",
           message: "Keel hit an internal error while running this chat; send a message to retry.",
-          detail: errorText(error).slice(0, 500),
+          // Whatever it was, nothing shaped like a credential leaves in it.
+          detail: redactSecrets(errorText(error)).slice(0, 500),
         };
         void publisher.publish("error", { kind: failure.kind, message: failure.message });
         final = { status: "error", error: failure };

@@ -258,6 +258,18 @@ describe("AgentHub", () => {
     expect(await agent.closed()).toBe(CLOSE.badHello);
   });
 
+  it("a hello with fields this server does not know (a newer agent) is welcomed", async () => {
+    const { workspace, agent_token } = await newWorkspace();
+    await connect(agent_token, {
+      type: "hello",
+      protocol: PROTOCOL_VERSION,
+      version: "a later one",
+      dir: "/w",
+      capabilities: ["something new"],
+    });
+    await vi.waitFor(() => expect(hub.connected(workspace.id)).toBe(true));
+  });
+
   it("a deleted workspace's agent is disconnected at the next heartbeat", async () => {
     await startHub({ heartbeatMs: 100 });
     const { workspace, agent_token } = await newWorkspace();

@@ -34,7 +34,9 @@ export const CLOSE = {
 const CallId = z.string().min(1).max(100);
 
 export const AgentFrame = z.discriminatedUnion("type", [
-  z.strictObject({
+  // The one frame that is not strict: a newer agent may say more about itself than this server
+  // knows (within the same protocol version), and is still welcomed; what it adds is ignored.
+  z.object({
     type: z.literal("hello"),
     protocol: z.int().positive(),
     version: z.string().max(100),
