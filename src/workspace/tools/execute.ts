@@ -29,10 +29,14 @@ export const KILL_GRACE_MS = 500;
 const DRAIN_QUIET_MS = 200;
 const DRAIN_MAX_MS = 2000;
 
-export async function executeTool(
-  input: ExecuteInput,
+/**
+ * Where a command starts (`cwd` inside the workspace, a directory), or the result that refuses it
+ * — also when the turn was stopped before it started. Shared by foreground and background runs.
+ */
+export async function startingDirectory(
+  input: Pick<ExecuteInput, "cwd">,
   ctx: WorkspaceToolContext,
-): Promise<WorkspaceToolResult> {
+): Promise<string | WorkspaceToolResult> {
   const cwd = resolvePath(ctx.root, input.cwd || ".");
   const shownCwd = displayPath(ctx.root, cwd);
   try {
@@ -41,6 +45,15 @@ export async function executeTool(
     return fail(`cwd: ${fsErrorText(error, shownCwd)}`);
   }
   if (ctx.signal.aborted) return fail("[stopped before the command started]");
+  return cwd;
+}
+
+export async function executeTool(
+  input: ExecuteInput,
+  ctx: WorkspaceToolContext,
+): Promise<WorkspaceToolResult> {
+  const cwd = await startingDirectory(input, ctx);
+  if (typeof cwd !== "string") return cwd;
   const timeoutMs = input.timeout_ms ?? LIMITS.executeDefaultTimeoutMs;
   const run = await runCommand(input.command, { cwd, timeoutMs, ...ctx });
   return { output: describe(run, timeoutMs), is_error: run.ending.kind !== "exited" };

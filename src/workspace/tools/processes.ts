@@ -10,7 +10,6 @@
  * entry unseen.
  */
 import type { ChildProcess } from "node:child_process";
-import { stat } from "node:fs/promises";
 import {
   firstCharStart,
   HeadTail,
@@ -18,8 +17,8 @@ import {
   killGroup,
   shellPath,
   spawnInGroup,
+  startingDirectory,
 } from "./execute.ts";
-import { displayPath, fsErrorText, resolvePath } from "./paths.ts";
 import {
   type ExecuteInput,
   LIMITS,
@@ -327,14 +326,8 @@ export async function startBackground(
 ): Promise<WorkspaceToolResult> {
   const processes = ctx.processes;
   if (!processes) return fail(UNAVAILABLE);
-  const cwd = resolvePath(ctx.root, input.cwd || ".");
-  const shownCwd = displayPath(ctx.root, cwd);
-  try {
-    if (!(await stat(cwd)).isDirectory()) return fail(`cwd ${shownCwd} is not a directory.`);
-  } catch (error) {
-    return fail(`cwd: ${fsErrorText(error, shownCwd)}`);
-  }
-  if (ctx.signal.aborted) return fail("[stopped before the command started]");
+  const cwd = await startingDirectory(input, ctx);
+  if (typeof cwd !== "string") return cwd;
   const started = await processes.start(input.command, cwd);
   if (typeof started === "string") return fail(started);
   // Its first output: until it ends or the window closes (a Stop kills it: never handed over).

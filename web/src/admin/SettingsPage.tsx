@@ -5,6 +5,7 @@
 import { type FormEvent, useState } from "react";
 import { api } from "../api/client.ts";
 import type { Model, Settings } from "../api/types.ts";
+import { CharacterCount } from "../ui/CharacterCount.tsx";
 import { ErrorBox } from "../ui/ErrorBox.tsx";
 import { Field } from "../ui/Field.tsx";
 import { useAction } from "../ui/useAction.ts";
@@ -52,12 +53,7 @@ function SettingsForm({ settings, models }: { settings: Settings; models: Model[
           }}
         />
       </Field>
-      <p
-        className={length > PROMPT_LIMIT ? "char-count over" : "char-count muted"}
-        aria-live="polite"
-      >
-        {length.toLocaleString("en")} / {PROMPT_LIMIT.toLocaleString("en")} characters
-      </p>
+      <CharacterCount length={length} limit={PROMPT_LIMIT} />
       <Field label="Title model" hint="Writes each chat's title after its first reply.">
         <select
           name="title_model_id"

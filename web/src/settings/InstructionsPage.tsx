@@ -5,6 +5,7 @@
  */
 import { type FormEvent, useState } from "react";
 import { api } from "../api/client.ts";
+import { CharacterCount } from "../ui/CharacterCount.tsx";
 import { ErrorBox } from "../ui/ErrorBox.tsx";
 import { Field } from "../ui/Field.tsx";
 import { useAction } from "../ui/useAction.ts";
@@ -46,12 +47,7 @@ function InstructionsForm({ initial }: { initial: string | null }) {
           }}
         />
       </Field>
-      <p
-        className={length > INSTRUCTIONS_LIMIT ? "char-count over" : "char-count muted"}
-        aria-live="polite"
-      >
-        {length.toLocaleString("en")} / {INSTRUCTIONS_LIMIT.toLocaleString("en")} characters
-      </p>
+      <CharacterCount length={length} limit={INSTRUCTIONS_LIMIT} />
       <ErrorBox error={action.error} title="Your instructions were not saved." />
       <div className="form-actions">
         <button className="btn-primary" type="submit" disabled={action.busy}>
