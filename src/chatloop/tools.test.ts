@@ -38,6 +38,18 @@ describe("ToolRegistry", () => {
     expect(registry.definitions()).toBe(registry.definitions());
   });
 
+  it("gives the provider a tool's own JSON Schema when it has one", () => {
+    const schema = { type: "object", properties: { q: { type: "string" } }, required: ["q"] };
+    const mcp = defineTool({
+      name: "docs__search",
+      description: "Searches the docs.",
+      inputSchema: z.record(z.string(), z.unknown()),
+      jsonSchema: schema,
+      execute: () => ({ output: "", is_error: false }),
+    });
+    expect(new ToolRegistry([mcp]).definitions()[0]?.inputSchema).toBe(schema);
+  });
+
   it("runs a tool with validated input", async () => {
     expect(await registry.execute("add", { a: 2, b: 3 }, context)).toEqual({
       output: "5",

@@ -27,6 +27,12 @@ export interface Tool<Input = unknown> {
   description: string;
   /** Validates (and may transform) the model's input; its input side becomes the JSON Schema. */
   inputSchema: z.ZodType<Input>;
+  /**
+   * The JSON Schema the provider is given, when the tool's own schema is JSON Schema already (an
+   * MCP server's tool, which validates its input itself): `inputSchema` then only checks the
+   * input's shape (e.g. an object). Default: `inputSchema`'s input side.
+   */
+  jsonSchema?: Record<string, unknown>;
   execute(input: Input, context: ToolContext): Promise<ToolResult> | ToolResult;
 }
 
@@ -75,7 +81,7 @@ export class ToolRegistry {
     this.#definitions ??= [...this.#tools.values()].map((tool) => ({
       name: tool.name,
       description: tool.description,
-      inputSchema: jsonSchema(tool.inputSchema),
+      inputSchema: tool.jsonSchema ?? jsonSchema(tool.inputSchema),
     }));
     return this.#definitions;
   }
