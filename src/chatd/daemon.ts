@@ -66,8 +66,11 @@ export interface ChatDaemonOptions {
   transport?: Transport;
   /** The tools models may call (default: none); `toolsFor` decides per chat when given. */
   tools?: ToolRegistry;
-  /** The tools of one chat's turns, e.g. its workspace's (default: `tools` for every chat). */
-  toolsFor?: (chat: Chat) => ToolRegistry;
+  /**
+   * The tools of one chat's turns, e.g. its workspace's and the MCP servers' (default: `tools` for
+   * every chat). Asked once per turn.
+   */
+  toolsFor?: (chat: Chat) => ToolRegistry | Promise<ToolRegistry>;
   /**
    * Default: `hostname:pid:random`. `keel server` passes its replica id, kept in its data dir, so
    * that a restart after a crash takes back the chats the dead run owned at once (see `start`).
@@ -396,7 +399,7 @@ export class ChatDaemon {
         store: this.#store,
         model: resolved.model,
         chat,
-        tools: this.#o.toolsFor?.(chat) ?? this.#tools,
+        tools: (await this.#o.toolsFor?.(chat)) ?? this.#tools,
         signal: AbortSignal.any([entry.life.signal, entry.turn.signal]),
         publish: publisher.publish,
         policy: this.#o.policy,
