@@ -14,6 +14,7 @@ import { jsonLogger, type Logger, redacting } from "./log.ts";
 import { DEFAULT_SIGNIN_LIMITS, LoginRateLimiter } from "./rate-limit.ts";
 import { chatRoutes } from "./routes/chats.ts";
 import { healthRoutes } from "./routes/health.ts";
+import { mcpServerRoutes } from "./routes/mcp-servers.ts";
 import { modelRoutes } from "./routes/models.ts";
 import { providerRoutes } from "./routes/providers.ts";
 import { settingsRoutes } from "./routes/settings.ts";
@@ -108,6 +109,7 @@ export function createApi(deps: ApiDeps): Hono<AppEnv> {
   app.route(API_PREFIX, providerRoutes(ctx));
   app.route(API_PREFIX, modelRoutes(ctx));
   app.route(API_PREFIX, settingsRoutes(ctx));
+  app.route(API_PREFIX, mcpServerRoutes(ctx));
   app.route(API_PREFIX, chatRoutes(ctx));
   app.route(API_PREFIX, workspaceRoutes(ctx));
 

@@ -220,6 +220,59 @@ export interface SignInLimitStore {
   sweep(): Promise<number>;
 }
 
+/** An MCP server as admins and the API see it: its header values never leave the store. */
+export interface McpServerRecord {
+  id: string;
+  /** The prefix of its tools' names (`<name>__<tool>`): `^[a-zA-Z0-9_-]{1,30}$`, no `__`. */
+  name: string;
+  url: string;
+  /** The names of the headers sent with every request (their values are encrypted at rest). */
+  header_names: string[];
+  enabled: boolean;
+  /** null: every tool of the server; else only these (the server's own tool names). */
+  tools_allow: string[] | null;
+  /** These tools are left out (after `tools_allow`). */
+  tools_deny: string[] | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** What connecting needs: the record and its decrypted headers. Only the MCP manager reads it. */
+export interface McpServerConfig extends McpServerRecord {
+  headers: Record<string, string>;
+}
+
+export interface NewMcpServer {
+  name: string;
+  url: string;
+  headers?: Record<string, string>;
+  enabled?: boolean;
+  tools_allow?: string[] | null;
+  tools_deny?: string[] | null;
+}
+
+/**
+ * A change of an MCP server. `headers` is merged by name (case-insensitively): a value sets the
+ * header, null removes it, a header left out is kept; `headers: null` removes them all.
+ */
+export type McpServerPatch = Partial<Omit<NewMcpServer, "headers">> & {
+  headers?: Record<string, string | null> | null;
+};
+
+/** Admin-configured MCP servers (see `mcp-servers.ts`); ConflictError for a name already used. */
+export interface McpServerStore {
+  create(input: NewMcpServer): Promise<McpServerRecord>;
+  get(id: string): Promise<McpServerRecord | null>;
+  /** Every server, oldest first. */
+  list(): Promise<McpServerRecord[]>;
+  update(id: string, patch: McpServerPatch): Promise<McpServerRecord | null>;
+  delete(id: string): Promise<boolean>;
+  /** One server with its headers decrypted; null when unknown. */
+  config(id: string): Promise<McpServerConfig | null>;
+  /** The enabled servers with their headers decrypted, oldest first. */
+  enabledConfigs(): Promise<McpServerConfig[]>;
+}
+
 export interface Store {
   /** `embedded`: the PostgreSQL this server runs in its data dir; `external`: `--postgres-url`. */
   readonly kind: "embedded" | "external";
@@ -228,6 +281,7 @@ export interface Store {
   readonly workspaces: WorkspaceStore;
   readonly signInLimits: SignInLimitStore;
   readonly deploymentSettings: DeploymentSettingsStore;
+  readonly mcpServers: McpServerStore;
 
   // users, sessions, API tokens (tokens are stored hashed; the plaintext is returned once)
   countUsers(): Promise<number>;

@@ -230,6 +230,28 @@ ALTER TABLE models ADD COLUMN settings jsonb NOT NULL DEFAULT '{}'::jsonb;
 ALTER TABLE users ADD COLUMN instructions text;
 `,
   },
+  {
+    version: 10,
+    name: "mcp servers",
+    sql: `
+-- MCP servers an admin configures (Streamable HTTP); their tools reach every chat as
+-- <name>__<tool>. The headers (credentials, typically Authorization) are one AES-256-GCM
+-- ciphertext of their JSON, like a provider's API key (secrets.ts); only their names are plain.
+CREATE TABLE mcp_servers (
+  id text PRIMARY KEY,
+  name text NOT NULL UNIQUE,
+  url text NOT NULL,
+  headers_encrypted text,
+  header_names text[] NOT NULL DEFAULT '{}',
+  enabled boolean NOT NULL DEFAULT true,
+  -- NULL: every tool of the server; else only these (by the server's own tool names)
+  tools_allow text[],
+  tools_deny text[],
+  created_at timestamptz(3) NOT NULL DEFAULT now(),
+  updated_at timestamptz(3) NOT NULL DEFAULT now()
+);
+`,
+  },
 ];
 
 /**

@@ -12,6 +12,9 @@ const KEY_BYTES = 32;
 const IV_BYTES = 12;
 const FORMAT = "v1";
 
+/** The `settings` row holding `keyFingerprint` of the key the stored secrets are encrypted under. */
+export const FINGERPRINT_SETTING = "secret_key_fingerprint";
+
 /** The server key is missing, malformed, or not the one the data was encrypted with. */
 export class SecretKeyError extends Error {
   override readonly name = "SecretKeyError";

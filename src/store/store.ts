@@ -13,6 +13,7 @@ import {
   type DeploymentSettingsStore,
   InvalidCursorError,
   LastAdminError,
+  type McpServerStore,
   type NewMessage,
   type NewModel,
   type NewProvider,
@@ -40,6 +41,7 @@ import {
   UNIQUE_VIOLATION,
 } from "./db.ts";
 import { SqlDeploymentSettingsStore } from "./deployment-settings.ts";
+import { SqlMcpServerStore } from "./mcp-servers.ts";
 import { LOCK_ADMINS, LOCK_FIRST_USER, LOCK_NAMESPACE } from "./migrations.ts";
 import { type MessageEventData, publicMessage, type StatusEventData } from "./public.ts";
 import {
@@ -76,7 +78,13 @@ import {
   USER_COLUMNS,
   type UserRow,
 } from "./rows.ts";
-import { decryptSecret, encryptSecret, keyFingerprint, SecretKeyError } from "./secrets.ts";
+import {
+  decryptSecret,
+  encryptSecret,
+  FINGERPRINT_SETTING,
+  keyFingerprint,
+  SecretKeyError,
+} from "./secrets.ts";
 import { SqlSignInLimitStore } from "./signin-limits.ts";
 import type {
   Chat,
@@ -98,7 +106,7 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 export const DEFAULT_SESSION_TTL_MS = 30 * DAY_MS;
 /** `last_used_at` is refreshed at most this often, so a busy token is not a write per request. */
 const TOKEN_TOUCH_INTERVAL = "1 minute";
-const FINGERPRINT_KEY = "secret_key_fingerprint";
+const FINGERPRINT_KEY = FINGERPRINT_SETTING;
 
 /**
  * Records the server key's fingerprint in the database at open. A different key is refused while
@@ -119,7 +127,8 @@ export async function checkSecretKey(db: Database, key: Buffer): Promise<void> {
     if (row?.value === fingerprint) return;
     const [used] = await tx.query(
       `SELECT 1 FROM providers
-        WHERE api_key_encrypted IS NOT NULL OR secret_options_encrypted IS NOT NULL LIMIT 1`,
+        WHERE api_key_encrypted IS NOT NULL OR secret_options_encrypted IS NOT NULL
+       UNION ALL SELECT 1 FROM mcp_servers WHERE headers_encrypted IS NOT NULL LIMIT 1`,
     );
     if (used) {
       throw new SecretKeyError(
@@ -139,6 +148,7 @@ export class SqlStore implements Store {
   readonly workspaces: WorkspaceStore;
   readonly signInLimits: SignInLimitStore;
   readonly deploymentSettings: DeploymentSettingsStore;
+  readonly mcpServers: McpServerStore;
   /** Identifies this store's NOTIFYs, so it skips its own (already delivered locally). */
   readonly instanceId = randomUUID();
   readonly #db: Database;
@@ -163,6 +173,7 @@ export class SqlStore implements Store {
     this.workspaces = new SqlWorkspaceStore(db);
     this.signInLimits = new SqlSignInLimitStore(db);
     this.deploymentSettings = new SqlDeploymentSettingsStore(db);
+    this.mcpServers = new SqlMcpServerStore(db, key);
     this.events = {
       append: (chatId, type, data) => this.#appendEvent(chatId, type, data),
       listAfter: (chatId, afterSeq, limit) => this.#listEventsAfter(chatId, afterSeq, limit),

@@ -1,0 +1,140 @@
+/**
+ * MCP servers (admin only): Streamable HTTP servers whose tools reach every chat as
+ * `<name>__<tool>` (see `src/mcp/`). Header values go in and never come out — responses name the
+ * headers (`header_names`) — and are never logged: the log lines name the fields changed, not
+ * their values.
+ */
+import { createRoute } from "@hono/zod-openapi";
+import type { McpServerRecord } from "../../store/contract.ts";
+import { currentUser } from "../auth.ts";
+import type { ApiApp, RouteContext } from "../context.ts";
+import { notFound } from "../errors.ts";
+import {
+  CreateMcpServerBody,
+  McpServerList,
+  McpServerSchema,
+  UpdateMcpServerBody,
+} from "../mcp-schemas.ts";
+import { IdParams } from "../schemas.ts";
+import { errors, json, jsonBody, newRouter, noContent, SECURED } from "./common.ts";
+
+/** The API's view of a server: every field of the record (it holds no secret). */
+export function mcpServerView(server: McpServerRecord) {
+  return {
+    id: server.id,
+    name: server.name,
+    url: server.url,
+    header_names: server.header_names,
+    enabled: server.enabled,
+    tools_allow: server.tools_allow,
+    tools_deny: server.tools_deny,
+    created_at: server.created_at,
+    updated_at: server.updated_at,
+  };
+}
+
+export function mcpServerRoutes(ctx: RouteContext): ApiApp {
+  const { store, logger } = ctx;
+  const app = newRouter();
+  const admin = [ctx.requireAdmin];
+  const tags = ["mcp-servers"];
+
+  const create = createRoute({
+    method: "post",
+    path: "/mcp-servers",
+    tags,
+    summary: "Configure an MCP server (admin); its tools reach every chat",
+    security: SECURED,
+    middleware: admin,
+    request: { body: jsonBody(CreateMcpServerBody) },
+    responses: {
+      201: json(McpServerSchema, "The server (header names only)"),
+      ...errors(400, 401, 403, 409, 413, 415),
+    },
+  });
+  app.openapi(create, async (c) => {
+    const input = c.req.valid("json");
+    const server = await store.mcpServers.create(input);
+    logger.info("mcp server created", {
+      mcp_server_id: server.id,
+      name: server.name,
+      by: currentUser(c).id,
+    });
+    return c.json(mcpServerView(server), 201);
+  });
+
+  const list = createRoute({
+    method: "get",
+    path: "/mcp-servers",
+    tags,
+    summary: "List MCP servers (admin)",
+    security: SECURED,
+    middleware: admin,
+    responses: { 200: json(McpServerList, "Every MCP server"), ...errors(401, 403) },
+  });
+  app.openapi(list, async (c) => {
+    const servers = await store.mcpServers.list();
+    return c.json({ mcp_servers: servers.map(mcpServerView) }, 200);
+  });
+
+  const get = createRoute({
+    method: "get",
+    path: "/mcp-servers/{id}",
+    tags,
+    summary: "One MCP server (admin)",
+    security: SECURED,
+    middleware: admin,
+    request: { params: IdParams },
+    responses: { 200: json(McpServerSchema, "The server"), ...errors(401, 403, 404) },
+  });
+  app.openapi(get, async (c) => {
+    const server = await store.mcpServers.get(c.req.valid("param").id);
+    if (server === null) throw notFound("MCP server");
+    return c.json(mcpServerView(server), 200);
+  });
+
+  const update = createRoute({
+    method: "patch",
+    path: "/mcp-servers/{id}",
+    tags,
+    summary: "Change an MCP server (admin); headers are merged by name",
+    security: SECURED,
+    middleware: admin,
+    request: { params: IdParams, body: jsonBody(UpdateMcpServerBody) },
+    responses: {
+      200: json(McpServerSchema, "The server"),
+      ...errors(400, 401, 403, 404, 409, 413, 415),
+    },
+  });
+  app.openapi(update, async (c) => {
+    const { id } = c.req.valid("param");
+    const patch = c.req.valid("json");
+    const server = await store.mcpServers.update(id, patch);
+    if (server === null) throw notFound("MCP server");
+    logger.info("mcp server updated", {
+      mcp_server_id: id,
+      fields: Object.keys(patch),
+      by: currentUser(c).id,
+    });
+    return c.json(mcpServerView(server), 200);
+  });
+
+  const remove = createRoute({
+    method: "delete",
+    path: "/mcp-servers/{id}",
+    tags,
+    summary: "Delete an MCP server (admin)",
+    security: SECURED,
+    middleware: admin,
+    request: { params: IdParams },
+    responses: { 204: noContent("Deleted"), ...errors(401, 403, 404) },
+  });
+  app.openapi(remove, async (c) => {
+    const { id } = c.req.valid("param");
+    if (!(await store.mcpServers.delete(id))) throw notFound("MCP server");
+    logger.info("mcp server deleted", { mcp_server_id: id, by: currentUser(c).id });
+    return c.body(null, 204);
+  });
+
+  return app;
+}
