@@ -218,7 +218,7 @@ describe("runAgent", () => {
     end.call("x1", "execute", { command: "echo first; sleep 0.3; echo second" });
     const result = await end.result("x1");
     expect(result.is_error).toBe(false);
-    const frames = end.frames.filter((f) => f.type !== "hello" && f.call_id === "x1");
+    const frames = end.frames.filter((f) => "call_id" in f && f.call_id === "x1");
     const outputs = frames.filter((f) => f.type === "output");
     expect(outputs.length).toBeGreaterThanOrEqual(2); // the sleep splits the flushes
     expect(frames.at(-1)).toBe(result);
@@ -283,7 +283,7 @@ describe("runAgent", () => {
     // The new connection works; nothing of the old call leaks into it.
     second.call("w", "write_file", { path: "x.txt", content: "x" });
     await second.result("w");
-    expect(second.frames.some((f) => f.type !== "hello" && f.call_id === "long")).toBe(false);
+    expect(second.frames.some((f) => "call_id" in f && f.call_id === "long")).toBe(false);
   });
 
   it("a finished call sent again after a reconnect is answered from its result, not run again", async () => {

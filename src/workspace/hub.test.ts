@@ -270,6 +270,59 @@ describe("AgentHub", () => {
     await vi.waitFor(() => expect(hub.connected(workspace.id)).toBe(true));
   });
 
+  describe("MCP tools", () => {
+    const tool = (name: string) => ({
+      name,
+      description: `${name}, described`,
+      input_schema: { type: "object" },
+    });
+
+    it("keeps the latest set its agent offered, across a drop; a new connection starts over", async () => {
+      const { workspace, agent_token } = await newWorkspace();
+      expect(hub.mcpTools(workspace.id)).toEqual([]);
+      const agent = await connect(agent_token);
+      agent.send({ type: "tools", tools: [tool("fx__a"), tool("fx__b")] });
+      await vi.waitFor(() => expect(hub.mcpTools(workspace.id)).toHaveLength(2));
+      const offered = hub.mcpTools(workspace.id);
+      expect(hub.mcpTools(workspace.id)).toBe(offered); // the same until it changes
+      agent.send({ type: "tools", tools: [tool("fx__c")] });
+      await vi.waitFor(() => expect(hub.mcpTools(workspace.id)).toEqual([tool("fx__c")]));
+      // A dropped connection keeps them (its calls wait for the agent too)…
+      agent.socket.terminate();
+      await vi.waitFor(() => expect(hub.connected(workspace.id)).toBe(false));
+      expect(hub.mcpTools(workspace.id)).toEqual([tool("fx__c")]);
+      // …and the next agent, which may have another .mcp.json, says which it has.
+      const next = await connect(agent_token);
+      expect(hub.mcpTools(workspace.id)).toEqual([]);
+      next.send({ type: "tools", tools: [tool("other__x")] });
+      await vi.waitFor(() => expect(hub.mcpTools(workspace.id)).toEqual([tool("other__x")]));
+    });
+
+    it("a set over the bounds is dropped as an invalid frame and changes nothing", async () => {
+      const { workspace, agent_token } = await newWorkspace();
+      const agent = await connect(agent_token);
+      agent.send({ type: "tools", tools: [tool("fx__a")] });
+      await vi.waitFor(() => expect(hub.mcpTools(workspace.id)).toHaveLength(1));
+      agent.send({ type: "tools", tools: [{ ...tool("fx__b"), description: "d".repeat(5000) }] });
+      await vi.waitFor(() => expect(logs.some((l) => l.includes("invalid frames"))).toBe(true));
+      expect(hub.mcpTools(workspace.id)).toEqual([tool("fx__a")]);
+    });
+
+    it("a server-side directory's agent offers none (MCP servers never run on the server)", async () => {
+      const { workspace, agent_token } = await store.workspaces.create({
+        owner_id: ownerId,
+        name: "local",
+        directory: "/srv/code",
+      });
+      const agent = await connect(agent_token);
+      agent.send({ type: "tools", tools: [tool("fx__a")] });
+      await vi.waitFor(() =>
+        expect(logs.some((l) => l.includes("MCP tools for a server-side directory"))).toBe(true),
+      );
+      expect(hub.mcpTools(workspace.id)).toEqual([]);
+    });
+  });
+
   it("a deleted workspace's agent is disconnected at the next heartbeat", async () => {
     await startHub({ heartbeatMs: 100 });
     const { workspace, agent_token } = await newWorkspace();

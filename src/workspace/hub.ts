@@ -4,7 +4,9 @@
  * agent is away waits (bounded) for it to come back; a call in flight when the connection drops
  * is sent again to the next connection, so a restarted agent completes it. Everything an agent
  * sends is checked: a frame that is not the protocol's, or a result for a call this connection
- * was never given, is logged and dropped — it cannot touch a chat.
+ * was never given, is logged and dropped — it cannot touch a chat. The tools an agent's MCP servers
+ * offer are remembered per workspace (the latest `tools` frame of its current connection) and
+ * kept across a dropped connection, like the calls waiting for it; a new connection starts over.
  */
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
@@ -18,6 +20,7 @@ import {
   CLOSE,
   frameText,
   MAX_FRAME_BYTES,
+  type McpToolInfo,
   PROTOCOL_VERSION,
   parseFrame,
   type ServerFrame,
@@ -86,6 +89,8 @@ interface PendingCall {
   outputBytes: number;
 }
 
+const NO_MCP_TOOLS: readonly McpToolInfo[] = Object.freeze([]);
+
 const DEFAULTS = {
   reconnectWaitMs: 30_000,
   heartbeatMs: 15_000,
@@ -103,6 +108,8 @@ export class AgentHub {
   });
   readonly #connections = new Map<string, Connection>();
   readonly #pending = new Map<string, PendingCall>();
+  /** Workspace id → its agent's MCP tools (a new array whenever they change, never mutated). */
+  readonly #mcpTools = new Map<string, readonly McpToolInfo[]>();
   readonly #heartbeat: NodeJS.Timeout;
   #closed = false;
 
@@ -127,6 +134,14 @@ export class AgentHub {
     const connection = this.#connections.get(workspaceId);
     if (!connection) return null;
     return { platform: connection.platform, directory: connection.directory };
+  }
+
+  /**
+   * The tools of the workspace's MCP servers, as its agent last offered them to this replica:
+   * the same array until they change (callers may cache by identity), empty when none.
+   */
+  mcpTools(workspaceId: string): readonly McpToolInfo[] {
+    return this.#mcpTools.get(workspaceId) ?? NO_MCP_TOOLS;
   }
 
   /** For the HTTP server's `upgrade` event: takes AGENT_PATH, returns false for anything else. */
@@ -313,6 +328,8 @@ export class AgentHub {
     const { socket, workspace } = connection;
     const previous = this.#connections.get(workspace.id);
     this.#connections.set(workspace.id, connection);
+    // This agent may have another `.mcp.json`: it says which tools it has once they started.
+    this.#mcpTools.delete(workspace.id);
     previous?.socket.close(CLOSE.replaced, "another agent connected for this workspace");
     socket.on("message", (data) => this.#onFrame(connection, data));
     socket.on("pong", () => {
@@ -364,6 +381,10 @@ export class AgentHub {
     }
     const frame = parsed.frame;
     if (frame.type === "hello") return; // a repeated hello changes nothing
+    if (frame.type === "tools") {
+      this.#setMcpTools(connection, frame.tools);
+      return;
+    }
     const call = this.#pending.get(frame.call_id);
     if (!call || call.sentTo !== connection) {
       this.#dropped(connection, "frames for calls it was not given", {
@@ -374,6 +395,17 @@ export class AgentHub {
     }
     if (frame.type === "output") this.#forwardOutput(call, frame.delta);
     else call.settle({ output: frame.output, is_error: frame.is_error });
+  }
+
+  #setMcpTools(connection: Connection, tools: McpToolInfo[]): void {
+    const id = connection.workspace.id;
+    if (connection.workspace.directory !== null) {
+      // The server's own agents never start MCP servers (they would run on the server).
+      this.#dropped(connection, "MCP tools for a server-side directory", { count: tools.length });
+      return;
+    }
+    this.#mcpTools.set(id, Object.freeze(tools));
+    this.#o.logger.info("agent offered MCP tools", { workspace: id, count: tools.length });
   }
 
   /** Counts a dropped frame; logs the first of its kind on this connection. */

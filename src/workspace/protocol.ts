@@ -2,16 +2,23 @@
  * The workspace agent protocol: JSON text frames over one WebSocket that `keel agent` opens to
  * the server (`AGENT_PATH`, `Authorization: Bearer <agent token>`). The server only ever sends
  * tool calls and cancellations — never a provider credential, a server secret or another user's
- * data — and accepts from the agent only a hello, output of calls it made, and their results.
+ * data — and accepts from the agent only a hello, the tools of its MCP servers, output of calls
+ * it made, and their results.
  *
  *   agent → server   hello {protocol, version, dir,          first frame, once
  *                          platform?, directory?}
  *   server → agent   welcome {workspace_id, protocol}
- *   server → agent   call {call_id, tool, input}
+ *   agent → server   tools {tools: [{name, description,      after the welcome, once its MCP
+ *                          input_schema}]}                  servers (.mcp.json) have started;
+ *                                                           again whenever the set changes
+ *   server → agent   call {call_id, tool, input}             a built-in tool, or `server__tool`
  *   agent → server   output {call_id, delta}                 zero or more, as the tool runs
  *   agent → server   result {call_id, output, is_error}      exactly one per call
  *   server → agent   cancel {call_id}                        Stop: kill it, then send its result
  *
+ * A `tools` frame replaces the connection's MCP tool set (the latest one counts; a new
+ * connection starts with none). Everything in it is bounded (MCP_TOOL_LIMITS): the agent is
+ * untrusted input to the server, and a tool's description and schema go into every model request.
  * Liveness is WebSocket ping/pong, not frames.
  */
 import type { RawData } from "ws";
@@ -33,6 +40,41 @@ export const CLOSE = {
 
 const CallId = z.string().min(1).max(100);
 
+/** What the server accepts of an agent's MCP tools (the agent leaves out what does not fit). */
+export const MCP_TOOL_LIMITS = {
+  count: 200,
+  descriptionChars: 4096,
+  /** An input schema's size as JSON. */
+  schemaChars: 64 * 1024,
+} as const;
+/** A provider's tool name rule; an MCP tool's is `<server>__<tool>`, unlike any built-in's. */
+export const MCP_TOOL_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
+
+/** A JSON value's length as text, or Infinity when it cannot be one (a cycle, too deep). */
+export function jsonLength(value: unknown): number {
+  try {
+    return JSON.stringify(value)?.length ?? Number.POSITIVE_INFINITY;
+  } catch {
+    return Number.POSITIVE_INFINITY;
+  }
+}
+
+export const McpToolInfo = z.strictObject({
+  name: z
+    .string()
+    .regex(MCP_TOOL_NAME)
+    .refine((name) => name.includes("__"), "an MCP tool's name is <server>__<tool>"),
+  description: z.string().max(MCP_TOOL_LIMITS.descriptionChars),
+  /** JSON Schema of the arguments, as the MCP server gave it: an object's. */
+  input_schema: z
+    .looseObject({ type: z.literal("object") })
+    .refine(
+      (schema) => jsonLength(schema) <= MCP_TOOL_LIMITS.schemaChars,
+      `an input schema is at most ${MCP_TOOL_LIMITS.schemaChars} characters of JSON`,
+    ),
+});
+export type McpToolInfo = z.infer<typeof McpToolInfo>;
+
 export const AgentFrame = z.discriminatedUnion("type", [
   // The one frame that is not strict: a newer agent may say more about itself than this server
   // knows (within the same protocol version), and is still welcomed; what it adds is ignored.
@@ -45,6 +87,13 @@ export const AgentFrame = z.discriminatedUnion("type", [
     platform: z.string().max(200).optional(),
     /** The workspace directory tools run in (told to the model; older agents send only `dir`). */
     directory: z.string().max(4096).optional(),
+  }),
+  z.strictObject({
+    type: z.literal("tools"),
+    tools: z
+      .array(McpToolInfo)
+      .max(MCP_TOOL_LIMITS.count)
+      .refine((tools) => new Set(tools.map((t) => t.name)).size === tools.length, "names repeat"),
   }),
   z.strictObject({ type: z.literal("output"), call_id: CallId, delta: z.string() }),
   z.strictObject({
