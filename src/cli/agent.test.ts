@@ -70,8 +70,33 @@ describe("keel agent: usage", () => {
   });
 
   it("takes the URL and the token from the environment, and resolves --dir", () => {
-    const checked = agentSettings({ url: "http://h:1", token: "tok", dir: "." }, dir);
-    expect(checked).toEqual({ ok: true, settings: { url: "http://h:1", token: "tok", dir } });
+    const checked = agentSettings({ url: "http://h:1", token: "tok", dir: "." }, dir, {});
+    expect(checked).toEqual({
+      ok: true,
+      settings: { url: "http://h:1", token: "tok", dir, mcp: { callTimeoutMs: undefined } },
+    });
+  });
+
+  it.each([
+    ["runs .mcp.json servers by default", {}, {}, { callTimeoutMs: undefined }],
+    ["not with --no-mcp", { mcp: false }, {}, null],
+    [
+      "bounds their calls by KEEL_MCP_CALL_TIMEOUT_MS",
+      {},
+      { KEEL_MCP_CALL_TIMEOUT_MS: "500" },
+      { callTimeoutMs: 500 },
+    ],
+  ])("%s", (_what, flags, env, mcp) => {
+    const checked = agentSettings({ url: "http://h:1", token: "t", ...flags }, dir, env);
+    expect(checked).toMatchObject({ ok: true, settings: { mcp } });
+  });
+
+  it("refuses a KEEL_MCP_CALL_TIMEOUT_MS that is not milliseconds", () => {
+    const env = { KEEL_MCP_CALL_TIMEOUT_MS: "soon" };
+    expect(agentSettings({ url: "http://h:1", token: "t" }, dir, env)).toEqual({
+      ok: false,
+      message: "KEEL_MCP_CALL_TIMEOUT_MS must be a number of milliseconds.",
+    });
   });
 
   it("documents KEEL_AGENT_TOKEN in --help", async () => {

@@ -3,18 +3,23 @@ import { resolve } from "node:path";
 import { Command, Option } from "commander";
 import packageJson from "../../package.json" with { type: "json" };
 import { agentEndpoint, runAgent } from "../workspace/agent.ts";
+import { WorkspaceMcp } from "../workspace/mcp/servers.ts";
 import { type CliIO, EXIT_ERROR, EXIT_OK, EXIT_USAGE } from "./io.ts";
 
 interface AgentFlags {
   url?: string;
   token?: string;
   dir?: string;
+  /** False with --no-mcp. */
+  mcp?: boolean;
 }
 
 export interface AgentSettings {
   url: string;
   token: string;
   dir: string;
+  /** Run the workspace's `.mcp.json` servers; with how long one call may take (ms). */
+  mcp: { callTimeoutMs: number | undefined } | null;
 }
 
 export function agentCommand(io: CliIO): Command {
@@ -34,6 +39,10 @@ export function agentCommand(io: CliIO): Command {
       ),
     )
     .option("--dir <dir>", "the workspace directory the tools work in (default: this directory)")
+    .option(
+      "--no-mcp",
+      "do not start the MCP servers of DIR/.mcp.json (keel server runs its own agents so)",
+    )
     .action(async (flags: AgentFlags) => {
       io.setExitCode(await agent(flags, io));
     });
@@ -43,6 +52,7 @@ export function agentCommand(io: CliIO): Command {
 export function agentSettings(
   flags: AgentFlags,
   cwd: string = process.cwd(),
+  env: NodeJS.ProcessEnv = process.env,
 ): { ok: true; settings: AgentSettings } | { ok: false; message: string } {
   if (!flags.url) return { ok: false, message: "no server URL: give --url (or set KEEL_URL)." };
   try {
@@ -59,7 +69,14 @@ export function agentSettings(
     const what = stat ? "is not a directory" : "does not exist";
     return { ok: false, message: `--dir: ${dir} ${what}.` };
   }
-  return { ok: true, settings: { url: flags.url, token: flags.token, dir } };
+  // A bound shorter than the default 60 s, for tests; not a flag: a user has no reason to.
+  const timeout = env.KEEL_MCP_CALL_TIMEOUT_MS;
+  const callTimeoutMs = timeout === undefined || timeout === "" ? undefined : Number(timeout);
+  if (callTimeoutMs !== undefined && !(Number.isInteger(callTimeoutMs) && callTimeoutMs > 0)) {
+    return { ok: false, message: "KEEL_MCP_CALL_TIMEOUT_MS must be a number of milliseconds." };
+  }
+  const mcp = flags.mcp === false ? null : { callTimeoutMs };
+  return { ok: true, settings: { url: flags.url, token: flags.token, dir, mcp } };
 }
 
 async function agent(flags: AgentFlags, io: CliIO): Promise<number> {
@@ -75,12 +92,18 @@ async function agent(flags: AgentFlags, io: CliIO): Promise<number> {
   // Run by `keel server` (supervisor.ts): stop when the server that started us goes away.
   process.channel?.unref();
   if (process.channel) process.once("disconnect", stop);
+  const { mcp: mcpSettings, ...settings } = checked.settings;
+  const log = (line: string) => io.stderr(`${line}\n`);
+  const mcp =
+    mcpSettings &&
+    new WorkspaceMcp({ root: settings.dir, log, version: packageJson.version, ...mcpSettings });
   try {
     await runAgent({
-      ...checked.settings,
+      ...settings,
       signal: controller.signal,
       version: packageJson.version,
-      log: (line) => io.stderr(`${line}\n`),
+      log,
+      mcp: mcp || undefined,
     });
     return EXIT_OK;
   } catch (error) {

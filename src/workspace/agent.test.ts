@@ -1,5 +1,5 @@
 import { once } from "node:events";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { arch, platform, tmpdir } from "node:os";
@@ -17,6 +17,7 @@ import {
   TOKEN_REFUSED_MESSAGE,
 } from "./agent.ts";
 import { AgentHub } from "./hub.ts";
+import { WorkspaceMcp } from "./mcp/servers.ts";
 import { AGENT_PATH, type AgentFrame, CLOSE, PROTOCOL_VERSION } from "./protocol.ts";
 
 const TOKEN = "kat_secret-agent-token-0123456789";
@@ -210,6 +211,25 @@ describe("runAgent", () => {
     await new Promise((resolve) => setTimeout(resolve, 100));
     const results = end.frames.filter((f) => f.type === "result");
     expect(results.map((f) => f.call_id)).toEqual(["w1", "r1", "bad"]);
+  });
+
+  it("offers its MCP servers' tools after the welcome and routes their calls to them", async () => {
+    const fixture = join(import.meta.dirname, "../../test/fixtures/mcp-stdio-server.ts");
+    writeFileSync(
+      join(dir, ".mcp.json"),
+      JSON.stringify({ mcpServers: { fx: { command: process.execPath, args: [fixture] } } }),
+    );
+    const agent = startAgent({ mcp: new WorkspaceMcp({ root: dir, log: () => {} }) });
+    const end = await hub.connection(0);
+    end.send({ type: "welcome", workspace_id: "ws_1", protocol: PROTOCOL_VERSION });
+    const offered = await end.waitFor((f) => f.type === "tools");
+    expect(offered.type === "tools" && offered.tools.map((t) => t.name)).toContain("fx__echo");
+    end.call("m1", "fx__echo", { text: "through the agent" });
+    expect(await end.result("m1")).toMatchObject({ output: "echo: through the agent" });
+    end.call("b1", "list_files", {}); // built-in tools still run here
+    expect((await end.result("b1")).output).toContain(".mcp.json");
+    agent.controller.abort();
+    await agent.done; // and the MCP server is stopped with the agent
   });
 
   it("streams execute output as output frames, all before the result", async () => {

@@ -6,9 +6,12 @@
  * when it drops are stopped (the server sends them again to the next connection). A refused or
  * revoked token ends the agent, and so does another agent taking the workspace over: it does not
  * fight for it. The token only ever goes into the Authorization header — never into a log line.
+ * With `mcp`, the workspace's `.mcp.json` servers run beside it (mcp/servers.ts): each connection
+ * tells the server their tools, and calls named `<server>__<tool>` go to them.
  */
 import { arch, platform } from "node:os";
 import WebSocket, { type RawData } from "ws";
+import type { WorkspaceMcp } from "./mcp/servers.ts";
 import {
   AGENT_PATH,
   type AgentFrame,
@@ -40,6 +43,11 @@ export interface AgentOptions {
   pingTimeoutMs?: number;
   /** The background processes' manager (tests); by default one of the agent's own. */
   processes?: BackgroundProcesses;
+  /**
+   * The workspace's MCP servers: started with the agent, stopped with it. Only for an agent in
+   * the workspace (`keel agent`): the server's own agents never run MCP servers on the server.
+   */
+  mcp?: WorkspaceMcp;
 }
 
 export const TOKEN_REFUSED_MESSAGE =
@@ -78,6 +86,8 @@ export async function runAgent(options: AgentOptions): Promise<void> {
   // when the agent stops, however it stops.
   const processes = options.processes ?? new BackgroundProcesses();
   options.log(`keel agent ${options.version}: serving ${options.dir} for ${endpoint.host}`);
+  // In the background: built-in tools serve while MCP servers start (npx may take a while).
+  void options.mcp?.start();
   try {
     while (!options.signal.aborted) {
       const end = await new AgentConnection(endpoint, options, recent, processes).ended;
@@ -98,7 +108,7 @@ export async function runAgent(options: AgentOptions): Promise<void> {
       }
     }
   } finally {
-    await processes.stopAll();
+    await Promise.all([processes.stopAll(), options.mcp?.stop()]);
   }
 }
 
@@ -281,6 +291,7 @@ class AgentConnection {
     switch (frame.type) {
       case "welcome":
         this.#o.log(`connected to ${this.#endpoint.host} as the agent of ${frame.workspace_id}`);
+        this.#offerMcpTools();
         return;
       case "call":
         this.#startCall(frame);
@@ -289,6 +300,12 @@ class AgentConnection {
         this.#cancelCall(frame.call_id);
         return;
     }
+  }
+
+  /** Tells the server the MCP servers' tools, once they have started (a new connection has none). */
+  #offerMcpTools(): void {
+    const mcp = this.#o.mcp;
+    void mcp?.start().then(() => this.#send({ type: "tools", tools: mcp.tools() }));
   }
 
   #startCall(frame: Extract<ServerFrame, { type: "call" }>): void {
@@ -309,12 +326,17 @@ class AgentConnection {
     const output = new OutputCoalescer((delta) =>
       this.#send({ type: "output", call_id: id, delta }),
     );
-    const done = runWorkspaceTool(frame.tool, frame.input, {
-      root: this.#o.dir,
-      signal: controller.signal,
-      onOutput: (delta: string) => output.push(delta),
-      processes: this.#processes,
-    })
+    // Built-in tool names have no "__"; MCP tools' always do (`<server>__<tool>`).
+    const mcp = frame.tool.includes("__") ? this.#o.mcp : undefined;
+    const run = mcp
+      ? mcp.call(frame.tool, frame.input, controller.signal)
+      : runWorkspaceTool(frame.tool, frame.input, {
+          root: this.#o.dir,
+          signal: controller.signal,
+          onOutput: (delta: string) => output.push(delta),
+          processes: this.#processes,
+        });
+    const done = run
       .catch((error: unknown) => fail(`The agent failed to run the tool: ${String(error)}`))
       .then((result: WorkspaceToolResult) => {
         output.close();

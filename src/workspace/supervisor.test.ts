@@ -111,7 +111,7 @@ describe("AgentSupervisor", () => {
     rmSync(root, { recursive: true, force: true });
   });
 
-  it("runs `keel agent --url --dir` with the token in an allow-listed environment", async () => {
+  it("runs `keel agent --url --dir --no-mcp` with the token in an allow-listed environment", async () => {
     const secrets = {
       KEEL_SECRET_KEY: "server-secret-key-value",
       KEEL_POSTGRES_URL: "postgres://keel:db-password@db/keel",
@@ -128,7 +128,7 @@ describe("AgentSupervisor", () => {
       supervisor.ensure("ws_env", dir, "kat_token-1");
       await until(() => starts(dir).length === 1);
       const [started] = starts(dir);
-      expect(started?.argv).toEqual(["agent", "--url", SERVER_URL, "--dir", dir]);
+      expect(started?.argv).toEqual(["agent", "--url", SERVER_URL, "--dir", dir, "--no-mcp"]);
       const env = started?.env ?? {};
       expect(env.KEEL_AGENT_TOKEN).toBe("kat_token-1");
       expect(env.LC_ALL).toBe("C.UTF-8");

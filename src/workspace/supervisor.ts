@@ -100,9 +100,10 @@ export class AgentSupervisor {
 
   #start(agent: SupervisedAgent): void {
     const { serverUrl, keelBin } = this.#o;
+    // --no-mcp: a `.mcp.json` in a server-side directory would run its commands on the server.
     const child = spawn(
       process.execPath,
-      [keelBin, "agent", "--url", serverUrl, "--dir", agent.dir],
+      [keelBin, "agent", "--url", serverUrl, "--dir", agent.dir, "--no-mcp"],
       {
         env: agentEnvironment(process.env, agent.token),
         stdio: ["ignore", "pipe", "pipe", "ipc"],
