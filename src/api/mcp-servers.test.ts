@@ -1,4 +1,5 @@
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { refusedUrl, startTestMcpServer, type TestMcpServer } from "../mcp/testing.ts";
 import { obj, useServedApi } from "./testing.ts";
 
 const SECRET = "Bearer mcp-api-secret-4242";
@@ -112,4 +113,57 @@ describe("MCP servers API", () => {
     expect(rename.status).toBe(409);
   });
   // Encrypted in the row: src/store/mcp-servers.test.ts reads the table itself.
+});
+
+describe("MCP server tools (admin check)", () => {
+  const api = useServedApi();
+  let mcp: TestMcpServer;
+  beforeAll(async () => {
+    mcp = await startTestMcpServer();
+  });
+  afterAll(async () => {
+    await mcp?.close();
+  });
+
+  it("connects, lists the tools and says which chats get; the headers reach the server", async () => {
+    const server = obj(
+      await api.client.post("/api/v1/mcp-servers", {
+        token: api.s.admin,
+        json: {
+          name: "docs",
+          url: mcp.url,
+          headers: { Authorization: SECRET },
+          tools_deny: ["hang"],
+        },
+      }),
+    );
+    const path = `/api/v1/mcp-servers/${server.id}/tools`;
+    expect((await api.client.get(path, { token: api.s.member })).status).toBe(403);
+    const reply = await api.client.get(path, { token: api.s.admin });
+    expect(reply.status).toBe(200);
+    const tools = obj(reply).tools as Array<Record<string, unknown>>;
+    expect(tools).toContainEqual({
+      name: "echo",
+      chat_name: "docs__echo",
+      description: "Echoes its text.",
+      offered: true,
+    });
+    expect(tools.find((t) => t.name === "hang")).toMatchObject({ chat_name: null, offered: false });
+    expect(mcp.requests.at(-1)?.authorization).toBe(SECRET);
+    expect(reply.text).not.toContain("mcp-api-secret");
+  });
+
+  it("a server that cannot be reached: 502 saying so", async () => {
+    const server = obj(
+      await api.client.post("/api/v1/mcp-servers", {
+        token: api.s.admin,
+        json: { name: "down", url: await refusedUrl() },
+      }),
+    );
+    const reply = await api.client.get(`/api/v1/mcp-servers/${server.id}/tools`, {
+      token: api.s.admin,
+    });
+    expect(reply.status).toBe(502);
+    expect(obj(reply).message).toMatch(/"down" could not be reached .*ECONNREFUSED/);
+  });
 });

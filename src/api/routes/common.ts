@@ -30,6 +30,7 @@ const ERROR_DESCRIPTIONS = {
   413: "Request body too large",
   415: "Request body is not JSON",
   429: "Too many failed attempts; see Retry-After",
+  502: "An upstream server (e.g. an MCP server) could not be reached or failed",
   503: "Busy hashing other passwords; see Retry-After",
 };
 

@@ -5,14 +5,16 @@
  * their values.
  */
 import { createRoute } from "@hono/zod-openapi";
+import { McpServerError, probeTools } from "../../mcp/index.ts";
 import type { McpServerRecord } from "../../store/contract.ts";
 import { currentUser } from "../auth.ts";
 import type { ApiApp, RouteContext } from "../context.ts";
-import { notFound } from "../errors.ts";
+import { ApiError, notFound } from "../errors.ts";
 import {
   CreateMcpServerBody,
   McpServerList,
   McpServerSchema,
+  McpServerTools,
   UpdateMcpServerBody,
 } from "../mcp-schemas.ts";
 import { IdParams } from "../schemas.ts";
@@ -134,6 +136,46 @@ export function mcpServerRoutes(ctx: RouteContext): ApiApp {
     if (!(await store.mcpServers.delete(id))) throw notFound("MCP server");
     logger.info("mcp server deleted", { mcp_server_id: id, by: currentUser(c).id });
     return c.body(null, 204);
+  });
+
+  const tools = createRoute({
+    method: "get",
+    path: "/mcp-servers/{id}/tools",
+    tags,
+    summary: "Connect to an MCP server now and list its tools (admin)",
+    description:
+      "A fresh connection, bounded to 10 s. 502 when the server cannot be reached, refuses the " +
+      "connection or does not answer in time; the message says which.",
+    security: SECURED,
+    middleware: admin,
+    request: { params: IdParams },
+    responses: {
+      200: json(McpServerTools, "Its tools, and which of them chats get"),
+      ...errors(401, 403, 404, 502),
+    },
+  });
+  app.openapi(tools, async (c) => {
+    const config = await store.mcpServers.config(c.req.valid("param").id);
+    if (config === null) throw notFound("MCP server");
+    try {
+      const offered = await probeTools(config);
+      return c.json(
+        {
+          tools: offered.map(({ tool, chatName }) => ({
+            name: tool.name,
+            chat_name: chatName,
+            description: tool.description ?? tool.title ?? "",
+            offered: chatName !== null && config.enabled,
+          })),
+        },
+        200,
+      );
+    } catch (error) {
+      if (!McpServerError.isInstance(error)) throw error;
+      throw new ApiError(502, error.message, {
+        detail: "Check the server's URL and headers, and that it is running.",
+      });
+    }
   });
 
   return app;

@@ -1,0 +1,7 @@
+/**
+ * The MCP client side of the server process: admin-configured MCP servers (Streamable HTTP)
+ * whose tools reach every chat as `<server>__<tool>` (docs/agent.md, "MCP servers").
+ */
+export { McpServerError } from "./errors.ts";
+export { McpManager, type McpManagerOptions } from "./manager.ts";
+export { probeTools } from "./probe.ts";
