@@ -381,6 +381,10 @@ export const MessagePartSchema = z
       output: z.unknown(),
       is_error: z.boolean(),
     }),
+    z.object({ type: z.literal("compaction"), text: z.string() }).openapi({
+      description:
+        "A summary of the conversation before it (an assistant message of its own): the model sees the latest summary and what follows it, the transcript keeps everything.",
+    }),
   ])
   .openapi("MessagePart");
 

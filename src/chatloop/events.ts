@@ -36,6 +36,13 @@ export interface ChatEventPayloads {
   usage: { message_id: string; usage: Usage; cost_usd?: number };
   /** The chat's new title (a model wrote it after the first reply); appended by chatd. */
   title: { title: string };
+  /**
+   * The conversation is being summarised (DESIGN.md §7): `threshold` — the prompt passed the
+   * model's compaction threshold; `context_length` — the provider said it does not fit (the step
+   * is tried again after); `manual` — asked for. Its `message` event (a `compaction` part) follows;
+   * a Stop or an `error` event ends it instead.
+   */
+  compaction: { reason: "threshold" | "context_length" | "manual"; prompt_tokens?: number };
 }
 
 export type ChatEventType = keyof ChatEventPayloads;

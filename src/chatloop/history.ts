@@ -12,6 +12,8 @@ import type {
   Usage,
 } from "../provider/types.ts";
 import type { Message, MessagePart, Pricing } from "../store/types.ts";
+import { isCompaction, summaryPromptMessage } from "./compaction.ts";
+import { estimateMessageTokens, estimatePromptTokens } from "./context.ts";
 
 export const SYSTEM_PROMPT = `You are Keel, an AI coding agent working for a software team. You help the person in this chat with their code: you read it, change it, run it and report back what you found and did.
 
@@ -190,6 +192,8 @@ export function toPromptMessage(
       return content.length > 0 ? { role: "user", content } : null;
     }
     case "assistant": {
+      const summary = message.parts.find((part) => part.type === "compaction");
+      if (summary) return summaryPromptMessage(summary.text);
       const content = assistantContent(message.parts, message.in_progress !== true);
       return content.length > 0 ? { role: "assistant", content } : null;
     }
@@ -203,8 +207,9 @@ export function toPromptMessage(
 }
 
 /**
- * The prompt for a transcript: the instructions' system messages (`systemMessages`), then the
- * conversation. Every tool call gets a result (providers reject a call without one): a call whose
+ * The prompt for a transcript (pass its `activeHistory`: from the latest compaction on): the
+ * instructions' system messages (`systemMessages`), then the conversation — a compaction as its
+ * summary. Every tool call gets a result (providers reject a call without one): a call whose
  * result was never persisted gets `MISSING_RESULT` as an error.
  */
 export function buildPrompt(
@@ -254,6 +259,45 @@ export function unansweredToolCalls(history: readonly Message[]): ToolCallPart[]
   const last = history.at(-1);
   if (last?.role !== "assistant" || last.in_progress) return [];
   return last.parts.filter((p): p is ToolCallPart => p.type === "tool_call");
+}
+
+/**
+ * Whether a transcript ends mid-turn — a user message not yet answered, tool results the model
+ * has not read, calls not yet run, a step cut off — so that a turn has work to do.
+ */
+export function turnIsOpen(history: readonly Message[]): boolean {
+  for (let i = history.length - 1; i >= 0; i--) {
+    const message = history[i];
+    if (!message || isCompaction(message)) continue;
+    if (message.role !== "assistant" || message.in_progress) return true;
+    return message.parts.some((part) => part.type === "tool_call");
+  }
+  return false;
+}
+
+/**
+ * The best known size of a turn's first prompt, in tokens: the provider's count for the latest
+ * step of the (active) history plus an estimate of what came after it — or, when the whole
+ * prompt's estimate is larger (instructions grew, a pruned prompt is sent whole again), that.
+ */
+export function initialPromptTokens(
+  history: readonly Message[],
+  prompt: readonly PromptMessage[],
+): number {
+  const estimate = estimatePromptTokens(prompt);
+  for (let i = history.length - 1; i >= 0; i--) {
+    const message = history[i];
+    if (message?.role !== "assistant" || isCompaction(message)) continue;
+    const usage = message.usage;
+    if (!usage || usage.inputTokens <= 0) continue;
+    let counted = usage.inputTokens + usage.outputTokens;
+    for (const later of history.slice(i + 1)) {
+      const converted = toPromptMessage(later);
+      if (converted) counted += estimateMessageTokens(converted);
+    }
+    return Math.max(counted, estimate);
+  }
+  return estimate;
 }
 
 function missingResult(call: ToolCallPart): ToolResultPart {

@@ -16,29 +16,40 @@ import { ChatInterrupted, ServerShutdown, TurnDeadlineExceeded } from "../chater
 import type { ChatError } from "../chaterror/chat-error.ts";
 import { classify } from "../chaterror/classify.ts";
 import type { ClassifiedError } from "../chaterror/kinds.ts";
+import type { RetryEvent } from "../chatretry/index.ts";
 import type { RetryPolicy } from "../chatretry/policy.ts";
 import type {
   ChatModel,
   PromptMessage,
-  StreamPart,
   ToolCallPart,
   ToolResultPart,
   Usage,
 } from "../provider/types.ts";
 import type { NewMessage, Store } from "../store/contract.ts";
 import type { Chat, ChatErrorRecord, Message, Pricing } from "../store/types.ts";
+import {
+  activeHistory,
+  type CompactionReason,
+  compactionRequest,
+  summaryPromptMessage,
+} from "./compaction.ts";
 import type { AssistantPart } from "./content.ts";
-import { type MessageDelta, pricedMessage } from "./events.ts";
+import { type ContextBudget, ContextMeter, pruneToolOutputs } from "./context.ts";
+import { pricedMessage } from "./events.ts";
 import {
   buildPrompt,
   costUsd,
   type InstructionLayer,
+  initialPromptTokens,
   STARTED_WITHOUT_RESULT,
   SYSTEM_PROMPT,
+  systemMessages,
+  turnIsOpen,
   unansweredToolCalls,
 } from "./history.ts";
 import { DEFAULT_FLUSH_INTERVAL_MS, DeltaCoalescer, type Publish } from "./publish.ts";
 import { runStep } from "./step.ts";
+import { PartKeys, StreamingMessage, whenAborted } from "./streaming.ts";
 import { errorText, type ToolRegistry } from "./tools.ts";
 
 export const DEFAULT_MAX_STEPS = 50;
@@ -91,7 +102,20 @@ export interface TurnOptions {
   /** The whole turn's deadline: a `timeout` error that is not retried. */
   deadlineMs?: number;
   maxOutputTokens?: number;
+  /**
+   * How full the prompt may get (DESIGN.md §7): above `threshold`, old tool outputs are pruned,
+   * then the conversation is compacted. Absent: never compacted, except after a provider's
+   * `context_length` error.
+   */
+  context?: ContextBudget;
+  /** The model that writes compaction summaries (an admin's choice; default the chat's model). */
+  summaryModel?: { model: ChatModel; modelId: string; pricing: Pricing | null };
 }
+
+/** The newest tool output kept whole when a prompt is pruned: a quarter of the threshold, at most this. */
+const PRUNE_KEEP_TOKENS_MAX = 40_000;
+/** The share of the summary model's window the summary request's transcript may take. */
+const SUMMARY_INPUT_SHARE = 0.6;
 
 export type TurnOutcome =
   /** The model answered without calling a tool. */
@@ -104,6 +128,12 @@ export type TurnOutcome =
   | { status: "abandoned"; steps: number }
   /** A terminal error: one `error` event was published; the chat goes `error` with `error`. */
   | { status: "failed"; steps: number; error: ChatErrorRecord };
+
+/** How a compaction asked for on its own (`runCompaction`) ended. */
+export type CompactionOutcome =
+  | TurnOutcome
+  /** Compacted, or nothing to compact; `open`: the transcript ends mid-turn (a turn should run). */
+  | { status: "compacted"; steps: 0; open: boolean };
 
 export function errorRecord(classified: ClassifiedError): ChatErrorRecord {
   return {
@@ -123,6 +153,20 @@ export async function runTurn(options: TurnOptions): Promise<TurnOutcome> {
   }
 }
 
+/**
+ * Compacts the chat now (`POST /chats/{id}/compact`): one summary step, retried and stoppable
+ * like any other; nothing else runs. A transcript with nothing after its latest summary is left
+ * as it is.
+ */
+export async function runCompaction(options: TurnOptions): Promise<CompactionOutcome> {
+  const turn = new Turn(options);
+  try {
+    return await turn.compactOnly();
+  } finally {
+    turn.dispose();
+  }
+}
+
 type StopStatus = "interrupted" | "shutdown" | "abandoned" | "failed";
 
 class Turn {
@@ -131,6 +175,7 @@ class Turn {
   readonly #coalescer: DeltaCoalescer;
   readonly #deadline: { controller: AbortController; timer: NodeJS.Timeout } | undefined;
   #steps = 0;
+  #meter: ContextMeter | undefined;
 
   constructor(options: TurnOptions) {
     this.#o = options;
@@ -157,11 +202,33 @@ class Turn {
     this.#coalescer.reset();
   }
 
-  async run(): Promise<TurnOutcome> {
+  /** The transcript as the model sees it: from the latest compaction on. */
+  async #prompt(): Promise<{ history: Message[]; prompt: PromptMessage[] }> {
     const { store, chat } = this.#o;
-    const history = await this.#settleInterrupted(await store.listMessages(chat.id));
+    const history = activeHistory(await this.#settleInterrupted(await store.listMessages(chat.id)));
+    const prompt = buildPrompt(history, this.#instructions);
+    this.#meter = new ContextMeter(prompt, initialPromptTokens(history, prompt));
+    return { history, prompt };
+  }
+
+  get #instructions(): string | readonly InstructionLayer[] {
+    return this.#o.instructions ?? SYSTEM_PROMPT;
+  }
+
+  async compactOnly(): Promise<CompactionOutcome> {
+    const { history, prompt } = await this.#prompt();
     if (OwnershipLost.isInstance(this.#signal.reason)) return this.#outcome("abandoned");
-    const prompt = buildPrompt(history, this.#o.instructions ?? SYSTEM_PROMPT);
+    const open = turnIsOpen(history);
+    // Nothing since the latest summary (or nothing at all): there is nothing to compact.
+    const said = history.filter((message, index) => index > 0 || message.role === "user");
+    if (said.length === 0) return { status: "compacted", steps: 0, open };
+    const stopped = await this.#compact(prompt, "manual");
+    return stopped ?? { status: "compacted", steps: 0, open };
+  }
+
+  async run(): Promise<TurnOutcome> {
+    const { history, prompt } = await this.#prompt();
+    if (OwnershipLost.isInstance(this.#signal.reason)) return this.#outcome("abandoned");
 
     // A step whose tool calls were persisted but never run (the process died): run them now.
     const open = unansweredToolCalls(history);
@@ -180,14 +247,105 @@ class Turn {
         });
       }
       this.#steps += 1;
+      const full = await this.#fit(prompt);
+      if (full) return full;
       const ended = await this.#step(prompt);
       if (ended) return ended;
     }
   }
 
+  /**
+   * Keeps the prompt under the context threshold before a step: old tool outputs are pruned
+   * first; when that is not enough, the conversation is compacted. Undefined when the turn goes on.
+   */
+  async #fit(prompt: PromptMessage[]): Promise<TurnOutcome | undefined> {
+    const budget = this.#o.context;
+    const meter = this.#meter;
+    if (!budget || !meter || meter.estimate(prompt) <= budget.threshold) return undefined;
+    const keep = Math.min(PRUNE_KEEP_TOKENS_MAX, Math.floor(budget.threshold / 4));
+    const saved = pruneToolOutputs(prompt, keep);
+    if (saved > 0) meter.shrank(saved);
+    if (meter.estimate(prompt) <= budget.threshold) return undefined;
+    return this.#compact(prompt, "threshold");
+  }
+
+  /**
+   * Summarises the conversation so far (`compaction.ts`), persists the summary, and makes the
+   * prompt the instructions and the summary. Undefined when it worked; else how the turn ends
+   * (Stop, shutdown, a terminal error — a partial summary is never kept).
+   */
+  async #compact(
+    prompt: PromptMessage[],
+    reason: CompactionReason,
+  ): Promise<TurnOutcome | undefined> {
+    const summary = this.#o.summaryModel ?? {
+      model: this.#o.model,
+      modelId: this.#o.chat.model_id,
+      pricing: this.#o.pricing ?? null,
+    };
+    const tokens = this.#meter?.estimate(prompt);
+    await this.#o.publish("compaction", {
+      reason,
+      ...(tokens !== undefined ? { prompt_tokens: tokens } : {}),
+    });
+    const window = this.#o.context?.window;
+    const request = compactionRequest(
+      prompt,
+      window ? Math.floor(window * SUMMARY_INPUT_SHARE) : Number.POSITIVE_INFINITY,
+      this.#o.maxOutputTokens,
+    );
+    const outcome = await runStep(summary.model, request, {
+      signal: this.#signal,
+      policy: this.#o.policy,
+      silenceMs: this.#o.silenceMs,
+      onRetry: (event) => this.#publishRetry(event),
+    });
+    if (outcome.status === "stopped") return this.#stopped(outcome.cause, []);
+    if (outcome.status === "failed") {
+      if (OwnershipLost.isInstance(this.#signal.reason)) return this.#outcome("abandoned");
+      const error = errorRecord(outcome.error.classified);
+      return this.#fail({
+        ...error,
+        message: `Compacting the conversation failed: ${error.message}`,
+      });
+    }
+    if (OwnershipLost.isInstance(this.#signal.reason)) return this.#outcome("abandoned");
+    const text = outcome.parts
+      .flatMap((part) => (part.type === "text" ? [part.text] : []))
+      .join("")
+      .trim();
+    if (text === "") {
+      return this.#fail({
+        kind: "generic",
+        message:
+          "Compacting the conversation failed: the model wrote no summary. Send a message to try again, or start a new chat.",
+      });
+    }
+    const id = randomUUID();
+    await this.#persist(
+      {
+        id,
+        role: "assistant",
+        parts: [{ type: "compaction", text }],
+        usage: outcome.usage,
+        model_id: summary.modelId,
+      },
+      summary.pricing,
+    );
+    await this.#publishUsage(id, outcome.usage, summary.pricing);
+    prompt.splice(
+      0,
+      prompt.length,
+      ...systemMessages(this.#instructions),
+      summaryPromptMessage(text),
+    );
+    this.#meter?.reset(prompt);
+    return undefined;
+  }
+
   /** One model step and its tool calls; undefined when the turn goes on. */
-  async #step(prompt: PromptMessage[]): Promise<TurnOutcome | undefined> {
-    const { model, tools, publish } = this.#o;
+  async #step(prompt: PromptMessage[], overflowed = false): Promise<TurnOutcome | undefined> {
+    const { model, tools } = this.#o;
     const messageId = randomUUID();
     const parts = new PartKeys(messageId, this.#coalescer);
     const draft = new StreamingMessage(this.#o.store, this.#o.chat, messageId);
@@ -214,19 +372,24 @@ class Turn {
         onRetry: (event) => {
           // The failed attempt's deltas are void: clients drop them on the retry event.
           parts.restart();
-          void publish("retry", {
-            attempt: event.attempt,
-            delay_ms: event.delayMs,
-            kind: event.error.kind,
-            message: event.error.message,
-            retrying_at: event.retryingAt.toISOString(),
-          });
+          this.#publishRetry(event);
         },
       },
     );
     this.#coalescer.flush();
 
     if (outcome.status === "stopped") return this.#stopped(outcome.cause, outcome.partial, draft);
+    if (
+      outcome.status === "failed" &&
+      outcome.error.classified.kind === "context_length" &&
+      !overflowed &&
+      !OwnershipLost.isInstance(this.#signal.reason)
+    ) {
+      // The prompt did not fit after all: compact, and try the step once more.
+      await this.#finishMessage(draft, []);
+      const ended = await this.#compact(prompt, "context_length");
+      return ended ?? this.#step(prompt, true);
+    }
     if (outcome.status === "failed") return this.#failed(outcome.error, outcome.partial, draft);
 
     if (OwnershipLost.isInstance(this.#signal.reason)) {
@@ -235,6 +398,7 @@ class Turn {
     }
     await this.#finishMessage(draft, outcome.parts, outcome.usage);
     await this.#publishUsage(messageId, outcome.usage);
+    this.#meter?.counted(prompt, outcome.usage);
 
     const calls = outcome.parts.filter((p): p is ToolCallPart => p.type === "tool_call");
     // Calls are run whatever the finish reason says: a call left without a result would make
@@ -411,14 +575,31 @@ class Turn {
   }
 
   /** Writes a message final (over any save made while it streamed) and announces it. */
-  async #persist(message: NewMessage & { id: string }): Promise<Message> {
+  async #persist(
+    message: NewMessage & { id: string },
+    pricing: Pricing | null | undefined = this.#o.pricing,
+  ): Promise<Message> {
     const persisted = await this.#o.store.saveMessage(this.#o.chat.id, message);
-    await this.#o.publish("message", { message: pricedMessage(persisted, this.#o.pricing) });
+    await this.#o.publish("message", { message: pricedMessage(persisted, pricing) });
     return persisted;
   }
 
-  async #publishUsage(messageId: string, usage: Usage): Promise<void> {
-    const cost = costUsd(usage, this.#o.pricing);
+  #publishRetry(event: RetryEvent): void {
+    void this.#o.publish("retry", {
+      attempt: event.attempt,
+      delay_ms: event.delayMs,
+      kind: event.error.kind,
+      message: event.error.message,
+      retrying_at: event.retryingAt.toISOString(),
+    });
+  }
+
+  async #publishUsage(
+    messageId: string,
+    usage: Usage,
+    pricing: Pricing | null | undefined = this.#o.pricing,
+  ): Promise<void> {
+    const cost = costUsd(usage, pricing);
     await this.#o.publish("usage", {
       message_id: messageId,
       usage,
@@ -464,176 +645,4 @@ function stopStatus(reason: unknown): StopStatus {
   if (ChatInterrupted.isInstance(reason)) return "interrupted";
   if (ServerShutdown.isInstance(reason)) return "shutdown";
   return "failed";
-}
-
-/**
- * A step's assistant message while it streams, saved (upserted by id, `in_progress`, no event) as
- * its parts complete — at part boundaries, never per delta. One save runs at a time; saves asked
- * for meanwhile collapse into one with the newest parts. A new attempt empties what was saved
- * (the failed attempt's parts are void: the retry replaces them, never adds to them). A failed
- * save is not retried: the next one, or the step's final write, carries every part anyway.
- */
-class StreamingMessage {
-  readonly id: string;
-  readonly #store: TurnStore;
-  readonly #chat: Pick<Chat, "id" | "model_id">;
-  /** A save was started: a row may exist. */
-  #saved = false;
-  /** Parts waiting for the save in flight to finish. */
-  #next: AssistantPart[] | undefined;
-  #writing: Promise<void> | undefined;
-  #closed = false;
-
-  constructor(store: TurnStore, chat: Pick<Chat, "id" | "model_id">, id: string) {
-    this.#store = store;
-    this.#chat = chat;
-    this.id = id;
-  }
-
-  readonly save = (parts: AssistantPart[]): void => {
-    if (this.#closed) return;
-    this.#next = parts;
-    this.#writing ??= this.#write();
-  };
-
-  /** A new attempt begins: the parts saved from the previous one are void. */
-  restart(): void {
-    if (this.#saved) this.save([]);
-  }
-
-  /** No more saves; resolves when the one in flight is done, with whether a row may exist. */
-  async settle(): Promise<boolean> {
-    this.#closed = true;
-    this.#next = undefined;
-    await this.#writing;
-    return this.#saved;
-  }
-
-  /** Ownership is gone: nothing more is written. */
-  abandon(): void {
-    this.#closed = true;
-    this.#next = undefined;
-  }
-
-  async #write(): Promise<void> {
-    while (this.#next !== undefined) {
-      const parts = this.#next;
-      this.#next = undefined;
-      this.#saved = true;
-      try {
-        await this.#store.saveMessage(this.#chat.id, {
-          id: this.id,
-          role: "assistant",
-          parts,
-          model_id: this.#chat.model_id,
-          in_progress: true,
-        });
-      } catch {
-        // Best effort (see above).
-      }
-    }
-    this.#writing = undefined;
-  }
-}
-
-/**
- * Turns stream parts into coalesced deltas under part keys that match the message's parts: a text
- * or reasoning part runs until the kind changes; each tool call is its own part.
- */
-class PartKeys {
-  readonly #messageId: string;
-  readonly #coalescer: DeltaCoalescer;
-  #attempt = 0;
-  #ordinal = 0;
-  #kind = "";
-  #key = "";
-  /** Tool calls whose input streams, by id → tool name (every delta of a call carries it). */
-  readonly #calls = new Map<string, string>();
-
-  constructor(messageId: string, coalescer: DeltaCoalescer) {
-    this.#messageId = messageId;
-    this.#coalescer = coalescer;
-  }
-
-  restart(): void {
-    this.#coalescer.reset();
-    this.#attempt += 1;
-    this.#ordinal = 0;
-    this.#kind = "";
-    this.#key = "";
-    this.#calls.clear();
-  }
-
-  readonly onPart = (part: StreamPart): void => {
-    switch (part.type) {
-      case "text-delta":
-        if (part.delta !== "") this.#push("text", { type: "text", text: part.delta });
-        break;
-      case "reasoning-delta":
-        if (part.delta !== "") this.#push("reasoning", { type: "reasoning", text: part.delta });
-        break;
-      case "tool-input-start":
-        this.#calls.set(part.toolCallId, part.toolName);
-        this.#push(`call:${part.toolCallId}`, {
-          type: "tool_call",
-          tool_call_id: part.toolCallId,
-          name: part.toolName,
-          input_delta: "",
-        });
-        break;
-      case "tool-input-delta":
-        if (part.delta !== "") {
-          this.#push(`call:${part.toolCallId}`, {
-            type: "tool_call",
-            tool_call_id: part.toolCallId,
-            name: this.#calls.get(part.toolCallId) ?? "",
-            input_delta: part.delta,
-          });
-        }
-        break;
-      case "tool-call":
-        // A provider that sends calls whole: publish the call as one delta.
-        if (!this.#calls.has(part.toolCallId)) {
-          this.#push(`call:${part.toolCallId}`, {
-            type: "tool_call",
-            tool_call_id: part.toolCallId,
-            name: part.toolName,
-            input_delta: JSON.stringify(part.input ?? {}),
-          });
-        }
-        break;
-      default:
-        break;
-    }
-  };
-
-  /**
-   * Text and reasoning parts run until the kind changes (as in `ContentBuilder`); a tool call's
-   * key is its id, so interleaved calls still merge per call.
-   */
-  #push(kind: string, delta: MessageDelta): void {
-    if (kind !== this.#kind) {
-      this.#kind = kind;
-      this.#ordinal += 1;
-      this.#key = kind.startsWith("call:")
-        ? `${this.#attempt}:${kind}`
-        : `${this.#attempt}:${this.#ordinal}`;
-    }
-    this.#coalescer.push(this.#key, this.#messageId, delta);
-  }
-}
-
-/** A promise that settles when `signal` aborts; `dispose` removes its listener. */
-function whenAborted(signal: AbortSignal): { promise: Promise<void>; dispose: () => void } {
-  let dispose = (): void => {};
-  const promise = new Promise<void>((resolve) => {
-    if (signal.aborted) {
-      resolve();
-      return;
-    }
-    const onAbort = (): void => resolve();
-    signal.addEventListener("abort", onAbort, { once: true });
-    dispose = () => signal.removeEventListener("abort", onAbort);
-  });
-  return { promise, dispose };
 }

@@ -26,12 +26,14 @@ export type PublicPart =
   | { type: "text"; text: string }
   | { type: "reasoning"; text: string }
   | { type: "tool_call"; tool_call_id: string; name: string; input: unknown }
-  | { type: "tool_result"; tool_call_id: string; name: string; output: unknown; is_error: boolean };
+  | { type: "tool_result"; tool_call_id: string; name: string; output: unknown; is_error: boolean }
+  | { type: "compaction"; text: string };
 
 export function publicPart(p: MessagePart): PublicPart {
   switch (p.type) {
     case "text":
     case "reasoning":
+    case "compaction":
       return { type: p.type, text: p.text };
     case "tool_call":
       return { type: p.type, tool_call_id: p.tool_call_id, name: p.name, input: p.input };

@@ -103,7 +103,12 @@ export type MessagePart =
       input: unknown;
       provider_metadata?: Record<string, Record<string, unknown>>;
     }
-  | { type: "tool_result"; tool_call_id: string; name: string; output: unknown; is_error: boolean };
+  | { type: "tool_result"; tool_call_id: string; name: string; output: unknown; is_error: boolean }
+  /**
+   * A summary of the conversation before it (an assistant message of its own): later prompts
+   * start from the latest one (DESIGN.md §7).
+   */
+  | { type: "compaction"; text: string };
 
 export type MessageRole = "user" | "assistant" | "tool";
 

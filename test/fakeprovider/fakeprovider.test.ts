@@ -20,6 +20,7 @@ import {
   hangAfter,
   midStreamError,
   type ProviderFormat,
+  promptTokensOf,
   resetAfter,
   startFakeProvider,
   textReply,
@@ -248,7 +249,11 @@ describe("wire formats", () => {
     expect(events.at(-1)).toMatchObject({
       response: {
         status: "completed",
-        usage: { input_tokens: 10, output_tokens: 5, input_tokens_details: { cached_tokens: 0 } },
+        usage: {
+          input_tokens: h1.requests.at(-1)?.promptTokens,
+          output_tokens: expect.any(Number),
+          input_tokens_details: { cached_tokens: 0 },
+        },
       },
     });
   });
@@ -291,9 +296,31 @@ describe("wire formats", () => {
     });
     expect(chunks.at(-1)).toMatchObject({
       candidates: [{ finishReason: "STOP" }],
-      usageMetadata: { promptTokenCount: 10, candidatesTokenCount: 5 },
+      usageMetadata: { promptTokenCount: h1.requests.at(-1)?.promptTokens },
     });
     expect(h1.requests[0]?.model).toBe("gemini-x");
+  });
+
+  it("reports the prompt's size as input tokens, and refuses a prompt past its context window", async () => {
+    h1.enqueue(textReply("Hello there, world"));
+    const frames = parseSse(await (await post(h1, agent, routes.anthropic)).text()).map(json);
+    const request = h1.requests.at(-1);
+    expect(request?.promptTokens).toBe(promptTokensOf(request?.rawBody ?? ""));
+    expect(request?.promptTokens).toBeGreaterThan(0);
+    expect(frames[0]).toMatchObject({
+      message: { usage: { input_tokens: request?.promptTokens } },
+    });
+    expect(frames.at(-2)).toMatchObject({ usage: { output_tokens: 5 } });
+
+    h1.setContextWindow(10);
+    h1.enqueue(textReply("never sent"));
+    const long = { messages: [{ role: "user", content: "word ".repeat(20) }] };
+    const refused = await post(h1, agent, routes.anthropic, long);
+    h1.setContextWindow(undefined);
+    expect(refused.status).toBe(400);
+    expect(await refused.text()).toMatch(/prompt is too long/);
+    expect(h1.queued).toBe(1);
+    h1.reset();
   });
 
   it("truncate ends cleanly without any end marker", async () => {

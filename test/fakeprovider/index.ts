@@ -30,6 +30,7 @@ export {
 export {
   type FakeProvider,
   type FakeProviderOptions,
+  promptTokensOf,
   type RecordedRequest,
   startFakeProvider,
 } from "./server.ts";

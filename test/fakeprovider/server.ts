@@ -22,6 +22,32 @@ export interface FakeProviderOptions {
   http2?: boolean;
   /** HTTP/1.1 over TLS. */
   tls?: boolean;
+  /**
+   * The model's context window in tokens: a request whose prompt is larger (`promptTokens`) is
+   * answered with the provider's own `context_length` error, and no script is used up. Change it
+   * later with `setContextWindow`.
+   */
+  contextWindow?: number;
+}
+
+/**
+ * About how many tokens a request's prompt holds, as a provider would count it: every character
+ * of the request body (messages, system prompt, tools, and the JSON around them) at four per
+ * token. Deliberately not Keel's own estimate (which counts the content only): a client that
+ * trusts the reported usage is right, one that guesses comes in under.
+ */
+export function promptTokensOf(rawBody: string): number {
+  return Math.ceil(rawBody.length / 4);
+}
+
+/** About how many tokens a script's reply writes (its text, reasoning and call arguments). */
+function replyTokensOf(events: readonly StreamEvent[]): number {
+  let chars = 0;
+  for (const event of events) {
+    if (event.type === "text" || event.type === "reasoning") chars += event.text.length;
+    else if (event.type === "tool-call") chars += event.name.length + event.args.join("").length;
+  }
+  return Math.max(1, Math.ceil(chars / 4));
 }
 
 export interface RecordedRequest {
@@ -47,6 +73,8 @@ export interface RecordedRequest {
   clientPort: number;
   /** `Date.now()` when the request body had been read. */
   time: number;
+  /** The prompt's size as this provider counts it (`promptTokensOf`), reported as input tokens. */
+  promptTokens: number;
 }
 
 export interface FakeProvider {
@@ -67,6 +95,8 @@ export interface FakeProvider {
   enqueue(...scripts: Script[]): void;
   /** Forgets queued scripts and recorded requests (numbering restarts at 1). */
   reset(): void;
+  /** The context window from now on (`FakeProviderOptions.contextWindow`); undefined: none. */
+  setContextWindow(tokens: number | undefined): void;
   /** Stops listening and destroys every connection, hanging streams included. */
   close(): Promise<void>;
 }
@@ -164,6 +194,7 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
   const sessions = new Set<http2.ServerHttp2Session>();
   let requestCount = 0;
   let closed = false;
+  let contextWindow = options.contextWindow;
 
   const noop = () => {};
 
@@ -246,12 +277,18 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
     model: string,
     n: number,
     signal: AbortSignal,
+    promptTokens: number,
   ): Promise<void> {
     const end = script.end ?? "complete";
     let events: StreamEvent[] = script.events;
     const finish = events.find((e) => e.type === "finish");
     if (end === "complete" && !finish) events = [...events, { type: "finish" }];
-    const usage = (finish?.type === "finish" ? finish.usage : undefined) ?? defaultUsage;
+    // Unless the script says otherwise, the usage a real provider would report for this request.
+    const usage = (finish?.type === "finish" ? finish.usage : undefined) ?? {
+      ...defaultUsage,
+      inputTokens: promptTokens,
+      outputTokens: replyTokensOf(events),
+    };
     const renderer = createRenderer(format, { model, requestNumber: n, usage });
 
     if (script.delayMs) await sleep(script.delayMs, undefined, { signal });
@@ -316,6 +353,7 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
       const model = route?.model ?? (typeof bodyModel === "string" ? bodyModel : "unknown");
       requestCount += 1;
       const n = requestCount;
+      const promptTokens = promptTokensOf(rawBody);
       requests.push({
         n,
         method: req.method ?? "",
@@ -329,6 +367,7 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
         httpVersion: req.httpVersion,
         clientPort: req.socket.remotePort ?? 0,
         time: Date.now(),
+        promptTokens,
       });
       const ex = exchangeFor(req, res);
       if (!route) {
@@ -345,6 +384,18 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
         );
         return;
       }
+      if (contextWindow !== undefined && promptTokens > contextWindow) {
+        // What the model's provider says of a prompt that does not fit; no script is used up.
+        await runError(
+          ex,
+          { kind: "error", errorType: "context_length" },
+          route.format,
+          model,
+          n,
+          ac.signal,
+        );
+        return;
+      }
       const script: Script = queue.shift() ?? {
         kind: "error",
         status: 500,
@@ -354,7 +405,7 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
       if (script.kind === "error") {
         await runError(ex, script, route.format, model, n, ac.signal);
       } else {
-        await runStream(ex, script, route.format, model, n, ac.signal);
+        await runStream(ex, script, route.format, model, n, ac.signal, promptTokens);
       }
     } catch {
       // The client went away or close() was called; nothing to report.
@@ -425,6 +476,9 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
     },
     enqueue(...scripts) {
       queue.push(...scripts);
+    },
+    setContextWindow(tokens) {
+      contextWindow = tokens;
     },
     reset() {
       queue.length = 0;
