@@ -76,6 +76,11 @@ export class ToolRegistry {
     return this.#tools.has(name);
   }
 
+  /** The tools, in registration order (to compose a turn's registry from several). */
+  tools(): Tool[] {
+    return [...this.#tools.values()];
+  }
+
   /** The tools as the provider sees them (computed once per registration change). */
   definitions(): ToolDefinition[] {
     this.#definitions ??= [...this.#tools.values()].map((tool) => ({

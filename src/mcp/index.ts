@@ -3,5 +3,5 @@
  * whose tools reach every chat as `<server>__<tool>` (docs/agent.md, "MCP servers").
  */
 export { McpServerError } from "./errors.ts";
-export { McpManager, type McpManagerOptions } from "./manager.ts";
+export { type McpLimits, McpManager, type McpManagerOptions } from "./manager.ts";
 export { probeTools } from "./probe.ts";

@@ -4,6 +4,7 @@
  * does not wait a minute; no assertion depends on how long anything took.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
 import { ToolRegistry } from "../chatloop/tools.ts";
 import type { McpServerRecord, NewMcpServer } from "../store/contract.ts";
 import { createTestDatabase, type Opened, type TestDatabase } from "../store/test-support.ts";
@@ -206,5 +207,60 @@ describe("McpManager", () => {
     expect((await m.tools()).map((t) => t.name)).toEqual(["renamed__echo"]);
     await opened.store.mcpServers.update(record.id, { enabled: false });
     expect(await m.tools()).toEqual([]);
+  });
+});
+
+describe("McpManager.registryFor", () => {
+  let database: TestDatabase;
+  let opened: Opened;
+  let mcp: TestMcpServer;
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    opened = await database.open();
+    mcp = await startTestMcpServer();
+  });
+  afterAll(async () => {
+    await mcp?.close();
+    await database?.cleanup();
+  });
+
+  it("adds the MCP tools to the workspace's, which win a clash of names; no MCP tools: the same registry", async () => {
+    const warnings: string[] = [];
+    const m = new McpManager({
+      store: opened.store.mcpServers,
+      logger: { info: () => {}, warn: (msg) => warnings.push(msg) },
+    });
+    try {
+      const own = (name: string) => ({
+        name,
+        description: "the workspace's",
+        inputSchema: z.object({}),
+        execute: () => ({ output: "workspace", is_error: false }),
+      });
+      const base = new ToolRegistry([own("read_file"), own("docs__echo")]);
+      expect(await m.registryFor(base)).toBe(base);
+
+      await opened.store.mcpServers.create({
+        name: "docs",
+        url: mcp.url,
+        tools_allow: ["echo", "fail"],
+      });
+      const registry = await m.registryFor(base);
+      expect(registry.tools().map((t) => t.name)).toEqual([
+        "read_file",
+        "docs__echo",
+        "docs__fail",
+      ]);
+      const echo = await registry.execute(
+        "docs__echo",
+        {},
+        { signal: new AbortController().signal, chatId: "c" },
+      );
+      expect(echo.output).toBe("workspace");
+      expect(warnings).toContain("MCP tool left out: the workspace has a tool of the same name");
+      expect(base.size).toBe(2);
+    } finally {
+      await m.close();
+    }
   });
 });

@@ -16,7 +16,7 @@
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { z } from "zod";
 import type { Logger } from "../api/log.ts";
-import type { Tool, ToolContext, ToolResult } from "../chatloop/tools.ts";
+import { type Tool, type ToolContext, ToolRegistry, type ToolResult } from "../chatloop/tools.ts";
 import type { McpServerConfig, McpServerStore } from "../store/contract.ts";
 import { connectClient, listAllTools, type McpTool, within } from "./connection.ts";
 import { MCP_OUTPUT_CHARS, mcpToolResult } from "./content.ts";
@@ -39,6 +39,12 @@ export interface McpManagerOptions {
   /** Told to servers in the MCP handshake. */
   version?: string;
 }
+
+/** The bounds an embedder may set (`ServerConfig.mcp`). */
+export type McpLimits = Pick<
+  McpManagerOptions,
+  "callTimeoutMs" | "listTimeoutMs" | "toolsTtlMs" | "retryAfterMs" | "maxOutputChars"
+>;
 
 type Resolved = Required<Omit<McpManagerOptions, "store" | "logger">>;
 
@@ -76,6 +82,7 @@ export class McpManager {
   readonly #o: Resolved;
   readonly #servers = new Map<string, ServerState>();
   #storeWarned = false;
+  readonly #clashWarned = new Set<string>();
   #closed = false;
 
   constructor(options: McpManagerOptions) {
@@ -104,6 +111,29 @@ export class McpManager {
     this.#sync(configs);
     const lists = await Promise.all([...this.#servers.values()].map((s) => this.#toolsOf(s)));
     return lists.flat();
+  }
+
+  /**
+   * A turn's registry: `base` (e.g. the workspace's tools) and the MCP servers' tools. An MCP
+   * tool whose name `base` already has is left out (logged once): the workspace's own wins.
+   */
+  async registryFor(base: ToolRegistry): Promise<ToolRegistry> {
+    const extra = await this.tools();
+    if (extra.length === 0) return base;
+    const registry = new ToolRegistry(base.tools());
+    for (const tool of extra) {
+      if (registry.has(tool.name)) {
+        if (!this.#clashWarned.has(tool.name)) {
+          this.#clashWarned.add(tool.name);
+          this.#log.warn("MCP tool left out: the workspace has a tool of the same name", {
+            tool: tool.name,
+          });
+        }
+        continue;
+      }
+      registry.register(tool);
+    }
+    return registry;
   }
 
   /** Closes every connection; `tools()` offers nothing afterwards. */

@@ -6,6 +6,7 @@
  */
 import { jsonLogger, type Logger } from "../api/log.ts";
 import type { RetryPolicy } from "../chatretry/index.ts";
+import type { McpLimits } from "../mcp/index.ts";
 import { lockDataDir, openStore, type Store } from "../store/index.ts";
 
 export interface ServerConfig {
@@ -26,6 +27,8 @@ export interface ServerConfig {
   logger?: Logger;
   /** The built web UI served at `/`; default `web/dist` of this package (`npm run build`). */
   webDir?: string;
+  /** Bounds of the MCP servers' tools (defaults: docs/agent.md, "MCP servers"). */
+  mcp?: McpLimits;
 }
 
 export interface RunningServer {

@@ -11,6 +11,7 @@ import { serve } from "@hono/node-server";
 import { createApi, type Logger } from "../api/index.ts";
 import { ChatDaemon, createChatService } from "../chatd/index.ts";
 import { ToolRegistry } from "../chatloop/tools.ts";
+import { McpManager } from "../mcp/index.ts";
 import { Transport } from "../provider/index.ts";
 import type { Store } from "../store/index.ts";
 import { AgentHub } from "../workspace/hub.ts";
@@ -82,11 +83,14 @@ export async function runServer(
   // A workspace chat's instructions: its agent's OS and directory, its AGENTS.md (DESIGN.md §7).
   const workspaces = hubWorkspaceSource(agents, gate);
   const noTools = new ToolRegistry();
+  // Admin-configured MCP servers: their tools reach every chat, with or without a workspace.
+  const mcp = new McpManager({ store: store.mcpServers, logger, ...config.mcp });
   const daemon = new ChatDaemon({
     store,
     transport,
     workerId,
-    toolsFor: (chat) => (chat.workspace_id ? workspaceTools.for(chat.workspace_id) : noTools),
+    toolsFor: (chat) =>
+      mcp.registryFor(chat.workspace_id ? workspaceTools.for(chat.workspace_id) : noTools),
     workspaces,
     policy: config.policy,
     silenceMs: config.silenceMs,
@@ -123,6 +127,7 @@ export async function runServer(
   try {
     address = await listen(server);
   } catch (error) {
+    await mcp.close();
     await agents.close();
     await store.close();
     await transport.close();
@@ -144,6 +149,7 @@ export async function runServer(
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
         shutdown.abort();
         await daemon.shutdown();
+        await mcp.close();
         await localAgents?.close();
         await agents.close();
         server.closeAllConnections();

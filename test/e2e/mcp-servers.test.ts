@@ -1,0 +1,141 @@
+/**
+ * Admin-configured MCP servers end to end: a real `keel server`, the fake provider and a real MCP
+ * server (the SDK's own, see src/mcp/testing.ts). An admin adds the server through the API; a
+ * chat without a workspace offers its tools as `docs__<tool>` with the server's own schema; the
+ * model calls one, the call reaches the server with the admin's header, and its result reaches the
+ * next model request. A server that is down does not stop the chat; a call that hangs does not
+ * hold the turn past Stop.
+ */
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { refusedUrl, startTestMcpServer, type TestMcpServer } from "../../src/mcp/testing.ts";
+import {
+  type FakeProvider,
+  startFakeProvider,
+  textReply,
+  toolCallReply,
+} from "../fakeprovider/index.ts";
+import { freePort, type KeelProcess, startKeel } from "./support/keel-process.ts";
+
+describe("MCP servers in chats", () => {
+  let fake: FakeProvider;
+  let keel: KeelProcess;
+  let mcp: TestMcpServer;
+  let admin: string;
+  let modelId: string;
+
+  async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const response = await fetch(`${keel.url}/api/v1${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${admin}`,
+        ...(body === undefined ? {} : { "content-type": "application/json" }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  async function until(check: () => Promise<boolean> | boolean, what: string, ms = 30_000) {
+    const deadline = Date.now() + ms;
+    while (!(await check())) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${keel.output()}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  const status = async (chatId: string) =>
+    (await api<{ chat: { status: string } }>("GET", `/chats/${chatId}`)).chat.status;
+
+  beforeAll(async () => {
+    fake = await startFakeProvider();
+    mcp = await startTestMcpServer();
+    keel = await startKeel({
+      dataDir: mkdtempSync(join(tmpdir(), "keel-mcp-e2e-")),
+      port: await freePort(),
+    });
+    const first = await fetch(`${keel.url}/api/v1/users/first`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        username: "owner",
+        email: "o@example.com",
+        password: "long password",
+      }),
+    });
+    admin = ((await first.json()) as { session_token: string }).session_token;
+    const provider = await api<{ id: string }>("POST", "/providers", {
+      type: "anthropic",
+      name: "fake",
+      base_url: `${fake.url}/v1`,
+      api_key: "sk-ant-mcp-e2e",
+    });
+    modelId = (
+      await api<{ id: string }>("POST", "/models", { provider_id: provider.id, model: "m" })
+    ).id;
+    await api("POST", "/mcp-servers", {
+      name: "docs",
+      url: mcp.url,
+      headers: { Authorization: "Bearer mcp-e2e-token" },
+      tools_deny: ["secret_tool"],
+    });
+    await api("POST", "/mcp-servers", { name: "down", url: await refusedUrl() });
+  }, 60_000);
+
+  afterAll(async () => {
+    await keel?.stop();
+    await mcp?.close();
+    await fake?.close();
+  });
+
+  it("the model calls docs__echo and the server's answer reaches the next request", async () => {
+    fake.enqueue(
+      toolCallReply({ name: "docs__echo", args: { text: "from the model" } }),
+      textReply("The server said hello."),
+    );
+    const before = fake.requests.length;
+    const chat = await api<{ id: string }>("POST", "/chats", {
+      model_id: modelId,
+      content: [{ type: "text", text: "ask the docs server" }],
+    });
+    await until(
+      async () => fake.requests.length >= before + 2 && (await status(chat.id)) === "waiting",
+      "the turn to end",
+    );
+
+    const first = fake.requests[before]?.body as {
+      tools?: Array<{ name: string; input_schema: Record<string, unknown> }>;
+    };
+    const names = (first.tools ?? []).map((t) => t.name);
+    expect(names).toContain("docs__echo");
+    expect(names).not.toContain("docs__secret_tool");
+    expect(names.some((n) => n.startsWith("down__"))).toBe(false);
+    expect(first.tools?.find((t) => t.name === "docs__echo")?.input_schema).toMatchObject({
+      type: "object",
+      properties: { text: { type: "string" } },
+    });
+
+    expect(mcp.calls).toContain("echo");
+    expect(mcp.requests.map((h) => h.authorization)).toContain("Bearer mcp-e2e-token");
+    expect(JSON.stringify(fake.requests[before + 1]?.body)).toContain("echo: from the model");
+    expect(keel.output()).toContain("MCP server unavailable");
+    expect(keel.output()).not.toContain("mcp-e2e-token");
+  });
+
+  it("Stop ends a turn whose MCP call hangs", async () => {
+    fake.enqueue(toolCallReply({ name: "docs__hang", args: {} }));
+    const started = mcp.hangStarted();
+    const chat = await api<{ id: string }>("POST", "/chats", {
+      model_id: modelId,
+      content: [{ type: "text", text: "call the slow tool" }],
+    });
+    await started;
+    await api("POST", `/chats/${chat.id}/interrupt`);
+    await until(async () => (await status(chat.id)) !== "running", "the turn to stop");
+    expect(await status(chat.id)).toBe("waiting");
+  });
+});
