@@ -1,5 +1,6 @@
 /** The signed-in app: the chat sidebar and the page the path names. */
 import { useEffect, useState } from "react";
+import { McpServersPage } from "./admin/McpServersPage.tsx";
 import { ModelsPage } from "./admin/ModelsPage.tsx";
 import { ProvidersPage } from "./admin/ProvidersPage.tsx";
 import { SettingsPage } from "./admin/SettingsPage.tsx";
@@ -44,6 +45,12 @@ function Page({ path, list }: { path: string; list: ReturnType<typeof useChatLis
       return (
         <AdminOnly>
           <ModelsPage />
+        </AdminOnly>
+      );
+    case "/admin/mcp-servers":
+      return (
+        <AdminOnly>
+          <McpServersPage />
         </AdminOnly>
       );
     case "/admin/users":

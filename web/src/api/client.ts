@@ -10,6 +10,7 @@ import type {
   ChatList,
   CreateChatRequest,
   CreatedWorkspace,
+  CreateMcpServerRequest,
   CreateModelRequest,
   CreateProviderRequest,
   CreateUserRequest,
@@ -19,6 +20,9 @@ import type {
   Instructions,
   LoginRequest,
   LoginResponse,
+  McpServer,
+  McpServerList,
+  McpServerTools,
   MeResponse,
   Model,
   ModelList,
@@ -27,6 +31,7 @@ import type {
   Settings,
   SetupStatus,
   TextPart,
+  UpdateMcpServerRequest,
   UpdateMeRequest,
   UpdateModelRequest,
   UpdateProviderRequest,
@@ -127,6 +132,15 @@ export const api = {
 
   getInstructions: (chatId: string) =>
     request<Instructions>("GET", `/chats/${encodeURIComponent(chatId)}/instructions`),
+
+  listMcpServers: () => request<McpServerList>("GET", "/mcp-servers"),
+  createMcpServer: (body: CreateMcpServerRequest) =>
+    request<McpServer>("POST", "/mcp-servers", body),
+  updateMcpServer: (serverId: string, body: UpdateMcpServerRequest) =>
+    request<McpServer>("PATCH", `/mcp-servers/${id(serverId)}`, body),
+  deleteMcpServer: (serverId: string) => request<void>("DELETE", `/mcp-servers/${id(serverId)}`),
+  listMcpServerTools: (serverId: string) =>
+    request<McpServerTools>("GET", `/mcp-servers/${id(serverId)}/tools`),
 
   getSettings: () => request<Settings>("GET", "/settings"),
   updateSettings: (body: UpdateSettingsRequest) => request<Settings>("PATCH", "/settings", body),

@@ -4,6 +4,7 @@
  * server is a type error here.
  */
 import type { z } from "zod";
+import type * as M from "../../../src/api/mcp-schemas.ts";
 import type * as S from "../../../src/api/schemas.ts";
 import type { ChatEventPayloads } from "../../../src/chatloop/events.ts";
 
@@ -54,6 +55,11 @@ export type MeResponse = Out<typeof S.MeResponse>;
 export type UpdateMeRequest = In<typeof S.UpdateMeBody>;
 export type Instructions = Out<typeof S.InstructionsResponse>;
 export type InstructionLayer = Instructions["layers"][number];
+export type McpServer = Out<typeof M.McpServerSchema>;
+export type McpServerList = Out<typeof M.McpServerList>;
+export type McpServerTools = Out<typeof M.McpServerTools>;
+export type CreateMcpServerRequest = In<typeof M.CreateMcpServerBody>;
+export type UpdateMcpServerRequest = In<typeof M.UpdateMcpServerBody>;
 
 /** The chat event stream (DESIGN.md §4): `type` is the SSE `event:`, `seq` its `id:`. */
 export type ChatEventType = keyof ChatEventPayloads;

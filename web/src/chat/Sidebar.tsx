@@ -63,6 +63,7 @@ export function Sidebar({
           <nav aria-label="Administration">
             <Link to="/admin/providers">Providers</Link>
             <Link to="/admin/models">Models</Link>
+            <Link to="/admin/mcp-servers">MCP servers</Link>
             <Link to="/admin/users">Users</Link>
             <Link to="/admin/settings">Settings</Link>
           </nav>
