@@ -2,7 +2,7 @@
  * The agent's MCP client against a real stdio MCP server written with the same SDK
  * (test/fixtures/mcp-stdio-server.ts), started from a real `.mcp.json`.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -167,6 +167,24 @@ describe("a workspace's stdio MCP servers", () => {
     );
   });
 
+  it("stopped while starting, it leaves no server running", async () => {
+    const pidfile = join(dir, "pid");
+    writeFileSync(
+      join(dir, ".mcp.json"),
+      JSON.stringify({ mcpServers: { fx: { ...fixture, env: { MCP_FIXTURE_PIDFILE: pidfile } } } }),
+    );
+    for (const delay of [0, 1, 5]) {
+      rmSync(pidfile, { force: true });
+      const mcp = new WorkspaceMcp({ root: dir, log: (line) => logs.push(line) });
+      const starting = mcp.start();
+      for (let tick = 0; tick < delay; tick++) await new Promise((r) => setImmediate(r));
+      await mcp.stop();
+      await starting;
+      const pid = existsSync(pidfile) ? Number(readFileSync(pidfile, "utf8")) : null;
+      if (pid !== null) await until(() => !alive(pid));
+    }
+  });
+
   it("a workspace without .mcp.json has no tools and starts nothing", async () => {
     const mcp = new WorkspaceMcp({ root: dir, log: (line) => logs.push(line) });
     running.push(mcp);
@@ -175,6 +193,15 @@ describe("a workspace's stdio MCP servers", () => {
     expect(logs).toEqual([]);
   });
 });
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 async function until(check: () => boolean, ms = 20_000): Promise<void> {
   const deadline = Date.now() + ms;

@@ -113,7 +113,10 @@ export class WorkspaceMcp {
     }
   }
 
-  /** Stops every server (each gets its stdin closed, then SIGTERM, then SIGKILL). */
+  /**
+   * Stops every server (each gets its stdin closed, then SIGTERM, then SIGKILL), also those still
+   * starting; none starts after it.
+   */
   async stop(): Promise<void> {
     this.#stopping = true;
     await Promise.allSettled(this.#servers.map((server) => server.client.close()));
@@ -125,6 +128,7 @@ export class WorkspaceMcp {
     const started = await Promise.all(servers.map((config) => this.#startServer(config)));
     let budget = TOOLS_BUDGET_CHARS;
     for (const { server, tools } of started) {
+      if (server === null) continue;
       for (const tool of tools) {
         const info = this.#offer(server, tool, budget);
         if (info === null) continue;
@@ -139,7 +143,12 @@ export class WorkspaceMcp {
   }
 
   /** Starts one server and lists its tools; none (logged) when it cannot be used. */
-  async #startServer(config: McpServerConfig): Promise<{ server: RunningServer; tools: Tool[] }> {
+  async #startServer(
+    config: McpServerConfig,
+  ): Promise<{ server: RunningServer | null; tools: Tool[] }> {
+    // Stopped while `.mcp.json` was read. Past this check the server is in #servers (no await in
+    // between), so `stop` closes it.
+    if (this.#stopping) return { server: null, tools: [] };
     const transport = new StdioClientTransport({
       command: config.command,
       args: config.args,
