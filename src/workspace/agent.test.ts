@@ -228,6 +228,10 @@ describe("runAgent", () => {
     expect(await end.result("m1")).toMatchObject({ output: "echo: through the agent" });
     end.call("b1", "list_files", {}); // built-in tools still run here
     expect((await end.result("b1")).output).toContain(".mcp.json");
+    // The server's tools change: the agent says so.
+    end.call("g1", "fx__grow", {});
+    await end.result("g1");
+    await end.waitFor((f) => f.type === "tools" && f.tools.some((t) => t.name === "fx__grown"));
     agent.controller.abort();
     await agent.done; // and the MCP server is stopped with the agent
   });

@@ -174,6 +174,7 @@ class AgentConnection {
   #refusedStatus: number | null = null;
   #lastError = "";
   #deadTimer: NodeJS.Timeout | undefined;
+  #stopOffering: (() => void) | undefined;
 
   readonly #recent: RecentResults;
   readonly #processes: BackgroundProcesses;
@@ -219,6 +220,7 @@ class AgentConnection {
     });
     socket.on("close", (code, reason) => {
       clearTimeout(this.#deadTimer);
+      this.#stopOffering?.();
       this.#o.signal.removeEventListener("abort", stop);
       for (const call of this.#calls.values()) call.controller.abort();
       void this.#settle(code, reason.toString("utf8")).then(resolve);
@@ -302,10 +304,19 @@ class AgentConnection {
     }
   }
 
-  /** Tells the server the MCP servers' tools, once they have started (a new connection has none). */
+  /**
+   * Tells the server the MCP servers' tools once they have started (a new connection has none),
+   * and again whenever they change while this connection lasts.
+   */
   #offerMcpTools(): void {
     const mcp = this.#o.mcp;
-    void mcp?.start().then(() => this.#send({ type: "tools", tools: mcp.tools() }));
+    if (!mcp) return;
+    const offer = () => this.#send({ type: "tools", tools: mcp.tools() });
+    void mcp.start().then(() => {
+      if (this.#socket.readyState !== WebSocket.OPEN) return;
+      offer();
+      this.#stopOffering = mcp.onToolsChanged(offer);
+    });
   }
 
   #startCall(frame: Extract<ServerFrame, { type: "call" }>): void {

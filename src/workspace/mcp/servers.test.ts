@@ -125,6 +125,17 @@ describe("a workspace's stdio MCP servers", () => {
     await until(() => logs.includes("[mcp fx] hang cancelled"));
   });
 
+  it("a server whose tools change is listed again, and listeners are told", async () => {
+    const mcp = await start({ fx: fixture });
+    let told = 0;
+    mcp.onToolsChanged(() => told++);
+    expect(mcp.tools().some((t) => t.name === "fx__grown")).toBe(false);
+    expect((await call(mcp, "fx__grow")).output).toBe("grew");
+    await until(() => told > 0);
+    expect(mcp.tools().some((t) => t.name === "fx__grown")).toBe(true);
+    expect(await call(mcp, "fx__grown")).toEqual({ output: "grown up", is_error: false });
+  });
+
   it("a server that dies answers its calls with an error that says so", async () => {
     const mcp = await start({ fx: fixture });
     const dying = await call(mcp, "fx__exit");

@@ -4,7 +4,9 @@
  * `<server>__<tool>`; a call is routed to its server, bounded in time (then cancelled) and in
  * size (content.ts). Nothing a server does can stop the agent or hang a turn: one that does not
  * start is logged and skipped, one that dies or hangs answers its calls with an `is_error` result
- * that says what happened and what to do. Their stderr goes to the agent's log, bounded.
+ * that says what happened and what to do. Their stderr goes to the agent's log, bounded. A server
+ * that announces its tools changed (`notifications/tools/list_changed`) is listed again, and the
+ * agent tells the server the new set.
  */
 import { createInterface } from "node:readline";
 import { Readable } from "node:stream";
@@ -44,6 +46,8 @@ interface RunningServer {
   /** Why it stopped answering (it exited, or failed to start); null while it runs. */
   gone: string | null;
   readonly stderrTail: string[];
+  /** As it last listed them. */
+  tools: Tool[];
 }
 
 interface Route {
@@ -58,6 +62,7 @@ export class WorkspaceMcp {
   #tools: McpToolInfo[] = [];
   #started: Promise<void> | undefined;
   #stopping = false;
+  readonly #listeners = new Set<() => void>();
 
   constructor(options: WorkspaceMcpOptions) {
     this.#o = options;
@@ -72,6 +77,12 @@ export class WorkspaceMcp {
   /** The tools to offer the server (complete once `start` has resolved). */
   tools(): McpToolInfo[] {
     return this.#tools;
+  }
+
+  /** Calls `listener` whenever the tools change after the start; returns its removal. */
+  onToolsChanged(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
   }
 
   /** Runs `<server>__<tool>`; never throws, never waits longer than the call bound. */
@@ -125,11 +136,20 @@ export class WorkspaceMcp {
   async #start(): Promise<void> {
     const { servers, notices } = await readMcpConfig(this.#o.root, this.#o.env ?? process.env);
     for (const notice of notices) this.#o.log(notice);
-    const started = await Promise.all(servers.map((config) => this.#startServer(config)));
+    await Promise.all(servers.map((config) => this.#startServer(config)));
+    this.#collect();
+    if (servers.length > 0) {
+      this.#o.log(`MCP: ${this.#tools.length} tools from ${servers.length} servers in .mcp.json`);
+    }
+  }
+
+  /** The tools of every server, in the order of `.mcp.json`, within the bounds. */
+  #collect(): void {
+    this.#tools = [];
+    this.#routes.clear();
     let budget = TOOLS_BUDGET_CHARS;
-    for (const { server, tools } of started) {
-      if (server === null) continue;
-      for (const tool of tools) {
+    for (const server of this.#servers) {
+      for (const tool of server.tools) {
         const info = this.#offer(server, tool, budget);
         if (info === null) continue;
         budget -= jsonLength(info);
@@ -137,18 +157,44 @@ export class WorkspaceMcp {
         this.#routes.set(info.name, { server, tool: tool.name });
       }
     }
-    if (servers.length > 0) {
-      this.#o.log(`MCP: ${this.#tools.length} tools from ${servers.length} servers in .mcp.json`);
+  }
+
+  /** All the pages of a server's tools. */
+  async #listTools(client: Client): Promise<Tool[]> {
+    const timeout = this.#o.startTimeoutMs ?? 30_000;
+    const tools: Tool[] = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < MAX_TOOL_PAGES; page++) {
+      const listed = await client.listTools(cursor ? { cursor } : undefined, { timeout });
+      tools.push(...listed.tools);
+      cursor = listed.nextCursor;
+      if (!cursor) break;
     }
+    return tools;
+  }
+
+  /** A server said its tools changed: list them again and tell whoever listens. */
+  async #refresh(server: RunningServer): Promise<void> {
+    await this.#started;
+    if (this.#stopping || server.gone !== null) return;
+    try {
+      server.tools = await this.#listTools(server.client);
+    } catch (error) {
+      this.#o.log(
+        `MCP server "${server.config.name}": listing its changed tools failed (${message(error)})`,
+      );
+      return;
+    }
+    this.#collect();
+    this.#o.log(`MCP server "${server.config.name}" changed its tools: ${server.tools.length} now`);
+    for (const listener of this.#listeners) listener();
   }
 
   /** Starts one server and lists its tools; none (logged) when it cannot be used. */
-  async #startServer(
-    config: McpServerConfig,
-  ): Promise<{ server: RunningServer | null; tools: Tool[] }> {
+  async #startServer(config: McpServerConfig): Promise<void> {
     // Stopped while `.mcp.json` was read. Past this check the server is in #servers (no await in
     // between), so `stop` closes it.
-    if (this.#stopping) return { server: null, tools: [] };
+    if (this.#stopping) return;
     const transport = new StdioClientTransport({
       command: config.command,
       args: config.args,
@@ -156,8 +202,16 @@ export class WorkspaceMcp {
       cwd: config.cwd,
       stderr: "pipe",
     });
-    const client = new Client({ name: "keel-agent", version: this.#o.version ?? "0" });
-    const server: RunningServer = { config, client, gone: null, stderrTail: [] };
+    const client = new Client(
+      { name: "keel-agent", version: this.#o.version ?? "0" },
+      {
+        listChanged: {
+          // Listed by #refresh instead: all pages, bounded in time.
+          tools: { autoRefresh: false, onChanged: () => void this.#refresh(server) },
+        },
+      },
+    );
+    const server: RunningServer = { config, client, gone: null, stderrTail: [], tools: [] };
     this.#servers.push(server);
     this.#forwardStderr(server, transport);
     client.onclose = () => {
@@ -168,16 +222,8 @@ export class WorkspaceMcp {
     const timeout = this.#o.startTimeoutMs ?? 30_000;
     try {
       await client.connect(transport, { timeout });
-      const tools: Tool[] = [];
-      let cursor: string | undefined;
-      for (let page = 0; page < MAX_TOOL_PAGES; page++) {
-        const listed = await client.listTools(cursor ? { cursor } : undefined, { timeout });
-        tools.push(...listed.tools);
-        cursor = listed.nextCursor;
-        if (!cursor) break;
-      }
-      this.#o.log(`MCP server "${config.name}" started: ${tools.length} tools`);
-      return { server, tools };
+      server.tools = await this.#listTools(client);
+      this.#o.log(`MCP server "${config.name}" started: ${server.tools.length} tools`);
     } catch (error) {
       server.gone = `it did not start: ${message(error)}`;
       if (!this.#stopping) {
@@ -187,7 +233,6 @@ export class WorkspaceMcp {
         );
       }
       await client.close().catch(() => {});
-      return { server, tools: [] };
     }
   }
 
