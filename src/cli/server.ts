@@ -1,6 +1,7 @@
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
+import type { McpLimits } from "../mcp/index.ts";
 import { startServer } from "../server/index.ts";
 import { DEFAULT_OS_USER, embeddedPaths, embeddedUrl } from "../store/index.ts";
 import { type CliIO, EXIT_ERROR } from "./io.ts";
@@ -165,6 +166,7 @@ export function serverCommand(io: CliIO): Command {
         // The test suites' fake providers answer only the requests they script.
         titles: process.env.KEEL_TITLE_GENERATION !== "off",
         policy: retryPolicyFrom(options),
+        mcp: mcpLimitsFrom(process.env),
       });
     } catch (error) {
       io.stderr(`error: the server could not start: ${describeStartError(error, options)}\n`);
@@ -193,4 +195,13 @@ export function serverCommand(io: CliIO): Command {
       process.on("SIGINT", stop);
     });
   });
+}
+
+/**
+ * `KEEL_MCP_CALL_TIMEOUT_MS`: how long an admin-configured MCP server's tool call may take (the
+ * variable `keel agent` reads for a workspace's own servers); unset or not a positive number: 60 s.
+ */
+function mcpLimitsFrom(env: NodeJS.ProcessEnv): McpLimits {
+  const ms = Number(env.KEEL_MCP_CALL_TIMEOUT_MS);
+  return Number.isFinite(ms) && ms > 0 ? { callTimeoutMs: ms } : {};
 }

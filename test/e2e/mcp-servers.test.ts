@@ -4,7 +4,8 @@
  * chat without a workspace offers its tools as `docs__<tool>` with the server's own schema; the
  * model calls one, the call reaches the server with the admin's header, and its result reaches the
  * next model request. A server that is down does not stop the chat; a call that hangs does not
- * hold the turn past Stop.
+ * hold the turn past Stop, nor past the call bound (`KEEL_MCP_CALL_TIMEOUT_MS`), after which the
+ * model reads what happened and the turn goes on.
  */
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -137,5 +138,80 @@ describe("MCP servers in chats", () => {
     await api("POST", `/chats/${chat.id}/interrupt`);
     await until(async () => (await status(chat.id)) !== "running", "the turn to stop");
     expect(await status(chat.id)).toBe("waiting");
+  });
+});
+
+describe("an MCP call that hangs, with a short call bound", () => {
+  let fake: FakeProvider;
+  let keel: KeelProcess;
+  let mcp: TestMcpServer;
+  let admin: string;
+
+  async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const response = await fetch(`${keel.url}/api/v1${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${admin}`,
+        ...(body === undefined ? {} : { "content-type": "application/json" }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  beforeAll(async () => {
+    fake = await startFakeProvider();
+    mcp = await startTestMcpServer();
+    keel = await startKeel({
+      dataDir: mkdtempSync(join(tmpdir(), "keel-mcp-hang-e2e-")),
+      port: await freePort(),
+      env: { KEEL_MCP_CALL_TIMEOUT_MS: "300" },
+    });
+    const first = await fetch(`${keel.url}/api/v1/users/first`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        username: "owner",
+        email: "o@example.com",
+        password: "long password",
+      }),
+    });
+    admin = ((await first.json()) as { session_token: string }).session_token;
+    await api("POST", "/mcp-servers", { name: "docs", url: mcp.url });
+  }, 60_000);
+
+  afterAll(async () => {
+    await keel?.stop();
+    await mcp?.close();
+    await fake?.close();
+  });
+
+  it("the turn goes on: the model reads that the server did not answer", async () => {
+    const provider = await api<{ id: string }>("POST", "/providers", {
+      type: "anthropic",
+      name: "fake",
+      base_url: `${fake.url}/v1`,
+      api_key: "sk-ant-mcp-hang-e2e",
+    });
+    const model = await api<{ id: string }>("POST", "/models", {
+      provider_id: provider.id,
+      model: "m",
+    });
+    fake.enqueue(toolCallReply({ name: "docs__hang", args: {} }), textReply("It timed out."));
+    const chat = await api<{ id: string }>("POST", "/chats", {
+      model_id: model.id,
+      content: [{ type: "text", text: "call the slow tool" }],
+    });
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const { chat: now } = await api<{ chat: { status: string } }>("GET", `/chats/${chat.id}`);
+      if (fake.requests.length >= 2 && now.status === "waiting") break;
+      if (Date.now() > deadline) throw new Error(`the turn did not end\n${keel.output()}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const next = JSON.stringify(fake.requests[1]?.body);
+    expect(next).toContain('The MCP server \\"docs\\" did not answer within 0.3 s');
   });
 });
