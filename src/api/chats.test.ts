@@ -196,6 +196,30 @@ describe("chats", () => {
       expect((list.chats as Array<{ id: string }>).map((c) => c.id)).not.toContain(id);
     });
 
+    it("compact (202): a waiting chat goes pending to be compacted; Stop first takes it back", async () => {
+      const id = await createChat(api.s.member);
+      const { signals, stop } = signalsOf(id);
+      try {
+        await api.client.post(`/api/v1/chats/${id}/interrupt`, { token: api.s.member });
+        expect((await show(id)).chat.status).toBe("waiting");
+        const asked = await api.client.post(`/api/v1/chats/${id}/compact`, { token: api.s.member });
+        expect(asked.status).toBe(202);
+        expect((await show(id)).chat.status).toBe("pending");
+        expect((await api.deps.store.getChat(id))?.compact_requested).toBe(true);
+        expect(signals).toEqual([{ type: "pending", chat_id: id }]);
+        // Stop before a worker took it: the compaction is off too.
+        await api.client.post(`/api/v1/chats/${id}/interrupt`, { token: api.s.member });
+        expect((await api.deps.store.getChat(id))?.compact_requested).toBe(false);
+        expect((await show(id)).chat.status).toBe("waiting");
+        // An archived chat is gone: 404, as for every route.
+        await api.client.delete(`/api/v1/chats/${id}`, { token: api.s.member });
+        const gone = await api.client.post(`/api/v1/chats/${id}/compact`, { token: api.s.member });
+        expect(gone.status).toBe(404);
+      } finally {
+        stop();
+      }
+    });
+
     it("replay_from_seq: where the step being streamed began, so a reload can rebuild it", async () => {
       const id = await createChat(api.s.member);
       const replayFrom = async () => {
@@ -380,6 +404,7 @@ describe("chats", () => {
         ["GET", `/api/v1/chats/${id}/stream`, undefined],
         ["POST", `/api/v1/chats/${id}/messages`, { content: text("let me in") }],
         ["POST", `/api/v1/chats/${id}/interrupt`, undefined],
+        ["POST", `/api/v1/chats/${id}/compact`, undefined],
         ["DELETE", `/api/v1/chats/${id}`, undefined],
       ];
       for (const [method, path, json] of attempts) {
@@ -439,6 +464,7 @@ describe("chats", () => {
         ["GET", `/api/v1/chats/${id}/stream`],
         ["POST", `/api/v1/chats/${id}/messages`],
         ["POST", `/api/v1/chats/${id}/interrupt`],
+        ["POST", `/api/v1/chats/${id}/compact`],
         ["DELETE", `/api/v1/chats/${id}`],
       ] as const) {
         const res = await api.client.request(method, path);

@@ -45,6 +45,9 @@ describe("instructions", () => {
     ["not a string", { instructions: 42 }, "instructions", ""],
     ["missing", {}, "instructions", ""],
     ["an unknown field", { instructions: "x", role: "admin" }, "role", ""],
+    ["a compaction threshold under the least", { compact_at: 0.05 }, "compact_at", ""],
+    ["a compaction threshold over the most", { compact_at: 0.99 }, "compact_at", ""],
+    ["a compaction threshold not a number", { compact_at: "half" }, "compact_at", ""],
   ])("%s: 400 naming the field, nothing changed", async (_name, body, field, detail) => {
     await patchMe(api.s.member, { instructions: "Keep me." });
     const res = await patchMe(api.s.member, body);
@@ -54,6 +57,16 @@ describe("instructions", () => {
     expect(validations.find((v) => v.field === field)?.detail).toContain(detail);
     expect((await user(api.s.member)).instructions).toBe("Keep me.");
     expect((await user(api.s.member)).role).toBe("member");
+  });
+
+  it("compact_at: set, read back, kept when instructions change, cleared with null", async () => {
+    const set = await patchMe(api.s.member, { compact_at: 0.5 });
+    expect(set.status).toBe(200);
+    expect((obj(set).user as { compact_at: number }).compact_at).toBe(0.5);
+    await patchMe(api.s.member, { instructions: "Be brief." });
+    expect(await user(api.s.member)).toMatchObject({ compact_at: 0.5, instructions: "Be brief." });
+    await patchMe(api.s.member, { compact_at: null });
+    expect((await user(api.s.member)).compact_at).toBeNull();
   });
 
   it("exactly the limit is accepted", async () => {

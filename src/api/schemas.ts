@@ -4,6 +4,7 @@
  * objects are strict (an unknown field is a 400); response objects describe what the views send.
  */
 import { z } from "@hono/zod-openapi";
+import { COMPACT_AT_MAX, COMPACT_AT_MIN, DEFAULT_COMPACT_AT } from "../chatloop/context.ts";
 import { REASONING_EFFORTS, TEMPERATURE_MAX } from "../provider/settings.ts";
 import { PROVIDER_TYPES } from "../provider/types.ts";
 
@@ -125,6 +126,9 @@ export const FirstUserResponse = z
   .openapi("FirstUserResponse");
 export const LoginResponse = z.object({ session_token: z.string() }).openapi("LoginResponse");
 export const UserResponse = z.object({ user: UserSchema }).openapi("UserResponse");
+/** A compaction threshold: the share of a model's context window a prompt may fill. */
+const CompactAt = z.number().min(COMPACT_AT_MIN).max(COMPACT_AT_MAX);
+
 /** Longest `instructions` a user may keep, in characters. */
 export const MAX_USER_INSTRUCTIONS_CHARS = 10_000;
 
@@ -133,11 +137,23 @@ export const UpdateMeBody = z
     instructions: text()
       .max(MAX_USER_INSTRUCTIONS_CHARS)
       .nullable()
+      .optional()
       .openapi({
         description:
           "Your own instructions, told to the model of every chat of yours after the deployment's " +
           "system prompt, from the next turn; null or blank removes them.",
       }),
+    compact_at: CompactAt.nullable()
+      .optional()
+      .openapi({
+        description:
+          `Your own compaction threshold, a share of the model's context window (${COMPACT_AT_MIN}–${COMPACT_AT_MAX}): ` +
+          "your chats are compacted once their prompt passes it, or the model's threshold if that is lower. null: the model's.",
+      }),
+  })
+  .refine((body) => body.instructions !== undefined || body.compact_at !== undefined, {
+    message: "Send instructions, compact_at or both.",
+    path: ["instructions"],
   })
   .openapi("UpdateMeRequest");
 
@@ -148,6 +164,10 @@ export const MeResponse = z
         .string()
         .nullable()
         .openapi({ description: "The caller's own instructions (null: none)." }),
+      compact_at: z
+        .number()
+        .nullable()
+        .openapi({ description: "The caller's own compaction threshold (null: the model's)." }),
     }),
   })
   .openapi("MeResponse");
@@ -255,6 +275,11 @@ const ModelFields = {
     description:
       "Reasoning effort, mapped to the provider's own option; null or absent: the provider's default.",
   }),
+  compact_at: CompactAt.nullable()
+    .optional()
+    .openapi({
+      description: `The share of the context window a chat's prompt may fill before Keel compacts it (${COMPACT_AT_MIN}–${COMPACT_AT_MAX}); null or absent: ${DEFAULT_COMPACT_AT}.`,
+    }),
 };
 
 export const CreateModelBody = z.strictObject(ModelFields).openapi("CreateModelRequest");
@@ -281,6 +306,11 @@ export const ModelSchema = z
     temperature: z.number().nullable(),
     max_output_tokens: z.number().nullable(),
     reasoning: z.enum(REASONING_EFFORTS).nullable(),
+    compact_at: z.number().nullable(),
+    effective_context_window: z.number().openapi({
+      description:
+        "The window Keel works with: context_window when set, else the known window of this model id, else 128000.",
+    }),
     created_at: Timestamp,
     updated_at: Timestamp,
   })
@@ -510,6 +540,10 @@ export const UpdateSettingsBody = z
     title_model_id: Id.nullable().optional().openapi({
       description: "An enabled model that titles new chats; null: each chat's own model.",
     }),
+    summary_model_id: Id.nullable().optional().openapi({
+      description:
+        "An enabled model that writes the summaries of compacted chats; null: each chat's own model.",
+    }),
   })
   .openapi("UpdateSettingsRequest");
 
@@ -517,6 +551,7 @@ export const SettingsSchema = z
   .object({
     system_prompt: z.string().nullable(),
     title_model_id: z.string().nullable(),
+    summary_model_id: z.string().nullable(),
   })
   .openapi("Settings");
 

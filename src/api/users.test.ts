@@ -340,8 +340,8 @@ describe("users", () => {
         ["an unknown field", me.id, { role: "admin", email: "x@example.com" }, 400, ["email"]],
         ["an unknown user", "00000000-0000-4000-8000-000000000000", { active: false }, 404, null],
         ["not an id", "nobody", { active: false }, 404, null],
-        // `/users/me` is the caller's own (instructions only): not a change of a user.
-        ["me", "me", { active: false }, 400, ["instructions", "active"]],
+        // `/users/me` is the caller's own (instructions, compact_at): not a change of a user.
+        ["me", "me", { active: false }, 400, ["active", "instructions"]],
       ];
       for (const [what, id, json, status, fields] of cases) {
         const res = await client.patch(`/api/v1/users/${id}`, { token: admin, json });

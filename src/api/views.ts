@@ -4,6 +4,7 @@
  * and credential-like option values read "[redacted]".
  */
 import { pricedMessage } from "../chatd/index.ts";
+import { contextWindowOf } from "../provider/context-windows.ts";
 import { publicPart } from "../store/public.ts";
 import type {
   Chat,
@@ -79,6 +80,8 @@ export function modelView(m: ModelRecord) {
     temperature: m.settings.temperature ?? null,
     max_output_tokens: m.settings.max_output_tokens ?? null,
     reasoning: m.settings.reasoning ?? null,
+    compact_at: m.settings.compact_at ?? null,
+    effective_context_window: contextWindowOf(m).tokens,
     created_at: m.created_at,
     updated_at: m.updated_at,
   };

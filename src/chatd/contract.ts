@@ -16,6 +16,12 @@ export interface ChatService {
   /** Stop: ends the running turn (wherever it runs) keeping partial content; status `waiting`. */
   interrupt(chat: Chat): Promise<void>;
   /**
+   * Asks for the chat's conversation to be summarised now (DESIGN.md §7): a waiting chat runs
+   * just the compaction; a running one is compacted when its turn ends. The summary arrives as a
+   * `message` event with a `compaction` part.
+   */
+  compact(chat: Chat): Promise<void>;
+  /**
    * The instructions the chat's next turn would be given, read now the way the turn reads them
    * (`gatherInstructions`): every layer with its source, in order.
    */

@@ -22,11 +22,13 @@ import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import { ChatInterrupted, ServerShutdown } from "../chaterror/causes.ts";
 import { redactSecrets } from "../chaterror/redact.ts";
+import { contextBudget, DEFAULT_COMPACT_AT } from "../chatloop/context.ts";
 import { publicMessage } from "../chatloop/events.ts";
 import { SerialPublisher } from "../chatloop/publish.ts";
 import { errorText, ToolRegistry } from "../chatloop/tools.ts";
-import { OwnershipLost, runTurn } from "../chatloop/turn.ts";
+import { OwnershipLost, runCompaction, runTurn, type TurnOptions } from "../chatloop/turn.ts";
 import type { RetryPolicy } from "../chatretry/policy.ts";
+import { contextWindowOf } from "../provider/context-windows.ts";
 import { type ChatModel, Transport } from "../provider/index.ts";
 import type { ChatSignal, Store } from "../store/contract.ts";
 import type { Chat, ChatErrorRecord, ChatStatus } from "../store/types.ts";
@@ -51,8 +53,9 @@ export type DaemonStore = Pick<
   | "getProvider"
   | "providerConfig"
   | "deploymentSettings"
-  | "getUserInstructions"
+  | "userPreferences"
   | "updateChat"
+  | "clearCompactionRequest"
 >;
 
 export interface DaemonLogger {
@@ -371,52 +374,119 @@ export class ChatDaemon {
     if (final && !entry.lost) await this.#release(entry, final);
   }
 
+  /**
+   * What a turn (or a compaction) of the chat runs with, read as it is now: its model, the
+   * instructions (DESIGN.md §7: read once per turn, never per step), its context budget (the
+   * model's window and the lower of the model's and the owner's thresholds) and summary model.
+   */
+  async #prepare(
+    entry: Running,
+  ): Promise<
+    | { ok: false; final: Final }
+    | { ok: true; options: TurnOptions; model: ChatModel; titleModelId: string | null }
+  > {
+    const { chat, publisher } = entry;
+    const resolved = await this.#models.resolve(chat.model_id);
+    if (!resolved.ok) {
+      void publisher.publish("error", {
+        kind: resolved.error.kind,
+        message: resolved.error.message,
+      });
+      return { ok: false, final: { status: "error", error: resolved.error } };
+    }
+    const signal = AbortSignal.any([entry.life.signal, entry.turn.signal]);
+    const { layers, settings, preferences } = await gatherInstructions({
+      store: this.#store,
+      chat,
+      workspaces: this.#o.workspaces,
+      builtIn: this.#o.systemPrompt,
+      readTimeoutMs: this.#o.workspaceReadTimeoutMs,
+      signal,
+    });
+    const record = resolved.record;
+    const compactAt = Math.min(
+      record.settings.compact_at ?? DEFAULT_COMPACT_AT,
+      preferences.compact_at ?? 1,
+    );
+    const options: TurnOptions = {
+      store: this.#store,
+      model: resolved.model,
+      chat,
+      tools: (await this.#o.toolsFor?.(chat)) ?? this.#tools,
+      signal,
+      publish: publisher.publish,
+      policy: this.#o.policy,
+      silenceMs: this.#o.silenceMs,
+      pricing: record.pricing,
+      maxSteps: this.#o.maxSteps,
+      flushIntervalMs: this.#o.flushIntervalMs,
+      deadlineMs: this.#o.turnDeadlineMs,
+      instructions: layers,
+      context: contextBudget(
+        contextWindowOf(record).tokens,
+        compactAt,
+        record.settings.max_output_tokens,
+      ),
+    };
+    const summaryId = settings.summary_model_id;
+    if (summaryId !== null && summaryId !== chat.model_id) {
+      const summary = await this.#models.resolve(summaryId);
+      // A summary model since disabled or removed: the chat's own model summarises.
+      if (summary.ok) {
+        options.summaryModel = {
+          model: summary.model,
+          modelId: summaryId,
+          pricing: summary.record.pricing,
+        };
+      }
+    }
+    return { ok: true, options, model: resolved.model, titleModelId: settings.title_model_id };
+  }
+
+  /**
+   * The compaction asked for (`POST /chats/{id}/compact`), before anything else: its final
+   * status when the run ends here, else whether the transcript still has a turn to finish.
+   */
+  async #compactAsked(entry: Running): Promise<{ final: Final | null } | { open: boolean }> {
+    const prepared = await this.#prepare(entry);
+    if (!prepared.ok) {
+      await this.#store.clearCompactionRequest(entry.chat.id);
+      return { final: prepared.final };
+    }
+    const outcome = await runCompaction(prepared.options);
+    entry.turn = new AbortController();
+    if (outcome.status === "abandoned" || entry.lost) return { final: null };
+    if (outcome.status === "shutdown") return { final: { status: "pending", error: null } };
+    await this.#store.clearCompactionRequest(entry.chat.id);
+    if (outcome.status === "compacted") return { open: outcome.open };
+    if (outcome.status === "failed") return { final: { status: "error", error: outcome.error } };
+    return { final: { status: "waiting", error: null } };
+  }
+
   /** The turn loop of one owned chat; null when ownership was lost (nothing more to write). */
   async #turns(entry: Running): Promise<Final | null> {
-    const { chat, publisher } = entry;
-    await this.#drainQueued(entry);
+    const { chat } = entry;
+    let open = true;
+    if (chat.compact_requested) {
+      const compacted = await this.#compactAsked(entry);
+      if ("final" in compacted) return compacted.final;
+      open = compacted.open;
+    }
+    // Asked only to compact, with nothing new to answer: done.
+    if ((await this.#drainQueued(entry)) === 0 && !open) return { status: "waiting", error: null };
     for (;;) {
       if (entry.lost) return null;
       if (entry.life.signal.aborted) return { status: "pending", error: null };
-      const resolved = await this.#models.resolve(chat.model_id);
-      if (!resolved.ok) {
-        void publisher.publish("error", {
-          kind: resolved.error.kind,
-          message: resolved.error.message,
-        });
-        return { status: "error", error: resolved.error };
-      }
-      // The instructions as they are now (DESIGN.md §7): read once per turn, never per step.
-      const { layers, settings } = await gatherInstructions({
-        store: this.#store,
-        chat,
-        workspaces: this.#o.workspaces,
-        builtIn: this.#o.systemPrompt,
-        readTimeoutMs: this.#o.workspaceReadTimeoutMs,
-        signal: AbortSignal.any([entry.life.signal, entry.turn.signal]),
-      });
-      const outcome = await runTurn({
-        store: this.#store,
-        model: resolved.model,
-        chat,
-        tools: (await this.#o.toolsFor?.(chat)) ?? this.#tools,
-        signal: AbortSignal.any([entry.life.signal, entry.turn.signal]),
-        publish: publisher.publish,
-        policy: this.#o.policy,
-        silenceMs: this.#o.silenceMs,
-        pricing: resolved.record.pricing,
-        maxSteps: this.#o.maxSteps,
-        flushIntervalMs: this.#o.flushIntervalMs,
-        deadlineMs: this.#o.turnDeadlineMs,
-        instructions: layers,
-      });
+      const prepared = await this.#prepare(entry);
+      if (!prepared.ok) return prepared.final;
+      const outcome = await runTurn(prepared.options);
       // A Stop from here on is for the next turn.
       entry.turn = new AbortController();
       if (outcome.status === "abandoned" || entry.lost) return null;
       if (outcome.status === "shutdown") return { status: "pending", error: null };
       if (outcome.status === "completed" && this.#o.titles && !entry.titled) {
         entry.titled = true;
-        this.#title(chat, resolved.model, settings.title_model_id);
+        this.#title(chat, prepared.model, prepared.titleModelId);
       }
       // Messages sent while the turn ran: another turn answers them (after Stop, and after an
       // error too: the user asked for it).

@@ -5,7 +5,7 @@
  * of each turn, and `GET /chats/{id}/instructions` calls it to show the user what is in effect.
  */
 import { type InstructionLayer, instructionLayers, SYSTEM_PROMPT } from "../chatloop/history.ts";
-import type { DeploymentSettings, Store } from "../store/contract.ts";
+import type { DeploymentSettings, Store, UserPreferences } from "../store/contract.ts";
 import type { Chat } from "../store/types.ts";
 
 /** The files looked for at the workspace's root, first found wins. */
@@ -32,7 +32,7 @@ export interface WorkspaceContextSource {
   ): Promise<{ text: string; more: boolean } | null>;
 }
 
-export type InstructionsStore = Pick<Store, "deploymentSettings" | "getUserInstructions">;
+export type InstructionsStore = Pick<Store, "deploymentSettings" | "userPreferences">;
 
 export interface GatherOptions {
   store: InstructionsStore;
@@ -50,8 +50,13 @@ export interface GatherOptions {
 
 export interface GatheredInstructions {
   layers: InstructionLayer[];
-  /** The deployment's settings as read for them (the daemon's title model comes from here too). */
+  /**
+   * The deployment's settings as read for them (the daemon's title and summary models come from
+   * here too).
+   */
   settings: DeploymentSettings;
+  /** The chat owner's preferences as read for them (their compaction threshold, too). */
+  preferences: UserPreferences;
 }
 
 /**
@@ -62,9 +67,9 @@ export interface GatheredInstructions {
 export async function gatherInstructions(options: GatherOptions): Promise<GatheredInstructions> {
   const { store, chat, workspaces } = options;
   const workspaceId = chat.workspace_id;
-  const [settings, userInstructions, workspaceFile] = await Promise.all([
+  const [settings, preferences, workspaceFile] = await Promise.all([
     store.deploymentSettings.get(),
-    store.getUserInstructions(chat.owner_id),
+    store.userPreferences.get(chat.owner_id),
     workspaceId !== null && workspaces
       ? readInstructionFile(workspaces, workspaceId, options)
       : Promise.resolve(null),
@@ -79,10 +84,10 @@ export async function gatherInstructions(options: GatherOptions): Promise<Gather
       directory: environment?.directory ?? null,
     },
     deploymentPrompt: settings.system_prompt,
-    userInstructions,
+    userInstructions: preferences.instructions,
     workspaceFile,
   });
-  return { layers, settings };
+  return { layers, settings, preferences };
 }
 
 async function readInstructionFile(

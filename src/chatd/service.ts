@@ -30,7 +30,8 @@ export type ServiceStore = Pick<
   | "events"
   | "signals"
   | "deploymentSettings"
-  | "getUserInstructions"
+  | "userPreferences"
+  | "requestCompaction"
 >;
 
 export interface ChatServiceOptions {
@@ -120,6 +121,12 @@ export function createChatService(
       // Whichever replica runs it (or is claiming it right now) aborts the turn; it persists the
       // partial reply and sets waiting.
       await store.signals.send({ type: "interrupt", chat_id: chat.id });
+    },
+
+    async compact(chat: Chat) {
+      if (chat.archived) throw new ChatRequestError(409, "The chat is archived.");
+      // The store announces a `pending` chat and signals it; a running one is re-queued when released.
+      await store.requestCompaction(chat.id);
     },
 
     async stream(chatId, afterSeq, onEvent) {

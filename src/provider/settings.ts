@@ -18,6 +18,11 @@ export interface ModelSettings {
   /** A positive integer: the most tokens one step may write (thinking excluded). */
   max_output_tokens?: number;
   reasoning?: ReasoningEffort;
+  /**
+   * Keel's, not the provider's: the share of the context window a chat's prompt may fill before
+   * it is compacted (DESIGN.md §7; default 0.8). Never part of a call.
+   */
+  compact_at?: number;
 }
 
 export const TEMPERATURE_MAX = 2;

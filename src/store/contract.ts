@@ -188,6 +188,26 @@ export interface DeploymentSettings {
   system_prompt: string | null;
   /** The model that titles new chats; null: each chat's own model. */
   title_model_id: string | null;
+  /** The model that writes compaction summaries; null: each chat's own model. */
+  summary_model_id: string | null;
+}
+
+/** What a user sets for themselves. */
+export interface UserPreferences {
+  /** Told to the model of every chat of theirs after the deployment's prompt; null: none. */
+  instructions: string | null;
+  /** Their compaction threshold (a share of the window); only lowers the model's. null: the model's. */
+  compact_at: number | null;
+}
+
+export interface UserPreferencesStore {
+  /** An unknown user has none. */
+  get(userId: string): Promise<UserPreferences>;
+  /**
+   * Sets the fields given (`null` clears one; blank instructions are none); what is stored now,
+   * or undefined for an unknown user.
+   */
+  update(userId: string, patch: Partial<UserPreferences>): Promise<UserPreferences | undefined>;
 }
 
 /** The deployment's settings, in the key/value `settings` table. */
@@ -281,6 +301,7 @@ export interface Store {
   readonly workspaces: WorkspaceStore;
   readonly signInLimits: SignInLimitStore;
   readonly deploymentSettings: DeploymentSettingsStore;
+  readonly userPreferences: UserPreferencesStore;
   readonly mcpServers: McpServerStore;
 
   // users, sessions, API tokens (tokens are stored hashed; the plaintext is returned once)
@@ -309,13 +330,6 @@ export interface Store {
     patch: { role?: Role; active?: boolean },
     by?: string,
   ): Promise<User | null>;
-  /** The user's own instructions (null: none; unknown user: null). */
-  getUserInstructions(id: string): Promise<string | null>;
-  /**
-   * Sets the user's own instructions; null or blank removes them. Returns what is stored now, or
-   * undefined for an unknown user.
-   */
-  setUserInstructions(id: string, instructions: string | null): Promise<string | null | undefined>;
   /**
    * The user whose password matches, or null. Constant-time comparison. A deactivated user is
    * returned too (with `active: false`): refusing them is the caller's decision. A match against
@@ -422,6 +436,16 @@ export interface Store {
    * the message when appended, null when queued. Throws if the chat does not exist.
    */
   enqueueUserMessage(chatId: string, parts: MessagePart[]): Promise<{ appended: Message | null }>;
+  /**
+   * Asks for the chat to be compacted (`compact_requested`), under the chat row's lock: a
+   * `waiting` or `error` chat becomes `pending` (its `status` event appended in the transaction,
+   * a `pending` signal after the commit); a `pending` or `running` one keeps its status, and is
+   * compacted when it next runs (a released chat whose compaction is still asked for goes back to
+   * `pending`). Null for an unknown chat.
+   */
+  requestCompaction(chatId: string): Promise<StatusChange | null>;
+  /** The asked-for compaction ran (or was stopped): the flag is cleared. */
+  clearCompactionRequest(chatId: string): Promise<void>;
   /**
    * Moves the queued messages into the transcript (oldest first) and returns them, without events:
    * the caller, the chat's owner, announces them in order with its own events.

@@ -252,6 +252,18 @@ CREATE TABLE mcp_servers (
 );
 `,
   },
+  {
+    version: 11,
+    name: "context management",
+    sql: `
+-- A compaction asked for (POST /chats/{id}/compact): chatd compacts the chat when it next runs
+-- it, and a chat released with the flag set goes back to pending instead of waiting.
+ALTER TABLE chats ADD COLUMN compact_requested boolean NOT NULL DEFAULT false;
+-- A user's own compaction threshold, a share of the context window; it can only lower the
+-- model's. NULL: the model's.
+ALTER TABLE users ADD COLUMN compact_at real;
+`,
+  },
 ];
 
 /**

@@ -179,13 +179,14 @@ export interface ChatRow {
   heartbeat_at: unknown;
   last_error: ChatErrorRecord | null;
   last_event_seq: unknown;
+  compact_requested: boolean;
   created_at: unknown;
   updated_at: unknown;
   [column: string]: unknown;
 }
 
 export const CHAT_COLUMNS =
-  "id, owner_id, title, status, model_id, workspace_id, archived, worker_id, heartbeat_at, last_error, last_event_seq, created_at, updated_at";
+  "id, owner_id, title, status, model_id, workspace_id, archived, worker_id, heartbeat_at, last_error, last_event_seq, compact_requested, created_at, updated_at";
 
 /** `CHAT_COLUMNS` qualified with a table alias (for joins and `UPDATE … FROM`). */
 export function chatColumns(alias: string): string {
@@ -207,6 +208,7 @@ export function toChat(row: ChatRow): Chat {
     heartbeat_at: isoOrNull(row.heartbeat_at),
     last_error: row.last_error ?? null,
     last_event_seq: int(row.last_event_seq),
+    compact_requested: row.compact_requested === true,
     created_at: iso(row.created_at),
     updated_at: iso(row.updated_at),
   };

@@ -22,6 +22,7 @@ import {
   type SignInLimitStore,
   type StatusChange,
   type Store,
+  type UserPreferencesStore,
   type WorkspaceStore,
 } from "./contract.ts";
 import {
@@ -100,6 +101,7 @@ import type {
   Role,
   User,
 } from "./types.ts";
+import { SqlUserPreferencesStore } from "./user-preferences.ts";
 import { SqlWorkspaceStore } from "./workspaces.ts";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -148,6 +150,7 @@ export class SqlStore implements Store {
   readonly workspaces: WorkspaceStore;
   readonly signInLimits: SignInLimitStore;
   readonly deploymentSettings: DeploymentSettingsStore;
+  readonly userPreferences: UserPreferencesStore;
   readonly mcpServers: McpServerStore;
   /** Identifies this store's NOTIFYs, so it skips its own (already delivered locally). */
   readonly instanceId = randomUUID();
@@ -173,6 +176,7 @@ export class SqlStore implements Store {
     this.workspaces = new SqlWorkspaceStore(db);
     this.signInLimits = new SqlSignInLimitStore(db);
     this.deploymentSettings = new SqlDeploymentSettingsStore(db);
+    this.userPreferences = new SqlUserPreferencesStore(db);
     this.mcpServers = new SqlMcpServerStore(db, key);
     this.events = {
       append: (chatId, type, data) => this.#appendEvent(chatId, type, data),
@@ -318,26 +322,6 @@ export class SqlStore implements Store {
       }
       return toUser(row);
     });
-  }
-
-  async getUserInstructions(id: string): Promise<string | null> {
-    const [row] = await this.#db.query<{ instructions: string | null }>(
-      "SELECT instructions FROM users WHERE id = $1",
-      [id],
-    );
-    return row?.instructions ?? null;
-  }
-
-  async setUserInstructions(
-    id: string,
-    instructions: string | null,
-  ): Promise<string | null | undefined> {
-    const value = instructions?.trim() ? instructions : null;
-    const [row] = await this.#db.query<{ instructions: string | null }>(
-      "UPDATE users SET instructions = $2, updated_at = now() WHERE id = $1 RETURNING instructions",
-      [id, value],
-    );
-    return row ? row.instructions : undefined;
   }
 
   async verifyPassword(email: string, password: string): Promise<User | null> {
@@ -822,6 +806,38 @@ export class SqlStore implements Store {
     });
   }
 
+  async requestCompaction(chatId: string): Promise<StatusChange | null> {
+    const change = await this.#changing(async (tx, announce) => {
+      const [chat] = await tx.query<{ status: string }>(
+        "SELECT status FROM chats WHERE id = $1 FOR UPDATE",
+        [chatId],
+      );
+      if (!chat) return null;
+      const idle = chat.status === "waiting" || chat.status === "error";
+      await tx.query(
+        `UPDATE chats SET compact_requested = true, updated_at = now(),
+           status = CASE WHEN $2 THEN 'pending' ELSE status END,
+           last_error = CASE WHEN $2 THEN NULL ELSE last_error END
+         WHERE id = $1`,
+        [chatId, idle],
+      );
+      if (idle) await announce(chatId, statusEvent("pending"));
+      return {
+        applied: true,
+        status: (idle ? "pending" : chat.status) as ChatStatus,
+        moved: [],
+      } satisfies StatusChange;
+    });
+    if (change?.status === "pending") {
+      await this.#sendSignal({ type: "pending", chat_id: chatId }).catch(() => {});
+    }
+    return change;
+  }
+
+  async clearCompactionRequest(chatId: string): Promise<void> {
+    await this.#db.query("UPDATE chats SET compact_requested = false WHERE id = $1", [chatId]);
+  }
+
   async drainQueuedMessages(chatId: string): Promise<Message[]> {
     return this.#db.transaction(async (tx) => {
       const locked = await tx.query("SELECT 1 FROM chats WHERE id = $1 FOR UPDATE", [chatId]);
@@ -898,9 +914,9 @@ export class SqlStore implements Store {
         [chatId, workerId, status, lastError !== undefined, jsonOrNull(lastError)],
       );
       if (rows.length === 0) return notApplied();
-      return settle(tx, announce, chatId, "running", status);
+      return settle(tx, announce, chatId, "running", status, true);
     });
-    await this.#signalIfRequeued(chatId, change);
+    await this.#signalIfRequeued(chatId, change, status);
     return change;
   }
 
@@ -941,13 +957,14 @@ export class SqlStore implements Store {
       if (!row) return notApplied();
       await tx.query(
         `UPDATE chats SET status = $2, worker_id = NULL, heartbeat_at = NULL, updated_at = now(),
-           last_error = CASE WHEN $2 = 'error' THEN last_error ELSE NULL END
+           last_error = CASE WHEN $2 = 'error' THEN last_error ELSE NULL END,
+           compact_requested = compact_requested AND $2 = 'pending'
          WHERE id = $1`,
         [chatId, status],
       );
       return settle(tx, announce, chatId, row.status as ChatStatus, status);
     });
-    await this.#signalIfRequeued(chatId, change);
+    await this.#signalIfRequeued(chatId, change, status);
     return change;
   }
 
@@ -962,7 +979,8 @@ export class SqlStore implements Store {
     const change = await this.#changing(async (tx, announce) => {
       const rows = await tx.query(
         `UPDATE chats SET status = $3, worker_id = NULL, heartbeat_at = NULL, updated_at = now(),
-           last_error = CASE WHEN $3 = 'error' THEN last_error ELSE NULL END
+           last_error = CASE WHEN $3 = 'error' THEN last_error ELSE NULL END,
+           compact_requested = compact_requested AND $3 = 'pending'
          WHERE id = $1 AND status = $2 AND worker_id IS NULL
          RETURNING id`,
         [chatId, from, to],
@@ -970,14 +988,14 @@ export class SqlStore implements Store {
       if (rows.length === 0) return notApplied();
       return settle(tx, announce, chatId, from, to);
     });
-    await this.#signalIfRequeued(chatId, change);
+    await this.#signalIfRequeued(chatId, change, to);
     return change;
   }
 
   /** Queued messages were moved into the transcript, which made the chat pending: a turn must
    * answer them, so every replica hears of it at once. */
-  async #signalIfRequeued(chatId: string, change: StatusChange): Promise<void> {
-    if (change.moved.length > 0) {
+  async #signalIfRequeued(chatId: string, change: StatusChange, asked: ChatStatus): Promise<void> {
+    if (change.status === "pending" && asked !== "pending") {
       await this.#sendSignal({ type: "pending", chat_id: chatId }).catch(() => {});
     }
   }
@@ -1170,10 +1188,19 @@ async function settle(
   chatId: string,
   previous: ChatStatus,
   status: ChatStatus,
+  requeueCompaction = false,
 ): Promise<StatusChange> {
   const moved = await moveQueued(tx, chatId);
   let now = status;
-  if (moved.length > 0) {
+  // A compaction still asked for: the chat goes back to pending to run it (see requestCompaction).
+  const [flag] =
+    requeueCompaction && moved.length === 0 && status !== "pending"
+      ? await tx.query<{ compact_requested: boolean }>(
+          "SELECT compact_requested FROM chats WHERE id = $1",
+          [chatId],
+        )
+      : [];
+  if (moved.length > 0 || flag?.compact_requested === true) {
     await tx.query(
       "UPDATE chats SET status = 'pending', last_error = NULL, updated_at = now() WHERE id = $1",
       [chatId],

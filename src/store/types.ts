@@ -89,6 +89,8 @@ export interface Chat {
    * with `Last-Event-ID: last_event_seq` to get only what comes after (de-duplicate messages by id).
    */
   last_event_seq: number;
+  /** A compaction was asked for (`POST /chats/{id}/compact`): chatd compacts when it next runs the chat. */
+  compact_requested: boolean;
   created_at: string;
   updated_at: string;
 }

@@ -182,6 +182,27 @@ export function chatRoutes(ctx: RouteContext): ApiApp {
     return c.body(null, 202);
   });
 
+  const compact = createRoute({
+    method: "post",
+    path: "/chats/{id}/compact",
+    tags,
+    summary: "Summarise the conversation now, so later turns start from the summary",
+    description:
+      "A waiting chat runs just the compaction (status pending → running → waiting); a running one " +
+      "is compacted when its turn ends. A `compaction` event, then a `message` event whose part is " +
+      '`{type: "compaction", text}`, follow on the chat\'s stream. The transcript keeps everything.',
+    security: SECURED,
+    middleware: user,
+    request: { params: IdParams },
+    responses: { 202: noContent("Accepted"), ...errors(401, 404, 409) },
+  });
+  app.openapi(compact, async (c) => {
+    const chat = await loadChat(c);
+    await chats.compact(chat);
+    logger.info("chat compaction asked for", { chat_id: chat.id, by: currentUser(c).id });
+    return c.body(null, 202);
+  });
+
   const instructions = createRoute({
     method: "get",
     path: "/chats/{id}/instructions",
@@ -223,7 +244,7 @@ export function chatRoutes(ctx: RouteContext): ApiApp {
     summary: "The chat's events (SSE); resume with Last-Event-ID",
     description:
       "Server-Sent Events: each event has `id:` (the chat's event sequence), `event:` (status, " +
-      "message_part, message, retry, error, usage) and a JSON `data:`. With `Last-Event-ID` " +
+      "message_part, message, retry, error, usage, title, compaction) and a JSON `data:`. With `Last-Event-ID` " +
       "(or `?after=`) the stream starts after that id: every later event once, in order, then " +
       "live ones. A `: keep-alive` comment is sent every 15 s.",
     security: SECURED,

@@ -54,8 +54,8 @@ export function modelRoutes(ctx: RouteContext): ApiApp {
     responses: { 201: json(ModelSchema, "The model"), ...errors(400, 401, 403, 409, 413, 415) },
   });
   app.openapi(create, async (c) => {
-    const { temperature, max_output_tokens, reasoning, ...input } = c.req.valid("json");
-    const settings = withSettings({}, { temperature, max_output_tokens, reasoning });
+    const { temperature, max_output_tokens, reasoning, compact_at, ...input } = c.req.valid("json");
+    const settings = withSettings({}, { temperature, max_output_tokens, reasoning, compact_at });
     await checkSettings(input.provider_id, input.model, settings);
     const model = await store.createModel({ ...(input as NewModel), settings });
     logger.info("model created", { model_id: model.id, by: currentUser(c).id });
@@ -107,10 +107,15 @@ export function modelRoutes(ctx: RouteContext): ApiApp {
   });
   app.openapi(update, async (c) => {
     const { id } = c.req.valid("param");
-    const { temperature, max_output_tokens, reasoning, ...patch } = c.req.valid("json");
+    const { temperature, max_output_tokens, reasoning, compact_at, ...patch } = c.req.valid("json");
     const current = await store.getModel(id);
     if (current === null) throw notFound("Model");
-    const settings = withSettings(current.settings, { temperature, max_output_tokens, reasoning });
+    const settings = withSettings(current.settings, {
+      temperature,
+      max_output_tokens,
+      reasoning,
+      compact_at,
+    });
     await checkSettings(
       patch.provider_id ?? current.provider_id,
       patch.model ?? current.model,

@@ -1,6 +1,7 @@
 /**
  * The deployment's settings (admin only): the system prompt every model is told after Keel's
- * built-in one (DESIGN.md §7), and the model that titles new chats.
+ * built-in one (DESIGN.md §7), the model that titles new chats and the one that writes
+ * compaction summaries.
  */
 import { createRoute } from "@hono/zod-openapi";
 import type { DeploymentSettings } from "../../store/contract.ts";
@@ -16,14 +17,17 @@ export function settingsRoutes(ctx: RouteContext): ApiApp {
   const admin = [ctx.requireAdmin];
   const tags = ["settings"];
 
-  /** A title model must be one chats could use: existing and enabled; a 400 on the field. */
-  async function checkTitleModel(id: string): Promise<void> {
+  /** A title or summary model must be one chats could use: existing and enabled; a 400 on the field. */
+  async function checkModel(
+    field: "title_model_id" | "summary_model_id",
+    id: string,
+  ): Promise<void> {
     const model = await store.getModel(id);
     if (model?.enabled) return;
     throw new ApiError(400, "Invalid request body.", {
       validations: [
         {
-          field: "title_model_id",
+          field,
           detail: model
             ? `The model "${model.display_name}" is disabled.`
             : "No model has this id.",
@@ -64,8 +68,14 @@ export function settingsRoutes(ctx: RouteContext): ApiApp {
       patch.system_prompt = input.system_prompt?.trim() ? input.system_prompt : null;
     }
     if (input.title_model_id !== undefined) {
-      if (input.title_model_id !== null) await checkTitleModel(input.title_model_id);
+      if (input.title_model_id !== null) await checkModel("title_model_id", input.title_model_id);
       patch.title_model_id = input.title_model_id;
+    }
+    if (input.summary_model_id !== undefined) {
+      if (input.summary_model_id !== null) {
+        await checkModel("summary_model_id", input.summary_model_id);
+      }
+      patch.summary_model_id = input.summary_model_id;
     }
     const settings = await store.deploymentSettings.update(patch);
     logger.info("settings changed", { fields: Object.keys(patch), by: currentUser(c).id });

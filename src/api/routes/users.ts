@@ -162,7 +162,7 @@ export function userRoutes(ctx: RouteContext): ApiApp {
     method: "patch",
     path: "/users/me",
     tags: ["users"],
-    summary: "Set the caller's own instructions",
+    summary: "Set the caller's own instructions and compaction threshold",
     security: SECURED,
     middleware: [ctx.requireUser],
     request: { body: jsonBody(UpdateMeBody) },
@@ -170,11 +170,15 @@ export function userRoutes(ctx: RouteContext): ApiApp {
   });
   app.openapi(updateMe, async (c) => {
     const user = currentUser(c);
-    const { instructions } = c.req.valid("json");
-    const stored = await store.setUserInstructions(user.id, instructions);
+    const { instructions, compact_at } = c.req.valid("json");
+    const stored = await store.userPreferences.update(user.id, { instructions, compact_at });
     if (stored === undefined) throw notFound("User");
-    logger.info("user instructions set", { user_id: user.id, chars: stored?.length ?? 0 });
-    return c.json({ user: { ...userView(user), instructions: stored } }, 200);
+    logger.info("user preferences set", {
+      user_id: user.id,
+      instructions_chars: stored.instructions?.length ?? 0,
+      compact_at: stored.compact_at,
+    });
+    return c.json({ user: { ...userView(user), ...stored } }, 200);
   });
 
   const updateUser = createRoute({
@@ -251,8 +255,8 @@ export function userRoutes(ctx: RouteContext): ApiApp {
   });
   app.openapi(me, async (c) => {
     const user = currentUser(c);
-    const instructions = await store.getUserInstructions(user.id);
-    return c.json({ user: { ...userView(user), instructions } }, 200);
+    const preferences = await store.userPreferences.get(user.id);
+    return c.json({ user: { ...userView(user), ...preferences } }, 200);
   });
 
   const createToken = createRoute({
