@@ -257,7 +257,9 @@ describe("McpManager.registryFor", () => {
         { signal: new AbortController().signal, chatId: "c" },
       );
       expect(echo.output).toBe("workspace");
-      expect(warnings).toContain("MCP tool left out: a tool of the same name comes first (the workspace's)");
+      expect(warnings).toContain(
+        "MCP tool left out: a tool of the same name comes first (the workspace's)",
+      );
       expect(base.size).toBe(2);
     } finally {
       await m.close();

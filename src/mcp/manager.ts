@@ -125,9 +125,12 @@ export class McpManager {
       if (registry.has(tool.name)) {
         if (!this.#clashWarned.has(tool.name)) {
           this.#clashWarned.add(tool.name);
-          this.#log.warn("MCP tool left out: a tool of the same name comes first (the workspace's)", {
-            tool: tool.name,
-          });
+          this.#log.warn(
+            "MCP tool left out: a tool of the same name comes first (the workspace's)",
+            {
+              tool: tool.name,
+            },
+          );
         }
         continue;
       }
