@@ -1,5 +1,5 @@
 import { Command, CommanderError } from "commander";
-import { modelsCommand, providersCommand } from "./admin.ts";
+import { mcpServersCommand, modelsCommand, providersCommand } from "./admin.ts";
 import { agentCommand } from "./agent.ts";
 import { askCommand } from "./ask.ts";
 import { chatCommand } from "./chat.ts";
@@ -30,6 +30,7 @@ export function buildProgram(io: CliIO): Command {
   program.addCommand(chatCommand(io));
   program.addCommand(providersCommand(io));
   program.addCommand(modelsCommand(io));
+  program.addCommand(mcpServersCommand(io));
   program.addCommand(workspacesCommand(io));
   program.addCommand(agentCommand(io));
   program.addCommand(dataCommand(io));
