@@ -177,5 +177,23 @@ export function chatCommand(io: CliIO): Command {
       }),
     );
 
+  chat
+    .command("compact")
+    .description(
+      "Summarise the chat's conversation now, so its later turns start from the summary (the transcript keeps everything). A running chat is compacted when its turn ends.",
+    )
+    .argument("<id>", "chat id")
+    .option("--watch", "follow the chat until the compaction is done, and print the summary")
+    .action((id: string, options: { watch?: boolean }) =>
+      runCommand(io, async () => {
+        const client = await loggedInClient();
+        const path = `/chats/${encodeURIComponent(id)}`;
+        const before = (await client.get(path)) as { chat: { last_event_seq: number } };
+        await client.post(`${path}/compact`);
+        io.stderr("compaction asked for\n");
+        return options.watch ? watch(client, id, io, true, before.chat.last_event_seq) : 0;
+      }),
+    );
+
   return chat;
 }

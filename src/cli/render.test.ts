@@ -35,6 +35,26 @@ describe("EventRenderer", () => {
     expect(out.status).toBe("running");
   });
 
+  it("says why a chat is being compacted, then prints the summary", () => {
+    const out = rendered([
+      { event: "compaction", data: { reason: "threshold" } },
+      {
+        event: "message",
+        data: {
+          message: {
+            id: "m9",
+            role: "assistant",
+            parts: [{ type: "compaction", text: "## Goal\nShip it." }],
+          },
+        },
+      },
+    ]);
+    expect(out.stderr).toBe(
+      "compacting: the conversation is near the model's context limit, summarising it…\n",
+    );
+    expect(out.stdout).toBe("── earlier conversation summarised ──\n## Goal\nShip it.\n──\n");
+  });
+
   it("says nothing when a turn ends after its message", () => {
     const out = rendered([
       { event: "status", data: { status: "running" } },

@@ -15,6 +15,13 @@ interface MessageLike {
   parts: Part[];
 }
 
+/** Why a chat is being compacted, as the `compaction` event's `reason` says. */
+const COMPACTION_REASONS: Record<string, string> = {
+  threshold: "the conversation is near the model's context limit, summarising it",
+  context_length: "the model said the conversation does not fit, summarising it and trying again",
+  manual: "summarising the conversation",
+};
+
 function short(value: unknown, limit = 200): string {
   const text = typeof value === "string" ? value : JSON.stringify(value);
   const line = (text ?? "").replace(/\s+/g, " ").trim();
@@ -31,6 +38,8 @@ export function formatMessage(message: MessageLike): string {
       out.push(`⚙ ${part.name}(${short(part.input)})`);
     } else if (part.type === "tool_result") {
       out.push(`  ${part.is_error ? "✗" : "↳"} ${short(part.output)}`);
+    } else if (part.type === "compaction" && part.text) {
+      out.push(`── earlier conversation summarised ──\n${part.text}\n──`);
     }
   }
   return out.length ? `${out.join("\n")}\n` : "";
@@ -106,6 +115,9 @@ export class EventRenderer {
         );
         break;
       }
+      case "compaction":
+        this.#io.stderr(`compacting: ${COMPACTION_REASONS[String(data.reason)] ?? "asked for"}…\n`);
+        break;
       case "error":
         this.lastError = String(data.message);
         this.#io.stderr(`error: ${this.lastError}\n`);

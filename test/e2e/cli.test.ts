@@ -172,6 +172,23 @@ describe("keel CLI against a server", () => {
     expect((await run(["chat", "show", id])).stdout).toContain("(waiting)");
   });
 
+  it("compacts a chat and prints the summary; show marks it", async () => {
+    fake.enqueue(textReply("Hello."));
+    const created = await run(["chat", "create", "--watch", "Say hello"]);
+    const id = created.stdout.split("\n")[0]?.trim() ?? "";
+    fake.enqueue(textReply("## Goal\nGreet the user."));
+    const compacted = await run(["chat", "compact", "--watch", id]);
+    expect(compacted.code).toBe(0);
+    expect(compacted.stderr).toContain("compaction asked for");
+    expect(compacted.stderr).toContain("compacting: summarising the conversation");
+    expect(compacted.stdout).toContain(
+      "── earlier conversation summarised ──\n## Goal\nGreet the user.",
+    );
+    const shown = await run(["chat", "show", id]);
+    expect(shown.stdout).toContain("earlier conversation summarised");
+    expect(shown.stdout).toContain("(waiting)");
+  });
+
   it("explains what went wrong instead of failing obscurely", async () => {
     const unknown = await run(["chat", "show", "00000000-0000-0000-0000-000000000000"]);
     expect(unknown.code).toBe(1);
