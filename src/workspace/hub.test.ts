@@ -271,6 +271,8 @@ describe("AgentHub", () => {
   });
 
   describe("MCP tools", () => {
+    /** A generous bound: frames cross a real socket on a shared machine. */
+    const eventually = (check: () => void) => vi.waitFor(check, { timeout: 20_000 });
     const tool = (name: string) => ({
       name,
       description: `${name}, described`,
@@ -282,29 +284,29 @@ describe("AgentHub", () => {
       expect(hub.mcpTools(workspace.id)).toEqual([]);
       const agent = await connect(agent_token);
       agent.send({ type: "tools", tools: [tool("fx__a"), tool("fx__b")] });
-      await vi.waitFor(() => expect(hub.mcpTools(workspace.id)).toHaveLength(2));
+      await eventually(() => expect(hub.mcpTools(workspace.id)).toHaveLength(2));
       const offered = hub.mcpTools(workspace.id);
       expect(hub.mcpTools(workspace.id)).toBe(offered); // the same until it changes
       agent.send({ type: "tools", tools: [tool("fx__c")] });
-      await vi.waitFor(() => expect(hub.mcpTools(workspace.id)).toEqual([tool("fx__c")]));
+      await eventually(() => expect(hub.mcpTools(workspace.id)).toEqual([tool("fx__c")]));
       // A dropped connection keeps them (its calls wait for the agent too)…
       agent.socket.terminate();
-      await vi.waitFor(() => expect(hub.connected(workspace.id)).toBe(false));
+      await eventually(() => expect(hub.connected(workspace.id)).toBe(false));
       expect(hub.mcpTools(workspace.id)).toEqual([tool("fx__c")]);
       // …and the next agent, which may have another .mcp.json, says which it has.
       const next = await connect(agent_token);
       expect(hub.mcpTools(workspace.id)).toEqual([]);
       next.send({ type: "tools", tools: [tool("other__x")] });
-      await vi.waitFor(() => expect(hub.mcpTools(workspace.id)).toEqual([tool("other__x")]));
+      await eventually(() => expect(hub.mcpTools(workspace.id)).toEqual([tool("other__x")]));
     });
 
     it("a set over the bounds is dropped as an invalid frame and changes nothing", async () => {
       const { workspace, agent_token } = await newWorkspace();
       const agent = await connect(agent_token);
       agent.send({ type: "tools", tools: [tool("fx__a")] });
-      await vi.waitFor(() => expect(hub.mcpTools(workspace.id)).toHaveLength(1));
+      await eventually(() => expect(hub.mcpTools(workspace.id)).toHaveLength(1));
       agent.send({ type: "tools", tools: [{ ...tool("fx__b"), description: "d".repeat(5000) }] });
-      await vi.waitFor(() => expect(logs.some((l) => l.includes("invalid frames"))).toBe(true));
+      await eventually(() => expect(logs.some((l) => l.includes("invalid frames"))).toBe(true));
       expect(hub.mcpTools(workspace.id)).toEqual([tool("fx__a")]);
     });
 
@@ -316,7 +318,7 @@ describe("AgentHub", () => {
       });
       const agent = await connect(agent_token);
       agent.send({ type: "tools", tools: [tool("fx__a")] });
-      await vi.waitFor(() =>
+      await eventually(() =>
         expect(logs.some((l) => l.includes("MCP tools for a server-side directory"))).toBe(true),
       );
       expect(hub.mcpTools(workspace.id)).toEqual([]);

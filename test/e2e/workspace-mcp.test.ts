@@ -21,8 +21,8 @@ import { freePort, type KeelProcess, startKeel } from "./support/keel-process.ts
 
 const KEEL = join(import.meta.dirname, "../../bin/keel.js");
 const FIXTURE = join(import.meta.dirname, "../fixtures/mcp-stdio-server.ts");
-/** The agent's bound on one MCP call: small, so the hanging call ends soon. */
-const CALL_TIMEOUT_MS = 3_000;
+/** The bound on one MCP call of the agent that meets the hanging tool: small, so it ends soon. */
+const CALL_TIMEOUT_MS = 1_000;
 
 interface Part {
   type: string;
@@ -41,6 +41,7 @@ describe("a workspace's .mcp.json servers", () => {
   let admin: string;
   let modelId: string;
   let workspaceId: string;
+  let agentToken: string;
   let dir: string;
   let dataDir: string;
   let agent: ChildProcess | undefined;
@@ -119,27 +120,40 @@ describe("a workspace's .mcp.json servers", () => {
       name: "mcp",
     });
     workspaceId = workspace.id;
+    agentToken = workspace.agent_token;
+    await startAgent({});
+  }, 90_000);
+
+  /** Starts `keel agent` in the workspace; resolves once the server has its MCP tools. */
+  async function startAgent(env: Record<string, string>) {
+    await stopAgent();
+    const offered = () => keel.output().split("agent offered MCP tools").length - 1;
+    const before = offered();
     agent = spawn(process.execPath, [KEEL, "agent", "--url", keel.url, "--dir", dir], {
       env: {
         PATH: process.env.PATH ?? "",
         HOME: process.env.HOME ?? "/tmp",
-        KEEL_AGENT_TOKEN: workspace.agent_token,
-        KEEL_MCP_CALL_TIMEOUT_MS: String(CALL_TIMEOUT_MS),
+        KEEL_AGENT_TOKEN: agentToken,
+        ...env,
       },
       stdio: ["ignore", "pipe", "pipe"],
     });
     agent.stdout?.on("data", (d: Buffer) => (agentOutput += d.toString()));
     agent.stderr?.on("data", (d: Buffer) => (agentOutput += d.toString()));
-    // The server has the tools once it logged them (a turn started earlier would not see them).
-    await until(() => keel.output().includes("agent offered MCP tools"), "the MCP tools");
-  }, 90_000);
+    // A turn that starts before the server logged them would not see them.
+    await until(() => offered() > before, "the MCP tools");
+  }
 
-  afterAll(async () => {
+  async function stopAgent() {
     if (agent && agent.exitCode === null) {
       const exited = once(agent, "exit");
       agent.kill("SIGTERM");
       await exited;
     }
+  }
+
+  afterAll(async () => {
+    await stopAgent();
     await keel?.stop();
     await fake?.close();
     rmSync(dir, { recursive: true, force: true });
@@ -178,6 +192,7 @@ describe("a workspace's .mcp.json servers", () => {
   }, 60_000);
 
   it("a call to a server that hangs ends as an error result within the bound; the turn goes on", async () => {
+    await startAgent({ KEEL_MCP_CALL_TIMEOUT_MS: String(CALL_TIMEOUT_MS) });
     fake.enqueue(toolCallReply({ name: "fx__hang", args: {} }), textReply("It hung; moving on."));
     const before = fake.requests.length;
     const chat = await api<{ id: string }>("POST", "/chats", {
