@@ -158,6 +158,8 @@ export const api = {
   sendMessage: (chatId: string, content: TextPart[]) =>
     request<void>("POST", `/chats/${id(chatId)}/messages`, { content }),
   interrupt: (chatId: string) => request<void>("POST", `/chats/${id(chatId)}/interrupt`),
+  /** 202: a waiting chat is compacted now; a running one when its turn ends. */
+  compactChat: (chatId: string) => request<void>("POST", `/chats/${id(chatId)}/compact`),
   archiveChat: (chatId: string) => request<void>("DELETE", `/chats/${id(chatId)}`),
   streamUrl: (chatId: string) => `${API_BASE}/chats/${id(chatId)}/stream`,
 };

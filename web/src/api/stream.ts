@@ -28,15 +28,19 @@ export interface FollowOptions {
   schedule?: (flush: () => void) => void;
 }
 
-const EVENT_TYPES: ReadonlySet<string> = new Set<ChatEventType>([
-  "status",
-  "message_part",
-  "message",
-  "retry",
-  "error",
-  "usage",
-  "title",
-]);
+/** Every event type the UI applies; a new one on the server is a type error here until listed. */
+const EVENT_TYPES: ReadonlySet<string> = new Set(
+  Object.keys({
+    status: true,
+    message_part: true,
+    message: true,
+    retry: true,
+    error: true,
+    usage: true,
+    title: true,
+    compaction: true,
+  } satisfies Record<ChatEventType, true>),
+);
 
 /** Full-jitter exponential backoff: a server that restarts is not met by every tab at once. */
 export function backoffDelay(attempt: number, minMs: number, maxMs: number): number {

@@ -67,3 +67,6 @@ export type ChatEvent = {
   [K in ChatEventType]: { type: K; seq: number; data: ChatEventPayloads[K] };
 }[ChatEventType];
 export type { ChatEventPayloads };
+/** A compaction starting: why, and the prompt's size then (`compaction` event). */
+export type CompactionNotice = ChatEventPayloads["compaction"];
+export type CompactionReason = CompactionNotice["reason"];

@@ -17,6 +17,7 @@ import type {
 import {
   type ChatViewAction,
   type ChatViewState,
+  canCompact,
   chatViewReducer,
   type DraftMessage,
   type DraftPart,
@@ -568,6 +569,142 @@ describe("stopping: Stop asked for the running turn", () => {
       events(ev.message(12, userMsg("u1", "go"))),
     );
     expect(view.stopping).toBe(true);
+  });
+});
+
+// ---- compaction -----------------------------------------------------------------------------
+
+describe("compaction: the conversation summarised", () => {
+  const compaction = (
+    seq: number,
+    reason: ChatEventPayloads["compaction"]["reason"],
+    prompt_tokens?: number,
+  ): ChatEvent => ({
+    type: "compaction",
+    seq,
+    data: prompt_tokens === undefined ? { reason } : { reason, prompt_tokens },
+  });
+  const summary = (id: string, text = "## Goal\nSay hello.") =>
+    msg(id, "assistant", [{ type: "compaction", text }]);
+  /** Compact on a waiting chat, as the server streams it: pending, running, the compaction. */
+  const started = [ev.status(11, "pending"), ev.status(12, "running"), compaction(13, "manual")];
+  const finished = [
+    ...started,
+    ev.message(14, summary("s1")),
+    ev.usage(15, "s1", usageOf(900, 120)),
+    ev.status(16, "waiting"),
+  ];
+
+  it.each([
+    [
+      "threshold",
+      compaction(12, "threshold", 96_000),
+      { reason: "threshold", prompt_tokens: 96_000 },
+    ],
+    ["context_length", compaction(12, "context_length"), { reason: "context_length" }],
+    ["manual", compaction(12, "manual"), { reason: "manual" }],
+  ])("a %s compaction event: compacting, with its reason", (_name, event, notice) => {
+    const view = run(running(), events(event));
+    expect(view.compacting).toEqual(notice);
+    expect(view.lastSeq).toBe(12);
+  });
+
+  it.each<[string, ChatEvent[], string[]]>([
+    ["its summary message", [ev.message(13, summary("s1"))], ["u0", "a0", "s1"]],
+    ["an error event", [ev.error(13, { kind: "auth", message: "Invalid API key" })], ["u0", "a0"]],
+    ["status waiting (Stop)", [ev.status(13, "waiting")], ["u0", "a0"]],
+    ["status error", [ev.status(13, "error")], ["u0", "a0"]],
+    ["status pending (handed over)", [ev.status(13, "pending")], ["u0", "a0"]],
+  ])("ends at %s", (_name, list, ids) => {
+    const compacting = run(running(), events(compaction(12, "threshold")));
+    expect(compacting.compacting).toEqual({ reason: "threshold" });
+    const view = run(compacting, events(...list));
+    expect(view.compacting).toBeNull();
+    expect(visibleMessages(view).map((m) => m.id)).toEqual(ids);
+  });
+
+  it.each<[string, ChatEvent]>([
+    ["status running", ev.status(13, "running")],
+    ["a retry of the summary step", ev.retry(13, 1)],
+    ["a plain assistant message", ev.message(13, assistantMsg("a1", "not a summary"))],
+    ["a usage event", ev.usage(13, "a0", usageOf(1, 1))],
+  ])("goes on through %s", (_name, event) => {
+    const view = run(running(), events(compaction(12, "context_length"), event));
+    expect(view.compacting).toEqual({ reason: "context_length" });
+  });
+
+  it("the summary keeps the reason seen live, by message id", () => {
+    const view = run(loadedView(), events(...finished));
+    expect(view.compactionReasons).toEqual({ s1: "manual" });
+    expect(view.usage.s1).toEqual({ usage: usageOf(900, 120) });
+    expect(view.chat?.status).toBe("waiting");
+  });
+
+  it("a summary loaded with the transcript has no reason (none was seen)", () => {
+    const view = loadedView({}, [...HISTORY, summary("s1")]);
+    expect(view.compacting).toBeNull();
+    expect(view.compactionReasons).toEqual({});
+  });
+
+  it("the same events delivered twice: the second copy changes nothing (same object)", () => {
+    const once = run(loadedView(), events(...finished));
+    expect(run(once, events(...finished))).toBe(once);
+    const mid = run(loadedView(), events(...started));
+    expect(run(mid, events(...started))).toBe(mid);
+    expect(mid.compacting).toEqual({ reason: "manual" });
+  });
+
+  it.each([
+    ["overlapping replay", [finished.slice(0, 4), finished.slice(1)]],
+    ["replay from the start", [finished.slice(0, 3), finished]],
+    ["one event at a time, each twice", finished.map((e) => [e, e])],
+  ])("%s ends as one clean delivery", (_name, batches) => {
+    const once = run(loadedView(), events(...finished));
+    expect(run(loadedView(), ...batches.map((b) => events(...b)))).toEqual(once);
+  });
+
+  it("a page loaded mid-compaction shows it again from the replay", () => {
+    const snapshot = detail(chatRow({ status: "running", last_event_seq: 13 }), HISTORY, [], 12);
+    const view = run(emptyChatView, loadedAction(snapshot), events(...started));
+    expect(view.compacting).toEqual({ reason: "manual" });
+  });
+});
+
+describe("Compact: asked for, then run", () => {
+  const asked: ChatViewAction = { type: "compact_requested" };
+  const compactionEvent = (seq: number): ChatEvent => ({
+    type: "compaction",
+    seq,
+    data: { reason: "manual" },
+  });
+
+  it.each<[string, ChatViewState, boolean]>([
+    ["a waiting chat with a reply", loadedView(), true],
+    ["a running chat (compacted when its turn ends)", running(), true],
+    ["a chat in error", loadedView({ status: "error" }), true],
+    ["a pending chat", loadedView({ status: "pending" }), false],
+    [
+      "a chat whose last message is a summary",
+      loadedView({}, [...HISTORY, msg("s1", "assistant", [{ type: "compaction", text: "S" }])]),
+      false,
+    ],
+    ["a chat compacting now", run(running(), events(compactionEvent(12))), false],
+    ["a chat asked already", run(loadedView(), asked), false],
+    ["no chat loaded", emptyChatView, false],
+  ])("can compact: %s → %s", (_name, view, expected) => {
+    expect(canCompact(view)).toBe(expected);
+  });
+
+  it.each<[string, ChatViewAction[], boolean]>([
+    ["asked", [], true],
+    ["the POST failed", [{ type: "compact_failed" }], false],
+    ["status pending (a worker will run it)", [events(ev.status(11, "pending"))], true],
+    ["pending, then running", [events(ev.status(11, "pending"), ev.status(12, "running"))], true],
+    ["the compaction started", [events(compactionEvent(11))], false],
+    ["status waiting (Stop took it back)", [events(ev.status(11, "waiting"))], false],
+    ["an error event", [events(ev.error(11, { kind: "generic", message: "x" }))], false],
+  ])("compactRequested after %s: %s", (_name, actions, expected) => {
+    expect(run(loadedView(), asked, ...actions).compactRequested).toBe(expected);
   });
 });
 

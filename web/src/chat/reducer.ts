@@ -9,6 +9,8 @@ import type {
   ChatDetail,
   ChatEvent,
   ChatEventPayloads,
+  CompactionNotice,
+  CompactionReason,
   Message,
   MessagePart,
   QueuedMessage,
@@ -55,6 +57,18 @@ export interface ChatViewState {
    * event between the two turns).
    */
   stopping: boolean;
+  /**
+   * A compaction is running: its `compaction` event was applied and its summary message not yet.
+   * It ends with that message, an `error` event, or any status but `running` (Stop, a failure).
+   */
+  compacting: CompactionNotice | null;
+  /** Why each compaction seen live happened, by its message id (a transcript load cannot say). */
+  compactionReasons: Record<string, CompactionReason>;
+  /**
+   * Compaction was asked for (Compact) and has not run yet: it ends like `compacting`, or when
+   * the chat goes back to waiting without one (Stop took it back).
+   */
+  compactRequested: boolean;
   /** The newest event applied: the stream resumes after it. */
   lastSeq: number;
 }
@@ -65,7 +79,9 @@ export type ChatViewAction =
   | { type: "sending"; id: string; parts: TextPart[] }
   | { type: "send_failed"; id: string }
   | { type: "stopping" }
-  | { type: "stop_failed" };
+  | { type: "stop_failed" }
+  | { type: "compact_requested" }
+  | { type: "compact_failed" };
 
 export const emptyChatView: ChatViewState = {
   chat: null,
@@ -76,6 +92,9 @@ export const emptyChatView: ChatViewState = {
   retry: null,
   error: null,
   stopping: false,
+  compacting: null,
+  compactionReasons: {},
+  compactRequested: false,
   lastSeq: 0,
 };
 
@@ -96,6 +115,10 @@ export function chatViewReducer(state: ChatViewState, action: ChatViewAction): C
       return { ...state, stopping: true };
     case "stop_failed":
       return { ...state, stopping: false };
+    case "compact_requested":
+      return { ...state, compactRequested: true };
+    case "compact_failed":
+      return { ...state, compactRequested: false };
   }
 }
 
@@ -121,6 +144,10 @@ function loaded(state: ChatViewState, detail: ChatDetail): ChatViewState {
     retry: null,
     error: chat.status === "error" && chat.last_error ? turnError(chat.last_error) : null,
     stopping: false,
+    // A compaction under way is in the replay after `replay_from_seq`, which shows it again.
+    compacting: null,
+    compactionReasons: state.compactionReasons,
+    compactRequested: false, // a chat `pending` for it shows Compact disabled anyway
     lastSeq: detail.replay_from_seq,
   };
 }
@@ -166,7 +193,14 @@ export function applyEvent(state: ChatViewState, event: ChatEvent): ChatViewStat
       // The failed attempt's deltas are void: the retried attempt streams from the start.
       return { ...next, retry: event.data, drafts: [] };
     case "error":
-      return { ...next, error: event.data, retry: null, drafts: [] };
+      return {
+        ...next,
+        error: event.data,
+        retry: null,
+        drafts: [],
+        compacting: null,
+        compactRequested: false,
+      };
     case "usage": {
       const { message_id, usage, cost_usd } = event.data;
       const entry = cost_usd === undefined ? { usage } : { usage, cost_usd };
@@ -175,6 +209,8 @@ export function applyEvent(state: ChatViewState, event: ChatEvent): ChatViewStat
     case "title":
       // The page passes the chat on to the sidebar, which shows the new title at once.
       return next.chat ? { ...next, chat: { ...next.chat, title: event.data.title } } : next;
+    case "compaction":
+      return { ...next, compacting: event.data, compactRequested: false };
   }
 }
 
@@ -184,8 +220,18 @@ function onStatus(state: ChatViewState, data: ChatEventPayloads["status"]): Chat
   const error = data.status === "error" ? state.error : null;
   // Whatever Stop was asked for ended here: a `running` chat runs a turn that may be stopped.
   if (data.status === "running") return { ...state, chat, error, stopping: false };
-  // The turn is over: whatever it kept arrived as `message` events; anything else is void.
-  return { ...state, chat, error, retry: null, drafts: [], stopping: false };
+  // The turn is over: whatever it kept arrived as `message` events; anything else is void. A
+  // compaction asked for stays asked while the chat is `pending` (a worker is about to run it).
+  return {
+    ...state,
+    chat,
+    error,
+    retry: null,
+    drafts: [],
+    stopping: false,
+    compacting: null,
+    compactRequested: state.compactRequested && data.status === "pending",
+  };
 }
 
 function onDelta(
@@ -254,6 +300,7 @@ function onMessage(state: ChatViewState, message: Message): ChatViewState {
     index === -1 ? [...state.messages, message] : state.messages.with(index, message);
   return {
     ...state,
+    ...(isCompaction(message) ? compacted(state, message.id) : {}),
     messages,
     drafts: state.drafts.filter((d) => d.id !== message.id),
     pending: message.role === "user" ? withoutDelivered(state.pending, message) : state.pending,
@@ -265,6 +312,32 @@ function onMessage(state: ChatViewState, message: Message): ChatViewState {
       ? { ...state.usage, [message.id]: { usage: message.usage, ...costOf(message) } }
       : state.usage,
   };
+}
+
+export function isCompaction(message: Pick<Message, "parts">): boolean {
+  return message.parts.some((p) => p.type === "compaction");
+}
+
+/** A compaction's summary arrived: it is over, and its reason (if seen live) is kept. */
+function compacted(
+  state: ChatViewState,
+  id: string,
+): Pick<ChatViewState, "compacting" | "compactRequested" | "compactionReasons"> {
+  const reason = state.compacting?.reason;
+  return {
+    compacting: null,
+    compactRequested: false,
+    compactionReasons:
+      reason === undefined ? state.compactionReasons : { ...state.compactionReasons, [id]: reason },
+  };
+}
+
+/** Whether Compact would do anything now: not asked already, not running one, not just done. */
+export function canCompact(state: ChatViewState): boolean {
+  if (state.chat === null || state.compactRequested || state.compacting !== null) return false;
+  if (state.chat.status === "pending") return false;
+  const last = state.messages.findLast((m) => m.role !== "tool");
+  return last !== undefined && !isCompaction(last);
 }
 
 /** The pending entry this user message delivers: the queue row by id, else the oldest local
