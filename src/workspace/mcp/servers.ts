@@ -62,6 +62,7 @@ export class WorkspaceMcp {
   #tools: McpToolInfo[] = [];
   #started: Promise<void> | undefined;
   #stopping = false;
+  #ready = false;
   readonly #listeners = new Set<() => void>();
 
   constructor(options: WorkspaceMcpOptions) {
@@ -87,7 +88,7 @@ export class WorkspaceMcp {
 
   /** Runs `<server>__<tool>`; never throws, never waits longer than the call bound. */
   async call(name: string, input: unknown, signal: AbortSignal): Promise<WorkspaceToolResult> {
-    await Promise.race([this.start(), aborted(signal)]);
+    if (!this.#ready) await Promise.race([this.start(), aborted(signal)]);
     if (signal.aborted) return fail(STOPPED);
     const route = this.#routes.get(name);
     if (!route) {
@@ -138,6 +139,7 @@ export class WorkspaceMcp {
     for (const notice of notices) this.#o.log(notice);
     await Promise.all(servers.map((config) => this.#startServer(config)));
     this.#collect();
+    this.#ready = true;
     if (servers.length > 0) {
       this.#o.log(`MCP: ${this.#tools.length} tools from ${servers.length} servers in .mcp.json`);
     }
@@ -214,6 +216,15 @@ export class WorkspaceMcp {
     const server: RunningServer = { config, client, gone: null, stderrTail: [], tools: [] };
     this.#servers.push(server);
     this.#forwardStderr(server, transport);
+    let connected = false;
+    let errors = 0;
+    client.onerror = (error) => {
+      // Once it runs (a failed start says why itself), what it sends that is not the protocol
+      // is worth a line — not a flood of them.
+      if (connected && ++errors <= STDERR_TAIL_LINES) {
+        this.#o.log(`MCP server "${config.name}": ${message(error).slice(0, STDERR_LINE_CHARS)}`);
+      }
+    };
     client.onclose = () => {
       if (this.#stopping || server.gone !== null) return;
       server.gone = "it exited";
@@ -222,6 +233,7 @@ export class WorkspaceMcp {
     const timeout = this.#o.startTimeoutMs ?? 30_000;
     try {
       await client.connect(transport, { timeout });
+      connected = true;
       server.tools = await this.#listTools(client);
       this.#o.log(`MCP server "${config.name}" started: ${server.tools.length} tools`);
     } catch (error) {
