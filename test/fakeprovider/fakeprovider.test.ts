@@ -323,6 +323,20 @@ describe("wire formats", () => {
     h1.reset();
   });
 
+  it("a responder picks the script from the request, else the queue answers", async () => {
+    h1.enqueue(textReply("from the queue"));
+    h1.setResponder((request) =>
+      request.rawBody.includes("pick me") ? textReply("from the responder") : undefined,
+    );
+    const picked = await (await post(h1, agent, routes.anthropic, { note: "pick me" })).text();
+    const queued = await (await post(h1, agent, routes.anthropic, { note: "other" })).text();
+    expect(picked).toContain("from");
+    expect(picked).toContain("responder");
+    expect(queued).toContain("queue");
+    expect(h1.queued).toBe(0);
+    h1.reset();
+  });
+
   it("truncate ends cleanly without any end marker", async () => {
     const markers: Record<ProviderFormat, string> = {
       "openai-chat": "[DONE]",

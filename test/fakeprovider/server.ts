@@ -93,10 +93,15 @@ export interface FakeProvider {
   /** Queues scripts, one per request, first in first out. With the queue empty a request gets
    *  500 with the provider's error body and the message "fake provider: no script queued…". */
   enqueue(...scripts: Script[]): void;
-  /** Forgets queued scripts and recorded requests (numbering restarts at 1). */
+  /** Forgets queued scripts, the responder and recorded requests (numbering restarts at 1). */
   reset(): void;
   /** The context window from now on (`FakeProviderOptions.contextWindow`); undefined: none. */
   setContextWindow(tokens: number | undefined): void;
+  /**
+   * Chooses the script for each request from the request itself (a long scripted conversation
+   * whose order is not known in advance); undefined from it falls back to the queue.
+   */
+  setResponder(responder: ((request: RecordedRequest) => Script | undefined) | undefined): void;
   /** Stops listening and destroys every connection, hanging streams included. */
   close(): Promise<void>;
 }
@@ -195,6 +200,7 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
   let requestCount = 0;
   let closed = false;
   let contextWindow = options.contextWindow;
+  let responder: ((request: RecordedRequest) => Script | undefined) | undefined;
 
   const noop = () => {};
 
@@ -354,7 +360,7 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
       requestCount += 1;
       const n = requestCount;
       const promptTokens = promptTokensOf(rawBody);
-      requests.push({
+      const recorded: RecordedRequest = {
         n,
         method: req.method ?? "",
         path,
@@ -368,7 +374,8 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
         clientPort: req.socket.remotePort ?? 0,
         time: Date.now(),
         promptTokens,
-      });
+      };
+      requests.push(recorded);
       const ex = exchangeFor(req, res);
       if (!route) {
         ex.writeHead(404, { "content-type": "application/json" });
@@ -396,7 +403,7 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
         );
         return;
       }
-      const script: Script = queue.shift() ?? {
+      const script: Script = responder?.(recorded) ?? queue.shift() ?? {
         kind: "error",
         status: 500,
         errorType: "server",
@@ -480,7 +487,11 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
     setContextWindow(tokens) {
       contextWindow = tokens;
     },
+    setResponder(next) {
+      responder = next;
+    },
     reset() {
+      responder = undefined;
       queue.length = 0;
       requests.length = 0;
       requestCount = 0;
