@@ -5,6 +5,7 @@
  */
 import { StreamableHTTPError } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { ErrorCode, McpError } from "@modelcontextprotocol/sdk/types.js";
+import { redactSecrets } from "../chaterror/redact.ts";
 
 const MARKER = Symbol.for("keel.mcp-server-error");
 
@@ -47,6 +48,8 @@ export interface FailureContext {
   stop?: AbortSignal;
   /** The bound's signal: its abort is `timeout`. */
   deadline?: AbortSignal;
+  /** The header values sent: a server's error text that echoes one is scrubbed of it. */
+  secrets?: readonly string[];
 }
 
 /** Classifies `error` (anything the SDK or fetch threw) into an McpServerError for people. */
@@ -84,12 +87,12 @@ export function mcpFailure(error: unknown, at: FailureContext): McpServerError {
   if (error instanceof McpError && error.code !== ErrorCode.ConnectionClosed) {
     return new McpServerError(
       "refused",
-      `${name} refused the request while ${at.doing}: ${detail(error.message)}`,
+      `${name} refused the request while ${at.doing}: ${detail(error.message, at.secrets)}`,
     );
   }
   return new McpServerError(
     "unreachable",
-    `${name} could not be reached while ${at.doing} (${detail(causeText(error))}). It may be ` +
+    `${name} could not be reached while ${at.doing} (${detail(causeText(error), at.secrets)}). It may be ` +
       "down or restarting: try again later, or tell an admin if it persists.",
   );
 }
@@ -105,8 +108,8 @@ function causeText(error: unknown): string {
   return error.message || error.name;
 }
 
-function detail(text: string): string {
-  const line = text.replace(/\s+/g, " ").trim();
+function detail(text: string, secrets: readonly string[] = []): string {
+  const line = redactSecrets(text, secrets).replace(/\s+/g, " ").trim();
   return line.length <= DETAIL_CHARS ? line : `${line.slice(0, DETAIL_CHARS)}…`;
 }
 

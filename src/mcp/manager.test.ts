@@ -69,6 +69,7 @@ describe("McpManager", () => {
       "docs__hang",
       "docs__picture",
       "docs__secret_tool",
+      "docs__whoami",
     ]);
     const echo = tools.find((t) => t.name === "docs__echo");
     expect(echo?.description).toBe('From the MCP server "docs". Echoes its text.');
@@ -84,7 +85,11 @@ describe("McpManager", () => {
 
   it.each([
     ["allow only", { tools_allow: ["echo", "fail"] }, ["f__echo", "f__fail"]],
-    ["deny", { tools_deny: ["hang", "big", "picture", "secret_tool"] }, ["f__echo", "f__fail"]],
+    [
+      "deny",
+      { tools_deny: ["hang", "big", "picture", "secret_tool", "whoami"] },
+      ["f__echo", "f__fail"],
+    ],
     [
       "allow, then deny",
       { tools_allow: ["echo", "secret_tool"], tools_deny: ["secret_tool"] },
@@ -129,6 +134,13 @@ describe("McpManager", () => {
     const result = await (await registry(manager())).execute(tool, input, context());
     expect(result.is_error).toBe(isError);
     expect(String(result.output)).toContain(text);
+  });
+
+  it("a result that echoes a header's value does not show it", async () => {
+    await server({ name: "docs", headers: { Authorization: "Bearer mcp-echoed-token" } });
+    const tools = await registry(manager());
+    const result = await tools.execute("docs__whoami", {}, context());
+    expect(result).toEqual({ output: "you sent: [redacted]", is_error: false });
   });
 
   it("caps an oversized result, saying so", async () => {

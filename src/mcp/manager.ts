@@ -16,6 +16,7 @@
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { z } from "zod";
 import type { Logger } from "../api/log.ts";
+import { REDACTED } from "../chaterror/redact.ts";
 import { type Tool, type ToolContext, ToolRegistry, type ToolResult } from "../chatloop/tools.ts";
 import type { McpServerConfig, McpServerStore } from "../store/contract.ts";
 import { connectClient, listAllTools, type McpTool, within } from "./connection.ts";
@@ -205,6 +206,7 @@ export class McpManager {
         doing: "listing its tools",
         timeoutMs,
         deadline,
+        secrets: Object.values(s.config.headers),
       });
       s.failedAt = Date.now();
       s.tools = undefined;
@@ -267,6 +269,7 @@ export class McpManager {
     const deadline = AbortSignal.timeout(timeoutMs);
     const signal = AbortSignal.any([context.signal, deadline]);
     const at = {
+      secrets: Object.values(s.config.headers),
       server: s.config.name,
       doing: `calling ${tool}`,
       timeoutMs,
@@ -286,7 +289,7 @@ export class McpManager {
           }),
           signal,
         );
-        return mcpToolResult(answer, this.#o.maxOutputChars);
+        return withoutHeaderValues(mcpToolResult(answer, this.#o.maxOutputChars), s.config);
       } catch (error) {
         const failure = mcpFailure(error, at);
         if (failure.kind === "stopped" || failure.kind === "refused") {
@@ -332,4 +335,20 @@ export class McpManager {
     if (!client) return;
     await client.then((c) => c.close()).catch(() => {});
   }
+}
+
+/** Header values shorter than this are not scrubbed as exact strings (too likely in any text). */
+const MIN_SECRET_LENGTH = 6;
+
+/**
+ * The result without the server's own header values, should it echo one (a "whoami" tool, a
+ * debug dump): they are the admin's credentials, and what the model reads is shown to users.
+ */
+function withoutHeaderValues(result: ToolResult, server: McpServerConfig): ToolResult {
+  if (typeof result.output !== "string") return result;
+  let output = result.output;
+  for (const value of Object.values(server.headers)) {
+    if (value.length >= MIN_SECRET_LENGTH) output = output.replaceAll(value, REDACTED);
+  }
+  return { ...result, output };
 }

@@ -28,6 +28,7 @@ export async function probeTools(
       doing: "listing its tools",
       timeoutMs,
       deadline,
+      secrets: Object.values(server.headers),
     });
   } finally {
     await client?.close().catch(() => {});

@@ -2,7 +2,8 @@
  * TEST-ONLY. A real MCP server, written with the same SDK, over a real `node:http` server on
  * 127.0.0.1 (port 0), stateless Streamable HTTP (a fresh `McpServer` per request). Its tools:
  * `echo {text}`, `fail` (an `isError` result), `big {chars}`, `picture` (an image and a line of
- * text), `hang` (answers only when the request goes away), `secret_tool`, and one whose name is
+ * text), `hang` (answers only when the request goes away), `whoami` (echoes the Authorization
+ * header it got), `secret_tool`, and one whose name is
  * too long for `<server>__<tool>`. It records every request's headers, so tests can check what
  * reached it. Nothing outside tests imports this file.
  */
@@ -77,6 +78,14 @@ export async function startTestMcpServer(): Promise<TestMcpServer> {
       hanging--;
       return text("too late");
     });
+    server.registerTool(
+      "whoami",
+      { description: "Echoes the Authorization header." },
+      async (extra) => {
+        calls.push("whoami");
+        return text(`you sent: ${String(extra.requestInfo?.headers.authorization ?? "nothing")}`);
+      },
+    );
     server.registerTool("secret_tool", { description: "Should be denied." }, async () => {
       calls.push("secret_tool");
       return text("secret");
