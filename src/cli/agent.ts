@@ -26,9 +26,11 @@ export function agentCommand(io: CliIO): Command {
   return new Command("agent")
     .description(
       "Run the workspace agent: connect to the Keel server (outbound only) with the workspace's " +
-        "agent token and run the tool calls of its chats in DIR. Reconnects by itself; Ctrl-C or " +
-        "SIGTERM stops it and the tools it runs. Give the token in KEEL_AGENT_TOKEN rather than " +
-        "--token: a command line is visible to other users in `ps`.",
+        "agent token and run the tool calls of its chats in DIR, with the stdio MCP servers of " +
+        "DIR/.mcp.json. Reconnects by itself; Ctrl-C or SIGTERM stops it and the tools and MCP " +
+        "servers it runs. Give the token in KEEL_AGENT_TOKEN rather than --token: a command " +
+        "line is visible to other users in `ps`. KEEL_MCP_CALL_TIMEOUT_MS bounds one MCP call " +
+        "(default 60000).",
     )
     .addOption(
       new Option("--url <url>", "the Keel server, e.g. http://127.0.0.1:3000").env("KEEL_URL"),
