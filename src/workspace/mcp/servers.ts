@@ -86,7 +86,10 @@ export class WorkspaceMcp {
     return () => this.#listeners.delete(listener);
   }
 
-  /** Runs `<server>__<tool>`; never throws, never waits longer than the call bound. */
+  /**
+   * Runs `<server>__<tool>`; never throws. Waits at most for the servers' start (while they start)
+   * and then the call's bound.
+   */
   async call(name: string, input: unknown, signal: AbortSignal): Promise<WorkspaceToolResult> {
     if (!this.#ready) await Promise.race([this.start(), aborted(signal)]);
     if (signal.aborted) return fail(STOPPED);
@@ -121,7 +124,9 @@ export class WorkspaceMcp {
         );
       }
       if (server.gone !== null) return fail(goneMessage(server));
-      return fail(`The MCP server "${server.config.name}" failed the call: ${message(error)}`);
+      // The server wrote that message: it goes to the model, so it is bounded like an answer.
+      const why = message(error).slice(0, STDERR_LINE_CHARS * 4);
+      return fail(`The MCP server "${server.config.name}" failed the call: ${why}`);
     }
   }
 
