@@ -184,6 +184,27 @@ describe("McpManager", () => {
     expect(String(stale.output)).toContain("no longer configured");
   });
 
+  it("a server that lost its session (it restarted) is reconnected and the call retried once", async () => {
+    const sessions = await startTestMcpServer({ stateful: true });
+    try {
+      await server({ name: "sess", url: sessions.url });
+      const tools = await registry(manager());
+      expect(await tools.execute("sess__echo", { text: "one" }, context())).toEqual({
+        output: "echo: one",
+        is_error: false,
+      });
+      sessions.forgetSessions();
+      expect(await tools.execute("sess__echo", { text: "two" }, context())).toEqual({
+        output: "echo: two",
+        is_error: false,
+      });
+      const ids = new Set(sessions.requests.map((h) => h["mcp-session-id"]).filter(Boolean));
+      expect(ids.size).toBe(2);
+    } finally {
+      await sessions.close();
+    }
+  });
+
   it("a tool that hangs is bounded by the call timeout", async () => {
     await server({ name: "docs" });
     const tools = await registry(manager({ callTimeoutMs: 300 }));

@@ -7,7 +7,13 @@
  * too long for `<server>__<tool>`. It records every request's headers, so tests can check what
  * reached it. Nothing outside tests imports this file.
  */
-import { createServer, type IncomingHttpHeaders, type ServerResponse } from "node:http";
+import { randomUUID } from "node:crypto";
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type ServerResponse,
+} from "node:http";
 import type { AddressInfo } from "node:net";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
@@ -28,13 +34,21 @@ export interface TestMcpServer {
   close(): Promise<void>;
 }
 
-export async function startTestMcpServer(): Promise<TestMcpServer> {
+/**
+ * `stateful`: sessions (`Mcp-Session-Id`), one `McpServer` per session, as most deployed servers
+ * run; `forgetSessions()` then plays a server restart (known sessions answer 404).
+ */
+export async function startTestMcpServer(
+  options: { stateful?: boolean } = {},
+): Promise<TestMcpServer & { forgetSessions(): void }> {
+  const sessions = new Map<string, StreamableHTTPServerTransport>();
   const requests: IncomingHttpHeaders[] = [];
   const calls: string[] = [];
   let hanging = 0;
   let onHang: (() => void) | undefined;
 
-  function mcpServer(res: ServerResponse): McpServer {
+  /** `until` ends a `hang`: the request going away (stateless), or its cancellation (stateful). */
+  function mcpServer(until: (signal: AbortSignal) => Promise<void>): McpServer {
     const server = new McpServer({ name: "keel-test", version: "1.0.0" });
     const text = (value: string) => ({ content: [{ type: "text" as const, text: value }] });
     server.registerTool(
@@ -70,11 +84,11 @@ export async function startTestMcpServer(): Promise<TestMcpServer> {
         ],
       };
     });
-    server.registerTool("hang", { description: "Never answers." }, async () => {
+    server.registerTool("hang", { description: "Never answers." }, async (extra) => {
       calls.push("hang");
       hanging++;
       onHang?.();
-      await new Promise<void>((resolve) => res.once("close", resolve));
+      await until(extra.signal);
       hanging--;
       return text("too late");
     });
@@ -96,14 +110,38 @@ export async function startTestMcpServer(): Promise<TestMcpServer> {
     return server;
   }
 
+  function stateful(req: IncomingMessage, res: ServerResponse): void {
+    const id = req.headers["mcp-session-id"];
+    if (typeof id === "string") {
+      const known = sessions.get(id);
+      if (known) void known.handleRequest(req, res);
+      else res.writeHead(404, { "content-type": "application/json" }).end('{"error":"no session"}');
+      return;
+    }
+    const transport = new StreamableHTTPServerTransport({
+      sessionIdGenerator: () => randomUUID(),
+      onsessioninitialized: (sessionId) => {
+        sessions.set(sessionId, transport);
+      },
+    });
+    const server = mcpServer(
+      (signal) => new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve())),
+    );
+    void server.connect(transport).then(() => transport.handleRequest(req, res));
+  }
+
   const http = createServer((req, res) => {
     requests.push(req.headers);
+    if (options.stateful) {
+      stateful(req, res);
+      return;
+    }
     if (req.method !== "POST") {
       // Stateless: no notification stream, no session to end.
       res.writeHead(405, { allow: "POST" }).end();
       return;
     }
-    const server = mcpServer(res);
+    const server = mcpServer(() => new Promise<void>((resolve) => res.once("close", resolve)));
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
     res.once("close", () => {
       void transport.close();
@@ -127,8 +165,10 @@ export async function startTestMcpServer(): Promise<TestMcpServer> {
         onHang = resolve;
       }),
     hanging: () => hanging,
+    forgetSessions: () => sessions.clear(),
     close: () =>
       new Promise<void>((resolve) => {
+        for (const transport of sessions.values()) void transport.close();
         http.closeAllConnections();
         http.close(() => resolve());
       }),
