@@ -6,8 +6,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { MCP_OUTPUT_CHARS } from "../../mcp/content.ts";
 import { STOPPED } from "../tools/types.ts";
-import { MCP_OUTPUT_CHARS } from "./content.ts";
 import { WorkspaceMcp, type WorkspaceMcpOptions } from "./servers.ts";
 
 const FIXTURE = join(import.meta.dirname, "../../../test/fixtures/mcp-stdio-server.ts");

@@ -2,7 +2,7 @@
  * The workspace's stdio MCP servers, run by `keel agent` where the code is (`.mcp.json`, see
  * config.ts) with the official SDK's client. Each server's tools are offered to the server as
  * `<server>__<tool>`; a call is routed to its server, bounded in time (then cancelled) and in
- * size (content.ts). Nothing a server does can stop the agent or hang a turn: one that does not
+ * size (its answer as text the way an admin's MCP server's is, `src/mcp/content.ts`). Nothing a server does can stop the agent or hang a turn: one that does not
  * start is logged and skipped, one that dies or hangs answers its calls with an `is_error` result
  * that says what happened and what to do. Their stderr goes to the agent's log, bounded. A server
  * that announces its tools changed (`notifications/tools/list_changed`) is listed again, and the
@@ -13,10 +13,10 @@ import { Readable } from "node:stream";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { ErrorCode, McpError, type Tool } from "@modelcontextprotocol/sdk/types.js";
+import { mcpToolResult } from "../../mcp/content.ts";
 import { jsonLength, MCP_TOOL_LIMITS, MCP_TOOL_NAME, type McpToolInfo } from "../protocol.ts";
 import { fail, STOPPED, type WorkspaceToolResult } from "../tools/types.ts";
 import { type McpServerConfig, readMcpConfig } from "./config.ts";
-import { mcpResultText } from "./content.ts";
 
 export interface WorkspaceMcpOptions {
   /** The workspace directory: `.mcp.json` is read here, and servers run here by default. */
@@ -112,7 +112,8 @@ export class WorkspaceMcp {
         undefined,
         { signal, timeout: timeoutMs, maxTotalTimeout: timeoutMs },
       );
-      return mcpResultText(answer);
+      const { output, is_error } = mcpToolResult(answer);
+      return { output: typeof output === "string" ? output : JSON.stringify(output), is_error };
     } catch (error) {
       if (signal.aborted) return fail(STOPPED);
       if (error instanceof McpError && error.code === ErrorCode.RequestTimeout) {
