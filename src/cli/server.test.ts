@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { databaseUrlText, defaultDataDir, describeStartError, parseAddress } from "./server.ts";
+import {
+  databaseUrlText,
+  defaultDataDir,
+  describeStartError,
+  mcpLimitsFrom,
+  parseAddress,
+} from "./server.ts";
 
 describe("parseAddress", () => {
   it.each([
@@ -54,5 +60,23 @@ describe("databaseUrlText", () => {
     expect(url).toBe("postgresql://keel@/keel?host=%2Fsrv%2Fkeel%20data%2Frun");
     expect(help).toContain(`psql '${url}'`);
     expect(help).toContain("/srv/keel data/postgres.log");
+  });
+});
+
+describe("mcpLimitsFrom", () => {
+  it.each([
+    [{}, {}],
+    [{ KEEL_MCP_CALL_TIMEOUT_MS: "" }, {}],
+    [{ KEEL_MCP_CALL_TIMEOUT_MS: "1500" }, { callTimeoutMs: 1500 }],
+    [
+      { KEEL_MCP_CALL_TIMEOUT_MS: "soon" },
+      "KEEL_MCP_CALL_TIMEOUT_MS must be a number of milliseconds.",
+    ],
+    [
+      { KEEL_MCP_CALL_TIMEOUT_MS: "-5" },
+      "KEEL_MCP_CALL_TIMEOUT_MS must be a number of milliseconds.",
+    ],
+  ])("%j → %j", (env, expected) => {
+    expect(mcpLimitsFrom(env)).toEqual(expected);
   });
 });

@@ -151,6 +151,12 @@ export function serverCommand(io: CliIO): Command {
       io.stderr(help);
       return;
     }
+    const mcp = mcpLimitsFrom(process.env);
+    if (typeof mcp === "string") {
+      io.stderr(`error: ${mcp}\n`);
+      io.setExitCode(EXIT_ERROR);
+      return;
+    }
     let running: Awaited<ReturnType<typeof startServer>>;
     try {
       running = await startServer({
@@ -166,7 +172,7 @@ export function serverCommand(io: CliIO): Command {
         // The test suites' fake providers answer only the requests they script.
         titles: process.env.KEEL_TITLE_GENERATION !== "off",
         policy: retryPolicyFrom(options),
-        mcp: mcpLimitsFrom(process.env),
+        mcp,
       });
     } catch (error) {
       io.stderr(`error: the server could not start: ${describeStartError(error, options)}\n`);
@@ -199,9 +205,14 @@ export function serverCommand(io: CliIO): Command {
 
 /**
  * `KEEL_MCP_CALL_TIMEOUT_MS`: how long an admin-configured MCP server's tool call may take (the
- * variable `keel agent` reads for a workspace's own servers); unset or not a positive number: 60 s.
+ * variable `keel agent` reads for a workspace's own servers, checked the same way); unset: 60 s.
  */
-function mcpLimitsFrom(env: NodeJS.ProcessEnv): McpLimits {
-  const ms = Number(env.KEEL_MCP_CALL_TIMEOUT_MS);
-  return Number.isFinite(ms) && ms > 0 ? { callTimeoutMs: ms } : {};
+export function mcpLimitsFrom(env: NodeJS.ProcessEnv): McpLimits | string {
+  const text = env.KEEL_MCP_CALL_TIMEOUT_MS;
+  if (text === undefined || text === "") return {};
+  const ms = Number(text);
+  if (!(Number.isInteger(ms) && ms > 0)) {
+    return "KEEL_MCP_CALL_TIMEOUT_MS must be a number of milliseconds.";
+  }
+  return { callTimeoutMs: ms };
 }
