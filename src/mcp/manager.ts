@@ -22,7 +22,12 @@ import type { McpServerConfig, McpServerStore } from "../store/contract.ts";
 import { connectClient, listAllTools, type McpTool, within } from "./connection.ts";
 import { MCP_OUTPUT_CHARS, mcpToolResult } from "./content.ts";
 import { McpServerError, mcpFailure } from "./errors.ts";
-import { chatToolDescription, chatToolSchema, offeredTools } from "./naming.ts";
+import {
+  chatToolDescription,
+  chatToolSchema,
+  MAX_TOOLS_PER_SERVER,
+  offeredTools,
+} from "./naming.ts";
 
 export interface McpManagerOptions {
   store: Pick<McpServerStore, "enabledConfigs">;
@@ -60,6 +65,9 @@ const DEFAULTS: Resolved = {
 
 /** Connecting, when a call or a listing needs it, at most (shared by whoever waits for it). */
 const CONNECT_TIMEOUT_MS = 30_000;
+
+/** The key of `skipped` that stands for "more tools than MAX_TOOLS_PER_SERVER" (not a tool name). */
+const TOO_MANY = "\u0000too many";
 
 /** What a call's input is checked against here: an object; the server checks the rest. */
 const ANY_OBJECT = z.record(z.string(), z.unknown());
@@ -232,6 +240,18 @@ export class McpManager {
           tool: offered.tool.name.slice(0, 200),
           rule: "<server>__<tool> must match ^[a-zA-Z0-9_-]{1,64}$",
         });
+      }
+      if (offered.leftOut === "too many" && !s.skipped.has(TOO_MANY)) {
+        s.skipped.add(TOO_MANY);
+        this.#log.warn(
+          "MCP server offers more tools than Keel gives a chat: the rest are left out",
+          {
+            mcp_server: s.config.name,
+            listed: listed.length,
+            limit: MAX_TOOLS_PER_SERVER,
+            advice: "name the tools chats need in tools_allow",
+          },
+        );
       }
       if (offered.chatName === null) continue;
       const serverId = s.config.id;
