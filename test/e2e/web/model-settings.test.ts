@@ -1,7 +1,8 @@
 /**
- * The admin's Models page: a model's temperature, output limit and reasoning effort are set when
- * it is added and changed in its edit form; a setting its provider cannot take is refused by the
- * server, and the page shows the server's reason.
+ * The admin's Models page: a model's temperature, output limit, reasoning effort and compaction
+ * threshold are set when it is added and changed in its edit form; a setting its provider cannot
+ * take is refused by the server, and the page shows the server's reason. A model without a
+ * context window shows the one Keel uses (the known window of its ID) as the default.
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { api, createOwnerViaApi, normalize, shownText, TEST_TIMEOUT, useWeb } from "./support.ts";
@@ -12,6 +13,9 @@ interface ModelBody {
   temperature: number | null;
   max_output_tokens: number | null;
   reasoning: string | null;
+  compact_at: number | null;
+  context_window: number | null;
+  effective_context_window: number;
 }
 
 describe("web: model settings", { timeout: TEST_TIMEOUT }, () => {
@@ -38,18 +42,32 @@ describe("web: model settings", { timeout: TEST_TIMEOUT }, () => {
     await add.getByLabel("Display name").fill("Claude Thinking");
     await add.getByLabel("Max output tokens").fill("4096");
     await add.getByRole("combobox", { name: "Reasoning" }).selectOption("high");
+    await add.getByLabel("Compact at (% of window)").fill("70");
     await add.getByRole("button", { name: "Add model" }).click();
     const row = page.getByRole("row", { name: /Claude Thinking/ });
     await row.waitFor();
-    expect(normalize(await shownText(row))).toContain("4,096 output tokens · reasoning high");
+    expect(normalize(await shownText(row))).toContain(
+      "4,096 output tokens · reasoning high · compact at 70%",
+    );
+    // No window set: the one Keel uses for this model ID, marked as the default.
+    expect(normalize(await shownText(row))).toContain("200,000 (default)");
 
     const listed = await api<{ models: ModelBody[] }>(web.url, token, "GET", "/models");
     const model = listed.body.models.find((m) => m.display_name === "Claude Thinking");
-    expect(model).toMatchObject({ temperature: null, max_output_tokens: 4096, reasoning: "high" });
+    expect(model).toMatchObject({
+      temperature: null,
+      max_output_tokens: 4096,
+      reasoning: "high",
+      compact_at: 0.7,
+      context_window: null,
+      effective_context_window: 200_000,
+    });
 
     // A temperature while Anthropic thinks: the server refuses and the form says why.
     await row.getByRole("button", { name: "Edit Claude Thinking" }).click();
     const edit = page.getByRole("form", { name: "Edit Claude Thinking" });
+    expect(await edit.getByLabel("Compact at (% of window)").inputValue()).toBe("70");
+    expect(await edit.getByLabel("Context window").getAttribute("placeholder")).toBe("200,000");
     await edit.getByLabel("Temperature").fill("0.5");
     await edit.getByRole("button", { name: "Save" }).click();
     const alert = edit.getByRole("alert");
@@ -58,6 +76,7 @@ describe("web: model settings", { timeout: TEST_TIMEOUT }, () => {
     // Reasoning off: the temperature is taken; an emptied field goes back to the default.
     await edit.getByRole("combobox", { name: "Reasoning" }).selectOption("off");
     await edit.getByLabel("Max output tokens").fill("");
+    await edit.getByLabel("Compact at (% of window)").fill("");
     await edit.getByRole("button", { name: "Save" }).click();
     await edit.waitFor({ state: "detached" });
     await expect
@@ -68,6 +87,7 @@ describe("web: model settings", { timeout: TEST_TIMEOUT }, () => {
       temperature: 0.5,
       max_output_tokens: null,
       reasoning: "off",
+      compact_at: null,
     });
   });
 });

@@ -1,6 +1,6 @@
 /**
- * The admin's Settings page: the deployment's system prompt (with its character count) and the
- * title model are saved, read back after a reload, and the server's refusal is shown as it says
+ * The admin's Settings page: the deployment's system prompt (with its character count), the
+ * title model and the summary model are saved, read back after a reload, and the server's refusal is shown as it says
  * it. Screenshots at 360 px and 1280 px, light and dark, go to `${tmpdir}/keel-ui-shots`.
  */
 import { mkdir } from "node:fs/promises";
@@ -29,7 +29,7 @@ describe("web: deployment settings", { timeout: TEST_TIMEOUT }, () => {
     ({ modelId } = await addProviderAndModelViaApi(web.url, token, web.fake.url));
   });
 
-  it("an admin sets the system prompt and the title model; the server's error is shown", async () => {
+  it("an admin sets the system prompt, the title and summary models; the server's error is shown", async () => {
     const page = await web.signedInPage(token);
     await page.goto(web.url);
     await page
@@ -40,23 +40,25 @@ describe("web: deployment settings", { timeout: TEST_TIMEOUT }, () => {
     const form = page.getByRole("form", { name: "Deployment" });
     const prompt = form.getByRole("textbox", { name: "System prompt" });
     const titleModel = form.getByRole("combobox", { name: "Title model" });
+    const summaryModel = form.getByRole("combobox", { name: "Summary model" });
     await prompt.waitFor();
     expect(await shownText(form.locator(".char-count"))).toBe("0 / 20,000 characters");
 
     await prompt.fill("Answer in British English.\nPrefer small commits.");
     expect(await shownText(form.locator(".char-count"))).toBe("48 / 20,000 characters");
     await titleModel.selectOption(modelId);
+    await summaryModel.selectOption(modelId);
     await form.getByRole("button", { name: "Save" }).click();
     await form.getByRole("status").filter({ hasText: "Saved." }).waitFor();
-    const saved = await api<{ system_prompt: string; title_model_id: string }>(
-      web.url,
-      token,
-      "GET",
-      "/settings",
-    );
+    const saved = await api<{
+      system_prompt: string;
+      title_model_id: string;
+      summary_model_id: string;
+    }>(web.url, token, "GET", "/settings");
     expect(saved.body).toEqual({
       system_prompt: "Answer in British English.\nPrefer small commits.",
       title_model_id: modelId,
+      summary_model_id: modelId,
     });
 
     // A reload shows what the server holds.
@@ -64,6 +66,7 @@ describe("web: deployment settings", { timeout: TEST_TIMEOUT }, () => {
     await prompt.waitFor();
     expect(await prompt.inputValue()).toBe("Answer in British English.\nPrefer small commits.");
     expect(await titleModel.inputValue()).toBe(modelId);
+    expect(await summaryModel.inputValue()).toBe(modelId);
 
     for (const width of [360, 1280]) {
       await page.setViewportSize({ width, height: 800 });
@@ -90,11 +93,13 @@ describe("web: deployment settings", { timeout: TEST_TIMEOUT }, () => {
     // Cleared: no deployment prompt, each chat's own model.
     await prompt.fill("");
     await titleModel.selectOption("");
+    await summaryModel.selectOption("");
     await form.getByRole("button", { name: "Save" }).click();
     await form.getByRole("status").filter({ hasText: "Saved." }).waitFor();
     expect((await api(web.url, token, "GET", "/settings")).body).toEqual({
       system_prompt: null,
       title_model_id: null,
+      summary_model_id: null,
     });
   });
 });

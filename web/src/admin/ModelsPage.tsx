@@ -1,7 +1,7 @@
 /**
  * Models: which of a provider's models people may chat with, at what price and context size, and
- * with which settings (temperature, output limit, reasoning effort). The server checks the
- * settings against the provider and its refusal is shown as it says it.
+ * with which settings (temperature, output limit, reasoning effort, when chats are compacted).
+ * The server checks the settings against the provider and its refusal is shown as it says it.
  */
 import { type FormEvent, useState } from "react";
 import { api } from "../api/client.ts";
@@ -22,17 +22,31 @@ function pricingFrom(form: FormData): Pricing | null {
   return { input_per_mtok: input ?? 0, output_per_mtok: output ?? 0 };
 }
 
+const tokens = (n: number) => `${n.toLocaleString("en-US")} tokens`;
+
+/** What an empty context window means: Keel's window for the model ID (known, else 128,000). */
+function contextWindowHint(model: Model | undefined): string {
+  if (model !== undefined && model.context_window === null) {
+    return `Empty: ${tokens(model.effective_context_window)} (default).`;
+  }
+  return "Empty: the known window of the model ID, else 128,000 tokens.";
+}
+
 function PriceAndContextFields({ model }: { model?: Model }) {
   return (
     <div className="form-row">
-      <Field label="Context window">
+      <Field label="Context window" hint={contextWindowHint(model)}>
         <input
           name="context_window"
           type="number"
           min={1}
           step={1}
           defaultValue={model?.context_window ?? ""}
-          placeholder="tokens"
+          placeholder={
+            model?.context_window === null
+              ? model.effective_context_window.toLocaleString("en-US")
+              : "tokens"
+          }
         />
       </Field>
       <Field label="Input $/1M tokens">
@@ -64,13 +78,22 @@ const REASONING_LABELS: Record<string, string> = {
   high: "High",
 };
 
+/** The server's default compaction threshold (`DEFAULT_COMPACT_AT`), for the hint. */
+const DEFAULT_COMPACT_PERCENT = 80;
+
+/** A share of the window (0.7) as the form shows it (70), and back. */
+const toPercent = (share: number) => Math.round(share * 1000) / 10;
+const toShare = (percent: number) => Math.round(percent * 10) / 1000;
+
 /** The model's settings from the form; an empty field is `empty` (the provider's default). */
 function settingsFrom<E extends null | undefined>(form: FormData, empty: E) {
   const reasoning = optionalText(form, "reasoning") as Model["reasoning"] | undefined;
+  const compactAt = optionalNumber(form, "compact_at");
   return {
     temperature: optionalNumber(form, "temperature") ?? empty,
     max_output_tokens: optionalNumber(form, "max_output_tokens") ?? empty,
     reasoning: reasoning ?? empty,
+    compact_at: compactAt === undefined ? empty : toShare(compactAt),
   };
 }
 
@@ -107,6 +130,20 @@ function SettingsFields({ model }: { model?: Model }) {
           ))}
         </select>
       </Field>
+      <Field
+        label="Compact at (% of window)"
+        hint={`10–95: a chat's earlier conversation is summarised once its prompt fills this much of the context window. Empty: ${DEFAULT_COMPACT_PERCENT}%. Users may only lower it.`}
+      >
+        <input
+          name="compact_at"
+          type="number"
+          min={10}
+          max={95}
+          step="any"
+          defaultValue={model?.compact_at == null ? "" : toPercent(model.compact_at)}
+          placeholder={String(DEFAULT_COMPACT_PERCENT)}
+        />
+      </Field>
     </div>
   );
 }
@@ -121,6 +158,7 @@ function settingsSummary(model: Model): string {
     model.reasoning !== null
       ? `reasoning ${REASONING_LABELS[model.reasoning]?.toLowerCase()}`
       : null,
+    model.compact_at !== null ? `compact at ${toPercent(model.compact_at)}%` : null,
   ].filter((part) => part !== null);
   return parts.length ? parts.join(" · ") : "defaults";
 }
@@ -210,6 +248,17 @@ function price(pricing: Model["pricing"]): string {
   return `$${pricing.input_per_mtok} in / $${pricing.output_per_mtok} out`;
 }
 
+/** The window Keel works with; "default" when no admin set it (known for the ID, else 128,000). */
+function ContextWindow({ model }: { model: Model }) {
+  const size = model.effective_context_window.toLocaleString("en-US");
+  if (model.context_window !== null) return <>{size}</>;
+  return (
+    <span title="No context window set: the known window of this model ID, else 128,000 tokens.">
+      {size} <span className="muted">(default)</span>
+    </span>
+  );
+}
+
 function ModelRow({
   model,
   providerName,
@@ -245,7 +294,9 @@ function ModelRow({
       <td>{model.display_name}</td>
       <td className="mono">{model.model}</td>
       <td>{providerName}</td>
-      <td>{model.context_window?.toLocaleString() ?? "—"}</td>
+      <td>
+        <ContextWindow model={model} />
+      </td>
       <td>{price(model.pricing)}</td>
       <td>{settingsSummary(model)}</td>
       <td>

@@ -1,6 +1,7 @@
 /**
  * The deployment's settings: the system prompt every model is told after Keel's built-in one,
- * and the model that titles new chats. The server validates; its error is shown as it says it.
+ * the model that titles new chats and the one that summarises compacted chats. The server
+ * validates; its error is shown as it says it.
  */
 import { type FormEvent, useState } from "react";
 import { api } from "../api/client.ts";
@@ -14,13 +15,45 @@ import { useAsync } from "../ui/useAsync.ts";
 /** The server's limit (`MAX_SYSTEM_PROMPT_CHARS`), shown beside the count; the server enforces it. */
 const PROMPT_LIMIT = 20_000;
 
+/** A model for a deployment-wide job, or "" for each chat's own model. */
+function ModelSelect({
+  name,
+  value,
+  models,
+  onChange,
+  ...labelled
+}: {
+  name: string;
+  value: string;
+  models: Model[];
+  onChange(value: string): void;
+  /** Set by `Field`, which labels and describes the select. */
+  id?: string;
+  "aria-describedby"?: string;
+}) {
+  return (
+    <select {...labelled} name={name} value={value} onChange={(e) => onChange(e.target.value)}>
+      <option value="">The chat's own model</option>
+      {models.map((m) => (
+        // A disabled model stays shown while it is the one chosen.
+        <option key={m.id} value={m.id} disabled={!m.enabled && m.id !== value}>
+          {m.display_name}
+          {m.enabled ? "" : " (disabled)"}
+        </option>
+      ))}
+    </select>
+  );
+}
+
 function SettingsForm({ settings, models }: { settings: Settings; models: Model[] }) {
   const action = useAction();
   const [prompt, setPrompt] = useState(settings.system_prompt ?? "");
   const [titleModel, setTitleModel] = useState(settings.title_model_id ?? "");
+  const [summaryModel, setSummaryModel] = useState(settings.summary_model_id ?? "");
   const [saved, setSaved] = useState(false);
   const length = [...prompt].length;
   const current = models.find((m) => m.id === titleModel);
+  const currentSummary = models.find((m) => m.id === summaryModel);
 
   async function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -29,9 +62,11 @@ function SettingsForm({ settings, models }: { settings: Settings; models: Model[
       const updated = await api.updateSettings({
         system_prompt: prompt.trim() === "" ? null : prompt,
         title_model_id: titleModel === "" ? null : titleModel,
+        summary_model_id: summaryModel === "" ? null : summaryModel,
       });
       setPrompt(updated.system_prompt ?? "");
       setTitleModel(updated.title_model_id ?? "");
+      setSummaryModel(updated.summary_model_id ?? "");
     });
     setSaved(ok);
   }
@@ -55,25 +90,35 @@ function SettingsForm({ settings, models }: { settings: Settings; models: Model[
       </Field>
       <CharacterCount length={length} limit={PROMPT_LIMIT} />
       <Field label="Title model" hint="Writes each chat's title after its first reply.">
-        <select
+        <ModelSelect
           name="title_model_id"
           value={titleModel}
-          onChange={(e) => {
-            setTitleModel(e.target.value);
+          models={models}
+          onChange={(value) => {
+            setTitleModel(value);
             setSaved(false);
           }}
-        >
-          <option value="">The chat's own model</option>
-          {models.map((m) => (
-            <option key={m.id} value={m.id} disabled={!m.enabled && m.id !== titleModel}>
-              {m.display_name}
-              {m.enabled ? "" : " (disabled)"}
-            </option>
-          ))}
-        </select>
+        />
       </Field>
       {current && !current.enabled ? (
         <p className="notice">This model is disabled: chats are titled by their own model.</p>
+      ) : null}
+      <Field
+        label="Summary model"
+        hint="Writes the summary that replaces a long chat's earlier conversation when it is compacted. Its context window should be at least as large as the chats' models'."
+      >
+        <ModelSelect
+          name="summary_model_id"
+          value={summaryModel}
+          models={models}
+          onChange={(value) => {
+            setSummaryModel(value);
+            setSaved(false);
+          }}
+        />
+      </Field>
+      {currentSummary && !currentSummary.enabled ? (
+        <p className="notice">This model is disabled: chats are summarised by their own model.</p>
       ) : null}
       <ErrorBox error={action.error} title="The settings were not saved." />
       <div className="form-actions">
