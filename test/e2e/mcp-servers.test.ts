@@ -18,94 +18,93 @@ import {
   textReply,
   toolCallReply,
 } from "../fakeprovider/index.ts";
+import { type Api, apiAs, createOwner } from "./support/api.ts";
 import { freePort, type KeelProcess, startKeel } from "./support/keel-process.ts";
 
+/** A server, the fake provider, an MCP server, the owner's API and a model on the fake. */
+interface Setup {
+  fake: FakeProvider;
+  keel: KeelProcess;
+  mcp: TestMcpServer;
+  api: Api;
+  modelId: string;
+}
+
+async function setUp(env: Record<string, string> = {}): Promise<Setup> {
+  const fake = await startFakeProvider();
+  const mcp = await startTestMcpServer();
+  const keel = await startKeel({
+    dataDir: mkdtempSync(join(tmpdir(), "keel-mcp-e2e-")),
+    port: await freePort(),
+    env,
+  });
+  const api = apiAs(keel.url, await createOwner(keel.url));
+  const provider = await api<{ id: string }>("POST", "/providers", {
+    type: "anthropic",
+    name: "fake",
+    base_url: `${fake.url}/v1`,
+    api_key: "sk-ant-mcp-e2e",
+  });
+  const model = await api<{ id: string }>("POST", "/models", {
+    provider_id: provider.id,
+    model: "m",
+  });
+  return { fake, keel, mcp, api, modelId: model.id };
+}
+
+async function tearDown(setup: Setup | undefined): Promise<void> {
+  await setup?.keel.stop();
+  await setup?.mcp.close();
+  await setup?.fake.close();
+}
+
+async function until(
+  check: () => Promise<boolean> | boolean,
+  what: string,
+  keel: KeelProcess,
+  ms = 30_000,
+) {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${keel.output()}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+const statusOf = async (api: Api, chatId: string) =>
+  (await api<{ chat: { status: string } }>("GET", `/chats/${chatId}`)).chat.status;
+
 describe("MCP servers in chats", () => {
-  let fake: FakeProvider;
-  let keel: KeelProcess;
-  let mcp: TestMcpServer;
-  let admin: string;
-  let modelId: string;
-
-  async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const response = await fetch(`${keel.url}/api/v1${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${admin}`,
-        ...(body === undefined ? {} : { "content-type": "application/json" }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await response.text();
-    if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
-    return (text ? JSON.parse(text) : undefined) as T;
-  }
-
-  async function until(check: () => Promise<boolean> | boolean, what: string, ms = 30_000) {
-    const deadline = Date.now() + ms;
-    while (!(await check())) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${keel.output()}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
-
-  const status = async (chatId: string) =>
-    (await api<{ chat: { status: string } }>("GET", `/chats/${chatId}`)).chat.status;
+  let s: Setup;
 
   beforeAll(async () => {
-    fake = await startFakeProvider();
-    mcp = await startTestMcpServer();
-    keel = await startKeel({
-      dataDir: mkdtempSync(join(tmpdir(), "keel-mcp-e2e-")),
-      port: await freePort(),
-    });
-    const first = await fetch(`${keel.url}/api/v1/users/first`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({
-        username: "owner",
-        email: "o@example.com",
-        password: "long password",
-      }),
-    });
-    admin = ((await first.json()) as { session_token: string }).session_token;
-    const provider = await api<{ id: string }>("POST", "/providers", {
-      type: "anthropic",
-      name: "fake",
-      base_url: `${fake.url}/v1`,
-      api_key: "sk-ant-mcp-e2e",
-    });
-    modelId = (
-      await api<{ id: string }>("POST", "/models", { provider_id: provider.id, model: "m" })
-    ).id;
-    await api("POST", "/mcp-servers", {
+    s = await setUp();
+    await s.api("POST", "/mcp-servers", {
       name: "docs",
-      url: mcp.url,
+      url: s.mcp.url,
       headers: { Authorization: "Bearer mcp-e2e-token" },
       tools_deny: ["secret_tool"],
     });
-    await api("POST", "/mcp-servers", { name: "down", url: await refusedUrl() });
+    await s.api("POST", "/mcp-servers", { name: "down", url: await refusedUrl() });
   }, 60_000);
-
-  afterAll(async () => {
-    await keel?.stop();
-    await mcp?.close();
-    await fake?.close();
-  });
+  afterAll(() => tearDown(s));
 
   it("the model calls docs__echo and the server's answer reaches the next request", async () => {
+    const { fake, keel, mcp, api } = s;
     fake.enqueue(
       toolCallReply({ name: "docs__echo", args: { text: "from the model" } }),
       textReply("The server said hello."),
     );
     const before = fake.requests.length;
     const chat = await api<{ id: string }>("POST", "/chats", {
-      model_id: modelId,
+      model_id: s.modelId,
       content: [{ type: "text", text: "ask the docs server" }],
     });
     await until(
-      async () => fake.requests.length >= before + 2 && (await status(chat.id)) === "waiting",
+      async () =>
+        fake.requests.length >= before + 2 && (await statusOf(api, chat.id)) === "waiting",
       "the turn to end",
+      keel,
     );
 
     const first = fake.requests[before]?.body as {
@@ -128,89 +127,41 @@ describe("MCP servers in chats", () => {
   });
 
   it("Stop ends a turn whose MCP call hangs", async () => {
+    const { fake, keel, mcp, api } = s;
     fake.enqueue(toolCallReply({ name: "docs__hang", args: {} }));
     const started = mcp.hangStarted();
     const chat = await api<{ id: string }>("POST", "/chats", {
-      model_id: modelId,
+      model_id: s.modelId,
       content: [{ type: "text", text: "call the slow tool" }],
     });
     await started;
     await api("POST", `/chats/${chat.id}/interrupt`);
-    await until(async () => (await status(chat.id)) !== "running", "the turn to stop");
-    expect(await status(chat.id)).toBe("waiting");
+    await until(async () => (await statusOf(api, chat.id)) !== "running", "the turn to stop", keel);
+    expect(await statusOf(api, chat.id)).toBe("waiting");
   });
 });
 
 describe("an MCP call that hangs, with a short call bound", () => {
-  let fake: FakeProvider;
-  let keel: KeelProcess;
-  let mcp: TestMcpServer;
-  let admin: string;
-
-  async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const response = await fetch(`${keel.url}/api/v1${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${admin}`,
-        ...(body === undefined ? {} : { "content-type": "application/json" }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await response.text();
-    if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
-    return (text ? JSON.parse(text) : undefined) as T;
-  }
+  let s: Setup;
 
   beforeAll(async () => {
-    fake = await startFakeProvider();
-    mcp = await startTestMcpServer();
-    keel = await startKeel({
-      dataDir: mkdtempSync(join(tmpdir(), "keel-mcp-hang-e2e-")),
-      port: await freePort(),
-      env: { KEEL_MCP_CALL_TIMEOUT_MS: "300" },
-    });
-    const first = await fetch(`${keel.url}/api/v1/users/first`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({
-        username: "owner",
-        email: "o@example.com",
-        password: "long password",
-      }),
-    });
-    admin = ((await first.json()) as { session_token: string }).session_token;
-    await api("POST", "/mcp-servers", { name: "docs", url: mcp.url });
+    s = await setUp({ KEEL_MCP_CALL_TIMEOUT_MS: "300" });
+    await s.api("POST", "/mcp-servers", { name: "docs", url: s.mcp.url });
   }, 60_000);
-
-  afterAll(async () => {
-    await keel?.stop();
-    await mcp?.close();
-    await fake?.close();
-  });
+  afterAll(() => tearDown(s));
 
   it("the turn goes on: the model reads that the server did not answer", async () => {
-    const provider = await api<{ id: string }>("POST", "/providers", {
-      type: "anthropic",
-      name: "fake",
-      base_url: `${fake.url}/v1`,
-      api_key: "sk-ant-mcp-hang-e2e",
-    });
-    const model = await api<{ id: string }>("POST", "/models", {
-      provider_id: provider.id,
-      model: "m",
-    });
+    const { fake, keel, api } = s;
     fake.enqueue(toolCallReply({ name: "docs__hang", args: {} }), textReply("It timed out."));
     const chat = await api<{ id: string }>("POST", "/chats", {
-      model_id: model.id,
+      model_id: s.modelId,
       content: [{ type: "text", text: "call the slow tool" }],
     });
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      const { chat: now } = await api<{ chat: { status: string } }>("GET", `/chats/${chat.id}`);
-      if (fake.requests.length >= 2 && now.status === "waiting") break;
-      if (Date.now() > deadline) throw new Error(`the turn did not end\n${keel.output()}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    await until(
+      async () => fake.requests.length >= 2 && (await statusOf(api, chat.id)) === "waiting",
+      "the turn to end",
+      keel,
+    );
     const next = JSON.stringify(fake.requests[1]?.body);
     expect(next).toContain('The MCP server \\"docs\\" did not answer within 0.3 s');
   });
