@@ -97,6 +97,14 @@ describe("web: MCP servers", { timeout: TEST_TIMEOUT }, () => {
       .poll(() => row.getByRole("checkbox", { name: "docs enabled" }).isChecked())
       .toBe(false);
 
+    // The server's refusal is shown in its words; nothing is added.
+    await add.getByLabel("Name", { exact: true }).fill("my__docs");
+    await add.getByLabel("URL").fill(mcp.url);
+    await add.getByRole("button", { name: "Add MCP server" }).click();
+    const alert = add.getByRole("alert");
+    expect(await shownText(alert)).toMatch(/not added.*name: Must not contain '__'/);
+    expect(await listed()).toHaveLength(1);
+
     await row.getByRole("button", { name: "Delete docs" }).click();
     await expect.poll(async () => (await listed()).length).toBe(0);
     await page.getByText("No MCP server yet.").waitFor();
