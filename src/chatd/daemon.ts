@@ -22,117 +22,25 @@ import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import { ChatInterrupted, ServerShutdown } from "../chaterror/causes.ts";
 import { redactSecrets } from "../chaterror/redact.ts";
-import { contextBudget, DEFAULT_COMPACT_AT } from "../chatloop/context.ts";
 import { publicMessage } from "../chatloop/events.ts";
 import { SerialPublisher } from "../chatloop/publish.ts";
 import { errorText, ToolRegistry } from "../chatloop/tools.ts";
-import { OwnershipLost, runCompaction, runTurn, type TurnOptions } from "../chatloop/turn.ts";
-import type { RetryPolicy } from "../chatretry/policy.ts";
-import { contextWindowOf } from "../provider/context-windows.ts";
+import { OwnershipLost, runCompaction, runTurn } from "../chatloop/turn.ts";
 import { type ChatModel, Transport } from "../provider/index.ts";
-import type { ChatSignal, Store } from "../store/contract.ts";
+import type { ChatSignal } from "../store/contract.ts";
 import type { Chat, ChatErrorRecord, ChatStatus } from "../store/types.ts";
-import { gatherInstructions, type WorkspaceContextSource } from "./instructions.ts";
-import { type ModelFactory, ModelResolver } from "./models.ts";
-import { DEFAULT_TITLE_TIMEOUT_MS, generateTitle, titleRequest } from "./title.ts";
+import { ModelResolver } from "./models.ts";
+import {
+  type ChatDaemonOptions,
+  consoleLogger,
+  type DaemonLogger,
+  type DaemonStore,
+  DAEMON_DEFAULTS as DEFAULTS,
+} from "./options.ts";
+import { type PreparedTurn, prepareTurn } from "./prepare.ts";
+import { titleFirstExchange } from "./title.ts";
 
-/** The part of the store the daemon uses. */
-export type DaemonStore = Pick<
-  Store,
-  | "events"
-  | "signals"
-  | "acquireChats"
-  | "heartbeat"
-  | "releaseChat"
-  | "recoverStaleChats"
-  | "drainQueuedMessages"
-  | "listMessages"
-  | "saveMessage"
-  | "deleteMessage"
-  | "getModel"
-  | "getProvider"
-  | "providerConfig"
-  | "deploymentSettings"
-  | "userPreferences"
-  | "updateChat"
-  | "clearCompactionRequest"
->;
-
-export interface DaemonLogger {
-  warn(message: string, fields?: Record<string, unknown>): void;
-  error(message: string, fields?: Record<string, unknown>): void;
-}
-
-export interface ChatDaemonOptions {
-  store: DaemonStore;
-  /** The one HTTP client every model shares; the daemon makes (and closes) its own if absent. */
-  transport?: Transport;
-  /** The tools models may call (default: none); `toolsFor` decides per chat when given. */
-  tools?: ToolRegistry;
-  /**
-   * The tools of one chat's turns, e.g. its workspace's and the MCP servers' (default: `tools` for
-   * every chat). Asked once per turn.
-   */
-  toolsFor?: (chat: Chat) => ToolRegistry | Promise<ToolRegistry>;
-  /**
-   * Default: `hostname:pid:random`. `keel server` passes its replica id, kept in its data dir, so
-   * that a restart after a crash takes back the chats the dead run owned at once (see `start`).
-   */
-  workerId?: string;
-  /** Chats run at once by this daemon (default 500); more wait `pending` for a slot. */
-  concurrency?: number;
-  /** How often to look for pending chats besides `pending` signals (default 2 s). */
-  pollIntervalMs?: number;
-  /** How often owned chats are heartbeated (default 5 s). */
-  heartbeatIntervalMs?: number;
-  /** A `running` chat whose heartbeat is older than this is taken over (default 30 s). */
-  staleMs?: number;
-  /** How often stale chats are looked for (default 10 s; also once at start). */
-  recoverIntervalMs?: number;
-  /** shutdown() gives running turns this long to persist and release (default 8 s). */
-  shutdownTimeoutMs?: number;
-  /** Retry policy (KEEL_RETRY_*), silence guard (KEEL_STREAM_SILENCE_TIMEOUT_MS). */
-  policy?: Partial<RetryPolicy>;
-  silenceMs?: number;
-  /** Turn knobs: delta flush interval, model steps per turn, overall deadline, system prompt. */
-  flushIntervalMs?: number;
-  maxSteps?: number;
-  turnDeadlineMs?: number;
-  systemPrompt?: string;
-  /**
-   * The workspaces' agents, for a workspace chat's environment (OS, directory) and its
-   * `AGENTS.md` (default: none, so no workspace layer).
-   */
-  workspaces?: WorkspaceContextSource;
-  /** Bound on reading a workspace's `AGENTS.md` at the start of a turn (default 5 s). */
-  workspaceReadTimeoutMs?: number;
-  /**
-   * After a chat's first reply, have a model title it (the deployment's title model, else the
-   * chat's own), off the turn's path (default false; `keel server` turns it on).
-   */
-  titles?: boolean;
-  /** A title request's bound (default 20 s); past it the chat keeps its first-line title. */
-  titleTimeoutMs?: number;
-  /** Builds a model from a provider config (default `createChatModel`). */
-  modelFactory?: ModelFactory;
-  logger?: DaemonLogger;
-}
-
-const DEFAULTS = {
-  concurrency: 500,
-  pollIntervalMs: 2_000,
-  heartbeatIntervalMs: 5_000,
-  staleMs: 30_000,
-  recoverIntervalMs: 10_000,
-  shutdownTimeoutMs: 8_000,
-  titles: false,
-  titleTimeoutMs: DEFAULT_TITLE_TIMEOUT_MS,
-};
-
-const consoleLogger: DaemonLogger = {
-  warn: (message, fields) => console.warn(`chatd: ${message}`, fields ?? ""),
-  error: (message, fields) => console.error(`chatd: ${message}`, fields ?? ""),
-};
+export type { ChatDaemonOptions, DaemonLogger, DaemonStore } from "./options.ts";
 
 /** A chat this daemon owns. */
 interface Running {
@@ -374,73 +282,27 @@ export class ChatDaemon {
     if (final && !entry.lost) await this.#release(entry, final);
   }
 
-  /**
-   * What a turn (or a compaction) of the chat runs with, read as it is now: its model, the
-   * instructions (DESIGN.md §7: read once per turn, never per step), its context budget (the
-   * model's window and the lower of the model's and the owner's thresholds) and summary model.
-   */
+  /** What a turn (or a compaction) runs with (`prepareTurn`); a model that cannot run ends the run. */
   async #prepare(
     entry: Running,
-  ): Promise<
-    | { ok: false; final: Final }
-    | { ok: true; options: TurnOptions; model: ChatModel; titleModelId: string | null }
-  > {
-    const { chat, publisher } = entry;
-    const resolved = await this.#models.resolve(chat.model_id);
-    if (!resolved.ok) {
-      void publisher.publish("error", {
-        kind: resolved.error.kind,
-        message: resolved.error.message,
-      });
-      return { ok: false, final: { status: "error", error: resolved.error } };
-    }
-    const signal = AbortSignal.any([entry.life.signal, entry.turn.signal]);
-    const { layers, settings, preferences } = await gatherInstructions({
-      store: this.#store,
-      chat,
-      workspaces: this.#o.workspaces,
-      builtIn: this.#o.systemPrompt,
-      readTimeoutMs: this.#o.workspaceReadTimeoutMs,
-      signal,
-    });
-    const record = resolved.record;
-    const compactAt = Math.min(
-      record.settings.compact_at ?? DEFAULT_COMPACT_AT,
-      preferences.compact_at ?? 1,
+  ): Promise<{ ok: false; final: Final } | Extract<PreparedTurn, { ok: true }>> {
+    const prepared = await prepareTurn(
+      {
+        store: this.#store,
+        models: this.#models,
+        tools: this.#tools,
+        options: this.#o,
+      },
+      entry.chat,
+      AbortSignal.any([entry.life.signal, entry.turn.signal]),
+      entry.publisher.publish,
     );
-    const options: TurnOptions = {
-      store: this.#store,
-      model: resolved.model,
-      chat,
-      tools: (await this.#o.toolsFor?.(chat)) ?? this.#tools,
-      signal,
-      publish: publisher.publish,
-      policy: this.#o.policy,
-      silenceMs: this.#o.silenceMs,
-      pricing: record.pricing,
-      maxSteps: this.#o.maxSteps,
-      flushIntervalMs: this.#o.flushIntervalMs,
-      deadlineMs: this.#o.turnDeadlineMs,
-      instructions: layers,
-      context: contextBudget(
-        contextWindowOf(record).tokens,
-        compactAt,
-        record.settings.max_output_tokens,
-      ),
-    };
-    const summaryId = settings.summary_model_id;
-    if (summaryId !== null && summaryId !== chat.model_id) {
-      const summary = await this.#models.resolve(summaryId);
-      // A summary model since disabled or removed: the chat's own model summarises.
-      if (summary.ok) {
-        options.summaryModel = {
-          model: summary.model,
-          modelId: summaryId,
-          pricing: summary.record.pricing,
-        };
-      }
-    }
-    return { ok: true, options, model: resolved.model, titleModelId: settings.title_model_id };
+    if (prepared.ok) return prepared;
+    void entry.publisher.publish("error", {
+      kind: prepared.error.kind,
+      message: prepared.error.message,
+    });
+    return { ok: false, final: { status: "error", error: prepared.error } };
   }
 
   /**
@@ -486,7 +348,7 @@ export class ChatDaemon {
       if (outcome.status === "shutdown") return { status: "pending", error: null };
       if (outcome.status === "completed" && this.#o.titles && !entry.titled) {
         entry.titled = true;
-        this.#title(chat, prepared.model, prepared.titleModelId);
+        this.#title(entry, prepared.model, prepared.titleModelId);
       }
       // Messages sent while the turn ran: another turn answers them (after Stop, and after an
       // error too: the user asked for it).
@@ -502,36 +364,21 @@ export class ChatDaemon {
    * leaves the first-line title and is logged once. The new title is saved and announced with a
    * `title` event.
    */
-  #title(chat: Chat, chatModel: ChatModel, titleModelId: string | null): void {
+  #title(entry: Running, chatModel: ChatModel, titleModelId: string | null): void {
+    const { chat } = entry;
     const signal = AbortSignal.any([
       this.#titlesStop.signal,
       AbortSignal.timeout(this.#o.titleTimeoutMs),
     ]);
-    const work = (async () => {
-      const messages = await this.#store.listMessages(chat.id);
-      const firstReply = messages.findIndex((m) => m.role === "assistant");
-      // Only the first exchange: no user message after a reply (a later turn is not the first).
-      if (firstReply === -1 || messages.slice(firstReply).some((m) => m.role === "user")) return;
-      const textOf = (role: "user" | "assistant") =>
-        messages
-          .filter((m) => m.role === role)
-          .flatMap((m) => m.parts.flatMap((p) => (p.type === "text" ? [p.text] : [])))
-          .join("\n");
-      let model = chatModel;
-      if (titleModelId !== null && titleModelId !== chat.model_id) {
-        const resolved = await this.#models.resolve(titleModelId);
-        // A title model since disabled or removed: the chat's own model titles it.
-        if (resolved.ok) model = resolved.model;
-      }
-      const title = await generateTitle(
-        model,
-        titleRequest(textOf("user"), textOf("assistant")),
-        signal,
-      );
-      if (signal.aborted) throw signal.reason;
-      await this.#store.updateChat(chat.id, { title });
-      await this.#store.events.append(chat.id, "title", { title });
-    })().catch((error: unknown) => {
+    const work = titleFirstExchange(
+      { store: this.#store, models: this.#models },
+      chat,
+      chatModel,
+      titleModelId,
+      signal,
+      // Announced after the run's final status, however fast the title model is.
+      entry.done,
+    ).catch((error: unknown) => {
       this.#log.warn("titling a chat failed; it keeps its first-line title", {
         chat_id: chat.id,
         error: errorText(error),

@@ -3,7 +3,9 @@
  * first reply, one a model writes (`generateTitle`; chatd runs it off the turn's path).
  */
 import type { ChatModel, StreamRequest } from "../provider/types.ts";
-import type { MessagePart } from "../store/types.ts";
+import type { Store } from "../store/contract.ts";
+import type { Chat, MessagePart } from "../store/types.ts";
+import type { ModelResolver } from "./models.ts";
 
 export const DEFAULT_TITLE_LENGTH = 80;
 export const UNTITLED = "New chat";
@@ -107,4 +109,43 @@ export async function generateTitle(
   const title = cleanTitle(answer);
   if (title === null) throw new Error("the title model answered without a title");
   return title;
+}
+
+/**
+ * Titles a chat after its first reply: the title model (an admin's choice; one since disabled or
+ * removed, or none: the chat's own) writes it from the first exchange; it is saved and announced
+ * with a `title` event. A chat with a later user message is past its first exchange: left as it
+ * is. Throws on failure (the caller logs it; the chat keeps its first-line title).
+ */
+export async function titleFirstExchange(
+  deps: { store: Pick<Store, "listMessages" | "updateChat" | "events">; models: ModelResolver },
+  chat: Pick<Chat, "id" | "model_id">,
+  chatModel: ChatModel,
+  titleModelId: string | null,
+  signal: AbortSignal,
+  /** The title is saved and announced only once this settles (the turn's status is out). */
+  announceAfter: Promise<unknown> = Promise.resolve(),
+): Promise<void> {
+  const messages = await deps.store.listMessages(chat.id);
+  const firstReply = messages.findIndex((m) => m.role === "assistant");
+  if (firstReply === -1 || messages.slice(firstReply).some((m) => m.role === "user")) return;
+  const textOf = (role: "user" | "assistant") =>
+    messages
+      .filter((m) => m.role === role)
+      .flatMap((m) => m.parts.flatMap((p) => (p.type === "text" ? [p.text] : [])))
+      .join("\n");
+  let model = chatModel;
+  if (titleModelId !== null && titleModelId !== chat.model_id) {
+    const resolved = await deps.models.resolve(titleModelId);
+    if (resolved.ok) model = resolved.model;
+  }
+  const title = await generateTitle(
+    model,
+    titleRequest(textOf("user"), textOf("assistant")),
+    signal,
+  );
+  if (signal.aborted) throw signal.reason;
+  await announceAfter;
+  await deps.store.updateChat(chat.id, { title });
+  await deps.store.events.append(chat.id, "title", { title });
 }

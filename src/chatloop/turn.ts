@@ -12,10 +12,9 @@
  * `TurnOutcome` and sets the chat's status accordingly.
  */
 import { randomUUID } from "node:crypto";
-import { ChatInterrupted, ServerShutdown, TurnDeadlineExceeded } from "../chaterror/causes.ts";
+import { TurnDeadlineExceeded } from "../chaterror/causes.ts";
 import type { ChatError } from "../chaterror/chat-error.ts";
 import { classify } from "../chaterror/classify.ts";
-import type { ClassifiedError } from "../chaterror/kinds.ts";
 import type { RetryEvent } from "../chatretry/index.ts";
 import type { RetryPolicy } from "../chatretry/policy.ts";
 import type {
@@ -41,35 +40,32 @@ import {
   costUsd,
   type InstructionLayer,
   initialPromptTokens,
-  STARTED_WITHOUT_RESULT,
   SYSTEM_PROMPT,
   systemMessages,
   turnIsOpen,
   unansweredToolCalls,
 } from "./history.ts";
+import {
+  type CompactionOutcome,
+  errorRecord,
+  OwnershipLost,
+  stopStatus,
+  type TurnOutcome,
+} from "./outcome.ts";
 import { DEFAULT_FLUSH_INTERVAL_MS, DeltaCoalescer, type Publish } from "./publish.ts";
+import { settleInterrupted } from "./settle.ts";
 import { runStep } from "./step.ts";
 import { PartKeys, StreamingMessage, whenAborted } from "./streaming.ts";
 import { errorText, type ToolRegistry } from "./tools.ts";
 
+export {
+  type CompactionOutcome,
+  errorRecord,
+  OwnershipLost,
+  type TurnOutcome,
+} from "./outcome.ts";
+
 export const DEFAULT_MAX_STEPS = 50;
-
-const MARKER = Symbol.for("keel.ownership-lost");
-
-/**
- * The abort reason chatd uses when the chat's ownership was lost (another worker took it over):
- * the turn ends at once and writes nothing more — not even its partial content.
- */
-export class OwnershipLost extends Error {
-  readonly [MARKER] = true;
-  override readonly name = "OwnershipLost";
-  constructor(message = "This worker no longer owns the chat.") {
-    super(message);
-  }
-  static isInstance(error: unknown): error is OwnershipLost {
-    return typeof error === "object" && error !== null && MARKER in error;
-  }
-}
 
 /** The part of the store a turn uses. */
 export type TurnStore = Pick<Store, "listMessages" | "saveMessage" | "deleteMessage">;
@@ -117,33 +113,6 @@ const PRUNE_KEEP_TOKENS_MAX = 40_000;
 /** The share of the summary model's window the summary request's transcript may take. */
 const SUMMARY_INPUT_SHARE = 0.6;
 
-export type TurnOutcome =
-  /** The model answered without calling a tool. */
-  | { status: "completed"; steps: number }
-  /** Stop: partial content persisted; the chat goes `waiting`. */
-  | { status: "interrupted"; steps: number }
-  /** Server shutdown: partial content persisted; the chat goes back to `pending`. */
-  | { status: "shutdown"; steps: number }
-  /** Ownership lost: nothing more was written; the chat is someone else's now. */
-  | { status: "abandoned"; steps: number }
-  /** A terminal error: one `error` event was published; the chat goes `error` with `error`. */
-  | { status: "failed"; steps: number; error: ChatErrorRecord };
-
-/** How a compaction asked for on its own (`runCompaction`) ended. */
-export type CompactionOutcome =
-  | TurnOutcome
-  /** Compacted, or nothing to compact; `open`: the transcript ends mid-turn (a turn should run). */
-  | { status: "compacted"; steps: 0; open: boolean };
-
-export function errorRecord(classified: ClassifiedError): ChatErrorRecord {
-  return {
-    kind: classified.kind,
-    message: classified.message,
-    ...(classified.statusCode !== undefined ? { status_code: classified.statusCode } : {}),
-    ...(classified.detail !== undefined ? { detail: classified.detail } : {}),
-  };
-}
-
 export async function runTurn(options: TurnOptions): Promise<TurnOutcome> {
   const turn = new Turn(options);
   try {
@@ -166,8 +135,6 @@ export async function runCompaction(options: TurnOptions): Promise<CompactionOut
     turn.dispose();
   }
 }
-
-type StopStatus = "interrupted" | "shutdown" | "abandoned" | "failed";
 
 class Turn {
   readonly #o: TurnOptions;
@@ -527,41 +494,12 @@ class Turn {
     }
   }
 
-  /**
-   * Messages a process that died mid-step left `in_progress`, settled as a Stop would have left
-   * them: text and reasoning kept, tool calls (from a stream that never finished) dropped, an
-   * empty one deleted; each kept one is announced with the `message` event that process never
-   * sent. Returns the history as it is now.
-   */
-  async #settleInterrupted(history: Message[]): Promise<Message[]> {
-    if (!history.some((message) => message.in_progress)) return history;
-    const settled: Message[] = [];
-    for (const message of history) {
-      if (!message.in_progress) {
-        settled.push(message);
-        continue;
-      }
-      if (message.role === "tool") {
-        // Its calls were started when the process died: never run them again (at most once).
-        settled.push(await this.#persist(startedCallsResults(message, settled.at(-1))));
-        continue;
-      }
-      const parts = message.parts.filter((part) => part.type !== "tool_call");
-      if (parts.length === 0) {
-        await this.#o.store.deleteMessage(this.#o.chat.id, message.id);
-        continue;
-      }
-      settled.push(
-        await this.#persist({
-          id: message.id,
-          role: message.role,
-          parts,
-          usage: message.usage,
-          model_id: message.model_id,
-        }),
-      );
-    }
-    return settled;
+  /** The history with what a process that died mid-step left `in_progress` settled (`settle.ts`). */
+  #settleInterrupted(history: Message[]): Promise<Message[]> {
+    return settleInterrupted(history, {
+      persist: (message) => this.#persist(message),
+      remove: (id) => this.#o.store.deleteMessage(this.#o.chat.id, id),
+    });
   }
 
   /** Publishes the one `error` event of a failed turn. */
@@ -610,39 +548,4 @@ class Turn {
   #outcome(status: Exclude<TurnOutcome["status"], "failed">): TurnOutcome {
     return { status, steps: this.#steps };
   }
-}
-
-/**
- * The final tool message for calls that were started by a process that died before their results:
- * each gets its result if one was saved, else an error saying it may have partly run.
- */
-function startedCallsResults(
-  message: Message,
-  previous: Message | undefined,
-): NewMessage & { id: string } {
-  const calls =
-    previous?.role === "assistant"
-      ? previous.parts.filter((p): p is ToolCallPart => p.type === "tool_call")
-      : [];
-  const saved = new Map(
-    message.parts.flatMap((p) => (p.type === "tool_result" ? [[p.tool_call_id, p] as const] : [])),
-  );
-  const parts = calls.map(
-    (call): ToolResultPart =>
-      saved.get(call.tool_call_id) ?? {
-        type: "tool_result",
-        tool_call_id: call.tool_call_id,
-        name: call.name,
-        output: STARTED_WITHOUT_RESULT,
-        is_error: true,
-      },
-  );
-  return { id: message.id, role: "tool", parts };
-}
-
-function stopStatus(reason: unknown): StopStatus {
-  if (OwnershipLost.isInstance(reason)) return "abandoned";
-  if (ChatInterrupted.isInstance(reason)) return "interrupted";
-  if (ServerShutdown.isInstance(reason)) return "shutdown";
-  return "failed";
 }
