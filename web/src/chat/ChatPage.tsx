@@ -8,14 +8,18 @@ import { ApiError, api } from "../api/client.ts";
 import { followChat, type StreamState } from "../api/stream.ts";
 import type { Chat, TextPart } from "../api/types.ts";
 import { ErrorBox } from "../ui/ErrorBox.tsx";
+import { CompactButton, CompactingNotice, CompactionDivider } from "./Compaction.tsx";
 import { Composer } from "./Composer.tsx";
 import { InstructionsPanel } from "./InstructionsPanel.tsx";
 import { DraftView, MessageView, PendingView, type ToolResults } from "./MessageView.tsx";
 import { RetryBanner } from "./RetryBanner.tsx";
 import {
+  canCompact,
   chatViewReducer,
   draftHasOwnContent,
   emptyChatView,
+  endsWithCompaction,
+  isCompaction,
   liveOutputsOf,
   streamingToolOutputs,
   type TurnError,
@@ -29,7 +33,7 @@ const ADVICE: Record<string, string> = {
   config:
     "An administrator needs to check the model's configuration, or start a chat with another model.",
   context_length:
-    "The conversation no longer fits the model's context window: start a new chat, or use a model with a larger one.",
+    "The conversation no longer fits the model's context window, even summarised: start a new chat, or use a model with a larger one.",
   usage_limit: "The provider's quota or spend limit is reached; an administrator can raise it.",
   content_filter:
     "The provider refused the request for policy reasons; rephrase it and send again.",
@@ -154,6 +158,19 @@ export function ChatPage({
     }
   }, [chatId]);
 
+  const compact = useCallback(async () => {
+    // Set before the request: the button is disabled at once, and the events of the compaction
+    // (or Stop) clear it.
+    setActionError(null);
+    dispatch({ type: "compact_requested" });
+    try {
+      await api.compactChat(chatId);
+    } catch (error) {
+      setActionError(error);
+      dispatch({ type: "compact_failed" });
+    }
+  }, [chatId]);
+
   if (loadError !== null) {
     return (
       <div className="page">
@@ -173,6 +190,13 @@ export function ChatPage({
             Reconnecting…
           </span>
         ) : null}
+        <CompactButton
+          enabled={canCompact(view)}
+          busy={view.compactRequested || view.compacting !== null}
+          compacted={endsWithCompaction(view.messages)}
+          running={running}
+          onCompact={() => void compact()}
+        />
         <StatusBadge status={view.chat.status} />
       </header>
       <InstructionsPanel chatId={chatId} />
@@ -180,6 +204,17 @@ export function ChatPage({
         <div className="transcript-inner" aria-live="polite" aria-relevant="additions">
           {visibleMessages(view).map((message) => {
             const usage = view.usage[message.id];
+            if (isCompaction(message)) {
+              return (
+                <CompactionDivider
+                  key={message.id}
+                  message={message}
+                  reason={view.compactionReasons[message.id]}
+                  usage={usage?.usage}
+                  cost={usage?.cost_usd}
+                />
+              );
+            }
             return (
               <MessageView
                 key={message.id}
@@ -196,6 +231,7 @@ export function ChatPage({
             .map((draft) => (
               <DraftView key={draft.id} parts={draft.parts} />
             ))}
+          {view.compacting ? <CompactingNotice notice={view.compacting} /> : null}
           {view.retry ? <RetryBanner retry={view.retry} /> : null}
           {view.error && view.chat.status === "error" ? (
             <TurnErrorNotice error={view.error} />

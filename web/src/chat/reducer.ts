@@ -336,8 +336,13 @@ function compacted(
 export function canCompact(state: ChatViewState): boolean {
   if (state.chat === null || state.compactRequested || state.compacting !== null) return false;
   if (state.chat.status === "pending") return false;
-  const last = state.messages.findLast((m) => m.role !== "tool");
-  return last !== undefined && !isCompaction(last);
+  return state.messages.length > 0 && !endsWithCompaction(state.messages);
+}
+
+/** The transcript's last message is a summary: nothing new to compact. */
+export function endsWithCompaction(messages: readonly Message[]): boolean {
+  const last = messages.findLast((m) => m.role !== "tool");
+  return last !== undefined && isCompaction(last);
 }
 
 /** The pending entry this user message delivers: the queue row by id, else the oldest local

@@ -1,7 +1,7 @@
 /**
  * "Your instructions": what every chat of yours tells its model after the deployment's system
- * prompt (`PATCH /users/me {instructions}`), from each chat's next turn. The server validates;
- * its refusal is shown as it says it.
+ * prompt (`PATCH /users/me {instructions}`), from each chat's next turn; and how early your chats
+ * are compacted (`CompactAtForm`). The server validates; its refusal is shown as it says it.
  */
 import { type FormEvent, useState } from "react";
 import { api } from "../api/client.ts";
@@ -10,6 +10,7 @@ import { ErrorBox } from "../ui/ErrorBox.tsx";
 import { Field } from "../ui/Field.tsx";
 import { useAction } from "../ui/useAction.ts";
 import { useAsync } from "../ui/useAsync.ts";
+import { CompactAtForm } from "./CompactAtForm.tsx";
 
 /** The server's limit (`MAX_USER_INSTRUCTIONS_CHARS`), shown beside the count; the server enforces it. */
 const INSTRUCTIONS_LIMIT = 10_000;
@@ -73,7 +74,10 @@ export function InstructionsPage() {
       </p>
       <ErrorBox error={me.error} />
       {me.data ? (
-        <InstructionsForm initial={me.data.user.instructions} />
+        <>
+          <InstructionsForm initial={me.data.user.instructions} />
+          <CompactAtForm initial={me.data.user.compact_at} />
+        </>
       ) : me.loading ? (
         <p className="muted">Loading…</p>
       ) : null}
