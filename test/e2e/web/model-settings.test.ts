@@ -3,7 +3,13 @@
  * threshold are set when it is added and changed in its edit form; a setting its provider cannot
  * take is refused by the server, and the page shows the server's reason. A model without a
  * context window shows the one Keel uses (the known window of its ID) as the default.
+ * Screenshots of the edit form at 360, 1024 and 1280 px, light and dark, go to
+ * `${tmpdir}/keel-ui-shots`.
  */
+import { mkdir } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Page } from "playwright-core";
 import { beforeAll, describe, expect, it } from "vitest";
 import { api, createOwnerViaApi, normalize, shownText, TEST_TIMEOUT, useWeb } from "./support.ts";
 
@@ -18,11 +24,29 @@ interface ModelBody {
   effective_context_window: number;
 }
 
+const SHOTS = join(tmpdir(), "keel-ui-shots");
+
+async function shoot(page: Page, name: string) {
+  for (const width of [360, 1024, 1280]) {
+    await page.setViewportSize({ width, height: 900 });
+    for (const scheme of ["light", "dark"] as const) {
+      await page.emulateMedia({ colorScheme: scheme });
+      await page.screenshot({
+        path: join(SHOTS, `${name}-${width}-${scheme}.png`),
+        fullPage: true,
+      });
+    }
+  }
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await page.emulateMedia({ colorScheme: "light" });
+}
+
 describe("web: model settings", { timeout: TEST_TIMEOUT }, () => {
   const web = useWeb();
   let token: string;
 
   beforeAll(async () => {
+    await mkdir(SHOTS, { recursive: true });
     token = await createOwnerViaApi(web.url);
     const provider = await api(web.url, token, "POST", "/providers", {
       type: "anthropic",
@@ -68,6 +92,7 @@ describe("web: model settings", { timeout: TEST_TIMEOUT }, () => {
     const edit = page.getByRole("form", { name: "Edit Claude Thinking" });
     expect(await edit.getByLabel("Compact at (% of window)").inputValue()).toBe("70");
     expect(await edit.getByLabel("Context window").getAttribute("placeholder")).toBe("200,000");
+    await shoot(page, "models-edit");
     await edit.getByLabel("Temperature").fill("0.5");
     await edit.getByRole("button", { name: "Save" }).click();
     const alert = edit.getByRole("alert");

@@ -1,7 +1,7 @@
 /**
  * The admin's Settings page: the deployment's system prompt (with its character count), the
  * title model and the summary model are saved, read back after a reload, and the server's refusal is shown as it says
- * it. Screenshots at 360 px and 1280 px, light and dark, go to `${tmpdir}/keel-ui-shots`.
+ * it. Screenshots at 360, 1024 and 1280 px, light and dark, go to `${tmpdir}/keel-ui-shots`.
  */
 import { mkdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -68,7 +68,7 @@ describe("web: deployment settings", { timeout: TEST_TIMEOUT }, () => {
     expect(await titleModel.inputValue()).toBe(modelId);
     expect(await summaryModel.inputValue()).toBe(modelId);
 
-    for (const width of [360, 1280]) {
+    for (const width of [360, 1024, 1280]) {
       await page.setViewportSize({ width, height: 800 });
       for (const scheme of ["light", "dark"] as const) {
         await page.emulateMedia({ colorScheme: scheme });
