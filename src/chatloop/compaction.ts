@@ -21,7 +21,7 @@ export const COMPACTION_SYSTEM_PROMPT = `You summarise a conversation between a 
 
 Write the summary in plain Markdown, under these headings:
 ## Goal
-What the user asked for, in their terms, with every requirement and constraint they gave.
+What the user asked for, in their terms, with every requirement and constraint they gave; their latest message quoted word for word.
 ## Decisions
 What was decided and why, including approaches tried and rejected.
 ## Files

@@ -33,7 +33,12 @@ import {
   summaryPromptMessage,
 } from "./compaction.ts";
 import type { AssistantPart } from "./content.ts";
-import { type ContextBudget, ContextMeter, pruneToolOutputs } from "./context.ts";
+import {
+  type ContextBudget,
+  ContextMeter,
+  estimatePromptTokens,
+  pruneToolOutputs,
+} from "./context.ts";
 import { pricedMessage } from "./events.ts";
 import {
   buildPrompt,
@@ -54,7 +59,7 @@ import {
 } from "./outcome.ts";
 import { DEFAULT_FLUSH_INTERVAL_MS, DeltaCoalescer, type Publish } from "./publish.ts";
 import { settleInterrupted } from "./settle.ts";
-import { runStep } from "./step.ts";
+import { runStep, type StepOutcome } from "./step.ts";
 import { PartKeys, StreamingMessage, whenAborted } from "./streaming.ts";
 import { errorText, type ToolRegistry } from "./tools.ts";
 
@@ -256,17 +261,26 @@ class Turn {
       ...(tokens !== undefined ? { prompt_tokens: tokens } : {}),
     });
     const window = this.#o.context?.window;
-    const request = compactionRequest(
-      prompt,
-      window ? Math.floor(window * SUMMARY_INPUT_SHARE) : Number.POSITIVE_INFINITY,
-      this.#o.maxOutputTokens,
-    );
-    const outcome = await runStep(summary.model, request, {
-      signal: this.#signal,
-      policy: this.#o.policy,
-      silenceMs: this.#o.silenceMs,
-      onRetry: (event) => this.#publishRetry(event),
-    });
+    let budget = window ? Math.floor(window * SUMMARY_INPUT_SHARE) : estimatePromptTokens(prompt);
+    let outcome: StepOutcome;
+    for (let attempt = 1; ; attempt++) {
+      outcome = await runStep(
+        summary.model,
+        compactionRequest(prompt, budget, this.#o.maxOutputTokens),
+        {
+          signal: this.#signal,
+          policy: this.#o.policy,
+          silenceMs: this.#o.silenceMs,
+          onRetry: (event) => this.#publishRetry(event),
+        },
+      );
+      // The summary request did not fit either (the model's real window is smaller than Keel
+      // was told): once more, with a quarter of the transcript.
+      const tooLong =
+        outcome.status === "failed" && outcome.error.classified.kind === "context_length";
+      if (!tooLong || attempt > 1) break;
+      budget = Math.floor(budget / 4);
+    }
     if (outcome.status === "stopped") return this.#stopped(outcome.cause, []);
     if (outcome.status === "failed") {
       if (OwnershipLost.isInstance(this.#signal.reason)) return this.#outcome("abandoned");

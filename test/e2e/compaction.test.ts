@@ -138,6 +138,34 @@ describe("chatd: a chat never dies of its length", () => {
     expect(last).not.toContain("Question 0:");
   });
 
+  it("a context_length 400 mid-chat is compacted and the step tried again", async () => {
+    fake.enqueue(textReply(`First answer. ${"words ".repeat(300)}`));
+    const chat = await service.createChat(owner, {
+      model_id: model.id,
+      content: [{ type: "text", text: `Start. ${"context ".repeat(300)}` }],
+    });
+    await waitForStatus(chat.id, "waiting");
+    // The provider now refuses anything as big as the chat's next prompt, and the first summary
+    // request too (its window is smaller than Keel was told): its own context_length error.
+    fake.setContextWindow((fake.requests[0]?.promptTokens ?? 0) + 200);
+    fake.enqueue(textReply("## Goal\nStart."), textReply("Second answer."));
+    await service.sendMessage(chat, [{ type: "text", text: "Go on." }]);
+    await waitForStatus(chat.id, "waiting");
+    fake.setContextWindow(WINDOW);
+    const events = await store.events.listAfter(chat.id, 0, 10_000);
+    expect(events.find((e) => e.type === "compaction")?.data).toMatchObject({
+      reason: "context_length",
+    });
+    expect(events.filter((e) => e.type === "error")).toEqual([]);
+    const messages = await store.listMessages(chat.id);
+    expect(messages.at(-1)?.parts).toEqual([{ type: "text", text: "Second answer." }]);
+    expect(messages.at(-2)?.parts[0]?.type).toBe("compaction");
+    // The new message went into the summary request; the retried step starts from the summary.
+    const summaryRequest = summaryRequests().at(-1)?.rawBody ?? "";
+    expect(summaryRequest).toContain("Go on.");
+    expect(fake.requests.at(-1)?.rawBody).toContain("## Goal\\nStart.");
+  });
+
   it("compacts on demand: a waiting chat runs just the compaction", async () => {
     fake.enqueue(textReply("Hello."));
     const chat = await service.createChat(owner, {
