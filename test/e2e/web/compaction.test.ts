@@ -4,6 +4,7 @@
  *   collapsed "Earlier conversation summarised" divider across the transcript that opens on the
  *   summary (as Markdown); Compact is off until there is something new to summarise;
  * - Stop during the summary ends the line, with no divider;
+ * - a chat past its model's threshold is compacted on its own, and the divider says why;
  * - the user's own threshold ("Compact my chats earlier") is saved, read back, and cleared.
  * Screenshots at 360, 1024 and 1280 px, light and dark, go to `${tmpdir}/keel-ui-shots`.
  */
@@ -12,7 +13,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Locator, Page } from "playwright-core";
 import { beforeAll, describe, expect, it } from "vitest";
-import { hangAfter, textReply } from "../../fakeprovider/index.ts";
+import { COMPACTION_SYSTEM_PROMPT } from "../../../src/chatloop/compaction.ts";
+import { hangAfter, type Script, textReply } from "../../fakeprovider/index.ts";
 import {
   addProviderAndModelViaApi,
   api,
@@ -57,11 +59,12 @@ describe("web: context compaction", { timeout: TEST_TIMEOUT }, () => {
   const web = useWeb();
   let token: string;
   let modelId: string;
+  let providerId: string;
 
   beforeAll(async () => {
     await mkdir(SHOTS, { recursive: true });
     token = await createOwnerViaApi(web.url);
-    ({ modelId } = await addProviderAndModelViaApi(web.url, token, web.fake.url));
+    ({ modelId, providerId } = await addProviderAndModelViaApi(web.url, token, web.fake.url));
   });
 
   /** A signed-in page on a chat with one exchange, its turn over. */
@@ -164,6 +167,68 @@ describe("web: context compaction", { timeout: TEST_TIMEOUT }, () => {
     const prompt = web.fake.requests.at(-1)?.rawBody ?? "";
     expect(prompt).toContain("Make the build green on the CI runner.");
     expect(prompt).not.toContain("Why is the build red?");
+  });
+
+  it("past the model's threshold, a turn compacts on its own and the divider says why", async () => {
+    // A small model: its window is set below the chat's size once the first turn is over.
+    const small = await api<{ id: string }>(web.url, token, "POST", "/models", {
+      provider_id: providerId,
+      model: "fake-small",
+      display_name: "Small model",
+    });
+    expect(small.status).toBe(201);
+    // Summaries from the summary requests, replies from the others, whatever their order.
+    let summary: Script = textReply(SUMMARY);
+    web.fake.setResponder((request) =>
+      request.rawBody.includes(COMPACTION_SYSTEM_PROMPT.slice(0, 60))
+        ? summary
+        : textReply(`Reply ${request.n}.`),
+    );
+    const created = await api<{ id: string }>(web.url, token, "POST", "/chats", {
+      model_id: small.body.id,
+      content: [{ type: "text", text: `Look at the build. ${"It is red. ".repeat(150)}` }],
+    });
+    const page = await web.signedInPage(token);
+    await page.goto(`${web.url}/chats/${created.body.id}`);
+    await waitForTurnEnd(page);
+    // 80% of the window (the default threshold) is just over the first prompt: the next turn's
+    // prompt is past it.
+    const first = web.fake.requests[0]?.promptTokens ?? 0;
+    const window = Math.ceil((first + 40) / 0.8);
+    const patched = await api(web.url, token, "PATCH", `/models/${small.body.id}`, {
+      context_window: window,
+    });
+    expect(patched.status).toBe(200);
+
+    // A summary that does not come: the line says why it is written; Stop ends it.
+    summary = hangAfter("## Goal\nLook", 1);
+    await sendViaUi(page, `And the tests? ${"They are slow. ".repeat(60)}`);
+    const line = compactingLine(page);
+    await line.waitFor();
+    expect(await shownText(line)).toBe("Summarising the conversation to fit the model's context…");
+    await page.getByRole("button", { name: "Stop" }).click();
+    await line.waitFor({ state: "detached" });
+    await waitForTurnEnd(page);
+    expect(await divider(page).count()).toBe(0);
+
+    // The next turn compacts first, then answers from the summary.
+    summary = textReply(SUMMARY);
+    await sendViaUi(page, "Go on.");
+    await divider(page).waitFor();
+    await waitForTurnEnd(page);
+    expect(await shownText(divider(page).locator("summary"))).toContain(
+      "Earlier conversation summarised · to fit the model's context window",
+    );
+    // The divider comes before the reply that was written from it.
+    const order = await transcript(page)
+      .locator("details.compaction, article")
+      .evaluateAll((nodes) => nodes.map((n) => (n.tagName === "DETAILS" ? "divider" : "message")));
+    expect(order.at(-2)).toBe("divider");
+    expect(order.at(-1)).toBe("message");
+    expect(await compactingLine(page).count()).toBe(0);
+    const last = web.fake.requests.at(-1);
+    expect(last?.rawBody).toContain("Make the build green on the CI runner.");
+    expect(last?.promptTokens).toBeLessThan(window);
   });
 
   it("the user's compaction threshold is saved, read back and cleared", async () => {
