@@ -3,6 +3,7 @@
  * model (a quiet, collapsed divider across the transcript — the messages above it stay shown),
  * the status line while one is written, and the Compact action of the chat's header.
  */
+import { memo } from "react";
 import type { CompactionNotice, CompactionReason, Message, Usage } from "../api/types.ts";
 import { Markdown } from "./Markdown.tsx";
 import { formatUsage } from "./MessageView.tsx";
@@ -18,7 +19,8 @@ function summaryOf(message: Message): string {
   return message.parts.map((p) => (p.type === "compaction" ? p.text : "")).join("\n\n");
 }
 
-export function CompactionDivider({
+/** Memoized like `MessageView`: a streaming reply below it re-renders the page every frame. */
+export const CompactionDivider = memo(function CompactionDivider({
   message,
   reason,
   usage,
@@ -49,7 +51,7 @@ export function CompactionDivider({
       </div>
     </details>
   );
-}
+});
 
 /** Where the streaming reply would be: a summary is being written (no deltas stream for it). */
 export function CompactingNotice({ notice }: { notice: CompactionNotice }) {
