@@ -4,7 +4,7 @@
  * ask `db.shared`.
  */
 import { randomUUID } from "node:crypto";
-import { PROVIDER_TYPES, type ProviderConfig } from "../provider/types.ts";
+import { CATALOG_METHODS, SqlCatalog } from "./catalog.ts";
 import {
   type ChatEvents,
   type ChatSignal,
@@ -12,38 +12,17 @@ import {
   ConflictError,
   type DeploymentSettingsStore,
   InvalidCursorError,
-  LastAdminError,
   type McpServerStore,
   type NewMessage,
-  type NewModel,
-  type NewProvider,
-  OwnerOnlyError,
-  PasswordHashingBusyError,
   type SignInLimitStore,
   type StatusChange,
   type Store,
   type UserPreferencesStore,
   type WorkspaceStore,
 } from "./contract.ts";
-import {
-  hashPassword,
-  hashToken,
-  needsRehash,
-  newToken,
-  passwordHashing,
-  TOKEN_PREFIX,
-  verifyPassword,
-} from "./credentials.ts";
-import {
-  type Database,
-  FOREIGN_KEY_VIOLATION,
-  type Queryable,
-  sqlState,
-  UNIQUE_VIOLATION,
-} from "./db.ts";
+import type { Database, Queryable } from "./db.ts";
 import { SqlDeploymentSettingsStore } from "./deployment-settings.ts";
 import { SqlMcpServerStore } from "./mcp-servers.ts";
-import { LOCK_ADMINS, LOCK_FIRST_USER, LOCK_NAMESPACE } from "./migrations.ts";
 import { type MessageEventData, publicMessage, type StatusEventData } from "./public.ts";
 import {
   EVENTS_CHANNEL,
@@ -63,30 +42,16 @@ import {
   jsonOrNull,
   MESSAGE_COLUMNS,
   type MessageRow,
-  MODEL_COLUMNS,
-  type ModelRow,
-  PROVIDER_COLUMNS,
-  type ProviderRow,
   QUEUED_MESSAGE_COLUMNS,
   type QueuedMessageRow,
   toChat,
   toEvent,
   toMessage,
-  toModel,
-  toProvider,
   toQueuedMessage,
-  toUser,
-  USER_COLUMNS,
-  type UserRow,
 } from "./rows.ts";
-import {
-  decryptSecret,
-  encryptSecret,
-  FINGERPRINT_SETTING,
-  keyFingerprint,
-  SecretKeyError,
-} from "./secrets.ts";
+import { FINGERPRINT_SETTING, keyFingerprint, SecretKeyError } from "./secrets.ts";
 import { SqlSignInLimitStore } from "./signin-limits.ts";
+import { Assignments, conflict, must } from "./sql.ts";
 import type {
   Chat,
   ChatErrorRecord,
@@ -94,20 +59,13 @@ import type {
   ChatStatus,
   Message,
   MessagePart,
-  ModelRecord,
   Page,
-  ProviderRecord,
   QueuedMessage,
-  Role,
-  User,
 } from "./types.ts";
 import { SqlUserPreferencesStore } from "./user-preferences.ts";
+import { SqlUsers, USER_METHODS } from "./users.ts";
 import { SqlWorkspaceStore } from "./workspaces.ts";
 
-const DAY_MS = 24 * 60 * 60 * 1000;
-export const DEFAULT_SESSION_TTL_MS = 30 * DAY_MS;
-/** `last_used_at` is refreshed at most this often, so a busy token is not a write per request. */
-const TOKEN_TOUCH_INTERVAL = "1 minute";
 const FINGERPRINT_KEY = FINGERPRINT_SETTING;
 
 /**
@@ -143,7 +101,45 @@ export async function checkSecretKey(db: Database, key: Buffer): Promise<void> {
   });
 }
 
+/** Binds `names` of `source` onto `target`, so `target.name(…)` runs `source.name(…)`. */
+function delegate<T extends object>(target: object, source: T, names: readonly (keyof T)[]): void {
+  for (const name of names) {
+    const method = source[name];
+    if (typeof method === "function") {
+      Object.defineProperty(target, name, { value: method.bind(source), enumerable: false });
+    }
+  }
+}
+
+/**
+ * The one `Store`: users (`users.ts`), providers and models (`catalog.ts`), workspaces, settings,
+ * MCP servers and sign-in limits (their own modules) — and here, chats, messages, their ownership
+ * by chatd, and their events and signals, which share one transaction discipline (`#changing`).
+ */
 export class SqlStore implements Store {
+  // Users and tokens (`users.ts`), providers and models (`catalog.ts`): bound in the constructor.
+  declare readonly countUsers: Store["countUsers"];
+  declare readonly createFirstUser: Store["createFirstUser"];
+  declare readonly createUser: Store["createUser"];
+  declare readonly getUser: Store["getUser"];
+  declare readonly listUsers: Store["listUsers"];
+  declare readonly updateUser: Store["updateUser"];
+  declare readonly verifyPassword: Store["verifyPassword"];
+  declare readonly passwordHashingBusy: Store["passwordHashingBusy"];
+  declare readonly createToken: Store["createToken"];
+  declare readonly userForToken: Store["userForToken"];
+  declare readonly revokeToken: Store["revokeToken"];
+  declare readonly createProvider: Store["createProvider"];
+  declare readonly getProvider: Store["getProvider"];
+  declare readonly listProviders: Store["listProviders"];
+  declare readonly updateProvider: Store["updateProvider"];
+  declare readonly deleteProvider: Store["deleteProvider"];
+  declare readonly providerConfig: Store["providerConfig"];
+  declare readonly createModel: Store["createModel"];
+  declare readonly getModel: Store["getModel"];
+  declare readonly listModels: Store["listModels"];
+  declare readonly updateModel: Store["updateModel"];
+  declare readonly deleteModel: Store["deleteModel"];
   readonly kind: "embedded" | "external";
   readonly events: ChatEvents;
   readonly signals: ChatSignals;
@@ -155,8 +151,6 @@ export class SqlStore implements Store {
   /** Identifies this store's NOTIFYs, so it skips its own (already delivered locally). */
   readonly instanceId = randomUUID();
   readonly #db: Database;
-  readonly #key: Buffer;
-  readonly #fingerprint: string;
   readonly #hub: EventHub;
   readonly #signalHub: SignalHub;
   #unlisten: (() => Promise<void>) | undefined;
@@ -165,14 +159,14 @@ export class SqlStore implements Store {
   constructor(db: Database, key: Buffer) {
     this.#db = db;
     this.kind = db.kind;
-    this.#key = key;
-    this.#fingerprint = keyFingerprint(key);
     this.#hub = new EventHub(
       this.instanceId,
       (chatId, afterSeq, limit) => this.#listEventsAfter(chatId, afterSeq, limit),
       (chatId) => this.#lastEventSeq(chatId),
     );
     this.#signalHub = new SignalHub(this.instanceId);
+    delegate(this, new SqlUsers(db), USER_METHODS);
+    delegate(this, new SqlCatalog(db, key), CATALOG_METHODS);
     this.workspaces = new SqlWorkspaceStore(db);
     this.signInLimits = new SqlSignInLimitStore(db);
     this.deploymentSettings = new SqlDeploymentSettingsStore(db);
@@ -211,396 +205,6 @@ export class SqlStore implements Store {
     this.#signalHub.close();
     await this.#unlisten?.().catch(() => {});
     await this.#db.close();
-  }
-
-  // ---- users and tokens ----------------------------------------------------------------------
-
-  async countUsers(): Promise<number> {
-    const [row] = await this.#db.query<{ n: unknown }>("SELECT count(*) AS n FROM users");
-    return int(row?.n ?? 0);
-  }
-
-  async createFirstUser(input: {
-    username: string;
-    email: string;
-    password: string;
-  }): Promise<User> {
-    const passwordHash = await hashPassword(input.password);
-    // The advisory lock makes concurrent calls queue; the second sees the first's committed row.
-    const row = await this.#db
-      .transaction(async (tx) => {
-        await tx.query("SELECT pg_advisory_xact_lock($1, $2)", [LOCK_NAMESPACE, LOCK_FIRST_USER]);
-        const [inserted] = await tx.query<UserRow>(
-          `INSERT INTO users (username, email, role, password_hash)
-           SELECT $1, $2, 'admin', $3 WHERE NOT EXISTS (SELECT 1 FROM users)
-           RETURNING ${USER_COLUMNS}`,
-          [input.username, input.email, passwordHash],
-        );
-        return inserted;
-      })
-      .catch(conflict("a user with this email or username already exists"));
-    if (!row) throw new ConflictError("the first user already exists");
-    return toUser(row);
-  }
-
-  async createUser(input: {
-    username: string;
-    email: string;
-    password: string;
-    role: Role;
-  }): Promise<User> {
-    if (input.role !== "admin" && input.role !== "member") {
-      throw new TypeError(`unknown role: ${String(input.role)}`);
-    }
-    const passwordHash = await hashPassword(input.password);
-    const [row] = await this.#db
-      .query<UserRow>(
-        `INSERT INTO users (username, email, role, password_hash) VALUES ($1, $2, $3, $4)
-         RETURNING ${USER_COLUMNS}`,
-        [input.username, input.email, input.role, passwordHash],
-      )
-      .catch(conflict("a user with this email or username already exists"));
-    return toUser(must(row));
-  }
-
-  async getUser(id: string): Promise<User | null> {
-    const [row] = await this.#db.query<UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE id = $1`, [
-      id,
-    ]);
-    return row ? toUser(row) : null;
-  }
-
-  async listUsers(): Promise<User[]> {
-    const rows = await this.#db.query<UserRow>(
-      `SELECT ${USER_COLUMNS} FROM users ORDER BY created_at, id`,
-    );
-    return rows.map(toUser);
-  }
-
-  /**
-   * Every such change takes the same advisory lock, so they run one after another; each checks,
-   * after its own UPDATE and before committing, that an active admin is left (READ COMMITTED: that
-   * check sees every change committed before the lock was granted). Two concurrent demotions of
-   * the last two admins therefore cannot both succeed: the second sees the first and rolls back.
-   * Nothing else removes an admin (creating users only adds them).
-   */
-  async updateUser(
-    id: string,
-    patch: { role?: Role; active?: boolean },
-    by?: string,
-  ): Promise<User | null> {
-    if (patch.role !== undefined && patch.role !== "admin" && patch.role !== "member") {
-      throw new TypeError(`unknown role: ${String(patch.role)}`);
-    }
-    return this.#db.transaction(async (tx) => {
-      await tx.query("SELECT pg_advisory_xact_lock($1, $2)", [LOCK_NAMESPACE, LOCK_ADMINS]);
-      if (by !== undefined && by !== id && (patch.role === "member" || patch.active === false)) {
-        // The owner is the first user: the oldest row (nothing else creates one before it).
-        const [owner] = await tx.query<{ id: string }>(
-          "SELECT id FROM users ORDER BY created_at, id LIMIT 1",
-        );
-        if (owner?.id === id) {
-          throw new OwnerOnlyError("only the owner may demote or deactivate the owner");
-        }
-      }
-      const [row] = await tx.query<UserRow>(
-        `UPDATE users SET role = COALESCE($2::text, role),
-           deactivated_at = CASE WHEN $3::boolean IS NULL THEN deactivated_at
-                                 WHEN $3::boolean THEN NULL
-                                 ELSE COALESCE(deactivated_at, now()) END,
-           updated_at = now()
-         WHERE id = $1 RETURNING ${USER_COLUMNS}`,
-        [id, patch.role ?? null, patch.active ?? null],
-      );
-      if (!row) return null;
-      const [admin] = await tx.query(
-        "SELECT 1 FROM users WHERE role = 'admin' AND deactivated_at IS NULL LIMIT 1",
-      );
-      if (!admin) throw new LastAdminError("the change would leave no active admin");
-      if (patch.active === false) {
-        await tx.query("DELETE FROM api_tokens WHERE user_id = $1", [id]);
-      }
-      return toUser(row);
-    });
-  }
-
-  async verifyPassword(email: string, password: string): Promise<User | null> {
-    const [row] = await this.#db.query<UserRow & { password_hash: string }>(
-      `SELECT ${USER_COLUMNS}, password_hash FROM users WHERE lower(email) = lower($1)`,
-      [email],
-    );
-    // An unknown email costs the same hash as a wrong password.
-    const ok = await verifyPassword(password, row?.password_hash ?? null);
-    if (!ok || !row) return null;
-    if (needsRehash(row.password_hash)) await this.#rehash(row.id, row.password_hash, password);
-    return toUser(row);
-  }
-
-  passwordHashingBusy(): boolean {
-    return passwordHashing.saturated;
-  }
-
-  /** Replaces an old scheme's hash (scrypt) with the current one, unless it changed meanwhile. */
-  async #rehash(userId: string, old: string, password: string): Promise<void> {
-    try {
-      const hash = await hashPassword(password);
-      await this.#db.query(
-        "UPDATE users SET password_hash = $3 WHERE id = $1 AND password_hash = $2",
-        [userId, old, hash],
-      );
-    } catch (error) {
-      // Busy: the sign-in stands, and the next one rehashes.
-      if (!(error instanceof PasswordHashingBusyError)) throw error;
-    }
-  }
-
-  async createToken(
-    userId: string,
-    kind: "session" | "api",
-    options: { name?: string; ttlMs?: number } = {},
-  ): Promise<string> {
-    if (kind !== "session" && kind !== "api") throw new TypeError(`unknown token kind: ${kind}`);
-    const ttlMs = options.ttlMs ?? (kind === "session" ? DEFAULT_SESSION_TTL_MS : undefined);
-    const token = newToken();
-    await this.#db
-      .query(
-        `INSERT INTO api_tokens (user_id, token_hash, kind, name, expires_at)
-         VALUES ($1, $2, $3, $4,
-           CASE WHEN $5::float8 IS NULL THEN NULL ELSE now() + $5::float8 * interval '1 millisecond' END)`,
-        [userId, hashToken(token), kind, options.name ?? null, ttlMs ?? null],
-      )
-      .catch(conflict("unknown user"));
-    return token;
-  }
-
-  async userForToken(token: string): Promise<User | null> {
-    if (!token.startsWith(TOKEN_PREFIX)) return null;
-    const [row] = await this.#db.query<UserRow & { token_id: string; stale: boolean }>(
-      `SELECT u.id, u.username, u.email, u.role, true AS active, u.created_at, t.id AS token_id,
-         (t.last_used_at IS NULL OR t.last_used_at < now() - interval '${TOKEN_TOUCH_INTERVAL}') AS stale
-       FROM api_tokens t JOIN users u ON u.id = t.user_id
-       WHERE t.token_hash = $1 AND (t.expires_at IS NULL OR t.expires_at > now())
-         AND u.deactivated_at IS NULL`,
-      [hashToken(token)],
-    );
-    if (!row) return null;
-    if (row.stale) {
-      await this.#db.query("UPDATE api_tokens SET last_used_at = now() WHERE id = $1", [
-        row.token_id,
-      ]);
-    }
-    return toUser(row);
-  }
-
-  async revokeToken(token: string): Promise<boolean> {
-    if (!token.startsWith(TOKEN_PREFIX)) return false;
-    const rows = await this.#db.query("DELETE FROM api_tokens WHERE token_hash = $1 RETURNING id", [
-      hashToken(token),
-    ]);
-    return rows.length > 0;
-  }
-
-  // ---- providers -----------------------------------------------------------------------------
-
-  async createProvider(input: NewProvider): Promise<ProviderRecord> {
-    checkProviderType(input.type);
-    const id = randomUUID();
-    const encrypted = input.api_key ? encryptSecret(this.#key, input.api_key, id) : null;
-    const options = this.#splitOptions(id, input.options ?? {});
-    const [row] = await this.#db.query<ProviderRow>(
-      `INSERT INTO providers (id, type, name, base_url, options, api_key_encrypted,
-                              secret_options_encrypted, secret_option_names)
-       SELECT $1, $2, $3, $4, $5::jsonb, $6, $9, $10::text[]
-       WHERE ($6::text IS NULL AND $9::text IS NULL)
-          OR EXISTS (SELECT 1 FROM settings WHERE key = $7 AND value = $8)
-       RETURNING ${PROVIDER_COLUMNS}`,
-      [
-        id,
-        input.type,
-        input.name,
-        input.base_url ?? null,
-        json(options.plain),
-        encrypted,
-        FINGERPRINT_KEY,
-        this.#fingerprint,
-        options.encrypted,
-        options.names,
-      ],
-    );
-    if (!row) throw keyMismatch();
-    return toProvider(row);
-  }
-
-  async getProvider(id: string): Promise<ProviderRecord | null> {
-    const [row] = await this.#db.query<ProviderRow>(
-      `SELECT ${PROVIDER_COLUMNS} FROM providers WHERE id = $1`,
-      [id],
-    );
-    return row ? toProvider(row) : null;
-  }
-
-  async listProviders(): Promise<ProviderRecord[]> {
-    const rows = await this.#db.query<ProviderRow>(
-      `SELECT ${PROVIDER_COLUMNS} FROM providers ORDER BY created_at, id`,
-    );
-    return rows.map(toProvider);
-  }
-
-  async updateProvider(id: string, patch: Partial<NewProvider>): Promise<ProviderRecord | null> {
-    if (patch.type !== undefined) checkProviderType(patch.type);
-    const set = new Assignments();
-    if (patch.type !== undefined) set.add("type", patch.type);
-    if (patch.name !== undefined) set.add("name", patch.name);
-    if (patch.base_url !== undefined) set.add("base_url", patch.base_url);
-    if (patch.options !== undefined) {
-      const options = this.#splitOptions(id, patch.options);
-      set.add("options", json(options.plain), "jsonb");
-      set.add("secret_options_encrypted", options.encrypted);
-      set.add("secret_option_names", options.names, "text[]");
-    }
-    if (patch.api_key !== undefined) {
-      set.add(
-        "api_key_encrypted",
-        patch.api_key ? encryptSecret(this.#key, patch.api_key, id) : null,
-      );
-    }
-    const storesKey =
-      Boolean(patch.api_key) || SECRET_OPTIONS.some((name) => patch.options?.[name] !== undefined);
-    return this.#db.transaction(async (tx) => {
-      if (storesKey && !(await this.#fingerprintMatches(tx))) throw keyMismatch();
-      const [row] = await tx.query<ProviderRow>(
-        `UPDATE providers SET ${set.sql()}updated_at = now() WHERE id = $1 RETURNING ${PROVIDER_COLUMNS}`,
-        [id, ...set.params],
-      );
-      return row ? toProvider(row) : null;
-    });
-  }
-
-  async deleteProvider(id: string): Promise<boolean> {
-    const rows = await this.#db
-      .query("DELETE FROM providers WHERE id = $1 RETURNING id", [id])
-      .catch(conflict("the provider still has models; delete them first"));
-    return rows.length > 0;
-  }
-
-  async providerConfig(id: string): Promise<ProviderConfig | null> {
-    const [row] = await this.#db.query<{
-      type: string;
-      name: string;
-      base_url: string | null;
-      options: Record<string, unknown> | null;
-      api_key_encrypted: string | null;
-      secret_options_encrypted: string | null;
-    }>(
-      `SELECT type, name, base_url, options, api_key_encrypted, secret_options_encrypted
-         FROM providers WHERE id = $1`,
-      [id],
-    );
-    if (!row) return null;
-    const secrets: Record<string, unknown> =
-      row.secret_options_encrypted === null
-        ? {}
-        : JSON.parse(decryptSecret(this.#key, row.secret_options_encrypted, optionsContext(id)));
-    const config: ProviderConfig = {
-      type: row.type as ProviderConfig["type"],
-      name: row.name,
-      options: { ...row.options, ...secrets },
-    };
-    if (row.base_url !== null) config.base_url = row.base_url;
-    if (row.api_key_encrypted !== null) {
-      config.api_key = decryptSecret(this.#key, row.api_key_encrypted, id);
-    }
-    return config;
-  }
-
-  /** Options that are credentials leave the plain column: encrypted, and only named outside. */
-  #splitOptions(
-    id: string,
-    options: Record<string, unknown>,
-  ): { plain: Record<string, unknown>; encrypted: string | null; names: string[] } {
-    const plain: Record<string, unknown> = {};
-    const secret: Record<string, unknown> = {};
-    for (const [name, value] of Object.entries(options)) {
-      if (SECRET_OPTIONS.includes(name)) secret[name] = value;
-      else plain[name] = value;
-    }
-    const names = Object.keys(secret).sort();
-    const encrypted = names.length
-      ? encryptSecret(this.#key, JSON.stringify(secret), optionsContext(id))
-      : null;
-    return { plain, encrypted, names };
-  }
-
-  async #fingerprintMatches(q: Queryable): Promise<boolean> {
-    const rows = await q.query("SELECT 1 FROM settings WHERE key = $1 AND value = $2", [
-      FINGERPRINT_KEY,
-      this.#fingerprint,
-    ]);
-    return rows.length > 0;
-  }
-
-  // ---- models --------------------------------------------------------------------------------
-
-  async createModel(input: NewModel): Promise<ModelRecord> {
-    const [row] = await this.#db
-      .query<ModelRow>(
-        `INSERT INTO models (provider_id, model, display_name, context_window, pricing, enabled, settings)
-         VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7::jsonb) RETURNING ${MODEL_COLUMNS}`,
-        [
-          input.provider_id,
-          input.model,
-          input.display_name || input.model,
-          input.context_window ?? null,
-          jsonOrNull(input.pricing),
-          input.enabled ?? true,
-          JSON.stringify(input.settings ?? {}),
-        ],
-      )
-      .catch(conflict("no provider with this id"));
-    return toModel(must(row));
-  }
-
-  async getModel(id: string): Promise<ModelRecord | null> {
-    const [row] = await this.#db.query<ModelRow>(
-      `SELECT ${MODEL_COLUMNS} FROM models WHERE id = $1`,
-      [id],
-    );
-    return row ? toModel(row) : null;
-  }
-
-  async listModels(options: { enabledOnly?: boolean } = {}): Promise<ModelRecord[]> {
-    const rows = await this.#db.query<ModelRow>(
-      `SELECT ${MODEL_COLUMNS} FROM models ${options.enabledOnly ? "WHERE enabled" : ""}
-       ORDER BY created_at, id`,
-    );
-    return rows.map(toModel);
-  }
-
-  async updateModel(id: string, patch: Partial<NewModel>): Promise<ModelRecord | null> {
-    const set = new Assignments();
-    if (patch.provider_id !== undefined) set.add("provider_id", patch.provider_id);
-    if (patch.model !== undefined) set.add("model", patch.model);
-    if (patch.display_name !== undefined) set.add("display_name", patch.display_name);
-    if (patch.context_window !== undefined) set.add("context_window", patch.context_window);
-    if (patch.pricing !== undefined) set.add("pricing", jsonOrNull(patch.pricing), "jsonb");
-    if (patch.enabled !== undefined) set.add("enabled", patch.enabled);
-    if (patch.settings !== undefined) {
-      set.add("settings", JSON.stringify(patch.settings), "jsonb");
-    }
-    const [row] = await this.#db
-      .query<ModelRow>(
-        `UPDATE models SET ${set.sql()}updated_at = now() WHERE id = $1 RETURNING ${MODEL_COLUMNS}`,
-        [id, ...set.params],
-      )
-      .catch(conflict("no provider with this id"));
-    return row ? toModel(row) : null;
-  }
-
-  async deleteModel(id: string): Promise<boolean> {
-    const rows = await this.#db
-      .query("DELETE FROM models WHERE id = $1 RETURNING id", [id])
-      .catch(conflict("the model is used by chats; disable it instead"));
-    return rows.length > 0;
   }
 
   // ---- chats and messages --------------------------------------------------------------------
@@ -1150,13 +754,6 @@ type StoreEvent =
   | { type: "status"; data: StatusEventData }
   | { type: "message"; data: MessageEventData };
 /** Appends an event in the current transaction; resolves to its seq. */
-/** Provider options that are credentials: encrypted at rest like the API key. */
-const SECRET_OPTIONS: readonly string[] = ["secret_access_key", "session_token", "headers"];
-
-/** Binds an options ciphertext to its provider (and apart from the API key's). */
-function optionsContext(providerId: string): string {
-  return `${providerId}:options`;
-}
 
 type Announce = {
   /** Appends `event` to the chat's log in the transaction; its seq. */
@@ -1222,50 +819,6 @@ function messageParams(chatId: string, message: NewMessage): unknown[] {
     message.model_id ?? null,
     message.in_progress ?? false,
   ];
-}
-
-/** `SET a = $2, b = $3::jsonb, ` for the fields a patch carries (`$1` is the row's id). */
-class Assignments {
-  readonly params: unknown[] = [];
-  readonly #parts: string[] = [];
-
-  add(column: string, value: unknown, cast?: "jsonb" | "text[]"): void {
-    this.params.push(value);
-    this.#parts.push(`${column} = $${this.params.length + 1}${cast ? `::${cast}` : ""}`);
-  }
-
-  sql(): string {
-    return this.#parts.map((part) => `${part}, `).join("");
-  }
-}
-
-function must<T>(row: T | undefined): T {
-  if (row === undefined) throw new Error("the database returned no row");
-  return row;
-}
-
-/** Maps a unique or foreign-key violation to ConflictError; rethrows anything else. */
-function conflict(message: string): (error: unknown) => never {
-  return (error) => {
-    const state = sqlState(error);
-    if (state === UNIQUE_VIOLATION || state === FOREIGN_KEY_VIOLATION) {
-      throw new ConflictError(message);
-    }
-    throw error;
-  };
-}
-
-function keyMismatch(): SecretKeyError {
-  return new SecretKeyError(
-    "this server's secret key is not the one recorded in the database; refusing to store a " +
-      "provider API key under it (every server sharing a database needs the same key)",
-  );
-}
-
-function checkProviderType(type: string): void {
-  if (!(PROVIDER_TYPES as readonly string[]).includes(type)) {
-    throw new TypeError(`unknown provider type: ${type}`);
-  }
 }
 
 function checkIdleStatus(status: ChatStatus): void {
