@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { WebSocketServer } from "ws";
 import { AGENT_PATH } from "../workspace/protocol.ts";
-import { agentSettings } from "./agent.ts";
+import { agentSettings } from "./agent-run.ts";
 import type { CliIO } from "./io.ts";
 import { main } from "./main.ts";
 

@@ -1,4 +1,8 @@
-import { EventSourceParserStream } from "eventsource-parser/stream";
+/**
+ * The public HTTP API as the CLI uses it: JSON requests with the saved token, errors worded by
+ * the server, and a chat's event stream followed across reconnects. Loads nothing but
+ * `fetch` until a stream is followed (CLI start-up cost, bench/cli.bench.ts).
+ */
 
 /** An API error as the server worded it (DESIGN §4 shape), or a connection failure. */
 export class ApiError extends Error {
@@ -119,6 +123,7 @@ export class ApiClient {
     onEvent: (event: StreamEvent) => "stop" | undefined,
     options: { signal: AbortSignal; lastEventId?: string; onReconnect?: (error: unknown) => void },
   ): Promise<void> {
+    const { EventSourceParserStream } = await import("eventsource-parser/stream");
     let lastEventId = options.lastEventId;
     for (let failures = 0; !options.signal.aborted; ) {
       try {

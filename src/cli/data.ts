@@ -4,7 +4,7 @@
  * (PGlite in `pgdata/`) onto it, once.
  */
 import { Command, Option } from "commander";
-import { DEFAULT_OS_USER, EmbeddedPostgresError } from "../store/index.ts";
+import { DEFAULT_OS_USER } from "../store/embedded/os-user.ts";
 import { type CliIO, EXIT_ERROR, EXIT_USAGE } from "./io.ts";
 import { defaultDataDir } from "./server.ts";
 
@@ -47,7 +47,10 @@ export function dataCommand(io: CliIO): Command {
         return;
       }
       // Loaded here only: PGlite is needed by this command alone.
-      const { migrateFromPglite } = await import("../store/embedded/pglite-migration.ts");
+      const [{ migrateFromPglite }, { EmbeddedPostgresError }] = await Promise.all([
+        import("../store/embedded/pglite-migration.ts"),
+        import("../store/embedded/errors.ts"),
+      ]);
       try {
         const report = await migrateFromPglite({
           dataDir: options.dataDir,

@@ -1,13 +1,19 @@
+/**
+ * `keel server`: its flags and the pure helpers they use. Starting the server (the database, the
+ * API, the providers' SDKs) is in `server-run.ts`, loaded by the action only, so that `keel
+ * --help` and the client commands do not pay for it. The two store modules imported here are
+ * leaves (a constant, path arithmetic).
+ */
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
 import type { McpLimits } from "../mcp/index.ts";
-import { startServer } from "../server/index.ts";
-import { DEFAULT_OS_USER, embeddedPaths, embeddedUrl } from "../store/index.ts";
-import { type CliIO, EXIT_ERROR } from "./io.ts";
-import { addRetryFlags, parsePositiveNumber, type RetryFlags, retryPolicyFrom } from "./options.ts";
+import { DEFAULT_OS_USER } from "../store/embedded/os-user.ts";
+import { embeddedPaths, embeddedUrl } from "../store/embedded/paths.ts";
+import type { CliIO } from "./io.ts";
+import { addRetryFlags, parsePositiveNumber, type RetryFlags } from "./options.ts";
 
-interface ServerOptions extends RetryFlags {
+export interface ServerOptions extends RetryFlags {
   maxRunningChats?: number;
   address: { host: string; port: number };
   dataDir: string;
@@ -57,8 +63,6 @@ export function databaseUrlText(dataDir: string): { url: string; help: string } 
       "(docs/operations.md).\n",
   };
 }
-
-const SHUTDOWN_DEADLINE_MS = 10_000;
 
 /** What went wrong at start-up, and what to do, without echoing a URL that may hold a password. */
 export function describeStartError(
@@ -140,66 +144,8 @@ export function serverCommand(io: CliIO): Command {
         ),
       ),
   ).action(async (options: ServerOptions) => {
-    if (options.printDatabaseUrl) {
-      if (options.postgresUrl) {
-        io.stderr("keel server uses the external PostgreSQL of --postgres-url; no embedded one.\n");
-        io.setExitCode(EXIT_ERROR);
-        return;
-      }
-      const { url, help } = databaseUrlText(options.dataDir);
-      io.stdout(`${url}\n`);
-      io.stderr(help);
-      return;
-    }
-    const mcp = mcpLimitsFrom(process.env);
-    if (typeof mcp === "string") {
-      io.stderr(`error: ${mcp}\n`);
-      io.setExitCode(EXIT_ERROR);
-      return;
-    }
-    let running: Awaited<ReturnType<typeof startServer>>;
-    try {
-      running = await startServer({
-        host: options.address.host,
-        port: options.address.port,
-        dataDir: options.dataDir,
-        postgresUrl: options.postgresUrl,
-        postgresOsUser: options.postgresOsUser,
-        secretKey: process.env.KEEL_SECRET_KEY || undefined,
-        secureCookies: Boolean(options.secureCookies),
-        silenceMs: options.streamSilenceTimeoutMs,
-        maxRunningChats: options.maxRunningChats,
-        // The test suites' fake providers answer only the requests they script.
-        titles: process.env.KEEL_TITLE_GENERATION !== "off",
-        policy: retryPolicyFrom(options),
-        mcp,
-      });
-    } catch (error) {
-      io.stderr(`error: the server could not start: ${describeStartError(error, options)}\n`);
-      io.setExitCode(EXIT_ERROR);
-      return;
-    }
-    io.stderr(
-      `Keel is running at ${running.url} — open it in a browser, or \`keel login ${running.url}\`.\n`,
-    );
-    await new Promise<void>((resolve) => {
-      const stop = () => {
-        process.off("SIGTERM", stop);
-        process.off("SIGINT", stop);
-        const force = setTimeout(() => {
-          io.stderr("error: shutdown took longer than 10 s; exiting now\n");
-          process.exit(1);
-        }, SHUTDOWN_DEADLINE_MS);
-        force.unref();
-        running.close().then(resolve, (error: unknown) => {
-          io.stderr(`error: during shutdown: ${String(error)}\n`);
-          io.setExitCode(EXIT_ERROR);
-          resolve();
-        });
-      };
-      process.on("SIGTERM", stop);
-      process.on("SIGINT", stop);
-    });
+    const { runServerCommand } = await import("./server-run.ts");
+    await runServerCommand(options, io);
   });
 }
 
