@@ -403,12 +403,13 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
         );
         return;
       }
-      const script: Script = responder?.(recorded) ?? queue.shift() ?? {
-        kind: "error",
-        status: 500,
-        errorType: "server",
-        message: `fake provider: no script queued for ${req.method} ${path}`,
-      };
+      const script: Script = responder?.(recorded) ??
+        queue.shift() ?? {
+          kind: "error",
+          status: 500,
+          errorType: "server",
+          message: `fake provider: no script queued for ${req.method} ${path}`,
+        };
       if (script.kind === "error") {
         await runError(ex, script, route.format, model, n, ac.signal);
       } else {
