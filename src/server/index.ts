@@ -4,7 +4,7 @@
  * (`run.ts`: provider transport, agent hub, chat daemon, chat service, HTTP API and web UI) loads
  * on this thread; then `runServer` starts those in order. They stop in reverse, the database last.
  */
-import { jsonLogger, type Logger } from "../api/log.ts";
+import { jsonLogger, type Logger, type LogLevel } from "../api/log.ts";
 import type { RetryPolicy } from "../chatretry/index.ts";
 import type { McpLimits } from "../mcp/index.ts";
 import { lockDataDir, openStore, type Store } from "../store/index.ts";
@@ -25,8 +25,12 @@ export interface ServerConfig {
   /** Have a model title each chat after its first reply (default true). */
   titles?: boolean;
   logger?: Logger;
+  /** What the default logger (JSON lines on stderr) writes: "info" and up unless told. */
+  logLevel?: LogLevel;
   /** The built web UI served at `/`; default `web/dist` of this package (`npm run build`). */
   webDir?: string;
+  /** The standalone agent served at `/agent/keel-agent.mjs`; default `dist/agent/` of this package. */
+  agentBundle?: string;
   /** Bounds of the MCP servers' tools (defaults: docs/agent.md, "MCP servers"). */
   mcp?: McpLimits;
 }
@@ -43,7 +47,7 @@ export interface RunningServer {
 }
 
 export async function startServer(config: ServerConfig): Promise<RunningServer> {
-  const logger = config.logger ?? jsonLogger((line) => process.stderr.write(line));
+  const logger = config.logger ?? jsonLogger((line) => process.stderr.write(line), config.logLevel);
   const loading = import("./run.ts");
   // Keep a failed import from being an unhandled rejection while the store opens.
   loading.catch(() => {});

@@ -19,6 +19,12 @@ import { hubWorkspaceSource } from "../workspace/instructions.ts";
 import { LocalAgents } from "../workspace/local-agents.ts";
 import { serverDirectoryGate, WorkspaceToolCache } from "../workspace/remote-tools.ts";
 import { AgentSupervisor } from "../workspace/supervisor.ts";
+import {
+  AGENT_BUNDLE_ROUTE,
+  agentBundle,
+  agentBundleBuilt,
+  DEFAULT_AGENT_BUNDLE,
+} from "./agent-bundle.ts";
 import type { RunningServer, ServerConfig } from "./index.ts";
 import { replicaId } from "./replica.ts";
 import { DEFAULT_WEB_DIR, webUi, webUiBuilt } from "./web.ts";
@@ -110,6 +116,15 @@ export async function runServer(
     logger,
     options: { secureCookies: config.secureCookies, ready: () => ready, shutdown: shutdown.signal },
   });
+  // The standalone agent a workspace downloads (the Workspaces page's one-liner).
+  const agentFile = config.agentBundle ?? DEFAULT_AGENT_BUNDLE;
+  app.get(AGENT_BUNDLE_ROUTE, agentBundle({ file: agentFile }));
+  if (!(await agentBundleBuilt(agentFile))) {
+    logger.warn(
+      `the workspace agent is not built (\`npm run build\`): ${AGENT_BUNDLE_ROUTE} answers 404`,
+      { file: agentFile },
+    );
+  }
   // After the API's routes: the UI only answers what none of them did (and never /api/*).
   const webDir = config.webDir ?? DEFAULT_WEB_DIR;
   app.get("*", webUi({ webDir }));

@@ -1,0 +1,48 @@
+#!/usr/bin/env node
+/**
+ * `npm run build:agent` (part of `npm run build`): bundles the standalone workspace agent
+ * (src/workspace/agent-main.ts) with everything it imports — ws, zod, the MCP SDK's client — into
+ * one ES module, dist/agent/keel-agent.mjs, which `keel server` serves at /agent/keel-agent.mjs.
+ * The file needs nothing installed: `node keel-agent.mjs` on Node.js 20 or later.
+ *
+ * Plain JavaScript, like prepare.js: it may run on whichever Node.js runs npm.
+ */
+import { mkdir } from "node:fs/promises";
+import { dirname, join, relative, resolve } from "node:path";
+import { build } from "esbuild";
+
+const root = join(import.meta.dirname, "..");
+// An other place to write it (tests): `node scripts/build-agent.js OUTFILE`.
+const outfile = resolve(process.argv[2] ?? join(root, "dist", "agent", "keel-agent.mjs"));
+
+await mkdir(dirname(outfile), { recursive: true });
+const result = await build({
+  entryPoints: [join(root, "src", "workspace", "agent-main.ts")],
+  outfile,
+  bundle: true,
+  platform: "node",
+  format: "esm",
+  // The oldest Node.js the agent supports: syntax newer than it is lowered, or the build fails.
+  target: "node20",
+  // Whitespace and syntax (1.4 → 1.0 MB), not identifiers: a stack trace in a report still names
+  // the functions it went through.
+  minifyWhitespace: true,
+  minifySyntax: true,
+  legalComments: "eof",
+  // ws loads these native speed-ups when installed and does without them: leave them out.
+  external: ["bufferutil", "utf-8-validate"],
+  // CommonJS dependencies (ws) require Node's built-ins; an ES module has no `require` of its own.
+  banner: {
+    js: [
+      "#!/usr/bin/env node",
+      "// Keel workspace agent: `node keel-agent.mjs --help`. Built from src/workspace/agent-main.ts.",
+      'import { createRequire as __keelCreateRequire } from "node:module";',
+      "const require = __keelCreateRequire(import.meta.url);",
+    ].join("\n"),
+  },
+  logLevel: "warning",
+  metafile: true,
+});
+
+const bytes = Object.values(result.metafile.outputs)[0]?.bytes ?? 0;
+console.log(`keel: built ${relative(root, outfile)} (${(bytes / 1024).toFixed(0)} KiB)`);
