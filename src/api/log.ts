@@ -6,7 +6,13 @@
 
 export type LogFields = Record<string, unknown>;
 
+/** Least to most severe; a logger set to one level writes that level and the ones after it. */
+export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
 export interface Logger {
+  /** Per-request detail (one line per HTTP request): written only at `--log-level debug`. */
+  debug?(msg: string, fields?: LogFields): void;
   info(msg: string, fields?: LogFields): void;
   warn(msg: string, fields?: LogFields): void;
   error(msg: string, fields?: LogFields): void;
@@ -36,17 +42,22 @@ export function redacting(logger: Logger): Logger {
   const clean = (fields: LogFields | undefined): LogFields | undefined =>
     fields === undefined ? undefined : (redact(fields) as LogFields);
   return {
+    debug: (msg, fields) => logger.debug?.(msg, clean(fields)),
     info: (msg, fields) => logger.info(msg, clean(fields)),
     warn: (msg, fields) => logger.warn(msg, clean(fields)),
     error: (msg, fields) => logger.error(msg, clean(fields)),
   };
 }
 
-/** One JSON object per line, e.g. on stderr. */
-export function jsonLogger(write: (line: string) => void): Logger {
-  const line = (level: string, msg: string, fields: LogFields | undefined) =>
-    write(`${JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields })}\n`);
+/** One JSON object per line, e.g. on stderr; lines below `level` are dropped. */
+export function jsonLogger(write: (line: string) => void, level: LogLevel = "info"): Logger {
+  const least = LOG_LEVELS.indexOf(level);
+  const line = (at: LogLevel, msg: string, fields: LogFields | undefined) => {
+    if (LOG_LEVELS.indexOf(at) < least) return;
+    write(`${JSON.stringify({ time: new Date().toISOString(), level: at, msg, ...fields })}\n`);
+  };
   return {
+    debug: (msg, fields) => line("debug", msg, fields),
     info: (msg, fields) => line("info", msg, fields),
     warn: (msg, fields) => line("warn", msg, fields),
     error: (msg, fields) => line("error", msg, fields),

@@ -2,7 +2,9 @@
  * What `keel server` does once its flags are read: print the database URL, or start the server
  * and run it until SIGTERM or Ctrl-C. Loaded by the command's action only (`server.ts`).
  */
+import { existsSync } from "node:fs";
 import { startServer } from "../server/index.ts";
+import { embeddedPaths } from "../store/embedded/paths.ts";
 import { type CliIO, EXIT_ERROR } from "./io.ts";
 import { retryPolicyFrom } from "./options.ts";
 import {
@@ -32,6 +34,16 @@ export async function runServerCommand(options: ServerOptions, io: CliIO): Promi
     io.setExitCode(EXIT_ERROR);
     return;
   }
+  // initdb runs once, on the first start, and takes from seconds to most of a minute: say so
+  // rather than sit silent (the JSON log line alone reads like any other).
+  const cluster = embeddedPaths(options.dataDir).cluster;
+  const creating = !options.postgresUrl && !existsSync(cluster);
+  const began = performance.now();
+  if (creating) {
+    io.stderr(
+      `Creating the embedded PostgreSQL database in ${cluster} (first start only; this can take up to a minute)…\n`,
+    );
+  }
   let running: Awaited<ReturnType<typeof startServer>>;
   try {
     running = await startServer({
@@ -48,11 +60,16 @@ export async function runServerCommand(options: ServerOptions, io: CliIO): Promi
       titles: process.env.KEEL_TITLE_GENERATION !== "off",
       policy: retryPolicyFrom(options),
       mcp,
+      logLevel: options.logLevel,
     });
   } catch (error) {
     io.stderr(`error: the server could not start: ${describeStartError(error, options)}\n`);
     io.setExitCode(EXIT_ERROR);
     return;
+  }
+  if (creating) {
+    const seconds = ((performance.now() - began) / 1000).toFixed(1);
+    io.stderr(`Created the embedded PostgreSQL database in ${seconds} s.\n`);
   }
   io.stderr(
     `Keel is running at ${running.url} — open it in a browser, or \`keel login ${running.url}\`.\n`,

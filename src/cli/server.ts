@@ -7,6 +7,7 @@
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
+import { LOG_LEVELS, type LogLevel } from "../api/log.ts";
 import type { McpLimits } from "../mcp/index.ts";
 import { DEFAULT_OS_USER } from "../store/embedded/os-user.ts";
 import { embeddedPaths, embeddedUrl } from "../store/embedded/paths.ts";
@@ -21,6 +22,7 @@ export interface ServerOptions extends RetryFlags {
   postgresOsUser?: string;
   printDatabaseUrl?: boolean;
   secureCookies: boolean;
+  logLevel: LogLevel;
 }
 
 /** HOST:PORT, [IPv6]:PORT, or :PORT (all interfaces). */
@@ -142,6 +144,15 @@ export function serverCommand(io: CliIO): Command {
         new Option("--secure-cookies", "mark the session cookie Secure (serve behind HTTPS)").env(
           "KEEL_SECURE_COOKIES",
         ),
+      )
+      .addOption(
+        new Option(
+          "--log-level <level>",
+          "least severe log lines written; debug adds one line per HTTP request",
+        )
+          .choices(LOG_LEVELS)
+          .env("KEEL_LOG_LEVEL")
+          .default("info"),
       ),
   ).action(async (options: ServerOptions) => {
     const { runServerCommand } = await import("./server-run.ts");
