@@ -7,7 +7,7 @@
  *
  * Plain JavaScript, like prepare.js: it may run on whichever Node.js runs npm.
  */
-import { mkdir } from "node:fs/promises";
+import { mkdir, rename, writeFile } from "node:fs/promises";
 import { dirname, join, relative, resolve } from "node:path";
 import { build } from "esbuild";
 
@@ -41,8 +41,13 @@ const result = await build({
     ].join("\n"),
   },
   logLevel: "warning",
-  metafile: true,
+  write: false,
 });
 
-const bytes = Object.values(result.metafile.outputs)[0]?.bytes ?? 0;
+// Written aside, then renamed over the old file: a running server never serves half a build.
+const [output] = result.outputFiles;
+const partial = `${outfile}.${process.pid}.partial`;
+await writeFile(partial, output.contents, { mode: 0o644 });
+await rename(partial, outfile);
+const bytes = output.contents.byteLength;
 console.log(`keel: built ${relative(root, outfile)} (${(bytes / 1024).toFixed(0)} KiB)`);
