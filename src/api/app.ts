@@ -11,6 +11,7 @@ import { authMiddleware, SESSION_COOKIE, socketAddress } from "./auth.ts";
 import type { ApiOptions, AppEnv, ResolvedOptions, RouteContext } from "./context.ts";
 import { errorHandler, notFoundHandler, payloadTooLarge, validationHook } from "./errors.ts";
 import { jsonLogger, type Logger, redacting } from "./log.ts";
+import { serveOpenApi } from "./openapi.ts";
 import { DEFAULT_SIGNIN_LIMITS, LoginRateLimiter } from "./rate-limit.ts";
 import { chatRoutes } from "./routes/chats.ts";
 import { healthRoutes } from "./routes/health.ts";
@@ -130,16 +131,13 @@ export function createApi(deps: ApiDeps): Hono<AppEnv> {
     name: SESSION_COOKIE,
     description: "The session cookie the UI gets from sign-in.",
   });
-  app.doc31(`${API_PREFIX}/openapi.json`, {
-    openapi: "3.1.0",
-    info: {
-      title: "Keel API",
-      version: "1",
-      description:
-        "Errors are { message, detail?, validations?: [{ field, detail }] }. " +
-        "Request bodies are limited to " +
-        `${options.bodyLimitBytes} bytes; unknown fields are refused.`,
-    },
+  serveOpenApi(app, `${API_PREFIX}/openapi.json`, {
+    title: "Keel API",
+    version: "1",
+    description:
+      "Errors are { message, detail?, validations?: [{ field, detail }] }. " +
+      "Request bodies are limited to " +
+      `${options.bodyLimitBytes} bytes; unknown fields are refused.`,
   });
   return app;
 }
