@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { REASONING_EFFORTS } from "../provider/settings.ts";
 import { PROVIDER_TYPES } from "../provider/types.ts";
 import type { CliIO } from "./io.ts";
+import { collectOption } from "./options.ts";
 import { listOf, loggedInClient, runCommand, UserError } from "./session.ts";
 
 interface ProviderSummary {
@@ -17,16 +18,6 @@ interface ModelSummary {
   model: string;
   display_name: string;
   enabled: boolean;
-}
-
-function parseOptions(pairs: string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const pair of pairs) {
-    const at = pair.indexOf("=");
-    if (at <= 0) throw new UserError(`--option wants KEY=VALUE, got "${pair}".`);
-    out[pair.slice(0, at)] = pair.slice(at + 1);
-  }
-  return out;
 }
 
 function collect(value: string, previous: string[]): string[] {
@@ -53,9 +44,9 @@ export function providersCommand(io: CliIO): Command {
     .addOption(new Option("--api-key <key>", "API key").env("KEEL_PROVIDER_API_KEY"))
     .option(
       "--option <key=value>",
-      "provider option (repeatable), e.g. region=us-east-1",
-      collect,
-      [],
+      "provider option (repeatable), e.g. api=chat for OpenAI's Chat Completions API, region=us-east-1",
+      collectOption,
+      {},
     )
     .action(
       (options: {
@@ -63,7 +54,7 @@ export function providersCommand(io: CliIO): Command {
         name: string;
         baseUrl?: string;
         apiKey?: string;
-        option: string[];
+        option: Record<string, string>;
       }) =>
         runCommand(io, async () => {
           const client = await loggedInClient();
@@ -72,7 +63,7 @@ export function providersCommand(io: CliIO): Command {
             name: options.name,
             ...(options.baseUrl ? { base_url: options.baseUrl } : {}),
             ...(options.apiKey ? { api_key: options.apiKey } : {}),
-            ...(options.option.length ? { options: parseOptions(options.option) } : {}),
+            ...(Object.keys(options.option).length ? { options: options.option } : {}),
           });
           io.stdout(`${created.id}\n`);
           return 0;

@@ -10,6 +10,7 @@ import { runStep } from "../chatloop/step.ts";
 import type { RetryEvent } from "../chatretry/retry.ts";
 import { createChatModel, Transport } from "../provider/index.ts";
 import type { AskOptions } from "./ask.ts";
+import { askFailureMessage } from "./ask-errors.ts";
 import { type CliIO, EXIT_ERROR, EXIT_INTERRUPTED } from "./io.ts";
 import { retryPolicyFrom } from "./options.ts";
 import { ReplyPrinter } from "./printer.ts";
@@ -19,8 +20,12 @@ function describeRetry(event: RetryEvent): string {
   return `retry: ${event.error.message} [${event.error.kind}] attempt ${event.attempt + 1} in ${seconds} s\n`;
 }
 
-function describeFailure(error: ChatError): string {
-  return `error: ${error.message}\n`;
+function describeFailure(error: ChatError, options: AskOptions): string {
+  const message = askFailureMessage(
+    { kind: error.kind, message: error.message },
+    { apiKey: options.apiKey },
+  );
+  return `error: ${message}\n`;
 }
 
 export async function ask(prompt: string, options: AskOptions, io: CliIO): Promise<number> {
@@ -35,7 +40,12 @@ export async function ask(prompt: string, options: AskOptions, io: CliIO): Promi
   const printer = new ReplyPrinter(io.stdout, io.stderr);
   try {
     const model = createChatModel(
-      { type: options.provider, base_url: options.baseUrl, api_key: options.apiKey },
+      {
+        type: options.provider,
+        base_url: options.baseUrl,
+        api_key: options.apiKey,
+        ...(Object.keys(options.option).length ? { options: options.option } : {}),
+      },
       options.model,
       transport,
     );
@@ -67,7 +77,7 @@ export async function ask(prompt: string, options: AskOptions, io: CliIO): Promi
         io.stderr("stopped\n");
         return EXIT_INTERRUPTED;
       case "failed":
-        io.stderr(describeFailure(outcome.error));
+        io.stderr(describeFailure(outcome.error, options));
         return EXIT_ERROR;
     }
   } catch (error) {

@@ -2,12 +2,14 @@
 import { Command, Option } from "commander";
 import { PROVIDER_TYPES, type ProviderType } from "../provider/types.ts";
 import type { CliIO } from "./io.ts";
-import { addRetryFlags, parsePositiveNumber, type RetryFlags } from "./options.ts";
+import { addRetryFlags, collectOption, parsePositiveNumber, type RetryFlags } from "./options.ts";
 
 export interface AskOptions extends RetryFlags {
   provider: ProviderType;
   baseUrl?: string;
   apiKey?: string;
+  /** `--option KEY=VALUE` pairs: the provider's options, as an admin sets them on a provider. */
+  option: Record<string, string>;
   model: string;
   system?: string;
   caFile?: string;
@@ -32,6 +34,13 @@ export function askCommand(io: CliIO): Command {
       )
       .addOption(new Option("--base-url <url>", "provider API base URL").env("KEEL_BASE_URL"))
       .addOption(new Option("--api-key <key>", "provider API key").env("KEEL_API_KEY"))
+      .option(
+        "--option <key=value>",
+        "provider option (repeatable), as `keel providers add` takes them: e.g. api=chat for " +
+          "OpenAI's Chat Completions API, region=us-east-1 for Bedrock",
+        collectOption,
+        {},
+      )
       .addOption(new Option("--model <id>", "model id").env("KEEL_MODEL").makeOptionMandatory())
       .option("--system <text>", "system prompt")
       .addOption(

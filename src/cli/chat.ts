@@ -35,6 +35,17 @@ async function defaultModel(client: ApiClient): Promise<string> {
   throw new UserError(`Several models are available; pick one with --model:\n${names}`);
 }
 
+/** The name the replies of a chat's model are labelled with; "keel" when it cannot be read. */
+async function modelName(client: ApiClient, modelId: string): Promise<string> {
+  try {
+    const models = listOf<ModelSummary>(await client.get("/models"), "models");
+    return models.find((m) => m.id === modelId)?.display_name || "keel";
+  } catch {
+    // A label is not worth failing the transcript for (a model deleted, a narrower token).
+    return "keel";
+  }
+}
+
 /**
  * Follows a chat's events and renders them. With `untilIdle`, returns once the chat is
  * `waiting` or `error` after having been busy (exit 1 on error); otherwise runs until Ctrl-C.
@@ -126,7 +137,8 @@ export function chatCommand(io: CliIO): Command {
           messages: Array<{ id: string; role: string; parts: Array<{ type: string }> }>;
         }>(`/chats/${encodeURIComponent(id)}`);
         io.stdout(`# ${body.chat.title} (${body.chat.status})\n\n`);
-        for (const message of body.messages) io.stdout(`${formatMessage(message)}\n`);
+        const assistant = await modelName(client, body.chat.model_id);
+        for (const message of body.messages) io.stdout(`${formatMessage(message, assistant)}\n`);
         if (body.chat.status === "error" && body.chat.last_error)
           io.stderr(`error: ${body.chat.last_error.message}\n`);
         return 0;

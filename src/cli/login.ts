@@ -1,3 +1,4 @@
+/** `keel login`: a session token from email and password (or the first user), saved for later. */
 import { createInterface } from "node:readline/promises";
 import { Writable } from "node:stream";
 import { Command, Option } from "commander";
@@ -6,9 +7,22 @@ import { saveCredentials } from "./config.ts";
 import type { CliIO } from "./io.ts";
 import { runCommand, UserError } from "./session.ts";
 
+/** What `keel login` asks for when a flag does not give it, and how to give it without a terminal. */
+export const WITHOUT_TERMINAL = {
+  username: "No terminal to ask for the owner's username: pass --username.",
+  email: "No terminal to ask for your email: pass --email.",
+  password:
+    "No terminal to ask for the password: pipe it to --password-stdin " +
+    "(printf '%s\\n' \"$PASSWORD\" | keel login URL --email … --password-stdin) or set KEEL_PASSWORD.",
+} as const;
+
 /** Asks on the terminal; `secret` answers are not echoed. */
-async function prompt(question: string, secret = false): Promise<string> {
-  if (!process.stdin.isTTY) throw new UserError(`${question.trim()} is needed: pass it as a flag.`);
+async function prompt(
+  question: string,
+  what: keyof typeof WITHOUT_TERMINAL,
+  secret = false,
+): Promise<string> {
+  if (!process.stdin.isTTY) throw new UserError(WITHOUT_TERMINAL[what]);
   let muted = false;
   const output = new Writable({
     write(chunk, _encoding, done) {
@@ -32,7 +46,7 @@ async function readPassword(io: CliIO, fromStdin: boolean): Promise<string> {
     if (!io.readStdin) throw new UserError("--password-stdin needs standard input.");
     return (await io.readStdin()).replace(/\r?\n$/, "");
   }
-  return process.env.KEEL_PASSWORD ?? (await prompt("Password: ", true));
+  return process.env.KEEL_PASSWORD || (await prompt("Password: ", "password", true));
 }
 
 interface LoginOptions {
@@ -66,9 +80,9 @@ export function loginCommand(io: CliIO): Command {
         if (!token) {
           const client = new ApiClient(url);
           const username = options.firstUser
-            ? (options.username ?? (await prompt("Username: ")))
+            ? (options.username ?? (await prompt("Username: ", "username")))
             : undefined;
-          const email = options.email ?? (await prompt("Email: "));
+          const email = options.email ?? (await prompt("Email: ", "email"));
           const password = await readPassword(io, options.passwordStdin ?? false);
           if (username !== undefined) {
             const created = await client.post<{ session_token: string }>("/users/first", {

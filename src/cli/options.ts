@@ -17,6 +17,20 @@ export function parsePositiveNumber(value: string): number {
   return n;
 }
 
+/**
+ * Commander parser for a repeatable `--option KEY=VALUE` (a provider option, as `keel providers
+ * add` and `keel ask` take them): the pairs so far with this one added. A malformed pair is a
+ * usage error naming the flag.
+ */
+export function collectOption(
+  pair: string,
+  previous: Record<string, string> = {},
+): Record<string, string> {
+  const at = pair.indexOf("=");
+  if (at <= 0) throw new InvalidArgumentError(`want KEY=VALUE (e.g. api=chat), got "${pair}".`);
+  return { ...previous, [pair.slice(0, at).trim()]: pair.slice(at + 1) };
+}
+
 /** The retry and silence-guard flags `keel ask` and `keel server` share (with their env names). */
 export interface RetryFlags {
   retryBaseDelayMs?: number;

@@ -28,12 +28,17 @@ function short(value: unknown, limit = 200): string {
   return line.length > limit ? `${line.slice(0, limit - 1)}…` : line;
 }
 
-/** A persisted message as lines of text, for `chat show` and for messages not streamed live. */
-export function formatMessage(message: MessageLike): string {
+/**
+ * A persisted message as lines of text, for `chat show` and for messages not streamed live. The
+ * user's text is labelled `you:`; the reply's is labelled with `assistant` when given (a
+ * transcript), and left bare otherwise (a live chat, where the reply streams without a label).
+ */
+export function formatMessage(message: MessageLike, assistant?: string): string {
   const out: string[] = [];
   for (const part of message.parts) {
     if (part.type === "text" && part.text) {
-      out.push(message.role === "user" ? `you: ${part.text}` : part.text);
+      const label = message.role === "user" ? "you" : assistant;
+      out.push(label ? `${label}: ${part.text}` : part.text);
     } else if (part.type === "tool_call") {
       out.push(`⚙ ${part.name}(${short(part.input)})`);
     } else if (part.type === "tool_result") {

@@ -79,8 +79,26 @@ describe("keel ask", () => {
     const run = keel([...base(), "hi"]);
     expect(await run.exit).toBe(1);
     expect(run.stderr()).toMatch(/^error: .*API key/m);
+    // The person typed the key: the advice names the flag, not an administrator.
+    expect(run.stderr()).toContain("Check the key given with --api-key (or KEEL_API_KEY).");
+    expect(run.stderr()).not.toMatch(/administrator/i);
     expect(run.stderr()).not.toContain("sk-test");
     expect(run.stdout()).toBe("");
+  });
+
+  it.each([
+    [[], "/v1/responses"],
+    [["--option", "api=chat"], "/v1/chat/completions"],
+  ])("with %j talks to OpenAI's %s API", async (extra, path) => {
+    fake.enqueue(textReply("Hi from OpenAI."));
+    const run = keel([
+      ...base().map((arg) => (arg === "anthropic" ? "openai" : arg)),
+      ...extra,
+      "hi",
+    ]);
+    expect(await run.exit).toBe(0);
+    expect(run.stdout()).toBe("Hi from OpenAI.\n");
+    expect(fake.requests[0]?.path).toBe(path);
   });
 
   it("stops on Ctrl-C, keeps the partial reply on stdout and exits 130", async () => {
@@ -98,6 +116,7 @@ describe("keel ask", () => {
     ["an unknown provider", ["--provider", "skynet"], /skynet/],
     ["a missing prompt", [], /prompt/],
     ["an unknown flag", ["--colour"], /colour/],
+    ["an --option without a value", ["--option", "api"], /--option.*KEY=VALUE/],
   ])("exits 2 with a clear message on %s", async (_, extra, pattern) => {
     const run = keel([...base(), ...extra, ...(extra.length ? ["hi"] : [])]);
     expect(await run.exit).toBe(2);
