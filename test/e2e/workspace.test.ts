@@ -296,6 +296,35 @@ describe("a chat in a workspace", () => {
     expect(persisted).toEqual(messages.map((m) => m.id));
   }, 60_000);
 
+  it("a background process: started, its output read, stopped by a signal", async () => {
+    fake.enqueue(
+      toolCallReply({
+        name: "execute",
+        args: {
+          command: "echo started; for i in 1 2 3 4 5 6 7 8; do sleep 0.5; echo tick $i; done; sleep 60",
+          background: true,
+        },
+      }),
+      toolCallReply({ name: "process_output", args: { process_id: "p1", wait_ms: 5_000 } }),
+      toolCallReply({ name: "process_signal", args: { process_id: "p1", signal: "TERM" } }),
+      toolCallReply({ name: "process_list", args: {} }),
+      textReply("The watcher ran and is stopped."),
+    );
+    const chatId = await newChat("Start the watcher, check it, then stop it.");
+    await follow(chatId, settled);
+    const [started, output, signalled, listed] = results((await transcript(chatId)).messages);
+    expect(started).toMatchObject({ name: "execute", is_error: false });
+    expect(String(started?.output)).toMatch(/^\[background process p1 \(pid \d+\)\]/);
+    expect(String(started?.output)).toContain("started");
+    expect(output).toMatchObject({ name: "process_output", is_error: false });
+    expect(String(output?.output)).toContain("tick");
+    expect(signalled).toMatchObject({ name: "process_signal", is_error: false });
+    expect(listed).toMatchObject({ name: "process_list", is_error: false });
+    expect(String(listed?.output)).toContain("p1");
+    // The model's next request carried each result.
+    expect(fake.requests.at(-1)?.rawBody).toContain("tick");
+  }, 60_000);
+
   it("an agent killed mid-call and restarted completes the pending call", async () => {
     fake.enqueue(
       toolCallReply({ name: "execute", args: { command: "echo started; sleep 1; echo finished" } }),
