@@ -6,6 +6,7 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import type { Hono, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { ChatService } from "../chatd/contract.ts";
+import { Transport } from "../provider/transport.ts";
 import type { Store } from "../store/contract.ts";
 import { authMiddleware, SESSION_COOKIE, socketAddress } from "./auth.ts";
 import type { ApiOptions, AppEnv, ResolvedOptions, RouteContext } from "./context.ts";
@@ -28,6 +29,11 @@ export interface ApiDeps {
   /** Default: JSON lines on stderr. Secret-named fields are redacted before it sees them. */
   logger?: Logger;
   options: ApiOptions;
+  /**
+   * The providers' shared transport (the server passes chatd's). Default: one of the API's own,
+   * with short keep-alive so an idle one never holds the process open.
+   */
+  transport?: Transport;
 }
 
 export const API_PREFIX = "/api/v1";
@@ -93,6 +99,7 @@ export function createApi(deps: ApiDeps): Hono<AppEnv> {
       account: options.loginRateLimit,
       address: options.addressRateLimit,
     }),
+    transport: deps.transport ?? new Transport({ keepAliveTimeoutMs: 1_000 }),
     ...authMiddleware(deps.store, { secureCookies: options.secureCookies }),
   };
 

@@ -5,6 +5,7 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
 import type { ChatService } from "../chatd/contract.ts";
+import type { Transport } from "../provider/transport.ts";
 import type { Store } from "../store/contract.ts";
 import type { User } from "../store/types.ts";
 import type { Logger } from "./log.ts";
@@ -53,6 +54,8 @@ export interface RouteContext {
   logger: Logger;
   options: ResolvedOptions;
   limiter: LoginRateLimiter;
+  /** The providers' HTTP client, for the admin's checks of a provider (test, model list). */
+  transport: Transport;
   /** Authenticates (Bearer token or session cookie) or answers 401. */
   requireUser: MiddlewareHandler<AppEnv>;
   /** `requireUser`, then 403 unless the user is an admin. */

@@ -23,6 +23,7 @@ describe("providers and models", () => {
           api_key: KEY,
           options: {
             region: "eu-west-1",
+            access_key_id: "AKIAEXAMPLE",
             secret_access_key: AWS_SECRET,
             headers: { "x-extra": HEADER_SECRET },
           },
@@ -51,6 +52,7 @@ describe("providers and models", () => {
       // The store keeps the secret options (`headers` as a whole) encrypted and names them only.
       expect(p.options).toEqual({
         region: "eu-west-1",
+        access_key_id: "AKIAEXAMPLE",
         secret_access_key: "[redacted]",
         headers: "[redacted]",
       });

@@ -4,6 +4,7 @@
  * objects are strict (an unknown field is a 400); response objects describe what the views send.
  */
 import { z } from "@hono/zod-openapi";
+import { ERROR_KINDS } from "../chaterror/kinds.ts";
 import { COMPACT_AT_MAX, COMPACT_AT_MIN, DEFAULT_COMPACT_AT } from "../chatloop/context.ts";
 import { REASONING_EFFORTS, TEMPERATURE_MAX } from "../provider/settings.ts";
 import { PROVIDER_TYPES } from "../provider/types.ts";
@@ -203,6 +204,22 @@ export const ProviderOptions = z
   })
   .openapi("ProviderOptions");
 
+/** `ProviderOptions` for a patch: each may be null (removed). */
+const ProviderOptionsPatch = z
+  .strictObject(
+    Object.fromEntries(
+      Object.entries(ProviderOptions.shape).map(([key, schema]) => [
+        key,
+        schema.unwrap().nullable().optional(),
+      ]),
+    ) as {
+      [K in keyof typeof ProviderOptions.shape]: z.ZodOptional<
+        z.ZodNullable<(typeof ProviderOptions.shape)[K]["_zod"]["def"]["innerType"]>
+      >;
+    },
+  )
+  .openapi("ProviderOptionsPatch");
+
 export const CreateProviderBody = z
   .strictObject({
     type: ProviderType,
@@ -221,7 +238,10 @@ export const UpdateProviderBody = z
     api_key: ApiKey.nullable()
       .optional()
       .openapi({ description: "null removes the key; leaving it out keeps it." }),
-    options: ProviderOptions.optional().openapi({ description: "Replaces the options." }),
+    options: ProviderOptionsPatch.optional().openapi({
+      description:
+        "Merged into the stored options: a key given replaces that option, null removes it, a key left out is kept (so a secret need not be sent again).",
+    }),
   })
   .openapi("UpdateProviderRequest");
 
@@ -243,6 +263,39 @@ export const ProviderSchema = z
 export const ProviderList = z
   .object({ providers: z.array(ProviderSchema) })
   .openapi("ProviderList");
+
+export const TestProviderBody = z
+  .strictObject({
+    model: text()
+      .min(1)
+      .max(200)
+      .optional()
+      .openapi({ description: "The provider's model id to try; default: its first model." }),
+  })
+  .openapi("TestProviderRequest");
+
+export const ProviderTestResult = z
+  .object({
+    ok: z.boolean(),
+    kind: z.enum(ERROR_KINDS).optional().openapi({ description: "Why it failed (as in chats)." }),
+    message: z
+      .string()
+      .optional()
+      .openapi({ description: "What failed and what to do, in the words a chat would show." }),
+    latency_ms: z.int().nonnegative(),
+  })
+  .openapi("ProviderTestResult");
+
+export const ProviderModelList = z
+  .object({
+    models: z.array(
+      z.object({ id: z.string(), display_name: z.string().optional() }).openapi("ProviderModel"),
+    ),
+    listable: z
+      .boolean()
+      .openapi({ description: "false: this provider type has no model list; type the id." }),
+  })
+  .openapi("ProviderModelList");
 
 // ---- models ---------------------------------------------------------------------------------
 

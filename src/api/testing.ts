@@ -273,7 +273,12 @@ export async function newModels(
   const provider = obj(
     await client.post("/api/v1/providers", {
       token: admin,
-      json: { type: "openai-compatible", name: "Fake", base_url: "http://127.0.0.1:9/v1" },
+      json: {
+        type: "openai-compatible",
+        // Provider names are unique: each call makes its own.
+        name: `Fake ${randomBytes(4).toString("hex")}`,
+        base_url: "http://127.0.0.1:9/v1",
+      },
     }),
   );
   const model = obj(

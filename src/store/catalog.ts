@@ -4,7 +4,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { PROVIDER_TYPES, type ProviderConfig } from "../provider/types.ts";
-import type { NewModel, NewProvider, Store } from "./contract.ts";
+import { ConflictError, type NewModel, type NewProvider, type Store } from "./contract.ts";
 import type { Database, Queryable } from "./db.ts";
 import {
   json,
@@ -67,26 +67,28 @@ export class SqlCatalog implements Pick<Store, (typeof CATALOG_METHODS)[number]>
     const id = randomUUID();
     const encrypted = input.api_key ? encryptSecret(this.#key, input.api_key, id) : null;
     const options = this.#splitOptions(id, input.options ?? {});
-    const [row] = await this.#db.query<ProviderRow>(
-      `INSERT INTO providers (id, type, name, base_url, options, api_key_encrypted,
+    const [row] = await this.#db
+      .query<ProviderRow>(
+        `INSERT INTO providers (id, type, name, base_url, options, api_key_encrypted,
                               secret_options_encrypted, secret_option_names)
        SELECT $1, $2, $3, $4, $5::jsonb, $6, $9, $10::text[]
        WHERE ($6::text IS NULL AND $9::text IS NULL)
           OR EXISTS (SELECT 1 FROM settings WHERE key = $7 AND value = $8)
        RETURNING ${PROVIDER_COLUMNS}`,
-      [
-        id,
-        input.type,
-        input.name,
-        input.base_url ?? null,
-        json(options.plain),
-        encrypted,
-        FINGERPRINT_KEY,
-        this.#fingerprint,
-        options.encrypted,
-        options.names,
-      ],
-    );
+        [
+          id,
+          input.type,
+          input.name,
+          input.base_url ?? null,
+          json(options.plain),
+          encrypted,
+          FINGERPRINT_KEY,
+          this.#fingerprint,
+          options.encrypted,
+          options.names,
+        ],
+      )
+      .catch(nameTaken(input.name));
     if (!row) throw keyMismatch();
     return toProvider(row);
   }
@@ -128,19 +130,32 @@ export class SqlCatalog implements Pick<Store, (typeof CATALOG_METHODS)[number]>
       Boolean(patch.api_key) || SECRET_OPTIONS.some((name) => patch.options?.[name] !== undefined);
     return this.#db.transaction(async (tx) => {
       if (storesKey && !(await this.#fingerprintMatches(tx))) throw keyMismatch();
-      const [row] = await tx.query<ProviderRow>(
-        `UPDATE providers SET ${set.sql()}updated_at = now() WHERE id = $1 RETURNING ${PROVIDER_COLUMNS}`,
-        [id, ...set.params],
-      );
+      const [row] = await tx
+        .query<ProviderRow>(
+          `UPDATE providers SET ${set.sql()}updated_at = now() WHERE id = $1 RETURNING ${PROVIDER_COLUMNS}`,
+          [id, ...set.params],
+        )
+        .catch(nameTaken(patch.name ?? ""));
       return row ? toProvider(row) : null;
     });
   }
 
+  /**
+   * Refused while models use the provider, with their count and what to do; the foreign key
+   * still refuses one added between the count and the delete.
+   */
   async deleteProvider(id: string): Promise<boolean> {
+    const models = await this.#count("SELECT count(*) AS n FROM models WHERE provider_id = $1", id);
+    if (models > 0) throw providerInUse(models);
     const rows = await this.#db
       .query("DELETE FROM providers WHERE id = $1 RETURNING id", [id])
-      .catch(conflict("the provider still has models; delete them first"));
+      .catch(conflict(providerInUse().message));
     return rows.length > 0;
+  }
+
+  async #count(sql: string, id: string): Promise<number> {
+    const [row] = await this.#db.query<{ n: unknown }>(sql, [id]);
+    return Number(row?.n ?? 0);
   }
 
   async providerConfig(id: string): Promise<ProviderConfig | null> {
@@ -256,12 +271,41 @@ export class SqlCatalog implements Pick<Store, (typeof CATALOG_METHODS)[number]>
     return row ? toModel(row) : null;
   }
 
+  /** Refused while chats use the model (their history names it): disabling is the way out. */
   async deleteModel(id: string): Promise<boolean> {
+    const chats = await this.#count("SELECT count(*) AS n FROM chats WHERE model_id = $1", id);
+    if (chats > 0) throw modelInUse(chats);
     const rows = await this.#db
       .query("DELETE FROM models WHERE id = $1 RETURNING id", [id])
-      .catch(conflict("the model is used by chats; disable it instead"));
+      .catch(conflict(modelInUse().message));
     return rows.length > 0;
   }
+}
+
+const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+
+/** Without a count: the foreign key refused a model added after the count. */
+function providerInUse(models?: number): ConflictError {
+  const them = models === 1 ? "it" : "them";
+  const has = models === undefined ? "models" : plural(models, "model", "models");
+  return new ConflictError(
+    `This provider has ${has}: delete ${them} or move ${them} to another provider first.`,
+  );
+}
+
+function modelInUse(chats?: number): ConflictError {
+  const who =
+    chats === undefined
+      ? "Chats use"
+      : `${plural(chats, "chat", "chats")} ${chats === 1 ? "uses" : "use"}`;
+  return new ConflictError(
+    `${who} this model — disable it instead: nobody can pick it for a new chat then, and the chats keep their history.`,
+  );
+}
+
+/** A unique violation of `providers_name_key`: the name is taken (case aside). */
+function nameTaken(name: string): (error: unknown) => never {
+  return conflict(`A provider named "${name}" already exists: choose another name.`);
 }
 
 function keyMismatch(): SecretKeyError {

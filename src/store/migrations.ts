@@ -264,6 +264,21 @@ ALTER TABLE chats ADD COLUMN compact_requested boolean NOT NULL DEFAULT false;
 ALTER TABLE users ADD COLUMN compact_at real;
 `,
   },
+  {
+    version: 13,
+    name: "provider names are unique",
+    sql: `
+-- A provider is chosen by name (the UI, \`keel providers\`), so two may not share one, whatever
+-- the case. Names saved twice before this keep the oldest as it was; the others get the start of
+-- their id appended ("OpenAI (3f2a9c1e)"), so the index can be built and nothing is lost.
+UPDATE providers AS p
+   SET name = p.name || ' (' || left(p.id, 8) || ')', updated_at = now()
+  FROM (SELECT id, row_number() OVER (PARTITION BY lower(name) ORDER BY created_at, id) AS n
+          FROM providers) AS d
+ WHERE p.id = d.id AND d.n > 1;
+CREATE UNIQUE INDEX providers_name_key ON providers (lower(name));
+`,
+  },
 ];
 
 /**

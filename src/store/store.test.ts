@@ -468,7 +468,7 @@ describe("store", () => {
     });
 
     it("keeps a model's settings: none by default, set on create, replaced on update", async () => {
-      const provider = await store.createProvider({ type: "anthropic", name: "Anthropic" });
+      const provider = await store.createProvider({ type: "anthropic", name: unique("Anthropic") });
       const plain = await store.createModel({ provider_id: provider.id, model: "claude-a" });
       expect(plain.settings).toEqual({});
       const settings = { temperature: 0.3, max_output_tokens: 8000, reasoning: "off" as const };

@@ -1,6 +1,12 @@
-/** Providers (admin only). The API key goes in and never comes out: responses say `has_api_key`. */
+/**
+ * Providers (admin only). The API key goes in and never comes out: responses say `has_api_key`.
+ * A configuration its type cannot work with (an OpenAI-compatible one without a base URL) is a
+ * 400 naming the field when it is saved, never a failure of every chat later; names are unique.
+ */
 import { createRoute } from "@hono/zod-openapi";
+import { configProblems } from "../../provider/validate.ts";
 import type { NewProvider } from "../../store/contract.ts";
+import type { ProviderRecord } from "../../store/types.ts";
 import { currentUser } from "../auth.ts";
 import type { ApiApp, RouteContext } from "../context.ts";
 import { ApiError, notFound } from "../errors.ts";
@@ -14,6 +20,7 @@ import {
 } from "../schemas.ts";
 import { providerView } from "../views.ts";
 import { errors, json, jsonBody, newRouter, noContent, SECURED } from "./common.ts";
+import { addProviderChecks } from "./provider-checks.ts";
 
 /**
  * A client that sends back an option it read as "[redacted]" would overwrite the real secret
@@ -38,6 +45,37 @@ function refuseRedactedEcho(options: Record<string, unknown> | undefined): void 
       })),
     });
   }
+}
+
+/** A configuration that cannot work: 400, one validation per field. */
+function refuseUnworkable(
+  config: Pick<ProviderRecord, "type" | "base_url" | "options">,
+  sent: Record<string, unknown> | undefined,
+): void {
+  const problems = configProblems(
+    { type: config.type, options: config.options, base_url: config.base_url ?? undefined },
+    Object.keys(sent ?? {}),
+  );
+  if (problems.length === 0) return;
+  throw new ApiError(400, "The provider cannot work with these settings: fix the fields named.", {
+    validations: problems,
+  });
+}
+
+/**
+ * A patch's options merged into the stored ones (given: replaced, null: removed, left out:
+ * kept), with the secret ones read back decrypted so they survive without being sent again.
+ */
+function mergeOptions(
+  stored: Record<string, unknown>,
+  patch: Record<string, unknown>,
+): Record<string, unknown> {
+  const merged: Record<string, unknown> = { ...stored };
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === null) delete merged[key];
+    else if (value !== undefined) merged[key] = value;
+  }
+  return merged;
 }
 
 /** Drops `undefined` so the store sees only the fields the client sent. */
@@ -67,6 +105,10 @@ export function providerRoutes(ctx: RouteContext): ApiApp {
   app.openapi(create, async (c) => {
     const input = c.req.valid("json");
     refuseRedactedEcho(input.options);
+    refuseUnworkable(
+      { type: input.type, base_url: input.base_url ?? null, options: input.options ?? {} },
+      input.options,
+    );
     const provider = await store.createProvider(definedOnly(input) as NewProvider);
     logger.info("provider created", {
       provider_id: provider.id,
@@ -110,20 +152,36 @@ export function providerRoutes(ctx: RouteContext): ApiApp {
     method: "patch",
     path: "/providers/{id}",
     tags,
-    summary: "Change a provider (admin); `api_key: null` removes the key",
+    summary: "Change a provider (admin); `api_key: null` removes the key, options merge",
     security: SECURED,
     middleware: admin,
     request: { params: IdParams, body: jsonBody(UpdateProviderBody) },
     responses: {
       200: json(ProviderSchema, "The provider"),
-      ...errors(400, 401, 403, 404, 413, 415),
+      ...errors(400, 401, 403, 404, 409, 413, 415),
     },
   });
   app.openapi(update, async (c) => {
     const { id } = c.req.valid("param");
     const patch = c.req.valid("json");
     refuseRedactedEcho(patch.options);
-    const provider = await store.updateProvider(id, definedOnly(patch) as Partial<NewProvider>);
+    const current = await store.getProvider(id);
+    if (current === null) throw notFound("Provider");
+    const changes = definedOnly(patch) as Partial<NewProvider>;
+    if (patch.options !== undefined) {
+      // The stored secrets, decrypted, only when the patch touches the options at all.
+      const stored = (await store.providerConfig(id))?.options ?? {};
+      changes.options = mergeOptions(stored, patch.options);
+    }
+    refuseUnworkable(
+      {
+        type: patch.type ?? current.type,
+        base_url: patch.base_url !== undefined ? patch.base_url : current.base_url,
+        options: changes.options ?? current.options,
+      },
+      patch.options,
+    );
+    const provider = await store.updateProvider(id, changes);
     if (provider === null) throw notFound("Provider");
     logger.info("provider updated", {
       provider_id: id,
@@ -150,5 +208,6 @@ export function providerRoutes(ctx: RouteContext): ApiApp {
     return c.body(null, 204);
   });
 
+  addProviderChecks(app, ctx);
   return app;
 }
