@@ -1,3 +1,4 @@
+/** `keel providers`, `keel models`, `keel mcp-servers`: what admins configure, via the HTTP API. */
 import { Command, InvalidArgumentError, Option } from "commander";
 import { REASONING_EFFORTS } from "../provider/settings.ts";
 import { PROVIDER_TYPES } from "../provider/types.ts";

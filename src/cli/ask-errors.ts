@@ -15,7 +15,7 @@ export interface AskFailure {
   message: string;
 }
 
-/** What was given on the command line: a missing key calls for different advice than a wrong one. */
+/** What the command line gave: a missing key calls for other advice than a wrong one. */
 export interface AskGiven {
   apiKey?: string;
 }
@@ -30,7 +30,10 @@ function advice(failure: AskFailure, given: AskGiven): string {
     case "usage_limit":
       return "Check the plan and billing of the account the --api-key belongs to.";
     case "config":
-      return "Check --model, --base-url and --option (e.g. --option api=chat for an endpoint that only speaks OpenAI's Chat Completions API).";
+      return (
+        "Check --model, --base-url and --option (e.g. --option api=chat for an endpoint that " +
+        "only speaks OpenAI's Chat Completions API)."
+      );
     default:
       return "Check the flags given to keel ask.";
   }

@@ -1,3 +1,4 @@
+/** `keel chat`: create, list, show, send to, watch, stop and compact chats, via the HTTP API. */
 import { Command, Option } from "commander";
 import type { ApiClient } from "./client.ts";
 import { type CliIO, EXIT_ERROR, EXIT_INTERRUPTED } from "./io.ts";

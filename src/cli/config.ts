@@ -1,3 +1,4 @@
+/** Where the CLI keeps what `keel login` saved, and reading it back (the environment first). */
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";

@@ -1,3 +1,10 @@
+/**
+ * The `keel` program: every command's flags and help, built on each start. Keep what this file
+ * imports cheap — commander and small leaves, never the provider SDKs, the database, Hono or the
+ * MCP SDK: a command loads what it does with `import()` in its action (`ask-run.ts`,
+ * `server-run.ts`, `agent-run.ts`), so `keel --help` and the client commands start in a fraction
+ * of the CPU (startup.test.ts guards the module list; `npm run bench:cli` measures it).
+ */
 import { Command, CommanderError } from "commander";
 import { mcpServersCommand, modelsCommand, providersCommand } from "./admin.ts";
 import { agentCommand } from "./agent.ts";

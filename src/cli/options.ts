@@ -1,3 +1,4 @@
+/** Flag parsers and the flags several commands share (retry, silence guard, provider options). */
 import { type Command, InvalidArgumentError, Option } from "commander";
 import type { RetryPolicy } from "../chatretry/index.ts";
 

@@ -1,3 +1,4 @@
+/** A chat as terminal text: a saved transcript (`chat show`), a live event stream (`watch`). */
 import type { StreamEvent } from "./client.ts";
 import { ReplyPrinter } from "./printer.ts";
 

@@ -1,3 +1,4 @@
+/** The logged-in client and how a command's failure reaches the person: one line, exit 1. */
 import { ApiClient, ApiError } from "./client.ts";
 import { loadCredentials } from "./config.ts";
 import { type CliIO, EXIT_ERROR } from "./io.ts";
