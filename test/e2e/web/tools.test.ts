@@ -81,32 +81,4 @@ describe("web: tools in a workspace", { timeout: TEST_TIMEOUT }, () => {
     // Shown once: the streamed output became the result, not a second copy.
     expect(text.split("line-2").length - 1).toBe(1);
   });
-
-  it("the Workspaces page creates a workspace and shows its agent token once, with the command", async () => {
-    const page = await web.signedInPage(token);
-    await page.goto(web.url);
-    await page.getByRole("link", { name: "Workspaces" }).click();
-    await page.getByRole("heading", { name: "Workspaces", level: 1 }).waitFor();
-    const form = page.getByRole("form", { name: "Add a workspace" });
-    await form.getByLabel("Name").fill("Laptop checkout");
-    await form.getByRole("button", { name: "Add workspace" }).click();
-    const notice = page.getByRole("status").filter({ hasText: "Laptop checkout" });
-    const shown = await shownText(notice, { timeout: UI_TIMEOUT });
-    const agentToken = /KEEL_AGENT_TOKEN=(keelws_\S+)/.exec(shown)?.[1];
-    expect(agentToken).toBeDefined();
-    expect(shown).toContain(`keel agent --url ${web.url}`);
-    const row = page.getByRole("row", { name: /Laptop checkout/ });
-    expect(normalize(await shownText(row))).toContain("offline");
-    // Once dismissed, the token is gone for good: not in the page, not in the API.
-    await notice.getByRole("button", { name: "Done" }).click();
-    expect(await shownText(page.locator("body"))).not.toContain(agentToken);
-    const listed = await api(web.url, token, "GET", "/workspaces");
-    expect(JSON.stringify(listed.body)).not.toContain(agentToken);
-    // And a new chat can pick it.
-    await page.getByRole("link", { name: "New chat" }).click();
-    const picker = page.getByRole("combobox", { name: "Workspace" });
-    expect(await picker.locator("option").allInnerTexts()).toContain(
-      "Laptop checkout (agent offline)",
-    );
-  });
 });

@@ -1,17 +1,59 @@
 /**
- * Workspaces: where a chat's tools run. Creating one shows its agent token once, with the command
- * that starts its agent; after that the page only says whether the agent is connected.
+ * Workspaces: where a chat's tools run. Creating one shows its agent token once, with the line
+ * that downloads and starts its agent (AgentSetup.tsx); the agents' status stays current: the
+ * page polls the list (there is no event stream for workspaces), only while it is visible.
  */
-import { type FormEvent, useState } from "react";
+import { type FormEvent, useCallback, useEffect, useState } from "react";
 import { api } from "../api/client.ts";
-import type { CreatedWorkspace, Workspace } from "../api/types.ts";
+import type { CreatedWorkspace, Workspace, WorkspaceList } from "../api/types.ts";
 import { useSession } from "../session.tsx";
 import { DeleteButton } from "../ui/DeleteButton.tsx";
 import { ErrorBox } from "../ui/ErrorBox.tsx";
 import { Field } from "../ui/Field.tsx";
 import { RecordTable } from "../ui/RecordTable.tsx";
 import { optionalText, useAction } from "../ui/useAction.ts";
-import { useAsync } from "../ui/useAsync.ts";
+import { ConnectHelp, NewAgentPanel } from "./AgentSetup.tsx";
+
+/** How often the list is fetched again while the page is visible. */
+const POLL_MS = 3000;
+
+/** The workspaces, fetched again every POLL_MS while the tab is visible and when it comes back. */
+function usePolledWorkspaces() {
+  const [data, setData] = useState<WorkspaceList>();
+  const [error, setError] = useState<unknown>(null);
+  const [loading, setLoading] = useState(true);
+  const reload = useCallback(async () => {
+    try {
+      setData(await api.listWorkspaces());
+      setError(null);
+    } catch (err) {
+      setError(err);
+    } finally {
+      setLoading(false);
+    }
+  }, []);
+  useEffect(() => {
+    let timer: number | undefined;
+    let stopped = false;
+    // One request at a time: the next is scheduled when the last one is answered.
+    const poll = async () => {
+      window.clearTimeout(timer);
+      if (document.visibilityState === "visible") await reload();
+      if (!stopped) timer = window.setTimeout(poll, POLL_MS);
+    };
+    const onVisible = () => {
+      if (document.visibilityState === "visible") void poll();
+    };
+    void poll();
+    document.addEventListener("visibilitychange", onVisible);
+    return () => {
+      stopped = true;
+      window.clearTimeout(timer);
+      document.removeEventListener("visibilitychange", onVisible);
+    };
+  }, [reload]);
+  return { data, error, loading, reload };
+}
 
 function AgentStatus({ agent }: { agent: Workspace["agent"] }) {
   return agent.connected ? (
@@ -20,25 +62,6 @@ function AgentStatus({ agent }: { agent: Workspace["agent"] }) {
     </span>
   ) : (
     <span className="badge">offline</span>
-  );
-}
-
-/** The token, once, and how to use it. */
-function NewToken({ created, onDone }: { created: CreatedWorkspace; onDone(): void }) {
-  const command = `KEEL_AGENT_TOKEN=${created.agent_token} npx keel agent --url ${window.location.origin} --dir .`;
-  return (
-    <div className="notice" role="status">
-      <p>
-        <strong>Workspace “{created.name}” created.</strong>{" "}
-        {created.directory
-          ? `The server runs its agent in ${created.directory}.`
-          : "Run its agent in the workspace (this token is shown only now):"}
-      </p>
-      {created.directory ? null : <pre className="mono">{command}</pre>}
-      <button type="button" className="btn-small" onClick={onDone}>
-        Done
-      </button>
-    </div>
   );
 }
 
@@ -113,9 +136,10 @@ function WorkspaceRow({ workspace, onChanged }: { workspace: Workspace; onChange
 }
 
 export function WorkspacesPage() {
-  const workspaces = useAsync(() => api.listWorkspaces());
+  const workspaces = usePolledWorkspaces();
   const [created, setCreated] = useState<CreatedWorkspace | null>(null);
   const list = workspaces.data?.workspaces ?? [];
+  const createdNow = created ? list.find((w) => w.id === created.id) : undefined;
   return (
     <div className="page">
       <h1>Workspaces</h1>
@@ -124,7 +148,13 @@ export function WorkspacesPage() {
         workspace's agent. The agent never holds an LLM key.
       </p>
       <ErrorBox error={workspaces.error} />
-      {created ? <NewToken created={created} onDone={() => setCreated(null)} /> : null}
+      {created ? (
+        <NewAgentPanel
+          created={created}
+          agent={createdNow?.agent}
+          onDone={() => setCreated(null)}
+        />
+      ) : null}
       <RecordTable
         columns={["Name", "Agent", "Where", "Actions"]}
         count={list.length}
@@ -135,6 +165,7 @@ export function WorkspacesPage() {
           <WorkspaceRow key={w.id} workspace={w} onChanged={() => void workspaces.reload()} />
         ))}
       </RecordTable>
+      <ConnectHelp />
       <CreateWorkspaceForm
         onCreated={(workspace) => {
           setCreated(workspace);

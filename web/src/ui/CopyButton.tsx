@@ -1,0 +1,56 @@
+/**
+ * "Copy" for a piece of text: the clipboard API where the page may use it (HTTPS or localhost),
+ * else the older `execCommand("copy")` — a Keel server on a LAN address over plain HTTP has no
+ * clipboard API. Says "Copied" for a moment, to screen readers too; when both ways fail, says to
+ * press Ctrl+C (the text beside it is selectable).
+ */
+import { useEffect, useRef, useState } from "react";
+
+async function copyText(text: string): Promise<boolean> {
+  try {
+    if (navigator.clipboard && window.isSecureContext) {
+      await navigator.clipboard.writeText(text);
+      return true;
+    }
+  } catch {
+    // Refused (no permission, page not focused): try the older way.
+  }
+  const area = document.createElement("textarea");
+  area.value = text;
+  area.setAttribute("readonly", "");
+  area.style.position = "fixed";
+  area.style.opacity = "0";
+  document.body.append(area);
+  area.select();
+  try {
+    return document.execCommand("copy");
+  } catch {
+    return false;
+  } finally {
+    area.remove();
+  }
+}
+
+export function CopyButton({
+  text,
+  label,
+}: {
+  text: string /** "Copy the token" */;
+  label: string;
+}) {
+  const [state, setState] = useState<"idle" | "copied" | "failed">("idle");
+  const timer = useRef<number | undefined>(undefined);
+  useEffect(() => () => window.clearTimeout(timer.current), []);
+  async function copy() {
+    setState((await copyText(text)) ? "copied" : "failed");
+    window.clearTimeout(timer.current);
+    timer.current = window.setTimeout(() => setState("idle"), 2000);
+  }
+  return (
+    <button type="button" className="btn-small copy-button" aria-label={label} onClick={copy}>
+      <span aria-live="polite">
+        {state === "copied" ? "Copied" : state === "failed" ? "Press Ctrl+C" : "Copy"}
+      </span>
+    </button>
+  );
+}
