@@ -52,13 +52,21 @@ describe("chats", () => {
           "last_error",
           "last_event_seq",
           "model_id",
+          "pinned",
+          "archived",
           "status",
           "title",
           "updated_at",
           "workspace_id",
         ].sort(),
       );
-      expect(chat).toMatchObject({ model_id: api.s.modelId, workspace_id: null, last_error: null });
+      expect(chat).toMatchObject({
+        model_id: api.s.modelId,
+        workspace_id: null,
+        last_error: null,
+        pinned: false,
+        archived: false,
+      });
       expect(typeof chat.title).toBe("string");
 
       const shown = obj(await api.client.get(`/api/v1/chats/${chat.id}`, { token: api.s.member }));
@@ -146,7 +154,7 @@ describe("chats", () => {
       }
     });
 
-    it("accepts messages (202) and interrupts (202); archive is 204 and then 404", async () => {
+    it("accepts messages (202) and interrupts (202); archive is 204, then read-only", async () => {
       const id = await createChat(api.s.member);
       const { signals, stop } = signalsOf(id);
       try {
@@ -189,11 +197,16 @@ describe("chats", () => {
       }
       const archived = await api.client.delete(`/api/v1/chats/${id}`, { token: api.s.member });
       expect(archived.status).toBe(204);
-      expect((await api.client.get(`/api/v1/chats/${id}`, { token: api.s.member })).status).toBe(
-        404,
-      );
+      // Still readable, out of the list, closed to messages.
+      expect((await show(id)).chat.archived).toBe(true);
       const list = obj(await api.client.get("/api/v1/chats", { token: api.s.member }));
       expect((list.chats as Array<{ id: string }>).map((c) => c.id)).not.toContain(id);
+      const refused = await api.client.post(`/api/v1/chats/${id}/messages`, {
+        token: api.s.member,
+        json: { content: text("more") },
+      });
+      expect(refused.status).toBe(409);
+      expect(obj(refused).message).toMatch(/unarchive/);
     });
 
     it("compact (202): a waiting chat goes pending to be compacted; Stop first takes it back", async () => {
@@ -211,10 +224,13 @@ describe("chats", () => {
         await api.client.post(`/api/v1/chats/${id}/interrupt`, { token: api.s.member });
         expect((await api.deps.store.getChat(id))?.compact_requested).toBe(false);
         expect((await show(id)).chat.status).toBe("waiting");
-        // An archived chat is gone: 404, as for every route.
+        // An archived chat takes no compaction: 409, saying to unarchive it.
         await api.client.delete(`/api/v1/chats/${id}`, { token: api.s.member });
-        const gone = await api.client.post(`/api/v1/chats/${id}/compact`, { token: api.s.member });
-        expect(gone.status).toBe(404);
+        const closed = await api.client.post(`/api/v1/chats/${id}/compact`, {
+          token: api.s.member,
+        });
+        expect(closed.status).toBe(409);
+        expect(obj(closed).message).toMatch(/unarchive/);
       } finally {
         stop();
       }

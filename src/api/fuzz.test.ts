@@ -313,9 +313,10 @@ describe("fuzzing every JSON endpoint of the OpenAPI document", () => {
   });
 
   it.each([
-    ["Feb 30th", ["2026-02-30", "x"]],
-    ["the time 1", ["1", "x"]],
-    ["a NUL id", ["2026-01-01T00:00:00.000Z", "\u0000"]],
+    // A list cursor is ["l", pinned, updated_at, id].
+    ["Feb 30th", ["l", false, "2026-02-30", "x"]],
+    ["the time 1", ["l", false, "1", "x"]],
+    ["a NUL id", ["l", false, "2026-01-01T00:00:00.000Z", "\u0000"]],
   ])("refuses a cursor with %s: 400 naming cursor", async (_, value) => {
     const reply = await t.client.get(`/api/v1/chats?cursor=${cursor(value)}`, {
       token: t.s.member,

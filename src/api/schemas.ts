@@ -169,6 +169,14 @@ export const MeResponse = z
         .number()
         .nullable()
         .openapi({ description: "The caller's own compaction threshold (null: the model's)." }),
+      last_model_id: z.string().nullable().openapi({
+        description:
+          "The model of the caller's most recently active chat (null: none yet); new chats preselect it while it is enabled.",
+      }),
+      default_model_id: z.string().nullable().openapi({
+        description:
+          "The model an administrator set for new chats (null: none); preselected when the caller's last one is not usable.",
+      }),
     }),
   })
   .openapi("MeResponse");
@@ -385,6 +393,12 @@ export const CreateChatBody = z
 
 export const SendMessageBody = z.strictObject({ content: Content }).openapi("SendMessageRequest");
 
+/** Longest search query, in characters. */
+export const MAX_SEARCH_CHARS = 200;
+
+/** A query flag: `true` or `false`. */
+const Flag = z.enum(["true", "false"]).transform((v) => v === "true");
+
 export const ListChatsQuery = z.strictObject({
   limit: z.coerce
     .number()
@@ -402,9 +416,61 @@ export const ListChatsQuery = z.strictObject({
     .optional()
     .openapi({
       param: { name: "cursor", in: "query" },
-      description: "`next_cursor` of the previous page.",
+      description: "`next_cursor` of the previous page (of the same list or search).",
     }),
+  q: text()
+    .max(MAX_SEARCH_CHARS)
+    .optional()
+    .openapi({
+      param: { name: "q", in: "query" },
+      description:
+        "Full-text search over titles and message text: every word must match, the last one as " +
+        "a prefix (unless the query ends in a space). Best match first; blank: the plain list.",
+    }),
+  archived: Flag.optional().openapi({
+    param: { name: "archived", in: "query" },
+    description: "true: the archived chats (listed or searched) instead of the others.",
+  }),
 });
+
+export const DeleteChatQuery = z.strictObject({
+  permanent: Flag.optional().openapi({
+    param: { name: "permanent", in: "query" },
+    description:
+      "true: delete the chat for good, with its messages and events (cannot be undone); " +
+      "else it is archived.",
+  }),
+});
+
+/** Longest chat title, in characters. */
+export const MAX_TITLE_CHARS = 200;
+
+export const UpdateChatBody = z
+  .strictObject({
+    title: text()
+      .trim()
+      .min(1, "A title cannot be blank.")
+      .max(MAX_TITLE_CHARS, `At most ${MAX_TITLE_CHARS} characters.`)
+      .optional()
+      .openapi({ description: "The new title (trimmed), 1–200 characters." }),
+    model_id: Id.optional().openapi({
+      description: "An enabled model; the chat's turns use it from the next one.",
+    }),
+    pinned: z.boolean().optional().openapi({ description: "Pinned chats are listed first." }),
+    archived: z
+      .boolean()
+      .optional()
+      .openapi({
+        description:
+          "Archived chats leave the list (GET /chats?archived=true lists them) and take no new " +
+          "messages; false brings one back.",
+      }),
+  })
+  .refine((b) => Object.values(b).some((v) => v !== undefined), {
+    message: "Send at least one of title, model_id, pinned, archived.",
+    path: ["title"],
+  })
+  .openapi("UpdateChatRequest");
 
 /** An SSE event id as a client echoes it: the chat's event sequence number. */
 const EventId = z.string().regex(/^\d{1,15}$/, "An event id (a non-negative integer).");
@@ -442,8 +508,14 @@ export const ChatSchema = z
       description:
         "The chat's newest event id when it was read: stream with Last-Event-ID set to it to get only later events.",
     }),
+    pinned: z.boolean().openapi({ description: "Listed before the owner's other chats." }),
+    archived: z
+      .boolean()
+      .openapi({ description: "Out of the list and closed to new messages until unarchived." }),
     created_at: Timestamp,
-    updated_at: Timestamp,
+    updated_at: Timestamp.openapi({
+      description: "Its last activity (a message, a status change); renaming or pinning keeps it.",
+    }),
   })
   .openapi("Chat");
 
@@ -507,8 +579,15 @@ export const QueuedMessageSchema = z
   })
   .openapi("QueuedMessage");
 
+export const ChatListItem = ChatSchema.extend({
+  snippet: z.string().nullable().optional().openapi({
+    description:
+      "Search results only: a short excerpt of the best matching message, null when only the title matched.",
+  }),
+}).openapi("ChatListItem");
+
 export const ChatList = z
-  .object({ chats: z.array(ChatSchema), next_cursor: z.string().nullable() })
+  .object({ chats: z.array(ChatListItem), next_cursor: z.string().nullable() })
   .openapi("ChatList");
 
 export const ChatDetail = z
@@ -597,6 +676,10 @@ export const UpdateSettingsBody = z
       description:
         "An enabled model that writes the summaries of compacted chats; null: each chat's own model.",
     }),
+    default_model_id: Id.nullable().optional().openapi({
+      description:
+        "An enabled model new chats preselect for users who have no chat yet; null: the first enabled model.",
+    }),
   })
   .openapi("UpdateSettingsRequest");
 
@@ -605,6 +688,7 @@ export const SettingsSchema = z
     system_prompt: z.string().nullable(),
     title_model_id: z.string().nullable(),
     summary_model_id: z.string().nullable(),
+    default_model_id: z.string().nullable(),
   })
   .openapi("Settings");
 

@@ -19,35 +19,46 @@ describe("deployment settings", () => {
       system_prompt: null,
       title_model_id: null,
       summary_model_id: null,
+      default_model_id: null,
     });
 
     const set = await patch(api.s.admin, {
       system_prompt: "Answer in British English.",
       title_model_id: api.s.modelId,
       summary_model_id: api.s.modelId,
+      default_model_id: api.s.modelId,
     });
     expect(set.status).toBe(200);
     const expected = {
       system_prompt: "Answer in British English.",
       title_model_id: api.s.modelId,
       summary_model_id: api.s.modelId,
+      default_model_id: api.s.modelId,
     };
     expect(obj(set)).toEqual(expected);
     expect(obj(await get(api.s.admin))).toEqual(expected);
 
     // A field left out is kept.
-    expect(obj(await patch(api.s.admin, { title_model_id: null, summary_model_id: null }))).toEqual(
-      {
-        system_prompt: "Answer in British English.",
-        title_model_id: null,
-        summary_model_id: null,
-      },
-    );
+    expect(
+      obj(
+        await patch(api.s.admin, {
+          title_model_id: null,
+          summary_model_id: null,
+          default_model_id: null,
+        }),
+      ),
+    ).toEqual({
+      system_prompt: "Answer in British English.",
+      title_model_id: null,
+      summary_model_id: null,
+      default_model_id: null,
+    });
     // A blank prompt is no prompt.
     expect(obj(await patch(api.s.admin, { system_prompt: "  \n " }))).toEqual({
       system_prompt: null,
       title_model_id: null,
       summary_model_id: null,
+      default_model_id: null,
     });
     expect(api.served.logs.join("\n")).toContain("settings changed");
   });
@@ -64,6 +75,12 @@ describe("deployment settings", () => {
       "an unknown summary model",
       { summary_model_id: "0195c1a4-8f1e-7b7a-9c55-2f1d0e6a4b21" },
       "summary_model_id",
+      "No model has this id.",
+    ],
+    [
+      "an unknown default model",
+      { default_model_id: "0195c1a4-8f1e-7b7a-9c55-2f1d0e6a4b21" },
+      "default_model_id",
       "No model has this id.",
     ],
     ["a title model id that is not a UUID", { title_model_id: "gpt" }, "title_model_id", ""],

@@ -96,6 +96,8 @@ export function chatView(c: Chat) {
     workspace_id: c.workspace_id,
     last_error: c.last_error,
     last_event_seq: c.last_event_seq,
+    pinned: c.pinned,
+    archived: c.archived,
     created_at: c.created_at,
     updated_at: c.updated_at,
   };

@@ -18,6 +18,8 @@ import {
 import { gatherInstructions, type WorkspaceContextSource } from "./instructions.ts";
 import { deriveTitle } from "./title.ts";
 
+const ARCHIVED = "This chat is archived: unarchive it to send messages.";
+
 export type ServiceStore = Pick<
   Store,
   | "getModel"
@@ -94,7 +96,7 @@ export function createChatService(
 
     async sendMessage(chat: Chat, content: MessagePart[]) {
       const parts = userContent(content);
-      if (chat.archived) throw new ChatRequestError(409, "The chat is archived.");
+      if (chat.archived) throw new ChatRequestError(409, ARCHIVED);
       if (chat.workspace_id !== null) {
         const workspace = await store.workspaces.get(chat.workspace_id);
         if (workspace?.directory && !mayUseServerDirectory(await store.getUser(chat.owner_id))) {
@@ -124,7 +126,7 @@ export function createChatService(
     },
 
     async compact(chat: Chat) {
-      if (chat.archived) throw new ChatRequestError(409, "The chat is archived.");
+      if (chat.archived) throw new ChatRequestError(409, ARCHIVED);
       // The store announces a `pending` chat and signals it; a running one is re-queued when released.
       await store.requestCompaction(chat.id);
     },

@@ -78,6 +78,29 @@ export class InvalidCursorError extends Error {
   override readonly name = "InvalidCursorError";
 }
 
+/** A page of `listChats` or `searchChats`. */
+export interface ChatListOptions {
+  limit: number;
+  /** `next_cursor` of the previous page (of the same list or search). */
+  before?: string;
+  /** true: the archived chats instead of the others. */
+  archived?: boolean;
+}
+
+/** A chat `searchChats` found, with a short excerpt of its best matching message, if one matched. */
+export interface ChatHit {
+  chat: Chat;
+  snippet: string | null;
+}
+
+/** What a chat's owner may change (`manageChat`). */
+export type ChatManagement = Partial<{
+  title: string;
+  model_id: string;
+  pinned: boolean;
+  archived: boolean;
+}>;
+
 export interface NewProvider {
   type: ProviderConfig["type"];
   name: string;
@@ -190,6 +213,8 @@ export interface DeploymentSettings {
   title_model_id: string | null;
   /** The model that writes compaction summaries; null: each chat's own model. */
   summary_model_id: string | null;
+  /** The model a new chat preselects when its user has none of their own yet; null: the first. */
+  default_model_id: string | null;
 }
 
 /** What a user sets for themselves. */
@@ -394,11 +419,28 @@ export interface Store {
     first_message: MessagePart[];
   }): Promise<{ chat: Chat; message: Message }>;
   getChat(id: string): Promise<Chat | null>;
-  /** The owner's chats (all chats when `ownerId` is undefined), newest first, archived left out. */
-  listChats(
-    ownerId: string | undefined,
-    options: { limit: number; before?: string },
-  ): Promise<Page<Chat>>;
+  /**
+   * The owner's chats (all chats when `ownerId` is undefined): pinned first, then by last activity
+   * (`updated_at`), newest first. Archived chats are left out, or only they with `archived`.
+   * InvalidCursorError for a `before` it did not hand out.
+   */
+  listChats(ownerId: string | undefined, options: ChatListOptions): Promise<Page<Chat>>;
+  /**
+   * The owner's chats whose title or message text matches `query` (full-text, every word, the
+   * last one as a prefix unless followed by a space), best match first, then by last activity;
+   * archived ones only with `archived`. Only this owner's chats, whatever the caller's role.
+   */
+  searchChats(ownerId: string, query: string, options: ChatListOptions): Promise<Page<ChatHit>>;
+  /**
+   * An owner's change (rename, model, pin, archive). The chat keeps its last activity
+   * (`updated_at`) and so its place in the list. ConflictError for an unknown model; null for an
+   * unknown chat.
+   */
+  manageChat(id: string, patch: ChatManagement): Promise<Chat | null>;
+  /** Deletes the chat with its messages, queue and events; false if there was none. */
+  deleteChat(id: string): Promise<boolean>;
+  /** The model of the owner's most recently active chat (archived ones too); null: no chat. */
+  lastModelId(ownerId: string): Promise<string | null>;
   updateChat(
     id: string,
     patch: Partial<{

@@ -1,7 +1,7 @@
 /**
  * Deployment settings an admin sets for the whole server (DESIGN.md §7): the deployment's system
  * prompt, told to every model after Keel's built-in one, the model that titles new chats, and the
- * model that writes compaction summaries.
+ * model that writes compaction summaries, and the model new chats start with (`default_model_id`).
  * Each is one row of the key/value `settings` table; `null` is the absence of the row, so a
  * server that never had a setting and one whose setting was cleared read the same.
  */
@@ -12,6 +12,7 @@ const KEYS = {
   system_prompt: "deployment.system_prompt",
   title_model_id: "deployment.title_model_id",
   summary_model_id: "deployment.summary_model_id",
+  default_model_id: "deployment.default_model_id",
 } as const satisfies Record<keyof DeploymentSettings, string>;
 
 const FIELDS = Object.keys(KEYS) as Array<keyof DeploymentSettings>;
@@ -33,6 +34,7 @@ export class SqlDeploymentSettingsStore implements DeploymentSettingsStore {
       system_prompt: values.get(KEYS.system_prompt) ?? null,
       title_model_id: values.get(KEYS.title_model_id) ?? null,
       summary_model_id: values.get(KEYS.summary_model_id) ?? null,
+      default_model_id: values.get(KEYS.default_model_id) ?? null,
     };
   }
 

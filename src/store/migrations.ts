@@ -265,6 +265,31 @@ ALTER TABLE users ADD COLUMN compact_at real;
 `,
   },
   {
+    version: 12,
+    name: "chats people manage: pinned, search",
+    sql: `
+-- Pinned chats lead the owner's list; archived chats are a list of their own (no longer gone).
+ALTER TABLE chats ADD COLUMN pinned boolean NOT NULL DEFAULT false;
+DROP INDEX chats_owner_recent;
+CREATE INDEX chats_owner_recent ON chats (owner_id, archived, pinned DESC, updated_at DESC, id DESC);
+
+-- Full-text search (GET /chats?q=) over titles and the text parts of messages, with the 'simple'
+-- configuration (no stemming, no stop words: code and names in any language match as typed). The
+-- text of a message is its "text" parts, joined, and bounded: a tsvector holds at most 1 MB, and an
+-- index expression that fails would refuse the message itself. Tool results, reasoning and
+-- summaries are not searched. The queries repeat these expressions exactly, so the indexes apply.
+CREATE FUNCTION keel_message_text(parts jsonb) RETURNS text
+  LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+  AS $fn$
+    SELECT left(string_agg(t.value #>> '{}', E'\n' ORDER BY t.n), 100000)
+      FROM jsonb_path_query(parts, '$[*] ? (@.type == "text").text') WITH ORDINALITY AS t(value, n)
+  $fn$;
+CREATE INDEX chats_title_search ON chats USING gin (to_tsvector('simple'::regconfig, title));
+CREATE INDEX messages_text_search ON messages
+  USING gin (to_tsvector('simple'::regconfig, keel_message_text(parts)));
+`,
+  },
+  {
     version: 13,
     name: "provider names are unique",
     sql: `

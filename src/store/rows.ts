@@ -175,6 +175,7 @@ export interface ChatRow {
   model_id: string;
   workspace_id: string | null;
   archived: boolean;
+  pinned: boolean;
   worker_id: string | null;
   heartbeat_at: unknown;
   last_error: ChatErrorRecord | null;
@@ -186,7 +187,7 @@ export interface ChatRow {
 }
 
 export const CHAT_COLUMNS =
-  "id, owner_id, title, status, model_id, workspace_id, archived, worker_id, heartbeat_at, last_error, last_event_seq, compact_requested, created_at, updated_at";
+  "id, owner_id, title, status, model_id, workspace_id, archived, pinned, worker_id, heartbeat_at, last_error, last_event_seq, compact_requested, created_at, updated_at";
 
 /** `CHAT_COLUMNS` qualified with a table alias (for joins and `UPDATE … FROM`). */
 export function chatColumns(alias: string): string {
@@ -204,6 +205,7 @@ export function toChat(row: ChatRow): Chat {
     model_id: row.model_id,
     workspace_id: row.workspace_id,
     archived: row.archived,
+    pinned: row.pinned === true,
     worker_id: row.worker_id,
     heartbeat_at: isoOrNull(row.heartbeat_at),
     last_error: row.last_error ?? null,

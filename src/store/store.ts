@@ -5,13 +5,13 @@
  */
 import { randomUUID } from "node:crypto";
 import { CATALOG_METHODS, SqlCatalog } from "./catalog.ts";
+import { CHAT_LIBRARY_METHODS, SqlChatLibrary } from "./chat-library.ts";
 import {
   type ChatEvents,
   type ChatSignal,
   type ChatSignals,
   ConflictError,
   type DeploymentSettingsStore,
-  InvalidCursorError,
   type McpServerStore,
   type NewMessage,
   type SignInLimitStore,
@@ -59,7 +59,6 @@ import type {
   ChatStatus,
   Message,
   MessagePart,
-  Page,
   QueuedMessage,
 } from "./types.ts";
 import { SqlUserPreferencesStore } from "./user-preferences.ts";
@@ -140,6 +139,12 @@ export class SqlStore implements Store {
   declare readonly listModels: Store["listModels"];
   declare readonly updateModel: Store["updateModel"];
   declare readonly deleteModel: Store["deleteModel"];
+  // The owner's view of chats (`chat-library.ts`): list, search, manage, delete.
+  declare readonly listChats: Store["listChats"];
+  declare readonly searchChats: Store["searchChats"];
+  declare readonly manageChat: Store["manageChat"];
+  declare readonly deleteChat: Store["deleteChat"];
+  declare readonly lastModelId: Store["lastModelId"];
   readonly kind: "embedded" | "external";
   readonly events: ChatEvents;
   readonly signals: ChatSignals;
@@ -167,6 +172,7 @@ export class SqlStore implements Store {
     this.#signalHub = new SignalHub(this.instanceId);
     delegate(this, new SqlUsers(db), USER_METHODS);
     delegate(this, new SqlCatalog(db, key), CATALOG_METHODS);
+    delegate(this, new SqlChatLibrary(db), CHAT_LIBRARY_METHODS);
     this.workspaces = new SqlWorkspaceStore(db);
     this.signInLimits = new SqlSignInLimitStore(db);
     this.deploymentSettings = new SqlDeploymentSettingsStore(db);
@@ -240,36 +246,6 @@ export class SqlStore implements Store {
       id,
     ]);
     return row ? toChat(row) : null;
-  }
-
-  async listChats(
-    ownerId: string | undefined,
-    options: { limit: number; before?: string },
-  ): Promise<Page<Chat>> {
-    const limit = Math.max(1, Math.floor(options.limit));
-    const where = ["NOT archived"];
-    const params: unknown[] = [];
-    if (ownerId !== undefined) {
-      params.push(ownerId);
-      where.push(`owner_id = $${params.length}`);
-    }
-    if (options.before !== undefined && options.before !== "") {
-      const [updatedAt, id] = decodeCursor(options.before);
-      params.push(updatedAt, id);
-      where.push(`(updated_at, id) < ($${params.length - 1}::timestamptz, $${params.length})`);
-    }
-    params.push(limit + 1);
-    const rows = await this.#db.query<ChatRow>(
-      `SELECT ${CHAT_COLUMNS} FROM chats WHERE ${where.join(" AND ")}
-       ORDER BY updated_at DESC, id DESC LIMIT $${params.length}`,
-      params,
-    );
-    const items = rows.slice(0, limit).map(toChat);
-    const last = items[items.length - 1];
-    return {
-      items,
-      next_cursor: rows.length > limit && last ? encodeCursor(last.updated_at, last.id) : null,
-    };
   }
 
   async updateChat(
@@ -825,35 +801,4 @@ function checkIdleStatus(status: ChatStatus): void {
   if (status !== "pending" && status !== "waiting" && status !== "error") {
     throw new TypeError(`a chat can be set to pending, waiting or error here, not ${status}`);
   }
-}
-
-function encodeCursor(updatedAt: string, id: string): string {
-  return Buffer.from(JSON.stringify([updatedAt, id]), "utf8").toString("base64url");
-}
-
-/**
- * A cursor `encodeCursor` made: its time exactly as `iso` writes it (so `2026-02-30` or `1`,
- * which JavaScript's Date accepts and PostgreSQL does not, are refused here) and an id PostgreSQL
- * can compare (no U+0000).
- */
-function decodeCursor(cursor: string): [string, string] {
-  try {
-    const value: unknown = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
-    if (
-      Array.isArray(value) &&
-      value.length === 2 &&
-      typeof value[0] === "string" &&
-      typeof value[1] === "string" &&
-      /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/.test(value[0]) &&
-      !value[0].startsWith("0000") &&
-      new Date(value[0]).toISOString() === value[0] &&
-      value[1].length <= 100 &&
-      !value[1].includes("\0")
-    ) {
-      return [value[0], value[1]];
-    }
-  } catch {
-    // fall through
-  }
-  throw new InvalidCursorError("invalid page cursor");
 }

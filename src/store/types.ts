@@ -80,6 +80,8 @@ export interface Chat {
   model_id: string;
   workspace_id: string | null;
   archived: boolean;
+  /** Shown before the owner's other chats. */
+  pinned: boolean;
   /** The server process that runs the chat now (status `running`), and its last heartbeat. */
   worker_id: string | null;
   heartbeat_at: string | null;

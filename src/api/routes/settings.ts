@@ -1,7 +1,7 @@
 /**
  * The deployment's settings (admin only): the system prompt every model is told after Keel's
  * built-in one (DESIGN.md §7), the model that titles new chats and the one that writes
- * compaction summaries.
+ * compaction summaries, and the model new chats preselect (`default_model_id`).
  */
 import { createRoute } from "@hono/zod-openapi";
 import type { DeploymentSettings } from "../../store/contract.ts";
@@ -19,7 +19,7 @@ export function settingsRoutes(ctx: RouteContext): ApiApp {
 
   /** A title or summary model must be one chats could use: existing and enabled; a 400 on the field. */
   async function checkModel(
-    field: "title_model_id" | "summary_model_id",
+    field: "title_model_id" | "summary_model_id" | "default_model_id",
     id: string,
   ): Promise<void> {
     const model = await store.getModel(id);
@@ -76,6 +76,12 @@ export function settingsRoutes(ctx: RouteContext): ApiApp {
         await checkModel("summary_model_id", input.summary_model_id);
       }
       patch.summary_model_id = input.summary_model_id;
+    }
+    if (input.default_model_id !== undefined) {
+      if (input.default_model_id !== null) {
+        await checkModel("default_model_id", input.default_model_id);
+      }
+      patch.default_model_id = input.default_model_id;
     }
     const settings = await store.deploymentSettings.update(patch);
     logger.info("settings changed", { fields: Object.keys(patch), by: currentUser(c).id });

@@ -157,6 +157,15 @@ export function userRoutes(ctx: RouteContext): ApiApp {
     c.json({ users: (await store.listUsers()).map(userView) }, 200),
   );
 
+  /** What a new chat of the user's preselects: their last model, else the deployment's default. */
+  async function newChatModels(userId: string) {
+    const [last, settings] = await Promise.all([
+      store.lastModelId(userId),
+      store.deploymentSettings.get(),
+    ]);
+    return { last_model_id: last, default_model_id: settings.default_model_id };
+  }
+
   // Before `PATCH /users/{id}` (admins only), which would otherwise take `/users/me`.
   const updateMe = createRoute({
     method: "patch",
@@ -173,12 +182,13 @@ export function userRoutes(ctx: RouteContext): ApiApp {
     const { instructions, compact_at } = c.req.valid("json");
     const stored = await store.userPreferences.update(user.id, { instructions, compact_at });
     if (stored === undefined) throw notFound("User");
+    const models = await newChatModels(user.id);
     logger.info("user preferences set", {
       user_id: user.id,
       instructions_chars: stored.instructions?.length ?? 0,
       compact_at: stored.compact_at,
     });
-    return c.json({ user: { ...userView(user), ...stored } }, 200);
+    return c.json({ user: { ...userView(user), ...stored, ...models } }, 200);
   });
 
   const updateUser = createRoute({
@@ -256,7 +266,8 @@ export function userRoutes(ctx: RouteContext): ApiApp {
   app.openapi(me, async (c) => {
     const user = currentUser(c);
     const preferences = await store.userPreferences.get(user.id);
-    return c.json({ user: { ...userView(user), ...preferences } }, 200);
+    const models = await newChatModels(user.id);
+    return c.json({ user: { ...userView(user), ...preferences, ...models } }, 200);
   });
 
   const createToken = createRoute({

@@ -54,6 +54,8 @@ function chatRow(over: Partial<Chat> = {}): Chat {
     workspace_id: null,
     last_error: null,
     last_event_seq: 0,
+    pinned: false,
+    archived: false,
     created_at: T,
     updated_at: T,
     ...over,
