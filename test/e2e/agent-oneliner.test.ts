@@ -2,7 +2,8 @@
  * The workspace agent in one line, end to end: a real `keel server` serves the agent it built
  * (`GET /agent/keel-agent.mjs`); the line the Workspaces page shows downloads it with curl and
  * starts it in bash on the machine's Node.js 20, in a workspace directory; the workspace shows
- * its agent connected, and a chat's tool calls — write, search, list, execute — run there.
+ * its agent connected, and a chat's tool calls — write, search (without ripgrep), list, execute —
+ * run there.
  */
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -105,7 +106,13 @@ describe("the agent one-liner", () => {
     const nodeVersion = agentNodeVersion();
     const dir = tempDir("keel-oneliner-workspace-");
     const home = tempDir("keel-oneliner-home-");
-    line = runLine(agentOneLiner(keel.url), { cwd: dir, home, token: agentToken });
+    // No ripgrep on its PATH: search_files takes the JavaScript walk, on Node.js 20 too.
+    line = runLine(agentOneLiner(keel.url), {
+      cwd: dir,
+      home,
+      token: agentToken,
+      minimalPath: true,
+    });
     const running = line;
     const agent = await until(async () => {
       const workspace = await api<Workspace>("GET", `/workspaces/${workspaceId}`);

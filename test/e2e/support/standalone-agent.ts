@@ -51,15 +51,25 @@ export interface RunningLine {
 /**
  * Runs `line` in bash in `cwd` as a person would after pasting it, with AGENT_NODE first on PATH
  * as `node`, `home` as HOME (the line saves the agent under ~/.cache) and the token in the
- * environment (the documented way without a terminal to paste it in).
+ * environment (the documented way without a terminal to paste it in). With `minimalPath`, PATH
+ * holds only `node`, `bash` and `curl`: no `rg`, so `search_files` takes its JavaScript walk.
  */
-export function runLine(line: string, options: { cwd: string; home: string; token: string }) {
+export function runLine(
+  line: string,
+  options: { cwd: string; home: string; token: string; minimalPath?: boolean },
+) {
   const bin = mkdtempSync(join(tmpdir(), "keel-node20-bin-"));
   symlinkSync(AGENT_NODE, join(bin, "node"));
+  for (const tool of options.minimalPath ? ["bash", "curl"] : []) {
+    symlinkSync(
+      execFileSync("bash", ["-c", `command -v ${tool}`], { encoding: "utf8" }).trim(),
+      join(bin, tool),
+    );
+  }
   const child = spawn("bash", ["-c", line], {
     cwd: options.cwd,
     env: {
-      PATH: `${bin}:${process.env.PATH ?? "/usr/bin:/bin"}`,
+      PATH: options.minimalPath ? bin : `${bin}:${process.env.PATH ?? "/usr/bin:/bin"}`,
       HOME: options.home,
       KEEL_AGENT_TOKEN: options.token,
     },
