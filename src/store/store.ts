@@ -105,7 +105,12 @@ function delegate<T extends object>(target: object, source: T, names: readonly (
   for (const name of names) {
     const method = source[name];
     if (typeof method === "function") {
-      Object.defineProperty(target, name, { value: method.bind(source), enumerable: false });
+      Object.defineProperty(target, name, {
+        value: method.bind(source),
+        enumerable: false,
+        writable: true,
+        configurable: true,
+      });
     }
   }
 }

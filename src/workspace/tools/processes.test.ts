@@ -73,7 +73,8 @@ describe("background processes", () => {
       return more.includes("more\n");
     }, 20_000);
     expect(more).toContain("more\n[p1: still running]");
-    expect((await liveMembers(pgid)).length).toBeGreaterThanOrEqual(2); // sh and its sleep
+    // sh and its sleep (which sh may not have started yet when "more" is read).
+    await waitUntil(async () => (await liveMembers(pgid)).length >= 2, 15_000);
 
     const term = await call("process_signal", { process_id: id, signal: "TERM" });
     expect(term.is_error).toBe(false);
