@@ -2,10 +2,10 @@
  * The workspace agent in one line, end to end: a real `keel server` serves the agent it built
  * (`GET /agent/keel-agent.mjs`); the line the Workspaces page shows downloads it with curl and
  * starts it in bash on the machine's Node.js 20, in a workspace directory; the workspace shows
- * its agent connected, and a chat's tool calls — write, search (without ripgrep), list, execute —
- * run there.
+ * its agent connected, and a chat's tool calls — write, search (without ripgrep), list, execute,
+ * and a tool of the workspace's `.mcp.json` server — run there.
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -25,6 +25,8 @@ import {
   type RunningLine,
   runLine,
 } from "./support/standalone-agent.ts";
+
+const MCP_FIXTURE = join(import.meta.dirname, "../fixtures/mcp-stdio-server.ts");
 
 interface Part {
   type: string;
@@ -106,6 +108,9 @@ describe("the agent one-liner", () => {
     const nodeVersion = agentNodeVersion();
     const dir = tempDir("keel-oneliner-workspace-");
     const home = tempDir("keel-oneliner-home-");
+    // A stdio MCP server in the workspace: the bundled MCP client starts it, on Node.js 20 too.
+    const server = { command: process.execPath, args: [MCP_FIXTURE] };
+    writeFileSync(join(dir, ".mcp.json"), JSON.stringify({ mcpServers: { fx: server } }));
     // No ripgrep on its PATH: search_files takes the JavaScript walk, on Node.js 20 too.
     line = runLine(agentOneLiner(keel.url), {
       cwd: dir,
@@ -120,6 +125,11 @@ describe("the agent one-liner", () => {
       return workspace.agent.connected ? workspace.agent : undefined;
     }, "the agent to connect");
     expect(agent.version).toBe("0.1.0");
+    await until(
+      async () =>
+        /agent offered MCP tools[^\n]*"count":[1-9]/.test(keel.output()) ? true : undefined,
+      "the workspace's MCP tools",
+    );
     // Saved outside the workspace: the user's checkout gets no stray file.
     expect(
       readFileSync(join(home, ".cache/keel/keel-agent.mjs")).equals(readFileSync(AGENT_BUNDLE)),
@@ -130,6 +140,7 @@ describe("the agent one-liner", () => {
       toolCallReply({ name: "search_files", args: { pattern: "TODO" } }),
       toolCallReply({ name: "list_files", args: { path: "." } }),
       toolCallReply({ name: "execute", args: { command: "node --version && pwd" } }),
+      toolCallReply({ name: "fx__echo", args: { text: "from Node 20" } }),
       textReply("Done."),
     );
     const chat = await api<{ id: string }>("POST", "/chats", {
@@ -155,9 +166,11 @@ describe("the agent one-liner", () => {
       ["search_files", false],
       ["list_files", false],
       ["execute", false],
+      ["fx__echo", false],
     ]);
     expect(readFileSync(join(dir, "src/app.ts"), "utf8")).toBe("// TODO: x\n");
-    const [, search, list, execute] = results.map((r) => String(r.output));
+    const [, search, list, execute, echo] = results.map((r) => String(r.output));
+    expect(echo).toBe("echo: from Node 20");
     expect(search).toContain("src/app.ts");
     expect(list).toContain("src/");
     // The tools ran under the agent, in the workspace, with the Node.js it was started on.
