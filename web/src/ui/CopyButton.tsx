@@ -1,8 +1,8 @@
 /**
  * "Copy" for a piece of text: the clipboard API where the page may use it (HTTPS or localhost),
  * else the older `execCommand("copy")` — a Keel server on a LAN address over plain HTTP has no
- * clipboard API. Says "Copied" for a moment, to screen readers too; when both ways fail, says to
- * press Ctrl+C (the text beside it is selectable).
+ * clipboard API. Says "Copied" for a moment, to screen readers too; when both ways fail, "Not
+ * copied" (the text beside it selects whole with one click, for copying by hand).
  */
 import { useEffect, useRef, useState } from "react";
 
@@ -49,7 +49,7 @@ export function CopyButton({
   return (
     <button type="button" className="btn-small copy-button" aria-label={label} onClick={copy}>
       <span aria-live="polite">
-        {state === "copied" ? "Copied" : state === "failed" ? "Press Ctrl+C" : "Copy"}
+        {state === "copied" ? "Copied" : state === "failed" ? "Not copied" : "Copy"}
       </span>
     </button>
   );

@@ -35,10 +35,18 @@ function usePolledWorkspaces() {
   useEffect(() => {
     let timer: number | undefined;
     let stopped = false;
-    // One request at a time: the next is scheduled when the last one is answered.
+    let busy = false;
+    // One request at a time: the next is scheduled when the last one is answered (a tab that
+    // comes back while one is under way waits for it rather than starting a second chain).
     const poll = async () => {
+      if (busy) return;
       window.clearTimeout(timer);
-      if (document.visibilityState === "visible") await reload();
+      busy = true;
+      try {
+        if (document.visibilityState === "visible") await reload();
+      } finally {
+        busy = false;
+      }
       if (!stopped) timer = window.setTimeout(poll, POLL_MS);
     };
     const onVisible = () => {
