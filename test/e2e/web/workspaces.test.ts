@@ -67,7 +67,7 @@ describe("web: the Workspaces page", { timeout: TEST_TIMEOUT }, () => {
   });
 
   it("shows the token once and the one-line start; the agent it starts shows up live", async () => {
-    const nodeVersion = agentNodeVersion();
+    agentNodeVersion(); // the line's `node` is Node.js 20 (it throws, saying so, otherwise)
     const page = await web.signedInPage(token);
     await page.context().grantPermissions(["clipboard-read", "clipboard-write"]);
     await page.goto(web.url);
@@ -124,7 +124,6 @@ describe("web: the Workspaces page", { timeout: TEST_TIMEOUT }, () => {
       .poll(() => shownText(status), { timeout: UI_TIMEOUT })
       .toBe("Waiting for the agent to connect…");
     expect(normalize(await shownText(row))).toContain("offline");
-    expect(nodeVersion).toMatch(/^v\d+\./);
 
     // Once dismissed, the token is gone for good: not in the page, not in the API.
     await panel.getByRole("button", { name: "Done" }).click();
