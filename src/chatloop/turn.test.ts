@@ -228,6 +228,29 @@ describe("runTurn", () => {
     });
   });
 
+  it("keeps what a stopped tool streamed in its result, then says it was interrupted", async () => {
+    const controller = new AbortController();
+    const printing = defineTool({
+      name: "printing",
+      description: "Prints, then never ends.",
+      inputSchema: z.object({}),
+      execute: (_input, context) => {
+        context.onOutput?.("line-1\n");
+        context.onOutput?.("line-2\n");
+        setTimeout(() => controller.abort(new ChatInterrupted()), 50);
+        return new Promise(() => {});
+      },
+    });
+    fake.enqueue(toolCallReply({ name: "printing", args: {}, id: "call_p" }));
+    const outcome = await turn({ signal: controller.signal, tools: new ToolRegistry([printing]) });
+    expect(outcome.status).toBe("interrupted");
+    expect(store.messages.at(-1)?.parts[0]).toMatchObject({
+      output:
+        "line-1\nline-2\n[The tool call was interrupted: The chat was interrupted by the user.]",
+      is_error: true,
+    });
+  });
+
   it("runs tool calls a dead process persisted but never ran", async () => {
     await store.insertMessage("chat", {
       role: "assistant",

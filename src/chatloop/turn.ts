@@ -57,6 +57,7 @@ import {
   stopStatus,
   type TurnOutcome,
 } from "./outcome.ts";
+import { interruptedOutput, OutputSoFar } from "./output-so-far.ts";
 import { DEFAULT_FLUSH_INTERVAL_MS, DeltaCoalescer, type Publish } from "./publish.ts";
 import { settleInterrupted } from "./settle.ts";
 import { runStep, type StepOutcome } from "./step.ts";
@@ -398,6 +399,7 @@ class Turn {
     const signal = this.#signal;
     const messageId = randomUUID();
     const results: Array<ToolResultPart | undefined> = calls.map(() => undefined);
+    const streamed = calls.map(() => new OutputSoFar());
     // Recorded before any call is sent: after a crash, these calls are known to have started,
     // and are answered as such instead of run again (a tool call runs at most once).
     await this.#o.store.saveMessage(chat.id, {
@@ -414,6 +416,7 @@ class Turn {
         chatId: chat.id,
         onOutput: (delta) => {
           if (signal.aborted || delta === "") return;
+          streamed[index]?.push(delta);
           this.#coalescer.push(key, messageId, {
             type: "tool_result",
             tool_call_id: call.tool_call_id,
@@ -445,7 +448,8 @@ class Turn {
           type: "tool_result",
           tool_call_id: call.tool_call_id,
           name: call.name,
-          output: `The tool call was interrupted: ${errorText(signal.reason)}`,
+          // What it streamed stays: the user saw it, and the model reads how far it got.
+          output: interruptedOutput(streamed[index]?.text() ?? "", errorText(signal.reason)),
           is_error: true,
         },
     );
