@@ -1,5 +1,9 @@
-/** `keel chat`: create, list, show, send to, watch, stop and compact chats, via the HTTP API. */
+/**
+ * `keel chat`: create, list, show, send to, watch, stop and compact chats, via the HTTP API (and
+ * manage them: `chat-manage.ts`).
+ */
 import { Command, Option } from "commander";
+import { addChatManagement } from "./chat-manage.ts";
 import type { ApiClient } from "./client.ts";
 import { type CliIO, EXIT_ERROR, EXIT_INTERRUPTED } from "./io.ts";
 import { EventRenderer, formatMessage } from "./render.ts";
@@ -114,10 +118,13 @@ export function chatCommand(io: CliIO): Command {
     .command("list")
     .description("Your chats, newest first.")
     .addOption(new Option("--limit <n>", "how many").default("20"))
-    .action((options: { limit: string }) =>
+    .option("--archived", "your archived chats instead")
+    .action((options: { limit: string; archived?: boolean }) =>
       runCommand(io, async () => {
         const client = await loggedInClient();
-        const body = await client.get(`/chats?limit=${encodeURIComponent(options.limit)}`);
+        const params = new URLSearchParams({ limit: options.limit });
+        if (options.archived) params.set("archived", "true");
+        const body = await client.get(`/chats?${params}`);
         const chats = listOf<ChatSummary>(body, "chats");
         if (chats.length === 0) io.stdout('No chats yet. Start one with `keel chat create "…"`.\n');
         for (const c of chats)
@@ -208,5 +215,6 @@ export function chatCommand(io: CliIO): Command {
       }),
     );
 
+  addChatManagement(chat, io);
   return chat;
 }

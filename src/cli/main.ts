@@ -6,13 +6,15 @@
  * of the CPU (startup.test.ts guards the module list; `npm run bench:cli` measures it).
  */
 import { Command, CommanderError } from "commander";
-import { mcpServersCommand, modelsCommand, providersCommand } from "./admin.ts";
 import { agentCommand } from "./agent.ts";
 import { askCommand } from "./ask.ts";
 import { chatCommand } from "./chat.ts";
 import { dataCommand } from "./data.ts";
 import { type CliIO, EXIT_USAGE } from "./io.ts";
 import { loginCommand } from "./login.ts";
+import { mcpServersCommand } from "./mcp-servers.ts";
+import { modelsCommand } from "./models.ts";
+import { providersCommand } from "./providers.ts";
 import { serverCommand } from "./server.ts";
 import { workspacesCommand } from "./workspaces.ts";
 

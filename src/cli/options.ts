@@ -2,6 +2,18 @@
 import { type Command, InvalidArgumentError, Option } from "commander";
 import type { RetryPolicy } from "../chatretry/index.ts";
 
+/** A number as typed; the server decides whether it is in range (and says which field is not). */
+export function parseNumber(value: string): number {
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isFinite(n)) throw new InvalidArgumentError("Not a number.");
+  return n;
+}
+
+/** Commander parser for a repeatable flag: the values so far with this one added. */
+export function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
 /** Commander parser for a whole number ≥ 0 (milliseconds, counts). */
 export function parseWholeNumber(value: string): number {
   const n = Number(value);

@@ -1,0 +1,92 @@
+/** `keel chat rename|pin|unpin|archive|unarchive|search|delete`: managing chats, via the HTTP API. */
+import type { Command } from "commander";
+import type { CliIO } from "./io.ts";
+import { listOf, loggedInClient, runCommand } from "./session.ts";
+
+interface ChatHit {
+  id: string;
+  title: string;
+  status: string;
+  updated_at: string;
+  snippet?: string | null;
+}
+
+const path = (id: string) => `/chats/${encodeURIComponent(id)}`;
+
+/** Adds the management subcommands to `keel chat`. */
+export function addChatManagement(chat: Command, io: CliIO): void {
+  chat
+    .command("rename")
+    .description("Give a chat a new title.")
+    .argument("<id>", "chat id")
+    .argument("<title>", "the new title")
+    .action((id: string, title: string) =>
+      runCommand(io, async () => {
+        const client = await loggedInClient();
+        await client.patch(path(id), { title });
+        io.stderr("Renamed.\n");
+        return 0;
+      }),
+    );
+
+  const flags = [
+    ["pin", { pinned: true }, "Keep a chat at the top of your list.", "Pinned."],
+    ["unpin", { pinned: false }, "Let a pinned chat take its place by date again.", "Unpinned."],
+    [
+      "archive",
+      { archived: true },
+      "Put a chat away: out of your list, still readable, and back with `keel chat unarchive`.",
+      "Archived.",
+    ],
+    ["unarchive", { archived: false }, "Bring an archived chat back to your list.", "Unarchived."],
+  ] as const;
+  for (const [name, body, description, done] of flags) {
+    chat
+      .command(name)
+      .description(description)
+      .argument("<id>", "chat id")
+      .action((id: string) =>
+        runCommand(io, async () => {
+          const client = await loggedInClient();
+          await client.patch(path(id), body);
+          io.stderr(`${done}\n`);
+          return 0;
+        }),
+      );
+  }
+
+  chat
+    .command("search")
+    .description("Find chats by their title and what was said in them.")
+    .argument("<query>", "words to look for")
+    .option("--limit <n>", "how many", "20")
+    .action((query: string, options: { limit: string }) =>
+      runCommand(io, async () => {
+        const client = await loggedInClient();
+        const params = new URLSearchParams({ q: query, limit: options.limit });
+        const hits = listOf<ChatHit>(await client.get(`/chats?${params}`), "chats");
+        if (hits.length === 0) io.stdout(`No chat matches "${query}".\n`);
+        for (const hit of hits) {
+          io.stdout(`${hit.id}  ${hit.updated_at}  ${hit.title}\n`);
+          if (hit.snippet) io.stdout(`    ${hit.snippet.replace(/\s+/g, " ").trim()}\n`);
+        }
+        return 0;
+      }),
+    );
+
+  chat
+    .command("delete")
+    .description(
+      "Archive a chat; with --permanent, delete it and its whole transcript for good (this cannot be undone).",
+    )
+    .argument("<id>", "chat id")
+    .option("--permanent", "delete for good instead of archiving")
+    .action((id: string, options: { permanent?: boolean }) =>
+      runCommand(io, async () => {
+        const client = await loggedInClient();
+        await client.delete(`${path(id)}${options.permanent ? "?permanent=true" : ""}`);
+        io.stderr(options.permanent ? "Deleted for good.\n" : "Archived.\n");
+        return 0;
+      }),
+    );
+}
