@@ -228,7 +228,8 @@ export class AgentHub {
               "cannot reach yet, so the tool did not run. Tell the user: an operator must route " +
               "the agent and this chat to the same replica (see docs/operations.md)."
           : `The workspace agent is not connected (waited ${seconds} s). The tool did not run. ` +
-              "Ask the user to start `keel agent` in the workspace, then try again.",
+              "Ask the user to start the workspace's agent (the line on Keel's Workspaces page, " +
+              "or `keel agent`) in the workspace, then try again.",
       ),
     );
   }
