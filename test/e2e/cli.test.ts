@@ -240,4 +240,67 @@ describe("keel CLI against a server", () => {
     expect(notANumber.code).not.toBe(0);
     expect(notANumber.stderr).toMatch(/--temperature/);
   });
+
+  it("admins update, disable, enable and delete models, update and test providers", async () => {
+    const providerId = (await run(["providers", "list"])).stdout.split(" ")[0] ?? "";
+    const added = await run(["models", "add", "--provider", providerId, "--model", "claude-spare"]);
+    const id = added.stdout.trim();
+    const updated = await run([
+      "models",
+      "update",
+      id,
+      "--display-name",
+      "Spare",
+      "--compact-at",
+      "0.6",
+    ]);
+    expect(updated.stderr).toContain("Updated Spare");
+    expect(updated.code).toBe(0);
+    expect((await run(["models", "disable", id])).stderr).toContain("Spare is disabled");
+    expect((await run(["models", "list"])).stdout).toMatch(
+      /Spare {2}\(claude-spare\) {2}\[disabled\]/,
+    );
+    expect((await run(["models", "enable", id])).code).toBe(0);
+    expect((await run(["models", "delete", id])).code).toBe(0);
+    expect((await run(["models", "list"])).stdout).not.toContain("claude-spare");
+
+    expect((await run(["providers", "update", providerId, "--name", "Fake (renamed)"])).code).toBe(
+      0,
+    );
+    expect((await run(["providers", "list"])).stdout).toContain("Fake (renamed)");
+    fake.enqueue(textReply("ok"));
+    const tested = await run(["providers", "test", providerId]);
+    expect(tested.stdout).toMatch(/^ok \(\d+ ms\)/);
+    expect(tested.code).toBe(0);
+    // A provider with models cannot go: the server's reason is printed.
+    const refused = await run(["providers", "delete", providerId]);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/model/i);
+  });
+
+  it("renames, pins, archives, unarchives, searches and deletes chats for good", async () => {
+    fake.enqueue(textReply("The capital of Peru is Lima."));
+    const created = await run([
+      "chat",
+      "create",
+      "--model",
+      modelId,
+      "--watch",
+      "What is the capital of Peru?",
+    ]);
+    const id = created.stdout.split("\n")[0]?.trim() ?? "";
+    expect((await run(["chat", "rename", id, "Peru trivia"])).stderr).toContain("Renamed");
+    expect((await run(["chat", "pin", id])).code).toBe(0);
+    expect((await run(["chat", "list"])).stdout.split("\n")[0]).toContain("Peru trivia");
+    const found = await run(["chat", "search", "Lima"]);
+    expect(found.stdout).toContain(id);
+    expect((await run(["chat", "search", "zanzibar"])).stdout).toContain("No chat matches");
+    expect((await run(["chat", "archive", id])).code).toBe(0);
+    expect((await run(["chat", "list"])).stdout).not.toContain(id);
+    expect((await run(["chat", "list", "--archived"])).stdout).toContain(id);
+    expect((await run(["chat", "unarchive", id])).code).toBe(0);
+    expect((await run(["chat", "list"])).stdout).toContain(id);
+    expect((await run(["chat", "delete", "--permanent", id])).stderr).toContain("Deleted for good");
+    expect((await run(["chat", "show", id])).code).toBe(1);
+  });
 });
