@@ -75,6 +75,15 @@ async function startModelLister(): Promise<{
   return { url: `http://127.0.0.1:${port}`, seen, server };
 }
 
+/** A port nothing listens on: one the system just handed out and took back. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
 describe("provider checks", () => {
   const api = useServedApi();
   let fake: FakeProvider;
@@ -155,13 +164,18 @@ describe("provider checks", () => {
     });
 
     it("nowhere to connect: a classified failure, not an error of the route", async () => {
-      const id = await provider({ type: "openai-compatible", base_url: "http://127.0.0.1:9/v1" });
+      const id = await provider({
+        type: "openai-compatible",
+        name: "P",
+        base_url: `http://127.0.0.1:${await closedPort()}/v1`,
+      });
       const res = await testConnection(id, { model: "m" });
       expect(res.status).toBe(200);
       const body = obj(res);
       expect(body.ok).toBe(false);
       expect(body.kind).toEqual(expect.any(String));
-      expect(body.message).toEqual(expect.any(String));
+      expect(body.message).toBe("The connection to P was interrupted.");
+      expect(body.detail).toMatch(/ECONNREFUSED/);
     });
 
     it("no model yet: the model list where the type has one, else what to do", async () => {

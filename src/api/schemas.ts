@@ -290,6 +290,10 @@ export const ProviderTestResult = z
       .string()
       .optional()
       .openapi({ description: "What failed and what to do, in the words a chat would show." }),
+    detail: z.string().optional().openapi({
+      description:
+        "The provider's or the network's own words (credentials redacted), ~500 characters at most.",
+    }),
     latency_ms: z.int().nonnegative(),
   })
   .openapi("ProviderTestResult");

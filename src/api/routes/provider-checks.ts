@@ -80,6 +80,7 @@ export function addProviderChecks(app: ApiApp, ctx: RouteContext): void {
             ok: false,
             kind: error.kind,
             message: error.message,
+            ...(error.detail === undefined ? {} : { detail: error.detail }),
             latency_ms: probe.latencyMs,
           };
         })();

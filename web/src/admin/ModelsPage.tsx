@@ -3,9 +3,9 @@
  * with which settings (temperature, output limit, reasoning effort, when chats are compacted).
  * The server checks the settings against the provider and its refusal is shown as it says it.
  */
-import { type FormEvent, useState } from "react";
-import { api } from "../api/client.ts";
-import type { Model, Pricing, Provider } from "../api/types.ts";
+import { type FormEvent, useEffect, useId, useState } from "react";
+import { api, errorMessage } from "../api/client.ts";
+import type { Model, Provider, ProviderModelList } from "../api/types.ts";
 import { Link } from "../router.tsx";
 import { DeleteButton } from "../ui/DeleteButton.tsx";
 import { ErrorBox } from "../ui/ErrorBox.tsx";
@@ -13,165 +13,127 @@ import { Field } from "../ui/Field.tsx";
 import { RecordTable } from "../ui/RecordTable.tsx";
 import { optionalNumber, optionalText, useAction } from "../ui/useAction.ts";
 import { useAsync } from "../ui/useAsync.ts";
+import {
+  PriceAndContextFields,
+  pricingFrom,
+  SettingsFields,
+  settingsFrom,
+  settingsSummary,
+} from "./ModelFields.tsx";
 
-/** Pricing from the form: both prices or neither (a model without pricing has no cost shown). */
-function pricingFrom(form: FormData): Pricing | null {
-  const input = optionalNumber(form, "input_per_mtok");
-  const output = optionalNumber(form, "output_per_mtok");
-  if (input === undefined && output === undefined) return null;
-  return { input_per_mtok: input ?? 0, output_per_mtok: output ?? 0 };
+type ProviderModel = ProviderModelList["models"][number];
+
+type Listing =
+  | { state: "loading" }
+  | { state: "listed"; models: ProviderModel[] }
+  | { state: "unlisted" }
+  | { state: "failed"; error: unknown };
+
+/** The models `providerId` lists, asked again when it changes (an answer for another is dropped). */
+function useProviderModels(providerId: string): Listing {
+  const [listing, setListing] = useState<Listing>({ state: "loading" });
+  useEffect(() => {
+    let current = true;
+    setListing({ state: "loading" });
+    api.listProviderModels(providerId).then(
+      (result) => {
+        if (!current) return;
+        setListing(
+          result.listable ? { state: "listed", models: result.models } : { state: "unlisted" },
+        );
+      },
+      (error: unknown) => {
+        if (current) setListing({ state: "failed", error });
+      },
+    );
+    return () => {
+      current = false;
+    };
+  }, [providerId]);
+  return listing;
 }
 
-const tokens = (n: number) => `${n.toLocaleString("en-US")} tokens`;
-
-/** What an empty context window means: Keel's window for the model ID (known, else 128,000). */
-function contextWindowHint(model: Model | undefined): string {
-  if (model !== undefined && model.context_window === null) {
-    return `Empty: ${tokens(model.effective_context_window)} (default).`;
+function listingHint(listing: Listing): string {
+  switch (listing.state) {
+    case "loading":
+      return "Asking the provider for its models…";
+    case "listed":
+      return listing.models.length > 0
+        ? `The provider lists ${listing.models.length.toLocaleString("en-US")}: type to search them, or any other ID.`
+        : "The provider's own model name (it listed none).";
+    case "unlisted":
+      return "The provider's own model name.";
+    case "failed":
+      return `The provider's own model name. Its model list failed: ${errorMessage(listing.error)}`;
   }
-  return "Empty: the known window of the model ID, else 128,000 tokens.";
 }
 
-function PriceAndContextFields({ model }: { model?: Model }) {
+/**
+ * The model ID field, offering the models the provider lists (a datalist: free text still
+ * works, for a provider that cannot list or a model it does not list).
+ */
+function ModelIdField({ providerId, model }: { providerId: string; model?: Model }) {
+  const listing = useProviderModels(providerId);
+  const listId = useId();
+  const models = listing.state === "listed" ? listing.models : [];
   return (
-    <div className="form-row">
-      <Field label="Context window" hint={contextWindowHint(model)}>
+    <>
+      <Field label="Model ID" hint={listingHint(listing)}>
         <input
-          name="context_window"
-          type="number"
-          min={1}
-          step={1}
-          defaultValue={model?.context_window ?? ""}
-          placeholder={
-            model?.context_window === null
-              ? model.effective_context_window.toLocaleString("en-US")
-              : "tokens"
-          }
+          name="model"
+          required
+          maxLength={200}
+          placeholder="e.g. claude-sonnet-4-5"
+          defaultValue={model?.model ?? ""}
+          list={models.length > 0 ? listId : undefined}
+          autoComplete="off"
         />
       </Field>
-      <Field label="Input $/1M tokens">
-        <input
-          name="input_per_mtok"
-          type="number"
-          min={0}
-          step="any"
-          defaultValue={model?.pricing?.input_per_mtok ?? ""}
-        />
-      </Field>
-      <Field label="Output $/1M tokens">
-        <input
-          name="output_per_mtok"
-          type="number"
-          min={0}
-          step="any"
-          defaultValue={model?.pricing?.output_per_mtok ?? ""}
-        />
-      </Field>
-    </div>
-  );
-}
-
-const REASONING_LABELS: Record<string, string> = {
-  off: "Off",
-  low: "Low",
-  medium: "Medium",
-  high: "High",
-};
-
-/** The server's default compaction threshold (`DEFAULT_COMPACT_AT`), for the hint. */
-const DEFAULT_COMPACT_PERCENT = 80;
-
-/** A share of the window (0.7) as the form shows it (70), and back. */
-const toPercent = (share: number) => Math.round(share * 1000) / 10;
-const toShare = (percent: number) => Math.round(percent * 10) / 1000;
-
-/** The model's settings from the form; an empty field is `empty` (the provider's default). */
-function settingsFrom<E extends null | undefined>(form: FormData, empty: E) {
-  const reasoning = optionalText(form, "reasoning") as Model["reasoning"] | undefined;
-  const compactAt = optionalNumber(form, "compact_at");
-  return {
-    temperature: optionalNumber(form, "temperature") ?? empty,
-    max_output_tokens: optionalNumber(form, "max_output_tokens") ?? empty,
-    reasoning: reasoning ?? empty,
-    compact_at: compactAt === undefined ? empty : toShare(compactAt),
-  };
-}
-
-function SettingsFields({ model }: { model?: Model }) {
-  return (
-    <div className="form-row">
-      <Field label="Temperature" hint="0–2 (Anthropic 0–1). Empty: the provider's default.">
-        <input
-          name="temperature"
-          type="number"
-          min={0}
-          max={2}
-          step="any"
-          defaultValue={model?.temperature ?? ""}
-        />
-      </Field>
-      <Field label="Max output tokens" hint="Per model step. Empty: Keel's default.">
-        <input
-          name="max_output_tokens"
-          type="number"
-          min={1}
-          step={1}
-          defaultValue={model?.max_output_tokens ?? ""}
-          placeholder="tokens"
-        />
-      </Field>
-      <Field label="Reasoning" hint="Thinking effort, if the model reasons.">
-        <select name="reasoning" defaultValue={model?.reasoning ?? ""}>
-          <option value="">Provider default</option>
-          {Object.entries(REASONING_LABELS).map(([value, label]) => (
-            <option key={value} value={value}>
-              {label}
+      {models.length > 0 ? (
+        <datalist id={listId}>
+          {models.map((m) => (
+            <option key={m.id} value={m.id}>
+              {m.display_name}
             </option>
           ))}
-        </select>
-      </Field>
-      <Field
-        label="Compact at (% of window)"
-        hint={`10–95: a chat's earlier conversation is summarised once its prompt fills this much of the context window. Empty: ${DEFAULT_COMPACT_PERCENT}%. Users may only lower it.`}
-      >
-        <input
-          name="compact_at"
-          type="number"
-          min={10}
-          max={95}
-          step="any"
-          defaultValue={model?.compact_at == null ? "" : toPercent(model.compact_at)}
-          placeholder={String(DEFAULT_COMPACT_PERCENT)}
-        />
-      </Field>
-    </div>
+        </datalist>
+      ) : null}
+    </>
   );
 }
 
-/** The settings column: what differs from the provider's defaults. */
-function settingsSummary(model: Model): string {
-  const parts = [
-    model.temperature !== null ? `temperature ${model.temperature}` : null,
-    model.max_output_tokens !== null
-      ? `${model.max_output_tokens.toLocaleString()} output tokens`
-      : null,
-    model.reasoning !== null
-      ? `reasoning ${REASONING_LABELS[model.reasoning]?.toLowerCase()}`
-      : null,
-    model.compact_at !== null ? `compact at ${toPercent(model.compact_at)}%` : null,
-  ].filter((part) => part !== null);
-  return parts.length ? parts.join(" · ") : "defaults";
+function ProviderSelect({
+  providers,
+  value,
+  onChange,
+}: {
+  providers: Provider[];
+  value: string;
+  onChange(id: string): void;
+}) {
+  return (
+    <Field label="Provider">
+      <select name="provider_id" required value={value} onChange={(e) => onChange(e.target.value)}>
+        {providers.map((p) => (
+          <option key={p.id} value={p.id}>
+            {p.name}
+          </option>
+        ))}
+      </select>
+    </Field>
+  );
 }
 
 function AddModelForm({ providers, onAdded }: { providers: Provider[]; onAdded(): void }) {
   const action = useAction();
+  const [providerId, setProviderId] = useState(providers[0]?.id ?? "");
   async function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     const formElement = event.currentTarget;
     const form = new FormData(formElement);
     const ok = await action.run(() =>
       api.createModel({
-        provider_id: String(form.get("provider_id")),
+        provider_id: providerId,
         model: String(form.get("model")).trim(),
         display_name: optionalText(form, "display_name"),
         context_window: optionalNumber(form, "context_window") ?? null,
@@ -188,18 +150,8 @@ function AddModelForm({ providers, onAdded }: { providers: Provider[]; onAdded()
     <form className="card" onSubmit={submit} aria-labelledby="add-model-title">
       <h2 id="add-model-title">Add a model</h2>
       <div className="form-row">
-        <Field label="Provider">
-          <select name="provider_id" required>
-            {providers.map((p) => (
-              <option key={p.id} value={p.id}>
-                {p.name}
-              </option>
-            ))}
-          </select>
-        </Field>
-        <Field label="Model ID" hint="The provider's own model name.">
-          <input name="model" required maxLength={200} placeholder="e.g. claude-sonnet-4-5" />
-        </Field>
+        <ProviderSelect providers={providers} value={providerId} onChange={setProviderId} />
+        <ModelIdField providerId={providerId} />
         <Field label="Display name">
           <input name="display_name" maxLength={200} placeholder="Shown to people" />
         </Field>
@@ -214,13 +166,27 @@ function AddModelForm({ providers, onAdded }: { providers: Provider[]; onAdded()
   );
 }
 
-function EditModelForm({ model, onDone }: { model: Model; onDone(changed: boolean): void }) {
+function EditModelForm({
+  model,
+  providers,
+  onDone,
+}: {
+  model: Model;
+  providers: Provider[];
+  onDone(changed: boolean): void;
+}) {
   const action = useAction();
+  const [providerId, setProviderId] = useState(model.provider_id);
   async function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
     const ok = await action.run(() =>
       api.updateModel(model.id, {
+        provider_id: providerId,
+        model: String(form.get("model")).trim(),
+        // An emptied display name shows the model ID, as when the model was added.
+        display_name: optionalText(form, "display_name") ?? String(form.get("model")).trim(),
+        enabled: form.get("enabled") === "on",
         context_window: optionalNumber(form, "context_window") ?? null,
         pricing: pricingFrom(form),
         ...settingsFrom(form, null),
@@ -229,16 +195,30 @@ function EditModelForm({ model, onDone }: { model: Model; onDone(changed: boolea
     if (ok) onDone(true);
   }
   return (
-    <form className="inline-form" onSubmit={submit} aria-label={`Edit ${model.display_name}`}>
+    <form className="edit-form" onSubmit={submit} aria-label={`Edit ${model.display_name}`}>
+      <h3>Edit {model.display_name}</h3>
+      <div className="form-row">
+        <Field label="Display name">
+          <input name="display_name" maxLength={200} defaultValue={model.display_name} />
+        </Field>
+        <ModelIdField providerId={providerId} model={model} />
+        <ProviderSelect providers={providers} value={providerId} onChange={setProviderId} />
+      </div>
+      <label className="checkbox">
+        <input type="checkbox" name="enabled" defaultChecked={model.enabled} /> Enabled: people can
+        pick it for new chats
+      </label>
       <PriceAndContextFields model={model} />
       <SettingsFields model={model} />
       <ErrorBox error={action.error} title="Not saved." />
-      <button className="btn-primary btn-small" type="submit" disabled={action.busy}>
-        Save
-      </button>{" "}
-      <button className="btn-small" type="button" onClick={() => onDone(false)}>
-        Cancel
-      </button>
+      <div className="form-actions">
+        <button className="btn-primary" type="submit" disabled={action.busy}>
+          Save
+        </button>
+        <button type="button" onClick={() => onDone(false)}>
+          Cancel
+        </button>
+      </div>
     </form>
   );
 }
@@ -259,17 +239,29 @@ function ContextWindow({ model }: { model: Model }) {
   );
 }
 
+const COLUMNS = [
+  "Enabled",
+  "Name",
+  "Model ID",
+  "Provider",
+  "Context",
+  "Price per 1M tokens",
+  "Settings",
+  "Actions",
+];
+
 function ModelRow({
   model,
-  providerName,
+  providers,
   onChanged,
 }: {
   model: Model;
-  providerName: string;
+  providers: Provider[];
   onChanged(): void;
 }) {
   const action = useAction();
   const [editing, setEditing] = useState(false);
+  const providerName = providers.find((p) => p.id === model.provider_id)?.name;
 
   async function toggle(enabled: boolean) {
     if (await action.run(() => api.updateModel(model.id, { enabled }))) onChanged();
@@ -279,41 +271,36 @@ function ModelRow({
   }
 
   return (
-    <tr>
-      <td>
-        <label className="checkbox">
-          <input
-            type="checkbox"
-            checked={model.enabled}
-            disabled={action.busy}
-            onChange={(e) => void toggle(e.target.checked)}
-            aria-label={`Enabled: ${model.display_name}`}
-          />
-        </label>
-      </td>
-      <td>{model.display_name}</td>
-      <td className="mono">{model.model}</td>
-      <td>{providerName}</td>
-      <td>
-        <ContextWindow model={model} />
-      </td>
-      <td>{price(model.pricing)}</td>
-      <td>{settingsSummary(model)}</td>
-      <td>
-        {editing ? (
-          <EditModelForm
-            model={model}
-            onDone={(changed) => {
-              setEditing(false);
-              if (changed) onChanged();
-            }}
-          />
-        ) : (
+    <>
+      <tr>
+        <td data-label="Enabled">
+          <label className="checkbox">
+            <input
+              type="checkbox"
+              checked={model.enabled}
+              disabled={action.busy}
+              onChange={(e) => void toggle(e.target.checked)}
+              aria-label={`Enabled: ${model.display_name}`}
+            />
+          </label>
+        </td>
+        <td>{model.display_name}</td>
+        <td data-label="Model ID" className="mono">
+          {model.model}
+        </td>
+        <td data-label="Provider">{providerName ?? "unknown provider"}</td>
+        <td data-label="Context">
+          <ContextWindow model={model} />
+        </td>
+        <td data-label="Price per 1M tokens">{price(model.pricing)}</td>
+        <td data-label="Settings">{settingsSummary(model)}</td>
+        <td>
           <div className="row-actions">
             <button
               type="button"
               className="btn-small"
-              onClick={() => setEditing(true)}
+              onClick={() => setEditing(!editing)}
+              aria-expanded={editing}
               aria-label={`Edit ${model.display_name}`}
             >
               Edit
@@ -325,10 +312,24 @@ function ModelRow({
               onConfirmed={() => void remove()}
             />
           </div>
-        )}
-        <ErrorBox error={action.error} />
-      </td>
-    </tr>
+          <ErrorBox error={action.error} />
+        </td>
+      </tr>
+      {editing ? (
+        <tr className="edit-row">
+          <td colSpan={COLUMNS.length}>
+            <EditModelForm
+              model={model}
+              providers={providers}
+              onDone={(changed) => {
+                setEditing(false);
+                if (changed) onChanged();
+              }}
+            />
+          </td>
+        </tr>
+      ) : null}
+    </>
   );
 }
 
@@ -336,7 +337,6 @@ export function ModelsPage() {
   const models = useAsync(() => api.listModels());
   const providers = useAsync(() => api.listProviders());
   const providerList = providers.data?.providers ?? [];
-  const names = new Map(providerList.map((p) => [p.id, p.name]));
   const list = models.data?.models ?? [];
   return (
     <div className="page">
@@ -344,16 +344,7 @@ export function ModelsPage() {
       <p className="muted">Enabled models appear in everyone's model picker.</p>
       <ErrorBox error={models.error ?? providers.error} />
       <RecordTable
-        columns={[
-          "Enabled",
-          "Name",
-          "Model ID",
-          "Provider",
-          "Context",
-          "Price per 1M tokens",
-          "Settings",
-          "Actions",
-        ]}
+        columns={COLUMNS}
         count={list.length}
         loading={models.loading}
         empty="No model yet."
@@ -362,7 +353,7 @@ export function ModelsPage() {
           <ModelRow
             key={m.id}
             model={m}
-            providerName={names.get(m.provider_id) ?? "unknown provider"}
+            providers={providerList}
             onChanged={() => void models.reload()}
           />
         ))}

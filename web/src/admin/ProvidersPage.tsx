@@ -1,41 +1,27 @@
 /**
- * Providers: where the LLM credentials live. A key is write-only: the page shows whether one is
- * set and offers to replace or remove it, never the key itself.
+ * Providers: where the LLM credentials live. Everything about one can be changed; a key is
+ * write-only: the page shows whether one is set and offers to replace or remove it, never the
+ * key itself. "Test connection" sends the provider the smallest real request and shows the
+ * outcome in the words a chat would use; a refused delete shows the server's reason.
  */
 import { type FormEvent, useState } from "react";
 import { api } from "../api/client.ts";
-import type { CreateProviderRequest, Provider, ProviderType } from "../api/types.ts";
+import type { Provider, ProviderTestResult, ProviderType } from "../api/types.ts";
 import { DeleteButton } from "../ui/DeleteButton.tsx";
 import { ErrorBox } from "../ui/ErrorBox.tsx";
 import { Field } from "../ui/Field.tsx";
 import { RecordTable } from "../ui/RecordTable.tsx";
-import { optionalText, useAction } from "../ui/useAction.ts";
+import { type Action, optionalText, useAction } from "../ui/useAction.ts";
 import { useAsync } from "../ui/useAsync.ts";
+import {
+  newOptions,
+  PROVIDER_LABELS,
+  PROVIDER_TYPES,
+  ProviderFields,
+  providerPatch,
+} from "./ProviderFields.tsx";
 
-/** Every provider type the server accepts (a new server type is a type error here). */
-export const PROVIDER_LABELS: Record<ProviderType, string> = {
-  openai: "OpenAI",
-  anthropic: "Anthropic",
-  google: "Google",
-  bedrock: "Amazon Bedrock",
-  azure: "Azure OpenAI",
-  openrouter: "OpenRouter",
-  "openai-compatible": "OpenAI-compatible endpoint",
-};
-const PROVIDER_TYPES = Object.keys(PROVIDER_LABELS) as ProviderType[];
-
-/** The options a type needs beyond a key, read from the add form. */
-function optionsFor(type: ProviderType, form: FormData): CreateProviderRequest["options"] {
-  if (type === "bedrock") {
-    return {
-      region: optionalText(form, "region"),
-      access_key_id: optionalText(form, "access_key_id"),
-      secret_access_key: optionalText(form, "secret_access_key"),
-    };
-  }
-  if (type === "azure") return { resource_name: optionalText(form, "resource_name") };
-  return undefined;
-}
+const COLUMNS = ["Name", "Type", "Base URL", "API key", "Connection", "Actions"];
 
 function AddProviderForm({ onAdded }: { onAdded(): void }) {
   const action = useAction();
@@ -51,7 +37,7 @@ function AddProviderForm({ onAdded }: { onAdded(): void }) {
         name: String(form.get("name")).trim(),
         base_url: optionalText(form, "base_url") ?? null,
         api_key: optionalText(form, "api_key"),
-        options: optionsFor(type, form),
+        options: newOptions(type, form),
       }),
     );
     if (ok) {
@@ -63,7 +49,8 @@ function AddProviderForm({ onAdded }: { onAdded(): void }) {
   return (
     <form className="card" onSubmit={submit} aria-labelledby="add-provider-title">
       <h2 id="add-provider-title">Add a provider</h2>
-      <div className="form-row">
+      {/* Keyed by type: a field another type does not read starts empty again. */}
+      <ProviderFields key={type} type={type}>
         <Field label="Type">
           <select
             name="type"
@@ -77,40 +64,45 @@ function AddProviderForm({ onAdded }: { onAdded(): void }) {
             ))}
           </select>
         </Field>
-        <Field label="Name">
-          <input name="name" required maxLength={100} placeholder="e.g. Anthropic (team key)" />
-        </Field>
-      </div>
-      <div className="form-row">
-        <Field label="Base URL" hint="Needed for OpenAI-compatible endpoints and proxies.">
-          <input name="base_url" type="url" placeholder="Leave empty for the provider's own" />
-        </Field>
-        <Field label="API key" hint="Stored encrypted. Nobody can read it back.">
-          <input name="api_key" type="password" autoComplete="off" />
-        </Field>
-      </div>
-      {type === "bedrock" ? (
-        <div className="form-row">
-          <Field label="Region">
-            <input name="region" placeholder="us-east-1" />
-          </Field>
-          <Field label="Access key ID">
-            <input name="access_key_id" autoComplete="off" />
-          </Field>
-          <Field label="Secret access key">
-            <input name="secret_access_key" type="password" autoComplete="off" />
-          </Field>
-        </div>
-      ) : null}
-      {type === "azure" ? (
-        <Field label="Resource name">
-          <input name="resource_name" />
-        </Field>
-      ) : null}
+      </ProviderFields>
       <ErrorBox error={action.error} title="The provider was not added." />
       <button className="btn-primary" type="submit" disabled={action.busy}>
         Add provider
       </button>
+    </form>
+  );
+}
+
+function EditProviderForm({
+  provider,
+  onDone,
+}: {
+  provider: Provider;
+  onDone(changed: boolean): void;
+}) {
+  const action = useAction();
+  async function submit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const form = new FormData(event.currentTarget);
+    if (await action.run(() => api.updateProvider(provider.id, providerPatch(provider, form)))) {
+      onDone(true);
+    }
+  }
+  return (
+    <form className="edit-form" onSubmit={submit} aria-label={`Edit ${provider.name}`}>
+      <h3>
+        Edit {provider.name} <span className="muted">· {PROVIDER_LABELS[provider.type]}</span>
+      </h3>
+      <ProviderFields type={provider.type} provider={provider} />
+      <ErrorBox error={action.error} title="Not saved." />
+      <div className="form-actions">
+        <button className="btn-primary" type="submit" disabled={action.busy}>
+          Save
+        </button>
+        <button type="button" onClick={() => onDone(false)}>
+          Cancel
+        </button>
+      </div>
     </form>
   );
 }
@@ -128,19 +120,72 @@ function ReplaceKeyForm({ provider, onDone }: { provider: Provider; onDone(): vo
         <input name="api_key" type="password" required autoComplete="off" />
       </Field>
       <ErrorBox error={action.error} />
-      <button className="btn-primary btn-small" type="submit" disabled={action.busy}>
-        Save key
-      </button>{" "}
-      <button className="btn-small" type="button" onClick={onDone}>
-        Cancel
-      </button>
+      <div className="row-actions">
+        <button className="btn-primary btn-small" type="submit" disabled={action.busy}>
+          Save key
+        </button>
+        <button className="btn-small" type="button" onClick={onDone}>
+          Cancel
+        </button>
+      </div>
     </form>
+  );
+}
+
+type TestState = { running: true } | { running: false; result: ProviderTestResult } | null;
+
+/** The outcome of the last test: ✓ and the latency, or the classified failure. */
+function ConnectionCell({
+  provider,
+  test,
+  testing,
+  onTest,
+}: {
+  provider: Provider;
+  test: TestState;
+  testing: Action;
+  onTest(): void;
+}) {
+  let shown = <span className="muted">not tested</span>;
+  if (test?.running) shown = <span className="muted">Testing…</span>;
+  else if (test?.result.ok) {
+    shown = (
+      <span className="test-ok">
+        <span aria-hidden="true">✓ </span>Connected ·{" "}
+        {test.result.latency_ms.toLocaleString("en-US")} ms
+      </span>
+    );
+  } else if (test) {
+    shown = (
+      <span className="test-fail">
+        <span aria-hidden="true">✗ </span>
+        {test.result.message ?? "The test failed."}
+        {test.result.detail ? <span className="test-detail">{test.result.detail}</span> : null}
+      </span>
+    );
+  }
+  return (
+    <td className="connection-cell" data-label="Connection">
+      <span role="status">{shown}</span>
+      <button
+        type="button"
+        className="btn-small test-button"
+        onClick={onTest}
+        disabled={testing.busy}
+        aria-label={`Test connection to ${provider.name}`}
+      >
+        Test connection
+      </button>
+      <ErrorBox error={testing.error} />
+    </td>
   );
 }
 
 function ProviderRow({ provider, onChanged }: { provider: Provider; onChanged(): void }) {
   const action = useAction();
-  const [replacing, setReplacing] = useState(false);
+  const testing = useAction();
+  const [mode, setMode] = useState<"view" | "edit" | "key">("view");
+  const [test, setTest] = useState<TestState>(null);
 
   async function removeKey() {
     if (await action.run(() => api.updateProvider(provider.id, { api_key: null }))) onChanged();
@@ -148,54 +193,98 @@ function ProviderRow({ provider, onChanged }: { provider: Provider; onChanged():
   async function remove() {
     if (await action.run(() => api.deleteProvider(provider.id))) onChanged();
   }
+  async function runTest() {
+    setTest({ running: true });
+    let result: ProviderTestResult | undefined;
+    await testing.run(async () => {
+      result = await api.testProvider(provider.id);
+    });
+    setTest(result ? { running: false, result } : null);
+  }
 
   return (
-    <tr>
-      <td>{provider.name}</td>
-      <td>{PROVIDER_LABELS[provider.type]}</td>
-      <td className="mono">{provider.base_url ?? <span className="muted">default</span>}</td>
-      <td>
-        {provider.has_api_key ? (
-          <span className="badge badge-waiting">set</span>
-        ) : (
-          <span className="badge">not set</span>
-        )}
-      </td>
-      <td>
-        {replacing ? (
-          <ReplaceKeyForm
-            provider={provider}
-            onDone={() => {
-              setReplacing(false);
-              onChanged();
-            }}
-          />
-        ) : (
-          <div className="row-actions">
-            <button type="button" className="btn-small" onClick={() => setReplacing(true)}>
-              {provider.has_api_key ? "Replace key" : "Set key"}
-            </button>
-            {provider.has_api_key ? (
+    <>
+      <tr>
+        <td>{provider.name}</td>
+        <td data-label="Type">{PROVIDER_LABELS[provider.type]}</td>
+        <td data-label="Base URL" className="mono">
+          {provider.base_url ?? <span className="muted">default</span>}
+        </td>
+        <td data-label="API key">
+          {provider.has_api_key ? (
+            <span className="badge badge-waiting">set</span>
+          ) : (
+            <span className="badge">not set</span>
+          )}
+        </td>
+        <ConnectionCell
+          provider={provider}
+          test={test}
+          testing={testing}
+          onTest={() => void runTest()}
+        />
+        <td>
+          {mode === "key" ? (
+            <ReplaceKeyForm
+              provider={provider}
+              onDone={() => {
+                setMode("view");
+                onChanged();
+              }}
+            />
+          ) : (
+            <div className="row-actions">
               <button
                 type="button"
                 className="btn-small"
-                onClick={removeKey}
-                disabled={action.busy}
+                onClick={() => setMode(mode === "edit" ? "view" : "edit")}
+                aria-expanded={mode === "edit"}
+                aria-label={`Edit ${provider.name}`}
               >
-                Remove key
+                Edit
               </button>
-            ) : null}
-            <DeleteButton
-              kind="provider"
-              name={provider.name}
-              disabled={action.busy}
-              onConfirmed={() => void remove()}
+              <button type="button" className="btn-small" onClick={() => setMode("key")}>
+                {provider.has_api_key ? "Replace key" : "Set key"}
+              </button>
+              {provider.has_api_key ? (
+                <button
+                  type="button"
+                  className="btn-small"
+                  onClick={removeKey}
+                  disabled={action.busy}
+                >
+                  Remove key
+                </button>
+              ) : null}
+              <DeleteButton
+                kind="provider"
+                name={provider.name}
+                disabled={action.busy}
+                onConfirmed={() => void remove()}
+              />
+            </div>
+          )}
+          <ErrorBox error={action.error} />
+        </td>
+      </tr>
+      {mode === "edit" ? (
+        <tr className="edit-row">
+          <td colSpan={COLUMNS.length}>
+            <EditProviderForm
+              provider={provider}
+              onDone={(changed) => {
+                setMode("view");
+                if (changed) {
+                  // A changed provider's last test says nothing about it any more.
+                  setTest(null);
+                  onChanged();
+                }
+              }}
             />
-          </div>
-        )}
-        <ErrorBox error={action.error} />
-      </td>
-    </tr>
+          </td>
+        </tr>
+      ) : null}
+    </>
   );
 }
 
@@ -208,7 +297,7 @@ export function ProvidersPage() {
       <p className="muted">The LLM services Keel calls. Workspaces never see these credentials.</p>
       <ErrorBox error={providers.error} />
       <RecordTable
-        columns={["Name", "Type", "Base URL", "API key", "Actions"]}
+        columns={COLUMNS}
         count={list.length}
         loading={providers.loading}
         empty="No provider yet."

@@ -28,6 +28,8 @@ import type {
   ModelList,
   Provider,
   ProviderList,
+  ProviderModelList,
+  ProviderTestResult,
   Settings,
   SetupStatus,
   TextPart,
@@ -123,6 +125,15 @@ export const api = {
   updateProvider: (providerId: string, body: UpdateProviderRequest) =>
     request<Provider>("PATCH", `/providers/${id(providerId)}`, body),
   deleteProvider: (providerId: string) => request<void>("DELETE", `/providers/${id(providerId)}`),
+  /** The smallest real request to the provider; a failure is a 200 with `ok: false`. */
+  testProvider: (providerId: string, model?: string) =>
+    request<ProviderTestResult>(
+      "POST",
+      `/providers/${id(providerId)}/test`,
+      model ? { model } : {},
+    ),
+  listProviderModels: (providerId: string) =>
+    request<ProviderModelList>("GET", `/providers/${id(providerId)}/models`),
 
   listModels: () => request<ModelList>("GET", "/models"),
   createModel: (body: CreateModelRequest) => request<Model>("POST", "/models", body),

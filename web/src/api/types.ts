@@ -36,6 +36,8 @@ export type LoginResponse = Out<typeof S.LoginResponse>;
 export type UserResponse = Out<typeof S.UserResponse>;
 export type UserList = Out<typeof S.UserList>;
 export type ProviderList = Out<typeof S.ProviderList>;
+export type ProviderTestResult = Out<typeof S.ProviderTestResult>;
+export type ProviderModelList = Out<typeof S.ProviderModelList>;
 export type ModelList = Out<typeof S.ModelList>;
 export type ChatList = Out<typeof S.ChatList>;
 

@@ -1,0 +1,143 @@
+/**
+ * Setup that forgives mistakes, in the browser: an OpenAI-compatible provider added with a wrong
+ * base URL → "Test connection" says what is wrong in a chat's words → the admin fixes the URL in
+ * the provider's edit form (the key left empty, so kept) → "Test connection" ✓ → a chat works.
+ * Deletes that would break something are refused with the server's reason. Screenshots of both
+ * admin pages at 360, 1024 and 1280 px, light and dark, go to `${tmpdir}/keel-ui-shots`.
+ */
+import { mkdir } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Page } from "playwright-core";
+import { beforeAll, describe, expect, it } from "vitest";
+import { textReply } from "../../fakeprovider/index.ts";
+import { freePort } from "../support/keel-process.ts";
+import {
+  createOwnerViaApi,
+  normalize,
+  shownText,
+  startChatViaUi,
+  TEST_TIMEOUT,
+  transcript,
+  UI_TIMEOUT,
+  useWeb,
+  waitForTurnEnd,
+} from "./support.ts";
+
+const SHOTS = join(tmpdir(), "keel-ui-shots");
+const KEY = "sk-setup-key-5f4e3d";
+
+async function shoot(page: Page, name: string) {
+  for (const width of [360, 1024, 1280]) {
+    await page.setViewportSize({ width, height: 900 });
+    for (const scheme of ["light", "dark"] as const) {
+      await page.emulateMedia({ colorScheme: scheme });
+      await page.screenshot({
+        path: join(SHOTS, `${name}-${width}-${scheme}.png`),
+        fullPage: true,
+      });
+    }
+  }
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await page.emulateMedia({ colorScheme: "light" });
+}
+
+const adminNav = (page: Page, name: string) =>
+  page.getByRole("navigation", { name: "Administration" }).getByRole("link", { name }).click();
+
+describe("web: a setup mistake, fixed", { timeout: TEST_TIMEOUT * 2 }, () => {
+  const web = useWeb();
+  let token: string;
+
+  beforeAll(async () => {
+    await mkdir(SHOTS, { recursive: true });
+    token = await createOwnerViaApi(web.url);
+  });
+
+  it("wrong base URL → the test says so → fixed in the edit form → ✓ → a chat works", async () => {
+    const page = await web.signedInPage(token);
+    page.on("dialog", (dialog) => void dialog.accept());
+    await page.goto(`${web.url}/admin/providers`);
+    await page.getByRole("heading", { name: "Providers", level: 1 }).waitFor();
+
+    // The mistake: a base URL where nothing listens.
+    const wrong = `http://127.0.0.1:${await freePort()}/v1`;
+    const add = page.getByRole("form", { name: "Add a provider" });
+    await add.getByRole("combobox", { name: /^Type/ }).selectOption("openai-compatible");
+    await add.getByLabel("Name").fill("Local LLM");
+    await add.getByLabel("Base URL").fill(wrong);
+    await add.getByLabel("API key").fill(KEY);
+    await add.getByRole("button", { name: "Add provider" }).click();
+    const row = page.getByRole("row", { name: /Local LLM/ }).first();
+    await row.waitFor();
+
+    // A model for it, typed by hand: the provider cannot list its models from there.
+    await adminNav(page, "Models");
+    const addModel = page.getByRole("form", { name: "Add a model" });
+    const modelId = addModel.getByLabel("Model ID");
+    await expect
+      .poll(async () => normalize(await shownText(addModel)), { timeout: UI_TIMEOUT })
+      .toContain("Its model list failed");
+    await modelId.fill("fake-model");
+    await addModel.getByLabel("Display name").fill("Local model");
+    await addModel.getByRole("button", { name: "Add model" }).click();
+    await page.getByRole("row", { name: /Local model/ }).waitFor();
+    await shoot(page, "models-add");
+
+    // Test connection: the failure in the words a chat would show, the key nowhere.
+    await adminNav(page, "Providers");
+    await row.getByRole("button", { name: "Test connection to Local LLM" }).click();
+    const status = row.getByRole("status");
+    await expect
+      .poll(async () => normalize(await shownText(status)), { timeout: UI_TIMEOUT })
+      .toMatch(/^✗ The connection to Local LLM was interrupted\./);
+    expect(await shownText(page.locator("body"))).not.toContain(KEY);
+    expect(web.fake.requests).toHaveLength(0);
+
+    // The fix: the base URL in the edit form; the key field left empty keeps the key.
+    await row.getByRole("button", { name: "Edit Local LLM" }).click();
+    const edit = page.getByRole("form", { name: "Edit Local LLM" });
+    expect(await edit.getByLabel("Base URL").inputValue()).toBe(wrong);
+    expect(normalize(await shownText(edit))).toContain("A key is set. Leave empty to keep it.");
+    await shoot(page, "providers-edit");
+    await edit.getByLabel("Base URL").fill(`${web.fake.url}/v1`);
+    await edit.getByRole("button", { name: "Save" }).click();
+    await edit.waitFor({ state: "detached" });
+    expect(normalize(await shownText(row))).toContain(`${web.fake.url}/v1`);
+    expect(normalize(await shownText(status))).toBe("not tested");
+
+    web.fake.enqueue(textReply("OK"));
+    await row.getByRole("button", { name: "Test connection to Local LLM" }).click();
+    await expect
+      .poll(async () => normalize(await shownText(status)), { timeout: UI_TIMEOUT })
+      .toMatch(/^✓ Connected · [\d,]+ ms$/);
+    const probe = web.fake.requests.filter((r) => r.method === "POST");
+    expect(probe.map((r) => [r.model, r.headers.authorization])).toEqual([
+      ["fake-model", `Bearer ${KEY}`],
+    ]);
+    await shoot(page, "providers-tested");
+
+    // A chat works.
+    web.fake.enqueue(textReply("Hello from the fixed provider."));
+    await page.getByRole("link", { name: "New chat" }).click();
+    await startChatViaUi(page, "Does it work now?");
+    await transcript(page).getByText("Hello from the fixed provider.").waitFor();
+    await waitForTurnEnd(page);
+
+    // Deletes that would break something: refused, with what to do.
+    await adminNav(page, "Providers");
+    await row.getByRole("button", { name: "Delete Local LLM" }).click();
+    await expect
+      .poll(async () => normalize(await shownText(row.getByRole("alert"))), { timeout: UI_TIMEOUT })
+      .toBe("This provider has 1 model: delete it or move it to another provider first.");
+    await adminNav(page, "Models");
+    const modelRow = page.getByRole("row", { name: /Local model/ });
+    await modelRow.getByRole("button", { name: "Delete Local model" }).click();
+    await expect
+      .poll(async () => normalize(await shownText(modelRow.getByRole("alert"))), {
+        timeout: UI_TIMEOUT,
+      })
+      .toMatch(/^1 chat uses this model — disable it instead/);
+    await shoot(page, "models-delete-refused");
+  });
+});
