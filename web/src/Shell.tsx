@@ -7,7 +7,7 @@ import { SettingsPage } from "./admin/SettingsPage.tsx";
 import { UsersPage } from "./admin/UsersPage.tsx";
 import { ChatPage } from "./chat/ChatPage.tsx";
 import { NewChatPage } from "./chat/NewChatPage.tsx";
-import { Sidebar } from "./chat/Sidebar.tsx";
+import { CHAT_SEARCH_ID, Sidebar } from "./chat/Sidebar.tsx";
 import { useChatList } from "./chat/useChatList.ts";
 import { chatIdOf, usePath } from "./router.tsx";
 import { useSession } from "./session.tsx";
@@ -29,7 +29,9 @@ function AdminOnly({ children }: { children: React.ReactNode }) {
 
 function Page({ path, list }: { path: string; list: ReturnType<typeof useChatList> }) {
   const chatId = chatIdOf(path);
-  if (chatId !== null) return <ChatPage key={chatId} chatId={chatId} onChatChanged={list.update} />;
+  if (chatId !== null) {
+    return <ChatPage key={chatId} chatId={chatId} onChatChanged={list.update} list={list} />;
+  }
   switch (path) {
     case "/workspaces":
       return <WorkspacesPage />;
@@ -76,6 +78,27 @@ export function Shell({ onSignedOut }: { onSignedOut(): void }) {
   const [menuOpen, setMenuOpen] = useState(false);
   // biome-ignore lint/correctness/useExhaustiveDependencies: close the narrow-window menu on navigation
   useEffect(() => setMenuOpen(false), [path]);
+  // Ctrl+K (⌘K): the chat search, wherever the focus is; on a narrow window the menu opens first.
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent) => {
+      if (!(event.ctrlKey || event.metaKey) || event.key.toLowerCase() !== "k") return;
+      event.preventDefault();
+      setMenuOpen(true);
+      requestAnimationFrame(() => {
+        const box = document.getElementById(CHAT_SEARCH_ID);
+        if (box instanceof HTMLInputElement) {
+          box.focus();
+          box.select();
+        }
+      });
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, []);
+  // The tab says "Keel" everywhere but in a chat, whose page names it after the chat.
+  useEffect(() => {
+    if (chatIdOf(path) === null) document.title = "Keel";
+  }, [path]);
   return (
     <div className={menuOpen ? "shell menu-open" : "shell"}>
       <a className="skip-link" href="#main">

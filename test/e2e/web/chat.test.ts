@@ -167,8 +167,8 @@ describe("web: a chat through trouble", { timeout: TEST_TIMEOUT }, () => {
       expect(await page.getByRole("alert").count()).toBe(0);
       expect(await page.getByRole("button", { name: "Stop" }).count()).toBe(0);
       await expect
-        .poll(() => shownText(sidebarLink(page, title)), { timeout: UI_TIMEOUT })
-        .toContain("waiting");
+        .poll(() => sidebarLink(page, title).getAttribute("data-status"), { timeout: UI_TIMEOUT })
+        .toBe("waiting");
       // The provider's request was cancelled, not left hanging.
       await expect.poll(() => web.fake.inFlight).toBe(0);
 
@@ -252,7 +252,10 @@ describe("web: a chat through trouble", { timeout: TEST_TIMEOUT }, () => {
       expect(alertText).toContain("An administrator needs to fix the provider's API key");
       expect(alertText).not.toMatch(/stack|at \w+ \(|\[object/);
       const link = sidebarLink(page, "Check the key");
-      await expect.poll(() => shownText(link), { timeout: UI_TIMEOUT }).toContain("error");
+      await expect
+        .poll(() => link.getAttribute("data-status"), { timeout: UI_TIMEOUT })
+        .toBe("error");
+      expect(await shownText(link)).toContain("Failed");
       expect(await composer(page).isEditable()).toBe(true);
       expect(web.fake.requests).toHaveLength(1);
 
@@ -279,7 +282,9 @@ describe("web: a chat through trouble", { timeout: TEST_TIMEOUT }, () => {
       await waitForTurnEnd(page);
       expect(await headerStatus(page)).toBe("waiting");
       expect(await page.getByRole("alert").count()).toBe(0);
-      await expect.poll(() => shownText(link), { timeout: UI_TIMEOUT }).toContain("waiting");
+      await expect
+        .poll(() => link.getAttribute("data-status"), { timeout: UI_TIMEOUT })
+        .toBe("waiting");
 
       // The provider saw the old key, then the new one.
       expect(web.fake.requests.map((r) => r.headers.authorization)).toEqual([

@@ -119,7 +119,7 @@ describe("web: first run", { timeout: TEST_TIMEOUT }, () => {
     const sidebarLink = page
       .getByRole("navigation", { name: "Your chats" })
       .getByRole("link", { name: /Show me a TypeScript snippet/ });
-    await expect.poll(() => shownText(sidebarLink)).toContain("waiting");
+    await expect.poll(() => sidebarLink.getAttribute("data-status")).toBe("waiting");
     expect(await composer(page).isEditable()).toBe(true);
 
     // The provider got the key the admin typed; the model id the admin entered. (The Models

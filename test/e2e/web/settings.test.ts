@@ -41,6 +41,7 @@ describe("web: deployment settings", { timeout: TEST_TIMEOUT }, () => {
     const prompt = form.getByRole("textbox", { name: "System prompt" });
     const titleModel = form.getByRole("combobox", { name: "Title model" });
     const summaryModel = form.getByRole("combobox", { name: "Summary model" });
+    const defaultModel = form.getByRole("combobox", { name: "Default model for new chats" });
     await prompt.waitFor();
     expect(await shownText(form.locator(".char-count"))).toBe("0 / 20,000 characters");
 
@@ -48,6 +49,7 @@ describe("web: deployment settings", { timeout: TEST_TIMEOUT }, () => {
     expect(await shownText(form.locator(".char-count"))).toBe("48 / 20,000 characters");
     await titleModel.selectOption(modelId);
     await summaryModel.selectOption(modelId);
+    await defaultModel.selectOption(modelId);
     await form.getByRole("button", { name: "Save" }).click();
     await form.getByRole("status").filter({ hasText: "Saved." }).waitFor();
     const saved = await api<{
@@ -59,6 +61,7 @@ describe("web: deployment settings", { timeout: TEST_TIMEOUT }, () => {
       system_prompt: "Answer in British English.\nPrefer small commits.",
       title_model_id: modelId,
       summary_model_id: modelId,
+      default_model_id: modelId,
     });
 
     // A reload shows what the server holds.
@@ -67,6 +70,7 @@ describe("web: deployment settings", { timeout: TEST_TIMEOUT }, () => {
     expect(await prompt.inputValue()).toBe("Answer in British English.\nPrefer small commits.");
     expect(await titleModel.inputValue()).toBe(modelId);
     expect(await summaryModel.inputValue()).toBe(modelId);
+    expect(await defaultModel.inputValue()).toBe(modelId);
 
     for (const width of [360, 1024, 1280]) {
       await page.setViewportSize({ width, height: 800 });
@@ -94,12 +98,14 @@ describe("web: deployment settings", { timeout: TEST_TIMEOUT }, () => {
     await prompt.fill("");
     await titleModel.selectOption("");
     await summaryModel.selectOption("");
+    await defaultModel.selectOption("");
     await form.getByRole("button", { name: "Save" }).click();
     await form.getByRole("status").filter({ hasText: "Saved." }).waitFor();
     expect((await api(web.url, token, "GET", "/settings")).body).toEqual({
       system_prompt: null,
       title_model_id: null,
       summary_model_id: null,
+      default_model_id: null,
     });
   });
 });

@@ -1,7 +1,7 @@
 /**
  * The deployment's settings: the system prompt every model is told after Keel's built-in one,
- * the model that titles new chats and the one that summarises compacted chats. The server
- * validates; its error is shown as it says it.
+ * the model that titles new chats, the one that summarises compacted chats, and the one new chats
+ * preselect. The server validates; its error is shown as it says it.
  */
 import { type FormEvent, useState } from "react";
 import { api } from "../api/client.ts";
@@ -21,9 +21,12 @@ function ModelSelect({
   value,
   models,
   onChange,
+  none = "The chat's own model",
   ...labelled
 }: {
   name: string;
+  /** What "" means for this setting. */
+  none?: string;
   value: string;
   models: Model[];
   onChange(value: string): void;
@@ -33,7 +36,7 @@ function ModelSelect({
 }) {
   return (
     <select {...labelled} name={name} value={value} onChange={(e) => onChange(e.target.value)}>
-      <option value="">The chat's own model</option>
+      <option value="">{none}</option>
       {models.map((m) => (
         // A disabled model stays shown while it is the one chosen.
         <option key={m.id} value={m.id} disabled={!m.enabled && m.id !== value}>
@@ -50,10 +53,12 @@ function SettingsForm({ settings, models }: { settings: Settings; models: Model[
   const [prompt, setPrompt] = useState(settings.system_prompt ?? "");
   const [titleModel, setTitleModel] = useState(settings.title_model_id ?? "");
   const [summaryModel, setSummaryModel] = useState(settings.summary_model_id ?? "");
+  const [defaultModel, setDefaultModel] = useState(settings.default_model_id ?? "");
   const [saved, setSaved] = useState(false);
   const length = [...prompt].length;
   const current = models.find((m) => m.id === titleModel);
   const currentSummary = models.find((m) => m.id === summaryModel);
+  const currentDefault = models.find((m) => m.id === defaultModel);
 
   async function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -63,10 +68,12 @@ function SettingsForm({ settings, models }: { settings: Settings; models: Model[
         system_prompt: prompt.trim() === "" ? null : prompt,
         title_model_id: titleModel === "" ? null : titleModel,
         summary_model_id: summaryModel === "" ? null : summaryModel,
+        default_model_id: defaultModel === "" ? null : defaultModel,
       });
       setPrompt(updated.system_prompt ?? "");
       setTitleModel(updated.title_model_id ?? "");
       setSummaryModel(updated.summary_model_id ?? "");
+      setDefaultModel(updated.default_model_id ?? "");
     });
     setSaved(ok);
   }
@@ -119,6 +126,24 @@ function SettingsForm({ settings, models }: { settings: Settings; models: Model[
       </Field>
       {currentSummary && !currentSummary.enabled ? (
         <p className="notice">This model is disabled: chats are summarised by their own model.</p>
+      ) : null}
+      <Field
+        label="Default model for new chats"
+        hint="Preselected on the New chat page for people who have not chatted yet; everyone else gets the model of their latest chat."
+      >
+        <ModelSelect
+          name="default_model_id"
+          value={defaultModel}
+          models={models}
+          none="The first enabled model"
+          onChange={(value) => {
+            setDefaultModel(value);
+            setSaved(false);
+          }}
+        />
+      </Field>
+      {currentDefault && !currentDefault.enabled ? (
+        <p className="notice">This model is disabled: new chats preselect the first enabled one.</p>
       ) : null}
       <ErrorBox error={action.error} title="The settings were not saved." />
       <div className="form-actions">

@@ -33,6 +33,7 @@ import type {
   Settings,
   SetupStatus,
   TextPart,
+  UpdateChatRequest,
   UpdateMcpServerRequest,
   UpdateMeRequest,
   UpdateModelRequest,
@@ -162,8 +163,15 @@ export const api = {
   deleteWorkspace: (workspaceId: string) =>
     request<void>("DELETE", `/workspaces/${id(workspaceId)}`),
 
-  listChats: (cursor?: string) =>
-    request<ChatList>("GET", cursor ? `/chats?cursor=${encodeURIComponent(cursor)}` : "/chats"),
+  /** The chats (pinned first, then newest), or those matching `q`; archived ones with `archived`. */
+  listChats: (options: { cursor?: string; q?: string; archived?: boolean } = {}) => {
+    const query = new URLSearchParams();
+    if (options.cursor) query.set("cursor", options.cursor);
+    if (options.q) query.set("q", options.q);
+    if (options.archived) query.set("archived", "true");
+    const search = query.toString();
+    return request<ChatList>("GET", search ? `/chats?${search}` : "/chats");
+  },
   getChat: (chatId: string) => request<ChatDetail>("GET", `/chats/${id(chatId)}`),
   createChat: (body: CreateChatRequest) => request<Chat>("POST", "/chats", body),
   sendMessage: (chatId: string, content: TextPart[]) =>
@@ -171,6 +179,11 @@ export const api = {
   interrupt: (chatId: string) => request<void>("POST", `/chats/${id(chatId)}/interrupt`),
   /** 202: a waiting chat is compacted now; a running one when its turn ends. */
   compactChat: (chatId: string) => request<void>("POST", `/chats/${id(chatId)}/compact`),
+  /** Rename, change the model, pin or archive (and undo either). */
+  updateChat: (chatId: string, body: UpdateChatRequest) =>
+    request<Chat>("PATCH", `/chats/${id(chatId)}`, body),
   archiveChat: (chatId: string) => request<void>("DELETE", `/chats/${id(chatId)}`),
+  /** For good: the chat, its messages and events. */
+  deleteChat: (chatId: string) => request<void>("DELETE", `/chats/${id(chatId)}?permanent=true`),
   streamUrl: (chatId: string) => `${API_BASE}/chats/${id(chatId)}/stream`,
 };

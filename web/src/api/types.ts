@@ -40,6 +40,9 @@ export type ProviderTestResult = Out<typeof S.ProviderTestResult>;
 export type ProviderModelList = Out<typeof S.ProviderModelList>;
 export type ModelList = Out<typeof S.ModelList>;
 export type ChatList = Out<typeof S.ChatList>;
+/** A chat of a list; a search result carries a `snippet`. */
+export type ChatListItem = Out<typeof S.ChatListItem>;
+export type UpdateChatRequest = In<typeof S.UpdateChatBody>;
 
 export type FirstUserRequest = In<typeof S.FirstUserBody>;
 export type LoginRequest = In<typeof S.LoginBody>;

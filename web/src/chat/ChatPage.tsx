@@ -6,8 +6,9 @@
 import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from "react";
 import { ApiError, api } from "../api/client.ts";
 import { followChat, type StreamState } from "../api/stream.ts";
-import type { Chat, TextPart } from "../api/types.ts";
+import type { Chat, TextPart, UpdateChatRequest } from "../api/types.ts";
 import { ErrorBox } from "../ui/ErrorBox.tsx";
+import { ChatHeader } from "./ChatHeader.tsx";
 import { CompactButton, CompactingNotice, CompactionDivider } from "./Compaction.tsx";
 import { Composer } from "./Composer.tsx";
 import { InstructionsPanel } from "./InstructionsPanel.tsx";
@@ -26,7 +27,8 @@ import {
   toolCallIds,
   visibleMessages,
 } from "./reducer.ts";
-import { StatusBadge } from "./Sidebar.tsx";
+import { StatusBadge } from "./StatusBadge.tsx";
+import type { ChatList } from "./useChatList.ts";
 
 const ADVICE: Record<string, string> = {
   auth: "An administrator needs to fix the provider's API key; then send your message again.",
@@ -44,6 +46,24 @@ function TurnErrorNotice({ error }: { error: TurnError }) {
     <div className="error-box" role="alert" data-kind={error.kind}>
       <strong>The turn failed.</strong> {error.message}
       <div className="muted">{ADVICE[error.kind] ?? "Send a message to try again."}</div>
+    </div>
+  );
+}
+
+/** In place of the composer: an archived chat takes no messages until it is unarchived. */
+function ArchivedBar({ onUnarchive }: { onUnarchive(): Promise<void> }) {
+  const [error, setError] = useState<unknown>(null);
+  return (
+    <div className="archived-bar" role="status">
+      <span>This chat is archived. Unarchive it to send messages.</span>
+      <button
+        type="button"
+        className="btn-primary"
+        onClick={() => onUnarchive().catch((err: unknown) => setError(err))}
+      >
+        Unarchive
+      </button>
+      <ErrorBox error={error} />
     </div>
   );
 }
@@ -74,11 +94,16 @@ let localIds = 0;
 export function ChatPage({
   chatId,
   onChatChanged,
+  list,
 }: {
   chatId: string;
   onChatChanged(chat: Pick<Chat, "id"> & Partial<Chat>): void;
+  /** Renames, model changes and (un)archiving go through the list, so the sidebar shows them. */
+  list: Pick<ChatList, "change">;
 }) {
   const [view, dispatch] = useReducer(chatViewReducer, emptyChatView);
+  /** What this page changed (PATCH): shown over the loaded chat until the page is left. */
+  const [changes, setChanges] = useState<Partial<Chat>>({});
   const [loadError, setLoadError] = useState<unknown>(null);
   const [actionError, setActionError] = useState<unknown>(null);
   const [connection, setConnection] = useState<StreamState>("connecting");
@@ -108,7 +133,11 @@ export function ChatPage({
   }, [chatId]);
 
   const status = view.chat?.status;
-  const title = view.chat?.title;
+  const title = changes.title ?? view.chat?.title;
+  // The tab is named after the chat.
+  useEffect(() => {
+    if (title !== undefined) document.title = title || "Untitled chat";
+  }, [title]);
   useEffect(() => {
     if (status !== undefined && title !== undefined) onChatChanged({ id: chatId, status, title });
   }, [chatId, status, title, onChatChanged]);
@@ -180,11 +209,22 @@ export function ChatPage({
     );
   }
   if (view.chat === null) return <p className="page muted">Loading chat…</p>;
+  const chat: Chat = { ...view.chat, ...changes };
+
+  async function change(patch: UpdateChatRequest) {
+    const changed = await list.change(chatId, patch);
+    setChanges((c) => ({
+      ...c,
+      title: changed.title,
+      model_id: changed.model_id,
+      archived: changed.archived,
+      pinned: changed.pinned,
+    }));
+  }
 
   return (
     <>
-      <header className="chat-header">
-        <h1>{view.chat.title || "Untitled chat"}</h1>
+      <ChatHeader chat={chat} onChange={change}>
         {connection === "reconnecting" ? (
           <span className="conn-indicator" role="status">
             Reconnecting…
@@ -198,7 +238,7 @@ export function ChatPage({
           onCompact={() => void compact()}
         />
         <StatusBadge status={view.chat.status} />
-      </header>
+      </ChatHeader>
       <InstructionsPanel chatId={chatId} />
       <div className="transcript" ref={transcriptRef}>
         <div className="transcript-inner" aria-live="polite" aria-relevant="additions">
@@ -242,7 +282,11 @@ export function ChatPage({
           <ErrorBox error={actionError} />
         </div>
       </div>
-      <Composer onSend={send} running={running && !view.stopping} onStop={() => void stop()} />
+      {chat.archived ? (
+        <ArchivedBar onUnarchive={() => change({ archived: false })} />
+      ) : (
+        <Composer onSend={send} running={running && !view.stopping} onStop={() => void stop()} />
+      )}
     </>
   );
 }

@@ -1,4 +1,7 @@
-/** A new chat: pick a model the user may use, write the first message. */
+/**
+ * A new chat: pick a model the user may use — preselected: the one of their most recent chat, else
+ * the one an administrator set as the default, else the first — and write the first message.
+ */
 import { useState } from "react";
 import { api } from "../api/client.ts";
 import { Link, navigate } from "../router.tsx";
@@ -11,11 +14,14 @@ export function NewChatPage({ onCreated }: { onCreated(): void }) {
   const { user } = useSession();
   const models = useAsync(() => api.listModels());
   const workspaces = useAsync(() => api.listWorkspaces());
+  const me = useAsync(() => api.me());
   const [workspaceId, setWorkspaceId] = useState<string>("");
   const usable = (models.data?.models ?? []).filter((m) => m.enabled);
   const [picked, setPicked] = useState<string>("");
   const [error, setError] = useState<unknown>(null);
-  const modelId = usable.some((m) => m.id === picked) ? picked : (usable[0]?.id ?? "");
+  const preferred = [picked, me.data?.user.last_model_id, me.data?.user.default_model_id];
+  const modelId =
+    preferred.find((id) => id && usable.some((m) => m.id === id)) ?? usable[0]?.id ?? "";
 
   async function create(text: string) {
     setError(null);
@@ -33,7 +39,9 @@ export function NewChatPage({ onCreated }: { onCreated(): void }) {
     }
   }
 
-  if (models.loading && models.data === undefined) return <p className="page muted">Loading…</p>;
+  if ((models.loading && models.data === undefined) || (me.loading && me.data === undefined)) {
+    return <p className="page muted">Loading…</p>;
+  }
   if (usable.length === 0) {
     return (
       <div className="page">

@@ -1,21 +1,59 @@
-import type { ChatStatus } from "../api/types.ts";
+/**
+ * The sidebar: a search box on top (Ctrl+K / ⌘K focuses it), the chats grouped by last activity
+ * with pinned ones first (or the search's results, or the archived chats), then the settings and
+ * the account.
+ */
+import { useEffect, useState } from "react";
+import { api } from "../api/client.ts";
+import type { ChatListItem } from "../api/types.ts";
 import { Link } from "../router.tsx";
 import { useSession } from "../session.tsx";
+import { ErrorBox } from "../ui/ErrorBox.tsx";
+import { ChatRow } from "./ChatRow.tsx";
+import { groupChats } from "./chatGroups.ts";
 import type { ChatList } from "./useChatList.ts";
+import "./sidebar.css";
 
-const STATUS_LABEL: Record<ChatStatus, string> = {
-  pending: "queued",
-  running: "running",
-  waiting: "waiting",
-  error: "error",
-};
+/** The search box's id: Ctrl+K focuses it (see Shell). */
+export const CHAT_SEARCH_ID = "chat-search";
+const IS_MAC = /Mac|iPhone|iPad/.test(navigator.platform);
+/** How long typing pauses before a search is sent. */
+const SEARCH_DEBOUNCE_MS = 200;
 
-export function StatusBadge({ status }: { status: ChatStatus }) {
-  return (
-    <span className={`badge badge-${status}`} data-status={status}>
-      {STATUS_LABEL[status]}
-    </span>
-  );
+/** A search, or the archived list, fetched on demand; null while neither is shown. */
+function useOtherList(query: string, archived: boolean, version: number) {
+  const [chats, setChats] = useState<ChatListItem[] | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: `version` changes after every change made in this tab: fetch again
+  useEffect(() => {
+    const q = query.trim() === "" ? "" : query;
+    if (q === "" && !archived) {
+      setChats(null);
+      return;
+    }
+    let cancelled = false;
+    const timer = setTimeout(
+      () => {
+        api
+          .listChats({ q, archived })
+          .then((page) => {
+            if (!cancelled) {
+              setChats(page.chats);
+              setError(null);
+            }
+          })
+          .catch((err: unknown) => {
+            if (!cancelled) setError(err);
+          });
+      },
+      q === "" ? 0 : SEARCH_DEBOUNCE_MS,
+    );
+    return () => {
+      cancelled = true;
+      clearTimeout(timer);
+    };
+  }, [query, archived, version]);
+  return { chats, error };
 }
 
 export function Sidebar({
@@ -28,33 +66,117 @@ export function Sidebar({
   onSignedOut(): void;
 }) {
   const { user, signOut } = useSession();
+  const [query, setQuery] = useState("");
+  const [archived, setArchived] = useState(false);
+  const other = useOtherList(query, archived, list.version);
+  const searching = query.trim() !== "";
+  const currentId = path.startsWith("/chats/") ? decodeURIComponent(path.slice(7)) : null;
+
+  const row = (chat: ChatListItem) => (
+    <ChatRow
+      key={chat.id}
+      chat={chat}
+      current={chat.id === currentId}
+      list={list}
+      {...(searching ? { query } : {})}
+    />
+  );
+
+  let body: React.ReactNode;
+  if (searching || archived) {
+    const chats = other.chats;
+    body =
+      chats === null ? (
+        <p className="muted sidebar-note" role="status">
+          {searching ? "Searching…" : "Loading…"}
+        </p>
+      ) : chats.length === 0 ? (
+        <p className="muted sidebar-note" role="status">
+          {searching
+            ? `No ${archived ? "archived " : ""}chat matches “${query.trim()}”.`
+            : "No archived chats."}
+        </p>
+      ) : (
+        <section aria-label={searching ? "Search results" : "Archived chats"}>
+          {searching ? (
+            <p className="sr-only" role="status">
+              {chats.length === 1 ? "1 chat found" : `${chats.length} chats found`}
+            </p>
+          ) : null}
+          <ul>{chats.map(row)}</ul>
+        </section>
+      );
+  } else {
+    body =
+      list.chats.length === 0 ? (
+        <p className="muted sidebar-note">No chats yet.</p>
+      ) : (
+        groupChats(list.chats, new Date()).map((group) => (
+          <section key={group.label} aria-label={group.label} className="chat-group">
+            <h2 className="group-label">{group.label}</h2>
+            <ul>{group.chats.map(row)}</ul>
+          </section>
+        ))
+      );
+  }
+
   return (
     <aside className="sidebar" aria-label="Chats and navigation">
       <header>
-        <span className="brand">Keel</span>
-        <Link to="/" className="btn btn-small">
+        <span className="brand">
+          <img src="/favicon.svg" alt="" width="20" height="20" />
+          Keel
+        </span>
+        <Link to="/" className="btn btn-small btn-new-chat">
           New chat
         </Link>
       </header>
+      <search className="chat-search">
+        <label className="sr-only" htmlFor={CHAT_SEARCH_ID}>
+          {archived ? "Search archived chats" : "Search chats"}
+        </label>
+        <input
+          id={CHAT_SEARCH_ID}
+          type="search"
+          placeholder={archived ? "Search archived chats" : "Search chats"}
+          aria-keyshortcuts="Control+K Meta+K"
+          autoComplete="off"
+          maxLength={200}
+          value={query}
+          onChange={(e) => setQuery(e.target.value)}
+          onKeyDown={(event) => {
+            if (event.key === "Escape" && query !== "") {
+              event.preventDefault();
+              setQuery("");
+            }
+          }}
+        />
+        <span className="shortcut" aria-hidden="true">
+          {IS_MAC ? "⌘K" : "Ctrl K"}
+        </span>
+      </search>
       <nav className="chats" aria-label="Your chats">
-        {list.chats.length === 0 ? <p className="muted">No chats yet.</p> : null}
-        <ul>
-          {list.chats.map((chat) => (
-            <li key={chat.id}>
-              <Link
-                to={`/chats/${chat.id}`}
-                className="chat-link"
-                aria-current={path === `/chats/${chat.id}` ? "page" : undefined}
-              >
-                <span className="title">{chat.title || "Untitled chat"}</span>
-                <StatusBadge status={chat.status} />
-              </Link>
-            </li>
-          ))}
-        </ul>
+        {archived ? (
+          <div className="archived-head">
+            <h2 className="group-label">Archived chats</h2>
+            <button type="button" className="btn-small" onClick={() => setArchived(false)}>
+              Back to chats
+            </button>
+          </div>
+        ) : null}
+        <ErrorBox error={searching || archived ? other.error : list.error} />
+        {body}
       </nav>
       <footer>
         <nav aria-label="Your settings">
+          <button
+            type="button"
+            className="btn-small"
+            aria-pressed={archived}
+            onClick={() => setArchived((a) => !a)}
+          >
+            Archived
+          </button>
           <Link to="/workspaces" aria-current={path === "/workspaces" ? "page" : undefined}>
             Workspaces
           </Link>

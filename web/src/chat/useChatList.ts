@@ -1,10 +1,11 @@
 /**
  * The signed-in user's chats for the sidebar. The server has no per-user event stream, so the
- * list is refreshed every few seconds (and at once when a chat this tab shows changes status).
+ * list is refreshed every few seconds (and at once when a chat this tab shows changes status, or
+ * after a change made here).
  */
 import { useCallback, useEffect, useState } from "react";
 import { api } from "../api/client.ts";
-import type { Chat } from "../api/types.ts";
+import type { Chat, UpdateChatRequest } from "../api/types.ts";
 
 const REFRESH_MS = 3000;
 
@@ -14,11 +15,18 @@ export interface ChatList {
   refresh(): Promise<void>;
   /** A newer copy of one chat (from its event stream): shown at once. */
   update(chat: Pick<Chat, "id"> & Partial<Chat>): void;
+  /** Renames, pins, archives or unarchives a chat on the server, then shows the list as it is. */
+  change(chatId: string, patch: UpdateChatRequest): Promise<Chat>;
+  /** Deletes a chat for good, then shows the list as it is. */
+  remove(chatId: string): Promise<void>;
+  /** Bumped after every change made here, so other lists (archived, search) reload too. */
+  version: number;
 }
 
 export function useChatList(): ChatList {
   const [chats, setChats] = useState<Chat[]>([]);
   const [error, setError] = useState<unknown>(null);
+  const [version, setVersion] = useState(0);
   const refresh = useCallback(async () => {
     try {
       setChats((await api.listChats()).chats);
@@ -46,5 +54,24 @@ export function useChatList(): ChatList {
         : list.with(index, merged);
     });
   }, []);
-  return { chats, error, refresh, update };
+  const change = useCallback(
+    async (chatId: string, patch: UpdateChatRequest) => {
+      const changed = await api.updateChat(chatId, patch);
+      update(changed);
+      setVersion((v) => v + 1);
+      await refresh();
+      return changed;
+    },
+    [refresh, update],
+  );
+  const remove = useCallback(
+    async (chatId: string) => {
+      await api.deleteChat(chatId);
+      setChats((list) => list.filter((c) => c.id !== chatId));
+      setVersion((v) => v + 1);
+      await refresh();
+    },
+    [refresh],
+  );
+  return { chats, error, refresh, update, change, remove, version };
 }

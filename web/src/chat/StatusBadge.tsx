@@ -1,0 +1,19 @@
+/**
+ * A chat's status in the words people use; the API's values (`data-status`) stay as they are.
+ */
+import type { ChatStatus } from "../api/types.ts";
+
+export const STATUS_LABEL: Record<ChatStatus, string> = {
+  pending: "Queued",
+  running: "Working…",
+  waiting: "Ready",
+  error: "Failed",
+};
+
+export function StatusBadge({ status }: { status: ChatStatus }) {
+  return (
+    <span className={`badge badge-${status}`} data-status={status}>
+      {STATUS_LABEL[status]}
+    </span>
+  );
+}
