@@ -228,6 +228,17 @@ describe("provider checks", () => {
       expect(obj(res)).toEqual({ models: [], listable: false });
     });
 
+    it("a provider without a list (404 there) cannot list: listable false", async () => {
+      const id = await provider({
+        type: "openai-compatible",
+        base_url: `${lister.url}/no-list-here`,
+        api_key: KEY,
+      });
+      const res = await api.client.get(`/api/v1/providers/${id}/models`, { token: api.s.admin });
+      expect(res.status).toBe(200);
+      expect(obj(res)).toEqual({ models: [], listable: false });
+    });
+
     it("a refused list: 502 with the classified message, the key nowhere", async () => {
       const id = await provider({
         type: "openai-compatible",

@@ -101,7 +101,7 @@ export function addProviderChecks(app: ApiApp, ctx: RouteContext): void {
     tags,
     summary: "The models a provider lists (admin)",
     description:
-      "Asked of the provider itself (OpenAI, OpenAI-compatible `/models`, Anthropic, Google, OpenRouter). A type with no list answers `{ models: [], listable: false }`; a provider that fails answers 502 with the classified message.",
+      "Asked of the provider itself (OpenAI, OpenAI-compatible `/models`, Anthropic, Google, OpenRouter). A type with no list, or a provider whose list is not found (404), answers `{ models: [], listable: false }`; a provider that fails otherwise answers 502 with the classified message.",
     security: SECURED,
     middleware: admin,
     request: { params: IdParams },
@@ -118,6 +118,9 @@ export function addProviderChecks(app: ApiApp, ctx: RouteContext): void {
       return c.json({ models: listed ?? [], listable: true }, 200);
     } catch (error) {
       const classified = classify(error, { provider: config.name });
+      // Many OpenAI-compatible servers (and gateways) have no model list: a 404 there is "cannot
+      // list", not a failure; a wrong base URL shows in "Test connection" instead.
+      if (classified.statusCode === 404) return c.json({ models: [], listable: false }, 200);
       throw new ApiError(502, classified.message, {
         ...(classified.detail === undefined ? {} : { detail: classified.detail }),
       });
