@@ -301,7 +301,8 @@ describe("a chat in a workspace", () => {
       toolCallReply({
         name: "execute",
         args: {
-          command: "echo started; for i in 1 2 3 4 5 6 7 8; do sleep 0.5; echo tick $i; done; sleep 60",
+          command:
+            "echo started; for i in 1 2 3 4 5 6 7 8; do sleep 0.5; echo tick $i; done; sleep 60",
           background: true,
         },
       }),
