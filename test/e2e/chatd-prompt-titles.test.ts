@@ -1,39 +1,22 @@
-/**
- * chatd and the deployment's settings, end to end (the real store, the fake provider over real
- * sockets): the deployment's system prompt reaches the provider after Keel's built-in one, and a
- * chat's first reply is followed by a generated title — which never delays or fails the turn.
- */
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import type { ChatService } from "../../src/chatd/contract.ts";
 import { ChatDaemon, type ChatDaemonOptions } from "../../src/chatd/daemon.ts";
-import { createChatService } from "../../src/chatd/service.ts";
 import { TITLE_PROMPT } from "../../src/chatd/title.ts";
 import {
   DEPLOYMENT_PROMPT_HEADING,
   keelPrompt,
   SYSTEM_PROMPT,
 } from "../../src/chatloop/history.ts";
-import { Transport } from "../../src/provider/index.ts";
+import type { Transport } from "../../src/provider/index.ts";
 import type { Store } from "../../src/store/contract.ts";
-import { openStore } from "../../src/store/index.ts";
-import { createPostgresDatabase, dropPostgresDatabase } from "../../src/store/test-support.ts";
 import type { Chat, ChatStatus, ModelRecord, User } from "../../src/store/types.ts";
-import {
-  errorReply,
-  type FakeProvider,
-  hangAfter,
-  startFakeProvider,
-  textReply,
-} from "../fakeprovider/index.ts";
+import { errorReply, type FakeProvider, hangAfter, textReply } from "../fakeprovider/index.ts";
+import { useChatdWorld } from "./support/chatd-world.ts";
 
 describe("chatd: the deployment's prompt and generated titles", () => {
+  const world = useChatdWorld();
   let fake: FakeProvider;
   let transport: Transport;
-  let dataDir: string;
-  let postgresUrl: string;
   let store: Store;
   let service: ChatService;
   let owner: User;
@@ -43,35 +26,11 @@ describe("chatd: the deployment's prompt and generated titles", () => {
   let warnings: Array<{ message: string; fields?: Record<string, unknown> }> = [];
 
   beforeAll(async () => {
-    fake = await startFakeProvider();
-    transport = new Transport({ http2: false });
-    dataDir = await mkdtemp(join(tmpdir(), "keel-chatd-titles-"));
-    postgresUrl = await createPostgresDatabase();
-    store = await openStore({ dataDir, postgresUrl });
-    owner = await store.createFirstUser({
-      username: "ada",
-      email: "ada@example.com",
-      password: "correct horse battery",
-    });
-    const provider = await store.createProvider({
-      type: "anthropic",
-      name: "Fake Anthropic",
-      base_url: `${fake.url}/v1`,
-      api_key: "k",
-    });
-    model = await store.createModel({ provider_id: provider.id, model: "claude-chat" });
-    titleModel = await store.createModel({ provider_id: provider.id, model: "claude-titles" });
-    service = createChatService(store);
-  });
-  afterAll(async () => {
-    await store.close();
-    await dropPostgresDatabase(postgresUrl);
-    await rm(dataDir, { recursive: true, force: true });
-    await transport.close();
-    await fake.close();
+    ({ fake, transport, store, service, owner } = world);
+    model = await store.createModel({ provider_id: world.providerId, model: "claude-chat" });
+    titleModel = await store.createModel({ provider_id: world.providerId, model: "claude-titles" });
   });
   beforeEach(async () => {
-    fake.reset();
     warnings = [];
     await store.deploymentSettings.update({ system_prompt: null, title_model_id: null });
   });

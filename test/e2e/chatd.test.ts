@@ -1,31 +1,21 @@
-/**
- * chatd end to end: ChatService + ChatDaemon + the real store (a database of the test run's
- * PostgreSQL) + the fake provider over real sockets.
- * DESIGN.md §2–§3 behaviours at the daemon level; the HTTP API's own suite covers them over SSE.
- */
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { z } from "zod";
 import type { ChatService } from "../../src/chatd/contract.ts";
 import { ChatDaemon, type ChatDaemonOptions } from "../../src/chatd/daemon.ts";
 import { createChatService } from "../../src/chatd/service.ts";
 import { defineTool, ToolRegistry } from "../../src/chatloop/tools.ts";
-import { Transport } from "../../src/provider/index.ts";
+import type { Transport } from "../../src/provider/index.ts";
 import type { Store } from "../../src/store/contract.ts";
-import { openStore } from "../../src/store/index.ts";
-import { createPostgresDatabase, dropPostgresDatabase } from "../../src/store/test-support.ts";
 import type { Chat, ChatEvent, ChatStatus, ModelRecord, User } from "../../src/store/types.ts";
 import {
   errorReply,
   type FakeProvider,
   hangAfter,
   resetAfter,
-  startFakeProvider,
   textReply,
   toolCallReply,
 } from "../fakeprovider/index.ts";
+import { useChatdWorld } from "./support/chatd-world.ts";
 
 const add = defineTool({
   name: "add",
@@ -37,10 +27,9 @@ const add = defineTool({
 const silentLogger = { warn: () => {}, error: () => {} };
 
 describe("chatd", () => {
+  const world = useChatdWorld();
   let fake: FakeProvider;
   let transport: Transport;
-  let dataDir: string;
-  let postgresUrl: string;
   let store: Store;
   let service: ChatService;
   let owner: User;
@@ -51,36 +40,11 @@ describe("chatd", () => {
 
   // One database for the file; each test gets its own model, and
   // chats a test leaves pending or running are archived so no later daemon picks them up.
-  beforeAll(async () => {
-    fake = await startFakeProvider();
-    transport = new Transport({ http2: false });
-    dataDir = await mkdtemp(join(tmpdir(), "keel-chatd-"));
-    postgresUrl = await createPostgresDatabase();
-    store = await openStore({ dataDir, postgresUrl });
-    owner = await store.createFirstUser({
-      username: "ada",
-      email: "ada@example.com",
-      password: "correct horse battery",
-    });
-    const provider = await store.createProvider({
-      type: "anthropic",
-      name: "Fake Anthropic",
-      base_url: `${fake.url}/v1`,
-      api_key: "k",
-    });
-    providerId = provider.id;
-    service = createChatService(store);
-  });
-  afterAll(async () => {
-    await store.close();
-    await dropPostgresDatabase(postgresUrl);
-    await rm(dataDir, { recursive: true, force: true });
-    await transport.close();
-    await fake.close();
+  beforeAll(() => {
+    ({ fake, transport, store, service, owner, providerId } = world);
   });
 
   beforeEach(async () => {
-    fake.reset();
     model = await store.createModel({
       provider_id: providerId,
       model: "claude-test",

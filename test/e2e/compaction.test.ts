@@ -4,34 +4,21 @@
  * its model's window goes on across several compactions without a prompt ever refused; compaction
  * on demand; Stop during it.
  */
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import type { ChatService } from "../../src/chatd/contract.ts";
 import { ChatDaemon } from "../../src/chatd/daemon.ts";
-import { createChatService } from "../../src/chatd/service.ts";
 import { COMPACTION_SYSTEM_PROMPT, SUMMARY_PREAMBLE } from "../../src/chatloop/compaction.ts";
-import { Transport } from "../../src/provider/index.ts";
 import type { Store } from "../../src/store/contract.ts";
-import { openStore } from "../../src/store/index.ts";
-import { createPostgresDatabase, dropPostgresDatabase } from "../../src/store/test-support.ts";
 import type { Chat, ChatStatus, ModelRecord, User } from "../../src/store/types.ts";
-import {
-  type FakeProvider,
-  hangAfter,
-  startFakeProvider,
-  textReply,
-} from "../fakeprovider/index.ts";
+import { type FakeProvider, hangAfter, textReply } from "../fakeprovider/index.ts";
+import { useChatdWorld } from "./support/chatd-world.ts";
 
 /** The small model's window, in tokens (as the fake provider counts them). */
 const WINDOW = 4_000;
 
 describe("chatd: a chat never dies of its length", () => {
+  const world = useChatdWorld({ contextWindow: WINDOW });
   let fake: FakeProvider;
-  let transport: Transport;
-  let dataDir: string;
-  let postgresUrl: string;
   let store: Store;
   let service: ChatService;
   let owner: User;
@@ -39,41 +26,18 @@ describe("chatd: a chat never dies of its length", () => {
   let daemon: ChatDaemon | undefined;
 
   beforeAll(async () => {
-    fake = await startFakeProvider({ contextWindow: WINDOW });
-    transport = new Transport({ http2: false });
-    dataDir = await mkdtemp(join(tmpdir(), "keel-compaction-"));
-    postgresUrl = await createPostgresDatabase();
-    store = await openStore({ dataDir, postgresUrl });
-    owner = await store.createFirstUser({
-      username: "ada",
-      email: "ada@example.com",
-      password: "correct horse battery",
-    });
-    const provider = await store.createProvider({
-      type: "anthropic",
-      name: "Fake Anthropic",
-      base_url: `${fake.url}/v1`,
-      api_key: "k",
-    });
+    ({ fake, store, service, owner } = world);
     model = await store.createModel({
-      provider_id: provider.id,
+      provider_id: world.providerId,
       model: "claude-small",
       context_window: WINDOW,
     });
-    service = createChatService(store);
-  });
-  afterAll(async () => {
-    await store.close();
-    await dropPostgresDatabase(postgresUrl);
-    await rm(dataDir, { recursive: true, force: true });
-    await transport.close();
-    await fake.close();
   });
   beforeEach(async () => {
-    fake.reset();
+    fake.setContextWindow(WINDOW);
     daemon = new ChatDaemon({
       store,
-      transport,
+      transport: world.transport,
       policy: { baseDelayMs: 1, maxDelayMs: 5 },
       pollIntervalMs: 100,
       heartbeatIntervalMs: 100,
