@@ -6,6 +6,8 @@
  * admin pages at 360, 1024 and 1280 px, light and dark, go to `${tmpdir}/keel-ui-shots`.
  */
 import { mkdir } from "node:fs/promises";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
@@ -13,6 +15,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { textReply } from "../../fakeprovider/index.ts";
 import { freePort } from "../support/keel-process.ts";
 import {
+  api,
   createOwnerViaApi,
   normalize,
   shownText,
@@ -139,5 +142,40 @@ describe("web: a setup mistake, fixed", { timeout: TEST_TIMEOUT * 2 }, () => {
       })
       .toMatch(/^1 chat uses this model — disable it instead/);
     await shoot(page, "models-delete-refused");
+  });
+
+  it("adding a model offers the models the provider lists", async () => {
+    // An OpenAI-compatible server that lists two models (the fake provider serves no list).
+    const lister = createServer((_req, res) => {
+      res.setHeader("content-type", "application/json");
+      res.end(JSON.stringify({ data: [{ id: "qwen-coder" }, { id: "llama-4", name: "Llama 4" }] }));
+    });
+    await new Promise<void>((resolve) => lister.listen(0, "127.0.0.1", resolve));
+    try {
+      const { port } = lister.address() as AddressInfo;
+      const created = await api(web.url, token, "POST", "/providers", {
+        type: "openai-compatible",
+        name: "Lister",
+        base_url: `http://127.0.0.1:${port}/v1`,
+      });
+      expect(created.status).toBe(201);
+      const page = await web.signedInPage(token);
+      await page.goto(`${web.url}/admin/models`);
+      const addModel = page.getByRole("form", { name: "Add a model" });
+      await addModel.getByRole("combobox", { name: /^Provider/ }).selectOption({ label: "Lister" });
+      await expect
+        .poll(async () => normalize(await shownText(addModel)), { timeout: UI_TIMEOUT })
+        .toContain("The provider lists 2: type to search them, or any other ID.");
+      const listId = await addModel.getByLabel("Model ID").getAttribute("list");
+      const offered = page.locator(`datalist[id="${listId}"] option`);
+      expect(
+        await offered.evaluateAll((options) => options.map((o) => (o as HTMLOptionElement).value)),
+      ).toEqual(["llama-4", "qwen-coder"]);
+      await addModel.getByLabel("Model ID").fill("llama-4");
+      await addModel.getByRole("button", { name: "Add model" }).click();
+      await page.getByRole("row", { name: /llama-4/ }).waitFor();
+    } finally {
+      await new Promise((resolve) => lister.close(resolve));
+    }
   });
 });
