@@ -29,6 +29,7 @@ import {
 } from "./reducer.ts";
 import { StatusBadge } from "./StatusBadge.tsx";
 import type { ChatList } from "./useChatList.ts";
+import { WorkspaceBadge } from "./WorkspaceBadge.tsx";
 
 const ADVICE: Record<string, string> = {
   auth: "An administrator needs to fix the provider's API key; then send your message again.",
@@ -225,6 +226,7 @@ export function ChatPage({
   return (
     <>
       <ChatHeader chat={chat} onChange={change}>
+        <WorkspaceBadge workspaceId={chat.workspace_id} />
         {connection === "reconnecting" ? (
           <span className="conn-indicator" role="status">
             Reconnecting…

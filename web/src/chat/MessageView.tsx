@@ -4,50 +4,9 @@ import type { Message, MessagePart, Usage } from "../api/types.ts";
 import { Markdown } from "./Markdown.tsx";
 import type { DraftPart, PendingMessage } from "./reducer.ts";
 import { textOf } from "./reducer.ts";
+import { ToolCard } from "./tools/ToolCard.tsx";
 
 export type ToolResults = ReadonlyMap<string, Extract<MessagePart, { type: "tool_result" }>>;
-
-function pretty(value: unknown): string {
-  if (typeof value === "string") return value;
-  try {
-    return JSON.stringify(value, null, 2);
-  } catch {
-    return String(value);
-  }
-}
-
-export function ToolCard({
-  name,
-  input,
-  output,
-  isError,
-  running,
-}: {
-  name: string;
-  input: string;
-  output: string | undefined;
-  isError: boolean;
-  running: boolean;
-}) {
-  const state = running ? "running…" : isError ? "failed" : output === undefined ? "" : "done";
-  return (
-    <details className={isError ? "tool is-error" : "tool"} data-tool={name}>
-      <summary>
-        Tool <code>{name}</code> {state ? <span className="muted">— {state}</span> : null}
-      </summary>
-      <div className="body">
-        <div className="muted">Input</div>
-        <pre>{input}</pre>
-        {output !== undefined ? (
-          <>
-            <div className="muted">{isError ? "Error" : "Output"}</div>
-            <pre>{output}</pre>
-          </>
-        ) : null}
-      </div>
-    </details>
-  );
-}
 
 function Reasoning({ text }: { text: string }) {
   return (
@@ -110,15 +69,16 @@ export const MessageView = memo(function MessageView({
             return <Reasoning key={key} text={part.text} />;
           case "tool_call": {
             const result = results.get(part.tool_call_id);
-            const streaming = result ? undefined : live?.get(part.tool_call_id);
             return (
               <ToolCard
                 key={key}
+                callId={part.tool_call_id}
                 name={part.name}
-                input={pretty(part.input)}
-                output={result ? pretty(result.output) : streaming}
+                input={part.input}
+                output={result ? result.output : live?.get(part.tool_call_id)}
                 isError={result?.is_error ?? false}
-                running={streaming !== undefined}
+                running={result === undefined}
+                watching
               />
             );
           }
@@ -150,11 +110,13 @@ export function DraftView({ parts }: { parts: DraftPart[] }) {
             return (
               <ToolCard
                 key={key}
+                callId={part.tool_call_id}
                 name={part.name}
                 input={part.input_text}
                 output={outputs.get(part.tool_call_id)}
                 isError={false}
                 running
+                watching={false}
               />
             );
           default: // tool results render inside their call's card

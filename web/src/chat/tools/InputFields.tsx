@@ -1,0 +1,97 @@
+/**
+ * A call's input as labelled fields (a command as a command, a pattern as a pattern) instead of
+ * JSON with `\n`s; what the card shows elsewhere (an edit's strings, a file's content) is left
+ * out. The raw JSON of the input and the output stay one "Details" toggle away.
+ */
+import { memo, useId, useState } from "react";
+import type { ToolInput } from "./summary.ts";
+
+/** Fields a card shows in its own body (the diff), by tool. */
+const SHOWN_ELSEWHERE: Record<string, readonly string[]> = {
+  edit_file: ["old_string", "new_string", "edits"],
+  write_file: ["content"],
+};
+
+const LABELS: Record<string, string> = {
+  timeout_ms: "timeout (ms)",
+  wait_ms: "wait (ms)",
+  process_id: "process",
+  replace_all: "replace all",
+};
+
+function FieldValue({ value }: { value: unknown }) {
+  if (typeof value === "string") {
+    return value.includes("\n") || value.length > 80 ? (
+      <pre className="tool-field-text">{value}</pre>
+    ) : (
+      <code>{value}</code>
+    );
+  }
+  return <code>{JSON.stringify(value)}</code>;
+}
+
+export const InputFields = memo(function InputFields({
+  name,
+  input,
+}: {
+  name: string;
+  input: ToolInput;
+}) {
+  const hidden = SHOWN_ELSEWHERE[name] ?? [];
+  const fields = Object.entries(input).filter(
+    ([key, value]) => value !== undefined && value !== null && !hidden.includes(key),
+  );
+  if (fields.length === 0) return null;
+  return (
+    <dl className="tool-fields">
+      {fields.map(([key, value]) => (
+        <div key={key}>
+          <dt>{LABELS[key] ?? key.replace(/_/g, " ")}</dt>
+          <dd>
+            <FieldValue value={value} />
+          </dd>
+        </div>
+      ))}
+    </dl>
+  );
+});
+
+const pretty = (value: unknown) => {
+  if (typeof value === "string") return value;
+  try {
+    return JSON.stringify(value, null, 2);
+  } catch {
+    return String(value);
+  }
+};
+
+/** The input and the output exactly as the model sent and read them. */
+export function RawDetails({ input, output }: { input: unknown; output: string | undefined }) {
+  const [open, setOpen] = useState(false);
+  const id = useId();
+  return (
+    <div className="tool-raw">
+      <button
+        type="button"
+        className="tool-more"
+        aria-expanded={open}
+        aria-controls={id}
+        onClick={() => setOpen(!open)}
+      >
+        {open ? "Hide details" : "Details"}
+      </button>
+      {open ? (
+        <div id={id}>
+          <div className="muted">Input (JSON)</div>
+          <pre>{pretty(input)}</pre>
+          {output !== undefined ? (
+            <>
+              <div className="muted">Output</div>
+              <pre>{output}</pre>
+            </>
+          ) : null}
+        </div>
+      ) : null}
+    </div>
+  );
+}
