@@ -27,6 +27,7 @@ export type DaemonStore = Pick<
   | "deploymentSettings"
   | "userPreferences"
   | "updateChat"
+  | "getChat"
   | "clearCompactionRequest"
 >;
 

@@ -115,11 +115,16 @@ export async function generateTitle(
  * Titles a chat after its first reply: the title model (an admin's choice; one since disabled or
  * removed, or none: the chat's own) writes it from the first exchange; it is saved and announced
  * with a `title` event. A chat with a later user message is past its first exchange: left as it
- * is. Throws on failure (the caller logs it; the chat keeps its first-line title).
+ * is, and so is one renamed while the title was written (its owner's title wins). Throws on
+ * failure (the caller logs it; the chat keeps its first-line title).
  */
 export async function titleFirstExchange(
-  deps: { store: Pick<Store, "listMessages" | "updateChat" | "events">; models: ModelResolver },
-  chat: Pick<Chat, "id" | "model_id">,
+  deps: {
+    store: Pick<Store, "listMessages" | "updateChat" | "events" | "getChat">;
+    models: ModelResolver;
+  },
+  /** The chat as the turn began (its title then: a different one now is a rename). */
+  chat: Pick<Chat, "id" | "model_id" | "title">,
   chatModel: ChatModel,
   titleModelId: string | null,
   signal: AbortSignal,
@@ -146,6 +151,7 @@ export async function titleFirstExchange(
   );
   if (signal.aborted) throw signal.reason;
   await announceAfter;
+  if ((await deps.store.getChat(chat.id))?.title !== chat.title) return;
   await deps.store.updateChat(chat.id, { title });
   await deps.store.events.append(chat.id, "title", { title });
 }
