@@ -74,7 +74,17 @@ describe("chats", () => {
       const messages = shown.messages as Array<Record<string, unknown>>;
       expect(messages).toHaveLength(1);
       expect(Object.keys(messages[0] ?? {}).sort()).toEqual(
-        ["cost_usd", "created_at", "id", "in_progress", "parts", "role"].sort(),
+        [
+          "cost_usd",
+          "created_at",
+          "id",
+          "in_progress",
+          "model_id",
+          "parts",
+          "retries",
+          "role",
+          "stopped",
+        ].sort(),
       );
       expect(messages[0]).toMatchObject({
         role: "user",

@@ -397,6 +397,19 @@ export const CreateChatBody = z
 
 export const SendMessageBody = z.strictObject({ content: Content }).openapi("SendMessageRequest");
 
+export const EditMessageBody = z.strictObject({ content: Content }).openapi("EditMessageRequest", {
+  description:
+    "The user message's new content. Every later message leaves the transcript (deleted), and a new turn answers the edited message.",
+});
+
+export const MessageParams = IdParams.extend({
+  message_id: z
+    .string()
+    .min(1)
+    .max(100)
+    .openapi({ param: { name: "message_id", in: "path" }, description: "A user message's id." }),
+});
+
 /** Longest search query, in characters. */
 export const MAX_SEARCH_CHARS = 200;
 
@@ -544,6 +557,17 @@ export const MessagePartSchema = z
       description:
         "A summary of the conversation before it (an assistant message of its own): the model sees the latest summary and what follows it, the transcript keeps everything.",
     }),
+    z
+      .object({
+        type: z.literal("error"),
+        kind: z.string(),
+        message: z.string(),
+        status_code: z.number().optional(),
+      })
+      .openapi({
+        description:
+          "A turn's terminal error, where it happened (an assistant message of its own, written with the `error` event): what failed and what to do, in one sentence. Never sent to the model.",
+      }),
   ])
   .openapi("MessagePart");
 
@@ -570,6 +594,16 @@ export const MessageSchema = z
     in_progress: z.boolean().openapi({
       description:
         "An assistant message saved while its step still streams (partial); false once final.",
+    }),
+    model_id: z.string().nullable().openapi({
+      description: "The model that wrote an assistant message; null for user and tool messages.",
+    }),
+    stopped: z.boolean().openapi({
+      description: "Its step was stopped (Stop) before it finished: its parts are what streamed.",
+    }),
+    retries: z.object({ count: z.int().positive(), kind: z.string() }).nullable().openapi({
+      description:
+        "Its step's failed attempts that were retried, and the last one's error kind; null when none.",
     }),
     created_at: Timestamp,
   })

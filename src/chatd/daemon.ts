@@ -29,6 +29,7 @@ import { OwnershipLost, runCompaction, runTurn } from "../chatloop/turn.ts";
 import { type ChatModel, Transport } from "../provider/index.ts";
 import type { ChatSignal } from "../store/contract.ts";
 import type { Chat, ChatErrorRecord, ChatStatus } from "../store/types.ts";
+import { recordFailure } from "./failure.ts";
 import { ModelResolver } from "./models.ts";
 import {
   type ChatDaemonOptions,
@@ -275,7 +276,7 @@ export class ChatDaemon {
           // Whatever it was, nothing shaped like a credential leaves in it.
           detail: redactSecrets(errorText(error)).slice(0, 500),
         };
-        void publisher.publish("error", { kind: failure.kind, message: failure.message });
+        await recordFailure(this.#store, publisher, chat.id, failure);
         final = { status: "error", error: failure };
       }
     }
@@ -298,10 +299,7 @@ export class ChatDaemon {
       entry.publisher.publish,
     );
     if (prepared.ok) return prepared;
-    void entry.publisher.publish("error", {
-      kind: prepared.error.kind,
-      message: prepared.error.message,
-    });
+    await recordFailure(this.#store, entry.publisher, entry.chat.id, prepared.error);
     return { ok: false, final: { status: "error", error: prepared.error } };
   }
 

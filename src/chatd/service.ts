@@ -16,9 +16,8 @@ import {
   SERVER_DIRECTORY_ADMINS_ONLY,
 } from "./contract.ts";
 import { gatherInstructions, type WorkspaceContextSource } from "./instructions.ts";
+import { ARCHIVED, editAndRerun, regenerate } from "./rerun.ts";
 import { deriveTitle } from "./title.ts";
-
-const ARCHIVED = "This chat is archived: unarchive it to send messages.";
 
 export type ServiceStore = Pick<
   Store,
@@ -34,6 +33,7 @@ export type ServiceStore = Pick<
   | "deploymentSettings"
   | "userPreferences"
   | "requestCompaction"
+  | "rewindChat"
 >;
 
 export interface ChatServiceOptions {
@@ -53,7 +53,16 @@ export function createChatService(
 ): ChatService {
   const onError = options.onError ?? ((error: unknown) => console.error("chatd: stream", error));
 
-  return {
+  /** A chat in a server-side directory runs only for an admin owner (checked at every request). */
+  async function mayRun(chat: Chat): Promise<void> {
+    if (chat.workspace_id === null) return;
+    const workspace = await store.workspaces.get(chat.workspace_id);
+    if (workspace?.directory && !mayUseServerDirectory(await store.getUser(chat.owner_id))) {
+      throw new ChatRequestError(403, SERVER_DIRECTORY_ADMINS_ONLY);
+    }
+  }
+
+  const service: ChatService = {
     async createChat(owner: User, input) {
       const content = userContent(input.content);
       const model = await store.getModel(input.model_id);
@@ -97,17 +106,23 @@ export function createChatService(
     async sendMessage(chat: Chat, content: MessagePart[]) {
       const parts = userContent(content);
       if (chat.archived) throw new ChatRequestError(409, ARCHIVED);
-      if (chat.workspace_id !== null) {
-        const workspace = await store.workspaces.get(chat.workspace_id);
-        if (workspace?.directory && !mayUseServerDirectory(await store.getUser(chat.owner_id))) {
-          throw new ChatRequestError(403, SERVER_DIRECTORY_ADMINS_ONLY);
-        }
-      }
+      await mayRun(chat);
       // Appended: the store announced it (and the chat's `pending`). Queued behind a running turn:
       // it is announced when it moves into the transcript, and a turn answers it after this one.
       const { appended } = await store.enqueueUserMessage(chat.id, parts);
       if (!appended) return;
       await store.signals.send({ type: "pending", chat_id: chat.id });
+    },
+
+    async editMessage(chat: Chat, messageId: string, content: MessagePart[]) {
+      const parts = userContent(content);
+      await mayRun(chat);
+      await editAndRerun(store, chat, messageId, parts, (c) => service.interrupt(c));
+    },
+
+    async regenerate(chat: Chat) {
+      await mayRun(chat);
+      await regenerate(store, chat);
     },
 
     async interrupt(chat: Chat) {
@@ -135,6 +150,7 @@ export function createChatService(
       return openStream(store, chatId, Math.max(0, afterSeq), onEvent, onError);
     },
   };
+  return service;
 }
 
 /** A user's content: text parts only, and not all blank. */

@@ -279,6 +279,8 @@ describe("compactionRequest", () => {
       usage: null,
       model_id: null,
       in_progress: false,
+      stopped: false,
+      retries: null,
       created_at: "",
     });
     const history = [

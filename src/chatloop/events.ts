@@ -3,7 +3,7 @@
  * SSE `data:`. Outside clients depend on these shapes.
  */
 import type { Usage } from "../provider/types.ts";
-import type { MessageEventData, StatusEventData } from "../store/public.ts";
+import type { MessageEventData, StatusEventData, TruncatedEventData } from "../store/public.ts";
 
 import { type PublicMessage, publicMessage } from "../store/public.ts";
 import type { Message, Pricing } from "../store/types.ts";
@@ -43,6 +43,11 @@ export interface ChatEventPayloads {
    * a Stop or an `error` event ends it instead.
    */
   compaction: { reason: "threshold" | "context_length" | "manual"; prompt_tokens?: number };
+  /**
+   * Messages left the transcript (edit and rerun, regenerate): `message_ids`, every message after
+   * `after_message_id`. Appended by the store with the change; `status: pending` follows.
+   */
+  truncated: TruncatedEventData;
 }
 
 export type ChatEventType = keyof ChatEventPayloads;

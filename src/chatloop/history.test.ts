@@ -26,6 +26,8 @@ function message(role: Message["role"], parts: MessagePart[]): Message {
     usage: null,
     model_id: null,
     in_progress: false,
+    stopped: false,
+    retries: null,
     created_at: new Date(0).toISOString(),
   };
 }

@@ -14,6 +14,7 @@ import type {
 import type { Message, MessagePart, Pricing } from "../store/types.ts";
 import { isCompaction, summaryPromptMessage } from "./compaction.ts";
 import { estimateMessageTokens, estimatePromptTokens } from "./context.ts";
+import { isNote } from "./notes.ts";
 
 export const SYSTEM_PROMPT = `You are Keel, an AI coding agent working for a software team. You help the person in this chat with their code: you read it, change it, run it and report back what you found and did.
 
@@ -268,7 +269,8 @@ export function unansweredToolCalls(history: readonly Message[]): ToolCallPart[]
 export function turnIsOpen(history: readonly Message[]): boolean {
   for (let i = history.length - 1; i >= 0; i--) {
     const message = history[i];
-    if (!message || isCompaction(message)) continue;
+    // An error or a Stop with nothing streamed says nothing to the model: look past it.
+    if (!message || isCompaction(message) || isNote(message)) continue;
     if (message.role !== "assistant" || message.in_progress) return true;
     return message.parts.some((part) => part.type === "tool_call");
   }

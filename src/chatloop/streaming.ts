@@ -4,7 +4,7 @@
  * message's parts (`PartKeys`).
  */
 import type { StreamPart } from "../provider/types.ts";
-import type { Chat } from "../store/types.ts";
+import type { Chat, RetryRecord } from "../store/types.ts";
 import type { AssistantPart } from "./content.ts";
 import type { MessageDelta } from "./events.ts";
 import type { DeltaCoalescer } from "./publish.ts";
@@ -27,6 +27,7 @@ export class StreamingMessage {
   #next: AssistantPart[] | undefined;
   #writing: Promise<void> | undefined;
   #closed = false;
+  #retries: RetryRecord | null = null;
 
   constructor(store: TurnStore, chat: Pick<Chat, "id" | "model_id">, id: string) {
     this.#store = store;
@@ -39,6 +40,16 @@ export class StreamingMessage {
     this.#next = parts;
     this.#writing ??= this.#write();
   };
+
+  /** The step's attempts retried so far, and why the last one failed; kept on the message. */
+  get retries(): RetryRecord | null {
+    return this.#retries;
+  }
+
+  /** An attempt failed with `kind` and is retried. */
+  retried(kind: string): void {
+    this.#retries = { count: (this.#retries?.count ?? 0) + 1, kind };
+  }
 
   /** A new attempt begins: the parts saved from the previous one are void. */
   restart(): void {
@@ -71,6 +82,7 @@ export class StreamingMessage {
           parts,
           model_id: this.#chat.model_id,
           in_progress: true,
+          retries: this.#retries,
         });
       } catch {
         // Best effort (see above).

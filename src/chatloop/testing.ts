@@ -20,6 +20,8 @@ export class MemoryTranscript implements TurnStore {
       usage: input.usage ?? null,
       model_id: input.model_id ?? null,
       in_progress: input.in_progress ?? false,
+      stopped: input.stopped ?? false,
+      retries: input.retries ?? null,
       created_at: new Date().toISOString(),
     };
     this.messages.push(message);
@@ -36,6 +38,8 @@ export class MemoryTranscript implements TurnStore {
       usage: input.usage ?? null,
       model_id: input.model_id ?? null,
       in_progress: input.in_progress ?? false,
+      stopped: input.stopped ?? false,
+      retries: input.retries ?? null,
     };
     this.messages[index] = saved;
     return saved;

@@ -198,12 +198,22 @@ describe("runTurn", () => {
     expect(types()).not.toContain("message");
   });
 
-  it("ends with one error event on a terminal error", async () => {
+  it("ends with one error event on a terminal error, the error kept in the transcript", async () => {
     fake.enqueue(errorReply("auth"));
     const outcome = await turn();
     expect(outcome).toMatchObject({ status: "failed", error: { kind: "auth", status_code: 401 } });
-    expect(types()).toEqual(["error"]);
-    expect(events[0]?.data).toMatchObject({ kind: "auth", status_code: 401 });
+    expect(types()).toEqual(["message", "error"]);
+    expect(events[1]?.data).toMatchObject({ kind: "auth", status_code: 401 });
+    const note = store.messages[1];
+    expect(note).toMatchObject({ role: "assistant", model_id: null, stopped: false });
+    expect(note?.parts).toEqual([
+      {
+        type: "error",
+        kind: "auth",
+        message: (events[1]?.data as { message?: string } | undefined)?.message,
+        status_code: 401,
+      },
+    ]);
     expect(fake.requests).toHaveLength(1);
   });
 
@@ -332,7 +342,7 @@ describe("runTurn", () => {
     expect(types().filter((t) => t === "message")).toHaveLength(1);
   });
 
-  it("deletes the saved parts when the retried attempt is stopped before it streamed any", async () => {
+  it("drops the saved parts when the retried attempt is stopped before it streamed any: a Stopped mark stays", async () => {
     fake.enqueue(resetAfter("Half an", 2, { reasoning: "Plan A." }), hangAfter("", 0));
     const controller = new AbortController();
     const outcome = turn({ signal: controller.signal });
@@ -340,8 +350,28 @@ describe("runTurn", () => {
     await vi.waitFor(() => expect(store.saves.at(-1)?.parts).toEqual([]));
     controller.abort(new ChatInterrupted());
     expect((await outcome).status).toBe("interrupted");
-    expect(store.messages.map((m) => m.role)).toEqual(["user"]);
-    expect(types()).not.toContain("message");
+    expect(store.messages.map((m) => m.role)).toEqual(["user", "assistant"]);
+    expect(store.messages[1]).toMatchObject({
+      parts: [],
+      stopped: true,
+      retries: { count: 1, kind: expect.any(String) },
+    });
+    expect(types().filter((t) => t === "message")).toHaveLength(1);
+  });
+
+  it("marks a stopped step and records its retries on the message", async () => {
+    fake.enqueue(errorReply("overloaded"), errorReply("overloaded"), hangAfter("Half an", 2));
+    const controller = new AbortController();
+    const outcome = turn({ signal: controller.signal });
+    await vi.waitFor(() => expect(fake.requests).toHaveLength(3));
+    await vi.waitFor(() => expect(types()).toContain("message_part"));
+    controller.abort(new ChatInterrupted());
+    expect((await outcome).status).toBe("interrupted");
+    expect(store.messages[1]).toMatchObject({
+      stopped: true,
+      retries: { count: 2, kind: "overloaded" },
+      parts: [{ type: "text", text: expect.stringContaining("Half") }],
+    });
   });
 
   it("settles a message a dead process left in progress: text kept, its tool call never run", async () => {

@@ -50,6 +50,7 @@ import {
   turnIsOpen,
   unansweredToolCalls,
 } from "./history.ts";
+import { errorNote } from "./notes.ts";
 import {
   type CompactionOutcome,
   errorRecord,
@@ -354,6 +355,7 @@ class Turn {
         onRetry: (event) => {
           // The failed attempt's deltas are void: clients drop them on the retry event.
           parts.restart();
+          draft.retried(event.error.kind);
           this.#publishRetry(event);
         },
       },
@@ -471,7 +473,7 @@ class Turn {
       draft?.abandon();
       return this.#outcome("abandoned");
     }
-    if (draft) await this.#finishMessage(draft, partial);
+    if (draft) await this.#finishMessage(draft, partial, undefined, status === "interrupted");
     if (status === "failed") return this.#fail(errorRecord(classify(reason)));
     return this.#outcome(status);
   }
@@ -490,22 +492,26 @@ class Turn {
   }
 
   /**
-   * The step's message is final: written over what was saved while it streamed, and announced.
-   * With no parts nothing is kept (a save of an earlier attempt's parts is deleted).
+   * The step's message is final: written over what was saved while it streamed, and announced,
+   * with its retries and whether Stop cut it short. With no parts nothing is kept (a save of an
+   * earlier attempt's parts is deleted) — unless it was stopped: "Stopped" is shown in place.
    */
   async #finishMessage(
     draft: StreamingMessage,
     parts: AssistantPart[],
     usage?: Usage,
+    stopped = false,
   ): Promise<void> {
     const saved = await draft.settle();
-    if (parts.length > 0) {
+    if (parts.length > 0 || stopped) {
       await this.#persist({
         id: draft.id,
         role: "assistant",
         parts,
         ...(usage ? { usage } : {}),
         model_id: this.#o.chat.model_id,
+        stopped,
+        retries: draft.retries,
       });
     } else if (saved) {
       await this.#o.store.deleteMessage(this.#o.chat.id, draft.id);
@@ -520,8 +526,9 @@ class Turn {
     });
   }
 
-  /** Publishes the one `error` event of a failed turn. */
+  /** Keeps the error in the transcript (`notes.ts`) and publishes the one `error` event. */
   async #fail(error: ChatErrorRecord): Promise<TurnOutcome> {
+    await this.#persist(errorNote(error));
     await this.#o.publish("error", {
       kind: error.kind,
       message: error.message,

@@ -18,6 +18,7 @@ import type {
   Pricing,
   ProviderRecord,
   QueuedMessage,
+  RetryRecord,
   Role,
   User,
   Workspace,
@@ -129,7 +130,29 @@ export interface NewMessage {
   id?: string;
   /** Saved while its step still streams (see `Message.in_progress`); default false. */
   in_progress?: boolean;
+  /** See `Message.stopped`; default false. */
+  stopped?: boolean;
+  /** See `Message.retries`; default null. */
+  retries?: RetryRecord | null;
 }
+
+/**
+ * What `rewindChat` is asked: the user message to rerun from (default: the transcript's last
+ * user message) and, to edit it, its new content.
+ */
+export interface RewindRequest {
+  message_id?: string;
+  parts?: MessagePart[];
+}
+
+/**
+ * What `rewindChat` did, or why it did nothing: `running` — a turn runs (stop it first);
+ * `not_user` — the message is not a user message; `no_message` — the chat has no such message
+ * (or no user message at all); `no_chat`.
+ */
+export type RewindResult =
+  | { ok: true; message: Message; removed: string[]; status: ChatStatus }
+  | { ok: false; reason: "no_chat" | "no_message" | "not_user" | "running" | "archived" };
 
 /**
  * What a status change did. The store appended its events in the same transaction as the change:
@@ -478,6 +501,15 @@ export interface Store {
    * the message when appended, null when queued. Throws if the chat does not exist.
    */
   enqueueUserMessage(chatId: string, parts: MessagePart[]): Promise<{ appended: Message | null }>;
+  /**
+   * Edit and rerun / regenerate, under the chat row's lock: the user message (`message_id`, else
+   * the last one) gets its new `parts` if given, every later message and every queued one is
+   * deleted, and the chat becomes `pending` with `last_error` cleared. In the same transaction:
+   * a `truncated` event naming the deleted messages (when any were), the edited message's
+   * `message` event, and the `status: pending` event. Refused while the chat is `running` or
+   * archived. The caller signals `pending` after it.
+   */
+  rewindChat(chatId: string, request: RewindRequest): Promise<RewindResult>;
   /**
    * Asks for the chat to be compacted (`compact_requested`), under the chat row's lock: a
    * `waiting` or `error` chat becomes `pending` (its `status` event appended in the transaction,

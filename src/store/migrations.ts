@@ -304,6 +304,17 @@ UPDATE providers AS p
 CREATE UNIQUE INDEX providers_name_key ON providers (lower(name));
 `,
   },
+  {
+    version: 14,
+    name: "stopped and retried steps",
+    sql: `
+-- A step Stop cut short keeps what it streamed, marked so the transcript says "Stopped" after a
+-- reload too; a step that was retried records how often and why last ({count, kind}), for the
+-- quiet "retried 2x" note. (A turn's terminal error is an "error" part of its own message.)
+ALTER TABLE messages ADD COLUMN stopped boolean NOT NULL DEFAULT false;
+ALTER TABLE messages ADD COLUMN retries jsonb;
+`,
+  },
 ];
 
 /**

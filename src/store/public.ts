@@ -6,7 +6,7 @@
  * rest of the stream's payloads.
  */
 import type { Usage } from "../provider/types.ts";
-import type { ChatStatus, Message, MessagePart } from "./types.ts";
+import type { ChatStatus, Message, MessagePart, RetryRecord } from "./types.ts";
 
 /** A message as clients see it, in events and in `GET /chats/{id}` alike. */
 export interface PublicMessage {
@@ -18,6 +18,12 @@ export interface PublicMessage {
   cost_usd: number | null;
   /** Saved while its step still streams (a partial assistant message); false once final. */
   in_progress: boolean;
+  /** The model that wrote it (assistant messages); null for the user's and tool messages. */
+  model_id: string | null;
+  /** Its step was stopped (Stop) before it finished. */
+  stopped: boolean;
+  /** Its step was retried: how many times, and the last failure's kind; null otherwise. */
+  retries: RetryRecord | null;
   created_at: string;
 }
 
@@ -27,7 +33,8 @@ export type PublicPart =
   | { type: "reasoning"; text: string }
   | { type: "tool_call"; tool_call_id: string; name: string; input: unknown }
   | { type: "tool_result"; tool_call_id: string; name: string; output: unknown; is_error: boolean }
-  | { type: "compaction"; text: string };
+  | { type: "compaction"; text: string }
+  | { type: "error"; kind: string; message: string; status_code?: number };
 
 export function publicPart(p: MessagePart): PublicPart {
   switch (p.type) {
@@ -45,6 +52,13 @@ export function publicPart(p: MessagePart): PublicPart {
         output: p.output,
         is_error: p.is_error,
       };
+    case "error":
+      return {
+        type: p.type,
+        kind: p.kind,
+        message: p.message,
+        ...(p.status_code !== undefined ? { status_code: p.status_code } : {}),
+      };
   }
 }
 
@@ -60,6 +74,9 @@ export function publicMessage(m: Message, costUsd: number | null = null): Public
     ...(m.usage ? { usage: m.usage } : {}),
     cost_usd: m.usage ? costUsd : null,
     in_progress: m.in_progress,
+    model_id: m.model_id,
+    stopped: m.stopped,
+    retries: m.retries,
     created_at: m.created_at,
   };
 }
@@ -72,4 +89,13 @@ export interface StatusEventData {
 /** The `message` event's payload. */
 export interface MessageEventData {
   message: PublicMessage;
+}
+
+/**
+ * The `truncated` event's payload: these messages left the transcript (edit and rerun, or
+ * regenerate), every one after `after_message_id`. Clients drop them.
+ */
+export interface TruncatedEventData {
+  after_message_id: string;
+  message_ids: string[];
 }

@@ -17,6 +17,7 @@ import type {
   Pricing,
   ProviderRecord,
   QueuedMessage,
+  RetryRecord,
   Role,
   User,
 } from "./types.ts";
@@ -224,11 +225,14 @@ export interface MessageRow {
   usage: Usage | null;
   model_id: string | null;
   in_progress: boolean;
+  stopped: boolean;
+  retries: RetryRecord | null;
   created_at: unknown;
   [column: string]: unknown;
 }
 
-export const MESSAGE_COLUMNS = "id, chat_id, role, parts, usage, model_id, in_progress, created_at";
+export const MESSAGE_COLUMNS =
+  "id, chat_id, role, parts, usage, model_id, in_progress, stopped, retries, created_at";
 
 export function toMessage(row: MessageRow): Message {
   return {
@@ -239,6 +243,8 @@ export function toMessage(row: MessageRow): Message {
     usage: row.usage ?? null,
     model_id: row.model_id,
     in_progress: row.in_progress === true,
+    stopped: row.stopped === true,
+    retries: row.retries ?? null,
     created_at: iso(row.created_at),
   };
 }

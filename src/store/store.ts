@@ -14,6 +14,8 @@ import {
   type DeploymentSettingsStore,
   type McpServerStore,
   type NewMessage,
+  type RewindRequest,
+  type RewindResult,
   type SignInLimitStore,
   type StatusChange,
   type Store,
@@ -23,7 +25,12 @@ import {
 import type { Database, Queryable } from "./db.ts";
 import { SqlDeploymentSettingsStore } from "./deployment-settings.ts";
 import { SqlMcpServerStore } from "./mcp-servers.ts";
-import { type MessageEventData, publicMessage, type StatusEventData } from "./public.ts";
+import {
+  type MessageEventData,
+  publicMessage,
+  type StatusEventData,
+  type TruncatedEventData,
+} from "./public.ts";
 import {
   EVENTS_CHANNEL,
   EventHub,
@@ -281,8 +288,10 @@ export class SqlStore implements Store {
     const [row] = await this.#db
       .query<MessageRow>(
         `WITH m AS (
-           INSERT INTO messages (id, chat_id, role, parts, usage, model_id, in_progress)
-           VALUES (COALESCE($1, gen_random_uuid()::text), $2, $3, $4::jsonb, $5::jsonb, $6, $7)
+           INSERT INTO messages (id, chat_id, role, parts, usage, model_id, in_progress, stopped,
+             retries)
+           VALUES (COALESCE($1, gen_random_uuid()::text), $2, $3, $4::jsonb, $5::jsonb, $6, $7, $8,
+             $9::jsonb)
            RETURNING ${MESSAGE_COLUMNS}
          ), touched AS (
            UPDATE chats SET updated_at = now() WHERE id = $2
@@ -302,10 +311,12 @@ export class SqlStore implements Store {
     const [row] = await this.#db
       .query<MessageRow>(
         `WITH m AS (
-           INSERT INTO messages AS old (id, chat_id, role, parts, usage, model_id, in_progress)
-           VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6, $7)
+           INSERT INTO messages AS old (id, chat_id, role, parts, usage, model_id, in_progress,
+             stopped, retries)
+           VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6, $7, $8, $9::jsonb)
            ON CONFLICT (id) DO UPDATE SET parts = excluded.parts, usage = excluded.usage,
-             model_id = excluded.model_id, in_progress = excluded.in_progress
+             model_id = excluded.model_id, in_progress = excluded.in_progress,
+             stopped = excluded.stopped, retries = excluded.retries
            WHERE old.chat_id = excluded.chat_id AND old.role = excluded.role
            RETURNING ${MESSAGE_COLUMNS}
          ), touched AS (
@@ -388,6 +399,60 @@ export class SqlStore implements Store {
       await announce(chatId, messageEvent(appended));
       if (chat.status !== "pending") await announce(chatId, statusEvent("pending"));
       return { appended };
+    });
+  }
+
+  /**
+   * Edit and rerun / regenerate (see the contract). Decided under the chat row's lock, like a new
+   * message: a worker cannot claim the chat between the truncation and its `pending`, and a turn
+   * that runs refuses it (`running`) rather than having its history cut under it. The deleted
+   * messages are gone for good: the `truncated` event tells clients which ones left.
+   */
+  async rewindChat(chatId: string, request: RewindRequest): Promise<RewindResult> {
+    return this.#changing(async (tx, announce): Promise<RewindResult> => {
+      const [chat] = await tx.query<{ status: string; archived: boolean }>(
+        "SELECT status, archived FROM chats WHERE id = $1 FOR UPDATE",
+        [chatId],
+      );
+      if (!chat) return { ok: false, reason: "no_chat" };
+      if (chat.archived) return { ok: false, reason: "archived" };
+      if (chat.status === "running") return { ok: false, reason: "running" };
+      const [target] = await tx.query<MessageRow & { pos: unknown }>(
+        request.message_id === undefined
+          ? `SELECT ${MESSAGE_COLUMNS}, pos FROM messages WHERE chat_id = $1 AND role = 'user'
+             ORDER BY pos DESC LIMIT 1`
+          : `SELECT ${MESSAGE_COLUMNS}, pos FROM messages WHERE chat_id = $1 AND id = $2`,
+        request.message_id === undefined ? [chatId] : [chatId, request.message_id],
+      );
+      if (!target) return { ok: false, reason: "no_message" };
+      if (target.role !== "user") return { ok: false, reason: "not_user" };
+      const removed = await tx.query<{ id: string }>(
+        `DELETE FROM messages WHERE chat_id = $1 AND pos > $2 RETURNING id, pos`,
+        [chatId, target.pos],
+      );
+      // Messages queued behind a turn that has since ended were moved already; any left would
+      // follow the rerun message, so they go too (a Stop sent just before moves them first).
+      await tx.query("DELETE FROM queued_messages WHERE chat_id = $1", [chatId]);
+      let message = toMessage(target);
+      if (request.parts !== undefined) {
+        const [edited] = await tx.query<MessageRow>(
+          `UPDATE messages SET parts = $2::jsonb WHERE id = $1 RETURNING ${MESSAGE_COLUMNS}`,
+          [target.id, json(request.parts)],
+        );
+        message = toMessage(must(edited));
+      }
+      await tx.query(
+        `UPDATE chats SET status = 'pending', worker_id = NULL, heartbeat_at = NULL,
+           last_error = NULL, updated_at = now() WHERE id = $1`,
+        [chatId],
+      );
+      const ids = removed.map((row) => row.id);
+      if (ids.length > 0) {
+        await announce(chatId, truncatedEvent({ after_message_id: target.id, message_ids: ids }));
+      }
+      if (request.parts !== undefined) await announce(chatId, messageEvent(message));
+      if (chat.status !== "pending") await announce(chatId, statusEvent("pending"));
+      return { ok: true, message, removed: ids, status: "pending" };
     });
   }
 
@@ -733,7 +798,8 @@ async function moveQueued(tx: Queryable, chatId: string): Promise<Message[]> {
 /** An event the store appends on its own, in the transaction of the change it announces. */
 type StoreEvent =
   | { type: "status"; data: StatusEventData }
-  | { type: "message"; data: MessageEventData };
+  | { type: "message"; data: MessageEventData }
+  | { type: "truncated"; data: TruncatedEventData };
 /** Appends an event in the current transaction; resolves to its seq. */
 
 type Announce = {
@@ -745,6 +811,10 @@ type Announce = {
 
 function statusEvent(status: ChatStatus): StoreEvent {
   return { type: "status", data: { status } };
+}
+
+function truncatedEvent(data: TruncatedEventData): StoreEvent {
+  return { type: "truncated", data };
 }
 
 function messageEvent(message: Message): StoreEvent {
@@ -799,6 +869,8 @@ function messageParams(chatId: string, message: NewMessage): unknown[] {
     jsonOrNull(message.usage),
     message.model_id ?? null,
     message.in_progress ?? false,
+    message.stopped ?? false,
+    jsonOrNull(message.retries),
   ];
 }
 

@@ -112,7 +112,18 @@ export type MessagePart =
    * A summary of the conversation before it (an assistant message of its own): later prompts
    * start from the latest one (DESIGN.md §7).
    */
-  | { type: "compaction"; text: string };
+  | { type: "compaction"; text: string }
+  /**
+   * A turn's terminal error, where it happened (an assistant message of its own, written with the
+   * `error` event): the transcript keeps it after the next turn. Never sent to the model.
+   */
+  | { type: "error"; kind: string; message: string; status_code?: number };
+
+/** A step that was retried: how many times, and why the last time (a `ChatErrorKind`). */
+export interface RetryRecord {
+  count: number;
+  kind: string;
+}
 
 export type MessageRole = "user" | "assistant" | "tool";
 
@@ -129,6 +140,10 @@ export interface Message {
    * chat settles such a message (a process died mid-step).
    */
   in_progress: boolean;
+  /** The step was stopped (Stop) before it finished: its parts are what streamed until then. */
+  stopped: boolean;
+  /** The step's attempts that failed and were retried; null when the first attempt went through. */
+  retries: RetryRecord | null;
   created_at: string;
 }
 

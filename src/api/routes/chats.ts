@@ -20,9 +20,11 @@ import {
   CreateChatBody,
   DEFAULT_PAGE,
   DeleteChatQuery,
+  EditMessageBody,
   IdParams,
   InstructionsResponse,
   ListChatsQuery,
+  MessageParams,
   SendMessageBody,
   StreamHeaders,
   StreamQuery,
@@ -203,6 +205,57 @@ export function chatRoutes(ctx: RouteContext): ApiApp {
     return c.body(null, 202);
   });
 
+  const edit = createRoute({
+    method: "patch",
+    path: "/chats/{id}/messages/{message_id}",
+    tags,
+    summary: "Edit a user message and rerun the chat from it",
+    description:
+      "Replaces the user message's content; every later message leaves the transcript (deleted " +
+      "for good: a `truncated` event names them), a running turn is stopped first, and a new turn " +
+      "answers the edited message (status pending). 400 for a message that is not the user's, " +
+      "409 for an archived chat.",
+    security: SECURED,
+    middleware: user,
+    request: { params: MessageParams, body: jsonBody(EditMessageBody) },
+    responses: {
+      202: noContent("Accepted; follow the event stream"),
+      ...errors(400, 401, 403, 404, 409, 413, 415),
+    },
+  });
+  app.openapi(edit, async (c) => {
+    const { content } = c.req.valid("json");
+    const { message_id } = c.req.valid("param");
+    const chat = await loadChat(c);
+    await chats.editMessage(chat, message_id, content as MessagePart[]);
+    logger.info("chat message edited", { chat_id: chat.id, by: currentUser(c).id });
+    return c.body(null, 202);
+  });
+
+  const regenerate = createRoute({
+    method: "post",
+    path: "/chats/{id}/regenerate",
+    tags,
+    summary: "Replace the last reply: a new turn answers the last user message again",
+    description:
+      "What followed the last user message leaves the transcript (a `truncated` event names it) " +
+      "and a new turn answers that message. 409 while a turn runs (stop it first), for a chat " +
+      "with no user message, or an archived one.",
+    security: SECURED,
+    middleware: user,
+    request: { params: IdParams },
+    responses: {
+      202: noContent("Accepted; follow the event stream"),
+      ...errors(401, 403, 404, 409),
+    },
+  });
+  app.openapi(regenerate, async (c) => {
+    const chat = await loadChat(c);
+    await chats.regenerate(chat);
+    logger.info("chat reply regenerated", { chat_id: chat.id, by: currentUser(c).id });
+    return c.body(null, 202);
+  });
+
   const compact = createRoute({
     method: "post",
     path: "/chats/{id}/compact",
@@ -350,7 +403,7 @@ export function chatRoutes(ctx: RouteContext): ApiApp {
     summary: "The chat's events (SSE); resume with Last-Event-ID",
     description:
       "Server-Sent Events: each event has `id:` (the chat's event sequence), `event:` (status, " +
-      "message_part, message, retry, error, usage, title, compaction) and a JSON `data:`. With `Last-Event-ID` " +
+      "message_part, message, retry, error, usage, title, compaction, truncated) and a JSON `data:`. With `Last-Event-ID` " +
       "(or `?after=`) the stream starts after that id: every later event once, in order, then " +
       "live ones. A `: keep-alive` comment is sent every 15 s.",
     security: SECURED,

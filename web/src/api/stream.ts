@@ -39,6 +39,7 @@ const EVENT_TYPES: ReadonlySet<string> = new Set(
     usage: true,
     title: true,
     compaction: true,
+    truncated: true,
   } satisfies Record<ChatEventType, true>),
 );
 

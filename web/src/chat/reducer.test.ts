@@ -68,7 +68,18 @@ function msg(
   parts: MessagePart[],
   extra: Partial<Message> = {},
 ): Message {
-  return { id, role, parts, cost_usd: null, in_progress: false, created_at: T, ...extra };
+  return {
+    id,
+    role,
+    parts,
+    cost_usd: null,
+    in_progress: false,
+    model_id: role === "assistant" ? "model-1" : null,
+    stopped: false,
+    retries: null,
+    created_at: T,
+    ...extra,
+  };
 }
 const userMsg = (id: string, text: string) => msg(id, "user", [{ type: "text", text }]);
 const assistantMsg = (id: string, text: string, extra: Partial<Message> = {}) =>

@@ -211,7 +211,20 @@ export function applyEvent(state: ChatViewState, event: ChatEvent): ChatViewStat
       return next.chat ? { ...next, chat: { ...next.chat, title: event.data.title } } : next;
     case "compaction":
       return { ...next, compacting: event.data, compactRequested: false };
+    case "truncated":
+      return onTruncated(next, event.data.message_ids);
   }
+}
+
+/** Edit and rerun, or regenerate: these messages left the transcript (a `status` follows). */
+function onTruncated(state: ChatViewState, ids: readonly string[]): ChatViewState {
+  const gone = new Set(ids);
+  return {
+    ...state,
+    messages: state.messages.filter((m) => !gone.has(m.id)),
+    drafts: state.drafts.filter((d) => !gone.has(d.id)),
+    usage: Object.fromEntries(Object.entries(state.usage).filter(([id]) => !gone.has(id))),
+  };
 }
 
 function onStatus(state: ChatViewState, data: ChatEventPayloads["status"]): ChatViewState {
