@@ -106,7 +106,9 @@ describe("web: a setup mistake, fixed", { timeout: TEST_TIMEOUT * 2 }, () => {
     await edit.getByLabel("Base URL").fill(`${web.fake.url}/v1`);
     await edit.getByRole("button", { name: "Save" }).click();
     await edit.waitFor({ state: "detached" });
-    expect(normalize(await shownText(row))).toContain(`${web.fake.url}/v1`);
+    await expect
+      .poll(async () => normalize(await shownText(row)), { timeout: UI_TIMEOUT })
+      .toContain(`${web.fake.url}/v1`);
     expect(normalize(await shownText(status))).toBe("not tested");
 
     web.fake.enqueue(textReply("OK"));
@@ -131,17 +133,25 @@ describe("web: a setup mistake, fixed", { timeout: TEST_TIMEOUT * 2 }, () => {
     await adminNav(page, "Providers");
     await row.getByRole("button", { name: "Delete Local LLM" }).click();
     await expect
-      .poll(async () => normalize(await shownText(row.getByRole("alert"))), { timeout: UI_TIMEOUT })
+      .poll(async () => normalize(await shownText(page.getByRole("alert"))), {
+        timeout: UI_TIMEOUT,
+      })
       .toBe("This provider has 1 model: delete it or move it to another provider first.");
     await adminNav(page, "Models");
     const modelRow = page.getByRole("row", { name: /Local model/ });
     await modelRow.getByRole("button", { name: "Delete Local model" }).click();
     await expect
-      .poll(async () => normalize(await shownText(modelRow.getByRole("alert"))), {
+      .poll(async () => normalize(await shownText(page.getByRole("alert"))), {
         timeout: UI_TIMEOUT,
       })
       .toMatch(/^1 chat uses this model — disable it instead/);
     await shoot(page, "models-delete-refused");
+    // The way out, offered beside the refusal.
+    await page.getByRole("button", { name: "Disable Local model" }).click();
+    await expect
+      .poll(() => modelRow.getByRole("checkbox", { name: "Enabled: Local model" }).isChecked())
+      .toBe(false);
+    expect(await page.getByRole("alert").count()).toBe(0);
   });
 
   it("adding a model offers the models the provider lists", async () => {

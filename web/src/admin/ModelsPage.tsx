@@ -4,7 +4,7 @@
  * The server checks the settings against the provider and its refusal is shown as it says it.
  */
 import { type FormEvent, useEffect, useId, useState } from "react";
-import { api, errorMessage } from "../api/client.ts";
+import { ApiError, api, errorMessage } from "../api/client.ts";
 import type { Model, Provider, ProviderModelList } from "../api/types.ts";
 import { Link } from "../router.tsx";
 import { DeleteButton } from "../ui/DeleteButton.tsx";
@@ -262,6 +262,8 @@ function ModelRow({
   const action = useAction();
   const [editing, setEditing] = useState(false);
   const providerName = providers.find((p) => p.id === model.provider_id)?.name;
+  // A delete refused because chats use the model: disabling is the way out, offered here.
+  const inUse = ApiError.isInstance(action.error) && action.error.status === 409;
 
   async function toggle(enabled: boolean) {
     if (await action.run(() => api.updateModel(model.id, { enabled }))) onChanged();
@@ -312,9 +314,21 @@ function ModelRow({
               onConfirmed={() => void remove()}
             />
           </div>
-          <ErrorBox error={action.error} />
         </td>
       </tr>
+      {action.error ? (
+        // The table's whole width: a refusal says what to do, and a cell is too narrow for it.
+        <tr className="notice-row">
+          <td colSpan={COLUMNS.length}>
+            <ErrorBox error={action.error} />
+            {inUse && model.enabled ? (
+              <button type="button" className="btn-small" onClick={() => void toggle(false)}>
+                Disable {model.display_name}
+              </button>
+            ) : null}
+          </td>
+        </tr>
+      ) : null}
       {editing ? (
         <tr className="edit-row">
           <td colSpan={COLUMNS.length}>

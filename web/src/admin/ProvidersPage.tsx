@@ -264,9 +264,16 @@ function ProviderRow({ provider, onChanged }: { provider: Provider; onChanged():
               />
             </div>
           )}
-          <ErrorBox error={action.error} />
         </td>
       </tr>
+      {action.error ? (
+        // The table's whole width: a refusal says what to do, and a cell is too narrow for it.
+        <tr className="notice-row">
+          <td colSpan={COLUMNS.length}>
+            <ErrorBox error={action.error} />
+          </td>
+        </tr>
+      ) : null}
       {mode === "edit" ? (
         <tr className="edit-row">
           <td colSpan={COLUMNS.length}>
