@@ -81,6 +81,11 @@ export function Shell({ onSignedOut }: { onSignedOut(): void }) {
   // Ctrl+K (⌘K): the chat search, wherever the focus is; on a narrow window the menu opens first.
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {
+      // Esc closes the narrow-window menu (a menu or dialog inside it closes first, on its own).
+      if (event.key === "Escape" && !event.defaultPrevented) {
+        if (document.querySelector("dialog[open]") === null) setMenuOpen(false);
+        return;
+      }
       if (!(event.ctrlKey || event.metaKey) || event.key.toLowerCase() !== "k") return;
       event.preventDefault();
       setMenuOpen(true);

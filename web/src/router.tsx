@@ -2,7 +2,7 @@
  * Client-side routing in a few lines: the path lives in `location`, `navigate` pushes it, and
  * `usePath` re-renders on change. The server answers every non-API path with the app.
  */
-import { type AnchorHTMLAttributes, type MouseEvent, useSyncExternalStore } from "react";
+import { type AnchorHTMLAttributes, type MouseEvent, type Ref, useSyncExternalStore } from "react";
 
 const CHANGE = "keel:navigate";
 
@@ -31,7 +31,11 @@ export function chatIdOf(path: string): string | null {
   return match?.[1] ? decodeURIComponent(match[1]) : null;
 }
 
-type LinkProps = AnchorHTMLAttributes<HTMLAnchorElement> & { to: string };
+type LinkProps = AnchorHTMLAttributes<HTMLAnchorElement> & {
+  to: string;
+  /** The anchor (React 19 passes `ref` as a prop). */
+  ref?: Ref<HTMLAnchorElement>;
+};
 
 /** An anchor that navigates in place, keeping the browser's own behaviour for new tabs. */
 export function Link({ to, onClick, ...rest }: LinkProps) {

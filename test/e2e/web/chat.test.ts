@@ -154,7 +154,7 @@ describe("web: a chat through trouble", { timeout: TEST_TIMEOUT }, () => {
       const page = await openChat(title);
       await streamingReply(page).getByText(partial).waitFor();
       expect(await headerStatus(page)).toBe("running");
-      expect(await page.getByRole("button", { name: "Stop" }).isVisible()).toBe(true);
+      expect(await page.getByRole("button", { name: "Stop", exact: true }).isVisible()).toBe(true);
       return page;
     }
 
@@ -165,7 +165,7 @@ describe("web: a chat through trouble", { timeout: TEST_TIMEOUT }, () => {
       await expect.poll(() => reply.count()).toBe(1);
       expect(await reply.getByText(partial).isVisible()).toBe(true);
       expect(await page.getByRole("alert").count()).toBe(0);
-      expect(await page.getByRole("button", { name: "Stop" }).count()).toBe(0);
+      expect(await page.getByRole("button", { name: "Stop", exact: true }).count()).toBe(0);
       await expect
         .poll(() => sidebarLink(page, title).getAttribute("data-status"), { timeout: UI_TIMEOUT })
         .toBe("waiting");
@@ -184,7 +184,7 @@ describe("web: a chat through trouble", { timeout: TEST_TIMEOUT }, () => {
     it("the Stop button stops a reply mid-stream", async () => {
       const partial = "The first half of an answer";
       const page = await chatWithHangingReply("Stop with the button", partial);
-      await page.getByRole("button", { name: "Stop" }).click();
+      await page.getByRole("button", { name: "Stop", exact: true }).click();
       await expectStopped(page, "Stop with the button", partial);
     });
 
@@ -208,7 +208,7 @@ describe("web: a chat through trouble", { timeout: TEST_TIMEOUT }, () => {
       // A follow-up sent while the reply streams waits behind it.
       await sendViaUi(page, "And a follow-up");
       await transcript(page).locator(".msg-queued").getByText("And a follow-up").waitFor();
-      await page.getByRole("button", { name: "Stop" }).click();
+      await page.getByRole("button", { name: "Stop", exact: true }).click();
 
       // The first reply stops; the follow-up's turn starts at once (the chat stays running)…
       await streamingReply(page).getByText(second).waitFor();
@@ -217,13 +217,13 @@ describe("web: a chat through trouble", { timeout: TEST_TIMEOUT }, () => {
       expect(await transcript(page).locator(".msg-queued").count()).toBe(0);
       expect(await headerStatus(page)).toBe("running");
       // …and can be stopped like any turn: its Stop button shows, and Esc stops it.
-      await page.getByRole("button", { name: "Stop" }).waitFor();
+      await page.getByRole("button", { name: "Stop", exact: true }).waitFor();
       expect(await shownText(page.locator(".composer .hint"))).toContain("Esc stops the turn");
       await composer(page).focus();
       await composer(page).press("Escape");
       await waitForTurnEnd(page);
       await expect.poll(() => web.fake.inFlight).toBe(0);
-      expect(await page.getByRole("button", { name: "Stop" }).count()).toBe(0);
+      expect(await page.getByRole("button", { name: "Stop", exact: true }).count()).toBe(0);
       expect(await replies.count()).toBe(2);
       expect(await replies.nth(1).getByText(second).isVisible()).toBe(true);
       expect(web.fake.requests).toHaveLength(2);

@@ -116,7 +116,7 @@ describe("web: context compaction", { timeout: TEST_TIMEOUT }, () => {
     await compactingLine(page).waitFor();
     expect(await page.getByRole("button", { name: "Compacting…" }).isDisabled()).toBe(true);
     await shoot(page, "compaction-running");
-    await page.getByRole("button", { name: "Stop" }).click();
+    await page.getByRole("button", { name: "Stop", exact: true }).click();
     await compactingLine(page).waitFor({ state: "detached" });
     await waitForTurnEnd(page);
     expect(await divider(page).count()).toBe(0);
@@ -206,7 +206,7 @@ describe("web: context compaction", { timeout: TEST_TIMEOUT }, () => {
     const line = compactingLine(page);
     await line.waitFor();
     expect(await shownText(line)).toBe("Summarising the conversation to fit the model's context…");
-    await page.getByRole("button", { name: "Stop" }).click();
+    await page.getByRole("button", { name: "Stop", exact: true }).click();
     await line.waitFor({ state: "detached" });
     await waitForTurnEnd(page);
     expect(await divider(page).count()).toBe(0);

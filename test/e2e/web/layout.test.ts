@@ -106,7 +106,7 @@ describe("web: the composer's layout", { timeout: TEST_TIMEOUT }, () => {
     }
     expect(await scrollsSideways(page)).toBe(false);
     await page.screenshot({ path: join(SHOTS, "chat-running-360-light.png") });
-    await page.getByRole("button", { name: "Stop" }).click();
+    await page.getByRole("button", { name: "Stop", exact: true }).click();
     await expect.poll(() => web.fake.inFlight).toBe(0);
   });
 });

@@ -140,6 +140,10 @@ describe("web: chats people manage", { timeout: TEST_TIMEOUT * 2 }, () => {
     await field.fill("Team lunch");
     await field.press("Enter");
     await chatLink(page, "Team lunch").waitFor();
+    // The focus is back on the chat's link, not lost with the field.
+    await expect
+      .poll(() => page.evaluate("document.activeElement?.textContent"))
+      .toContain("Team lunch");
     expect((await getChat(lunch))?.title).toBe("Team lunch");
 
     // Pin: a section of its own, on top. Its menu now offers Unpin.
@@ -164,6 +168,11 @@ describe("web: chats people manage", { timeout: TEST_TIMEOUT * 2 }, () => {
     expect(await shownText(results.locator("mark").first())).toBe("spreadsh");
     await search.fill("nothing like this");
     await chats(page).getByRole("status").filter({ hasText: "No chat matches" }).waitFor();
+    // Enter opens the first result.
+    await search.fill("spreadsh");
+    await results.getByRole("link", { name: /Quarterly budget review/ }).waitFor();
+    await search.press("Enter");
+    await page.waitForURL(new RegExp(`/chats/${budget}$`));
     await search.press("Escape");
     expect(await search.inputValue()).toBe("");
     await chats(page).getByRole("region", { name: "Today" }).waitFor();

@@ -43,6 +43,15 @@ export function ChatRow({
   const [renaming, setRenaming] = useState(false);
   const [deleting, setDeleting] = useState(false);
   const [error, setError] = useState<unknown>(null);
+  const link = useRef<HTMLAnchorElement>(null);
+  /** After renaming in place, the focus goes back to the chat's link (the field is gone). */
+  const refocus = useRef(false);
+  useEffect(() => {
+    if (!renaming && refocus.current) {
+      refocus.current = false;
+      link.current?.focus();
+    }
+  }, [renaming]);
   const title = untitled(chat.title);
 
   async function act(work: () => Promise<unknown>) {
@@ -85,11 +94,13 @@ export function ChatRow({
           title={chat.title}
           onDone={async (next) => {
             if (next !== null && next !== chat.title) await list.change(chat.id, { title: next });
+            refocus.current = true;
             setRenaming(false);
           }}
         />
       ) : (
         <Link
+          ref={link}
           to={`/chats/${chat.id}`}
           className="chat-link"
           data-status={chat.status}

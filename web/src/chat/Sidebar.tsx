@@ -147,7 +147,17 @@ export function Sidebar({
           onKeyDown={(event) => {
             if (event.key === "Escape" && query !== "") {
               event.preventDefault();
+              event.stopPropagation();
               setQuery("");
+            } else if (event.key === "Enter" || event.key === "ArrowDown") {
+              // Enter opens the first result; ↓ moves into the results (Tab works too).
+              const first = document.querySelector<HTMLAnchorElement>(
+                ".sidebar nav.chats a.chat-link",
+              );
+              if (first === null) return;
+              event.preventDefault();
+              if (event.key === "Enter") first.click();
+              else first.focus();
             }
           }}
         />
