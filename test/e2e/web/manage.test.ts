@@ -228,6 +228,43 @@ describe("web: chats people manage", { timeout: TEST_TIMEOUT * 2 }, () => {
     expect(await getChat(lunch)).toBeNull();
   });
 
+  it("a chat whose model was disabled says to pick another; a new chat preselects the last model used", async () => {
+    const id = await chatViaApi("Use the soon-disabled model", "Fine.", "Model switch");
+    const page = await web.signedInPage(token);
+    await page.goto(`${web.url}/chats/${id}`);
+    const header = page.locator(".chat-header");
+    const model = header.getByRole("combobox", { name: "Model" });
+    await model.waitFor();
+    expect(await model.inputValue()).toBe(firstModel);
+    expect(
+      (await api(web.url, token, "PATCH", `/models/${firstModel}`, { enabled: false })).status,
+    ).toBe(200);
+    try {
+      await page.reload();
+      await page.getByRole("status").filter({ hasText: "is disabled" }).waitFor();
+      expect(
+        await shownText(page.getByRole("status").filter({ hasText: "is disabled" })),
+      ).toContain("Pick another model");
+      await shoot(page, "manage-model-disabled");
+      await model.selectOption({ label: "Second model" });
+      await expect.poll(async () => (await getChat(id))?.model_id).toBe(secondModel);
+      await expect.poll(() => page.getByText("is disabled").count()).toBe(0);
+      // The chat goes on with the new model.
+      web.fake.enqueue(textReply("Answered by the second model."));
+      await composer(page).fill("Still there?");
+      await composer(page).press("Enter");
+      await page.getByText("Answered by the second model.").waitFor();
+      expect(web.fake.requests.at(-1)?.model).toBe("fake-model-2");
+    } finally {
+      await api(web.url, token, "PATCH", `/models/${firstModel}`, { enabled: true });
+    }
+    // The most recently active chat now uses the second model: a new chat preselects it.
+    await page.getByRole("link", { name: "New chat" }).click();
+    const picker = page.getByRole("combobox", { name: "Model" });
+    await picker.waitFor();
+    expect(await picker.inputValue()).toBe(secondModel);
+  });
+
   it("looks right at 360, 1024 and 1280 px, light and dark", async () => {
     await chatViaApi(
       "A chat with a long title",
