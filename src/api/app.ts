@@ -50,6 +50,7 @@ function resolveOptions(options: ApiOptions): ResolvedOptions {
     clientIp: options.clientIp ?? socketAddress,
     maxStreamBufferBytes: options.maxStreamBufferBytes ?? 8 * 1024 * 1024,
     streamAccessCheckMs: options.streamAccessCheckMs ?? 5_000,
+    providerCheckTimeoutMs: options.providerCheckTimeoutMs ?? 15_000,
     ...(options.shutdown ? { shutdown: options.shutdown } : {}),
   };
 }

@@ -44,6 +44,8 @@ export interface ApiOptions {
    * read the chat (logout, deactivation, a lost admin role, on any replica); default 5 s.
    */
   streamAccessCheckMs?: number;
+  /** How long "Test connection" and a provider's model list may take; default 15 s. */
+  providerCheckTimeoutMs?: number;
 }
 
 export type ResolvedOptions = Required<Omit<ApiOptions, "shutdown">> & { shutdown?: AbortSignal };

@@ -9,10 +9,11 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
   errorReply,
   type FakeProvider,
+  hangAfter,
   startFakeProvider,
   textReply,
 } from "../../test/fakeprovider/index.ts";
-import { obj, useServedApi } from "./testing.ts";
+import { Client, makeDeps, obj, seedStore, serveApi, useServedApi } from "./testing.ts";
 
 const KEY = "sk-checks-THE-SECRET-KEY-42";
 
@@ -192,6 +193,33 @@ describe("provider checks", () => {
         message: expect.stringMatching(/needs a model to test with: add one/),
         latency_ms: 0,
       });
+    });
+
+    it("a provider that does not answer in time: a classified timeout, not a hanging request", async () => {
+      // The deadline of this server's checks is short; the fake sends the headers, then nothing.
+      const deps = await makeDeps();
+      const seeded = await seedStore(deps);
+      const served = await serveApi(deps, { providerCheckTimeoutMs: 300 });
+      try {
+        const client = new Client(served.url);
+        const created = await client.post("/api/v1/providers", {
+          token: seeded.admin,
+          json: { type: "openai-compatible", name: "Slow", base_url: `${fake.url}/v1` },
+        });
+        fake.enqueue(hangAfter("O", 1));
+        const res = await client.post(`/api/v1/providers/${obj(created).id}/test`, {
+          token: seeded.admin,
+          json: { model: "slow-model" },
+        });
+        expect(obj(res)).toMatchObject({
+          ok: false,
+          kind: "timeout",
+          message: "The request to Slow timed out.",
+        });
+      } finally {
+        await served.close();
+        await deps.close();
+      }
     });
 
     it("is admin-only, and 404 for an unknown provider", async () => {

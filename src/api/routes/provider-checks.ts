@@ -15,11 +15,10 @@ import { ApiError, notFound } from "../errors.ts";
 import { IdParams, ProviderModelList, ProviderTestResult, TestProviderBody } from "../schemas.ts";
 import { errors, json, jsonBody, SECURED } from "./common.ts";
 
-/** How long a check may take: a provider that has not answered by then is reported as such. */
-export const CHECK_TIMEOUT_MS = 15_000;
-
 export function addProviderChecks(app: ApiApp, ctx: RouteContext): void {
   const { store, logger, transport } = ctx;
+  // A provider that has not answered by then is reported as timed out (`providerCheckTimeoutMs`).
+  const deadline = () => AbortSignal.timeout(ctx.options.providerCheckTimeoutMs);
   const admin = [ctx.requireAdmin];
   const tags = ["providers"];
 
@@ -55,12 +54,7 @@ export function addProviderChecks(app: ApiApp, ctx: RouteContext): void {
     const body = c.req.valid("json") ?? {};
     const config = await configOf(id);
     const model = body.model ?? (await firstModel(id));
-    const probe = await probeProvider(
-      config,
-      model,
-      transport,
-      AbortSignal.timeout(CHECK_TIMEOUT_MS),
-    );
+    const probe = await probeProvider(config, model, transport, deadline());
     if (probe === null) {
       return c.json(
         {
@@ -114,7 +108,7 @@ export function addProviderChecks(app: ApiApp, ctx: RouteContext): void {
     const config = await configOf(c.req.valid("param").id);
     if (!canListModels(config.type)) return c.json({ models: [], listable: false }, 200);
     try {
-      const listed = await listModels(config, transport, AbortSignal.timeout(CHECK_TIMEOUT_MS));
+      const listed = await listModels(config, transport, deadline());
       return c.json({ models: listed ?? [], listable: true }, 200);
     } catch (error) {
       const classified = classify(error, { provider: config.name });

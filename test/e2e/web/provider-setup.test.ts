@@ -178,9 +178,8 @@ describe("web: a setup mistake, fixed", { timeout: TEST_TIMEOUT * 2 }, () => {
         .toContain("The provider lists 2: type to search them, or any other ID.");
       const listId = await addModel.getByLabel("Model ID").getAttribute("list");
       const offered = page.locator(`datalist[id="${listId}"] option`);
-      expect(
-        await offered.evaluateAll((options) => options.map((o) => (o as HTMLOptionElement).value)),
-      ).toEqual(["llama-4", "qwen-coder"]);
+      const values = await Promise.all((await offered.all()).map((o) => o.getAttribute("value")));
+      expect(values).toEqual(["llama-4", "qwen-coder"]);
       await addModel.getByLabel("Model ID").fill("llama-4");
       await addModel.getByRole("button", { name: "Add model" }).click();
       await page.getByRole("row", { name: /llama-4/ }).waitFor();
