@@ -114,6 +114,8 @@ export async function runServer(
     store,
     chats,
     logger,
+    // An admin's "Test connection" goes over the very client the chats use.
+    transport,
     options: { secureCookies: config.secureCookies, ready: () => ready, shutdown: shutdown.signal },
   });
   // The standalone agent a workspace downloads (the Workspaces page's one-liner).
