@@ -265,6 +265,33 @@ describe("web: chats people manage", { timeout: TEST_TIMEOUT * 2 }, () => {
     expect(await picker.inputValue()).toBe(secondModel);
   });
 
+  it("past the first page, older chats are shown when asked for", async () => {
+    const before = web.fake.requests.length;
+    const made = 51;
+    web.fake.enqueue(...Array.from({ length: made }, () => textReply("ok")));
+    for (let i = 0; i < made; i++) {
+      const created = await api(web.url, token, "POST", "/chats", {
+        model_id: firstModel,
+        content: [{ type: "text", text: `bulk chat ${i}` }],
+      });
+      expect(created.status).toBe(201);
+    }
+    await expect
+      .poll(() => web.fake.requests.length - before, { timeout: UI_TIMEOUT * 2 })
+      .toBe(made);
+    const all = await api<{ chats: unknown[] }>(web.url, token, "GET", "/chats?limit=100");
+    const total = all.body.chats.length;
+    expect(total).toBeGreaterThan(50);
+
+    const page = await web.signedInPage(token);
+    await page.goto(web.url);
+    const links = chats(page).getByRole("link");
+    await expect.poll(() => links.count()).toBe(50);
+    await chats(page).getByRole("button", { name: "Show older chats" }).click();
+    await expect.poll(() => links.count()).toBe(total);
+    expect(await chats(page).getByRole("button", { name: "Show older chats" }).count()).toBe(0);
+  });
+
   it("looks right at 360, 1024 and 1280 px, light and dark", async () => {
     await chatViaApi(
       "A chat with a long title",

@@ -111,12 +111,23 @@ export function Sidebar({
       list.chats.length === 0 ? (
         <p className="muted sidebar-note">No chats yet.</p>
       ) : (
-        groupChats(list.chats, new Date()).map((group) => (
-          <section key={group.label} aria-label={group.label} className="chat-group">
-            <h2 className="group-label">{group.label}</h2>
-            <ul>{group.chats.map(row)}</ul>
-          </section>
-        ))
+        <>
+          {groupChats(list.chats, new Date()).map((group) => (
+            <section key={group.label} aria-label={group.label} className="chat-group">
+              <h2 className="group-label">{group.label}</h2>
+              <ul>{group.chats.map(row)}</ul>
+            </section>
+          ))}
+          {list.hasOlder ? (
+            <button
+              type="button"
+              className="btn-small show-older"
+              onClick={() => void list.loadOlder()}
+            >
+              Show older chats
+            </button>
+          ) : null}
+        </>
       );
   }
 
