@@ -4,13 +4,30 @@
  * out. The raw JSON of the input and the output stay one "Details" toggle away.
  */
 import { memo, useId, useState } from "react";
-import type { ToolInput } from "./summary.ts";
+import { oneLine, type ToolInput } from "./summary.ts";
 
-/** Fields a card shows in its own body (the diff), by tool. */
+/** Fields the header or the body already shows whole, by tool: not repeated as fields. */
 const SHOWN_ELSEWHERE: Record<string, readonly string[]> = {
-  edit_file: ["old_string", "new_string", "edits"],
-  write_file: ["content"],
+  edit_file: ["path", "old_string", "new_string", "edits"],
+  write_file: ["path", "content"],
+  read_file: ["path", "offset", "limit"],
+  list_files: ["path", "pattern"],
+  search_files: ["path"],
+  process_output: ["process_id"],
+  process_signal: ["process_id", "signal"],
 };
+
+/** A command or a pattern stays a field only when the header had to cut it. */
+function hiddenFields(name: string, input: ToolInput): readonly string[] {
+  const hidden = SHOWN_ELSEWHERE[name] ?? [];
+  const whole = (key: string, max: number) => {
+    const value = input[key];
+    return typeof value === "string" && oneLine(value, max) === value.trim();
+  };
+  if (name === "execute" && whole("command", 60)) return ["command"];
+  if (name === "search_files" && whole("pattern", 50)) return [...hidden, "pattern"];
+  return hidden;
+}
 
 const LABELS: Record<string, string> = {
   timeout_ms: "timeout (ms)",
@@ -37,7 +54,7 @@ export const InputFields = memo(function InputFields({
   name: string;
   input: ToolInput;
 }) {
-  const hidden = SHOWN_ELSEWHERE[name] ?? [];
+  const hidden = hiddenFields(name, input);
   const fields = Object.entries(input).filter(
     ([key, value]) => value !== undefined && value !== null && !hidden.includes(key),
   );

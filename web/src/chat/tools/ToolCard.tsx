@@ -16,7 +16,14 @@ import {
   WriteBody,
 } from "./bodies.tsx";
 import { InputFields, RawDetails } from "./InputFields.tsx";
-import { outputText, parseInput, stateOf, type ToolState, toolSummary } from "./summary.ts";
+import {
+  outputText,
+  parseInput,
+  type SummaryParts,
+  stateOf,
+  type ToolState,
+  toolSummaryParts,
+} from "./summary.ts";
 import { ToolIcon } from "./ToolIcon.tsx";
 import { useCallDuration } from "./useCallDuration.ts";
 import "./tools.css";
@@ -42,6 +49,40 @@ const CHIP: Record<ToolState, string | null> = {
   stopped: "Stopped",
   offline: "Agent offline",
 };
+
+/** A failure worth a second look: a non-zero exit, a timeout, a kill. */
+const BAD_DETAIL = /^(exit -?[1-9]|timed out|killed|could not start)/;
+
+/** The header's words, with the counts of an edit and a bad exit in colour. */
+function SummaryText({ summary }: { summary: SummaryParts }) {
+  const counts = /^(.*) \(\+(\d+) −(\d+)\)$/.exec(summary.title);
+  return (
+    <span className="tool-title">
+      {counts ? (
+        <>
+          {counts[1]}{" "}
+          <span className="tool-counts">
+            (<span className="tool-added">+{counts[2]}</span>{" "}
+            <span className="tool-removed">−{counts[3]}</span>)
+          </span>
+        </>
+      ) : (
+        summary.title
+      )}
+      {summary.detail ? (
+        <>
+          {" — "}
+          <span
+            className="tool-detail"
+            data-bad={BAD_DETAIL.test(summary.detail) ? "true" : undefined}
+          >
+            {summary.detail}
+          </span>
+        </>
+      ) : null}
+    </span>
+  );
+}
 
 export const ToolCard = memo(function ToolCard({
   callId,
@@ -70,7 +111,7 @@ export const ToolCard = memo(function ToolCard({
   const presence = useAgentPresence();
   // Nothing streamed says a call is waiting for an agent; the header's poll says it is offline.
   const waiting = watching && state === "running" && !text && presence === "offline";
-  const summary = toolSummary({
+  const summary = toolSummaryParts({
     name,
     input: parsed,
     output: text,
@@ -80,7 +121,7 @@ export const ToolCard = memo(function ToolCard({
   const [open, setOpen] = useState(() => openAtFirst(name, state));
   const bodyId = useId();
   const Body = BODIES[name] ?? OutputBody;
-  const chip = waiting ? "Waiting for agent…" : CHIP[state];
+  const chip = waiting ? "Waiting…" : CHIP[state];
   return (
     <div className="tool-card" data-tool={name} data-state={waiting ? "waiting" : state}>
       <button
@@ -91,7 +132,7 @@ export const ToolCard = memo(function ToolCard({
         onClick={() => setOpen(!open)}
       >
         <ToolIcon name={name} />
-        <span className="tool-title">{summary}</span>
+        <SummaryText summary={summary} />
         {chip ? <span className={`tool-chip tool-chip-${state}`}>{chip}</span> : null}
         <span className="tool-chevron" aria-hidden="true" />
       </button>

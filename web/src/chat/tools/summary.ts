@@ -197,8 +197,21 @@ export interface ToolSummaryInput {
   durationMs?: number | undefined;
 }
 
+/** A header in two parts: what the call did, then how it came out ("exit 1", "14 matches"). */
+export interface SummaryParts {
+  title: string;
+  detail?: string | undefined;
+}
+
 /** The card's header: what the call did (or is doing), in words. */
 export function toolSummary(call: ToolSummaryInput): string {
+  const { title, detail } = toolSummaryParts(call);
+  return detail ? `${title} — ${detail}` : title;
+}
+
+const parts = (title: string, detail?: string): SummaryParts => ({ title, detail });
+
+export function toolSummaryParts(call: ToolSummaryInput): SummaryParts {
   const { name, input, state } = call;
   const running = state === "running";
   const done = state === "done";
@@ -211,13 +224,13 @@ export function toolSummary(call: ToolSummaryInput): string {
       const { added, removed } = lineChanges(name, input);
       const title = pick(`Editing ${path}`, `Edited ${path}`, `Edit ${path}`);
       // A refused or stopped edit changed nothing: no counts then.
-      return state === "running" || done ? `${title} (+${added} −${removed})` : title;
+      return parts(state === "running" || done ? `${title} (+${added} −${removed})` : title);
     }
     case "write_file": {
       const content = str(input, "content") ?? "";
       const lines = content === "" ? 0 : content.replace(/\n$/, "").split("\n").length;
       const title = pick(`Writing ${path}`, `Wrote ${path}`, `Write ${path}`);
-      return state === "running" || done ? `${title} (${plural(lines, "line")})` : title;
+      return parts(state === "running" || done ? `${title} (${plural(lines, "line")})` : title);
     }
     case "read_file": {
       const offset = num(input, "offset");
@@ -228,64 +241,67 @@ export function toolSummary(call: ToolSummaryInput): string {
           : undefined;
       const range = (done ? linesRead(output) : undefined) ?? asked;
       const title = pick(`Reading ${path}`, `Read ${path}`, `Read ${path}`);
-      return range ? `${title} (${range})` : title;
+      return parts(range ? `${title} (${range})` : title);
     }
     case "list_files": {
       const where = dir(str(input, "path"));
       const pattern = str(input, "pattern");
       const title = `${pick("Listing", "Listed", "List")} ${where}${pattern ? ` (${pattern})` : ""}`;
-      if (!done) return title;
+      if (!done) return parts(title);
       const count = output.startsWith("No files under ") ? 0 : resultLines(output).length;
-      return `${title} — ${plural(count, "entry").replace("entrys", "entries")}`;
+      return parts(title, count === 1 ? "1 entry" : `${count} entries`);
     }
     case "search_files": {
       const pattern = JSON.stringify(oneLine(str(input, "pattern") ?? "", 50));
       const where = str(input, "path");
       const title = `${pick("Searching", "Searched", "Search")} ${pattern}${where ? ` in ${where}` : ""}`;
-      return done ? `${title} — ${matchesOf(output)}` : title;
+      return parts(title, done ? matchesOf(output) : undefined);
     }
     case "execute":
       return executeSummary(call);
     case "process_output": {
       const id = str(input, "process_id") ?? "a process";
       const title = pick(`Reading output of ${id}`, `Read output of ${id}`, `Read output of ${id}`);
-      if (!done) return title;
-      if (/\[p\d+: still running\]\s*$/.test(output)) return `${title} — still running`;
+      if (!done) return parts(title);
+      if (/\[p\d+: still running\]\s*$/.test(output)) return parts(title, "still running");
       const exit = exitOf(output);
-      return exit ? `${title} — ${exit}` : title;
+      return parts(title, exit);
     }
     case "process_signal": {
       const id = str(input, "process_id") ?? "a process";
       const signal = str(input, "signal") ?? "a signal";
-      return pick(
-        `Sending ${signal} to ${id}`,
-        `Sent ${signal} to ${id}`,
-        `Send ${signal} to ${id}`,
+      return parts(
+        pick(`Sending ${signal} to ${id}`, `Sent ${signal} to ${id}`, `Send ${signal} to ${id}`),
       );
     }
     case "process_list":
-      return pick(
-        "Listing background processes",
-        "Listed background processes",
-        "List background processes",
+      return parts(
+        pick(
+          "Listing background processes",
+          "Listed background processes",
+          "List background processes",
+        ),
       );
     default: {
       const title = mcpTitle(name) ?? name;
       const args = inputSummary(input);
-      return args === "" ? title : `${title} (${args})`;
+      return parts(args === "" ? title : `${title} (${args})`);
     }
   }
 }
 
-function executeSummary({ input, output, state, durationMs }: ToolSummaryInput): string {
+function executeSummary({ input, output, state, durationMs }: ToolSummaryInput): SummaryParts {
   const command = oneLine(str(input, "command") ?? "a command", 60);
   const text = output ?? "";
   if (input.background === true) {
-    if (state === "running") return `Starting ${command} in the background`;
+    if (state === "running") return parts(`Starting ${command} in the background`);
     const id = /^\[background process (p\d+)/.exec(text)?.[1];
-    if (state !== "done") return `Start ${command} in the background`;
+    if (state !== "done") return parts(`Start ${command} in the background`);
     const ended = /\[p\d+ already ended: ([^\]]+)\]\s*$/.exec(text)?.[1];
-    return `Started ${command} in the background${id ? ` (${id})` : ""}${ended ? ` — ended: ${ended}` : ""}`;
+    return parts(
+      `Started ${command} in the background${id ? ` (${id})` : ""}`,
+      ended && `ended: ${ended}`,
+    );
   }
   const details: string[] = [];
   const exit = state === "done" || state === "failed" ? exitOf(text) : undefined;
@@ -296,5 +312,5 @@ function executeSummary({ input, output, state, durationMs }: ToolSummaryInput):
     state === "done" || state === "stopped" || (exit !== undefined && exit !== "could not start");
   const title =
     state === "running" ? `Running ${command}` : ran ? `Ran ${command}` : `Run ${command}`;
-  return details.length === 0 ? title : `${title} — ${details.join(" · ")}`;
+  return parts(title, details.length === 0 ? undefined : details.join(" · "));
 }
