@@ -109,7 +109,16 @@ export function Shell({ onSignedOut }: { onSignedOut(): void }) {
       <a className="skip-link" href="#main">
         Skip to content
       </a>
-      <Sidebar path={path} list={list} onSignedOut={onSignedOut} />
+      <Sidebar
+        path={path}
+        list={list}
+        onSignedOut={onSignedOut}
+        onClose={() => setMenuOpen(false)}
+      />
+      {menuOpen ? (
+        // The rest of a narrow window, dimmed: a click there closes the menu (Esc does too).
+        <div className="drawer-backdrop" aria-hidden="true" onClick={() => setMenuOpen(false)} />
+      ) : null}
       <main className="main" id="main">
         <button
           type="button"

@@ -103,7 +103,7 @@ describe("web: chats people manage", { timeout: TEST_TIMEOUT * 2 }, () => {
     for (const width of [360, 1024, 1280]) {
       await page.setViewportSize({ width, height: 760 });
       if (openMenu && width === 360) {
-        const toggle = page.getByRole("button", { name: "Menu" });
+        const toggle = page.getByRole("button", { name: "Menu", exact: true });
         if ((await toggle.getAttribute("aria-expanded")) !== "true") await toggle.click();
       }
       for (const scheme of ["light", "dark"] as const) {

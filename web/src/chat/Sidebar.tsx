@@ -60,10 +60,13 @@ export function Sidebar({
   path,
   list,
   onSignedOut,
+  onClose,
 }: {
   path: string;
   list: ChatList;
   onSignedOut(): void;
+  /** Closes the sidebar where it is a menu over the page (a narrow window). */
+  onClose(): void;
 }) {
   const { user, signOut } = useSession();
   const [query, setQuery] = useState("");
@@ -141,6 +144,9 @@ export function Sidebar({
         <Link to="/" className="btn btn-small btn-new-chat">
           New chat
         </Link>
+        <button type="button" className="btn-small drawer-close" onClick={onClose}>
+          Close<span className="sr-only"> menu</span>
+        </button>
       </header>
       <search className="chat-search">
         <label className="sr-only" htmlFor={CHAT_SEARCH_ID}>
