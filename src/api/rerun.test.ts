@@ -193,7 +193,7 @@ describe("edit and rerun, regenerate", () => {
       parts: [{ type: "text", text: "half a" }],
       model_id: api.s.modelId,
       stopped: true,
-      retries: { count: 2, kind: "overloaded" },
+      retries: { count: 2, kind: "overloaded", message: "Anthropic is overloaded (529)." },
     });
     const failed = await store.insertMessage(id, {
       role: "assistant",
@@ -204,7 +204,7 @@ describe("edit and rerun, regenerate", () => {
     expect(messages.find((m) => m.id === stopped.id)).toMatchObject({
       model_id: api.s.modelId,
       stopped: true,
-      retries: { count: 2, kind: "overloaded" },
+      retries: { count: 2, kind: "overloaded", message: "Anthropic is overloaded (529)." },
     });
     expect(messages.find((m) => m.id === failed.id)).toMatchObject({
       model_id: null,

@@ -601,10 +601,13 @@ export const MessageSchema = z
     stopped: z.boolean().openapi({
       description: "Its step was stopped (Stop) before it finished: its parts are what streamed.",
     }),
-    retries: z.object({ count: z.int().positive(), kind: z.string() }).nullable().openapi({
-      description:
-        "Its step's failed attempts that were retried, and the last one's error kind; null when none.",
-    }),
+    retries: z
+      .object({ count: z.int().positive(), kind: z.string(), message: z.string() })
+      .nullable()
+      .openapi({
+        description:
+          "Its step's failed attempts that were retried, and the last one's error kind and sentence (what happened); null when none.",
+      }),
     created_at: Timestamp,
   })
   .openapi("Message");

@@ -46,9 +46,9 @@ export class StreamingMessage {
     return this.#retries;
   }
 
-  /** An attempt failed with `kind` and is retried. */
-  retried(kind: string): void {
-    this.#retries = { count: (this.#retries?.count ?? 0) + 1, kind };
+  /** An attempt failed (`kind`, `message`: its classified error) and is retried. */
+  retried(kind: string, message: string): void {
+    this.#retries = { count: (this.#retries?.count ?? 0) + 1, kind, message };
   }
 
   /** A new attempt begins: the parts saved from the previous one are void. */

@@ -355,7 +355,7 @@ class Turn {
         onRetry: (event) => {
           // The failed attempt's deltas are void: clients drop them on the retry event.
           parts.restart();
-          draft.retried(event.error.kind);
+          draft.retried(event.error.kind, event.error.message);
           this.#publishRetry(event);
         },
       },

@@ -119,10 +119,15 @@ export type MessagePart =
    */
   | { type: "error"; kind: string; message: string; status_code?: number };
 
-/** A step that was retried: how many times, and why the last time (a `ChatErrorKind`). */
+/**
+ * A step that was retried: how many times, and why the last time — its error kind and the
+ * server's sentence for it (a retryable failure's states only the fact: "Anthropic is
+ * overloaded (529).").
+ */
 export interface RetryRecord {
   count: number;
   kind: string;
+  message: string;
 }
 
 export type MessageRole = "user" | "assistant" | "tool";

@@ -239,7 +239,8 @@ describe("chatd", () => {
     await service.sendMessage(failed, [{ type: "text", text: "Try again." }]);
     const done = await waitForStatus(chat.id, "waiting");
     expect(done.last_error).toBeNull();
-    expect(await texts(chat.id)).toEqual(["Hello?", "Try again.", "Hello again."]);
+    // The failed turn's error stays where it happened (an `error` part of its own message).
+    expect(await texts(chat.id)).toEqual(["Hello?", "error", "Try again.", "Hello again."]);
     expect(fake.requests[0]?.headers["x-api-key"]).toBe("k");
     expect(fake.requests[1]?.headers["x-api-key"]).toBe("fixed-key");
     log = await events(chat.id);

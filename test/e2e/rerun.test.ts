@@ -157,7 +157,7 @@ describe("edit and rerun, regenerate", () => {
     await settled(chat.id);
     expect((await store.listMessages(chat.id))[1]).toMatchObject({
       stopped: false,
-      retries: { count: 2, kind: "overloaded" },
+      retries: { count: 2, kind: "overloaded", message: expect.stringContaining("overloaded") },
       model_id: model.id,
     });
     fake.enqueue(hangAfter("half a thou", 2));

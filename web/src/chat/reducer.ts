@@ -18,6 +18,7 @@ import type {
   Usage,
 } from "../api/types.ts";
 
+import { catchingUp, keptOnRetry } from "./retryKeep.ts";
 /** A part being streamed: text grows; tool input and output arrive as raw text until persisted. */
 export type DraftPart =
   | { type: "text"; text: string }
@@ -69,6 +70,13 @@ export interface ChatViewState {
    * the chat goes back to waiting without one (Stop took it back).
    */
   compactRequested: boolean;
+  /**
+   * What a failed attempt of the step being streamed had shown, by message id, kept after its
+   * `retry` until the retried attempt's deltas catch up with it or diverge from it: the page
+   * shows the rest of it dimmed after the new text, so a retry does not make the reply vanish
+   * and re-stream from nothing. Dropped with the message's final `message`, or when the turn ends.
+   */
+  stale: Record<string, DraftPart[]>;
   /** The newest event applied: the stream resumes after it. */
   lastSeq: number;
 }
@@ -95,6 +103,7 @@ export const emptyChatView: ChatViewState = {
   compacting: null,
   compactionReasons: {},
   compactRequested: false,
+  stale: {},
   lastSeq: 0,
 };
 
@@ -148,6 +157,7 @@ function loaded(state: ChatViewState, detail: ChatDetail): ChatViewState {
     compacting: null,
     compactionReasons: state.compactionReasons,
     compactRequested: false, // a chat `pending` for it shows Compact disabled anyway
+    stale: {},
     lastSeq: detail.replay_from_seq,
   };
 }
@@ -190,14 +200,16 @@ export function applyEvent(state: ChatViewState, event: ChatEvent): ChatViewStat
     case "message":
       return onMessage(next, event.data.message);
     case "retry":
-      // The failed attempt's deltas are void: the retried attempt streams from the start.
-      return { ...next, retry: event.data, drafts: [] };
+      // The failed attempt's deltas are void: the retried attempt streams from the start. What
+      // they showed stays (dimmed) until the new attempt catches up with it.
+      return { ...next, retry: event.data, drafts: [], stale: keptOnRetry(next) };
     case "error":
       return {
         ...next,
         error: event.data,
         retry: null,
         drafts: [],
+        stale: {},
         compacting: null,
         compactRequested: false,
       };
@@ -223,7 +235,8 @@ function onTruncated(state: ChatViewState, ids: readonly string[]): ChatViewStat
     ...state,
     messages: state.messages.filter((m) => !gone.has(m.id)),
     drafts: state.drafts.filter((d) => !gone.has(d.id)),
-    usage: Object.fromEntries(Object.entries(state.usage).filter(([id]) => !gone.has(id))),
+    stale: without(state.stale, gone),
+    usage: without(state.usage, gone),
   };
 }
 
@@ -241,6 +254,7 @@ function onStatus(state: ChatViewState, data: ChatEventPayloads["status"]): Chat
     error,
     retry: null,
     drafts: [],
+    stale: {},
     stopping: false,
     compacting: null,
     compactRequested: state.compactRequested && data.status === "pending",
@@ -256,7 +270,15 @@ function onDelta(
   if (draft === undefined) return state;
   const updated = { id: message_id, parts: appendDelta(draft.parts, part) };
   const drafts = index === -1 ? [...state.drafts, updated] : state.drafts.with(index, updated);
-  return { ...state, drafts, retry: null };
+  const stale = state.stale[message_id];
+  if (stale === undefined || catchingUp(updated.parts, stale))
+    return { ...state, drafts, retry: null };
+  return { ...state, drafts, retry: null, stale: without(state.stale, [message_id]) };
+}
+
+function without<T>(record: Record<string, T>, ids: Iterable<string>): Record<string, T> {
+  const gone = new Set(ids);
+  return Object.fromEntries(Object.entries(record).filter(([id]) => !gone.has(id)));
 }
 
 type Delta = ChatEventPayloads["message_part"]["part"];
@@ -316,6 +338,7 @@ function onMessage(state: ChatViewState, message: Message): ChatViewState {
     ...(isCompaction(message) ? compacted(state, message.id) : {}),
     messages,
     drafts: state.drafts.filter((d) => d.id !== message.id),
+    stale: message.id in state.stale ? without(state.stale, [message.id]) : state.stale,
     pending: message.role === "user" ? withoutDelivered(state.pending, message) : state.pending,
     // A user message moves into the transcript between turns: the stopped turn is over, and the
     // one that answers it can be stopped in turn.
