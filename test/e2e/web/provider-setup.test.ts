@@ -5,11 +5,13 @@
  * Deletes that would break something are refused with the server's reason. Screenshots of both
  * admin pages at 360, 1024 and 1280 px, light and dark, go to `${tmpdir}/keel-ui-shots`.
  */
+
 import { mkdir } from "node:fs/promises";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import AxeBuilder from "@axe-core/playwright";
 import type { Page } from "playwright-core";
 import { beforeAll, describe, expect, it } from "vitest";
 import { textReply } from "../../fakeprovider/index.ts";
@@ -43,6 +45,16 @@ async function shoot(page: Page, name: string) {
   }
   await page.setViewportSize({ width: 1280, height: 800 });
   await page.emulateMedia({ colorScheme: "light" });
+}
+
+/** Serious and critical WCAG 2.1 A/AA violations (as accessibility.test.ts counts them). */
+async function blocking(page: Page): Promise<string[]> {
+  const { violations } = await new AxeBuilder({ page })
+    .withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"])
+    .analyze();
+  return violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(" | ")}`);
 }
 
 const adminNav = (page: Page, name: string) =>
@@ -103,6 +115,12 @@ describe("web: a setup mistake, fixed", { timeout: TEST_TIMEOUT * 2 }, () => {
     expect(await edit.getByLabel("Base URL").inputValue()).toBe(wrong);
     expect(normalize(await shownText(edit))).toContain("A key is set. Leave empty to keep it.");
     await shoot(page, "providers-edit");
+    // The failed test's words, the edit form and its hints: readable by everyone.
+    for (const scheme of ["light", "dark"] as const) {
+      await page.emulateMedia({ colorScheme: scheme });
+      expect(await blocking(page), scheme).toEqual([]);
+    }
+    await page.emulateMedia({ colorScheme: "light" });
     await edit.getByLabel("Base URL").fill(`${web.fake.url}/v1`);
     await edit.getByRole("button", { name: "Save" }).click();
     await edit.waitFor({ state: "detached" });
@@ -146,6 +164,7 @@ describe("web: a setup mistake, fixed", { timeout: TEST_TIMEOUT * 2 }, () => {
       })
       .toMatch(/^1 chat uses this model — disable it instead/);
     await shoot(page, "models-delete-refused");
+    expect(await blocking(page)).toEqual([]);
     // The way out, offered beside the refusal.
     await page.getByRole("button", { name: "Disable Local model" }).click();
     await expect
