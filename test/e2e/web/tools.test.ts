@@ -190,6 +190,7 @@ describe("web: tools in a workspace", { timeout: TEST_TIMEOUT }, () => {
     expect(normalize(await shownText(header(search)))).toBe('Searched "const" — 3 matches');
 
     await shoot(page, "tool-cards-edit", edit);
+    await shoot(page, "tool-cards-read", search);
   });
 
   it("a Stop during a long command keeps its output and says Stopped, also after a reload", async () => {
