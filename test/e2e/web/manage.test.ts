@@ -290,6 +290,15 @@ describe("web: chats people manage", { timeout: TEST_TIMEOUT * 2 }, () => {
     await chats(page).getByRole("button", { name: "Show older chats" }).click();
     await expect.poll(() => links.count()).toBe(total);
     expect(await chats(page).getByRole("button", { name: "Show older chats" }).count()).toBe(0);
+
+    // The last row's menu opens upwards: within the list, not cut off below it.
+    const menuButtons = chats(page).getByRole("button", { name: /^Options for / });
+    await menuButtons.last().scrollIntoViewIfNeeded();
+    await menuButtons.last().click();
+    const menu = await page.getByRole("menu").boundingBox();
+    const list = await chats(page).boundingBox();
+    expect(menu && list && menu.y + menu.height <= list.y + list.height).toBe(true);
+    await page.keyboard.press("Escape");
   });
 
   it("looks right at 360, 1024 and 1280 px, light and dark", async () => {

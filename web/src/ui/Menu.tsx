@@ -3,7 +3,14 @@
  * `role="menuitem"` buttons; ↑/↓/Home/End move between them, Esc or a click elsewhere closes it and
  * gives the focus back to the button, choosing an item closes it first.
  */
-import { type KeyboardEvent, type ReactNode, useEffect, useId, useRef, useState } from "react";
+import {
+  type KeyboardEvent,
+  type ReactNode,
+  useId,
+  useLayoutEffect,
+  useRef,
+  useState,
+} from "react";
 
 export interface MenuItem {
   label: string;
@@ -25,12 +32,26 @@ export function Menu({
   children: ReactNode;
 }) {
   const [open, setOpen] = useState(false);
+  /** Opens upwards when there is no room below (in its scrolling list, or the window). */
+  const [up, setUp] = useState(false);
   const button = useRef<HTMLButtonElement>(null);
   const menu = useRef<HTMLDivElement>(null);
   const id = useId();
 
-  useEffect(() => {
-    if (!open) return;
+  useLayoutEffect(() => {
+    if (!open) {
+      setUp(false);
+      return;
+    }
+    const list = menu.current;
+    if (list !== null && button.current !== null) {
+      const scroller = button.current.closest("nav, [data-menu-bounds]");
+      const bottom = Math.min(
+        window.innerHeight,
+        scroller?.getBoundingClientRect().bottom ?? window.innerHeight,
+      );
+      if (list.getBoundingClientRect().bottom > bottom) setUp(true);
+    }
     menu.current?.querySelector<HTMLElement>('[role="menuitem"]')?.focus();
     const onPointer = (event: PointerEvent) => {
       const target = event.target as Node;
@@ -104,7 +125,7 @@ export function Menu({
           id={id}
           role="menu"
           aria-label={label}
-          className="menu-list"
+          className={up ? "menu-list up" : "menu-list"}
           onKeyDown={onKeyDown}
         >
           {items.map((item) => (
