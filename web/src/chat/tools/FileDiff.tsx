@@ -75,7 +75,10 @@ export const FileDiff = memo(function FileDiff({
   );
   const [all, setAll] = useState(false);
   const shown = all ? rows : rows.slice(0, SHOWN_ROWS);
-  const numbered = rows.some((r) => r.kind !== "gap" && (r.oldNo ?? r.newNo) !== undefined);
+  // A gutter for each side that has numbers: a new file's diff has only the new side's.
+  const oldSide = rows.some((r) => r.kind !== "gap" && r.oldNo !== undefined);
+  const newSide = rows.some((r) => r.kind !== "gap" && r.newNo !== undefined);
+  const numbered = oldSide || newSide;
   if (rows.length === 0) return <p className="muted tool-note">No change.</p>;
   return (
     <div className="tool-diff">
@@ -89,12 +92,12 @@ export const FileDiff = memo(function FileDiff({
           ) : (
             // biome-ignore lint/suspicious/noArrayIndexKey: rows are fixed for a call
             <span key={i} className={`diff-line diff-${row.kind}`}>
-              {numbered ? (
+              {oldSide ? (
                 <span className="ln" aria-hidden="true">
                   {row.kind === "add" ? "" : (row.oldNo ?? "")}
                 </span>
               ) : null}
-              {numbered ? (
+              {newSide ? (
                 <span className="ln" aria-hidden="true">
                   {row.kind === "del" ? "" : (row.newNo ?? "")}
                 </span>

@@ -72,12 +72,14 @@ function SummaryText({ summary }: { summary: SummaryParts }) {
       {summary.detail ? (
         <>
           {" — "}
-          <span
-            className="tool-detail"
-            data-bad={BAD_DETAIL.test(summary.detail) ? "true" : undefined}
-          >
-            {summary.detail}
-          </span>
+          {summary.detail.split(" · ").map((piece, i) => (
+            <span key={piece}>
+              {i > 0 ? " · " : null}
+              <span className="tool-detail" data-bad={BAD_DETAIL.test(piece) ? "true" : undefined}>
+                {piece}
+              </span>
+            </span>
+          ))}
         </>
       ) : null}
     </span>

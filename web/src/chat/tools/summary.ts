@@ -81,8 +81,10 @@ export function oneLine(text: string, max = 80): string {
   return lines.length > 1 && !cut.endsWith("…") ? `${cut} …` : cut;
 }
 
-/** 3.2 s, 42 s, 2 min 5 s. */
+/** <0.1 s, 3.2 s, 42 s, 2 min 5 s. */
 export function formatDuration(ms: number): string {
+  // Below this, what the page measures is the events' delivery more than the command.
+  if (ms < 100) return "<0.1 s";
   if (ms < 10_000) return `${(Math.max(ms, 0) / 1000).toFixed(1)} s`;
   const seconds = Math.round(ms / 1000);
   if (seconds < 60) return `${seconds} s`;
