@@ -3,14 +3,11 @@
  * base URL → "Test connection" says what is wrong in a chat's words → the admin fixes the URL in
  * the provider's edit form (the key left empty, so kept) → "Test connection" ✓ → a chat works.
  * Deletes that would break something are refused with the server's reason. Screenshots of both
- * admin pages at 360, 1024 and 1280 px, light and dark, go to `${tmpdir}/keel-ui-shots`.
+ * admin pages at 360, 1024 and 1280 px, light and dark, go to `${tmpdir}/keel-ui-shots`
+ * (`shootWidths`).
  */
-
-import { mkdir } from "node:fs/promises";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import AxeBuilder from "@axe-core/playwright";
 import type { Page } from "playwright-core";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -20,6 +17,7 @@ import {
   api,
   createOwnerViaApi,
   normalize,
+  shootWidths,
   shownText,
   startChatViaUi,
   TEST_TIMEOUT,
@@ -29,23 +27,7 @@ import {
   waitForTurnEnd,
 } from "./support.ts";
 
-const SHOTS = join(tmpdir(), "keel-ui-shots");
 const KEY = "sk-setup-key-5f4e3d";
-
-async function shoot(page: Page, name: string) {
-  for (const width of [360, 1024, 1280]) {
-    await page.setViewportSize({ width, height: 900 });
-    for (const scheme of ["light", "dark"] as const) {
-      await page.emulateMedia({ colorScheme: scheme });
-      await page.screenshot({
-        path: join(SHOTS, `${name}-${width}-${scheme}.png`),
-        fullPage: true,
-      });
-    }
-  }
-  await page.setViewportSize({ width: 1280, height: 800 });
-  await page.emulateMedia({ colorScheme: "light" });
-}
 
 /** Serious and critical WCAG 2.1 A/AA violations (as accessibility.test.ts counts them). */
 async function blocking(page: Page): Promise<string[]> {
@@ -65,7 +47,6 @@ describe("web: a setup mistake, fixed", { timeout: TEST_TIMEOUT * 2 }, () => {
   let token: string;
 
   beforeAll(async () => {
-    await mkdir(SHOTS, { recursive: true });
     token = await createOwnerViaApi(web.url);
   });
 
@@ -97,7 +78,7 @@ describe("web: a setup mistake, fixed", { timeout: TEST_TIMEOUT * 2 }, () => {
     await addModel.getByLabel("Display name").fill("Local model");
     await addModel.getByRole("button", { name: "Add model" }).click();
     await page.getByRole("row", { name: /Local model/ }).waitFor();
-    await shoot(page, "models-add");
+    await shootWidths(page, "models-add");
 
     // Test connection: the failure in the words a chat would show, the key nowhere.
     await adminNav(page, "Providers");
@@ -114,7 +95,7 @@ describe("web: a setup mistake, fixed", { timeout: TEST_TIMEOUT * 2 }, () => {
     const edit = page.getByRole("form", { name: "Edit Local LLM" });
     expect(await edit.getByLabel("Base URL").inputValue()).toBe(wrong);
     expect(normalize(await shownText(edit))).toContain("A key is set. Leave empty to keep it.");
-    await shoot(page, "providers-edit");
+    await shootWidths(page, "providers-edit");
     // The failed test's words, the edit form and its hints: readable by everyone.
     for (const scheme of ["light", "dark"] as const) {
       await page.emulateMedia({ colorScheme: scheme });
@@ -138,7 +119,7 @@ describe("web: a setup mistake, fixed", { timeout: TEST_TIMEOUT * 2 }, () => {
     expect(probe.map((r) => [r.model, r.headers.authorization])).toEqual([
       ["fake-model", `Bearer ${KEY}`],
     ]);
-    await shoot(page, "providers-tested");
+    await shootWidths(page, "providers-tested");
 
     // A chat works.
     web.fake.enqueue(textReply("Hello from the fixed provider."));
@@ -163,7 +144,7 @@ describe("web: a setup mistake, fixed", { timeout: TEST_TIMEOUT * 2 }, () => {
         timeout: UI_TIMEOUT,
       })
       .toMatch(/^1 chat uses this model — disable it instead/);
-    await shoot(page, "models-delete-refused");
+    await shootWidths(page, "models-delete-refused");
     expect(await blocking(page)).toEqual([]);
     // The way out, offered beside the refusal.
     await page.getByRole("button", { name: "Disable Local model" }).click();

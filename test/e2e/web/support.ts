@@ -51,6 +51,8 @@ export const CHROMIUM_ARGS = [
   "--disable-quic",
 ];
 export const SCREENSHOT_DIR = join(tmpdir(), "keel-web-screenshots");
+/** Where the screenshots a person looks at go (`shootWidths`), apart from the failures'. */
+export const UI_SHOTS = join(tmpdir(), "keel-ui-shots");
 
 /** How long a UI expectation may take (a turn on the fake takes well under a second). */
 export const UI_TIMEOUT = 15_000;
@@ -532,6 +534,26 @@ export const chatHeader = (page: Page): Locator => page.locator(".chat-header");
 /** An agent reply still streaming. */
 export const streamingReply = (page: Page): Locator =>
   page.locator('[aria-busy="true"]').and(page.getByRole("article", { name: "Agent reply" }));
+
+/**
+ * Full-page screenshots of `page` at 360, 1024 and 1280 px, light and dark, as
+ * `${UI_SHOTS}/${name}-${width}-${scheme}.png`; the page is left at 1280 × 800, light.
+ */
+export async function shootWidths(page: Page, name: string): Promise<void> {
+  mkdirSync(UI_SHOTS, { recursive: true });
+  for (const width of [360, 1024, 1280]) {
+    await page.setViewportSize({ width, height: 900 });
+    for (const scheme of ["light", "dark"] as const) {
+      await page.emulateMedia({ colorScheme: scheme });
+      await page.screenshot({
+        path: join(UI_SHOTS, `${name}-${width}-${scheme}.png`),
+        fullPage: true,
+      });
+    }
+  }
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await page.emulateMedia({ colorScheme: "light" });
+}
 
 /** Text as a person reads it, with whitespace runs collapsed. */
 export const normalize = (text: string): string => text.replace(/\s+/g, " ").trim();

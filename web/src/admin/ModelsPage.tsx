@@ -11,6 +11,7 @@ import { Link } from "../router.tsx";
 import { DeleteButton } from "../ui/DeleteButton.tsx";
 import { ErrorBox } from "../ui/ErrorBox.tsx";
 import { Field } from "../ui/Field.tsx";
+import { SaveOrCancel, WideRow } from "../ui/RecordEditing.tsx";
 import { RecordTable } from "../ui/RecordTable.tsx";
 import { optionalNumber, optionalText, useAction } from "../ui/useAction.ts";
 import { useAsync } from "../ui/useAsync.ts";
@@ -131,15 +132,7 @@ function EditModelForm({
       </label>
       <PriceAndContextFields model={model} />
       <SettingsFields model={model} />
-      <ErrorBox error={action.error} title="Not saved." />
-      <div className="form-actions">
-        <button className="btn-primary" type="submit" disabled={action.busy}>
-          Save
-        </button>
-        <button type="button" onClick={() => onDone(false)}>
-          Cancel
-        </button>
-      </div>
+      <SaveOrCancel action={action} onCancel={() => onDone(false)} />
     </form>
   );
 }
@@ -238,31 +231,26 @@ function ModelRow({
         </td>
       </tr>
       {action.error ? (
-        // The table's whole width: a refusal says what to do, and a cell is too narrow for it.
-        <tr className="notice-row">
-          <td colSpan={COLUMNS.length}>
-            <ErrorBox error={action.error} />
-            {inUse && model.enabled ? (
-              <button type="button" className="btn-small" onClick={() => void toggle(false)}>
-                Disable {model.display_name}
-              </button>
-            ) : null}
-          </td>
-        </tr>
+        <WideRow span={COLUMNS.length} className="notice-row">
+          <ErrorBox error={action.error} />
+          {inUse && model.enabled ? (
+            <button type="button" className="btn-small" onClick={() => void toggle(false)}>
+              Disable {model.display_name}
+            </button>
+          ) : null}
+        </WideRow>
       ) : null}
       {editing ? (
-        <tr className="edit-row">
-          <td colSpan={COLUMNS.length}>
-            <EditModelForm
-              model={model}
-              providers={providers}
-              onDone={(changed) => {
-                setEditing(false);
-                if (changed) onChanged();
-              }}
-            />
-          </td>
-        </tr>
+        <WideRow span={COLUMNS.length} className="edit-row">
+          <EditModelForm
+            model={model}
+            providers={providers}
+            onDone={(changed) => {
+              setEditing(false);
+              if (changed) onChanged();
+            }}
+          />
+        </WideRow>
       ) : null}
     </>
   );

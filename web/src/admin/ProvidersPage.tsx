@@ -10,6 +10,7 @@ import type { Provider, ProviderTestResult, ProviderType } from "../api/types.ts
 import { DeleteButton } from "../ui/DeleteButton.tsx";
 import { ErrorBox } from "../ui/ErrorBox.tsx";
 import { Field } from "../ui/Field.tsx";
+import { SaveOrCancel, WideRow } from "../ui/RecordEditing.tsx";
 import { RecordTable } from "../ui/RecordTable.tsx";
 import { type Action, optionalText, useAction } from "../ui/useAction.ts";
 import { useAsync } from "../ui/useAsync.ts";
@@ -94,15 +95,7 @@ function EditProviderForm({
         Edit {provider.name} <span className="muted">· {PROVIDER_LABELS[provider.type]}</span>
       </h3>
       <ProviderFields type={provider.type} provider={provider} />
-      <ErrorBox error={action.error} title="Not saved." />
-      <div className="form-actions">
-        <button className="btn-primary" type="submit" disabled={action.busy}>
-          Save
-        </button>
-        <button type="button" onClick={() => onDone(false)}>
-          Cancel
-        </button>
-      </div>
+      <SaveOrCancel action={action} onCancel={() => onDone(false)} />
     </form>
   );
 }
@@ -267,29 +260,24 @@ function ProviderRow({ provider, onChanged }: { provider: Provider; onChanged():
         </td>
       </tr>
       {action.error ? (
-        // The table's whole width: a refusal says what to do, and a cell is too narrow for it.
-        <tr className="notice-row">
-          <td colSpan={COLUMNS.length}>
-            <ErrorBox error={action.error} />
-          </td>
-        </tr>
+        <WideRow span={COLUMNS.length} className="notice-row">
+          <ErrorBox error={action.error} />
+        </WideRow>
       ) : null}
       {mode === "edit" ? (
-        <tr className="edit-row">
-          <td colSpan={COLUMNS.length}>
-            <EditProviderForm
-              provider={provider}
-              onDone={(changed) => {
-                setMode("view");
-                if (changed) {
-                  // A changed provider's last test says nothing about it any more.
-                  setTest(null);
-                  onChanged();
-                }
-              }}
-            />
-          </td>
-        </tr>
+        <WideRow span={COLUMNS.length} className="edit-row">
+          <EditProviderForm
+            provider={provider}
+            onDone={(changed) => {
+              setMode("view");
+              if (changed) {
+                // A changed provider's last test says nothing about it any more.
+                setTest(null);
+                onChanged();
+              }
+            }}
+          />
+        </WideRow>
       ) : null}
     </>
   );
