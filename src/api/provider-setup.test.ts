@@ -116,6 +116,9 @@ describe("provider setup", () => {
         secret_access_key: "kept-SECRET-value",
       });
       expect(moved.text).not.toContain("kept-SECRET-value");
+      // An option the type does not read may be removed (null), never set.
+      expect((await patch(id, { options: { api: null } })).status).toBe(200);
+      expect(fields(obj(await patch(id, { options: { api: "chat" } })))).toEqual(["options.api"]);
       // Removing the region a Bedrock provider needs is refused like leaving it out.
       const noRegion = await patch(id, { options: { region: null } });
       expect(fields(obj(noRegion))).toEqual(["options.region"]);

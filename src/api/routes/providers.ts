@@ -54,7 +54,8 @@ function refuseUnworkable(
 ): void {
   const problems = configProblems(
     { type: config.type, options: config.options, base_url: config.base_url ?? undefined },
-    Object.keys(sent ?? {}),
+    // Only the options the request sets are judged (removing one a type does not read is fine).
+    Object.entries(sent ?? {}).flatMap(([key, value]) => (value === null ? [] : [key])),
   );
   if (problems.length === 0) return;
   throw new ApiError(400, "The provider cannot work with these settings: fix the fields named.", {
