@@ -9,6 +9,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import AxeBuilder from "@axe-core/playwright";
 import type { Locator, Page } from "playwright-core";
 import { beforeAll, describe, expect, it } from "vitest";
 import { textReply, toolCallReply } from "../../fakeprovider/index.ts";
@@ -188,6 +189,24 @@ describe("web: tools in a workspace", { timeout: TEST_TIMEOUT }, () => {
 
     const search = card(page, "search_files");
     expect(normalize(await shownText(header(search)))).toBe('Searched "const" — 3 matches');
+
+    // Open cards (a diff, a preview, output, raw details), light and dark: nothing serious for
+    // axe (the cards only: the message actions around them are another piece's).
+    for (const scheme of ["light", "dark"] as const) {
+      await page.emulateMedia({ colorScheme: scheme });
+      const { violations } = await new AxeBuilder({ page })
+        .include(".tool-card")
+        .withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"])
+        .analyze();
+      const blocking = violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+      expect(
+        blocking.map(
+          (v) =>
+            `${scheme} ${v.id}: ${v.nodes.map((n) => `${n.target} ${n.failureSummary}`).join(" | ")}`,
+        ),
+      ).toEqual([]);
+    }
+    await page.emulateMedia({ colorScheme: "light" });
 
     await shoot(page, "tool-cards-edit", edit);
     await shoot(page, "tool-cards-read", search);
