@@ -240,9 +240,13 @@ describe("web: tools in a workspace", { timeout: TEST_TIMEOUT }, () => {
       expect(normalize(await shownText(header(execute)))).toMatch(/^Ran echo compiling-1;/);
     };
     await check();
+    const title = execute.locator(".tool-title");
+    expect(normalize(await shownText(title))).toMatch(/ — (<0\.1|\d+(\.\d)?) s$/);
     await shoot(page, "tool-cards-stopped", execute);
     await page.reload();
     await check();
+    // How long it ran was measured as this page watched it; a fresh page did not: no time then.
+    expect(normalize(await shownText(title))).not.toMatch(/ s$/);
   });
 
   it("a call for an offline agent says it waits for the agent", async () => {

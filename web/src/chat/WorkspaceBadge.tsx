@@ -7,6 +7,7 @@ import { useEffect, useState } from "react";
 import { ApiError, request } from "../api/client.ts";
 import type { Workspace } from "../api/types.ts";
 import { type AgentPresence, setAgentPresence } from "./agentPresence.ts";
+import { setChatShown } from "./tools/useCallDuration.ts";
 import "./tools/tools.css";
 
 const POLL_MS = 5_000;
@@ -47,7 +48,10 @@ function useWorkspace(workspaceId: string): Shown {
     };
     void poll();
     document.addEventListener("visibilitychange", onVisible);
+    // Mounted with the chat's first screen: tool calls that start from now on are timed.
+    setChatShown(true);
     return () => {
+      setChatShown(false);
       stopped = true;
       clearTimeout(timer);
       document.removeEventListener("visibilitychange", onVisible);

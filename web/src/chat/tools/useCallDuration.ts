@@ -8,6 +8,15 @@
 import { useEffect, useState } from "react";
 
 const started = new Map<string, number>();
+/**
+ * Whether the open chat's first screen has been shown (set by the chat header's workspace badge
+ * once mounted). A call already running in that first screen started before the page knew of it:
+ * it gets no time, rather than one counted from the page load.
+ */
+let shown = false;
+export function setChatShown(value: boolean): void {
+  shown = value;
+}
 const ended = new Map<string, number>();
 const KEPT = 2_000;
 
@@ -41,7 +50,10 @@ export function useCallDuration(
 ): number | undefined {
   const ticking = running && watching;
   const now = useTick(ticking);
-  if (ticking) return Math.max(0, now - remember(started, callId, performance.now()));
+  if (ticking) {
+    const start = shown ? remember(started, callId, performance.now()) : started.get(callId);
+    return start === undefined ? undefined : Math.max(0, now - start);
+  }
   const start = started.get(callId);
   if (start === undefined || running) return undefined;
   return remember(ended, callId, performance.now()) - start;
