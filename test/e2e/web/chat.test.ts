@@ -1,11 +1,11 @@
 /**
  * A chat through trouble, in the browser, against one real `keel server` and the fake provider:
- * - the provider resets the stream mid-reply → a calm retry banner with a live countdown, then
- *   the full reply, once;
+ * - the provider resets the stream mid-reply → a calm retry banner with a live countdown, the
+ *   partial reply kept (dimmed) meanwhile, then the full reply, once;
  * - Stop (button and Esc) mid-reply → the partial text stays, the chat waits, the composer works;
  *   a follow-up queued behind the stopped reply gets a turn that can be stopped in turn;
- * - a terminal 401 → the error in words with what to do; the admin replaces the key on the
- *   Providers page and the next message succeeds;
+ * - a terminal 401 → the error in words with what to do, in place in the transcript (where it
+ *   stays); the admin replaces the key on the Providers page and the next message succeeds;
  * - a page reload and a dropped connection mid-stream → the view ends as a fresh load shows it.
  * Each test starts its own chat.
  */
@@ -107,12 +107,13 @@ describe("web: a chat through trouble", { timeout: TEST_TIMEOUT }, () => {
 
       // The failed attempt streams first…
       await streamingReply(page).getByText(FIRST).waitFor();
-      // …then the banner replaces it, in human words, naming the next attempt.
+      // …then the banner, in human words, naming the next attempt. The partial reply does not
+      // vanish: it stays, dimmed, until the retried attempt re-streams it.
       const banner = page.getByRole("status").filter({ hasText: /retrying in \d+ s, attempt 2/ });
       await banner.waitFor();
       const firstText = await shownText(banner);
-      expect(await streamingReply(page).count()).toBe(0);
-      expect(await transcriptText(page)).not.toContain(FIRST);
+      const stale = transcript(page).locator("[data-stale]");
+      expect(normalize(await shownText(stale))).toBe(`${FIRST} The reply`);
 
       const texts = await watchBanner(page, [firstText], 10_000);
       const seconds = texts.flatMap((t) => {
@@ -236,8 +237,9 @@ describe("web: a chat through trouble", { timeout: TEST_TIMEOUT }, () => {
       const page = await openChat("Check the key");
       const chatId = decodeURIComponent(new URL(page.url()).pathname.split("/").at(-1) ?? "");
 
-      // The error, in the server's words, with what to do about it.
-      const alert = page.getByRole("alert").filter({ hasText: "The turn failed." });
+      // The error, in place in the transcript, in the server's words — one sentence that says
+      // what to do, nothing added by the page — and for an admin a way to the provider's page.
+      const alert = transcript(page).locator(".msg-error").filter({ hasText: "The turn failed." });
       await alert.waitFor();
       await waitForTurnEnd(page, "error");
       const detail = await api<{ chat: { last_error: { kind: string; message: string } } }>(
@@ -248,9 +250,11 @@ describe("web: a chat through trouble", { timeout: TEST_TIMEOUT }, () => {
       );
       expect(detail.body.chat.last_error.kind).toBe("auth");
       const alertText = normalize(await shownText(alert));
-      expect(alertText).toContain(normalize(detail.body.chat.last_error.message));
-      expect(alertText).toContain("An administrator needs to fix the provider's API key");
+      expect(alertText).toBe(
+        `The turn failed. ${normalize(detail.body.chat.last_error.message)} Open the providers page`,
+      );
       expect(alertText).not.toMatch(/stack|at \w+ \(|\[object/);
+      expect(await alert.getByRole("link", { name: "Open the providers page" }).count()).toBe(1);
       const link = sidebarLink(page, "Check the key");
       await expect
         .poll(() => link.getAttribute("data-status"), { timeout: UI_TIMEOUT })
@@ -272,7 +276,7 @@ describe("web: a chat through trouble", { timeout: TEST_TIMEOUT }, () => {
       expect(normalize(await shownText(row))).toContain("set");
       expect(await shownText(page.locator("body"))).not.toContain(NEW_KEY);
 
-      // Back in the chat: the next message succeeds, and the error notice is gone.
+      // Back in the chat: the next message succeeds; the error stays where it happened.
       web.fake.enqueue(textReply("Authorized at last."));
       await link.click();
       await page.getByRole("heading", { name: "Check the key" }).waitFor();
@@ -282,6 +286,9 @@ describe("web: a chat through trouble", { timeout: TEST_TIMEOUT }, () => {
       await waitForTurnEnd(page);
       expect(await headerStatus(page)).toBe("waiting");
       expect(await page.getByRole("alert").count()).toBe(0);
+      expect(await alert.count()).toBe(1);
+      const shown = await transcriptText(page);
+      expect(shown.indexOf("The turn failed.")).toBeLessThan(shown.indexOf("Try again"));
       await expect
         .poll(() => link.getAttribute("data-status"), { timeout: UI_TIMEOUT })
         .toBe("waiting");

@@ -177,6 +177,11 @@ export const api = {
   sendMessage: (chatId: string, content: TextPart[]) =>
     request<void>("POST", `/chats/${id(chatId)}/messages`, { content }),
   interrupt: (chatId: string) => request<void>("POST", `/chats/${id(chatId)}/interrupt`),
+  /** 202: the message's new content; later messages leave the transcript and a turn reruns. */
+  editMessage: (chatId: string, messageId: string, content: TextPart[]) =>
+    request<void>("PATCH", `/chats/${id(chatId)}/messages/${id(messageId)}`, { content }),
+  /** 202: what followed the last user message leaves the transcript; a new turn answers it. */
+  regenerate: (chatId: string) => request<void>("POST", `/chats/${id(chatId)}/regenerate`),
   /** 202: a waiting chat is compacted now; a running one when its turn ends. */
   compactChat: (chatId: string) => request<void>("POST", `/chats/${id(chatId)}/compact`),
   /** Rename, change the model, pin or archive (and undo either). */

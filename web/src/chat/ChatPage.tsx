@@ -7,6 +7,7 @@ import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from "r
 import { ApiError, api } from "../api/client.ts";
 import { followChat, type StreamState } from "../api/stream.ts";
 import type { Chat, TextPart, UpdateChatRequest } from "../api/types.ts";
+import { useSession } from "../session.tsx";
 import { ErrorBox } from "../ui/ErrorBox.tsx";
 import { ChatHeader } from "./ChatHeader.tsx";
 import { CompactButton, CompactingNotice, CompactionDivider } from "./Compaction.tsx";
@@ -20,6 +21,7 @@ import {
   draftHasOwnContent,
   emptyChatView,
   endsWithCompaction,
+  endsWithErrorNote,
   isCompaction,
   liveOutputsOf,
   streamingToolOutputs,
@@ -27,26 +29,20 @@ import {
   toolCallIds,
   visibleMessages,
 } from "./reducer.ts";
+import { streamingEntries } from "./retryKeep.ts";
 import { StatusBadge } from "./StatusBadge.tsx";
 import type { ChatList } from "./useChatList.ts";
+import { useMessageActions } from "./useMessageActions.ts";
 import { WorkspaceBadge } from "./WorkspaceBadge.tsx";
 
-const ADVICE: Record<string, string> = {
-  auth: "An administrator needs to fix the provider's API key; then send your message again.",
-  config:
-    "An administrator needs to check the model's configuration, or start a chat with another model.",
-  context_length:
-    "The conversation no longer fits the model's context window, even summarised: start a new chat, or use a model with a larger one.",
-  usage_limit: "The provider's quota or spend limit is reached; an administrator can raise it.",
-  content_filter:
-    "The provider refused the request for policy reasons; rephrase it and send again.",
-};
-
+/**
+ * A turn's error the transcript does not hold (a chat that failed before errors were kept in
+ * place, or whose error note could not be written): the server's sentence, which says what to do.
+ */
 function TurnErrorNotice({ error }: { error: TurnError }) {
   return (
     <div className="error-box" role="alert" data-kind={error.kind}>
       <strong>The turn failed.</strong> {error.message}
-      <div className="muted">{ADVICE[error.kind] ?? "Send a message to try again."}</div>
     </div>
   );
 }
@@ -157,6 +153,8 @@ export function ChatPage({
   const toolOutputs = useMemo(() => streamingToolOutputs(view.drafts), [view.drafts]);
   const persistedCalls = useMemo(() => toolCallIds(view.messages), [view.messages]);
   const transcriptRef = useStickToBottom(view);
+  const actions = useMessageActions(chatId, view.messages, setActionError);
+  const { user } = useSession();
 
   const send = useCallback(
     async (text: string) => {
@@ -265,17 +263,35 @@ export function ChatPage({
                 usage={usage?.usage}
                 cost={usage?.cost_usd}
                 live={liveOutputsOf(message, toolOutputs)}
+                modelName={message.model_id ? actions.modelNames.get(message.model_id) : undefined}
+                admin={user.role === "admin"}
+                editing={actions.editing === message.id}
+                later={actions.later.get(message.id) ?? 0}
+                running={running}
+                onEdit={chat.archived ? undefined : actions.onEdit}
+                onSaveEdit={actions.onSaveEdit}
+                onCancelEdit={actions.onCancelEdit}
+                onRegenerate={
+                  actions.lastReplyId === message.id && !running && !chat.archived
+                    ? actions.onRegenerate
+                    : undefined
+                }
               />
             );
           })}
-          {view.drafts
-            .filter((draft) => draftHasOwnContent(draft, persistedCalls))
-            .map((draft) => (
-              <DraftView key={draft.id} parts={draft.parts} />
+          {streamingEntries(view)
+            .filter((entry) => entry.stale !== null || draftHasOwnContent(entry, persistedCalls))
+            .map((entry) => (
+              <DraftView
+                key={entry.id}
+                parts={entry.parts}
+                stale={entry.stale}
+                modelName={actions.modelNames.get(chat.model_id)}
+              />
             ))}
           {view.compacting ? <CompactingNotice notice={view.compacting} /> : null}
           {view.retry ? <RetryBanner retry={view.retry} /> : null}
-          {view.error && view.chat.status === "error" ? (
+          {view.error && view.chat.status === "error" && !endsWithErrorNote(view.messages) ? (
             <TurnErrorNotice error={view.error} />
           ) : null}
           {view.pending.map((entry) => (
@@ -287,7 +303,12 @@ export function ChatPage({
       {chat.archived ? (
         <ArchivedBar onUnarchive={() => change({ archived: false })} />
       ) : (
-        <Composer onSend={send} running={running && !view.stopping} onStop={() => void stop()} />
+        <Composer
+          onSend={send}
+          running={running && !view.stopping}
+          onStop={() => void stop()}
+          onEditLast={actions.editLast}
+        />
       )}
     </>
   );

@@ -1,6 +1,6 @@
 /**
  * The message box: Enter sends, Shift+Enter adds a line, Esc (or the Stop button) stops a running
- * turn. Sending while a turn runs is allowed: the message is queued behind it.
+ * turn, ↑ in the empty box edits the last message sent. Sending while a turn runs is allowed: the message is queued behind it.
  */
 import { type FormEvent, type KeyboardEvent, useRef, useState } from "react";
 
@@ -8,6 +8,8 @@ export interface ComposerProps {
   onSend(text: string): Promise<void> | void;
   /** Shown while a turn runs. */
   onStop?: () => void;
+  /** ↑ in the empty box: edit the last message sent (true when there was one to edit). */
+  onEditLast?: () => boolean;
   running?: boolean;
   placeholder?: string;
   sendLabel?: string;
@@ -19,6 +21,7 @@ export interface ComposerProps {
 export function Composer({
   onSend,
   onStop,
+  onEditLast,
   running = false,
   placeholder = "Message the agent",
   sendLabel = "Send",
@@ -51,6 +54,8 @@ export function Composer({
     } else if (event.key === "Escape" && running && onStop) {
       event.preventDefault();
       onStop();
+    } else if (event.key === "ArrowUp" && text === "" && onEditLast?.()) {
+      event.preventDefault();
     }
   }
 
@@ -93,7 +98,8 @@ export function Composer({
         </div>
       </form>
       <p className="hint">
-        Enter sends · Shift+Enter adds a line{running ? " · Esc stops the turn" : ""}
+        Enter sends · Shift+Enter adds a line{onEditLast ? " · ↑ edits your last message" : ""}
+        {running ? " · Esc stops the turn" : ""}
       </p>
     </div>
   );

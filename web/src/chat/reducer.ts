@@ -375,6 +375,11 @@ export function canCompact(state: ChatViewState): boolean {
   return state.messages.length > 0 && !endsWithCompaction(state.messages);
 }
 
+/** The transcript's last message keeps a turn's error in place (so no other notice is needed). */
+export function endsWithErrorNote(messages: readonly Message[]): boolean {
+  return messages.at(-1)?.parts.some((p) => p.type === "error") ?? false;
+}
+
 /** The transcript's last message is a summary: nothing new to compact. */
 export function endsWithCompaction(messages: readonly Message[]): boolean {
   const last = messages.findLast((m) => m.role !== "tool");

@@ -6,7 +6,8 @@
  */
 import { useEffect, useRef, useState } from "react";
 
-async function copyText(text: string): Promise<boolean> {
+/** Copies `text`; whether it worked (the code blocks of a reply use it too). */
+export async function copyText(text: string): Promise<boolean> {
   try {
     if (navigator.clipboard && window.isSecureContext) {
       await navigator.clipboard.writeText(text);
