@@ -120,6 +120,24 @@ describe("web: tools in a workspace", { timeout: TEST_TIMEOUT }, () => {
     expect(text.split("line-2").length - 1).toBe(1);
   });
 
+  it("long output shows its last lines, and all of them on request", async () => {
+    web.fake.enqueue(
+      toolCallReply({ name: "execute", args: { command: "seq 1 500" } }),
+      textReply("Counted."),
+    );
+    const page = await chatInWorkspace("Web repo", "Count to 500.");
+    await waitForTurnEnd(page);
+    const output = card(page, "execute").locator(".tool-output");
+    const lines = async () => ((await output.locator("pre").textContent()) ?? "").split("\n");
+    expect((await lines())[0]).toBe("301");
+    expect((await lines()).at(-1)).toBe("500");
+    const more = output.getByRole("button", { name: /Show all 500 lines/ });
+    expect(await more.getAttribute("aria-expanded")).toBe("false");
+    await more.click();
+    expect(await lines()).toHaveLength(500);
+    expect((await lines())[0]).toBe("1");
+  });
+
   it("an edit shows its diff, a failing command says exit 1, inputs read as fields", async () => {
     writeFileSync(join(dir, "app.ts"), "const a = 1;\nconst b = 2;\nexport { a, b };\n");
     web.fake.enqueue(

@@ -123,7 +123,8 @@ export const ToolCard = memo(function ToolCard({
   const [open, setOpen] = useState(() => openAtFirst(name, state));
   const bodyId = useId();
   const Body = BODIES[name] ?? OutputBody;
-  const chip = waiting ? "Waiting…" : CHIP[state];
+  // A call still streaming from the model is being written, not run yet.
+  const chip = waiting ? "Waiting…" : state === "running" && !watching ? "Preparing…" : CHIP[state];
   return (
     <div className="tool-card" data-tool={name} data-state={waiting ? "waiting" : state}>
       <button

@@ -58,6 +58,14 @@ describe("toolSummary", () => {
       "Edit a.ts",
     ],
     [
+      "an edit still streaming",
+      "edit_file",
+      { path: "a.ts" },
+      undefined,
+      "running",
+      "Editing a.ts",
+    ],
+    [
       "a write",
       "write_file",
       { path: "src/new.ts", content: "1\n2\n3\n" },
@@ -327,6 +335,8 @@ describe("the parts", () => {
     ['{"path":"a', {}],
     [{ path: "b" }, { path: "b" }],
     [null, {}],
+    ['{"path":"src/a.ts","content":"par', { path: "src/a.ts" }],
+    ['{"command":"echo \\"hi\\"","time', { command: 'echo "hi"' }],
   ])("parseInput(%j)", (input, expected) => {
     expect(parseInput(input)).toEqual(expected);
   });

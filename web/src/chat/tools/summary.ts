@@ -11,19 +11,37 @@ export type ToolState = "running" | "done" | "failed" | "stopped" | "offline";
 
 export type ToolInput = Readonly<Record<string, unknown>>;
 
-/** A call's input: the persisted object, or the JSON text still streaming (maybe incomplete). */
+/**
+ * A call's input: the persisted object, or the JSON text still streaming. Of an incomplete text,
+ * the string fields already complete are read (a path or a command arrives before the content).
+ */
 export function parseInput(input: unknown): ToolInput {
   let value = input;
   if (typeof input === "string") {
     try {
       value = JSON.parse(input);
     } catch {
-      return {};
+      return completeStrings(input);
     }
   }
   return typeof value === "object" && value !== null && !Array.isArray(value)
     ? (value as ToolInput)
     : {};
+}
+
+const FIELD = /"([a-z_]+)"\s*:\s*("(?:[^"\\]|\\.)*")/g;
+
+function completeStrings(text: string): ToolInput {
+  const fields: Record<string, unknown> = {};
+  for (const [, key, json] of text.matchAll(FIELD)) {
+    if (key === undefined || json === undefined || key in fields) continue;
+    try {
+      fields[key] = JSON.parse(json);
+    } catch {
+      // not a complete string after all
+    }
+  }
+  return fields;
 }
 
 /** A tool result's output as text (an MCP tool may answer with JSON). */
@@ -223,16 +241,20 @@ export function toolSummaryParts(call: ToolSummaryInput): SummaryParts {
     running ? doing : done ? did : other;
   switch (name) {
     case "edit_file": {
-      const { added, removed } = lineChanges(name, input);
       const title = pick(`Editing ${path}`, `Edited ${path}`, `Edit ${path}`);
-      // A refused or stopped edit changed nothing: no counts then.
-      return parts(state === "running" || done ? `${title} (+${added} −${removed})` : title);
+      // A refused or stopped edit changed nothing, one still streaming is not known yet: no
+      // counts then.
+      const known = Array.isArray(input.edits) || typeof input.new_string === "string";
+      if (!known || !(state === "running" || done)) return parts(title);
+      const { added, removed } = lineChanges(name, input);
+      return parts(`${title} (+${added} −${removed})`);
     }
     case "write_file": {
-      const content = str(input, "content") ?? "";
-      const lines = content === "" ? 0 : content.replace(/\n$/, "").split("\n").length;
       const title = pick(`Writing ${path}`, `Wrote ${path}`, `Write ${path}`);
-      return parts(state === "running" || done ? `${title} (${plural(lines, "line")})` : title);
+      if (typeof input.content !== "string" || !(state === "running" || done)) return parts(title);
+      const content = input.content;
+      const lines = content === "" ? 0 : content.replace(/\n$/, "").split("\n").length;
+      return parts(`${title} (${plural(lines, "line")})`);
     }
     case "read_file": {
       const offset = num(input, "offset");
