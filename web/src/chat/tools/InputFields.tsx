@@ -4,7 +4,8 @@
  * out. The raw JSON of the input and the output stay one "Details" toggle away.
  */
 import { memo, useId, useState } from "react";
-import { oneLine, type ToolInput } from "./summary.ts";
+import type { ToolInput } from "./parse.ts";
+import { oneLine } from "./summary.ts";
 
 /** Fields the header or the body already shows whole, by tool: not repeated as fields. */
 const SHOWN_ELSEWHERE: Record<string, readonly string[]> = {

@@ -16,14 +16,8 @@ import {
   WriteBody,
 } from "./bodies.tsx";
 import { InputFields, RawDetails } from "./InputFields.tsx";
-import {
-  outputText,
-  parseInput,
-  type SummaryParts,
-  stateOf,
-  type ToolState,
-  toolSummaryParts,
-} from "./summary.ts";
+import { outputText, parseInput, stateOf, type ToolState } from "./parse.ts";
+import { type SummaryParts, toolSummaryParts } from "./summary.ts";
 import { ToolIcon } from "./ToolIcon.tsx";
 import { useCallDuration } from "./useCallDuration.ts";
 import "./tools.css";

@@ -5,8 +5,8 @@
 import { useMemo } from "react";
 import { type FileChange, FileDiff } from "./FileDiff.tsx";
 import { OutputBlock } from "./OutputBlock.tsx";
+import { parseInput, type ToolInput, type ToolState, withoutStopNote } from "./parse.ts";
 import { ReadPreview } from "./ReadPreview.tsx";
-import { parseInput, type ToolInput, type ToolState, withoutStopNote } from "./summary.ts";
 
 export interface BodyProps {
   name: string;

@@ -6,9 +6,9 @@ import {
   parseInput,
   stateOf,
   type ToolState,
-  toolSummary,
   withoutStopNote,
-} from "./summary.ts";
+} from "./parse.ts";
+import { toolSummary } from "./summary.ts";
 
 const numbered = (from: number, to: number) =>
   Array.from({ length: to - from + 1 }, (_, i) => `${String(from + i).padStart(6)}\tline`).join(
