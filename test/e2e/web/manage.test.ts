@@ -208,10 +208,19 @@ describe("web: chats people manage", { timeout: TEST_TIMEOUT * 2 }, () => {
     await archived.getByRole("link", { name: /Budget Q3/ }).click();
     await page.getByText("This chat is archived.").waitFor();
     expect(await composer(page).count()).toBe(0);
-    await page.getByRole("button", { name: "Unarchive" }).click();
+    // Unarchived from the sidebar: the open page follows at once.
+    await rowMenu(page, "Budget Q3", "Unarchive");
     await composer(page).waitFor();
     expect((await getChat(budget))?.archived).toBe(false);
     await page.getByRole("button", { name: "Back to chats" }).click();
+    await chatLink(page, "Budget Q3").waitFor();
+    // Archived elsewhere (another tab, the API): the page says so and has its own Unarchive.
+    await api(web.url, token, "PATCH", `/chats/${budget}`, { archived: true });
+    await page.reload();
+    await page.getByText("This chat is archived.").waitFor();
+    await page.getByRole("button", { name: "Unarchive", exact: true }).click();
+    await composer(page).waitFor();
+    expect((await getChat(budget))?.archived).toBe(false);
     await chatLink(page, "Budget Q3").waitFor();
 
     // Delete for good: the dialog says it cannot be undone; Esc keeps the chat.

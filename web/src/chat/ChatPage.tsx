@@ -96,11 +96,19 @@ export function ChatPage({
   chatId: string;
   onChatChanged(chat: Pick<Chat, "id"> & Partial<Chat>): void;
   /** Renames, model changes and (un)archiving go through the list, so the sidebar shows them. */
-  list: Pick<ChatList, "change">;
+  list: Pick<ChatList, "change" | "lastChange">;
 }) {
   const [view, dispatch] = useReducer(chatViewReducer, emptyChatView);
-  /** What this page changed (PATCH): shown over the loaded chat until the page is left. */
+  /** What was changed here or in the sidebar (PATCH): shown over the loaded chat. */
   const [changes, setChanges] = useState<Partial<Chat>>({});
+  const lastChange = list.lastChange;
+  /** A change made before this page opened is in what it loads already. */
+  const seenAtOpen = useRef(lastChange);
+  useEffect(() => {
+    if (lastChange === seenAtOpen.current || lastChange?.id !== chatId) return;
+    const { title, model_id, archived, pinned } = lastChange;
+    setChanges((c) => ({ ...c, title, model_id, archived, pinned }));
+  }, [lastChange, chatId]);
   const [loadError, setLoadError] = useState<unknown>(null);
   const [actionError, setActionError] = useState<unknown>(null);
   const [connection, setConnection] = useState<StreamState>("connecting");
@@ -131,9 +139,12 @@ export function ChatPage({
 
   const status = view.chat?.status;
   const title = changes.title ?? view.chat?.title;
-  // The tab is named after the chat.
+  // The tab is named after the chat (and says Keel again once the page is left).
   useEffect(() => {
     if (title !== undefined) document.title = title || "Untitled chat";
+    return () => {
+      document.title = "Keel";
+    };
   }, [title]);
   useEffect(() => {
     if (status !== undefined && title !== undefined) onChatChanged({ id: chatId, status, title });
@@ -210,15 +221,9 @@ export function ChatPage({
   if (view.chat === null) return <p className="page muted">Loading chat…</p>;
   const chat: Chat = { ...view.chat, ...changes };
 
+  // The list's `lastChange` brings the result here too.
   async function change(patch: UpdateChatRequest) {
-    const changed = await list.change(chatId, patch);
-    setChanges((c) => ({
-      ...c,
-      title: changed.title,
-      model_id: changed.model_id,
-      archived: changed.archived,
-      pinned: changed.pinned,
-    }));
+    await list.change(chatId, patch);
   }
 
   return (

@@ -25,6 +25,8 @@ export interface ChatList {
   remove(chatId: string): Promise<void>;
   /** Bumped after every change made here, so other lists (archived, search) reload too. */
   version: number;
+  /** The chat as the last change made here left it (the open chat's page shows it at once). */
+  lastChange: Chat | null;
 }
 
 export function useChatList(): ChatList {
@@ -35,6 +37,7 @@ export function useChatList(): ChatList {
   const olderLoaded = useRef(false);
   const [error, setError] = useState<unknown>(null);
   const [version, setVersion] = useState(0);
+  const [lastChange, setLastChange] = useState<Chat | null>(null);
   const refresh = useCallback(async () => {
     try {
       const page = await api.listChats();
@@ -82,6 +85,7 @@ export function useChatList(): ChatList {
     async (chatId: string, patch: UpdateChatRequest) => {
       const changed = await api.updateChat(chatId, patch);
       update(changed);
+      setLastChange(changed);
       if (changed.archived) setOlder((list) => list.filter((c) => c.id !== chatId));
       setVersion((v) => v + 1);
       await refresh();
@@ -114,5 +118,6 @@ export function useChatList(): ChatList {
     change,
     remove,
     version,
+    lastChange,
   };
 }
