@@ -93,7 +93,8 @@ export interface MessageEventData {
 
 /**
  * The `truncated` event's payload: these messages left the transcript (edit and rerun, or
- * regenerate), every one after `after_message_id`. Clients drop them.
+ * regenerate), every one after `after_message_id` — and any still queued (by the id they would
+ * have kept). Clients drop them.
  */
 export interface TruncatedEventData {
   after_message_id: string;

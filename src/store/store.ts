@@ -432,7 +432,10 @@ export class SqlStore implements Store {
       );
       // Messages queued behind a turn that has since ended were moved already; any left would
       // follow the rerun message, so they go too (a Stop sent just before moves them first).
-      await tx.query("DELETE FROM queued_messages WHERE chat_id = $1", [chatId]);
+      const unqueued = await tx.query<{ message_id: string }>(
+        "DELETE FROM queued_messages WHERE chat_id = $1 RETURNING message_id",
+        [chatId],
+      );
       let message = toMessage(target);
       if (request.parts !== undefined) {
         const [edited] = await tx.query<MessageRow>(
@@ -446,7 +449,7 @@ export class SqlStore implements Store {
            last_error = NULL, updated_at = now() WHERE id = $1`,
         [chatId],
       );
-      const ids = removed.map((row) => row.id);
+      const ids = [...removed.map((row) => row.id), ...unqueued.map((row) => row.message_id)];
       if (ids.length > 0) {
         await announce(chatId, truncatedEvent({ after_message_id: target.id, message_ids: ids }));
       }

@@ -341,6 +341,46 @@ describe("message: a persisted message", () => {
   });
 });
 
+describe("truncated: edit and rerun, regenerate", () => {
+  const truncated = (seq: number, after: string, ids: string[]): ChatEvent => ({
+    type: "truncated",
+    seq,
+    data: { after_message_id: after, message_ids: ids },
+  });
+
+  it("drops the messages that left, their usage, drafts and queued entries; keeps the rest", () => {
+    const a1 = assistantMsg("a1", "gone", { usage: usageOf(10, 2) });
+    const base = run(
+      loadedView(
+        { status: "waiting" },
+        [...HISTORY, userMsg("u1", "more"), a1],
+        [{ id: "q1", parts: [{ type: "text", text: "queued" }], created_at: T }],
+      ),
+      events(ev.text(12, "a2", "half")),
+    );
+    const edited = userMsg("u0", "edited");
+    const view = run(
+      base,
+      events(
+        truncated(13, "u0", ["a0", "u1", "a1", "a2", "q1"]),
+        ev.message(14, edited),
+        ev.status(15, "pending"),
+      ),
+    );
+    expect(view.messages).toEqual([edited]);
+    expect(view.drafts).toEqual([]);
+    expect(view.pending).toEqual([]);
+    expect(view.usage).toEqual({});
+    expect(view.chat?.status).toBe("pending");
+  });
+
+  it("a replay of it after a reload changes nothing more", () => {
+    const once = run(running(), events(truncated(12, "u0", ["a0"])));
+    expect(run(once, events(truncated(12, "u0", ["a0"])))).toBe(once);
+    expect(once.messages.map((m) => m.id)).toEqual(["u0"]);
+  });
+});
+
 describe("status", () => {
   it("running: sets the status and clears a turn error; keeps drafts", () => {
     const failed = run(

@@ -235,6 +235,7 @@ function onTruncated(state: ChatViewState, ids: readonly string[]): ChatViewStat
     ...state,
     messages: state.messages.filter((m) => !gone.has(m.id)),
     drafts: state.drafts.filter((d) => !gone.has(d.id)),
+    pending: state.pending.filter((p) => !gone.has(p.id)),
     stale: without(state.stale, gone),
     usage: without(state.usage, gone),
   };
