@@ -243,6 +243,8 @@ describe("web: tools in a workspace", { timeout: TEST_TIMEOUT }, () => {
     await expect
       .poll(() => execute.locator(".tool-output").textContent(), { timeout: UI_TIMEOUT })
       .toContain("compiling-2");
+    mkdirSync(SHOTS, { recursive: true });
+    await page.screenshot({ path: join(SHOTS, "tool-cards-running-1280-light.png") });
     await page.getByRole("button", { name: "Stop" }).click();
     await waitForTurnEnd(page);
 

@@ -96,7 +96,7 @@ describe("toolSummary", () => {
       { command: "npm test" },
       "PASS 1",
       "running",
-      "Running npm test — 1.5 s",
+      "Running npm test — 1 s",
       1500,
     ],
     [

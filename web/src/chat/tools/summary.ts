@@ -213,7 +213,13 @@ function executeSummary({ input, output, state, durationMs }: ToolSummaryInput):
   const details: string[] = [];
   const exit = state === "done" || state === "failed" ? exitOf(text) : undefined;
   if (exit) details.push(exit);
-  if (durationMs !== undefined) details.push(formatDuration(durationMs));
+  // While it runs, a clock in whole seconds (it ticks each second), from the first one on.
+  if (state === "running") {
+    if (durationMs !== undefined && durationMs >= 1000) {
+      const seconds = Math.floor(durationMs / 1000);
+      details.push(seconds < 60 ? `${seconds} s` : formatDuration(seconds * 1000));
+    }
+  } else if (durationMs !== undefined) details.push(formatDuration(durationMs));
   // A command stopped or timed out still ran (for a while); one that never started did not.
   const ran =
     state === "done" || state === "stopped" || (exit !== undefined && exit !== "could not start");
