@@ -3,11 +3,12 @@
  * provider: Copy on a reply and on a code block (with its language); Edit on the user's message —
  * the editor says the later messages will leave, Save reruns, and the model hears the edit and
  * nothing after it; ↑ in the empty composer edits the last message; Regenerate on the last reply;
- * a stopped reply marked "Stopped" after a reload. Screenshots into `UI_SHOTS`.
+ * a stopped reply marked "Stopped" after a reload; a retried reply's quiet note; a turn's error
+ * kept in place after the next turn. Screenshots into `UI_SHOTS`.
  */
 import type { Page } from "playwright-core";
 import { beforeAll, describe, expect, it } from "vitest";
-import { hangAfter, textReply } from "../../fakeprovider/index.ts";
+import { errorReply, hangAfter, textReply } from "../../fakeprovider/index.ts";
 import {
   addProviderAndModelViaApi,
   composer,
@@ -33,7 +34,8 @@ const CODE = "const answer = 42;\nconsole.log(answer);";
 const REPLY_WITH_CODE = `Here it is:\n\n\`\`\`ts\n${CODE}\n\`\`\`\n\nThat prints 42.`;
 
 describe("web: edit and rerun, regenerate, copy", { timeout: TEST_TIMEOUT }, () => {
-  const web = useWeb();
+  // Retries in milliseconds, so a retried reply is quick to get.
+  const web = useWeb({ env: { KEEL_RETRY_BASE_DELAY_MS: "20", KEEL_RETRY_MAX_DELAY_MS: "50" } });
   let token: string;
 
   beforeAll(async () => {
@@ -135,6 +137,41 @@ describe("web: edit and rerun, regenerate, copy", { timeout: TEST_TIMEOUT }, () 
     await editor.getByRole("textbox").press("Escape");
     expect(await editor.count()).toBe(0);
     expect(await transcriptText(page)).toContain("Second answer.");
+  });
+
+  it("a retried reply says so quietly; an error stays where it happened, in the server's words", async () => {
+    web.fake.enqueue(errorReply("overloaded"), errorReply("overloaded"), textReply("Made it."));
+    const page = await web.signedInPage(token);
+    await page.goto(web.url);
+    await startChatViaUi(page, "Try hard");
+    await transcript(page).getByText("Made it.").waitFor({ timeout: UI_TIMEOUT });
+    await waitForTurnEnd(page);
+    const retried = replies(page).last().locator("[data-note=retried]");
+    expect(normalize(await shownText(retried))).toMatch(/^retried 2× — .*overloaded/i);
+
+    web.fake.enqueue(errorReply("auth"));
+    await sendViaUi(page, "And again");
+    const error = transcript(page).locator(".msg-error");
+    await error.waitFor({ timeout: UI_TIMEOUT });
+    await waitForTurnEnd(page, "error");
+    // One notice: the error in place, not a second one under the transcript; it can be retried.
+    expect(await page.getByText("The turn failed.").count()).toBe(1);
+    expect(await replies(page).last().getByRole("button", { name: "Try again" }).count()).toBe(1);
+    await shootWidths(page, "messages-error");
+
+    web.fake.enqueue(textReply("Fine now."));
+    await sendViaUi(page, "Once more");
+    await transcript(page).getByText("Fine now.").waitFor({ timeout: UI_TIMEOUT });
+    await waitForTurnEnd(page);
+    await page.reload();
+    await transcript(page).getByText("Fine now.").waitFor();
+    expect(await error.count()).toBe(1);
+    const shown = await transcriptText(page);
+    expect(shown.indexOf("And again")).toBeLessThan(shown.indexOf("The turn failed."));
+    expect(shown.indexOf("The turn failed.")).toBeLessThan(shown.indexOf("Once more"));
+    // The model never heard the error.
+    expect(prompt(web.fake.requests.length - 1)).not.toContain("The turn failed");
+    expect(prompt(web.fake.requests.length - 1)).not.toContain("API key");
   });
 
   it("regenerate replaces the last reply; a stopped reply says so, also after a reload", async () => {

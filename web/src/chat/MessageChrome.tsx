@@ -88,9 +88,16 @@ export interface MessageActionsProps {
   onEdit?: (() => void) | undefined;
   /** Shown on the last reply while no turn runs. */
   onRegenerate?: (() => void) | undefined;
+  /** "Try again" under an error, "Regenerate" under a reply. */
+  regenerateLabel?: string;
 }
 
-export function MessageActions({ text, onEdit, onRegenerate }: MessageActionsProps) {
+export function MessageActions({
+  text,
+  onEdit,
+  onRegenerate,
+  regenerateLabel = "Regenerate",
+}: MessageActionsProps) {
   if (text === "" && !onEdit && !onRegenerate) return null;
   return (
     <div className="msg-actions">
@@ -102,7 +109,7 @@ export function MessageActions({ text, onEdit, onRegenerate }: MessageActionsPro
       ) : null}
       {onRegenerate ? (
         <button type="button" className="btn-small" onClick={onRegenerate}>
-          Regenerate
+          {regenerateLabel}
         </button>
       ) : null}
     </div>

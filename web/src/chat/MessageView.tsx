@@ -119,9 +119,11 @@ export const MessageView = memo(function MessageView({
     );
   }
   if (message.role === "tool") return null; // shown inside the call's card
+  // A turn's error kept in place: written by Keel, not by a model.
+  const failed = message.parts.some((p) => p.type === "error");
   return (
     <article className="msg msg-assistant" data-message-id={message.id} aria-label="Agent reply">
-      <MessageHeader who={modelName ?? "Agent"} iso={message.created_at} />
+      <MessageHeader who={modelName ?? (failed ? "Keel" : "Agent")} iso={message.created_at} />
       {message.parts.map((part, i) => {
         const key = `${i}`;
         switch (part.type) {
@@ -152,7 +154,11 @@ export const MessageView = memo(function MessageView({
       })}
       <StepNotes message={message} />
       {usage ? <div className="msg-meta">{formatUsage(usage, cost)}</div> : null}
-      <MessageActions text={copyableText(message.parts)} onRegenerate={onRegenerate} />
+      <MessageActions
+        text={copyableText(message.parts)}
+        onRegenerate={onRegenerate}
+        regenerateLabel={failed ? "Try again" : "Regenerate"}
+      />
     </article>
   );
 });
