@@ -42,6 +42,7 @@ import type {
   UpdateUserRequest,
   UserList,
   UserResponse,
+  Workspace,
   WorkspaceList,
 } from "./types.ts";
 
@@ -158,6 +159,9 @@ export const api = {
   updateSettings: (body: UpdateSettingsRequest) => request<Settings>("PATCH", "/settings", body),
 
   listWorkspaces: () => request<WorkspaceList>("GET", "/workspaces"),
+  /** One workspace with its agent's presence (`agent.connected`). */
+  getWorkspace: (workspaceId: string) =>
+    request<Workspace>("GET", `/workspaces/${id(workspaceId)}`),
   createWorkspace: (body: CreateWorkspaceRequest) =>
     request<CreatedWorkspace>("POST", "/workspaces", body),
   deleteWorkspace: (workspaceId: string) =>

@@ -4,8 +4,7 @@
  * the page is visible (and at once when it becomes visible again).
  */
 import { useEffect, useState } from "react";
-import { ApiError, request } from "../api/client.ts";
-import type { Workspace } from "../api/types.ts";
+import { ApiError, api } from "../api/client.ts";
 import { type AgentPresence, setAgentPresence } from "./agentPresence.ts";
 import { setChatShown } from "./tools/useCallDuration.ts";
 import "./tools/tools.css";
@@ -23,10 +22,7 @@ function useWorkspace(workspaceId: string): Shown {
       clearTimeout(timer);
       if (document.visibilityState === "visible") {
         try {
-          const workspace = await request<Workspace>(
-            "GET",
-            `/workspaces/${encodeURIComponent(workspaceId)}`,
-          );
+          const workspace = await api.getWorkspace(workspaceId);
           if (stopped) return;
           const presence = workspace.agent.connected ? "online" : "offline";
           setShown({ name: workspace.name, presence });
