@@ -19,6 +19,7 @@ export type RerunStore = Pick<Store, "getChat" | "rewindChat" | "signals">;
 /** How long an edit waits for the running turn to stop (it persists what it streamed first). */
 export const STOP_WAIT_MS = 10_000;
 const POLL_MS = 50;
+const REINTERRUPT_MS = 1_000;
 
 const STILL_RUNNING =
   "The chat's turn did not stop in time to edit the message; wait a moment and try again.";
@@ -36,9 +37,15 @@ export async function editAndRerun(
   if (chat.archived) throw new ChatRequestError(409, ARCHIVED);
   let result = await store.rewindChat(chat.id, { message_id: messageId, parts });
   if (!result.ok && result.reason === "running") {
-    await interrupt(chat);
     const deadline = Date.now() + STOP_WAIT_MS;
+    let interrupted = 0;
     while (!result.ok && result.reason === "running" && Date.now() < deadline) {
+      // Again now and then: a message queued behind the stopped turn starts another one at once,
+      // which has to stop too.
+      if (Date.now() - interrupted >= REINTERRUPT_MS) {
+        await interrupt(chat);
+        interrupted = Date.now();
+      }
       await sleep(POLL_MS);
       const current = await store.getChat(chat.id);
       if (current?.status === "running") continue;

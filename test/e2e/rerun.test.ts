@@ -129,6 +129,33 @@ describe("edit and rerun, regenerate", () => {
     ]);
   });
 
+  it("an edit while a turn runs with a message queued behind it stops both turns, then reruns", async () => {
+    // Every request hangs mid-reply, except the one that holds the edit.
+    fake.setResponder((request) =>
+      JSON.stringify(request.body).includes("edited?")
+        ? textReply("edited!")
+        : hangAfter("working on it", 2),
+    );
+    const chat = await service.createChat(owner, { model_id: model.id, content: text("alpha?") });
+    await vi.waitFor(() => expect(fake.requests).toHaveLength(1), { timeout: 10_000 });
+    await settled(chat.id, "running");
+    await service.sendMessage((await store.getChat(chat.id)) as Chat, text("queued?"));
+    const [first] = await store.listMessages(chat.id);
+    await service.editMessage(
+      (await store.getChat(chat.id)) as Chat,
+      first?.id ?? "",
+      text("edited?"),
+    );
+    await settled(chat.id);
+    const last = fake.requests.at(-1);
+    expect(JSON.stringify(last?.body)).toContain("edited?");
+    expect(JSON.stringify(last?.body)).not.toContain("queued?");
+    expect(await transcript(chat.id)).toEqual([
+      ["user", text("edited?")],
+      ["assistant", text("edited!")],
+    ]);
+  });
+
   it("a terminal error stays in the transcript, and the next turn's prompt leaves it out", async () => {
     fake.enqueue(errorReply("auth"));
     const chat = await service.createChat(owner, { model_id: model.id, content: text("alpha?") });
