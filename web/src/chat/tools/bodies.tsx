@@ -3,6 +3,7 @@
  * call's parsed input, its output text so far and its state; none parses the header's words.
  */
 import { useMemo } from "react";
+import { Link } from "../../router.tsx";
 import { type FileChange, FileDiff } from "./FileDiff.tsx";
 import { OutputBlock } from "./OutputBlock.tsx";
 import { parseInput, type ToolInput, type ToolState, withoutStopNote } from "./parse.ts";
@@ -36,7 +37,16 @@ export function editLines(output: string | undefined, count: number): Array<numb
 }
 
 function Problem({ state, output }: { state: ToolState; output: string | undefined }) {
-  if (state !== "failed" && state !== "offline") return null;
+  // The hub's text is written for the model ("ask the user…"); the user reads what to do.
+  if (state === "offline") {
+    return (
+      <p className="tool-error">
+        The workspace agent was not connected, so this did not run. Start it (see{" "}
+        <Link to="/workspaces">Workspaces</Link>), then ask again.
+      </p>
+    );
+  }
+  if (state !== "failed") return null;
   return <p className="tool-error">{output}</p>;
 }
 
