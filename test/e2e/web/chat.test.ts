@@ -9,6 +9,8 @@
  * - a page reload and a dropped connection mid-stream → the view ends as a fresh load shows it.
  * Each test starts its own chat.
  */
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { errorReply, hangAfter, type StreamScript, textReply } from "../../fakeprovider/index.ts";
@@ -29,6 +31,7 @@ import {
   TEST_TIMEOUT,
   transcript,
   transcriptText,
+  UI_SHOTS,
   UI_TIMEOUT,
   useWeb,
   waitForTurnEnd,
@@ -114,6 +117,8 @@ describe("web: a chat through trouble", { timeout: TEST_TIMEOUT }, () => {
       const firstText = await shownText(banner);
       const stale = transcript(page).locator("[data-stale]");
       expect(normalize(await shownText(stale))).toBe(`${FIRST} The reply`);
+      mkdirSync(UI_SHOTS, { recursive: true });
+      await page.screenshot({ path: join(UI_SHOTS, "retry-kept-1280-light.png") });
 
       const texts = await watchBanner(page, [firstText], 10_000);
       const seconds = texts.flatMap((t) => {

@@ -181,7 +181,9 @@ export function DraftView({
   for (const p of parts) if (p.type === "tool_result") outputs.set(p.tool_call_id, p.output_text);
   return (
     <article className="msg msg-assistant msg-draft" aria-busy="true" aria-label="Agent reply">
-      <div className="msg-role">{modelName ?? "Agent"}</div>
+      <div className="msg-role">
+        <span className="msg-author">{modelName ?? "Agent"}</span>
+      </div>
       {parts.map((part, i) => {
         const key = `${i}`;
         const last = i === parts.length - 1;
@@ -207,8 +209,8 @@ export function DraftView({
             return null;
         }
       })}
-      <span className="caret" aria-hidden="true" />
       {stale ? <StaleText stale={stale} /> : null}
+      <span className="caret" aria-hidden="true" />
     </article>
   );
 }
