@@ -5,7 +5,7 @@
  * behind "Details". Memoized on plain props: a finished card does not re-render while another
  * call's output streams.
  */
-import { type ComponentType, memo, useId, useMemo, useState } from "react";
+import { type ComponentType, memo, useEffect, useId, useMemo, useState } from "react";
 import { useAgentPresence } from "../agentPresence.ts";
 import {
   type BodyProps,
@@ -115,6 +115,12 @@ export const ToolCard = memo(function ToolCard({
     durationMs: name === "execute" ? duration : undefined,
   });
   const [open, setOpen] = useState(() => openAtFirst(name, state));
+  // A call that fails or is stopped while shown opens on what went wrong (once: the reader may
+  // close it again).
+  const ended = state === "failed" || state === "offline" || state === "stopped";
+  useEffect(() => {
+    if (ended) setOpen(true);
+  }, [ended]);
   const bodyId = useId();
   const Body = BODIES[name] ?? OutputBody;
   // A call still streaming from the model is being written, not run yet.
