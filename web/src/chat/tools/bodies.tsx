@@ -62,10 +62,12 @@ export function EditBody({ input, output, state }: BodyProps) {
       firstLine: at[i],
     }));
   }, [input, output, state]);
+  // Still streaming from the model: no diff until its strings are whole.
+  const known = Array.isArray(input.edits) || typeof input.new_string === "string";
   return (
     <>
       <Problem state={state} output={output} />
-      <FileDiff path={str(input.path) || undefined} changes={changes} />
+      {known ? <FileDiff path={str(input.path) || undefined} changes={changes} /> : null}
     </>
   );
 }
@@ -79,7 +81,9 @@ export function WriteBody({ input, output, state }: BodyProps) {
   return (
     <>
       <Problem state={state} output={output} />
-      <FileDiff path={str(input.path) || undefined} changes={changes} />
+      {typeof input.content === "string" ? (
+        <FileDiff path={str(input.path) || undefined} changes={changes} />
+      ) : null}
     </>
   );
 }
