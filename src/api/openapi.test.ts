@@ -85,6 +85,7 @@ describe("openapi.json", () => {
         "get /api/v1/chats/{id}",
         "post /api/v1/chats/{id}/messages",
         "post /api/v1/chats/{id}/interrupt",
+        "patch /api/v1/chats/{id}",
         "delete /api/v1/chats/{id}",
         "get /api/v1/chats/{id}/stream",
         "get /api/v1/chats/{id}/instructions",

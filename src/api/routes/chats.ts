@@ -5,41 +5,32 @@
  * compaction (409); only `DELETE ?permanent=true` removes a chat.
  */
 
-import { setTimeout as sleep } from "node:timers/promises";
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { ConflictError, InvalidCursorError } from "../../store/contract.ts";
 import type { Chat, MessagePart, Pricing, User } from "../../store/types.ts";
 import { currentUser, presentedToken } from "../auth.ts";
 import type { ApiApp, AppEnv, RouteContext } from "../context.ts";
-import { ApiError, notFound } from "../errors.ts";
+import { notFound } from "../errors.ts";
 import {
   ChatDetail,
-  ChatList,
   ChatSchema,
   CreateChatBody,
-  DEFAULT_PAGE,
-  DeleteChatQuery,
   EditMessageBody,
   IdParams,
   InstructionsResponse,
-  ListChatsQuery,
   MessageParams,
   SendMessageBody,
   StreamHeaders,
   StreamQuery,
-  UpdateChatBody,
 } from "../schemas.ts";
 import { eventStreamResponse } from "../sse.ts";
 import { chatView, messageView, queuedMessageView } from "../views.ts";
+import { chatManagementRoutes } from "./chat-manage.ts";
 import { errors, json, jsonBody, newRouter, noContent, SECURED } from "./common.ts";
 
 /** The events a step begins after: a persisted message or a status change. Deltas, retries and
  * usage after the newest of them all belong to the step streaming now. */
 const STEP_BOUNDARIES = ["message", "status"] as const;
-
-/** How long deleting a chat for good waits for its running turn to stop before deleting anyway. */
-const STOP_WAIT_MS = 10_000;
 
 export function chatRoutes(ctx: RouteContext): ApiApp {
   const { store, chats, logger, options } = ctx;
@@ -80,45 +71,6 @@ export function chatRoutes(ctx: RouteContext): ApiApp {
       workspace_id: input.workspace_id ?? null,
     });
     return c.json(chatView(chat), 201);
-  });
-
-  const list = createRoute({
-    method: "get",
-    path: "/chats",
-    tags,
-    summary: "The caller's chats (pinned first, then newest), or those matching a search",
-    description:
-      "Without `q`: pinned chats first, then by last activity, newest first. With `q`: a " +
-      "full-text search over titles and message text, best match first (a title match counts " +
-      "double), newest first among equals, each with a `snippet` of its best matching message. " +
-      "`archived=true` lists or searches the archived chats instead. Only the caller's own " +
-      "chats, also for an admin.",
-    security: SECURED,
-    middleware: user,
-    request: { query: ListChatsQuery },
-    responses: { 200: json(ChatList, "A page of chats"), ...errors(400, 401) },
-  });
-  app.openapi(list, async (c) => {
-    const { limit, cursor, q, archived } = c.req.valid("query");
-    const options = {
-      limit: limit ?? DEFAULT_PAGE,
-      archived: archived ?? false,
-      ...(cursor !== undefined ? { before: cursor } : {}),
-    };
-    const owner = currentUser(c).id;
-    const badCursor = (err: unknown): never => {
-      if (!(err instanceof InvalidCursorError)) throw err;
-      throw new ApiError(400, "Invalid query parameters.", {
-        validations: [{ field: "cursor", detail: "Not a cursor from a previous page." }],
-      });
-    };
-    if (q !== undefined && q.trim() !== "") {
-      const page = await store.searchChats(owner, q, options).catch(badCursor);
-      const chats = page.items.map((hit) => ({ ...chatView(hit.chat), snippet: hit.snippet }));
-      return c.json({ chats, next_cursor: page.next_cursor }, 200);
-    }
-    const page = await store.listChats(owner, options).catch(badCursor);
-    return c.json({ chats: page.items.map(chatView), next_cursor: page.next_cursor }, 200);
   });
 
   const get = createRoute({
@@ -293,109 +245,6 @@ export function chatRoutes(ctx: RouteContext): ApiApp {
     return c.json({ layers }, 200);
   });
 
-  const update = createRoute({
-    method: "patch",
-    path: "/chats/{id}",
-    tags,
-    summary: "Rename a chat, change its model, pin or archive it (or undo either)",
-    description:
-      "A new model applies from the chat's next turn (a chat whose model was disabled can go on " +
-      "with another). Archiving stops a running turn first. Renaming announces a `title` event.",
-    security: SECURED,
-    middleware: user,
-    request: { params: IdParams, body: jsonBody(UpdateChatBody) },
-    responses: { 200: json(ChatSchema, "The chat"), ...errors(400, 401, 404, 413, 415) },
-  });
-  app.openapi(update, async (c) => {
-    const patch = c.req.valid("json");
-    const chat = await loadChat(c);
-    if (patch.model_id !== undefined && patch.model_id !== chat.model_id) {
-      await usableModel(patch.model_id);
-    }
-    if (patch.archived === true && !chat.archived) await chats.interrupt(chat);
-    const changed = await store.manageChat(chat.id, patch).catch((err: unknown) => {
-      // The model was deleted between the check and the update.
-      if (err instanceof ConflictError) throw modelRefused(404, "No model has this id.");
-      throw err;
-    });
-    if (changed === null) throw notFound("Chat");
-    if (patch.title !== undefined && patch.title !== chat.title) {
-      // Other tabs showing the chat learn its new title as they learn a generated one.
-      await store.events.append(chat.id, "title", { title: changed.title });
-    }
-    logger.info("chat changed", {
-      chat_id: chat.id,
-      by: currentUser(c).id,
-      fields: Object.keys(patch).filter((k) => patch[k as keyof typeof patch] !== undefined),
-    });
-    return c.json(chatView(changed), 200);
-  });
-
-  function modelRefused(status: 400 | 404, detail: string): ApiError {
-    return new ApiError(status, status === 404 ? "Model not found." : "Invalid request body.", {
-      validations: [{ field: "model_id", detail }],
-    });
-  }
-
-  /** A model a chat may switch to: existing (else 404) and enabled (else 400), named `model_id`. */
-  async function usableModel(id: string): Promise<void> {
-    const model = await store.getModel(id);
-    if (model === null) throw modelRefused(404, "No model has this id.");
-    if (!model.enabled) {
-      throw modelRefused(
-        400,
-        `The model "${model.display_name}" is disabled; pick an enabled one.`,
-      );
-    }
-  }
-
-  const remove = createRoute({
-    method: "delete",
-    path: "/chats/{id}",
-    tags,
-    summary: "Archive a chat, or with permanent=true delete it for good",
-    description:
-      "A running turn is stopped first. Without `permanent` the chat is archived (as PATCH " +
-      "`{archived: true}`). With `permanent=true` the chat, its messages, queued messages and " +
-      "events are deleted; this cannot be undone.",
-    security: SECURED,
-    middleware: user,
-    request: { params: IdParams, query: DeleteChatQuery },
-    responses: { 204: noContent("Archived, or deleted"), ...errors(400, 401, 404) },
-  });
-  app.openapi(remove, async (c) => {
-    const { permanent } = c.req.valid("query");
-    const chat = await loadChat(c);
-    const by = currentUser(c).id;
-    if (permanent === true) {
-      await stopTurn(chat);
-      if (!(await store.deleteChat(chat.id))) throw notFound("Chat");
-      logger.info("chat deleted", { chat_id: chat.id, by });
-      return c.body(null, 204);
-    }
-    if (chat.status === "running" || chat.status === "pending") await chats.interrupt(chat);
-    if ((await store.manageChat(chat.id, { archived: true })) === null) throw notFound("Chat");
-    logger.info("chat archived", { chat_id: chat.id, by });
-    return c.body(null, 204);
-  });
-
-  /**
-   * Stops the chat's turn and waits (bounded) until it has: the worker running it then writes no
-   * more into a chat that is about to be deleted.
-   */
-  async function stopTurn(chat: Chat): Promise<void> {
-    const busy = (status: Chat["status"]) => status === "running" || status === "pending";
-    if (!busy(chat.status)) return;
-    await chats.interrupt(chat);
-    const deadline = Date.now() + STOP_WAIT_MS;
-    while (Date.now() < deadline) {
-      const current = await store.getChat(chat.id);
-      if (current === null || !busy(current.status)) return;
-      await sleep(50);
-    }
-    logger.warn("chat deleted while its turn was still stopping", { chat_id: chat.id });
-  }
-
   const stream = createRoute({
     method: "get",
     path: "/chats/{id}/stream",
@@ -439,6 +288,9 @@ export function chatRoutes(ctx: RouteContext): ApiApp {
       label: { chat_id: chat.id },
     });
   });
+
+  // The list, search, PATCH and DELETE: their own module, behind the same `loadChat`.
+  app.route("/", chatManagementRoutes(ctx, loadChat));
 
   return app;
 }
