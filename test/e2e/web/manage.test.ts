@@ -150,10 +150,22 @@ describe("web: chats people manage", { timeout: TEST_TIMEOUT * 2 }, () => {
     await rowMenu(page, "Deploy checklist", "Pin");
     await chats(page).getByRole("region", { name: "Pinned" }).waitFor();
     expect(await sectionTitles(page, "Pinned")).toEqual(["Deploy checklist"]);
-    await chats(page).getByRole("button", { name: "Options for Deploy checklist" }).click();
-    await page.getByRole("menuitem", { name: "Unpin" }).waitFor();
+    // The menu by keyboard: Enter opens it on its first item, ↓ moves, Esc closes it and gives
+    // the focus back to its button.
+    const options = chats(page).getByRole("button", { name: "Options for Deploy checklist" });
+    await options.focus();
+    await page.keyboard.press("Enter");
+    const focused = () => page.evaluate("document.activeElement?.textContent");
+    await expect.poll(focused).toBe("Rename");
+    await page.keyboard.press("ArrowDown");
+    await expect.poll(focused).toBe("Unpin");
+    await page.keyboard.press("End");
+    await expect.poll(focused).toBe("Delete…");
     await page.keyboard.press("Escape");
     expect(await page.getByRole("menu").count()).toBe(0);
+    await expect
+      .poll(() => options.evaluate((el) => el === el.ownerDocument.activeElement))
+      .toBe(true);
 
     // Ctrl+K focuses the search; a prefix of a word in a reply finds the chat, with a snippet.
     await page.locator("body").click();
