@@ -6,7 +6,7 @@
 import { useEffect, useState } from "react";
 import { api } from "../api/client.ts";
 import type { ChatListItem } from "../api/types.ts";
-import { Link } from "../router.tsx";
+import { chatIdOf, Link } from "../router.tsx";
 import { useSession } from "../session.tsx";
 import { ErrorBox } from "../ui/ErrorBox.tsx";
 import { ChatRow } from "./ChatRow.tsx";
@@ -73,7 +73,7 @@ export function Sidebar({
   const [archived, setArchived] = useState(false);
   const other = useOtherList(query, archived, list.version);
   const searching = query.trim() !== "";
-  const currentId = path.startsWith("/chats/") ? decodeURIComponent(path.slice(7)) : null;
+  const currentId = chatIdOf(path);
 
   const row = (chat: ChatListItem) => (
     <ChatRow
