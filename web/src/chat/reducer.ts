@@ -166,9 +166,13 @@ function loaded(state: ChatViewState, detail: ChatDetail): ChatViewState {
  * The transcript to show: a message the server saved `in_progress` while its step streams is
  * shown by its draft (which the replay rebuilt whole) until its final `message` arrives.
  */
-export function visibleMessages(state: Pick<ChatViewState, "messages" | "drafts">): Message[] {
-  if (state.drafts.length === 0) return state.messages;
-  const drafting = new Set(state.drafts.map((d) => d.id));
+export function visibleMessages(
+  state: Pick<ChatViewState, "messages" | "drafts"> & Partial<Pick<ChatViewState, "stale">>,
+): Message[] {
+  const kept = state.stale ? Object.keys(state.stale) : [];
+  if (state.drafts.length === 0 && kept.length === 0) return state.messages;
+  // A retried step's message is shown by what its failed attempt had streamed, until it is final.
+  const drafting = new Set([...state.drafts.map((d) => d.id), ...kept]);
   return state.messages.filter((m) => !(m.in_progress && drafting.has(m.id)));
 }
 

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import type { Chat, ChatEvent } from "../api/types.ts";
-import { type ChatViewState, chatViewReducer, emptyChatView } from "./reducer.ts";
+import { type ChatViewState, chatViewReducer, emptyChatView, visibleMessages } from "./reducer.ts";
 import { staleRemainder, streamingEntries } from "./retryKeep.ts";
 
 const T = "2025-06-01T12:00:00.000Z";
@@ -144,6 +144,28 @@ describe("a retry keeps the partial reply, dimmed, until the retried attempt cat
       a0: [{ type: "text", text: "one" }],
       a1: [{ type: "text", text: "Hello wor" }],
     });
+  });
+
+  it("a reload mid-retry: the in-progress message is shown by the kept text, not twice", () => {
+    seq = 10;
+    const saved = {
+      id: "a1",
+      role: "assistant" as const,
+      parts: [],
+      cost_usd: null,
+      in_progress: true,
+      model_id: "model-1",
+      stopped: false,
+      retries: null,
+      created_at: T,
+    };
+    const start = chatViewReducer(emptyChatView, {
+      type: "loaded",
+      detail: { chat, messages: [saved], queued: [], replay_from_seq: 10 },
+    });
+    const state = chatViewReducer(start, { type: "events", events: [text("Hello wor"), retry()] });
+    expect(visibleMessages(state)).toEqual([]);
+    expect(streamingEntries(state).map((e) => e.id)).toEqual(["a1"]);
   });
 
   it("staleRemainder: the rest of the last part, then the parts not reached", () => {
