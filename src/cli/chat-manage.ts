@@ -1,4 +1,7 @@
-/** `keel chat rename|pin|unpin|archive|unarchive|search|delete`: managing chats, via the HTTP API. */
+/**
+ * `keel chat rename|model|pin|unpin|archive|unarchive|search|delete`: managing chats, via the HTTP
+ * API.
+ */
 import type { Command } from "commander";
 import type { CliIO } from "./io.ts";
 import { listOf, loggedInClient, runCommand } from "./session.ts";
@@ -25,6 +28,22 @@ export function addChatManagement(chat: Command, io: CliIO): void {
         const client = await loggedInClient();
         await client.patch(path(id), { title });
         io.stderr("Renamed.\n");
+        return 0;
+      }),
+    );
+
+  chat
+    .command("model")
+    .description(
+      "Move a chat to another model, from its next turn (e.g. when its model was disabled).",
+    )
+    .argument("<id>", "chat id")
+    .argument("<model>", "model id (see `keel models list`)")
+    .action((id: string, model: string) =>
+      runCommand(io, async () => {
+        const client = await loggedInClient();
+        await client.patch(path(id), { model_id: model });
+        io.stderr("The chat's next turn uses that model.\n");
         return 0;
       }),
     );

@@ -26,10 +26,20 @@ function textContent(text: string) {
   return [{ type: "text", text }];
 }
 
+/**
+ * The model a new chat takes without --model, as the web UI preselects it: the one you used last,
+ * else the deployment's default, else the only one there is.
+ */
 async function defaultModel(client: ApiClient): Promise<string> {
   const models = listOf<ModelSummary>(await client.get("/models"), "models").filter(
     (m) => m.enabled !== false,
   );
+  const me = await client
+    .get<{ user: { last_model_id?: string | null; default_model_id?: string | null } }>("/users/me")
+    .catch(() => null);
+  for (const preferred of [me?.user.last_model_id, me?.user.default_model_id]) {
+    if (preferred && models.some((m) => m.id === preferred)) return preferred;
+  }
   if (models.length === 1 && models[0]) return models[0].id;
   if (models.length === 0) {
     throw new UserError(

@@ -290,6 +290,11 @@ describe("keel CLI against a server", () => {
     ]);
     const id = created.stdout.split("\n")[0]?.trim() ?? "";
     expect((await run(["chat", "rename", id, "Peru trivia"])).stderr).toContain("Renamed");
+    expect((await run(["chat", "model", id, modelId])).code).toBe(0);
+    // Without --model, a new chat takes the model last used (several are enabled by now).
+    fake.enqueue(textReply("Again."));
+    const again = await run(["chat", "create", "Another question"]);
+    expect(again.code).toBe(0);
     expect((await run(["chat", "pin", id])).code).toBe(0);
     expect((await run(["chat", "list"])).stdout.split("\n")[0]).toContain("Peru trivia");
     const found = await run(["chat", "search", "Lima"]);
