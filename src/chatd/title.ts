@@ -2,6 +2,7 @@
  * A chat's title: at once from its first message's first line (`deriveTitle`), then, after its
  * first reply, one a model writes (`generateTitle`; chatd runs it off the turn's path).
  */
+import { isNote } from "../chatloop/notes.ts";
 import type { ChatModel, StreamRequest } from "../provider/types.ts";
 import type { Store } from "../store/contract.ts";
 import type { Chat, MessagePart } from "../store/types.ts";
@@ -132,7 +133,9 @@ export async function titleFirstExchange(
   announceAfter: Promise<unknown> = Promise.resolve(),
 ): Promise<void> {
   const messages = await deps.store.listMessages(chat.id);
-  const firstReply = messages.findIndex((m) => m.role === "assistant");
+  // A failed first turn's error (or an empty stopped step) is no reply: the chat is titled after
+  // the first real one.
+  const firstReply = messages.findIndex((m) => m.role === "assistant" && !isNote(m));
   if (firstReply === -1 || messages.slice(firstReply).some((m) => m.role === "user")) return;
   const textOf = (role: "user" | "assistant") =>
     messages

@@ -144,6 +144,23 @@ describe("chatd: the deployment's prompt and generated titles", () => {
     expect(fake.requests.map((r) => r.model)).toEqual(["claude-chat", "claude-chat"]);
   });
 
+  it("a first turn that failed is no reply: the chat is titled after its first real one", async () => {
+    await startDaemon({ titles: true });
+    fake.enqueue(errorReply("auth"));
+    const chat = await create("hi there");
+    await waitForStatus(chat.id, "error");
+    fake.enqueue(textReply("Sure."), textReply("Title: Greeting again"));
+    await service.sendMessage((await store.getChat(chat.id)) as Chat, [
+      { type: "text", text: "hi again" },
+    ]);
+    await vi.waitFor(async () =>
+      expect((await store.getChat(chat.id))?.title).toBe("Greeting again"),
+    );
+    const asked = JSON.stringify(fake.requests.at(-1)?.body);
+    expect(asked).toContain("hi again");
+    expect(asked).not.toContain("API key");
+  });
+
   it("a provider error keeps the first-line title, is logged once and not retried", async () => {
     await startDaemon({ titles: true });
     fake.enqueue(textReply("Answer."), errorReply("overloaded"));
