@@ -134,6 +134,24 @@ describe("edit and rerun, regenerate", () => {
     expect(await seqOf(id)).toBe(before);
   });
 
+  it("editing a reply of a running chat is 400 at once: the turn is not stopped", async () => {
+    const { id, ids } = await answeredChat();
+    await api.deps.store.enqueueUserMessage(id, text("third") as never);
+    const worker = await claimChat(api.deps.store, id);
+    const interrupts: string[] = [];
+    const stop = api.deps.store.signals.listen((signal) => {
+      if (signal.type === "interrupt") interrupts.push(signal.chat_id);
+    });
+    try {
+      expect((await edit(id, ids[1] ?? "", text("x"))).status).toBe(400);
+    } finally {
+      stop();
+    }
+    expect(interrupts).toEqual([]);
+    expect((await api.deps.store.getChat(id))?.status).toBe("running");
+    await api.deps.store.releaseChat(id, worker, "waiting");
+  });
+
   it.each([
     ["non-text parts", [{ type: "reasoning", text: "x" }]],
     ["blank text", text("   ")],

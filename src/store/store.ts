@@ -416,7 +416,6 @@ export class SqlStore implements Store {
       );
       if (!chat) return { ok: false, reason: "no_chat" };
       if (chat.archived) return { ok: false, reason: "archived" };
-      if (chat.status === "running") return { ok: false, reason: "running" };
       const [target] = await tx.query<MessageRow & { pos: unknown }>(
         request.message_id === undefined
           ? `SELECT ${MESSAGE_COLUMNS}, pos FROM messages WHERE chat_id = $1 AND role = 'user'
@@ -426,6 +425,8 @@ export class SqlStore implements Store {
       );
       if (!target) return { ok: false, reason: "no_message" };
       if (target.role !== "user") return { ok: false, reason: "not_user" };
+      // After the message's checks: an edit that would be refused anyway stops no turn.
+      if (chat.status === "running") return { ok: false, reason: "running" };
       const removed = await tx.query<{ id: string }>(
         `DELETE FROM messages WHERE chat_id = $1 AND pos > $2 RETURNING id, pos`,
         [chatId, target.pos],
