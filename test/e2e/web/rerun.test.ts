@@ -155,7 +155,7 @@ describe("web: edit and rerun, regenerate, copy", { timeout: TEST_TIMEOUT }, () 
     await error.waitFor({ timeout: UI_TIMEOUT });
     await waitForTurnEnd(page, "error");
     // One notice: the error in place, not a second one under the transcript; it can be retried.
-    expect(await page.getByText("The turn failed.").count()).toBe(1);
+    expect(await page.locator(".msg-error, .error-box[data-kind]").count()).toBe(1);
     expect(await replies(page).last().getByRole("button", { name: "Try again" }).count()).toBe(1);
     await shootWidths(page, "messages-error");
 
