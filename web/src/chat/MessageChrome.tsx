@@ -5,7 +5,7 @@
  * inline editor. Every sentence about an error or a retry is the server's: nothing here says what
  * went wrong in words of its own.
  */
-import { type KeyboardEvent, useEffect, useRef, useState } from "react";
+import { type KeyboardEvent, useEffect, useRef, useState, useSyncExternalStore } from "react";
 import type { Message, MessagePart } from "../api/types.ts";
 import { Link } from "../router.tsx";
 import { CopyButton } from "../ui/CopyButton.tsx";
@@ -16,13 +16,36 @@ export type ErrorPart = Extract<MessagePart, { type: "error" }>;
 /** Error kinds an administrator fixes on the provider's page (its key, its model, its account). */
 const PROVIDER_KINDS: ReadonlySet<string> = new Set(["auth", "config", "usage_limit"]);
 
+/**
+ * One clock for every message's time, ticking each minute while any is shown: a long transcript
+ * does not run a timer per message.
+ */
+const minutes = (() => {
+  const listeners = new Set<() => void>();
+  let timer: number | undefined;
+  let now = Date.now();
+  return {
+    subscribe(listener: () => void): () => void {
+      listeners.add(listener);
+      timer ??= window.setInterval(() => {
+        now = Date.now();
+        for (const l of listeners) l();
+      }, 60_000);
+      return () => {
+        listeners.delete(listener);
+        if (listeners.size === 0) {
+          window.clearInterval(timer);
+          timer = undefined;
+        }
+      };
+    },
+    now: () => now,
+  };
+})();
+
 /** The time beside a message: relative, the full date on hover; re-read every minute. */
 export function MessageTime({ iso }: { iso: string }) {
-  const [, tick] = useState(0);
-  useEffect(() => {
-    const timer = window.setInterval(() => tick((n) => n + 1), 60_000);
-    return () => window.clearInterval(timer);
-  }, []);
+  useSyncExternalStore(minutes.subscribe, minutes.now);
   return (
     <time className="msg-time" dateTime={iso} title={fullTime(iso)}>
       {relativeTime(iso)}
