@@ -98,6 +98,10 @@ describe("web: accessibility (axe-core)", { timeout: TEST_TIMEOUT * 2 }, () => {
         await page.emulateMedia({ colorScheme: scheme });
         expect(await blockingViolations(page), scheme).toEqual([]);
       }
+      // A screen reader hears the chat's status change, not every streamed word: the transcript
+      // is no live region; a status line says "Ready." when the reply is done.
+      expect(await page.locator(".transcript-inner").getAttribute("aria-live")).toBeNull();
+      await page.locator(".transcript").getByRole("status").filter({ hasText: "Ready." }).waitFor();
     });
   });
 });

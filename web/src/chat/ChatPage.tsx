@@ -30,9 +30,10 @@ import {
   visibleMessages,
 } from "./reducer.ts";
 import { streamingEntries } from "./retryKeep.ts";
-import { StatusBadge } from "./StatusBadge.tsx";
+import { STATUS_ANNOUNCEMENT, StatusBadge } from "./StatusBadge.tsx";
 import type { ChatList } from "./useChatList.ts";
 import { useMessageActions } from "./useMessageActions.ts";
+import { useTranscriptWindow } from "./useTranscriptWindow.ts";
 import { WorkspaceBadge } from "./WorkspaceBadge.tsx";
 
 /**
@@ -164,6 +165,8 @@ export function ChatPage({
   const toolOutputs = useMemo(() => streamingToolOutputs(view.drafts), [view.drafts]);
   const persistedCalls = useMemo(() => toolCallIds(view.messages), [view.messages]);
   const transcriptRef = useStickToBottom(view);
+  const messages = visibleMessages(view);
+  const windowed = useTranscriptWindow(messages.length, transcriptRef);
   const actions = useMessageActions(chatId, view.messages, setActionError);
   const { user } = useSession();
 
@@ -246,8 +249,17 @@ export function ChatPage({
       </ChatHeader>
       <InstructionsPanel chatId={chatId} />
       <div className="transcript" ref={transcriptRef}>
-        <div className="transcript-inner" aria-live="polite" aria-relevant="additions">
-          {visibleMessages(view).map((message) => {
+        {/* Announced: the chat's status, never each streamed word (the transcript is no live region). */}
+        <p className="sr-only" role="status">
+          {STATUS_ANNOUNCEMENT[view.chat.status]}
+        </p>
+        <div className="transcript-inner">
+          {windowed.start > 0 ? (
+            <div ref={windowed.sentinel} className="transcript-more muted">
+              Loading earlier messages…
+            </div>
+          ) : null}
+          {messages.slice(windowed.start).map((message) => {
             const usage = view.usage[message.id];
             if (isCompaction(message)) {
               return (

@@ -10,6 +10,14 @@ export const STATUS_LABEL: Record<ChatStatus, string> = {
   error: "Failed",
 };
 
+/** What a screen reader is told when the chat's status changes (the transcript itself is quiet). */
+export const STATUS_ANNOUNCEMENT: Record<ChatStatus, string> = {
+  pending: "Queued.",
+  running: "Keel is working…",
+  waiting: "Ready.",
+  error: "The turn failed.",
+};
+
 export function StatusBadge({ status }: { status: ChatStatus }) {
   return (
     <span className={`badge badge-${status}`} data-status={status}>
