@@ -1,10 +1,10 @@
 /**
- * `keel chat rename|model|pin|unpin|archive|unarchive|search|delete`: managing chats, via the HTTP
- * API.
+ * `keel chat edit|regenerate|rename|model|pin|unpin|archive|unarchive|search|delete`: managing
+ * chats, via the HTTP API.
  */
 import type { Command } from "commander";
 import type { CliIO } from "./io.ts";
-import { listOf, loggedInClient, runCommand } from "./session.ts";
+import { listOf, loggedInClient, runCommand, UserError } from "./session.ts";
 
 interface ChatHit {
   id: string;
@@ -28,6 +28,46 @@ export function addChatManagement(chat: Command, io: CliIO): void {
         const client = await loggedInClient();
         await client.patch(path(id), { title });
         io.stderr("Renamed.\n");
+        return 0;
+      }),
+    );
+
+  chat
+    .command("edit")
+    .description(
+      "Replace one of your messages and run the chat again from it (every later message leaves the transcript).",
+    )
+    .argument("<id>", "chat id")
+    .argument("<text>", "the message's new text")
+    .option("--message <message-id>", "which message (default: your last one)")
+    .action((id: string, text: string, options: { message?: string }) =>
+      runCommand(io, async () => {
+        const client = await loggedInClient();
+        let messageId = options.message;
+        if (!messageId) {
+          const body = await client.get<{ messages: Array<{ id: string; role: string }> }>(
+            path(id),
+          );
+          messageId = body.messages.findLast((m) => m.role === "user")?.id;
+          if (!messageId) throw new UserError("The chat has no message of yours to edit.");
+        }
+        await client.patch(`${path(id)}/messages/${encodeURIComponent(messageId)}`, {
+          content: [{ type: "text", text }],
+        });
+        io.stderr("Edited; the chat runs again from your message.\n");
+        return 0;
+      }),
+    );
+
+  chat
+    .command("regenerate")
+    .description("Answer your last message again (the last reply leaves the transcript).")
+    .argument("<id>", "chat id")
+    .action((id: string) =>
+      runCommand(io, async () => {
+        const client = await loggedInClient();
+        await client.post(`${path(id)}/regenerate`);
+        io.stderr("A new reply is on its way.\n");
         return 0;
       }),
     );

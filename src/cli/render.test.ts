@@ -55,6 +55,40 @@ describe("EventRenderer", () => {
     expect(out.stdout).toBe("── earlier conversation summarised ──\n## Goal\nShip it.\n──\n");
   });
 
+  it("shows an error kept in the transcript, a retried step, a stopped one; says when messages left", () => {
+    const out = rendered([
+      {
+        event: "message",
+        data: {
+          message: {
+            id: "m1",
+            role: "assistant",
+            parts: [{ type: "text", text: "Half" }],
+            stopped: true,
+            retries: { count: 2, kind: "overloaded", message: "Anthropic is overloaded." },
+          },
+        },
+      },
+      {
+        event: "message",
+        data: {
+          message: {
+            id: "m2",
+            role: "assistant",
+            parts: [{ type: "error", kind: "auth", message: "The API key was refused." }],
+          },
+        },
+      },
+      { event: "truncated", data: { after_message_id: "u1", message_ids: ["m1", "m2"] } },
+    ]);
+    expect(out.stdout).toBe(
+      "Half\n  (retried 2× — Anthropic is overloaded.)\n  [stopped]\n✗ error: The API key was refused.\n",
+    );
+    expect(out.stderr).toBe(
+      "(2 later messages left the transcript: the chat runs again from there)\n",
+    );
+  });
+
   it("says nothing when a turn ends after its message", () => {
     const out = rendered([
       { event: "status", data: { status: "running" } },

@@ -9,11 +9,16 @@ interface Part {
   input?: unknown;
   output?: unknown;
   is_error?: boolean;
+  /** An error part: the turn's terminal error, kept where it happened. */
+  message?: string;
+  kind?: string;
 }
 interface MessageLike {
   id: string;
   role: string;
   parts: Part[];
+  stopped?: boolean;
+  retries?: { count: number; message: string } | null;
 }
 
 /** Why a chat is being compacted, as the `compaction` event's `reason` says. */
@@ -46,8 +51,15 @@ export function formatMessage(message: MessageLike, assistant?: string): string 
       out.push(`  ${part.is_error ? "✗" : "↳"} ${short(part.output)}`);
     } else if (part.type === "compaction" && part.text) {
       out.push(`── earlier conversation summarised ──\n${part.text}\n──`);
+    } else if (part.type === "error" && part.message) {
+      out.push(`✗ error: ${part.message}`);
     }
   }
+  if (message.retries && message.retries.count > 0) {
+    const times = message.retries.count === 1 ? "once" : `${message.retries.count}×`;
+    out.push(`  (retried ${times} — ${message.retries.message})`);
+  }
+  if (message.stopped) out.push("  [stopped]");
   return out.length ? `${out.join("\n")}\n` : "";
 }
 
@@ -118,6 +130,13 @@ export class EventRenderer {
         const seconds = (Number(data.delay_ms) / 1000).toFixed(1);
         this.#io.stderr(
           `retry: ${String(data.message)} [${String(data.kind)}] attempt ${Number(data.attempt) + 1} in ${seconds} s\n`,
+        );
+        break;
+      }
+      case "truncated": {
+        const removed = Array.isArray(data.message_ids) ? data.message_ids.length : 0;
+        this.#io.stderr(
+          `(${removed} later message${removed === 1 ? "" : "s"} left the transcript: the chat runs again from there)\n`,
         );
         break;
       }

@@ -308,4 +308,23 @@ describe("keel CLI against a server", () => {
     expect((await run(["chat", "delete", "--permanent", id])).stderr).toContain("Deleted for good");
     expect((await run(["chat", "show", id])).code).toBe(1);
   });
+
+  it("edits the last message and regenerates the reply", async () => {
+    fake.enqueue(textReply("Answer A."));
+    const created = await run(["chat", "create", "--model", modelId, "--watch", "Question A?"]);
+    const id = created.stdout.split("\n")[0]?.trim() ?? "";
+    fake.enqueue(textReply("Answer B."));
+    expect((await run(["chat", "edit", id, "Question B?"])).code).toBe(0);
+    await run(["chat", "watch", "--until-idle", id]);
+    let shown = (await run(["chat", "show", id])).stdout;
+    expect(shown).toContain("you: Question B?");
+    expect(shown).toContain("Answer B.");
+    expect(shown).not.toContain("you: Question A?");
+    fake.enqueue(textReply("Answer C."));
+    expect((await run(["chat", "regenerate", id])).code).toBe(0);
+    await run(["chat", "watch", "--until-idle", id]);
+    shown = (await run(["chat", "show", id])).stdout;
+    expect(shown).toContain("Answer C.");
+    expect(shown).not.toContain("Answer B.");
+  });
 });
