@@ -108,5 +108,13 @@ describe("web: the composer's layout", { timeout: TEST_TIMEOUT }, () => {
     await page.screenshot({ path: join(SHOTS, "chat-running-360-light.png") });
     await page.getByRole("button", { name: "Stop", exact: true }).click();
     await expect.poll(() => web.fake.inFlight).toBe(0);
+
+    // The box grows with what is typed (Shift+Enter for new lines), up to 40% of the window.
+    const before = (await box(composer(page))).height;
+    await composer(page).fill(Array.from({ length: 6 }, (_, i) => `line ${i + 1}`).join("\n"));
+    const grown = (await box(composer(page))).height;
+    expect(grown).toBeGreaterThan(before * 1.5);
+    await composer(page).fill(Array.from({ length: 80 }, (_, i) => `line ${i + 1}`).join("\n"));
+    expect((await box(composer(page))).height).toBeLessThanOrEqual(0.4 * 800 + 1);
   });
 });
