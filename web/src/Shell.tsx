@@ -83,7 +83,7 @@ export function Shell({ onSignedOut }: { onSignedOut(): void }) {
     const onKey = (event: KeyboardEvent) => {
       // Esc closes the narrow-window menu (a menu or dialog inside it closes first, on its own).
       if (event.key === "Escape" && !event.defaultPrevented) {
-        if (document.querySelector("dialog[open]") === null) setMenuOpen(false);
+        if (document.querySelector('[role="alertdialog"]') === null) setMenuOpen(false);
         return;
       }
       if (!(event.ctrlKey || event.metaKey) || event.key.toLowerCase() !== "k") return;

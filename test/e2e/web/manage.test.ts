@@ -237,7 +237,7 @@ describe("web: chats people manage", { timeout: TEST_TIMEOUT * 2 }, () => {
 
     // Delete for good: the dialog says it cannot be undone; Esc keeps the chat.
     await rowMenu(page, "Team lunch", "Delete…");
-    const dialog = page.getByRole("dialog", { name: "Delete this chat for good?" });
+    const dialog = page.getByRole("alertdialog", { name: "Delete this chat for good?" });
     await dialog.waitFor();
     expect(await shownText(dialog)).toContain("cannot be undone");
     await page.keyboard.press("Escape");
@@ -245,6 +245,8 @@ describe("web: chats people manage", { timeout: TEST_TIMEOUT * 2 }, () => {
     expect(await getChat(lunch)).not.toBeNull();
     await rowMenu(page, "Team lunch", "Delete…");
     await dialog.getByRole("button", { name: "Delete for good" }).click();
+    // The open dialog hides the rest of the page from the accessibility tree: wait for it to close.
+    await expect.poll(() => dialog.count()).toBe(0);
     await expect.poll(() => chatLink(page, "Team lunch").count()).toBe(0);
     expect(await getChat(lunch)).toBeNull();
   });
@@ -349,7 +351,7 @@ describe("web: chats people manage", { timeout: TEST_TIMEOUT * 2 }, () => {
     await page.getByRole("menu").waitFor();
     await shoot(page, "manage-menu");
     await page.getByRole("menuitem", { name: "Delete…" }).click();
-    await page.getByRole("dialog").waitFor();
+    await page.getByRole("alertdialog").waitFor();
     await shoot(page, "manage-delete-dialog");
     await page.keyboard.press("Escape");
 

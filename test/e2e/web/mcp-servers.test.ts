@@ -40,7 +40,6 @@ describe("web: MCP servers", { timeout: TEST_TIMEOUT }, () => {
 
   it("adds a server with a write-only header, checks its tools, edits, disables and deletes it", async () => {
     const page = await web.signedInPage(token);
-    page.on("dialog", (dialog) => void dialog.accept());
     await page.goto(web.url);
     await page
       .getByRole("navigation", { name: "Administration" })
@@ -106,6 +105,10 @@ describe("web: MCP servers", { timeout: TEST_TIMEOUT }, () => {
     expect(await listed()).toHaveLength(1);
 
     await row.getByRole("button", { name: "Delete docs" }).click();
+    await page
+      .getByRole("alertdialog", { name: "Delete the MCP server “docs”?" })
+      .getByRole("button", { name: "Delete", exact: true })
+      .click();
     await expect.poll(async () => (await listed()).length).toBe(0);
     await page.getByText("No MCP server yet.").waitFor();
   });

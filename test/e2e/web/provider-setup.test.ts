@@ -52,7 +52,6 @@ describe("web: a setup mistake, fixed", { timeout: TEST_TIMEOUT * 2 }, () => {
 
   it("wrong base URL → the test says so → fixed in the edit form → ✓ → a chat works", async () => {
     const page = await web.signedInPage(token);
-    page.on("dialog", (dialog) => void dialog.accept());
     await page.goto(`${web.url}/admin/providers`);
     await page.getByRole("heading", { name: "Providers", level: 1 }).waitFor();
 
@@ -131,6 +130,10 @@ describe("web: a setup mistake, fixed", { timeout: TEST_TIMEOUT * 2 }, () => {
     // Deletes that would break something: refused, with what to do.
     await adminNav(page, "Providers");
     await row.getByRole("button", { name: "Delete Local LLM" }).click();
+    await page
+      .getByRole("alertdialog", { name: "Delete the provider “Local LLM”?" })
+      .getByRole("button", { name: "Delete", exact: true })
+      .click();
     await expect
       .poll(async () => normalize(await shownText(page.getByRole("alert"))), {
         timeout: UI_TIMEOUT,
@@ -139,6 +142,10 @@ describe("web: a setup mistake, fixed", { timeout: TEST_TIMEOUT * 2 }, () => {
     await adminNav(page, "Models");
     const modelRow = page.getByRole("row", { name: /Local model/ });
     await modelRow.getByRole("button", { name: "Delete Local model" }).click();
+    await page
+      .getByRole("alertdialog", { name: "Delete the model “Local model”?" })
+      .getByRole("button", { name: "Delete", exact: true })
+      .click();
     await expect
       .poll(async () => normalize(await shownText(page.getByRole("alert"))), {
         timeout: UI_TIMEOUT,

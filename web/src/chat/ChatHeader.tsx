@@ -7,6 +7,7 @@ import { type ReactNode, useState } from "react";
 import { api } from "../api/client.ts";
 import type { Chat, Model, UpdateChatRequest } from "../api/types.ts";
 import { ErrorBox } from "../ui/ErrorBox.tsx";
+import { Tooltip } from "../ui/Tooltip.tsx";
 import { useAsync } from "../ui/useAsync.ts";
 import { RenameField, untitled } from "./ChatRow.tsx";
 
@@ -49,14 +50,11 @@ export function ChatHeader({
           />
         ) : (
           <h1>
-            <button
-              type="button"
-              className="chat-title"
-              title="Rename this chat"
-              onClick={() => setRenaming(true)}
-            >
-              {untitled(chat.title)}
-            </button>
+            <Tooltip label="Rename this chat" side="bottom">
+              <button type="button" className="chat-title" onClick={() => setRenaming(true)}>
+                {untitled(chat.title)}
+              </button>
+            </Tooltip>
           </h1>
         )}
         <ModelSelect models={all} chat={chat} onPick={(id) => void pickModel(id)} />

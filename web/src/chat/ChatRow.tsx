@@ -9,6 +9,7 @@ import { Link, navigate } from "../router.tsx";
 import { ConfirmDialog } from "../ui/ConfirmDialog.tsx";
 import { ErrorBox } from "../ui/ErrorBox.tsx";
 import { Menu, type MenuItem } from "../ui/Menu.tsx";
+import { useToast } from "../ui/Toaster.tsx";
 import { Highlighted } from "./Highlighted.tsx";
 import { StatusBadge } from "./StatusBadge.tsx";
 import type { ChatList } from "./useChatList.ts";
@@ -44,6 +45,8 @@ export function ChatRow({
   const [deleting, setDeleting] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const link = useRef<HTMLAnchorElement>(null);
+  const row = useRef<HTMLLIElement>(null);
+  const toast = useToast();
   /** After renaming in place, the focus goes back to the chat's link (the field is gone). */
   const refocus = useRef(false);
   useEffect(() => {
@@ -67,11 +70,15 @@ export function ChatRow({
     ? [
         {
           label: "Unarchive",
-          onSelect: () => void act(() => list.change(chat.id, { archived: false })),
+          onSelect: () =>
+            void act(async () => {
+              await list.change(chat.id, { archived: false });
+              toast(`Unarchived “${title}”.`);
+            }),
         },
       ]
     : [
-        { label: "Rename", onSelect: () => setRenaming(true) },
+        { label: "Rename", takesFocus: true, onSelect: () => setRenaming(true) },
         {
           label: chat.pinned ? "Unpin" : "Pin",
           onSelect: () => void act(() => list.change(chat.id, { pinned: !chat.pinned })),
@@ -82,13 +89,24 @@ export function ChatRow({
             void act(async () => {
               await list.change(chat.id, { archived: true });
               if (current) navigate("/");
+              // The row leaves the list: say where it went, and offer the way back.
+              toast(`Archived “${title}”.`, {
+                label: "Undo",
+                altText: "Unarchive it from the Archived chats list",
+                onAct: () => void list.change(chat.id, { archived: false }).catch(() => undefined),
+              });
             }),
         },
       ];
-  items.push({ label: "Delete…", danger: true, onSelect: () => setDeleting(true) });
+  items.push({
+    label: "Delete…",
+    danger: true,
+    takesFocus: true,
+    onSelect: () => setDeleting(true),
+  });
 
   return (
-    <li className={current ? "chat-row current" : "chat-row"}>
+    <li ref={row} className={current ? "chat-row current" : "chat-row"}>
       {renaming ? (
         <RenameField
           title={chat.title}
@@ -133,8 +151,10 @@ export function ChatRow({
           title="Delete this chat for good?"
           confirmLabel="Delete for good"
           onClose={() => setDeleting(false)}
+          returnFocus={() => row.current?.querySelector<HTMLElement>(".menu-button")}
           onConfirm={async () => {
             await list.remove(chat.id);
+            toast(`Deleted “${title}”.`);
             if (current) navigate("/");
           }}
         >

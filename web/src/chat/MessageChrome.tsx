@@ -90,7 +90,9 @@ export function ErrorNote({ part, admin }: { part: ErrorPart; admin: boolean }) 
       <strong>The turn failed.</strong> {part.message}
       {admin && PROVIDER_KINDS.has(part.kind) ? (
         <div>
-          <Link to="/admin/providers">Open the providers page</Link>
+          <Link to="/admin/providers" className="btn btn-small">
+            Open the providers page
+          </Link>
         </div>
       ) : null}
     </div>

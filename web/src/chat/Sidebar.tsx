@@ -56,6 +56,19 @@ function useOtherList(query: string, archived: boolean, version: number) {
   return { chats, error };
 }
 
+/** A page of the app in the sidebar's footer: a link that looks like the buttons beside it. */
+function NavButton({ to, path, children }: { to: string; path: string; children: string }) {
+  return (
+    <Link
+      to={to}
+      className="btn btn-small nav-button"
+      aria-current={path === to ? "page" : undefined}
+    >
+      {children}
+    </Link>
+  );
+}
+
 export function Sidebar({
   path,
   list,
@@ -204,17 +217,27 @@ export function Sidebar({
           >
             Archived
           </button>
-          <Link to="/workspaces" aria-current={path === "/workspaces" ? "page" : undefined}>
+          <NavButton to="/workspaces" path={path}>
             Workspaces
-          </Link>
+          </NavButton>
         </nav>
         {user.role === "admin" ? (
           <nav aria-label="Administration">
-            <Link to="/admin/providers">Providers</Link>
-            <Link to="/admin/models">Models</Link>
-            <Link to="/admin/mcp-servers">MCP servers</Link>
-            <Link to="/admin/users">Users</Link>
-            <Link to="/admin/settings">Settings</Link>
+            <NavButton to="/admin/providers" path={path}>
+              Providers
+            </NavButton>
+            <NavButton to="/admin/models" path={path}>
+              Models
+            </NavButton>
+            <NavButton to="/admin/mcp-servers" path={path}>
+              MCP servers
+            </NavButton>
+            <NavButton to="/admin/users" path={path}>
+              Users
+            </NavButton>
+            <NavButton to="/admin/settings" path={path}>
+              Settings
+            </NavButton>
           </nav>
         ) : null}
         <div className="account">
@@ -222,12 +245,9 @@ export function Sidebar({
             Signed in as <strong>{user.username}</strong>
           </span>
           <span className="account-actions">
-            <Link
-              to="/settings/instructions"
-              aria-current={path === "/settings/instructions" ? "page" : undefined}
-            >
+            <NavButton to="/settings/instructions" path={path}>
               Your instructions
-            </Link>
+            </NavButton>
             <button
               type="button"
               className="btn-small"

@@ -1,9 +1,11 @@
 /**
- * A modal confirmation on the native `<dialog>`: `showModal()` makes the rest of the page inert,
- * keeps the focus inside and closes on Esc; the focus goes to Cancel first (the safe choice) and
- * back to where it was when the dialog closes.
+ * A modal confirmation on Radix's alert dialog: the rest of the page is inert, the focus stays
+ * inside, Esc cancels (not while the action runs); the focus goes to Cancel first (the safe
+ * choice) and, on closing, back to where it was when the dialog opened — or to `returnFocus()`
+ * when the opener is gone (a menu item).
  */
-import { type ReactNode, useEffect, useId, useRef, useState } from "react";
+import * as AlertDialog from "@radix-ui/react-alert-dialog";
+import { type ReactNode, useState } from "react";
 import { ErrorBox } from "./ErrorBox.tsx";
 
 export function ConfirmDialog({
@@ -12,6 +14,7 @@ export function ConfirmDialog({
   confirmLabel,
   onConfirm,
   onClose,
+  returnFocus,
 }: {
   title: string;
   children: ReactNode;
@@ -19,20 +22,13 @@ export function ConfirmDialog({
   /** Runs the action; the dialog closes when it resolves and shows the error when it throws. */
   onConfirm(): Promise<void>;
   onClose(): void;
+  /** Where the focus goes on closing when the element focused at opening has left the page. */
+  returnFocus?: () => HTMLElement | null | undefined;
 }) {
-  const dialog = useRef<HTMLDialogElement>(null);
-  const cancel = useRef<HTMLButtonElement>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
-  const titleId = useId();
-  const bodyId = useId();
-
-  useEffect(() => {
-    const opener = document.activeElement as HTMLElement | null;
-    if (dialog.current && !dialog.current.open) dialog.current.showModal();
-    cancel.current?.focus();
-    return () => opener?.focus();
-  }, []);
+  // The element focused as the dialog opens (its opener), read once.
+  const [opener] = useState(() => document.activeElement as HTMLElement | null);
 
   async function confirm() {
     setBusy(true);
@@ -47,32 +43,43 @@ export function ConfirmDialog({
   }
 
   return (
-    <dialog
-      ref={dialog}
-      className="confirm-dialog"
-      aria-labelledby={titleId}
-      aria-describedby={bodyId}
-      onClose={onClose}
-      onCancel={(event) => {
-        if (busy) event.preventDefault();
+    <AlertDialog.Root
+      open
+      onOpenChange={(open) => {
+        if (!open && !busy) onClose();
       }}
     >
-      <h2 id={titleId}>{title}</h2>
-      <div id={bodyId}>{children}</div>
-      <ErrorBox error={error} />
-      <div className="form-actions">
-        <button ref={cancel} type="button" onClick={onClose} disabled={busy}>
-          Cancel
-        </button>
-        <button
-          type="button"
-          className="btn-danger-solid"
-          onClick={() => void confirm()}
-          disabled={busy}
+      <AlertDialog.Portal>
+        <AlertDialog.Overlay className="dialog-overlay" />
+        <AlertDialog.Content
+          className="dialog confirm-dialog"
+          onEscapeKeyDown={(event) => {
+            if (busy) event.preventDefault();
+          }}
+          onCloseAutoFocus={(event) => {
+            event.preventDefault();
+            const target = opener?.isConnected ? opener : returnFocus?.();
+            target?.focus();
+          }}
         >
-          {confirmLabel}
-        </button>
-      </div>
-    </dialog>
+          <AlertDialog.Title className="dialog-title">{title}</AlertDialog.Title>
+          <AlertDialog.Description asChild>
+            <div className="dialog-body">{children}</div>
+          </AlertDialog.Description>
+          <ErrorBox error={error} />
+          <div className="dialog-actions">
+            <AlertDialog.Cancel disabled={busy}>Cancel</AlertDialog.Cancel>
+            <button
+              type="button"
+              className="btn-danger-solid"
+              onClick={() => void confirm()}
+              disabled={busy}
+            >
+              {confirmLabel}
+            </button>
+          </div>
+        </AlertDialog.Content>
+      </AlertDialog.Portal>
+    </AlertDialog.Root>
   );
 }
