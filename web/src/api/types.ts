@@ -1,70 +1,68 @@
 /**
- * The API's shapes, as the server's own zod schemas define them: the UI never restates a type the
- * server owns. These are type-only imports (erased from the bundle); a change to a schema on the
- * server is a type error here.
+ * The API's shapes, as the server's OpenAPI document names them (`components.schemas`, generated
+ * into ./openapi.gen.ts by `npm run api:types`): the UI never restates a type the server owns,
+ * and the same document types `request`'s paths and bodies. The chat event stream is not in the
+ * document (SSE): its payloads are type-only imports of the server's own (erased from the bundle).
  */
-import type { z } from "zod";
-import type * as M from "../../../src/api/mcp-schemas.ts";
-import type * as S from "../../../src/api/schemas.ts";
 import type { ChatEventPayloads } from "../../../src/chatloop/events.ts";
+import type { components } from "./openapi.gen.ts";
 
-type Out<T extends z.ZodType> = z.output<T>;
-type In<T extends z.ZodType> = z.input<T>;
+type Schemas = components["schemas"];
 
-export type ApiErrorBody = Out<typeof S.ErrorSchema>;
-export type SetupStatus = Out<typeof S.SetupStatus>;
-export type User = Out<typeof S.UserSchema>;
+export type ApiErrorBody = Schemas["Error"];
+export type SetupStatus = Schemas["SetupStatus"];
+export type User = Schemas["User"];
 export type Role = User["role"];
-export type Provider = Out<typeof S.ProviderSchema>;
+export type Provider = Schemas["Provider"];
 export type ProviderType = Provider["type"];
-export type Model = Out<typeof S.ModelSchema>;
+export type Model = Schemas["Model"];
 export type Pricing = NonNullable<Model["pricing"]>;
-export type Chat = Out<typeof S.ChatSchema>;
+export type Chat = Schemas["Chat"];
 export type ChatStatus = Chat["status"];
-export type ChatDetail = Out<typeof S.ChatDetail>;
+export type ChatDetail = Schemas["ChatDetail"];
 export type QueuedMessage = ChatDetail["queued"][number];
-export type Message = Out<typeof S.MessageSchema>;
+export type Message = Schemas["Message"];
 export type MessagePart = Message["parts"][number];
-export type Usage = Out<typeof S.UsageSchema>;
-export type Workspace = Out<typeof S.WorkspaceSchema>;
-export type WorkspaceList = Out<typeof S.WorkspaceList>;
-export type CreatedWorkspace = Out<typeof S.CreatedWorkspace>;
-export type CreateWorkspaceRequest = In<typeof S.CreateWorkspaceBody>;
+export type Usage = Schemas["Usage"];
+export type Workspace = Schemas["Workspace"];
+export type WorkspaceList = Schemas["WorkspaceList"];
+export type CreatedWorkspace = Schemas["CreatedWorkspace"];
+export type CreateWorkspaceRequest = Schemas["CreateWorkspaceRequest"];
 
-export type FirstUserResponse = Out<typeof S.FirstUserResponse>;
-export type LoginResponse = Out<typeof S.LoginResponse>;
-export type UserResponse = Out<typeof S.UserResponse>;
-export type UserList = Out<typeof S.UserList>;
-export type ProviderList = Out<typeof S.ProviderList>;
-export type ProviderTestResult = Out<typeof S.ProviderTestResult>;
-export type ProviderModelList = Out<typeof S.ProviderModelList>;
-export type ModelList = Out<typeof S.ModelList>;
-export type ChatList = Out<typeof S.ChatList>;
+export type FirstUserResponse = Schemas["FirstUserResponse"];
+export type LoginResponse = Schemas["LoginResponse"];
+export type UserResponse = Schemas["UserResponse"];
+export type UserList = Schemas["UserList"];
+export type ProviderList = Schemas["ProviderList"];
+export type ProviderTestResult = Schemas["ProviderTestResult"];
+export type ProviderModelList = Schemas["ProviderModelList"];
+export type ModelList = Schemas["ModelList"];
+export type ChatList = Schemas["ChatList"];
 /** A chat of a list; a search result carries a `snippet`. */
-export type ChatListItem = Out<typeof S.ChatListItem>;
-export type UpdateChatRequest = In<typeof S.UpdateChatBody>;
+export type ChatListItem = Schemas["ChatListItem"];
+export type UpdateChatRequest = Schemas["UpdateChatRequest"];
 
-export type FirstUserRequest = In<typeof S.FirstUserBody>;
-export type LoginRequest = In<typeof S.LoginBody>;
-export type CreateUserRequest = In<typeof S.CreateUserBody>;
-export type UpdateUserRequest = In<typeof S.UpdateUserBody>;
-export type CreateProviderRequest = In<typeof S.CreateProviderBody>;
-export type UpdateProviderRequest = In<typeof S.UpdateProviderBody>;
-export type CreateModelRequest = In<typeof S.CreateModelBody>;
-export type UpdateModelRequest = In<typeof S.UpdateModelBody>;
-export type CreateChatRequest = In<typeof S.CreateChatBody>;
-export type Settings = Out<typeof S.SettingsSchema>;
-export type UpdateSettingsRequest = In<typeof S.UpdateSettingsBody>;
-export type TextPart = In<typeof S.TextPartInput>;
-export type MeResponse = Out<typeof S.MeResponse>;
-export type UpdateMeRequest = In<typeof S.UpdateMeBody>;
-export type Instructions = Out<typeof S.InstructionsResponse>;
+export type FirstUserRequest = Schemas["FirstUserRequest"];
+export type LoginRequest = Schemas["LoginRequest"];
+export type CreateUserRequest = Schemas["CreateUserRequest"];
+export type UpdateUserRequest = Schemas["UpdateUserRequest"];
+export type CreateProviderRequest = Schemas["CreateProviderRequest"];
+export type UpdateProviderRequest = Schemas["UpdateProviderRequest"];
+export type CreateModelRequest = Schemas["CreateModelRequest"];
+export type UpdateModelRequest = Schemas["UpdateModelRequest"];
+export type CreateChatRequest = Schemas["CreateChatRequest"];
+export type Settings = Schemas["Settings"];
+export type UpdateSettingsRequest = Schemas["UpdateSettingsRequest"];
+export type TextPart = Schemas["TextPartInput"];
+export type MeResponse = Schemas["MeResponse"];
+export type UpdateMeRequest = Schemas["UpdateMeRequest"];
+export type Instructions = Schemas["Instructions"];
 export type InstructionLayer = Instructions["layers"][number];
-export type McpServer = Out<typeof M.McpServerSchema>;
-export type McpServerList = Out<typeof M.McpServerList>;
-export type McpServerTools = Out<typeof M.McpServerTools>;
-export type CreateMcpServerRequest = In<typeof M.CreateMcpServerBody>;
-export type UpdateMcpServerRequest = In<typeof M.UpdateMcpServerBody>;
+export type McpServer = Schemas["McpServer"];
+export type McpServerList = Schemas["McpServerList"];
+export type McpServerTools = Schemas["McpServerTools"];
+export type CreateMcpServerRequest = Schemas["CreateMcpServerRequest"];
+export type UpdateMcpServerRequest = Schemas["UpdateMcpServerRequest"];
 
 /** The chat event stream (DESIGN.md §4): `type` is the SSE `event:`, `seq` its `id:`. */
 export type ChatEventType = keyof ChatEventPayloads;

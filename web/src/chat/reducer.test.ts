@@ -10,7 +10,6 @@ import type {
   ChatEvent,
   ChatEventPayloads,
   Message,
-  MessagePart,
   QueuedMessage,
   Usage,
 } from "../api/types.ts";
@@ -62,12 +61,15 @@ function chatRow(over: Partial<Chat> = {}): Chat {
   };
 }
 
+/** A message as the event stream carries it (stricter than the document's: `input` is set). */
+type EventMessage = ChatEventPayloads["message"]["message"];
+
 function msg(
   id: string,
   role: Message["role"],
-  parts: MessagePart[],
-  extra: Partial<Message> = {},
-): Message {
+  parts: EventMessage["parts"],
+  extra: Partial<EventMessage> = {},
+): EventMessage {
   return {
     id,
     role,
@@ -82,7 +84,7 @@ function msg(
   };
 }
 const userMsg = (id: string, text: string) => msg(id, "user", [{ type: "text", text }]);
-const assistantMsg = (id: string, text: string, extra: Partial<Message> = {}) =>
+const assistantMsg = (id: string, text: string, extra: Partial<EventMessage> = {}) =>
   msg(id, "assistant", [{ type: "text", text }], extra);
 
 function detail(
@@ -100,7 +102,7 @@ const ev = {
     seq,
     data: { status },
   }),
-  message: (seq: number, message: Message): ChatEvent => ({
+  message: (seq: number, message: EventMessage): ChatEvent => ({
     type: "message",
     seq,
     data: { message },
