@@ -288,6 +288,37 @@ describe("web: chats people manage", { timeout: TEST_TIMEOUT * 2 }, () => {
     expect(await picker.inputValue()).toBe(secondModel);
   });
 
+  it("archiving says so in a toast, whose Undo brings the chat back", async () => {
+    const id = await chatViaApi("Anything to note?", "Nothing yet.", "Toast notes");
+    const page = await web.signedInPage(token);
+    await page.goto(web.url);
+    await chatLink(page, "Toast notes").waitFor();
+    // The menu button says what it is on keyboard focus too (a tooltip, not a `title`).
+    await chats(page).getByRole("button", { name: "Options for Toast notes" }).focus();
+    await page.getByRole("tooltip", { name: "Options for Toast notes" }).waitFor();
+
+    await rowMenu(page, "Toast notes", "Archive");
+    // A toast is an item of the notifications region (Radix announces it through a status region).
+    const toasts = page.getByRole("region", { name: /^Notifications/ });
+    const toast = toasts.getByRole("listitem").filter({ hasText: "Archived “Toast notes”." });
+    await toast.waitFor();
+    await expect.poll(() => chatLink(page, "Toast notes").count()).toBe(0);
+    expect((await getChat(id))?.archived).toBe(true);
+    for (const [width, scheme] of [
+      [1280, "light"],
+      [360, "dark"],
+    ] as const) {
+      await page.setViewportSize({ width, height: 760 });
+      await page.emulateMedia({ colorScheme: scheme, reducedMotion: "reduce" });
+      await page.screenshot({ path: join(SHOTS, `manage-toast-${width}-${scheme}.png`) });
+    }
+    await page.emulateMedia({ colorScheme: "light", reducedMotion: null });
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await toast.getByRole("button", { name: "Undo" }).click();
+    await chatLink(page, "Toast notes").waitFor();
+    expect((await getChat(id))?.archived).toBe(false);
+  });
+
   it("past the first page, older chats are shown when asked for", async () => {
     const before = web.fake.requests.length;
     const made = 51;
