@@ -103,5 +103,34 @@ describe("web: accessibility (axe-core)", { timeout: TEST_TIMEOUT * 2 }, () => {
       expect(await page.locator(".transcript-inner").getAttribute("aria-live")).toBeNull();
       await page.locator(".transcript").getByRole("status").filter({ hasText: "Ready." }).waitFor();
     });
+
+    it("an open menu, the delete dialog and a toast, light and dark", async () => {
+      const page = await web.signedInPage(token);
+      web.fake.enqueue(textReply("Noted."));
+      await page.goto(web.url);
+      await startChatViaUi(page, "Remember this");
+      await waitForTurnEnd(page);
+      const options = page.getByRole("button", { name: /^Options for / }).first();
+      const check = async (what: string) => {
+        for (const scheme of ["light", "dark"] as const) {
+          await page.emulateMedia({ colorScheme: scheme });
+          expect(await blockingViolations(page), `${what} (${scheme})`).toEqual([]);
+        }
+      };
+      await options.click();
+      await page.getByRole("menu").waitFor();
+      await check("the menu");
+      await page.getByRole("menuitem", { name: "Delete…" }).click();
+      await page.getByRole("alertdialog").waitFor();
+      await check("the delete dialog");
+      await page.keyboard.press("Escape");
+      await options.click();
+      await page.getByRole("menuitem", { name: "Archive" }).click();
+      await page
+        .getByRole("region", { name: /^Notifications/ })
+        .getByRole("listitem")
+        .waitFor();
+      await check("a toast");
+    });
   });
 });
