@@ -296,6 +296,9 @@ describe("web: chats people manage", { timeout: TEST_TIMEOUT * 2 }, () => {
     // The menu button says what it is on keyboard focus too (a tooltip, not a `title`).
     await chats(page).getByRole("button", { name: "Options for Toast notes" }).focus();
     await page.getByRole("tooltip", { name: "Options for Toast notes" }).waitFor();
+    await page.emulateMedia({ colorScheme: "dark" });
+    await page.screenshot({ path: join(SHOTS, "manage-tooltip-1280-dark.png") });
+    await page.emulateMedia({ colorScheme: "light" });
 
     await rowMenu(page, "Toast notes", "Archive");
     // A toast is an item of the notifications region (Radix announces it through a status region).
