@@ -240,8 +240,15 @@ describe("web: chats people manage", { timeout: TEST_TIMEOUT * 2 }, () => {
     const dialog = page.getByRole("alertdialog", { name: "Delete this chat for good?" });
     await dialog.waitFor();
     expect(await shownText(dialog)).toContain("cannot be undone");
+    // The safe choice has the focus; Esc gives it back to the row's menu button.
+    await expect
+      .poll(() => page.evaluate(() => document.activeElement?.textContent))
+      .toBe("Cancel");
     await page.keyboard.press("Escape");
     await expect.poll(() => dialog.count()).toBe(0);
+    await expect
+      .poll(() => page.evaluate(() => document.activeElement?.getAttribute("aria-label")))
+      .toBe("Options for Team lunch");
     expect(await getChat(lunch)).not.toBeNull();
     await rowMenu(page, "Team lunch", "Delete…");
     await dialog.getByRole("button", { name: "Delete for good" }).click();
