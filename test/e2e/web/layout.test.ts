@@ -26,7 +26,9 @@ const SHOTS = join(tmpdir(), "keel-ui-shots");
 const WIDTHS = [360, 800, 900, 1024, 1280] as const;
 
 /** A locator's rendered box (it must be shown). */
-async function box(locator: Locator): Promise<{ x: number; y: number; width: number }> {
+async function box(
+  locator: Locator,
+): Promise<{ x: number; y: number; width: number; height: number }> {
   const b = await locator.boundingBox();
   if (b === null) throw new Error(`${locator} is not shown`);
   return b;

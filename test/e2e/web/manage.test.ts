@@ -241,13 +241,11 @@ describe("web: chats people manage", { timeout: TEST_TIMEOUT * 2 }, () => {
     await dialog.waitFor();
     expect(await shownText(dialog)).toContain("cannot be undone");
     // The safe choice has the focus; Esc gives it back to the row's menu button.
-    await expect
-      .poll(() => page.evaluate(() => document.activeElement?.textContent))
-      .toBe("Cancel");
+    await expect.poll(() => page.evaluate("document.activeElement?.textContent")).toBe("Cancel");
     await page.keyboard.press("Escape");
     await expect.poll(() => dialog.count()).toBe(0);
     await expect
-      .poll(() => page.evaluate(() => document.activeElement?.getAttribute("aria-label")))
+      .poll(() => page.evaluate('document.activeElement?.getAttribute("aria-label")'))
       .toBe("Options for Team lunch");
     expect(await getChat(lunch)).not.toBeNull();
     await rowMenu(page, "Team lunch", "Delete…");
