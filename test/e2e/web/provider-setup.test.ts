@@ -130,10 +130,11 @@ describe("web: a setup mistake, fixed", { timeout: TEST_TIMEOUT * 2 }, () => {
     // Deletes that would break something: refused, with what to do.
     await adminNav(page, "Providers");
     await row.getByRole("button", { name: "Delete Local LLM" }).click();
-    await page
-      .getByRole("alertdialog", { name: "Delete the provider “Local LLM”?" })
-      .getByRole("button", { name: "Delete", exact: true })
-      .click();
+    // Asked first, in the page's own dialog (not the browser's confirm()).
+    const confirm = page.getByRole("alertdialog", { name: "Delete the provider “Local LLM”?" });
+    await confirm.waitFor();
+    await shootWidths(page, "providers-delete-dialog");
+    await confirm.getByRole("button", { name: "Delete", exact: true }).click();
     await expect
       .poll(async () => normalize(await shownText(page.getByRole("alert"))), {
         timeout: UI_TIMEOUT,
