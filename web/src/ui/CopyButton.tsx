@@ -2,9 +2,11 @@
  * "Copy" for a piece of text: the clipboard API where the page may use it (HTTPS or localhost),
  * else the older `execCommand("copy")` — a Keel server on a LAN address over plain HTTP has no
  * clipboard API. Says "Copied" for a moment, to screen readers too; when both ways fail, "Not
- * copied" (the text beside it selects whole with one click, for copying by hand).
+ * copied", and a toast says what to do instead (the text beside it selects whole with one click,
+ * for copying by hand).
  */
 import { useEffect, useRef, useState } from "react";
+import { useToast } from "./Toaster.tsx";
 
 /** Copies `text`; whether it worked (the code blocks of a reply use it too). */
 export async function copyText(text: string): Promise<boolean> {
@@ -41,9 +43,13 @@ export function CopyButton({
 }) {
   const [state, setState] = useState<"idle" | "copied" | "failed">("idle");
   const timer = useRef<number | undefined>(undefined);
+  const toast = useToast();
   useEffect(() => () => window.clearTimeout(timer.current), []);
   async function copy() {
-    setState((await copyText(text)) ? "copied" : "failed");
+    const copied = await copyText(text);
+    setState(copied ? "copied" : "failed");
+    if (!copied)
+      toast("Not copied: this browser did not allow it. Select the text and copy it by hand.");
     window.clearTimeout(timer.current);
     timer.current = window.setTimeout(() => setState("idle"), 2000);
   }
