@@ -34,10 +34,14 @@ export function workspacesCommand(io: CliIO): Command {
         );
         io.stdout(`${created.id}\n`);
         if (created.directory === null) {
+          // The same line the Workspaces page shows: it holds no secret, the agent asks for the
+          // token (hidden), so the token stays out of shell history.
+          const url = client.baseUrl;
           io.stderr(
             `Agent token (shown once): ${created.agent_token}\n` +
-              "Run in the workspace:\n" +
-              `  KEEL_AGENT_TOKEN=${created.agent_token} keel agent --url ${client.baseUrl} --dir .\n`,
+              "Start the agent in the workspace's directory (it asks for the token; or set KEEL_AGENT_TOKEN):\n" +
+              `  curl -fsSL --create-dirs -o ~/.cache/keel/keel-agent.mjs ${url}/agent/keel-agent.mjs && node ~/.cache/keel/keel-agent.mjs --url ${url}\n` +
+              `or, with Keel installed there: keel agent --url ${url} --dir .\n`,
           );
         } else {
           io.stderr(`The server runs this workspace's agent in ${created.directory}.\n`);

@@ -142,6 +142,10 @@ describe("keel CLI against a server", () => {
     const token = /Agent token \(shown once\): (\S+)/.exec(created.stderr)?.[1] ?? "";
     expect(token).toMatch(/^keelws_/);
     expect(created.stderr).toContain(`keel agent --url ${keel.url}`);
+    // The one line that fetches the agent from the server, with no token in it.
+    const oneLiner = created.stderr.split("\n").find((line) => line.includes("keel-agent.mjs"));
+    expect(oneLiner).toContain(`${keel.url}/agent/keel-agent.mjs`);
+    expect(oneLiner).not.toContain(token);
     const listed = await run(["workspaces", "list"]);
     expect(listed.stdout).toContain(`${workspaceId}  cli repo  (agent offline)`);
     expect(listed.stdout).not.toContain(token);
