@@ -22,6 +22,7 @@ import {
   textReply,
   toolCallReply,
 } from "../fakeprovider/index.ts";
+import { type Api, apiAs } from "./support/api.ts";
 import { freePort, type KeelProcess, startKeel } from "./support/keel-process.ts";
 
 const KEEL = join(import.meta.dirname, "../../bin/keel.js");
@@ -36,19 +37,9 @@ describe("instructions in a workspace chat", () => {
   let agent: ChildProcess | undefined;
   let agentOutput = "";
 
-  async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const response = await fetch(`${keel.url}/api/v1${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${admin}`,
-        ...(body === undefined ? {} : { "content-type": "application/json" }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await response.text();
-    if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
-    return (text ? JSON.parse(text) : undefined) as T;
-  }
+  /** JSON calls as the admin (`support/api.ts`). */
+  const api: Api = <T>(method: string, path: string, body?: unknown) =>
+    apiAs(keel.url, admin)<T>(method, path, body);
 
   async function until(check: () => Promise<boolean> | boolean, what: string, ms = 20_000) {
     const deadline = Date.now() + ms;
