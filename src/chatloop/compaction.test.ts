@@ -3,18 +3,17 @@
  * a provider does and can refuse one past its window): pruning, compaction at the threshold, after
  * a `context_length` error, on demand, and Stop during it.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import {
   errorReply,
   type FakeProvider,
   hangAfter,
-  startFakeProvider,
   textReply,
   toolCallReply,
 } from "../../test/fakeprovider/index.ts";
 import { ChatInterrupted } from "../chaterror/causes.ts";
-import { type ChatModel, createChatModel, Transport } from "../provider/index.ts";
+import type { ChatModel } from "../provider/index.ts";
 import {
   activeHistory,
   COMPACTION_SYSTEM_PROMPT,
@@ -22,8 +21,13 @@ import {
   SUMMARY_PREAMBLE,
 } from "./compaction.ts";
 import { contextBudget, pruneToolOutputs } from "./context.ts";
-import { SerialPublisher } from "./publish.ts";
-import { MemoryTranscript } from "./testing.ts";
+import type { SerialPublisher } from "./publish.ts";
+import {
+  MemoryTranscript,
+  type RecordedEvent,
+  recordingPublisher,
+  useFakeModel,
+} from "./testing.ts";
 import { defineTool, ToolRegistry } from "./tools.ts";
 import { runCompaction, runTurn, type TurnOptions } from "./turn.ts";
 
@@ -44,35 +48,19 @@ const readCall = (n: number, tag: string, id: string) =>
   toolCallReply({ name: "read", args: { n, tag }, id });
 
 describe("context management", () => {
+  const harness = useFakeModel();
   let fake: FakeProvider;
-  let transport: Transport;
   let model: ChatModel;
   let store: MemoryTranscript;
-  let events: Array<{ type: string; data: Record<string, unknown> }>;
+  let events: RecordedEvent[];
   let publisher: SerialPublisher;
 
-  beforeAll(async () => {
-    fake = await startFakeProvider();
-    transport = new Transport({ http2: false });
-    model = createChatModel(
-      { type: "anthropic", base_url: `${fake.url}/v1`, api_key: "k" },
-      "claude-test",
-      transport,
-    );
-  });
-  afterAll(async () => {
-    await transport.close();
-    await fake.close();
-  });
   beforeEach(() => {
-    fake.reset();
+    ({ fake, model } = harness);
     fake.setContextWindow(undefined);
     store = new MemoryTranscript();
     store.user("Read the files and tell me what they say.");
-    events = [];
-    publisher = new SerialPublisher(async (type, data) => {
-      events.push({ type, data: data as Record<string, unknown> });
-    });
+    ({ events, publisher } = recordingPublisher());
   });
 
   function options(extra: Partial<TurnOptions> = {}): TurnOptions {

@@ -1,7 +1,14 @@
-/** Test support for chatloop: an in-memory transcript for `runTurn` (chatd's tests use the real store). */
+/**
+ * Test support for chatloop: an in-memory transcript for `runTurn` (chatd's tests use the real
+ * store), a publisher that records, and the fake provider's model for a describe block.
+ */
 import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, beforeEach } from "vitest";
+import { type FakeProvider, startFakeProvider } from "../../test/fakeprovider/index.ts";
+import { type ChatModel, createChatModel, Transport } from "../provider/index.ts";
 import type { NewMessage } from "../store/contract.ts";
 import type { Message } from "../store/types.ts";
+import { SerialPublisher } from "./publish.ts";
 import type { TurnStore } from "./turn.ts";
 
 export class MemoryTranscript implements TurnStore {
@@ -52,4 +59,55 @@ export class MemoryTranscript implements TurnStore {
   user(text: string): void {
     void this.insertMessage("chat", { role: "user", parts: [{ type: "text", text }] });
   }
+}
+
+/** An event the turn published, as a test reads it. */
+export interface RecordedEvent {
+  type: string;
+  data: Record<string, unknown>;
+}
+
+/** A publisher that keeps every event, in order. */
+export function recordingPublisher(): { events: RecordedEvent[]; publisher: SerialPublisher } {
+  const events: RecordedEvent[] = [];
+  const publisher = new SerialPublisher(async (type, data) => {
+    events.push({ type, data: data as Record<string, unknown> });
+  });
+  return { events, publisher };
+}
+
+/**
+ * The fake provider over real sockets and an Anthropic-format model on it, for a describe block:
+ * started once, the fake's scripts and requests forgotten before each test, closed at the end.
+ */
+export function useFakeModel(): { readonly fake: FakeProvider; readonly model: ChatModel } {
+  let fake: FakeProvider | undefined;
+  let transport: Transport | undefined;
+  let model: ChatModel | undefined;
+  beforeAll(async () => {
+    fake = await startFakeProvider();
+    transport = new Transport({ http2: false });
+    model = createChatModel(
+      { type: "anthropic", base_url: `${fake.url}/v1`, api_key: "k" },
+      "claude-test",
+      transport,
+    );
+  });
+  beforeEach(() => fake?.reset());
+  afterAll(async () => {
+    await transport?.close();
+    await fake?.close();
+  });
+  const started = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error("the fake model is used before its beforeAll ran");
+    return value;
+  };
+  return {
+    get fake() {
+      return started(fake);
+    },
+    get model() {
+      return started(model);
+    },
+  };
 }

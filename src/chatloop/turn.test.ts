@@ -2,29 +2,28 @@
  * runTurn over real sockets against the fake provider, with an in-memory transcript (the turn
  * only needs listMessages/saveMessage/deleteMessage); chatd's tests cover the real store.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import { z } from "zod";
 import {
   errorReply,
   type FakeProvider,
   hangAfter,
   resetAfter,
-  startFakeProvider,
   textReply,
   toolCallReply,
 } from "../../test/fakeprovider/index.ts";
 import { ChatInterrupted, ServerShutdown } from "../chaterror/causes.ts";
-import { type ChatModel, createChatModel, Transport } from "../provider/index.ts";
+import type { ChatModel } from "../provider/index.ts";
 import { STARTED_WITHOUT_RESULT } from "./history.ts";
 import { SerialPublisher } from "./publish.ts";
-import { MemoryTranscript } from "./testing.ts";
+import {
+  MemoryTranscript,
+  type RecordedEvent,
+  recordingPublisher,
+  useFakeModel,
+} from "./testing.ts";
 import { defineTool, ToolRegistry } from "./tools.ts";
 import { OwnershipLost, runTurn, type TurnOptions } from "./turn.ts";
-
-interface Recorded {
-  type: string;
-  data: Record<string, unknown>;
-}
 
 const FAST = { baseDelayMs: 1, maxDelayMs: 5 };
 
@@ -36,34 +35,18 @@ const add = defineTool({
 });
 
 describe("runTurn", () => {
+  const harness = useFakeModel();
   let fake: FakeProvider;
-  let transport: Transport;
   let model: ChatModel;
   let store: MemoryTranscript;
-  let events: Recorded[];
+  let events: RecordedEvent[];
   let publisher: SerialPublisher;
 
-  beforeAll(async () => {
-    fake = await startFakeProvider();
-    transport = new Transport({ http2: false });
-    model = createChatModel(
-      { type: "anthropic", base_url: `${fake.url}/v1`, api_key: "k" },
-      "claude-test",
-      transport,
-    );
-  });
-  afterAll(async () => {
-    await transport.close();
-    await fake.close();
-  });
   beforeEach(() => {
-    fake.reset();
+    ({ fake, model } = harness);
     store = new MemoryTranscript();
     store.user("What is 2+3?");
-    events = [];
-    publisher = new SerialPublisher(async (type, data) => {
-      events.push({ type, data: data as Record<string, unknown> });
-    });
+    ({ events, publisher } = recordingPublisher());
   });
 
   async function turn(options: Partial<TurnOptions> = {}) {
