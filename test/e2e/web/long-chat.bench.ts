@@ -5,6 +5,11 @@
  * it scrolls, the frame intervals while it scrolls, and how many message elements the page holds
  * (what it renders). Target: the first screen in under a second, no long task while scrolling.
  * Printed, not asserted: these are wall-clock figures a busy machine blurs.
+ *
+ * Figures (2-core box, 1280×900): first screen ~0.5–0.6 s. Scrolling to the start: before messages
+ * were `content-visibility: auto`, 2–13 long tasks of 50–80 ms — each a scroll frame whose
+ * pre-paint re-walked every rendered message (~40 ms for 500); now none in 6 runs (frames ≤ 33 ms),
+ * the longest task ~25–30 ms (a step's Markdown, a GC).
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { type RecordedRequest, textReply } from "../../fakeprovider/index.ts";
