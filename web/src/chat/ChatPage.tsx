@@ -66,25 +66,33 @@ function ArchivedBar({ onUnarchive }: { onUnarchive(): Promise<void> }) {
   );
 }
 
-/** Follows the bottom of the transcript unless the reader scrolled up. */
+/**
+ * Follows the bottom of the transcript unless the reader scrolled up. The transcript appears only
+ * once the chat has loaded, so the scroll listener is attached when the element does (`attach`,
+ * a callback ref), not at the page's first render (when there is nothing to listen to yet).
+ */
 function useStickToBottom(dependency: unknown) {
-  const ref = useRef<HTMLDivElement>(null);
+  const ref = useRef<HTMLDivElement | null>(null);
+  const [element, setElement] = useState<HTMLDivElement | null>(null);
   const stuck = useRef(true);
-  useEffect(() => {
-    const el = ref.current;
-    if (el === null) return;
-    const onScroll = () => {
-      stuck.current = el.scrollHeight - el.scrollTop - el.clientHeight < 80;
-    };
-    el.addEventListener("scroll", onScroll, { passive: true });
-    return () => el.removeEventListener("scroll", onScroll);
+  const attach = useCallback((node: HTMLDivElement | null) => {
+    ref.current = node;
+    setElement(node);
   }, []);
+  useEffect(() => {
+    if (element === null) return;
+    const onScroll = () => {
+      stuck.current = element.scrollHeight - element.scrollTop - element.clientHeight < 80;
+    };
+    element.addEventListener("scroll", onScroll, { passive: true });
+    return () => element.removeEventListener("scroll", onScroll);
+  }, [element]);
   // biome-ignore lint/correctness/useExhaustiveDependencies: scroll when the content changes
   useEffect(() => {
     const el = ref.current;
     if (el !== null && stuck.current) el.scrollTop = el.scrollHeight;
-  }, [dependency]);
-  return ref;
+  }, [dependency, element]);
+  return { ref, attach };
 }
 
 let localIds = 0;
@@ -164,9 +172,9 @@ export function ChatPage({
   }, [view.messages]);
   const toolOutputs = useMemo(() => streamingToolOutputs(view.drafts), [view.drafts]);
   const persistedCalls = useMemo(() => toolCallIds(view.messages), [view.messages]);
-  const transcriptRef = useStickToBottom(view);
+  const transcript = useStickToBottom(view);
   const messages = visibleMessages(view);
-  const windowed = useTranscriptWindow(messages.length, transcriptRef);
+  const windowed = useTranscriptWindow(messages.length, transcript.ref);
   const actions = useMessageActions(chatId, view.messages, setActionError);
   const { user } = useSession();
 
@@ -248,7 +256,7 @@ export function ChatPage({
         <StatusBadge status={view.chat.status} />
       </ChatHeader>
       <InstructionsPanel chatId={chatId} />
-      <div className="transcript" ref={transcriptRef}>
+      <div className="transcript" ref={transcript.attach}>
         {/* Announced: the chat's status, never each streamed word (the transcript is no live region). */}
         <p className="sr-only" role="status">
           {STATUS_ANNOUNCEMENT[view.chat.status]}
