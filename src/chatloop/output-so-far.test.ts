@@ -14,6 +14,13 @@ describe("OutputSoFar", () => {
     for (const delta of ["ab", "cdef", "ghij"]) out.push(delta);
     expect(out.text()).toBe("abc\n… 4 characters omitted …\nhij");
   });
+
+  it("many small deltas past twice the kept size: the same head, tail and count, asked twice", () => {
+    const out = new OutputSoFar(3);
+    for (const char of "abcdefghijklmnop") out.push(char);
+    expect(out.text()).toBe("abc\n… 10 characters omitted …\nnop");
+    expect(out.text()).toBe("abc\n… 10 characters omitted …\nnop");
+  });
 });
 
 describe("interruptedOutput", () => {

@@ -19,15 +19,22 @@ export class OutputSoFar {
     this.#head += delta.slice(0, room);
     const rest = delta.slice(room);
     if (rest === "") return;
-    const tail = this.#tail + rest;
-    const cut = Math.max(0, tail.length - this.#keep);
-    this.#omitted += cut;
-    this.#tail = tail.slice(cut);
+    this.#tail += rest;
+    // Trimmed only once it is twice the kept size: a chatty tool's many small deltas cost
+    // amortised O(1) each, not a 32 K copy each.
+    if (this.#tail.length > 2 * this.#keep) this.#trim();
   }
 
   text(): string {
+    this.#trim();
     if (this.#omitted === 0) return this.#head + this.#tail;
     return `${this.#head}\n… ${this.#omitted} characters omitted …\n${this.#tail}`;
+  }
+
+  #trim(): void {
+    const cut = Math.max(0, this.#tail.length - this.#keep);
+    this.#omitted += cut;
+    this.#tail = this.#tail.slice(cut);
   }
 }
 
