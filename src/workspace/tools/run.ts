@@ -51,6 +51,17 @@ const TOOLS: Implementations = {
   process_signal: processSignalTool,
 };
 
+/**
+ * The tools that only look (no effect; not process_output, whose read moves the process's cursor:
+ * what it read would be lost).
+ */
+const LOOKS: ReadonlySet<WorkspaceToolName> = new Set([
+  "read_file",
+  "list_files",
+  "search_files",
+  "process_list",
+]);
+
 export async function runWorkspaceTool(
   name: string,
   input: unknown,
@@ -62,7 +73,11 @@ export async function runWorkspaceTool(
   }
   if (ctx.signal.aborted) return fail("Stopped before the tool ran.");
   try {
-    return await dispatch(name, input, ctx);
+    const result = await dispatch(name, input, ctx);
+    // A look that finished just as it was stopped answers as stopped, whichever won the race (a
+    // fast ripgrep can exit before its kill); a change that finished did happen, and says so.
+    if (ctx.signal.aborted && LOOKS.has(name)) return fail(STOPPED);
+    return result;
   } catch (error) {
     if (ctx.signal.aborted) return fail(STOPPED);
     const message = error instanceof Error ? error.message || error.name : String(error);
