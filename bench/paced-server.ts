@@ -9,9 +9,14 @@
 // the whole reply goes out at once in 64 KiB writes, honouring backpressure (throughput mode).
 //
 // Requests say who they are with `bench-tag:<tag>` anywhere in the body (the prompt). Tags starting
-// with `w` (warm-up) are always answered unpaced. Per tag it records when the request arrived and
-// when each delta was written (paced) or the first and last write (unpaced), in epoch milliseconds
-// (`performance.timeOrigin + performance.now()`), for the parent to line up with its own clock.
+// with `w` (warm-up) are always answered unpaced; tags starting with `i` (idle chats, the probe
+// user's chat) get a short reply at once. Per tag it records the first streamed request only: when
+// it arrived and when each delta was written (paced) or the first and last write (unpaced), in
+// epoch milliseconds (`performance.timeOrigin + performance.now()`), for the parent to line up with
+// its own clock. Keel asks for a chat's title after its first reply, with the chat's text (the tag
+// included) in the prompt: a title request (Keel's title system prompt, or any request that does
+// not ask for a stream) gets a short title at once, as a stream or as one Chat Completions JSON
+// body as asked, and is counted, not recorded; so is a later request under a tag already seen.
 //
 // Protocol (IPC): argv[2] = JSON `PacedConfig`. Sends `PacedReady` once listening. Answers
 // `{type: "ping"}` with `{type: "pong", now}` and `{type: "stats", prefix}` with the records of
@@ -20,7 +25,8 @@
 
 import http from "node:http";
 import type { Socket } from "node:net";
-import { CHAT_PATH, renderFrames, replyDeltas } from "./reply.ts";
+import { TITLE_PROMPT } from "../src/chatd/title.ts";
+import { BENCH_MODEL, CHAT_PATH, renderFrames, replyDeltas } from "./reply.ts";
 
 export interface PacedConfig {
   tokens: number;
@@ -53,16 +59,49 @@ export interface RequestRecord {
   aborted: boolean;
 }
 
+/** Requests answered without being recorded. */
+export interface OtherRequests {
+  /** Title requests (Keel's title prompt) answered with a short streamed title. */
+  titleStreams: number;
+  /** Requests that did not ask for a stream, answered with one JSON body. */
+  nonStreaming: number;
+  /** Later streamed requests under a tag already recorded (a retry), answered in full. */
+  repeats: number;
+  /** Short replies to `i…` tags (idle chats). */
+  short: number;
+}
+
 export type PacedRequest = { type: "ping"; id: number } | { type: "stats"; prefix: string };
 export type PacedResponse =
   | PacedReady
   | { type: "pong"; id: number; now: number }
-  | { type: "stats"; records: RequestRecord[] };
+  | { type: "stats"; records: RequestRecord[]; other: OtherRequests };
+
+/** What the fake answers a title request with (and an idle chat's short reply). */
+export const SHORT_REPLY = ["Bench", " chat", " title"];
+
+/** The parts of a Chat Completions request body the fake looks at. */
+interface RequestBody {
+  stream?: unknown;
+  messages?: Array<{ role?: unknown; content?: unknown }>;
+}
 
 const SLICE_BYTES = 64 * 1024;
 const TAG = /bench-tag:([a-z]+\d+)/;
 
 const now = (): number => performance.timeOrigin + performance.now();
+
+function newRecord(tag: string, arrival: number): RequestRecord {
+  return {
+    tag,
+    arrival,
+    firstWrite: Number.NaN,
+    lastWrite: Number.NaN,
+    writes: [],
+    maxLateMs: 0,
+    aborted: false,
+  };
+}
 
 function main(): void {
   const config = JSON.parse(process.argv[2] ?? "{}") as PacedConfig;
@@ -70,8 +109,34 @@ function main(): void {
   const n = frames.deltas.length;
   const whole = Buffer.from(frames.start + frames.deltas.join("") + frames.end, "utf8");
   const firstBytes = Buffer.byteLength(frames.start + (frames.deltas[0] ?? ""));
+  const short = renderFrames(SHORT_REPLY);
+  const shortStream = short.start + short.deltas.join("") + short.end;
   const records = new Map<string, RequestRecord>();
+  const other: OtherRequests = { titleStreams: 0, nonStreaming: 0, repeats: 0, short: 0 };
   let untagged = 0;
+
+  /** One Chat Completions JSON body (a request with `stream` not true). */
+  function nonStreaming(res: http.ServerResponse): void {
+    const content = SHORT_REPLY.join("");
+    res.writeHead(200, { "content-type": "application/json" });
+    res.end(
+      JSON.stringify({
+        id: "chatcmpl-bench-title",
+        object: "chat.completion",
+        created: Math.floor(Date.now() / 1000),
+        model: BENCH_MODEL,
+        choices: [
+          {
+            index: 0,
+            message: { role: "assistant", content },
+            finish_reason: "stop",
+            logprobs: null,
+          },
+        ],
+        usage: { prompt_tokens: 12, completion_tokens: SHORT_REPLY.length, total_tokens: 15 },
+      }),
+    );
+  }
 
   function unpaced(res: http.ServerResponse, record: RequestRecord): void {
     res.writeHead(200, frames.headers);
@@ -138,16 +203,37 @@ function main(): void {
         res.end(JSON.stringify({ error: { message: "bench provider: no such route" } }));
         return;
       }
-      const tag = TAG.exec(Buffer.concat(chunks).toString("utf8"))?.[1] ?? `untagged${untagged++}`;
-      const record: RequestRecord = {
-        tag,
-        arrival,
-        firstWrite: Number.NaN,
-        lastWrite: Number.NaN,
-        writes: [],
-        maxLateMs: 0,
-        aborted: false,
-      };
+      const text = Buffer.concat(chunks).toString("utf8");
+      let body: RequestBody = {};
+      try {
+        body = JSON.parse(text) as RequestBody;
+      } catch {
+        // not JSON: answered as a streamed request
+      }
+      if (body.stream !== true) {
+        other.nonStreaming++;
+        nonStreaming(res);
+        return;
+      }
+      const system = body.messages?.[0];
+      const tag = TAG.exec(text)?.[1] ?? `untagged${untagged++}`;
+      const title = system?.role === "system" && system.content === TITLE_PROMPT;
+      if (title || tag.startsWith("i")) {
+        if (title) other.titleStreams++;
+        else other.short++;
+        res.writeHead(200, short.headers);
+        res.end(shortStream);
+        return;
+      }
+      if (records.has(tag)) {
+        // A retry: answered like the first, not recorded (the bench counts the chat as failed).
+        other.repeats++;
+        const ignored: RequestRecord = { ...newRecord(tag, arrival) };
+        if (config.deltaMs > 0 && !tag.startsWith("w")) paced(res, ignored);
+        else unpaced(res, ignored);
+        return;
+      }
+      const record = newRecord(tag, arrival);
       records.set(tag, record);
       res.on("close", () => {
         if (!res.writableFinished) record.aborted = true;
@@ -179,7 +265,7 @@ function main(): void {
     else if (message.type === "ping") reply({ type: "pong", id: message.id, now: now() });
     else if (message.type === "stats") {
       const out = [...records.values()].filter((r) => r.tag.startsWith(message.prefix));
-      reply({ type: "stats", records: out });
+      reply({ type: "stats", records: out, other });
     }
   });
   process.on("disconnect", close);
