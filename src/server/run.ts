@@ -17,6 +17,7 @@ import type { Store } from "../store/index.ts";
 import { AgentHub } from "../workspace/hub.ts";
 import { hubWorkspaceSource } from "../workspace/instructions.ts";
 import { LocalAgents } from "../workspace/local-agents.ts";
+import { CallRelay } from "../workspace/relay.ts";
 import { serverDirectoryGate, WorkspaceToolCache } from "../workspace/remote-tools.ts";
 import { AgentSupervisor } from "../workspace/supervisor.ts";
 import {
@@ -43,16 +44,16 @@ function listen(server: Server): Promise<AddressInfo> {
 const KEEL_BIN = join(import.meta.dirname, "../../bin/keel.js");
 
 /**
- * The embedded default: an agent process per workspace with a server-side directory. Only on the
- * embedded database, which one process owns: replicas sharing PostgreSQL would each start one
- * and each mint the token the others hold (run `keel agent` yourself there).
+ * An agent process per workspace with a server-side directory that this replica created (its
+ * machine holds the directory); other replicas reach it through the agent relay. Workspaces
+ * recorded with no replica (older ones) are run by the embedded database's one server only.
  */
 function startLocalAgents(
   store: Store,
   address: AddressInfo,
   logger: Logger,
-): LocalAgents | undefined {
-  if (store.kind !== "embedded") return undefined;
+  replica: string,
+): LocalAgents {
   // Listening on every interface: the children take loopback; else the address listened on.
   const any = address.address === "0.0.0.0" || address.address === "::";
   const host = any
@@ -68,6 +69,8 @@ function startLocalAgents(
   const local = new LocalAgents({
     store: store.workspaces,
     supervisor,
+    replicaId: replica,
+    adoptUnrecorded: store.kind === "embedded",
     log: (message, fields) => logger.info(message, fields),
   });
   local.start();
@@ -81,8 +84,20 @@ export async function runServer(
 ): Promise<RunningServer> {
   const transport = new Transport();
   const workerId = await replicaId(config.dataDir);
-  // Workspace agents connect here; a chat bound to a workspace gets its tools over that link.
-  const agents = new AgentHub({ store: store.workspaces, replicaId: workerId, logger });
+  // Directory workspaces created here are run here: this machine holds their directories.
+  store.workspaces.setReplica(workerId);
+  // Workspace agents connect here; a chat bound to a workspace gets its tools over that link, or
+  // over the replica that holds the agent (a shared database: the relay through PostgreSQL).
+  const relay =
+    store.kind === "external"
+      ? new CallRelay({
+          calls: store.workspaces.calls,
+          workspaces: store.workspaces,
+          replicaId: workerId,
+          logger,
+        })
+      : undefined;
+  const agents = new AgentHub({ store: store.workspaces, replicaId: workerId, logger, relay });
   // A server-side directory runs as this server's OS user: only for admins, at every call.
   const gate = serverDirectoryGate(store);
   const workspaceTools = new WorkspaceToolCache(agents, gate);
@@ -95,8 +110,8 @@ export async function runServer(
     store,
     transport,
     workerId,
-    toolsFor: (chat) =>
-      mcp.registryFor(chat.workspace_id ? workspaceTools.for(chat.workspace_id) : noTools),
+    toolsFor: async (chat) =>
+      mcp.registryFor(chat.workspace_id ? await workspaceTools.for(chat.workspace_id) : noTools),
     workspaces,
     policy: config.policy,
     silenceMs: config.silenceMs,
@@ -150,11 +165,21 @@ export async function runServer(
     await transport.close();
     throw error;
   }
+  try {
+    await agents.start();
+  } catch (error) {
+    server.close();
+    await mcp.close();
+    await agents.close();
+    await store.close();
+    await transport.close();
+    throw error;
+  }
   await daemon.start();
   ready = true;
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
-  const localAgents = startLocalAgents(store, address, logger);
+  const localAgents = startLocalAgents(store, address, logger, workerId);
   logger.info("keel server listening", { url, database: store.kind, data_dir: config.dataDir });
 
   let closing: Promise<void> | undefined;
@@ -167,7 +192,7 @@ export async function runServer(
         shutdown.abort();
         await daemon.shutdown();
         await mcp.close();
-        await localAgents?.close();
+        await localAgents.close();
         await agents.close();
         server.closeAllConnections();
         await stopped;

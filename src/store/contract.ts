@@ -226,6 +226,92 @@ export interface WorkspaceStore {
   agentsSeen(ids: readonly string[], replica: string): Promise<void>;
   /** The agent's connection to `replica` closed (a no-op if it is now held elsewhere). */
   agentDisconnected(id: string, replica: string): Promise<void>;
+  /** The replica holding the workspace's agent now (recently vouched for), or null. */
+  agentHolder(id: string): Promise<string | null>;
+  /** The MCP tools (JSON) the agent offered `replica`; ignored if it is held elsewhere now. */
+  setAgentMcpTools(id: string, replica: string, toolsJson: string): Promise<void>;
+  /** The MCP tools (JSON) the agent's current connection offered, or null (none yet). */
+  agentMcpTools(id: string): Promise<string | null>;
+  /**
+   * Names this process's replica: the directory workspaces it creates from now on are run by it
+   * (the machine that holds the directory). Unnamed, they are recorded with no replica.
+   */
+  setReplica(replica: string): void;
+  /** Every workspace with a server-side directory, and the replica that runs it (null: legacy). */
+  directoryWorkspaces(): Promise<Array<{ id: string; directory: string; replica: string | null }>>;
+  /** Tool calls relayed to the replica holding a workspace's agent (`agent-calls.ts`). */
+  readonly calls: AgentCallStore;
+}
+
+/** A NOTIFY between replicas about a relayed tool call (see `agent-calls.ts`). */
+export type RelayMessage =
+  /** To the target: a call to claim (read the row). */
+  | { t: "call"; id: string }
+  /** To the target: Stop. */
+  | { t: "cancel"; id: string }
+  /** To the origin: a piece of the call's streamed output, from the target `from`. */
+  | { t: "out"; id: string; from: string; d: string }
+  /** To the origin: the result is in the row. */
+  | { t: "done"; id: string; from: string }
+  /** To the origin: the target lost the agent before it answered; send the call again. */
+  | { t: "gone"; id: string; from: string };
+
+export interface NewAgentCall {
+  id: string;
+  workspace_id: string;
+  origin: string;
+  target: string;
+  tool: string;
+  input: unknown;
+}
+
+export interface ClaimedAgentCall {
+  id: string;
+  workspace_id: string;
+  origin: string;
+  tool: string;
+  input: unknown;
+  /** Stop came before the target claimed it: it must not be sent to the agent. */
+  cancelled: boolean;
+}
+
+export interface AgentCallState {
+  id: string;
+  state: "pending" | "sent" | "done";
+  target: string | null;
+  result: { output: string; is_error: boolean } | null;
+}
+
+export interface AgentCallStore {
+  /** LISTENs on `replica`'s channel; `onReconnect` after notifications may have been lost. */
+  listen(
+    replica: string,
+    onMessage: (message: RelayMessage) => void,
+    onReconnect: () => void,
+  ): Promise<() => Promise<void>>;
+  /** Writes (or retargets) the call and tells its target. */
+  send(call: NewAgentCall): Promise<void>;
+  /** The target takes a pending call addressed to it, once; null when it is not (any more). */
+  claim(id: string, replica: string): Promise<ClaimedAgentCall | null>;
+  /** Calls pending for `replica` (after its LISTEN connection was down). */
+  pendingFor(replica: string): Promise<string[]>;
+  /** Streamed output, from target `from` to `origin` (chunked to fit NOTIFY). */
+  output(origin: string, from: string, id: string, delta: string): Promise<void>;
+  /** The result, written once, and `origin` told. */
+  finish(
+    origin: string,
+    from: string,
+    id: string,
+    result: { output: string; is_error: boolean },
+  ): Promise<void>;
+  /** Target `from` gives the call back unanswered (it lost the agent, or stops). */
+  release(origin: string, from: string, id: string): Promise<void>;
+  /** Stop: recorded on the row and told to its target. */
+  cancel(id: string): Promise<void>;
+  states(ids: readonly string[]): Promise<AgentCallState[]>;
+  remove(id: string): Promise<void>;
+  /** Deletes rows older than this (their origin is gone). */
+  prune(olderThanMs: number): Promise<void>;
 }
 
 /** What an admin sets for the whole deployment (see `deployment-settings.ts`). */

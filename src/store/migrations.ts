@@ -315,6 +315,36 @@ ALTER TABLE messages ADD COLUMN stopped boolean NOT NULL DEFAULT false;
 ALTER TABLE messages ADD COLUMN retries jsonb;
 `,
   },
+  {
+    version: 15,
+    name: "tool calls across replicas",
+    sql: `
+-- A tool call whose chat runs on one replica while the workspace's agent is connected to another:
+-- the origin writes the call here and NOTIFYs the target (a pointer: a call's input can be far
+-- larger than a NOTIFY payload); the target sends it to its agent at most once per connection
+-- ('pending' -> 'sent' under target_replica) and writes the result back. Input and result are
+-- JSON as text, not jsonb: jsonb refuses the NUL character a file's content may hold.
+CREATE TABLE agent_calls (
+  id text PRIMARY KEY,
+  workspace_id text NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
+  origin_replica text NOT NULL,
+  target_replica text,
+  tool text NOT NULL,
+  input text NOT NULL,
+  state text NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'sent', 'done')),
+  cancel_requested boolean NOT NULL DEFAULT false,
+  result text,
+  created_at timestamptz(3) NOT NULL DEFAULT now(),
+  updated_at timestamptz(3) NOT NULL DEFAULT now()
+);
+CREATE INDEX agent_calls_target ON agent_calls (target_replica) WHERE state = 'pending';
+CREATE INDEX agent_calls_created ON agent_calls (created_at);
+-- The MCP tools the agent's current connection offered (JSON text), so every replica knows them;
+-- and the replica that runs a server-side directory's agent (the one whose machine holds it).
+ALTER TABLE workspaces ADD COLUMN agent_mcp_tools text;
+ALTER TABLE workspaces ADD COLUMN directory_replica text;
+`,
+  },
 ];
 
 /**

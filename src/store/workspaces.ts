@@ -7,7 +7,8 @@
  * replica holding the agent's WebSocket records itself and refreshes `agent_last_seen_at`; a
  * replica that dies stops refreshing, and after `AGENT_STALE` the agent counts as disconnected.
  */
-import type { WorkspaceStore } from "./contract.ts";
+import { SqlAgentCallStore } from "./agent-calls.ts";
+import type { AgentCallStore, WorkspaceStore } from "./contract.ts";
 import { ConflictError } from "./contract.ts";
 import { hashToken, newToken } from "./credentials.ts";
 import { type Database, FOREIGN_KEY_VIOLATION, sqlState } from "./db.ts";
@@ -49,9 +50,16 @@ function toWorkspace(row: WorkspaceRow): Workspace {
 
 export class SqlWorkspaceStore implements WorkspaceStore {
   readonly #db: Database;
+  readonly calls: AgentCallStore;
+  #replica: string | null = null;
 
   constructor(db: Database) {
     this.#db = db;
+    this.calls = new SqlAgentCallStore(db);
+  }
+
+  setReplica(replica: string): void {
+    this.#replica = replica;
   }
 
   async create(input: {
@@ -62,9 +70,16 @@ export class SqlWorkspaceStore implements WorkspaceStore {
     const token = newToken(AGENT_TOKEN_PREFIX);
     const rows = await this.#db
       .query<WorkspaceRow>(
-        `INSERT INTO workspaces (owner_id, name, directory, agent_token_hash)
-         VALUES ($1, $2, $3, $4) RETURNING ${COLUMNS}`,
-        [input.owner_id, input.name, input.directory, hashToken(token)],
+        `INSERT INTO workspaces (owner_id, name, directory, agent_token_hash, directory_replica)
+         VALUES ($1, $2, $3, $4, $5) RETURNING ${COLUMNS}`,
+        [
+          input.owner_id,
+          input.name,
+          input.directory,
+          hashToken(token),
+          // The directory was named on this replica's machine: this replica runs its agent.
+          input.directory === null ? null : this.#replica,
+        ],
       )
       .catch((error: unknown) => {
         if (sqlState(error) === FOREIGN_KEY_VIOLATION) throw new ConflictError("unknown owner");
@@ -117,7 +132,9 @@ export class SqlWorkspaceStore implements WorkspaceStore {
 
   async agentConnected(id: string, replica: string, version: string): Promise<void> {
     await this.#db.query(
-      `UPDATE workspaces SET agent_replica = $2, agent_version = $3, agent_last_seen_at = now()
+      // A new connection starts with no MCP tools until its agent offers them.
+      `UPDATE workspaces SET agent_replica = $2, agent_version = $3, agent_last_seen_at = now(),
+         agent_mcp_tools = NULL
         WHERE id = $1`,
       [id, replica, version],
     );
@@ -139,6 +156,48 @@ export class SqlWorkspaceStore implements WorkspaceStore {
         WHERE id = $1 AND agent_replica = $2`,
       [id, replica],
     );
+  }
+
+  async agentHolder(id: string): Promise<string | null> {
+    const [row] = await this.#db.query<{ agent_replica: string | null }>(
+      `SELECT agent_replica FROM workspaces
+        WHERE id = $1 AND agent_last_seen_at > now() - interval '${AGENT_STALE}'`,
+      [id],
+    );
+    return row?.agent_replica ?? null;
+  }
+
+  async setAgentMcpTools(id: string, replica: string, toolsJson: string): Promise<void> {
+    await this.#db.query(
+      "UPDATE workspaces SET agent_mcp_tools = $3 WHERE id = $1 AND agent_replica = $2",
+      [id, replica, toolsJson],
+    );
+  }
+
+  async agentMcpTools(id: string): Promise<string | null> {
+    const [row] = await this.#db.query<{ agent_mcp_tools: string | null }>(
+      "SELECT agent_mcp_tools FROM workspaces WHERE id = $1",
+      [id],
+    );
+    return row?.agent_mcp_tools ?? null;
+  }
+
+  async directoryWorkspaces(): Promise<
+    Array<{ id: string; directory: string; replica: string | null }>
+  > {
+    const rows = await this.#db.query<{
+      id: string;
+      directory: string;
+      directory_replica: string | null;
+    }>(
+      `SELECT id, directory, directory_replica FROM workspaces
+        WHERE directory IS NOT NULL ORDER BY created_at, id`,
+    );
+    return rows.map((row) => ({
+      id: row.id,
+      directory: row.directory,
+      replica: row.directory_replica,
+    }));
   }
 }
 

@@ -417,6 +417,8 @@ describe("AgentHub", () => {
         agentConnected: (...a) => workspaces.agentConnected(...a),
         agentsSeen: (...a) => workspaces.agentsSeen(...a),
         agentDisconnected: (...a) => workspaces.agentDisconnected(...a),
+        setAgentMcpTools: (...a) => workspaces.setAgentMcpTools(...a),
+        agentMcpTools: (...a) => workspaces.agentMcpTools(...a),
       },
       replicaId: "replica-test",
       logger: { info: () => {}, warn: (m, f) => logs.push(`warn ${m} ${JSON.stringify(f ?? {})}`) },

@@ -7,13 +7,25 @@
  * was never given, is logged and dropped — it cannot touch a chat. The tools an agent's MCP servers
  * offer are remembered per workspace (the latest `tools` frame of its current connection) and
  * kept across a dropped connection, like the calls waiting for it; a new connection starts over.
+ * They are recorded with the workspace too, so that every replica knows them. With a `relay`, a
+ * call whose workspace's agent is connected to another replica is sent there (hub-relay.ts).
  */
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
-import { type RawData, type WebSocket, WebSocketServer } from "ws";
+import { type RawData, WebSocketServer } from "ws";
 import type { WorkspaceStore } from "../store/contract.ts";
 import type { Workspace } from "../store/types.ts";
+import {
+  type CallResult,
+  type Connection,
+  failure,
+  isRemote,
+  type PendingCall,
+  send,
+} from "./hub-calls.ts";
+import { awaitHello, bearer, refuse } from "./hub-connect.ts";
+import { HubRelay } from "./hub-relay.ts";
 import {
   AGENT_PATH,
   AgentFrame,
@@ -23,8 +35,10 @@ import {
   type McpToolInfo,
   PROTOCOL_VERSION,
   parseFrame,
-  type ServerFrame,
 } from "./protocol.ts";
+import type { CallRelay } from "./relay.ts";
+
+export type { CallResult } from "./hub-calls.ts";
 
 export interface HubLogger {
   info(message: string, fields?: Record<string, unknown>): void;
@@ -34,7 +48,13 @@ export interface HubLogger {
 export interface AgentHubOptions {
   store: Pick<
     WorkspaceStore,
-    "get" | "forAgentToken" | "agentConnected" | "agentsSeen" | "agentDisconnected"
+    | "get"
+    | "forAgentToken"
+    | "agentConnected"
+    | "agentsSeen"
+    | "agentDisconnected"
+    | "setAgentMcpTools"
+    | "agentMcpTools"
   >;
   /** This replica, as recorded with the agents it holds. */
   replicaId: string;
@@ -49,44 +69,15 @@ export interface AgentHubOptions {
   helloTimeoutMs?: number;
   /** Streamed output forwarded per call; the rest is dropped (the result still arrives). */
   maxOutputBytes?: number;
+  /** The other replicas (shared PostgreSQL): calls for agents connected to them go there. */
+  relay?: CallRelay;
+  /** How often calls sent to another replica are checked on (default 1 s). */
+  relayWatchMs?: number;
 }
 
 export interface CallOptions {
   signal: AbortSignal;
   onOutput?: (delta: string) => void;
-}
-
-export interface CallResult {
-  output: string;
-  is_error: boolean;
-}
-
-interface Connection {
-  readonly socket: WebSocket;
-  readonly workspace: Workspace;
-  /** Kept in memory only, to re-check it on every heartbeat (deleted, rotated, deactivated). */
-  readonly token: string;
-  alive: boolean;
-  /** What the agent's hello said of where it runs (null when it did not say). */
-  readonly platform: string | null;
-  readonly directory: string | null;
-  /**
-   * Frames dropped on this connection, by what was wrong with them. The first of each kind is
-   * logged with its details, the count once when the connection ends: a misbehaving agent cannot
-   * turn a flood of frames into a flood of log lines.
-   */
-  dropped?: Map<string, number>;
-}
-
-interface PendingCall {
-  readonly id: string;
-  readonly workspaceId: string;
-  readonly frame: Extract<ServerFrame, { type: "call" }>;
-  readonly onOutput: ((delta: string) => void) | undefined;
-  readonly settle: (result: CallResult) => void;
-  sentTo: Connection | null;
-  timer: NodeJS.Timeout | undefined;
-  outputBytes: number;
 }
 
 const NO_MCP_TOOLS: readonly McpToolInfo[] = Object.freeze([]);
@@ -97,10 +88,12 @@ const DEFAULTS = {
   cancelGraceMs: 2_000,
   helloTimeoutMs: 10_000,
   maxOutputBytes: 1024 * 1024,
+  relayWatchMs: 1_000,
 };
 
 export class AgentHub {
-  readonly #o: Required<AgentHubOptions>;
+  readonly #o: Required<Omit<AgentHubOptions, "relay">>;
+  readonly #relay: HubRelay | undefined;
   readonly #wss = new WebSocketServer({
     noServer: true,
     maxPayload: MAX_FRAME_BYTES,
@@ -110,13 +103,35 @@ export class AgentHub {
   readonly #pending = new Map<string, PendingCall>();
   /** Workspace id → its agent's MCP tools (a new array whenever they change, never mutated). */
   readonly #mcpTools = new Map<string, readonly McpToolInfo[]>();
+  /** Workspace id → its MCP tools as recorded by the replica holding its agent (and their JSON). */
+  readonly #recordedMcpTools = new Map<string, { json: string; tools: readonly McpToolInfo[] }>();
   readonly #heartbeat: NodeJS.Timeout;
   #closed = false;
 
   constructor(options: AgentHubOptions) {
-    this.#o = { ...DEFAULTS, ...options };
+    const { relay, ...rest } = options;
+    this.#o = { ...DEFAULTS, ...rest };
     this.#heartbeat = setInterval(() => void this.#beat(), this.#o.heartbeatMs);
     this.#heartbeat.unref();
+    this.#relay = relay
+      ? new HubRelay(
+          relay,
+          {
+            pending: this.#pending,
+            connections: this.#connections,
+            dispatch: (call) => this.#dispatch(call),
+            forwardOutput: (call, delta) => this.#forwardOutput(call, delta),
+            cancel: (call) => this.#cancel(call),
+            warn: (message, fields) => this.#o.logger.warn(message, fields),
+          },
+          { cancelGraceMs: this.#o.cancelGraceMs, watchMs: this.#o.relayWatchMs },
+        )
+      : undefined;
+  }
+
+  /** Starts listening to the other replicas (with a relay; a no-op without). */
+  async start(): Promise<void> {
+    await this.#relay?.start();
   }
 
   /** Whether this replica holds the workspace's agent connection. */
@@ -142,6 +157,28 @@ export class AgentHub {
    */
   mcpTools(workspaceId: string): readonly McpToolInfo[] {
     return this.#mcpTools.get(workspaceId) ?? NO_MCP_TOOLS;
+  }
+
+  /**
+   * The workspace's MCP tools whichever replica holds its agent: this replica's own when it holds
+   * it, else as recorded with the workspace — the same array while they are the same.
+   */
+  async mcpToolsFor(workspaceId: string): Promise<readonly McpToolInfo[]> {
+    if (this.#connections.has(workspaceId)) return this.mcpTools(workspaceId);
+    let json: string | null;
+    try {
+      json = await this.#o.store.agentMcpTools(workspaceId);
+    } catch (error) {
+      this.#o.logger.warn("reading the agent's MCP tools failed", { error: String(error) });
+      return this.#recordedMcpTools.get(workspaceId)?.tools ?? this.mcpTools(workspaceId);
+    }
+    if (json === null) return NO_MCP_TOOLS;
+    const known = this.#recordedMcpTools.get(workspaceId);
+    if (known?.json === json) return known.tools;
+    // Written by the holder from a validated `tools` frame: the protocol's limits already hold.
+    const tools = Object.freeze(JSON.parse(json) as McpToolInfo[]);
+    this.#recordedMcpTools.set(workspaceId, { json, tools });
+    return tools;
   }
 
   /** For the HTTP server's `upgrade` event: takes AGENT_PATH, returns false for anything else. */
@@ -174,11 +211,14 @@ export class AgentHub {
           if (!this.#pending.delete(id)) return;
           clearTimeout(call.timer);
           options.signal.removeEventListener("abort", onAbort);
+          this.#relay?.settled(call);
           resolve(result);
         },
         sentTo: null,
         timer: undefined,
         outputBytes: 0,
+        routing: 0,
+        relayed: false,
       };
       this.#pending.set(id, call);
       options.signal.addEventListener("abort", onAbort, { once: true });
@@ -190,18 +230,28 @@ export class AgentHub {
   async close(): Promise<void> {
     this.#closed = true;
     clearInterval(this.#heartbeat);
+    const held = [...this.#connections.values()];
+    for (const connection of held) connection.socket.close(1001, "server shutting down");
+    // Recorded before the calls other replicas sent here are handed back, so that they send
+    // them on to wherever the agents reconnect, not back here.
+    await Promise.all(
+      held.map((c) =>
+        this.#o.store.agentDisconnected(c.workspace.id, this.#o.replicaId).catch(() => {}),
+      ),
+    );
+    await this.#relay?.close();
     for (const call of [...this.#pending.values()]) {
       call.settle(failure("The server is shutting down; the tool call was not completed."));
-    }
-    for (const connection of this.#connections.values()) {
-      connection.socket.close(1001, "server shutting down");
     }
     await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
   }
 
   // ---- calls ----------------------------------------------------------------------------------
 
-  /** Sends the call to the workspace's connection, or waits (bounded) for one. */
+  /**
+   * Sends the call to the workspace's connection here; else a call another replica sent here goes
+   * back to it, and a call of this replica's waits (bounded) for an agent, here or elsewhere.
+   */
   #dispatch(call: PendingCall): void {
     const connection = this.#connections.get(call.workspaceId);
     if (connection) {
@@ -209,10 +259,15 @@ export class AgentHub {
       send(connection.socket, call.frame);
       return;
     }
+    if (call.origin !== undefined) {
+      this.#relay?.handBack(call);
+      return;
+    }
     call.sentTo = null;
     clearTimeout(call.timer);
     call.timer = setTimeout(() => void this.#giveUp(call), this.#o.reconnectWaitMs);
     void this.#failIfDeleted(call);
+    this.#relay?.route(call);
   }
 
   /** No agent came within the wait: say why, as far as this replica can tell. */
@@ -220,7 +275,10 @@ export class AgentHub {
     const seconds = Math.round(this.#o.reconnectWaitMs / 1000);
     const workspace = await this.#o.store.get(call.workspaceId).catch(() => null);
     if (call.sentTo !== null) return; // an agent came while we looked
-    const elsewhere = workspace?.agent.connected === true && !this.connected(call.workspaceId);
+    const elsewhere =
+      this.#relay === undefined &&
+      workspace?.agent.connected === true &&
+      !this.connected(call.workspaceId);
     call.settle(
       failure(
         elsewhere
@@ -250,6 +308,10 @@ export class AgentHub {
   #cancel(call: PendingCall): void {
     if (call.sentTo === null) {
       call.settle(failure("Stopped before the workspace agent ran it."));
+      return;
+    }
+    if (isRemote(call.sentTo)) {
+      this.#relay?.cancelRemote(call);
       return;
     }
     send(call.sentTo.socket, { type: "cancel", call_id: call.id });
@@ -284,44 +346,12 @@ export class AgentHub {
       return;
     }
     const known = workspace;
-    this.#wss.handleUpgrade(request, socket, head, (ws) => this.#awaitHello(ws, known, token));
-  }
-
-  #awaitHello(socket: WebSocket, workspace: Workspace, token: string): void {
-    const timer = setTimeout(
-      () => socket.close(CLOSE.badHello, "expected a hello frame"),
-      this.#o.helloTimeoutMs,
-    );
-    socket.once("message", (data) => {
-      clearTimeout(timer);
-      const parsed = parseFrame(AgentFrame, frameText(data));
-      if (!parsed.ok || parsed.frame.type !== "hello") {
-        socket.close(CLOSE.badHello, "expected a hello frame");
-        return;
-      }
-      if (parsed.frame.protocol !== PROTOCOL_VERSION) {
-        socket.close(
-          CLOSE.badHello,
-          `protocol ${parsed.frame.protocol} is not spoken here (${PROTOCOL_VERSION}); upgrade keel`,
-        );
-        return;
-      }
-      const hello = parsed.frame;
-      void this.#register(
-        {
-          socket,
-          workspace,
-          token,
-          alive: true,
-          platform: hello.platform || null,
-          directory: hello.directory || hello.dir || null,
-          dropped: new Map(),
-        },
-        hello.version,
-      );
-    });
-    socket.on("error", (error) =>
-      this.#o.logger.warn("agent socket error", { error: error.message }),
+    this.#wss.handleUpgrade(request, socket, head, (ws) =>
+      awaitHello(ws, known, token, {
+        timeoutMs: this.#o.helloTimeoutMs,
+        logger: this.#o.logger,
+        onHello: (connection, version) => void this.#register(connection, version),
+      }),
     );
   }
 
@@ -339,11 +369,13 @@ export class AgentHub {
     socket.on("close", () => void this.#unregister(connection));
     send(socket, { type: "welcome", workspace_id: workspace.id, protocol: PROTOCOL_VERSION });
     this.#o.logger.info("agent connected", { workspace: workspace.id, version });
-    await this.#o.store
+    // Its MCP tools are recorded after this (which clears the previous connection's).
+    connection.recorded = this.#o.store
       .agentConnected(workspace.id, this.#o.replicaId, version)
       .catch((error: unknown) =>
         this.#o.logger.warn("recording agent failed", { error: String(error) }),
       );
+    await connection.recorded;
     // Calls waiting for an agent, and calls the previous connection never answered.
     for (const call of this.#pending.values()) {
       if (call.workspaceId === workspace.id && call.sentTo !== connection) this.#dispatch(call);
@@ -363,14 +395,15 @@ export class AgentHub {
     if (this.#connections.get(id) !== connection) return; // replaced: the new one holds the calls
     this.#connections.delete(id);
     this.#o.logger.info("agent disconnected", { workspace: id });
-    for (const call of this.#pending.values()) {
-      if (call.sentTo === connection) this.#dispatch(call);
-    }
+    // Recorded first: calls other replicas sent here go back to them, and must not come back.
     await this.#o.store
       .agentDisconnected(id, this.#o.replicaId)
       .catch((error: unknown) =>
         this.#o.logger.warn("recording agent failed", { error: String(error) }),
       );
+    for (const call of [...this.#pending.values()]) {
+      if (call.sentTo === connection) this.#dispatch(call);
+    }
   }
 
   #onFrame(connection: Connection, data: RawData): void {
@@ -407,6 +440,15 @@ export class AgentHub {
     }
     this.#mcpTools.set(id, Object.freeze(tools));
     this.#o.logger.info("agent offered MCP tools", { workspace: id, count: tools.length });
+    // In order, after the connection itself was recorded (which clears the previous set).
+    const json = JSON.stringify(tools);
+    connection.recorded = (connection.recorded ?? Promise.resolve()).then(() =>
+      this.#o.store
+        .setAgentMcpTools(id, this.#o.replicaId, json)
+        .catch((error: unknown) =>
+          this.#o.logger.warn("recording the agent's MCP tools failed", { error: String(error) }),
+        ),
+    );
   }
 
   /** Counts a dropped frame; logs the first of its kind on this connection. */
@@ -453,23 +495,4 @@ export class AgentHub {
         this.#o.logger.warn("recording agents failed", { error: String(error) }),
       );
   }
-}
-
-function refuse(socket: Duplex, status: string, message: string): void {
-  socket.end(
-    `HTTP/1.1 ${status}\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n${message}\n`,
-  );
-}
-
-function failure(output: string): CallResult {
-  return { output, is_error: true };
-}
-
-function send(socket: WebSocket, frame: ServerFrame): void {
-  if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(frame));
-}
-
-function bearer(header: string | undefined): string | null {
-  const match = /^Bearer\s+(\S+)$/i.exec(header ?? "");
-  return match?.[1] ?? null;
 }

@@ -41,7 +41,13 @@ describe("LocalAgents", () => {
 
   it("starts an agent per directory workspace once, with a working token, and stops it on delete", async () => {
     const supervisor = recordingSupervisor();
-    const local = new LocalAgents({ store: store.workspaces, supervisor, log: () => {} });
+    const local = new LocalAgents({
+      store: store.workspaces,
+      supervisor,
+      replicaId: "here",
+      adoptUnrecorded: true,
+      log: () => {},
+    });
     const { workspace } = await store.workspaces.create({
       owner_id: ownerId,
       name: "here",
@@ -64,7 +70,7 @@ describe("LocalAgents", () => {
   it("a failing pass is logged and the next one goes on", async () => {
     const logs: string[] = [];
     const failing = {
-      list: async () => {
+      directoryWorkspaces: async () => {
         throw new Error("database away");
       },
       rotateAgentToken: async () => null,
@@ -72,10 +78,50 @@ describe("LocalAgents", () => {
     const local = new LocalAgents({
       store: failing,
       supervisor: recordingSupervisor(),
+      replicaId: "here",
+      adoptUnrecorded: true,
       log: (message, fields) => logs.push(`${message} ${JSON.stringify(fields)}`),
     });
     await local.reconcile();
     expect(logs).toEqual([expect.stringMatching(/supervising local agents failed.*database away/)]);
     await local.close();
+  });
+
+  it("runs only the directories its own replica created (and unrecorded ones where told to)", async () => {
+    // Two replicas on one database, each creating a directory workspace on its own machine.
+    const a = (await testDb.open()).store;
+    const b = (await testDb.open()).store;
+    a.workspaces.setReplica("replica-a");
+    b.workspaces.setReplica("replica-b");
+    const onA = (await a.workspaces.create({ owner_id: ownerId, name: "a", directory: "/srv/a" }))
+      .workspace;
+    const onB = (await b.workspaces.create({ owner_id: ownerId, name: "b", directory: "/srv/b" }))
+      .workspace;
+    // Made by a store that was never told its replica (as before replicas were recorded).
+    const legacy = (
+      await store.workspaces.create({ owner_id: ownerId, name: "old", directory: "/srv/old" })
+    ).workspace;
+
+    const run = async (replicaId: string, adoptUnrecorded: boolean) => {
+      const supervisor = recordingSupervisor();
+      const local = new LocalAgents({
+        store: a.workspaces,
+        supervisor,
+        replicaId,
+        adoptUnrecorded,
+        log: () => {},
+      });
+      await local.reconcile();
+      await local.close();
+      return supervisor.calls.filter((c) => c.startsWith("ensure"));
+    };
+    expect(await run("replica-a", false)).toEqual([`ensure ${onA.id} /srv/a`]);
+    expect(await run("replica-b", false)).toEqual([`ensure ${onB.id} /srv/b`]);
+    // The embedded database's one server also runs the unrecorded one, as it always did.
+    expect(await run("replica-a", true)).toEqual([
+      `ensure ${onA.id} /srv/a`,
+      `ensure ${legacy.id} /srv/old`,
+    ]);
+    for (const id of [onA.id, onB.id, legacy.id]) await store.workspaces.delete(id);
   });
 });

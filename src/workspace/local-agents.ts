@@ -1,14 +1,21 @@
 /**
  * Keeps one supervised local agent per workspace that has a server-side directory: started when
  * the workspace appears (with a freshly minted token, since only its hash is stored), stopped
- * when it is deleted. Polling the workspaces table keeps this independent of which replica or
- * request created the workspace.
+ * when it is deleted. Polling the workspaces table keeps this independent of which request
+ * created the workspace. With several replicas, the directory is on the machine of the replica
+ * that created the workspace (recorded with it): only that replica runs its agent, and the
+ * others reach it through the relay. A workspace recorded with no replica (made before replicas
+ * were recorded) is run by the replica told to `adoptUnrecorded` — the embedded database's one.
  */
 import type { WorkspaceStore } from "../store/contract.ts";
 import type { AgentSupervisor } from "./supervisor.ts";
 
 export interface LocalAgentsOptions {
-  store: Pick<WorkspaceStore, "list" | "rotateAgentToken">;
+  store: Pick<WorkspaceStore, "directoryWorkspaces" | "rotateAgentToken">;
+  /** This replica: it runs the agents of the directory workspaces recorded as its own. */
+  replicaId: string;
+  /** Also run those recorded with no replica (only where no other replica can exist). */
+  adoptUnrecorded: boolean;
   supervisor: Pick<AgentSupervisor, "ensure" | "stop" | "close">;
   log: (message: string, fields?: Record<string, unknown>) => void;
   /** How often to look for new and deleted workspaces (default 2 s). */
@@ -50,9 +57,11 @@ export class LocalAgents {
 
   async #reconcile(): Promise<void> {
     try {
-      const wanted = (await this.#o.store.list(undefined)).filter((w) => w.directory !== null);
+      const wanted = (await this.#o.store.directoryWorkspaces()).filter((w) =>
+        w.replica === null ? this.#o.adoptUnrecorded : w.replica === this.#o.replicaId,
+      );
       for (const workspace of wanted) {
-        const dir = workspace.directory ?? "";
+        const dir = workspace.directory;
         if (this.#closed || this.#running.get(workspace.id) === dir) continue;
         const token = await this.#o.store.rotateAgentToken(workspace.id);
         if (token === null) continue; // deleted meanwhile

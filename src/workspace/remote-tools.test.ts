@@ -24,6 +24,7 @@ function fakeHub(mcp: readonly McpToolInfo[] = []): FakeHub {
       return { output: "ran", is_error: false };
     },
     mcpTools: () => hub.mcp,
+    mcpToolsFor: async () => hub.mcp,
   };
   return hub;
 }
@@ -104,17 +105,17 @@ describe("a workspace's MCP tools", () => {
     expect(hub.sent).toEqual([]);
   });
 
-  it("the cached registry follows the agent's current tool set", () => {
+  it("the cached registry follows the agent's current tool set", async () => {
     const hub = fakeHub([echo]);
     const cache = new WorkspaceToolCache(hub);
-    const first = cache.for("w1");
-    expect(cache.for("w1")).toBe(first); // unchanged: the same registry
+    const first = await cache.for("w1");
+    expect(await cache.for("w1")).toBe(first); // unchanged: the same registry
     expect(first.has("fx__echo")).toBe(true);
     hub.mcp = [{ ...echo, name: "other__echo" }]; // the agent came back with another .mcp.json
-    const second = cache.for("w1");
+    const second = await cache.for("w1");
     expect(second.has("fx__echo")).toBe(false);
     expect(second.has("other__echo")).toBe(true);
     hub.mcp = [];
-    expect(cache.for("w1").has("other__echo")).toBe(false);
+    expect((await cache.for("w1")).has("other__echo")).toBe(false);
   });
 });

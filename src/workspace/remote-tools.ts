@@ -24,7 +24,7 @@ import {
 export type CallGate = (workspaceId: string, chatId: string) => Promise<string | null>;
 
 /** What the tools need of the hub. */
-export type ToolHub = Pick<AgentHub, "call" | "mcpTools">;
+export type ToolHub = Pick<AgentHub, "call" | "mcpTools" | "mcpToolsFor">;
 
 function remoteTool(
   hub: ToolHub,
@@ -105,7 +105,9 @@ export function serverDirectoryGate(
 
 /**
  * Registries per workspace, kept while the server runs (a handful of small objects each), each
- * rebuilt when its agent's MCP tools change (the hub hands out a new array then).
+ * rebuilt when its agent's MCP tools change (the hub hands out a new array then). The tools are
+ * those of the agent wherever it is connected (`mcpToolsFor`: this replica's, or as recorded by
+ * the replica that holds it), so a chat has them on any replica.
  */
 export class WorkspaceToolCache {
   readonly #hub: ToolHub;
@@ -117,8 +119,8 @@ export class WorkspaceToolCache {
     this.#gate = gate;
   }
 
-  for(workspaceId: string): ToolRegistry {
-    const mcp = this.#hub.mcpTools(workspaceId);
+  async for(workspaceId: string): Promise<ToolRegistry> {
+    const mcp = await this.#hub.mcpToolsFor(workspaceId);
     const cached = this.#registries.get(workspaceId);
     if (cached?.mcp === mcp) return cached.registry;
     const registry = workspaceTools(this.#hub, workspaceId, this.#gate, mcp);

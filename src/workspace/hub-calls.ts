@@ -1,0 +1,69 @@
+/**
+ * What the agent hub (hub.ts) and its link to the other replicas (hub-relay.ts) share: a
+ * connection, a call in flight and where it was sent, and how frames and failures are made.
+ */
+import type { WebSocket } from "ws";
+import type { Workspace } from "../store/types.ts";
+import type { ServerFrame } from "./protocol.ts";
+
+export interface CallResult {
+  output: string;
+  is_error: boolean;
+}
+
+export interface Connection {
+  readonly socket: WebSocket;
+  readonly workspace: Workspace;
+  /** Kept in memory only, to re-check it on every heartbeat (deleted, rotated, deactivated). */
+  readonly token: string;
+  alive: boolean;
+  /** What the agent's hello said of where it runs (null when it did not say). */
+  readonly platform: string | null;
+  readonly directory: string | null;
+  /**
+   * Frames dropped on this connection, by what was wrong with them. The first of each kind is
+   * logged with its details, the count once when the connection ends: a misbehaving agent cannot
+   * turn a flood of frames into a flood of log lines.
+   */
+  dropped?: Map<string, number>;
+  /** The database's record of this connection and its MCP tools, written in order. */
+  recorded?: Promise<void>;
+}
+
+/** A call sent to the replica that holds the workspace's agent (see hub-relay.ts). */
+export interface Remote {
+  readonly replica: string;
+}
+
+export interface PendingCall {
+  readonly id: string;
+  readonly workspaceId: string;
+  readonly frame: Extract<ServerFrame, { type: "call" }>;
+  readonly onOutput: ((delta: string) => void) | undefined;
+  readonly settle: (result: CallResult) => void;
+  /** Where it went: this replica's connection, another replica, or nowhere yet (waiting). */
+  sentTo: Connection | Remote | null;
+  timer: NodeJS.Timeout | undefined;
+  outputBytes: number;
+  /**
+   * Set when another replica's chat made this call and this replica delivers it to its agent:
+   * the origin's replica id. Such a call never waits here; without an agent it is handed back.
+   */
+  readonly origin?: string;
+  /** Bumped by every routing decision, so a slower, older one never overrides a newer one. */
+  routing: number;
+  /** Whether it was ever sent to another replica (its row is deleted when it settles). */
+  relayed: boolean;
+}
+
+export function isRemote(target: PendingCall["sentTo"]): target is Remote {
+  return target !== null && "replica" in target;
+}
+
+export function failure(output: string): CallResult {
+  return { output, is_error: true };
+}
+
+export function send(socket: WebSocket, frame: ServerFrame): void {
+  if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(frame));
+}
