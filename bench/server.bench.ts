@@ -432,6 +432,29 @@ async function createDatabase(adminUrl: string): Promise<string> {
   return url.toString();
 }
 
+/** Transactions committed and rows inserted in the database so far (pg_stat_database; the
+ *  statistics lag by up to a second); NaN when it cannot be read. */
+async function dbCounters(url: string): Promise<{ commits: number; inserted: number }> {
+  const client = new pg.Client({ connectionString: url });
+  try {
+    await client.connect();
+    await client.query("SELECT pg_stat_force_next_flush()").catch(() => {});
+    const result = await client.query<{ commits: string; inserted: string }>(
+      "SELECT xact_commit AS commits, tup_inserted AS inserted FROM pg_stat_database WHERE datname = current_database()",
+    );
+    const row = result.rows[0];
+    return { commits: Number(row?.commits), inserted: Number(row?.inserted) };
+  } catch {
+    return { commits: Number.NaN, inserted: Number.NaN };
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+/** The embedded cluster's Keel database, over its socket in the data directory. */
+const embeddedDbUrl = (dataDir: string) =>
+  `postgresql://keel@/keel?host=${encodeURIComponent(join(dataDir, "run"))}`;
+
 // ---- HTTP clients -------------------------------------------------------------------------------
 
 /** The bench's connections to Keel (POSTs and SSE) and, separately, to the fake provider. */
@@ -1668,11 +1691,17 @@ async function main(): Promise<number> {
   const dbIdle = await clusterPssMiB(dataDir);
   monitor.stage("chats");
   dbStage = "chats";
+  const dbUrl = postgresUrl ?? embeddedDbUrl(dataDir);
+  const db0 = await dbCounters(dbUrl);
   const chatsStart = now();
   const keelPhase = await runPhase("keel", pids, (i, signal) =>
     keelChat(keel, setup, `k${i}`, signal),
   );
   windows.chats = [chatsStart, now()];
+  // pg_stat_database is updated when a backend's statistics are flushed (about every second).
+  await sleep(1500);
+  const db1 = await dbCounters(dbUrl);
+  const dbWork = { commits: db1.commits - db0.commits, inserted: db1.inserted - db0.inserted };
   const idleReport = IDLE_STREAMS > 0 ? streamsReport(idle) : undefined;
   for (const stream of idle) stream.close();
   const probeCalls = probe ? await probe.stop() : [];
@@ -1764,6 +1793,13 @@ async function main(): Promise<number> {
         `${idleReport.errors.length ? `; ${idleReport.errors.slice(0, 3).join(", ")}` : ""}`,
     );
   }
+  extra.push(
+    `database during the chats: ${count(dbWork.commits)} transactions (a statement outside one ` +
+      `counts as one), ${count(dbWork.inserted)} rows inserted; ` +
+      `${(dbWork.commits / Math.max(1, relayed)).toFixed(2)} transactions per relayed token, ` +
+      `${count(dbWork.commits / (keelPhase.wallMs / 1000))} per second (pg_stat_database, up to 1.5 s ` +
+      "after the chats)",
+  );
   extra.push(
     `fake provider, not recorded: ${fakeOther.titleStreams} title requests (streamed), ` +
       `${fakeOther.nonStreaming} non-streaming, ${fakeOther.short} idle-chat replies, ` +
@@ -1909,6 +1945,7 @@ async function main(): Promise<number> {
         }
       : null,
     fakeOtherRequests: fakeOther,
+    databaseDuringChats: dbWork,
     targets,
   };
   const out = resolve(opts.out);
