@@ -20,6 +20,9 @@ import type { Database } from "./db.ts";
 /** Output characters per NOTIFY: even if every one is escaped as `\uXXXX`, it stays under 8000. */
 const OUTPUT_CHUNK_CHARS = 1200;
 
+/** Every replica hears here that a workspace's agent connected or disconnected (its id). */
+export const AGENTS_CHANNEL = "keel_agents";
+
 /** A replica's channel: a valid identifier whatever the replica id holds (`host:hex`). */
 export function relayChannel(replica: string): string {
   return `keel_calls_${createHash("sha256").update(replica).digest("hex").slice(0, 24)}`;
@@ -45,8 +48,12 @@ export class SqlAgentCallStore implements AgentCallStore {
     onReconnect: () => void,
   ): Promise<() => Promise<void>> {
     return this.#db.listen(
-      [relayChannel(replica)],
-      (_channel, payload) => {
+      [relayChannel(replica), AGENTS_CHANNEL],
+      (channel, payload) => {
+        if (channel === AGENTS_CHANNEL) {
+          onMessage({ t: "agent", id: payload });
+          return;
+        }
         const message = parseMessage(payload);
         if (message) onMessage(message);
       },

@@ -220,14 +220,24 @@ export interface WorkspaceStore {
   forAgentToken(token: string): Promise<Workspace | null>;
   /** Mints a new agent token (the old one stops working); null for an unknown workspace. */
   rotateAgentToken(id: string): Promise<string | null>;
-  /** The agent connected to `replica`. */
-  agentConnected(id: string, replica: string, version: string): Promise<void>;
-  /** `replica` still holds these agents' connections. */
-  agentsSeen(ids: readonly string[], replica: string): Promise<void>;
+  /** The agent connected to `replica` (and said where it runs: its OS and directory). */
+  agentConnected(
+    id: string,
+    replica: string,
+    version: string,
+    environment?: AgentEnvironment,
+  ): Promise<void>;
+  /**
+   * `replica` still holds these agents' connections. Returns those still recorded as its own:
+   * any other agent connected to another replica since.
+   */
+  agentsSeen(ids: readonly string[], replica: string): Promise<string[]>;
   /** The agent's connection to `replica` closed (a no-op if it is now held elsewhere). */
   agentDisconnected(id: string, replica: string): Promise<void>;
   /** The replica holding the workspace's agent now (recently vouched for), or null. */
   agentHolder(id: string): Promise<string | null>;
+  /** Every agent a replica holds now (recently vouched for), with where it runs. */
+  heldAgents(): Promise<Array<{ id: string; replica: string } & AgentEnvironment>>;
   /** The MCP tools (JSON) the agent offered `replica`; ignored if it is held elsewhere now. */
   setAgentMcpTools(id: string, replica: string, toolsJson: string): Promise<void>;
   /** The MCP tools (JSON) the agent's current connection offered, or null (none yet). */
@@ -243,6 +253,12 @@ export interface WorkspaceStore {
   readonly calls: AgentCallStore;
 }
 
+/** Where a workspace's agent runs, as its hello said (each null when it did not say). */
+export interface AgentEnvironment {
+  platform: string | null;
+  directory: string | null;
+}
+
 /** A NOTIFY between replicas about a relayed tool call (see `agent-calls.ts`). */
 export type RelayMessage =
   /** To the target: a call to claim (read the row). */
@@ -254,7 +270,9 @@ export type RelayMessage =
   /** To the origin: the result is in the row. */
   | { t: "done"; id: string; from: string }
   /** To the origin: the target lost the agent before it answered; send the call again. */
-  | { t: "gone"; id: string; from: string };
+  | { t: "gone"; id: string; from: string }
+  /** To every replica: the workspace's agent connected or disconnected somewhere. */
+  | { t: "agent"; id: string };
 
 export interface NewAgentCall {
   id: string;
@@ -283,7 +301,10 @@ export interface AgentCallState {
 }
 
 export interface AgentCallStore {
-  /** LISTENs on `replica`'s channel; `onReconnect` after notifications may have been lost. */
+  /**
+   * LISTENs on `replica`'s channel, and on the one where every replica hears of agents that
+   * connect or disconnect; `onReconnect` after notifications may have been lost.
+   */
   listen(
     replica: string,
     onMessage: (message: RelayMessage) => void,

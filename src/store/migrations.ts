@@ -339,8 +339,11 @@ CREATE TABLE agent_calls (
 );
 CREATE INDEX agent_calls_target ON agent_calls (target_replica) WHERE state = 'pending';
 CREATE INDEX agent_calls_created ON agent_calls (created_at);
--- The MCP tools the agent's current connection offered (JSON text), so every replica knows them;
--- and the replica that runs a server-side directory's agent (the one whose machine holds it).
+-- What the agent's current connection said of itself (its OS and directory, the MCP tools it
+-- offered, as JSON text), so that every replica knows them; and the replica that runs a
+-- server-side directory's agent (the one whose machine holds the directory).
+ALTER TABLE workspaces ADD COLUMN agent_platform text;
+ALTER TABLE workspaces ADD COLUMN agent_directory text;
 ALTER TABLE workspaces ADD COLUMN agent_mcp_tools text;
 ALTER TABLE workspaces ADD COLUMN directory_replica text;
 `,

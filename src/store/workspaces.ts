@@ -7,8 +7,8 @@
  * replica holding the agent's WebSocket records itself and refreshes `agent_last_seen_at`; a
  * replica that dies stops refreshing, and after `AGENT_STALE` the agent counts as disconnected.
  */
-import { SqlAgentCallStore } from "./agent-calls.ts";
-import type { AgentCallStore, WorkspaceStore } from "./contract.ts";
+import { AGENTS_CHANNEL, SqlAgentCallStore } from "./agent-calls.ts";
+import type { AgentCallStore, AgentEnvironment, WorkspaceStore } from "./contract.ts";
 import { ConflictError } from "./contract.ts";
 import { hashToken, newToken } from "./credentials.ts";
 import { type Database, FOREIGN_KEY_VIOLATION, sqlState } from "./db.ts";
@@ -130,30 +130,41 @@ export class SqlWorkspaceStore implements WorkspaceStore {
     return rows.length > 0 ? token : null;
   }
 
-  async agentConnected(id: string, replica: string, version: string): Promise<void> {
+  async agentConnected(
+    id: string,
+    replica: string,
+    version: string,
+    environment?: AgentEnvironment,
+  ): Promise<void> {
     await this.#db.query(
-      // A new connection starts with no MCP tools until its agent offers them.
-      `UPDATE workspaces SET agent_replica = $2, agent_version = $3, agent_last_seen_at = now(),
-         agent_mcp_tools = NULL
-        WHERE id = $1`,
-      [id, replica, version],
+      // A new connection starts with no MCP tools until its agent offers them. The other replicas
+      // hear of it at once (where it runs goes into their chats' instructions).
+      `WITH moved AS (
+         UPDATE workspaces SET agent_replica = $2, agent_version = $3, agent_last_seen_at = now(),
+           agent_platform = $4, agent_directory = $5, agent_mcp_tools = NULL
+          WHERE id = $1 RETURNING id)
+       SELECT pg_notify('${AGENTS_CHANNEL}', id) FROM moved`,
+      [id, replica, version, environment?.platform ?? null, environment?.directory ?? null],
     );
   }
 
-  async agentsSeen(ids: readonly string[], replica: string): Promise<void> {
-    if (ids.length === 0) return;
-    await this.#db.query(
+  async agentsSeen(ids: readonly string[], replica: string): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.#db.query<{ id: string }>(
       `UPDATE workspaces SET agent_last_seen_at = now()
-        WHERE id = ANY($1::text[]) AND agent_replica = $2`,
+        WHERE id = ANY($1::text[]) AND agent_replica = $2 RETURNING id`,
       [[...ids], replica],
     );
+    return rows.map((row) => row.id);
   }
 
   async agentDisconnected(id: string, replica: string): Promise<void> {
     // Only this replica's record: the agent may already have reconnected to another one.
     await this.#db.query(
-      `UPDATE workspaces SET agent_replica = NULL, agent_last_seen_at = now()
-        WHERE id = $1 AND agent_replica = $2`,
+      `WITH left_ AS (
+         UPDATE workspaces SET agent_replica = NULL, agent_last_seen_at = now()
+          WHERE id = $1 AND agent_replica = $2 RETURNING id)
+       SELECT pg_notify('${AGENTS_CHANNEL}', id) FROM left_`,
       [id, replica],
     );
   }
@@ -165,6 +176,25 @@ export class SqlWorkspaceStore implements WorkspaceStore {
       [id],
     );
     return row?.agent_replica ?? null;
+  }
+
+  async heldAgents(): Promise<Array<{ id: string; replica: string } & AgentEnvironment>> {
+    const rows = await this.#db.query<{
+      id: string;
+      agent_replica: string;
+      agent_platform: string | null;
+      agent_directory: string | null;
+    }>(
+      `SELECT id, agent_replica, agent_platform, agent_directory FROM workspaces
+        WHERE agent_replica IS NOT NULL
+          AND agent_last_seen_at > now() - interval '${AGENT_STALE}'`,
+    );
+    return rows.map((row) => ({
+      id: row.id,
+      replica: row.agent_replica,
+      platform: row.agent_platform,
+      directory: row.agent_directory,
+    }));
   }
 
   async setAgentMcpTools(id: string, replica: string, toolsJson: string): Promise<void> {

@@ -28,6 +28,8 @@ export interface Connection {
   dropped?: Map<string, number>;
   /** The database's record of this connection and its MCP tools, written in order. */
   recorded?: Promise<void>;
+  /** Recorded as this replica's (so a record naming another replica means it moved there). */
+  held?: boolean;
 }
 
 /** A call sent to the replica that holds the workspace's agent (see hub-relay.ts). */
@@ -67,3 +69,22 @@ export function failure(output: string): CallResult {
 export function send(socket: WebSocket, frame: ServerFrame): void {
   if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(frame));
 }
+
+/** No agent came within the wait. */
+export function notConnected(seconds: number): string {
+  return (
+    `The workspace agent is not connected (waited ${seconds} s). The tool did not run. ` +
+    "Ask the user to start the workspace's agent (the line on Keel's Workspaces page, " +
+    "or `keel agent`) in the workspace, then try again."
+  );
+}
+
+/** Without a relay (one replica's view), an agent held by another replica cannot be reached. */
+export const UNREACHABLE_REPLICA =
+  "The workspace agent is connected to another Keel server replica, which this one " +
+  "cannot reach yet, so the tool did not run. Tell the user: an operator must route " +
+  "the agent and this chat to the same replica (see docs/operations.md).";
+
+export const WORKSPACE_DELETED =
+  "This chat's workspace was deleted, so its tools cannot run. Tell the user; they can " +
+  "start a new chat in another workspace.";

@@ -30,6 +30,8 @@ export interface HubRelayHost {
   /** The hub's Stop for a call sent to a connection here. */
   cancel(call: PendingCall): void;
   warn(message: string, fields?: Record<string, unknown>): void;
+  /** A workspace's agent connected or disconnected somewhere. */
+  agentMoved(workspaceId: string): void;
 }
 
 export interface HubRelayOptions {
@@ -225,5 +227,9 @@ export class HubRelay implements RelayHandler {
   cancel(id: string): void {
     const call = this.#host.pending.get(id);
     if (call && call.origin !== undefined) this.#host.cancel(call);
+  }
+
+  agentMoved(workspaceId: string): void {
+    this.#host.agentMoved(workspaceId);
   }
 }

@@ -419,6 +419,7 @@ describe("AgentHub", () => {
         agentDisconnected: (...a) => workspaces.agentDisconnected(...a),
         setAgentMcpTools: (...a) => workspaces.setAgentMcpTools(...a),
         agentMcpTools: (...a) => workspaces.agentMcpTools(...a),
+        heldAgents: () => workspaces.heldAgents(),
       },
       replicaId: "replica-test",
       logger: { info: () => {}, warn: (m, f) => logs.push(`warn ${m} ${JSON.stringify(f ?? {})}`) },

@@ -21,10 +21,14 @@ import {
   type Connection,
   failure,
   isRemote,
+  notConnected,
   type PendingCall,
   send,
+  UNREACHABLE_REPLICA,
+  WORKSPACE_DELETED,
 } from "./hub-calls.ts";
 import { awaitHello, bearer, refuse } from "./hub-connect.ts";
+import { RemoteAgents } from "./hub-records.ts";
 import { HubRelay } from "./hub-relay.ts";
 import {
   AGENT_PATH,
@@ -55,6 +59,7 @@ export interface AgentHubOptions {
     | "agentDisconnected"
     | "setAgentMcpTools"
     | "agentMcpTools"
+    | "heldAgents"
   >;
   /** This replica, as recorded with the agents it holds. */
   replicaId: string;
@@ -103,8 +108,8 @@ export class AgentHub {
   readonly #pending = new Map<string, PendingCall>();
   /** Workspace id → its agent's MCP tools (a new array whenever they change, never mutated). */
   readonly #mcpTools = new Map<string, readonly McpToolInfo[]>();
-  /** Workspace id → its MCP tools as recorded by the replica holding its agent (and their JSON). */
-  readonly #recordedMcpTools = new Map<string, { json: string; tools: readonly McpToolInfo[] }>();
+  /** What the replicas holding other agents recorded of them (MCP tools, OS and directory). */
+  readonly #remote: RemoteAgents;
   readonly #heartbeat: NodeJS.Timeout;
   #closed = false;
 
@@ -113,6 +118,11 @@ export class AgentHub {
     this.#o = { ...DEFAULTS, ...rest };
     this.#heartbeat = setInterval(() => void this.#beat(), this.#o.heartbeatMs);
     this.#heartbeat.unref();
+    this.#remote = new RemoteAgents({
+      store: this.#o.store,
+      replicaId: this.#o.replicaId,
+      warn: (message, fields) => this.#o.logger.warn(message, fields),
+    });
     this.#relay = relay
       ? new HubRelay(
           relay,
@@ -123,6 +133,7 @@ export class AgentHub {
             forwardOutput: (call, delta) => this.#forwardOutput(call, delta),
             cancel: (call) => this.#cancel(call),
             warn: (message, fields) => this.#o.logger.warn(message, fields),
+            agentMoved: () => this.#remote.refresh(),
           },
           { cancelGraceMs: this.#o.cancelGraceMs, watchMs: this.#o.relayWatchMs },
         )
@@ -131,7 +142,9 @@ export class AgentHub {
 
   /** Starts listening to the other replicas (with a relay; a no-op without). */
   async start(): Promise<void> {
-    await this.#relay?.start();
+    if (!this.#relay) return;
+    await this.#relay.start();
+    await this.#remote.start();
   }
 
   /** Whether this replica holds the workspace's agent connection. */
@@ -147,7 +160,7 @@ export class AgentHub {
     workspaceId: string,
   ): { platform: string | null; directory: string | null } | null {
     const connection = this.#connections.get(workspaceId);
-    if (!connection) return null;
+    if (!connection) return this.#remote.environment(workspaceId); // held by another replica?
     return { platform: connection.platform, directory: connection.directory };
   }
 
@@ -165,20 +178,7 @@ export class AgentHub {
    */
   async mcpToolsFor(workspaceId: string): Promise<readonly McpToolInfo[]> {
     if (this.#connections.has(workspaceId)) return this.mcpTools(workspaceId);
-    let json: string | null;
-    try {
-      json = await this.#o.store.agentMcpTools(workspaceId);
-    } catch (error) {
-      this.#o.logger.warn("reading the agent's MCP tools failed", { error: String(error) });
-      return this.#recordedMcpTools.get(workspaceId)?.tools ?? this.mcpTools(workspaceId);
-    }
-    if (json === null) return NO_MCP_TOOLS;
-    const known = this.#recordedMcpTools.get(workspaceId);
-    if (known?.json === json) return known.tools;
-    // Written by the holder from a validated `tools` frame: the protocol's limits already hold.
-    const tools = Object.freeze(JSON.parse(json) as McpToolInfo[]);
-    this.#recordedMcpTools.set(workspaceId, { json, tools });
-    return tools;
+    return this.#remote.mcpTools(workspaceId, this.mcpTools(workspaceId));
   }
 
   /** For the HTTP server's `upgrade` event: takes AGENT_PATH, returns false for anything else. */
@@ -230,6 +230,7 @@ export class AgentHub {
   async close(): Promise<void> {
     this.#closed = true;
     clearInterval(this.#heartbeat);
+    this.#remote.close();
     const held = [...this.#connections.values()];
     for (const connection of held) connection.socket.close(1001, "server shutting down");
     // Recorded before the calls other replicas sent here are handed back, so that they send
@@ -279,30 +280,13 @@ export class AgentHub {
       this.#relay === undefined &&
       workspace?.agent.connected === true &&
       !this.connected(call.workspaceId);
-    call.settle(
-      failure(
-        elsewhere
-          ? `The workspace agent is connected to another Keel server replica, which this one ` +
-              "cannot reach yet, so the tool did not run. Tell the user: an operator must route " +
-              "the agent and this chat to the same replica (see docs/operations.md)."
-          : `The workspace agent is not connected (waited ${seconds} s). The tool did not run. ` +
-              "Ask the user to start the workspace's agent (the line on Keel's Workspaces page, " +
-              "or `keel agent`) in the workspace, then try again.",
-      ),
-    );
+    call.settle(failure(elsewhere ? UNREACHABLE_REPLICA : notConnected(seconds)));
   }
 
   /** A deleted workspace's agent never comes back: say so now instead of after the wait. */
   async #failIfDeleted(call: PendingCall): Promise<void> {
     const workspace = await this.#o.store.get(call.workspaceId).catch(() => undefined);
-    if (workspace === null && call.sentTo === null) {
-      call.settle(
-        failure(
-          "This chat's workspace was deleted, so its tools cannot run. Tell the user; they can " +
-            "start a new chat in another workspace.",
-        ),
-      );
-    }
+    if (workspace === null && call.sentTo === null) call.settle(failure(WORKSPACE_DELETED));
   }
 
   #cancel(call: PendingCall): void {
@@ -370,10 +354,14 @@ export class AgentHub {
     send(socket, { type: "welcome", workspace_id: workspace.id, protocol: PROTOCOL_VERSION });
     this.#o.logger.info("agent connected", { workspace: workspace.id, version });
     // Its MCP tools are recorded after this (which clears the previous connection's).
+    const environment = { platform: connection.platform, directory: connection.directory };
     connection.recorded = this.#o.store
-      .agentConnected(workspace.id, this.#o.replicaId, version)
-      .catch((error: unknown) =>
-        this.#o.logger.warn("recording agent failed", { error: String(error) }),
+      .agentConnected(workspace.id, this.#o.replicaId, version, environment)
+      .then(
+        () => {
+          connection.held = true;
+        },
+        (error: unknown) => this.#o.logger.warn("recording agent failed", { error: String(error) }),
       );
     await connection.recorded;
     // Calls waiting for an agent, and calls the previous connection never answered.
@@ -489,10 +477,21 @@ export class AgentHub {
       if (still === null)
         connection.socket.close(CLOSE.revoked, "the workspace token no longer works");
     }
-    await this.#o.store
+    const still = await this.#o.store
       .agentsSeen(live, this.#o.replicaId)
-      .catch((error: unknown) =>
-        this.#o.logger.warn("recording agents failed", { error: String(error) }),
-      );
+      .catch((error: unknown) => {
+        this.#o.logger.warn("recording agents failed", { error: String(error) });
+        return null;
+      });
+    if (still === null) return;
+    const held = new Set(still);
+    for (const id of live) {
+      const connection = this.#connections.get(id);
+      // Recorded as its own, now another replica's: the agent connected there since, and one
+      // connection serves a workspace, as when a second agent connects to the same replica.
+      if (connection?.held && !held.has(id)) {
+        connection.socket.close(CLOSE.replaced, "the agent connected to another server replica");
+      }
+    }
   }
 }

@@ -17,7 +17,7 @@ import type { SqlStore } from "../store/store.ts";
 import { createTestDatabase, type TestDatabase, until } from "../store/test-support.ts";
 import { runAgent } from "./agent.ts";
 import { AgentHub } from "./hub.ts";
-import { AGENT_PATH, type McpToolInfo, PROTOCOL_VERSION } from "./protocol.ts";
+import { AGENT_PATH, CLOSE, type McpToolInfo, PROTOCOL_VERSION } from "./protocol.ts";
 import { CallRelay } from "./relay.ts";
 import { WorkspaceToolCache } from "./remote-tools.ts";
 
@@ -222,6 +222,48 @@ describe("tool calls across replicas", () => {
     );
     expect(written.is_error).toBe(false);
     expect(readFileSync(join(dir, "big.txt"), "utf8")).toBe(content);
+  });
+
+  it("A knows where the agent B holds runs (for the chat's instructions)", async () => {
+    const { workspace } = await agentOnB();
+    await until(() => a.hub.agentEnvironment(workspace.id) !== null, 5_000, "A's snapshot");
+    expect(a.hub.agentEnvironment(workspace.id)).toEqual({
+      platform: expect.any(String),
+      directory: dir,
+    });
+    // And AGENTS.md-style reads go through B like any call.
+    const read = await a.hub.call(workspace.id, "list_files", {}, { signal: noStop() });
+    expect(read.is_error).toBe(false);
+  });
+
+  it("an agent recorded on another replica since is closed here as replaced", async () => {
+    const { workspace, agent_token } = await a.store.workspaces.create({
+      owner_id: ownerId,
+      name: "moved",
+      directory: null,
+    });
+    const socket = new WebSocket(`ws://127.0.0.1:${b.port}${AGENT_PATH}`, {
+      headers: { authorization: `Bearer ${agent_token}` },
+    });
+    const closed = once(socket, "close");
+    await once(socket, "open");
+    socket.send(
+      JSON.stringify({ type: "hello", protocol: PROTOCOL_VERSION, version: "t", dir: "/" }),
+    );
+    await once(socket, "message"); // welcome
+    await until(
+      async () => (await a.store.workspaces.agentHolder(workspace.id)) === "replica-b",
+      5_000,
+      "B recorded as the holder",
+    );
+    // Another agent of the workspace connected to A (a second `keel agent`, or this one's new
+    // connection while B still holds a half-open socket).
+    await a.store.workspaces.agentConnected(workspace.id, "replica-a", "t");
+    const [code] = (await closed) as [number];
+    expect(code).toBe(CLOSE.replaced);
+    await until(() => !b.hub.connected(workspace.id), 5_000, "B to let go of it");
+    // B's own disconnect record leaves A's alone.
+    expect(await a.store.workspaces.agentHolder(workspace.id)).toBe("replica-a");
   });
 
   it("Stop on A reaches the agent on B, which kills the command", async () => {

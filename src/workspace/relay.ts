@@ -28,6 +28,8 @@ export interface RelayHandler {
   deliver(call: ClaimedAgentCall): void;
   /** Target: Stop for a call it delivered. */
   cancel(id: string): void;
+  /** Any replica: a workspace's agent connected or disconnected somewhere. */
+  agentMoved(workspaceId: string): void;
 }
 
 export interface CallRelayOptions {
@@ -169,6 +171,9 @@ export class CallRelay {
         return;
       case "gone":
         handler.gone(message.id, message.from);
+        return;
+      case "agent":
+        handler.agentMoved(message.id);
         return;
     }
   }

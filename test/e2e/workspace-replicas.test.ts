@@ -4,7 +4,7 @@
  * that runs on A (B runs no chats here) has its tool calls relayed to that agent through the
  * database — result and streamed output — with nothing but the calls crossing to the agent.
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -122,6 +122,7 @@ describe("a workspace's tools across replicas", () => {
 
   it("a chat on A runs its tools through the directory agent B runs", async () => {
     const dir = temp("keel-replica-dir-");
+    writeFileSync(join(dir, "AGENTS.md"), "Replica rule: say which replica you are on.\n");
     const onB: Api = apiAs(b.url, token);
     const workspace = await onB<{ id: string }>("POST", "/workspaces", {
       name: "on b",
@@ -153,6 +154,24 @@ describe("a workspace's tools across replicas", () => {
     });
     const seen = await follow(a, chat.id);
     expect(readFileSync(join(dir, "made.txt"), "utf8")).toBe("via b\n");
+    // The instructions A builds for the next turn name the agent's directory and hold its
+    // AGENTS.md, read through B. (The first turn's usually do too; only a turn that started
+    // within milliseconds of the agent's connection could miss A's view of it.)
+    const before = fake.requests.length;
+    fake.enqueue(textReply("Still here."));
+    await onA("POST", `/chats/${chat.id}/messages`, {
+      content: [{ type: "text", text: "Again." }],
+    });
+    await until(
+      async () =>
+        fake.requests.length > before &&
+        (await onA<{ chat: { status: string } }>("GET", `/chats/${chat.id}`)).chat.status ===
+          "waiting",
+      "the second turn",
+    );
+    const system = JSON.stringify(fake.requests.at(-1)?.body ?? {});
+    expect(system).toContain("Replica rule: say which replica you are on.");
+    expect(system).toContain(dir);
     const streamed = seen
       .filter((e) => e.event === "message_part")
       .map((e) => (e.data as { part: { type: string; output_delta?: string } }).part)
