@@ -81,20 +81,15 @@ export async function clusterPssMiB(dataDir: string): Promise<{ mib: number; pro
   return { mib: values.reduce((a, b) => a + b, 0), processes: values.length };
 }
 
-/** CPU seconds the whole machine has been busy (all CPUs, everything but idle and iowait). */
+/** CPU seconds the whole machine has been busy (all CPUs): user, nice, system and steal (time the
+ *  hypervisor gave to others); not idle, iowait, nor irq/softirq (loopback traffic's, charged to no
+ *  process). */
 export async function machineBusySeconds(): Promise<number> {
   try {
     const line = (await readFile("/proc/stat", "utf8")).split("\n")[0] ?? "";
     // cpu user nice system idle iowait irq softirq steal guest guest_nice
-    const [user, nice, system, , , irq, softirq, steal] = line
-      .trim()
-      .split(/\s+/)
-      .slice(1)
-      .map(Number);
-    return (
-      ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) /
-      CLK_TCK
-    );
+    const [user, nice, system, , , , , steal] = line.trim().split(/\s+/).slice(1).map(Number);
+    return ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (steal ?? 0)) / CLK_TCK;
   } catch {
     return Number.NaN;
   }
