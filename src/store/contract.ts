@@ -228,8 +228,8 @@ export interface WorkspaceStore {
     environment?: AgentEnvironment,
   ): Promise<void>;
   /**
-   * `replica` still holds these agents' connections. Returns those still recorded as its own:
-   * any other agent connected to another replica since.
+   * `replica` still holds these agents' connections. Returns those recorded with another replica
+   * meanwhile: their agent (or another agent of the workspace) connected there since.
    */
   agentsSeen(ids: readonly string[], replica: string): Promise<string[]>;
   /** The agent's connection to `replica` closed (a no-op if it is now held elsewhere). */

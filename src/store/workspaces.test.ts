@@ -133,6 +133,36 @@ describe("workspaces", () => {
     expect(gone?.last_seen_at).not.toBeNull();
   });
 
+  it("a replica's heartbeat takes back a cleared record and reports agents held elsewhere", async () => {
+    const owner = await newUser();
+    const { workspace } = await store.workspaces.create({
+      owner_id: owner.id,
+      name: "w",
+      directory: null,
+    });
+    const id = workspace.id;
+    await store.workspaces.agentConnected(id, "replica-1", "1", {
+      platform: "linux",
+      directory: "/w",
+    });
+    expect(await store.workspaces.agentHolder(id)).toBe("replica-1");
+    expect(await store.workspaces.heldAgents()).toContainEqual({
+      id,
+      replica: "replica-1",
+      platform: "linux",
+      directory: "/w",
+    });
+    // Its own disconnect of an earlier connection landed after the new connection's connect.
+    await store.workspaces.agentDisconnected(id, "replica-1");
+    expect(await store.workspaces.agentHolder(id)).toBeNull();
+    expect(await store.workspaces.agentsSeen([id], "replica-1")).toEqual([]);
+    expect(await store.workspaces.agentHolder(id)).toBe("replica-1");
+    // An agent of the workspace connected to another replica since: reported, not taken back.
+    await store.workspaces.agentConnected(id, "replica-2", "1");
+    expect(await store.workspaces.agentsSeen([id], "replica-1")).toEqual([id]);
+    expect(await store.workspaces.agentHolder(id)).toBe("replica-2");
+  });
+
   it("deleting a workspace keeps the chats bound to it", async () => {
     const owner = await newUser();
     const { workspace } = await store.workspaces.create({

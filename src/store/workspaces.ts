@@ -150,9 +150,16 @@ export class SqlWorkspaceStore implements WorkspaceStore {
 
   async agentsSeen(ids: readonly string[], replica: string): Promise<string[]> {
     if (ids.length === 0) return [];
+    // A record cleared while this replica holds a live connection (its own disconnect of an
+    // earlier connection committed after the new one's connect) is taken back. The SELECT sees
+    // the rows as they were before the UPDATE: those naming another replica are the moved ones.
     const rows = await this.#db.query<{ id: string }>(
-      `UPDATE workspaces SET agent_last_seen_at = now()
-        WHERE id = ANY($1::text[]) AND agent_replica = $2 RETURNING id`,
+      `WITH seen AS (
+         UPDATE workspaces SET agent_replica = $2, agent_last_seen_at = now()
+          WHERE id = ANY($1::text[]) AND (agent_replica = $2 OR agent_replica IS NULL)
+          RETURNING id)
+       SELECT id FROM workspaces
+        WHERE id = ANY($1::text[]) AND agent_replica <> $2 AND id NOT IN (SELECT id FROM seen)`,
       [[...ids], replica],
     );
     return rows.map((row) => row.id);

@@ -50,6 +50,8 @@ export class HubRelay implements RelayHandler {
   #watching = false;
   /** Origin: the replica that last gave a call back, so it is not sent there again at once. */
   readonly #gaveBack = new Map<string, string>();
+  /** Origin: calls whose row is being written; a Stop goes after it (or it would find no row). */
+  readonly #sending = new Map<string, Promise<void>>();
 
   constructor(relay: CallRelay, host: HubRelayHost, options: HubRelayOptions) {
     this.#relay = relay;
@@ -95,7 +97,8 @@ export class HubRelay implements RelayHandler {
 
   /** Stop for a call sent elsewhere: its target tells the agent; its answer is awaited, bounded. */
   cancelRemote(call: PendingCall): void {
-    this.#relay.cancel(call.id);
+    const written = this.#sending.get(call.id) ?? Promise.resolve();
+    void written.then(() => this.#relay.cancel(call.id));
     clearTimeout(call.timer);
     call.timer = setTimeout(
       () => call.settle(failure("Stopped; the workspace agent did not confirm in time.")),
@@ -106,6 +109,7 @@ export class HubRelay implements RelayHandler {
   /** The origin's call settled: its row, if it has one, is no longer needed. */
   settled(call: PendingCall): void {
     this.#gaveBack.delete(call.id);
+    this.#sending.delete(call.id);
     if (call.relayed) this.#relay.forget(call.id);
   }
 
@@ -116,13 +120,17 @@ export class HubRelay implements RelayHandler {
     clearTimeout(call.timer); // the holder answers or gives it back; the watch sees if it dies
     call.timer = undefined;
     const { id, workspaceId, frame } = call;
-    this.#relay
+    const sending = this.#relay
       .send({ id, workspaceId, tool: frame.tool, input: frame.input, target: replica })
       .catch((error: unknown) => {
         this.#host.warn("relaying a tool call failed", { call: id, error: String(error) });
         // Not sent: wait like any call without an agent; the watch tries again.
         if (call.routing === turn && this.#host.pending.has(id)) this.#host.dispatch(call);
       });
+    this.#sending.set(id, sending);
+    void sending.then(() => {
+      if (this.#sending.get(id) === sending) this.#sending.delete(id);
+    });
   }
 
   output(id: string, from: string, delta: string): void {

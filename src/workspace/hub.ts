@@ -477,19 +477,17 @@ export class AgentHub {
       if (still === null)
         connection.socket.close(CLOSE.revoked, "the workspace token no longer works");
     }
-    const still = await this.#o.store
+    const moved = await this.#o.store
       .agentsSeen(live, this.#o.replicaId)
       .catch((error: unknown) => {
         this.#o.logger.warn("recording agents failed", { error: String(error) });
-        return null;
+        return [];
       });
-    if (still === null) return;
-    const held = new Set(still);
-    for (const id of live) {
+    for (const id of moved) {
       const connection = this.#connections.get(id);
-      // Recorded as its own, now another replica's: the agent connected there since, and one
-      // connection serves a workspace, as when a second agent connects to the same replica.
-      if (connection?.held && !held.has(id)) {
+      // Recorded as its own, now another replica's: an agent of the workspace connected there
+      // since. One connection serves a workspace, as when a second agent connects here.
+      if (connection?.held) {
         connection.socket.close(CLOSE.replaced, "the agent connected to another server replica");
       }
     }

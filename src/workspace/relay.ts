@@ -41,6 +41,9 @@ export interface CallRelayOptions {
   pruneAfterMs?: number;
 }
 
+/** Rows are pruned at start and this often (any replica's prune serves all). */
+const PRUNE_EVERY_MS = 10 * 60_000;
+
 export class CallRelay {
   readonly #o: CallRelayOptions;
   #handler: RelayHandler | undefined;
@@ -48,6 +51,7 @@ export class CallRelay {
   /** Per call this replica answers: what it said last, so the next thing goes after it. */
   readonly #chains = new Map<string, Promise<void>>();
   #closed = false;
+  #pruner: NodeJS.Timeout | undefined;
 
   constructor(options: CallRelayOptions) {
     this.#o = options;
@@ -65,15 +69,22 @@ export class CallRelay {
       (message) => this.#onMessage(message),
       () => void this.#catchUp(),
     );
+    await this.#prune();
+    this.#pruner = setInterval(() => void this.#prune(), PRUNE_EVERY_MS);
+    this.#pruner.unref();
+    await this.#catchUp();
+  }
+
+  async #prune(): Promise<void> {
     await this.#o.calls.prune(this.#o.pruneAfterMs ?? 3_600_000).catch((error: unknown) => {
       this.#o.logger.warn("pruning relayed tool calls failed", { error: String(error) });
     });
-    await this.#catchUp();
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    clearInterval(this.#pruner);
     await Promise.all(this.#chains.values());
     await this.#unlisten?.().catch(() => {});
   }
