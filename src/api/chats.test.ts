@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import type { ChatSignal } from "../store/index.ts";
+import { appended } from "../store/test-support.ts";
 import { claimChat, newUser, obj, until, useServedApi } from "./testing.ts";
 
 describe("chats", () => {
@@ -270,7 +271,7 @@ describe("chats", () => {
       // Mid-step: the deltas and the retry after the claim all belong to the step.
       expect(await replayFrom()).toEqual({ replay: running, last: running + 3 });
 
-      const saved = await events.append(id, "message", { message: { id: "m1" } });
+      const saved = await appended(events.append(id, "message", { message: { id: "m1" } }));
       await events.append(id, "usage", { message_id: "m1", usage: {} });
       await events.append(id, "message_part", { ...delta, message_id: "m2" });
       expect(await replayFrom()).toEqual({ replay: saved.seq, last: saved.seq + 2 });

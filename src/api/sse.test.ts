@@ -1,6 +1,7 @@
 import { createParser, type EventSourceMessage } from "eventsource-parser";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { ChatSignal } from "../store/index.ts";
+import { appended } from "../store/test-support.ts";
 import type { ChatEvent } from "../store/types.ts";
 import type { ApiOptions } from "./context.ts";
 import { silentLogger } from "./log.ts";
@@ -110,7 +111,8 @@ describe("event streams", () => {
       await start();
       const { id, base } = await newChat(s.member);
       // A worker's turn would append these.
-      const append = (type: string, data: unknown) => deps.store.events.append(id, type, data);
+      const append = (type: string, data: unknown) =>
+        appended(deps.store.events.append(id, type, data));
       const partData = { message_id: "m1", part: { type: "text", text: "Hel" } };
       const part = await append("message_part", partData);
       await append("retry", {

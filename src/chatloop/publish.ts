@@ -1,8 +1,9 @@
 /**
  * Getting a turn's events out: in order, and without a database write per token.
  *
- * `SerialPublisher` appends events one after another (the store allocates each event's `seq` in
- * the database, so two appends in flight at once could land out of order). `DeltaCoalescer` sits
+ * `SerialPublisher` appends events one after another (each append gets the chat's next `seq`, and
+ * an event other than a delta resolves only once it is persisted, so two in flight at once could
+ * be numbered out of call order). `DeltaCoalescer` sits
  * in front of it on the hot path: the first delta of a part goes out at once (time to first token),
  * later deltas of the same part are merged and flushed at most once per interval (and not while
  * the previous flush is still being written), and at part boundaries and at the end of a step. Per delta it does a map lookup and an array push; one timer

@@ -62,6 +62,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       postgresOsUser: config.postgresOsUser,
       secretKey: config.secretKey,
       log: (message, fields) => logger.info(message, fields),
+      warn: (message, fields) => logger.warn(message, fields),
     });
   } catch (error) {
     lock.release();

@@ -35,6 +35,8 @@ export interface StoreOptions {
   postgresOsUser?: string;
   /** What the embedded cluster has to say (first start, an orphan stopped, ready). */
   log?: (message: string, fields?: Record<string, unknown>) => void;
+  /** Troubles the store works around (a group commit retried, an event dropped); stderr if unset. */
+  warn?: (message: string, fields?: Record<string, unknown>) => void;
 }
 
 /**
@@ -172,10 +174,14 @@ export interface StatusChange {
 
 export interface ChatEvents {
   /**
-   * Appends an event with the chat's next sequence number (allocated in the database, so every
-   * replica agrees) and publishes it to every subscriber on every replica.
+   * Appends an event with the chat's next sequence number and publishes it to every subscriber on
+   * every replica. While this replica owns the chat (its daemon claimed it), the number is given
+   * here, in memory, and the event persisted in the next group commit (a `message_part` is
+   * published at once, any other event once committed: the promise resolves then); while another
+   * replica owns it, the event is handed to that replica (null: its number is that replica's to
+   * give); otherwise it is appended in a transaction under the chat row's lock.
    */
-  append(chatId: string, type: string, data: unknown): Promise<ChatEvent>;
+  append(chatId: string, type: string, data: unknown): Promise<ChatEvent | null>;
   /** Persisted events with `seq > afterSeq`, in order. */
   listAfter(chatId: string, afterSeq: number, limit?: number): Promise<ChatEvent[]>;
   /** The `seq` of the newest event of one of `types` with `seq <= atOrBefore`; 0 when none. */

@@ -88,7 +88,7 @@ export async function openSqlStore(
   const db = await openDatabase(options, postgres);
   try {
     const key = await loadSecretKey(options.dataDir, options.secretKey);
-    return await startStore(db, key);
+    return await startStore(db, key, options.warn);
   } catch (error) {
     await db.close().catch(() => {});
     throw error;
@@ -96,10 +96,14 @@ export async function openSqlStore(
 }
 
 /** Migrates `db`, checks `key` against it, and starts a store on it (which then owns `db`). */
-export async function startStore(db: Database, key: Buffer): Promise<SqlStore> {
+export async function startStore(
+  db: Database,
+  key: Buffer,
+  warn?: StoreOptions["warn"],
+): Promise<SqlStore> {
   await migrate(db);
   await checkSecretKey(db, key);
-  const store = new SqlStore(db, key);
+  const store = new SqlStore(db, key, warn);
   await store.start();
   return store;
 }

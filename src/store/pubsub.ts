@@ -1,15 +1,17 @@
 /**
- * Fan-out of chat events and signals inside one replica, fed by this replica's own appends (at
- * once) and by the other replicas' NOTIFYs (through the store's one LISTEN connection).
+ * Fan-out of chat events and signals inside one replica, fed by this replica's own events (its
+ * owned chats' logs, `event-log.ts`, and its transactional appends, at once) and by the other
+ * replicas' NOTIFYs (through the store's one LISTEN connection): a group commit's NOTIFY names the
+ * chats and seq ranges it committed, which each subscription reads from `chat_events`.
  *
  * Each subscription delivers events in `seq` order, each once. It keeps a cursor (the last seq it
- * delivered: the caller's `afterSeq`, or else the chat's last seq when the subscription starts,
- * read at once — an event appended meanwhile on another replica may fall before that start);
- * an event that is not the next one reveals a gap (an out-of-order arrival, a NOTIFY
- * lost while the LISTEN connection was down, or a NOTIFY too large to carry the event), and the
- * subscription reads the gap from `chat_events` before going on. That read is complete: `seq` is
- * allocated under the chat row's lock, so events commit in seq order and an event's arrival proves
- * that every smaller seq is already committed.
+ * delivered: the caller's `afterSeq`, or else the chat's newest event when the subscription
+ * starts); an event that is not the next one reveals a gap (an out-of-order arrival, a NOTIFY
+ * lost while the LISTEN connection was down, a range to read), and the subscription reads after
+ * its cursor (`fetchAfter`: the owner's ring, else the table) before going on. That read is
+ * complete up to the event that revealed the gap: a chat's events commit in seq order, so an
+ * event's arrival proves that every smaller seq is committed — or will never exist (the seqs a
+ * dead owner handed out but never persisted, skipped by the replica that took over).
  */
 import type { ChatSignal } from "./contract.ts";
 import type { ChatEvent } from "./types.ts";
@@ -83,6 +85,16 @@ export class EventHub {
 
   /** A NOTIFY on `EVENTS_CHANNEL`. This replica's own are skipped: they were published at once. */
   onNotification(payload: string): void {
+    const ranges = parseRangesNotification(payload);
+    if (ranges) {
+      if (ranges.o === this.#instanceId) return;
+      // A group commit of another replica: each subscription reads what it lacks of its chat.
+      for (const [chatId, , hi] of ranges.r) {
+        const set = this.#subscriptions.get(chatId);
+        if (set) for (const subscription of set) subscription.hint(hi);
+      }
+      return;
+    }
     const note = parseEventNotification(payload);
     if (!note || note.o === this.#instanceId) return;
     const set = this.#subscriptions.get(note.c);
@@ -260,6 +272,31 @@ class Subscription {
       return true;
     }
     return false;
+  }
+}
+
+/** A group commit's NOTIFY (`event-log.ts`): its origin and the `[chat, first, last]` seqs it committed. */
+export interface RangesNotification {
+  o: string;
+  r: Array<[string, number, number]>;
+}
+
+function parseRangesNotification(payload: string): RangesNotification | null {
+  try {
+    const value: unknown = JSON.parse(payload);
+    if (typeof value !== "object" || value === null) return null;
+    const { o, r } = value as { o?: unknown; r?: unknown };
+    if (typeof o !== "string" || !Array.isArray(r)) return null;
+    const ranges: Array<[string, number, number]> = [];
+    for (const item of r) {
+      if (!Array.isArray(item) || typeof item[0] !== "string") continue;
+      const lo = Number(item[1]);
+      const hi = Number(item[2]);
+      if (Number.isSafeInteger(lo) && Number.isSafeInteger(hi)) ranges.push([item[0], lo, hi]);
+    }
+    return { o, r: ranges };
+  } catch {
+    return null;
   }
 }
 

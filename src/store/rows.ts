@@ -187,15 +187,21 @@ export interface ChatRow {
   [column: string]: unknown;
 }
 
-export const CHAT_COLUMNS =
-  "id, owner_id, title, status, model_id, workspace_id, archived, pinned, worker_id, heartbeat_at, last_error, last_event_seq, compact_requested, created_at, updated_at";
+const CHAT_TABLE_COLUMNS =
+  "id, owner_id, title, status, model_id, workspace_id, archived, pinned, worker_id, heartbeat_at, last_error, compact_requested, created_at, updated_at";
 
-/** `CHAT_COLUMNS` qualified with a table alias (for joins and `UPDATE … FROM`). */
+/**
+ * A chat's columns, `alias`-qualified (for joins and `UPDATE … FROM`). Its `last_event_seq` is
+ * its newest persisted event, not the column of that name: while a replica owns the chat, its
+ * events are numbered in memory past the column (`chat-events.ts`).
+ */
 export function chatColumns(alias: string): string {
-  return CHAT_COLUMNS.split(", ")
-    .map((column) => `${alias}.${column}`)
-    .join(", ");
+  const own = CHAT_TABLE_COLUMNS.split(", ").map((column) => `${alias}.${column}`);
+  const newest = `(SELECT COALESCE(max(ev.seq), 0) FROM chat_events ev WHERE ev.chat_id = ${alias}.id) AS last_event_seq`;
+  return [...own, newest].join(", ");
 }
+
+export const CHAT_COLUMNS = chatColumns("chats");
 
 export function toChat(row: ChatRow): Chat {
   return {

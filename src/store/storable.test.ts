@@ -1,6 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { json } from "./rows.ts";
-import { createTestDatabase, type Opened, type TestDatabase, unique } from "./test-support.ts";
+import {
+  appended,
+  createTestDatabase,
+  type Opened,
+  type TestDatabase,
+  unique,
+} from "./test-support.ts";
 import type { MessagePart } from "./types.ts";
 
 /**
@@ -65,10 +71,12 @@ describe("text PostgreSQL cannot store", () => {
         },
       ],
     });
-    const event = await store.events.append(chat.id, "message_part", {
-      message_id: assistant.id,
-      part: { type: "text", text: bad },
-    });
+    const event = await appended(
+      store.events.append(chat.id, "message_part", {
+        message_id: assistant.id,
+        part: { type: "text", text: bad },
+      }),
+    );
 
     expect(assistant.parts).toEqual([
       { type: "text", text: stored },

@@ -4,6 +4,7 @@ import type { Database } from "./db.ts";
 import { publicMessage } from "./public.ts";
 import type { SqlStore } from "./store.ts";
 import {
+  appended,
   createTestDatabase,
   type Opened,
   sleep,
@@ -1051,17 +1052,21 @@ describe("store", () => {
     it("allocates seq per chat from 1 and lists persisted events after a seq", async () => {
       const chat = await eventless(owner, model);
       const other = await eventless(owner, model);
-      const e1 = await a.store.events.append(chat, "status", { status: "running" });
-      const e2 = await a.store.events.append(chat, "message_part", {
-        message_id: "m1",
-        part: { type: "text", text: "Hel" },
-      });
-      const o1 = await a.store.events.append(other, "status", { status: "running" });
-      const e3 = await b.store.events.append(chat, "usage", {
-        message_id: "m1",
-        usage: { inputTokens: 10, outputTokens: 2.5 },
-        cost_usd: 0.000123,
-      });
+      const e1 = await appended(a.store.events.append(chat, "status", { status: "running" }));
+      const e2 = await appended(
+        a.store.events.append(chat, "message_part", {
+          message_id: "m1",
+          part: { type: "text", text: "Hel" },
+        }),
+      );
+      const o1 = await appended(a.store.events.append(other, "status", { status: "running" }));
+      const e3 = await appended(
+        b.store.events.append(chat, "usage", {
+          message_id: "m1",
+          usage: { inputTokens: 10, outputTokens: 2.5 },
+          cost_usd: 0.000123,
+        }),
+      );
       expect([e1.seq, e2.seq, e3.seq, o1.seq]).toEqual([1, 2, 3, 1]);
       expect(e2).toMatchObject({ chat_id: chat, type: "message_part" });
       expect(e2.created_at).toMatch(/Z$/);
@@ -1075,7 +1080,7 @@ describe("store", () => {
     it("keeps seq gap-free and unique under concurrent appends from every replica", async () => {
       const chat = await eventless(owner, model);
       const appends = Array.from({ length: 40 }, (_, i) =>
-        (i % 2 === 0 ? a : b).store.events.append(chat, "message_part", { i }),
+        appended((i % 2 === 0 ? a : b).store.events.append(chat, "message_part", { i })),
       );
       const events = await Promise.all(appends);
       expect(events.map((e) => e.seq).sort((x, y) => x - y)).toEqual(range(1, 40));
@@ -1094,7 +1099,9 @@ describe("store", () => {
       const onA2 = collect(a.store, chat);
       const appends: Promise<ChatEvent>[] = [];
       for (let i = 0; i < 30; i++) {
-        appends.push((i % 3 === 0 ? b : a).store.events.append(chat, "message_part", { i }));
+        appends.push(
+          appended((i % 3 === 0 ? b : a).store.events.append(chat, "message_part", { i })),
+        );
       }
       await Promise.all(appends);
       for (const sub of [onA, onB, onA2]) {

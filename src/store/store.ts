@@ -5,10 +5,10 @@
  */
 import { randomUUID } from "node:crypto";
 import { CATALOG_METHODS, SqlCatalog } from "./catalog.ts";
+import { type Announce, type StoreEvent, StoreEvents } from "./chat-events.ts";
 import { CHAT_LIBRARY_METHODS, SqlChatLibrary } from "./chat-library.ts";
 import {
   type ChatEvents,
-  type ChatSignal,
   type ChatSignals,
   ConflictError,
   type DeploymentSettingsStore,
@@ -19,31 +19,18 @@ import {
   type SignInLimitStore,
   type StatusChange,
   type Store,
+  type StoreOptions,
   type UserPreferencesStore,
   type WorkspaceStore,
 } from "./contract.ts";
 import type { Database, Queryable } from "./db.ts";
 import { SqlDeploymentSettingsStore } from "./deployment-settings.ts";
 import { SqlMcpServerStore } from "./mcp-servers.ts";
-import {
-  type MessageEventData,
-  publicMessage,
-  type StatusEventData,
-  type TruncatedEventData,
-} from "./public.ts";
-import {
-  EVENTS_CHANNEL,
-  EventHub,
-  NOTIFY_EVENT_MAX_BYTES,
-  SIGNALS_CHANNEL,
-  SignalHub,
-} from "./pubsub.ts";
+import { publicMessage, type TruncatedEventData } from "./public.ts";
 import {
   CHAT_COLUMNS,
   type ChatRow,
   chatColumns,
-  EVENT_COLUMNS,
-  type EventRow,
   int,
   json,
   jsonOrNull,
@@ -52,7 +39,6 @@ import {
   QUEUED_MESSAGE_COLUMNS,
   type QueuedMessageRow,
   toChat,
-  toEvent,
   toMessage,
   toQueuedMessage,
 } from "./rows.ts";
@@ -62,7 +48,6 @@ import { Assignments, conflict, must } from "./sql.ts";
 import type {
   Chat,
   ChatErrorRecord,
-  ChatEvent,
   ChatStatus,
   Message,
   MessagePart,
@@ -168,20 +153,14 @@ export class SqlStore implements Store {
   /** Identifies this store's NOTIFYs, so it skips its own (already delivered locally). */
   readonly instanceId = randomUUID();
   readonly #db: Database;
-  readonly #hub: EventHub;
-  readonly #signalHub: SignalHub;
+  readonly #events: StoreEvents;
   #unlisten: (() => Promise<void>) | undefined;
   #closed = false;
 
-  constructor(db: Database, key: Buffer) {
+  constructor(db: Database, key: Buffer, warn?: StoreOptions["warn"]) {
     this.#db = db;
     this.kind = db.kind;
-    this.#hub = new EventHub(
-      this.instanceId,
-      (chatId, afterSeq, limit) => this.#listEventsAfter(chatId, afterSeq, limit),
-      (chatId) => this.#lastEventSeq(chatId),
-    );
-    this.#signalHub = new SignalHub(this.instanceId);
+    this.#events = new StoreEvents(db, this.instanceId, warn ?? stderrWarning);
     delegate(this, new SqlUsers(db), USER_METHODS);
     delegate(this, new SqlCatalog(db, key), CATALOG_METHODS);
     delegate(this, new SqlChatLibrary(db), CHAT_LIBRARY_METHODS);
@@ -190,37 +169,24 @@ export class SqlStore implements Store {
     this.deploymentSettings = new SqlDeploymentSettingsStore(db);
     this.userPreferences = new SqlUserPreferencesStore(db);
     this.mcpServers = new SqlMcpServerStore(db, key);
-    this.events = {
-      append: (chatId, type, data) => this.#appendEvent(chatId, type, data),
-      listAfter: (chatId, afterSeq, limit) => this.#listEventsAfter(chatId, afterSeq, limit),
-      lastSeqOfType: (chatId, types, atOrBefore) =>
-        this.#lastEventSeqOfType(chatId, types, atOrBefore),
-      subscribe: (chatId, onEvent, afterSeq) => this.#hub.subscribe(chatId, onEvent, afterSeq),
-    };
-    this.signals = {
-      send: (signal) => this.#sendSignal(signal),
-      listen: (onSignal) => this.#signalHub.listen(onSignal),
-    };
+    this.events = this.#events.events;
+    this.signals = this.#events.signals;
   }
 
   /** Starts the LISTEN connection (external PostgreSQL only: the embedded one has no other replica). */
   async start(): Promise<void> {
     if (!this.#db.shared) return;
     this.#unlisten = await this.#db.listen(
-      [EVENTS_CHANNEL, SIGNALS_CHANNEL],
-      (channel, payload) => {
-        if (channel === EVENTS_CHANNEL) this.#hub.onNotification(payload);
-        else if (channel === SIGNALS_CHANNEL) this.#signalHub.onNotification(payload);
-      },
-      () => this.#hub.onReconnect(),
+      this.#events.channels,
+      (channel, payload) => this.#events.onNotification(channel, payload),
+      () => this.#events.onReconnect(),
     );
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#hub.close();
-    this.#signalHub.close();
+    await this.#events.close();
     await this.#unlisten?.().catch(() => {});
     await this.#db.close();
   }
@@ -234,30 +200,38 @@ export class SqlStore implements Store {
     workspace_id?: string | null;
     first_message: MessagePart[];
   }): Promise<{ chat: Chat; message: Message }> {
-    return this.#changing(async (tx, announce) => {
-      const [chat] = await tx.query<ChatRow>(
-        `INSERT INTO chats (owner_id, model_id, title, workspace_id, status)
+    return this.#events
+      .changing(async (tx, announce) => {
+        const [chat] = await tx.query<ChatRow>(
+          `INSERT INTO chats (owner_id, model_id, title, workspace_id, status)
            VALUES ($1, $2, $3, $4, 'pending') RETURNING ${CHAT_COLUMNS}`,
-        [input.owner_id, input.model_id, input.title, input.workspace_id ?? null],
-      );
-      const created = toChat(must(chat));
-      const [row] = await tx.query<MessageRow>(
-        `INSERT INTO messages (chat_id, role, parts) VALUES ($1, 'user', $2::jsonb)
+          [input.owner_id, input.model_id, input.title, input.workspace_id ?? null],
+        );
+        const created = toChat(must(chat));
+        const [row] = await tx.query<MessageRow>(
+          `INSERT INTO messages (chat_id, role, parts) VALUES ($1, 'user', $2::jsonb)
            RETURNING ${MESSAGE_COLUMNS}`,
-        [created.id, json(input.first_message)],
-      );
-      const message = toMessage(must(row));
-      await announce(created.id, messageEvent(message));
-      const seq = await announce(created.id, statusEvent("pending"));
-      return { chat: { ...created, last_event_seq: seq }, message };
-    }).catch(conflict("unknown owner or model"));
+          [created.id, json(input.first_message)],
+        );
+        const message = toMessage(must(row));
+        await announce(created.id, messageEvent(message));
+        const seq = await announce(created.id, statusEvent("pending"));
+        return { chat: { ...created, last_event_seq: seq }, message };
+      })
+      .catch(conflict("unknown owner or model"));
   }
 
   async getChat(id: string): Promise<Chat | null> {
     const [row] = await this.#db.query<ChatRow>(`SELECT ${CHAT_COLUMNS} FROM chats WHERE id = $1`, [
       id,
     ]);
-    return row ? toChat(row) : null;
+    if (!row) return null;
+    const chat = toChat(row);
+    // Owned here: its newest event may be a delta not yet in the table.
+    const local = this.#events.lastPublished(id);
+    return local !== undefined && local > chat.last_event_seq
+      ? { ...chat, last_event_seq: local }
+      : chat;
   }
 
   async updateChat(
@@ -372,7 +346,7 @@ export class SqlStore implements Store {
     chatId: string,
     parts: MessagePart[],
   ): Promise<{ appended: Message | null }> {
-    return this.#changing(async (tx, announce) => {
+    return this.#events.changing(async (tx, announce) => {
       const [chat] = await tx.query<{ status: string }>(
         "SELECT status FROM chats WHERE id = $1 FOR UPDATE",
         [chatId],
@@ -409,7 +383,7 @@ export class SqlStore implements Store {
    * messages are gone for good: the `truncated` event tells clients which ones left.
    */
   async rewindChat(chatId: string, request: RewindRequest): Promise<RewindResult> {
-    return this.#changing(async (tx, announce): Promise<RewindResult> => {
+    return this.#events.changing(async (tx, announce): Promise<RewindResult> => {
       const [chat] = await tx.query<{ status: string; archived: boolean }>(
         "SELECT status, archived FROM chats WHERE id = $1 FOR UPDATE",
         [chatId],
@@ -461,7 +435,7 @@ export class SqlStore implements Store {
   }
 
   async requestCompaction(chatId: string): Promise<StatusChange | null> {
-    const change = await this.#changing(async (tx, announce) => {
+    const change = await this.#events.changing(async (tx, announce) => {
       const [chat] = await tx.query<{ status: string }>(
         "SELECT status FROM chats WHERE id = $1 FOR UPDATE",
         [chatId],
@@ -483,7 +457,7 @@ export class SqlStore implements Store {
       } satisfies StatusChange;
     });
     if (change?.status === "pending") {
-      await this.#sendSignal({ type: "pending", chat_id: chatId }).catch(() => {});
+      await this.#events.sendSignal({ type: "pending", chat_id: chatId }).catch(() => {});
     }
     return change;
   }
@@ -508,7 +482,7 @@ export class SqlStore implements Store {
 
   async acquireChats(workerId: string, limit: number): Promise<Chat[]> {
     if (limit <= 0) return [];
-    return this.#changing(async (tx, announce) => {
+    const claimed = await this.#events.changing(async (tx, announce) => {
       const rows = await tx.query<ChatRow>(
         `UPDATE chats c SET status = 'running', worker_id = $1, heartbeat_at = now(), updated_at = now()
          FROM (
@@ -521,12 +495,20 @@ export class SqlStore implements Store {
       );
       const chats = rows.map(toChat);
       // One statement for all of them: a claim of 200 chats is not 200 round trips.
-      if (chats.length > 0)
-        await announce.toEach(
-          chats.map((chat) => chat.id),
-          statusEvent("running"),
-        );
-      return chats;
+      const running =
+        chats.length > 0
+          ? await announce.toEach(
+              chats.map((chat) => chat.id),
+              statusEvent("running"),
+            )
+          : [];
+      return { chats, running };
+    });
+    // From here on this replica numbers their events (the claim is committed).
+    for (const event of claimed.running) this.#events.claimed(workerId, event);
+    return claimed.chats.map((chat) => {
+      const seq = claimed.running.find((event) => event.chat_id === chat.id)?.seq;
+      return seq === undefined ? chat : { ...chat, last_event_seq: seq };
     });
   }
 
@@ -539,7 +521,9 @@ export class SqlStore implements Store {
       [workerId, chatIds],
     );
     const kept = new Set(rows.map((row) => row.id));
-    return chatIds.filter((id) => !kept.has(id));
+    const lost = chatIds.filter((id) => !kept.has(id));
+    for (const id of lost) this.#events.released(id);
+    return lost;
   }
 
   /**
@@ -558,18 +542,31 @@ export class SqlStore implements Store {
     lastError?: ChatErrorRecord | null,
   ): Promise<StatusChange> {
     checkIdleStatus(status);
-    const change = await this.#changing(async (tx, announce) => {
-      const rows = await tx.query(
-        `UPDATE chats SET status = $3, worker_id = NULL, heartbeat_at = NULL, updated_at = now(),
-           last_error = CASE WHEN $4::boolean THEN $5::jsonb
-                             WHEN $3 = 'error' THEN last_error ELSE NULL END
-         WHERE id = $1 AND worker_id = $2 AND status = 'running'
-         RETURNING id`,
-        [chatId, workerId, status, lastError !== undefined, jsonOrNull(lastError)],
-      );
-      if (rows.length === 0) return notApplied();
-      return settle(tx, announce, chatId, "running", status, true);
-    });
+    let change: StatusChange;
+    try {
+      // Every event this replica numbered is persisted first; the release continues after them.
+      let last: number | undefined;
+      try {
+        last = await this.#events.settle(chatId);
+      } catch {
+        return notApplied(); // lost meanwhile: another replica took the chat over
+      }
+      change = await this.#events.changing(async (tx, announce) => {
+        const rows = await tx.query(
+          `UPDATE chats SET status = $3, worker_id = NULL, heartbeat_at = NULL, updated_at = now(),
+             last_error = CASE WHEN $4::boolean THEN $5::jsonb
+                               WHEN $3 = 'error' THEN last_error ELSE NULL END,
+             last_event_seq = GREATEST(last_event_seq, COALESCE($6::bigint, 0))
+           WHERE id = $1 AND worker_id = $2 AND status = 'running'
+           RETURNING id`,
+          [chatId, workerId, status, lastError !== undefined, jsonOrNull(lastError), last ?? null],
+        );
+        if (rows.length === 0) return notApplied();
+        return settle(tx, announce, chatId, "running", status, true);
+      });
+    } finally {
+      this.#events.released(chatId);
+    }
     await this.#signalIfRequeued(chatId, change, status);
     return change;
   }
@@ -578,7 +575,7 @@ export class SqlStore implements Store {
     staleMs: number,
     previousRunOf?: string,
   ): Promise<Array<{ chat_id: string; moved: Message[] }>> {
-    return this.#changing(async (tx, announce) => {
+    return this.#events.changing(async (tx, announce) => {
       const rows = await tx.query<{ id: string }>(
         `UPDATE chats SET status = 'pending', worker_id = NULL, heartbeat_at = NULL
          WHERE status = 'running'
@@ -586,6 +583,10 @@ export class SqlStore implements Store {
                 OR worker_id = $2)
          RETURNING id`,
         [staleMs, previousRunOf ?? null],
+      );
+      await this.#events.skipPastDeadRuns(
+        tx,
+        rows.map((row) => row.id),
       );
       const recovered: Array<{ chat_id: string; moved: Message[] }> = [];
       for (const row of rows) {
@@ -603,12 +604,14 @@ export class SqlStore implements Store {
    */
   async setStatus(chatId: string, status: ChatStatus): Promise<StatusChange> {
     checkIdleStatus(status);
-    const change = await this.#changing(async (tx, announce) => {
+    const change = await this.#events.changing(async (tx, announce) => {
       const [row] = await tx.query<{ status: string }>(
         "SELECT status FROM chats WHERE id = $1 FOR UPDATE",
         [chatId],
       );
       if (!row) return notApplied();
+      // Its owner, if any, loses it: numbering goes on past what that owner handed out.
+      if (row.status === "running") await this.#events.skipPastDeadRuns(tx, [chatId]);
       await tx.query(
         `UPDATE chats SET status = $2, worker_id = NULL, heartbeat_at = NULL, updated_at = now(),
            last_error = CASE WHEN $2 = 'error' THEN last_error ELSE NULL END,
@@ -630,7 +633,7 @@ export class SqlStore implements Store {
   async setStatusIf(chatId: string, from: ChatStatus, to: ChatStatus): Promise<StatusChange> {
     checkIdleStatus(from);
     checkIdleStatus(to);
-    const change = await this.#changing(async (tx, announce) => {
+    const change = await this.#events.changing(async (tx, announce) => {
       const rows = await tx.query(
         `UPDATE chats SET status = $3, worker_id = NULL, heartbeat_at = NULL, updated_at = now(),
            last_error = CASE WHEN $3 = 'error' THEN last_error ELSE NULL END,
@@ -650,137 +653,18 @@ export class SqlStore implements Store {
    * answer them, so every replica hears of it at once. */
   async #signalIfRequeued(chatId: string, change: StatusChange, asked: ChatStatus): Promise<void> {
     if (change.status === "pending" && asked !== "pending") {
-      await this.#sendSignal({ type: "pending", chat_id: chatId }).catch(() => {});
-    }
-  }
-
-  // ---- events and signals --------------------------------------------------------------------
-
-  async #appendEvent(chatId: string, type: string, data: unknown): Promise<ChatEvent> {
-    const event = await this.#appendRow(this.#db, chatId, type, data);
-    this.#hub.publish(event);
-    return event;
-  }
-
-  /** Appends one event on `q` (NOTIFY at commit); publishing it locally is the caller's part. */
-  async #appendRow(q: Queryable, chatId: string, type: string, data: unknown): Promise<ChatEvent> {
-    const [event] = await this.#appendRows(q, [chatId], type, data);
-    if (!event) throw new Error(`chat ${chatId} does not exist`);
-    return event;
-  }
-
-  /** The same event appended to each of `chatIds` in one statement (chats that do not exist get none). */
-  async #appendRows(
-    q: Queryable,
-    chatIds: readonly string[],
-    type: string,
-    data: unknown,
-  ): Promise<ChatEvent[]> {
-    const rows = this.#db.shared
-      ? await q.query<EventRow>(APPEND_EVENT_AND_NOTIFY, [
-          [...chatIds],
-          type,
-          json(data),
-          this.instanceId,
-        ])
-      : await q.query<EventRow>(APPEND_EVENT, [[...chatIds], type, json(data)]);
-    return rows.map(toEvent);
-  }
-
-  /**
-   * A transaction that announces what it changes: events passed to `announce` are appended in it
-   * (in order, each under the chat row's lock) and published to this replica's subscribers once
-   * it committed — never for a rolled-back change.
-   */
-  async #changing<T>(fn: (tx: Queryable, announce: Announce) => Promise<T>): Promise<T> {
-    const appended: ChatEvent[] = [];
-    const result = await this.#db.transaction((tx) => {
-      const announce: Announce = async (chatId, event) => {
-        const row = await this.#appendRow(tx, chatId, event.type, event.data);
-        appended.push(row);
-        return row.seq;
-      };
-      announce.toEach = async (chatIds, event) => {
-        appended.push(...(await this.#appendRows(tx, chatIds, event.type, event.data)));
-      };
-      return fn(tx, announce);
-    });
-    for (const event of appended) this.#hub.publish(event);
-    return result;
-  }
-
-  async #listEventsAfter(chatId: string, afterSeq: number, limit?: number): Promise<ChatEvent[]> {
-    const rows = await this.#db.query<EventRow>(
-      `SELECT ${EVENT_COLUMNS} FROM chat_events WHERE chat_id = $1 AND seq > $2
-       ORDER BY seq LIMIT $3`,
-      [chatId, afterSeq, limit ?? null],
-    );
-    return rows.map(toEvent);
-  }
-
-  async #lastEventSeqOfType(
-    chatId: string,
-    types: readonly string[],
-    atOrBefore: number,
-  ): Promise<number> {
-    const [row] = await this.#db.query<{ seq: unknown }>(
-      `SELECT seq FROM chat_events WHERE chat_id = $1 AND seq <= $2 AND type = ANY($3::text[])
-       ORDER BY seq DESC LIMIT 1`,
-      [chatId, atOrBefore, [...types]],
-    );
-    return row ? int(row.seq) : 0;
-  }
-
-  async #lastEventSeq(chatId: string): Promise<number> {
-    const [row] = await this.#db.query<{ last_event_seq: unknown }>(
-      "SELECT last_event_seq FROM chats WHERE id = $1",
-      [chatId],
-    );
-    return row ? int(row.last_event_seq) : 0;
-  }
-
-  async #sendSignal(signal: ChatSignal): Promise<void> {
-    this.#signalHub.deliver(signal);
-    if (this.#db.shared && !this.#closed) {
-      await this.#db.notify(SIGNALS_CHANNEL, this.#signalHub.payload(signal));
+      await this.#events.sendSignal({ type: "pending", chat_id: chatId }).catch(() => {});
     }
   }
 }
 
-// ---- helpers ---------------------------------------------------------------------------------
+// ---- helpers ----
 
-/**
- * One statement appends an event: the next seq is taken under the chat row's lock (concurrent
- * appends from any replica queue there, so seqs never clash and commit in order), then the row is
- * inserted. `$1` the chats (an array: the same event to each, e.g. `running` to every chat of a
- * claim, whose rows the claim has locked already), `$2` type, `$3` data.
- */
-const APPEND_EVENT_CTE = `
-  WITH s AS (
-    UPDATE chats SET last_event_seq = last_event_seq + 1 WHERE id = ANY($1::text[])
-    RETURNING id, last_event_seq
-  ), e AS (
-    INSERT INTO chat_events (chat_id, seq, type, data)
-    SELECT id, last_event_seq, $2, $3::jsonb FROM s
-    RETURNING ${EVENT_COLUMNS}
-  )`;
+function stderrWarning(message: string, fields?: Record<string, unknown>): void {
+  process.stderr.write(`${JSON.stringify({ level: "warn", msg: message, ...fields })}\n`);
+}
 
-const APPEND_EVENT = `${APPEND_EVENT_CTE} SELECT ${EVENT_COLUMNS} FROM e`;
-
-/**
- * The same, plus a NOTIFY to the other replicas (sent at commit): the whole event when the payload
- * fits, else a pointer they follow with `listAfter`. `$4` is this store's instance id, so its own
- * notifications are recognised and skipped (they were delivered locally already).
- */
-const APPEND_EVENT_AND_NOTIFY = `${APPEND_EVENT_CTE}, p AS (
-    SELECT e.*, json_build_object('o', $4::text, 'c', e.chat_id, 's', e.seq, 't', e.type,
-      'd', e.data, 'at', e.created_at)::text AS whole
-    FROM e
-  )
-  SELECT ${EVENT_COLUMNS},
-    pg_notify('${EVENTS_CHANNEL}', CASE WHEN octet_length(whole) <= ${NOTIFY_EVENT_MAX_BYTES}
-      THEN whole ELSE json_build_object('o', $4::text, 'c', chat_id, 's', seq)::text END) AS notified
-  FROM p`;
+// ---- more helpers ---------------------------------------------------------------------------------
 
 /**
  * Moves the chat's queued messages into its transcript, oldest first; returns them in order. Each
@@ -798,20 +682,6 @@ async function moveQueued(tx: Queryable, chatId: string): Promise<Message[]> {
   );
   return rows.sort((a, b) => int(a.pos) - int(b.pos)).map(toMessage);
 }
-
-/** An event the store appends on its own, in the transaction of the change it announces. */
-type StoreEvent =
-  | { type: "status"; data: StatusEventData }
-  | { type: "message"; data: MessageEventData }
-  | { type: "truncated"; data: TruncatedEventData };
-/** Appends an event in the current transaction; resolves to its seq. */
-
-type Announce = {
-  /** Appends `event` to the chat's log in the transaction; its seq. */
-  (chatId: string, event: StoreEvent): Promise<number>;
-  /** The same event to each chat, in one statement. */
-  toEach: (chatIds: readonly string[], event: StoreEvent) => Promise<void>;
-};
 
 function statusEvent(status: ChatStatus): StoreEvent {
   return { type: "status", data: { status } };

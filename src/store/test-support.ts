@@ -4,6 +4,7 @@
  * from the run's migrated template in milliseconds and dropped afterwards, so suites running in
  * parallel never share one.
  */
+
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -16,6 +17,7 @@ import type { Database } from "./db.ts";
 import { openDatabase, startStore } from "./index.ts";
 import { loadSecretKey } from "./secrets.ts";
 import type { SqlStore } from "./store.ts";
+import type { ChatEvent } from "./types.ts";
 
 /** Which PostgreSQL the run uses: `embedded` (started for the run) or `external`. */
 export function testEngine(): "embedded" | "external" {
@@ -121,4 +123,11 @@ export function sleep(ms: number): Promise<void> {
 
 export function unique(prefix: string): string {
   return `${prefix}-${randomBytes(4).toString("hex")}`;
+}
+
+/** An append the test knows is numbered by this store (it owns the chat, or no replica does). */
+export async function appended(pending: Promise<ChatEvent | null>): Promise<ChatEvent> {
+  const event = await pending;
+  if (!event) throw new Error("the event was handed to the replica that owns the chat");
+  return event;
 }

@@ -311,7 +311,8 @@ describe("keel CLI against a server", () => {
     expect((await run(["chat", "list"])).stdout).toContain(id);
     expect((await run(["chat", "delete", "--permanent", id])).stderr).toContain("Deleted for good");
     expect((await run(["chat", "show", id])).code).toBe(1);
-  });
+    // Seventeen CLI processes, one after another: a loaded machine needs more than 30 s.
+  }, 90_000);
 
   it("edits the last message and regenerates the reply", async () => {
     fake.enqueue(textReply("Answer A."));
