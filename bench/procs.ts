@@ -94,3 +94,14 @@ export async function machineBusySeconds(): Promise<number> {
     return Number.NaN;
   }
 }
+
+/** A thread's scheduler times, seconds: on a CPU, and runnable but waiting for one (the run
+ *  queue: CPU starvation). `/proc/<pid>/schedstat` is the process's main thread. */
+export async function schedSeconds(pid: number): Promise<{ run: number; wait: number }> {
+  try {
+    const [run, wait] = (await readFile(`/proc/${pid}/schedstat`, "utf8")).trim().split(" ");
+    return { run: Number(run) / 1e9, wait: Number(wait) / 1e9 };
+  } catch {
+    return { run: Number.NaN, wait: Number.NaN };
+  }
+}

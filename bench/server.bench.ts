@@ -26,7 +26,13 @@ import type {
   RequestRecord,
 } from "./paced-server.ts";
 import type { ProbeConfig, ProbeMessage, ProbeResult } from "./probe.ts";
-import { clusterCpuSeconds, clusterPssMiB, cpuSeconds, machineBusySeconds } from "./procs.ts";
+import {
+  clusterCpuSeconds,
+  clusterPssMiB,
+  cpuSeconds,
+  machineBusySeconds,
+  schedSeconds,
+} from "./procs.ts";
 import { BENCH_MODEL, CHAT_PATH, replyDeltas } from "./reply.ts";
 import type { SdkConfig, SdkMessage, SdkResult } from "./sdk-client.ts";
 
@@ -792,6 +798,8 @@ interface Phase {
   /** CPU seconds the whole machine was busy meanwhile, and the part no process of the bench
    *  used (other work sharing the cores: noise). */
   machine: { busy: number; others: number };
+  /** The Keel server's main thread: seconds on a CPU, and runnable but waiting for one. */
+  keelMain: { run: number; wait: number };
 }
 
 async function runPhase(
@@ -807,6 +815,7 @@ async function runPhase(
     keel: await cpuSeconds(pids.keel),
     db: await clusterCpuSeconds(pids.dataDir),
     machine: await machineBusySeconds(),
+    keelMain: await schedSeconds(pids.keel),
   };
   const started = now();
   let done = 0;
@@ -833,12 +842,14 @@ async function runPhase(
     db: (await clusterCpuSeconds(pids.dataDir)) - cpu0.db,
   };
   const busy = (await machineBusySeconds()) - cpu0.machine;
+  const sched = await schedSeconds(pids.keel);
   const ours = cpu.bench + cpu.fake + cpu.keel + (Number.isFinite(cpu.db) ? cpu.db : 0);
   return {
     samples,
     wallMs: (last > started ? last : now()) - started,
     cpu,
     machine: { busy, others: Math.max(0, busy - ours) },
+    keelMain: { run: sched.run - cpu0.keelMain.run, wait: sched.wait - cpu0.keelMain.wait },
   };
 }
 
@@ -1336,7 +1347,9 @@ function printReport(r: Report, database: string, fake: Fake): void {
         : ""),
     `CPU s (bench client / fake / keel): direct ${cpuTriple(r.phases.direct)}; Keel ${cpuTriple(r.phases.keel)}`,
     `machine: ${machineLine(r.phases.direct)} busy in the direct phase, ${machineLine(r.phases.keel)} ` +
-      `in the chats (other work on the machine is noise)`,
+      `in the chats (other work on the machine is noise); Keel's main thread in the chats: ` +
+      `${r.phases.keel.keelMain.run.toFixed(1)} s on a CPU, ${r.phases.keel.keelMain.wait.toFixed(1)} s ` +
+      `runnable but waiting for one (${wall.toFixed(1)} s)`,
     `fake provider: worst pacing lateness ${ms(Math.max(d.fakeMaxLateMs, k.fakeMaxLateMs))} ms; ` +
       `clock offset measured to ±${(fake.clockRttMs / 2).toFixed(2)} ms`,
   ];
@@ -1902,6 +1915,7 @@ async function main(): Promise<number> {
       wallMs: round(keelPhase.wallMs),
       cpu: keelPhase.cpu,
       machine: keelPhase.machine,
+      keelMainThread: keelPhase.keelMain,
     },
     clock: { offsetMs: round(fake.toLocal, 3), rttMs: round(fake.clockRttMs, 3) },
     sdk: sdk
