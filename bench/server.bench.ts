@@ -367,7 +367,11 @@ async function startKeel(
     ...(postgresUrl ? ["--postgres-url", postgresUrl] : []),
   ];
   const child = spawn(process.execPath, args, {
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? os.tmpdir() },
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOME: process.env.HOME ?? os.tmpdir(),
+      KEEL_DEBUG_QUERIES: process.env.KEEL_DEBUG_QUERIES ?? "",
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const logLevels: Record<string, number> = {};
@@ -955,6 +959,8 @@ interface ProbeWindow {
   /** Calls that did not answer 200. */
   failed: number;
   tookMs: Dist;
+  /** The three slowest calls: [started, ms after the window's start; took, ms]. */
+  slowest: Array<[number, number]>;
 }
 
 /** The probe's calls that were under way at some time in [from, to). */
@@ -964,6 +970,10 @@ function probeWindow(calls: ProbeResult["calls"], [from, to]: [number, number]):
     calls: inside.length,
     failed: inside.filter(([, , status]) => status !== 200).length,
     tookMs: dist(inside.map(([, took]) => took)),
+    slowest: [...inside]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 3)
+      .map(([start, took]): [number, number] => [Math.round(start - from), Math.round(took)]),
   };
 }
 
@@ -1782,7 +1792,8 @@ async function main(): Promise<number> {
   if (probe) {
     const line = (name: string, w: ProbeWindow) =>
       `${name} ${ms(w.tookMs.p50)} / ${ms(w.tookMs.p99)} / ${ms(w.tookMs.max)} (${w.calls} calls` +
-      `${w.failed ? `, ${w.failed} failed` : ""})`;
+      `${w.failed ? `, ${w.failed} failed` : ""}; slowest started at ` +
+      `${w.slowest.map(([at, took]) => `+${at} ms (${took} ms)`).join(", ")})`;
     extra.push(
       `probe (another user's GET /chats/{id} every ${PROBE_MS} ms), p50 / p99 / max ms: ` +
         [
@@ -1936,7 +1947,12 @@ async function main(): Promise<number> {
       ? Object.fromEntries(
           Object.entries(probeReport).map(([name, w]) => [
             name,
-            { calls: w.calls, failed: w.failed, tookMs: distJson(w.tookMs, 2) },
+            {
+              calls: w.calls,
+              failed: w.failed,
+              tookMs: distJson(w.tookMs, 2),
+              slowest: w.slowest,
+            },
           ]),
         )
       : null,
