@@ -165,6 +165,19 @@ export class SqlAgentCallStore implements AgentCallStore {
     );
   }
 
+  async releaseClaimed(replica: string): Promise<string[]> {
+    const rows = await this.#db.query<{ id: string; origin_replica: string }>(
+      `UPDATE agent_calls SET state = 'pending', target_replica = NULL, updated_at = now()
+        WHERE target_replica = $1 AND state = 'sent' RETURNING id, origin_replica`,
+      [replica],
+    );
+    for (const row of rows) {
+      const message: RelayMessage = { t: "gone", id: row.id, from: replica };
+      await this.#db.notify(relayChannel(row.origin_replica), JSON.stringify(message));
+    }
+    return rows.map((row) => row.id);
+  }
+
   async cancel(id: string): Promise<void> {
     const [row] = await this.#db.query<{ target_replica: string | null }>(
       `UPDATE agent_calls SET cancel_requested = true, updated_at = now()

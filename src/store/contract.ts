@@ -333,6 +333,11 @@ export interface AgentCallStore {
   ): Promise<void>;
   /** Target `from` gives the call back unanswered (it lost the agent, or stops). */
   release(origin: string, from: string, id: string): Promise<void>;
+  /**
+   * At a replica's start: gives back every call an earlier run of it had claimed (that run's
+   * connections are gone) and tells their origins. Returns their ids.
+   */
+  releaseClaimed(replica: string): Promise<string[]>;
   /** Stop: recorded on the row and told to its target. */
   cancel(id: string): Promise<void>;
   states(ids: readonly string[]): Promise<AgentCallState[]>;

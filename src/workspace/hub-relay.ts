@@ -163,10 +163,7 @@ export class HubRelay implements RelayHandler {
     try {
       const remote = calls.filter((call) => isRemote(call.sentTo)).map((call) => call.id);
       const states = new Map((await this.#relay.states(remote)).map((s) => [s.id, s]));
-      const holders = new Map<string, string | null>();
-      for (const workspaceId of new Set(calls.map((call) => call.workspaceId))) {
-        holders.set(workspaceId, await this.#relay.holder(workspaceId));
-      }
+      const holders = await this.#relay.holders();
       for (const call of calls) {
         if (!this.#host.pending.has(call.id)) continue;
         const holder = holders.get(call.workspaceId) ?? null;

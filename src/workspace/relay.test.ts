@@ -357,6 +357,29 @@ describe("tool calls across replicas", () => {
     }
   });
 
+  it("B killed and restarted (the same replica) mid-call: the call completes there, once", async () => {
+    const { workspace } = await agentOnB();
+    const pending = a.hub.call(
+      workspace.id,
+      "execute",
+      { command: "echo start >> runs.log; sleep 1; echo end >> runs.log; echo finished" },
+      { signal: noStop() },
+    );
+    await until(() => lines("runs.log").length > 0, 10_000, "the command started on B");
+    // Its process dies holding the call (claimed, never answered); the next one has its id.
+    const dead = b;
+    await dead.store.close();
+    dead.server.close();
+    b = await startReplica("replica-b", (await testDb.open()).store);
+    balancer.target = b.port;
+    balancer.cut();
+    const result = await pending;
+    expect(result).toMatchObject({ is_error: false, output: expect.stringContaining("finished") });
+    expect(b.hub.connected(workspace.id)).toBe(true);
+    expect(lines("runs.log")).toEqual(["start", "start", "end"]);
+    await dead.hub.close();
+  });
+
   it("the MCP tools an agent offers B are known on A, as the same array while unchanged", async () => {
     const { workspace, agent_token } = await a.store.workspaces.create({
       owner_id: ownerId,

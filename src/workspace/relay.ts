@@ -5,6 +5,8 @@
  * call's output reaches the origin in the order the agent sent it, and its result after its last
  * output, because everything the target says about one call goes out one after the other.
  */
+import { setTimeout as sleep } from "node:timers/promises";
+import { backoffDelay } from "../chatretry/policy.ts";
 import type { AgentCallStore, ClaimedAgentCall, WorkspaceStore } from "../store/contract.ts";
 
 export interface RelayLogger {
@@ -34,7 +36,7 @@ export interface RelayHandler {
 
 export interface CallRelayOptions {
   calls: AgentCallStore;
-  workspaces: Pick<WorkspaceStore, "agentHolder">;
+  workspaces: Pick<WorkspaceStore, "agentHolder" | "heldAgents">;
   replicaId: string;
   logger: RelayLogger;
   /** Rows older than this are deleted at start: their origin never came for them (default 1 h). */
@@ -43,6 +45,8 @@ export interface CallRelayOptions {
 
 /** Rows are pruned at start and this often (any replica's prune serves all). */
 const PRUNE_EVERY_MS = 10 * 60_000;
+/** A result that cannot be written is tried again, this far apart at most, while the relay runs. */
+const WRITE_RETRY = { baseDelayMs: 200, maxDelayMs: 5_000 };
 
 export class CallRelay {
   readonly #o: CallRelayOptions;
@@ -51,6 +55,7 @@ export class CallRelay {
   /** Per call this replica answers: what it said last, so the next thing goes after it. */
   readonly #chains = new Map<string, Promise<void>>();
   #closed = false;
+  readonly #closing = new AbortController();
   #pruner: NodeJS.Timeout | undefined;
 
   constructor(options: CallRelayOptions) {
@@ -64,6 +69,14 @@ export class CallRelay {
   /** Starts listening; the hub calls it with itself as the handler. */
   async start(handler: RelayHandler): Promise<void> {
     this.#handler = handler;
+    // An earlier run of this replica (same id: its data dir) may have died holding calls: their
+    // connections are gone with it, so their origins send them again, here or elsewhere.
+    const released = await this.#o.calls.releaseClaimed(this.#o.replicaId);
+    if (released.length > 0) {
+      this.#o.logger.warn("gave back tool calls an earlier run of this replica held", {
+        count: released.length,
+      });
+    }
     this.#unlisten = await this.#o.calls.listen(
       this.#o.replicaId,
       (message) => this.#onMessage(message),
@@ -84,6 +97,7 @@ export class CallRelay {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#closing.abort();
     clearInterval(this.#pruner);
     await Promise.all(this.#chains.values());
     await this.#unlisten?.().catch(() => {});
@@ -94,6 +108,12 @@ export class CallRelay {
   /** The replica holding the workspace's agent now, or null. */
   holder(workspaceId: string): Promise<string | null> {
     return this.#o.workspaces.agentHolder(workspaceId);
+  }
+
+  /** Workspace id → the replica holding its agent, for every agent held now (one query). */
+  async holders(): Promise<Map<string, string>> {
+    const held = await this.#o.workspaces.heldAgents();
+    return new Map(held.map((agent) => [agent.id, agent.replica]));
   }
 
   send(call: {
@@ -134,13 +154,37 @@ export class CallRelay {
   }
 
   finish(origin: string, id: string, result: CallResultLike): void {
-    this.#then(id, () => this.#o.calls.finish(origin, this.#o.replicaId, id, result), "finish");
+    const write = () => this.#o.calls.finish(origin, this.#o.replicaId, id, result);
+    this.#then(id, () => this.#persist(write), "finish");
     this.#end(id);
   }
 
   release(origin: string, id: string): void {
-    this.#then(id, () => this.#o.calls.release(origin, this.#o.replicaId, id), "release");
+    const write = () => this.#o.calls.release(origin, this.#o.replicaId, id);
+    this.#then(id, () => this.#persist(write), "release");
     this.#end(id);
+  }
+
+  /**
+   * A result (or a hand-back) is what the origin waits for: a failed write is tried again until
+   * it lands or this replica stops — after which its record goes stale, and the origin sends the
+   * call on to the agent's next holder, which answers it from its recent results.
+   */
+  async #persist(write: () => Promise<void>): Promise<void> {
+    for (let failed = 1; ; failed++) {
+      try {
+        await write();
+        return;
+      } catch (error) {
+        if (this.#closed) throw error;
+        this.#o.logger.warn("relayed tool call: writing the answer failed; trying again", {
+          error: String(error),
+        });
+        await sleep(backoffDelay(failed, WRITE_RETRY), undefined, {
+          signal: this.#closing.signal,
+        }).catch(() => {});
+      }
+    }
   }
 
   /** Resolves once everything said so far has been written (shutdown waits for it). */
