@@ -15,7 +15,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { createWriteStream, type WriteStream } from "node:fs";
-import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createConnection, createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -133,6 +133,8 @@ export interface SoakReport {
   toolErrorSamples: string[];
   logLines: number;
   logDuplicates: number;
+  /** Messages in GET /chats/{id} that no `message` event in the replay announced. */
+  unannouncedMessages: number;
   followers: {
     events: number;
     reconnects: number;
@@ -788,6 +790,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     toolErrorSamples: [],
     logLines: 0,
     logDuplicates: 0,
+    unannouncedMessages: 0,
     followers: { events: 0, reconnects: 0, voidedDeltas: 0, mismatched: 0 },
     kills: [],
     killsSkipped: 0,
@@ -1156,7 +1159,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       }
     }
 
+    const evidence: Array<{ chat: ChatState; view: ChatView; full: SeenEvent[]; failed: boolean }> =
+      [];
     for (const chat of chats) {
+      const failedBefore = failures.length;
       const view = await chat.client.retrying<ChatView>("GET", `/chats/${chat.id}`);
       const where = `chat ${chat.index} (${chat.id})`;
       if (view.chat.status === "waiting") report.chatsWaiting += 1;
@@ -1187,6 +1193,29 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       }
       await chat.follower.stop();
       compareStreams(chat, chat.follower.events, full, report, fail);
+      // Every message of the transcript was announced: a client that only follows the stream
+      // has the same transcript as GET /chats/{id}.
+      const announced = new Set(
+        full.flatMap((e) => {
+          const message = e.type === "message" ? parseData(e.data).message : undefined;
+          return message ? [message.id] : [];
+        }),
+      );
+      for (const message of view.messages) {
+        if (!announced.has(message.id) && !message.in_progress) {
+          report.unannouncedMessages += 1;
+          fail(
+            "streams",
+            `chat ${chat.index} (${chat.id}): ${message.role} message ${message.id} is in the transcript but no message event announced it (${JSON.stringify(message.parts).slice(0, 100)})`,
+          );
+        }
+      }
+      evidence.push({
+        chat,
+        view,
+        full,
+        failed: failures.length > failedBefore || failures.some((f) => f.message.includes(chat.id)),
+      });
     }
 
     // -- time from a death to the chat running again --
@@ -1253,6 +1282,56 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       owned,
     }));
     report.providerRequests = fake.requests.length;
+    if (failures.length > 0) {
+      // Evidence: each failing chat as its follower, the replay, the API and the tables saw it,
+      // and every request the fake model answered.
+      await mkdir(join(workDir, "chats"), { recursive: true });
+      for (const { chat, view, full, failed } of evidence) {
+        if (!failed) continue;
+        const rows = async (sql: string) =>
+          db.query(sql, [chat.id]).then(
+            (r) => r.rows,
+            (error: unknown) => errorText(error),
+          );
+        await writeFile(
+          join(workDir, "chats", `c${String(chat.index).padStart(2, "0")}.json`),
+          JSON.stringify(
+            {
+              id: chat.id,
+              tags: chat.tags,
+              reconnects: chat.follower.reconnects,
+              view,
+              messageRows: await rows(
+                "SELECT id, pos, role, in_progress, parts, created_at FROM messages WHERE chat_id = $1 ORDER BY pos",
+              ),
+              eventRows: await rows(
+                "SELECT seq, type, data, created_at FROM chat_events WHERE chat_id = $1 AND type <> 'message_part' ORDER BY seq",
+              ),
+              followed: chat.follower.events,
+              replayed: full,
+            },
+            null,
+            1,
+          ),
+        );
+      }
+      await writeFile(
+        join(workDir, "provider-requests.jsonl"),
+        fake.requests
+          .map((r) => {
+            const messages = (r.body as ChatRequestBody | undefined)?.messages ?? [];
+            const lastUser = [...messages].reverse().find((m) => m.role === "user");
+            return JSON.stringify({
+              n: r.n,
+              time: new Date(r.time).toISOString(),
+              tag: TAG.exec(contentText(lastUser?.content))?.[1],
+              last: messages.at(-1)?.role,
+              messages: messages.length,
+            });
+          })
+          .join("\n"),
+      );
+    }
     report.replicaStartMs = replicas.flatMap((r) => r.startMs);
     report.proxyConnections = proxy.backends.map((b) => b.connections);
     for (const replica of replicas) {
@@ -1382,9 +1461,30 @@ function checkTranscript(
   }
 }
 
+/** JSON text with every object's keys sorted: the same value, whatever order it was written in
+ * (an event served from the owner's memory and the same event read back from jsonb). */
+export function canonical(text: string): string {
+  const sort = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(sort);
+    if (value !== null && typeof value === "object") {
+      return Object.fromEntries(
+        Object.entries(value)
+          .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+          .map(([k, v]) => [k, sort(v)]),
+      );
+    }
+    return value;
+  };
+  try {
+    return JSON.stringify(sort(JSON.parse(text)));
+  } catch {
+    return text;
+  }
+}
+
 /**
  * The follower's events against a full replay: ids strictly increasing; every replayed event seen
- * once with the same type and data; seen events the replay lacks only deltas the server voided
+ * once with the same type and data (as JSON values); seen events the replay lacks only deltas the server voided
  * (a dead run's unpersisted `message_part`s, followed by a `status` that voids them).
  */
 function compareStreams(
@@ -1417,7 +1517,7 @@ function compareStreams(
       problem(
         `the follower never got event ${event.id} (${event.type} ${event.data.slice(0, 120)})`,
       );
-    else if (got.type !== event.type || got.data !== event.data) {
+    else if (got.type !== event.type || canonical(got.data) !== canonical(event.data)) {
       problem(
         `event ${event.id} differs: the follower got ${got.type} ${got.data.slice(0, 120)}, the replay has ${event.type} ${event.data.slice(0, 120)}`,
       );
@@ -1479,6 +1579,7 @@ export function formatReport(report: SoakReport, commit = ""): string {
     `${report.followers.events} / ${report.followers.reconnects}`,
   );
   row("voided deltas seen (not in replay)", String(report.followers.voidedDeltas));
+  row("messages no message event announced", String(report.unannouncedMessages));
   row("followers differing from the replay", `${report.followers.mismatched} / ${report.chats}`);
   row(
     "kills / skipped (1 left) / restarts",
