@@ -56,10 +56,21 @@ export interface PendingCall {
   routing: number;
   /** Whether it was ever sent to another replica (its row is deleted when it settles). */
   relayed: boolean;
+  /** Stop was asked for: it is never sent to another connection or replica again. */
+  stopped?: boolean;
 }
 
 export function isRemote(target: PendingCall["sentTo"]): target is Remote {
   return target !== null && "replica" in target;
+}
+
+/** Streamed output, up to `max` per call; the rest is dropped (the result still arrives). */
+export function forwardOutput(call: PendingCall, delta: string, max: number): void {
+  if (!call.onOutput || call.outputBytes >= max) return;
+  const room = max - call.outputBytes;
+  const piece = delta.length > room ? delta.slice(0, room) : delta;
+  call.outputBytes += piece.length;
+  call.onOutput(piece);
 }
 
 export function failure(output: string): CallResult {

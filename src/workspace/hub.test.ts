@@ -240,6 +240,24 @@ describe("AgentHub", () => {
     });
   });
 
+  it("a stopped call whose connection ends before the agent confirmed is not sent again", async () => {
+    const { workspace, agent_token } = await newWorkspace();
+    const agent = await connect(agent_token);
+    const stop = new AbortController();
+    const answered = hub.call(workspace.id, "execute", { command: "sleep 30" }, stop);
+    await agent.next("call");
+    stop.abort();
+    await agent.next("cancel");
+    agent.socket.terminate(); // gone before it answered
+    const next = await connect(agent_token);
+    expect(await answered).toMatchObject({
+      is_error: true,
+      output: expect.stringMatching(/Stopped/),
+    });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(next.frames.filter((f) => f.type === "call")).toEqual([]);
+  });
+
   it("a second agent for the workspace replaces the first", async () => {
     const { workspace, agent_token } = await newWorkspace();
     const first = await connect(agent_token);

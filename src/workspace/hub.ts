@@ -20,6 +20,7 @@ import {
   type CallResult,
   type Connection,
   failure,
+  forwardOutput,
   isRemote,
   notConnected,
   type PendingCall,
@@ -254,6 +255,11 @@ export class AgentHub {
    * back to it, and a call of this replica's waits (bounded) for an agent, here or elsewhere.
    */
   #dispatch(call: PendingCall): void {
+    if (call.stopped && call.origin === undefined) {
+      // Its connection (or holder) went before the agent confirmed Stop: never sent again.
+      call.settle(failure("Stopped; the workspace agent did not confirm before it went away."));
+      return;
+    }
     const connection = this.#connections.get(call.workspaceId);
     if (connection) {
       call.sentTo = connection;
@@ -290,6 +296,7 @@ export class AgentHub {
   }
 
   #cancel(call: PendingCall): void {
+    call.stopped = true;
     if (call.sentTo === null) {
       call.settle(failure("Stopped before the workspace agent ran it."));
       return;
@@ -452,11 +459,7 @@ export class AgentHub {
   }
 
   #forwardOutput(call: PendingCall, delta: string): void {
-    if (!call.onOutput || call.outputBytes >= this.#o.maxOutputBytes) return;
-    const room = this.#o.maxOutputBytes - call.outputBytes;
-    const piece = delta.length > room ? delta.slice(0, room) : delta;
-    call.outputBytes += piece.length;
-    call.onOutput(piece);
+    forwardOutput(call, delta, this.#o.maxOutputBytes);
   }
 
   // ---- liveness ---------------------------------------------------------------------------------
