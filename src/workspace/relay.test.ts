@@ -266,6 +266,24 @@ describe("tool calls across replicas", () => {
     expect(await a.store.workspaces.agentHolder(workspace.id)).toBe("replica-a");
   });
 
+  it("NOTIFYs lost while the LISTEN connections were down: the call is still claimed and answered", async () => {
+    const { workspace } = await agentOnB();
+    // Every LISTEN connection on this database (A's and B's) dies; they reconnect within ~100 ms,
+    // and what was NOTIFYed meanwhile is lost: the call's pointer, maybe its result's.
+    await db.query(
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+        WHERE datname = current_database() AND application_name = 'keel-listen'`,
+    );
+    const result = await a.hub.call(
+      workspace.id,
+      "execute",
+      { command: "echo run >> runs.log; echo caught-up" },
+      { signal: noStop() },
+    );
+    expect(result).toMatchObject({ is_error: false, output: expect.stringContaining("caught-up") });
+    expect(lines("runs.log")).toEqual(["run"]);
+  });
+
   it("Stop on A reaches the agent on B, which kills the command", async () => {
     const { workspace } = await agentOnB();
     const stop = new AbortController();
