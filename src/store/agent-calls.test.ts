@@ -92,6 +92,9 @@ describe("relayed agent calls", () => {
     // Sent again with the same id, it is claimed again (by the next connection's replica).
     await origin.workspaces.calls.send(newCall("c3"));
     expect(await target.workspaces.calls.claim("c3", "target")).not.toBeNull();
+    // Sent again to the target that holds it: it is not claimable a second time.
+    await origin.workspaces.calls.send(newCall("c3"));
+    expect(await target.workspaces.calls.claim("c3", "target")).toBeNull();
   });
 
   it("output longer than a NOTIFY arrives whole and in order, however it escapes", async () => {

@@ -63,14 +63,17 @@ export class SqlAgentCallStore implements AgentCallStore {
 
   async send(call: NewAgentCall): Promise<void> {
     // A call sent again (its target lost the agent) keeps its id and row: it is retargeted, unless
-    // a result came meanwhile.
+    // a result came meanwhile. Sent again to the target that already claimed it, nothing changes
+    // (a claim is once); still unclaimed, its target is told again.
     await this.#db.query(
       `WITH sent AS (
          INSERT INTO agent_calls (id, workspace_id, origin_replica, target_replica, tool, input)
          VALUES ($1, $2, $3, $4, $5, $6)
          ON CONFLICT (id) DO UPDATE SET target_replica = EXCLUDED.target_replica,
            state = 'pending', updated_at = now()
-           WHERE agent_calls.state <> 'done'
+           WHERE agent_calls.state = 'pending'
+              OR (agent_calls.state = 'sent'
+                  AND agent_calls.target_replica IS DISTINCT FROM EXCLUDED.target_replica)
          RETURNING id)
        SELECT pg_notify($7, $8) FROM sent`,
       [

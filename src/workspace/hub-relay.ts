@@ -183,6 +183,9 @@ export class HubRelay implements RelayHandler {
         const handedBack = state.state === "pending" && state.target === null;
         // The target lost the agent, or stopped vouching for it: send it on (or wait).
         if (holder !== sentTo.replica || handedBack) this.#host.dispatch(call);
+        // Still unclaimed by a live target (its claim failed, or its NOTIFY was lost): tell it
+        // again. A claim takes a call once, so a second pointer is harmless.
+        else if (state.state === "pending") this.#sendTo(call, sentTo.replica);
       }
     } catch (error) {
       this.#host.warn("checking relayed tool calls failed", { error: String(error) });
