@@ -91,7 +91,8 @@ export class HubRelay implements RelayHandler {
         if (this.#gaveBack.get(call.id) === replica) return; // the next watch round tries again
         this.#sendTo(call, replica);
       },
-      (error: unknown) => this.#host.warn("looking up the agent's replica failed", { error }),
+      (error: unknown) =>
+        this.#host.warn("looking up the agent's replica failed", { error: String(error) }),
     );
   }
 
@@ -185,7 +186,7 @@ export class HubRelay implements RelayHandler {
         if (holder !== sentTo.replica || handedBack) this.#host.dispatch(call);
         // Still unclaimed by a live target (its claim failed, or its NOTIFY was lost): tell it
         // again. A claim takes a call once, so a second pointer is harmless.
-        else if (state.state === "pending") this.#sendTo(call, sentTo.replica);
+        else if (state.state === "pending" && !call.stopped) this.#sendTo(call, sentTo.replica);
       }
     } catch (error) {
       this.#host.warn("checking relayed tool calls failed", { error: String(error) });
