@@ -5,7 +5,7 @@
 import { execFileSync } from "node:child_process";
 import { parseArgs } from "node:util";
 import pg from "pg";
-import { formatReport, runSoak } from "../test/soak/harness.ts";
+import { formatReport, killChildren, runSoak } from "../test/soak/harness.ts";
 
 const HELP = `usage: npm run soak -- [options]
 
@@ -82,6 +82,19 @@ async function admin(sql: string): Promise<void> {
 await admin(`CREATE DATABASE ${database}`);
 const url = new URL(adminUrl);
 url.pathname = `/${database}`;
+
+// Ctrl-C or SIGTERM: no report; the servers and the agent go, and so does the database.
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => {
+    process.stderr.write(`\n${signal}: stopping\n`);
+    killChildren();
+    setTimeout(() => {
+      admin(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`)
+        .catch((error: unknown) => process.stderr.write(`dropping ${database}: ${String(error)}\n`))
+        .finally(() => process.exit(130));
+    }, 500);
+  });
+}
 
 let commit = "";
 try {

@@ -36,6 +36,19 @@ import {
 
 const KEEL_BIN = join(import.meta.dirname, "../../bin/keel.js");
 
+/** Every child process a soak started that may still run. */
+const children = new Set<ChildProcess>();
+
+function track(child: ChildProcess): void {
+  children.add(child);
+  child.on("exit", () => children.delete(child));
+}
+
+/** SIGKILLs what the soak started (servers, agent): for a command interrupted mid-run. */
+export function killChildren(): void {
+  for (const child of children) child.kill("SIGKILL");
+}
+
 // ---- options and report -------------------------------------------------------------------------
 
 export interface SoakOptions {
@@ -361,6 +374,7 @@ class Replica {
       { env: this.env, stdio: ["ignore", "pipe", "pipe"] },
     );
     this.child = child;
+    track(child);
     const onOutput = (chunk: Buffer) => {
       this.logFile.write(chunk);
       const lines = (this.#partial + chunk.toString("utf8")).split("\n");
@@ -902,6 +916,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         stdio: ["ignore", "pipe", "pipe"],
       },
     );
+    track(agent);
     agent.stdout?.on("data", (chunk: Buffer) => agentLog.write(chunk));
     agent.stderr?.on("data", (chunk: Buffer) => agentLog.write(chunk));
     cleanups.push(async () => {
