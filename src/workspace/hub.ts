@@ -2,13 +2,13 @@
  * The server's side of the agent connections: authenticates each `keel agent` by its workspace
  * token, holds one connection per workspace, and runs tool calls over it. A call made while the
  * agent is away waits (bounded) for it to come back; a call in flight when the connection drops
- * is sent again to the next connection, so a restarted agent completes it. Everything an agent
- * sends is checked: a frame that is not the protocol's, or a result for a call this connection
- * was never given, is logged and dropped — it cannot touch a chat. The tools an agent's MCP servers
- * offer are remembered per workspace (the latest `tools` frame of its current connection) and
- * kept across a dropped connection, like the calls waiting for it; a new connection starts over.
- * They are recorded with the workspace too, so that every replica knows them. With a `relay`, a
- * call whose workspace's agent is connected to another replica is sent there (hub-relay.ts).
+ * is sent again to the next connection (unless it was stopped), so a restarted agent completes it.
+ * Everything an agent sends is checked: a frame that is not the protocol's, or a result for a call
+ * this connection was never given, is logged and dropped — it cannot touch a chat. The tools an
+ * agent's MCP servers offer are remembered per workspace (the latest `tools` frame of its current
+ * connection) and kept across a dropped connection, like the calls waiting for it; a new
+ * connection starts over. They are recorded with the workspace too, so that every replica knows
+ * them. With a `relay`, a call whose agent is connected to another replica goes there (hub-relay.ts).
  */
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
