@@ -461,6 +461,44 @@ async function dbCounters(url: string): Promise<{ commits: number; inserted: num
   }
 }
 
+/** Samples, every 200 ms until stopped, how many of Keel's connections to the database are busy
+ *  (`active` or `idle in transaction` in pg_stat_activity, the sampler's own left out): a pool
+ *  always at its size (10) means statements queue in Keel for a connection. */
+function sampleDbBusy(url: string): {
+  stop(): Promise<{ samples: number[]; connections: number }>;
+} {
+  const samples: number[] = [];
+  let connections = 0;
+  let stopped = false;
+  const client = new pg.Client({ connectionString: url });
+  const loop = (async () => {
+    try {
+      await client.connect();
+      while (!stopped) {
+        const result = await client.query<{ busy: string; total: string }>(
+          "SELECT count(*) FILTER (WHERE state IN ('active', 'idle in transaction')) AS busy, " +
+            "count(*) AS total FROM pg_stat_activity " +
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        );
+        samples.push(Number(result.rows[0]?.busy));
+        connections = Math.max(connections, Number(result.rows[0]?.total));
+        await sleep(200);
+      }
+    } catch {
+      // the database went away: the samples so far
+    } finally {
+      await client.end().catch(() => {});
+    }
+  })();
+  return {
+    async stop() {
+      stopped = true;
+      await loop;
+      return { samples, connections };
+    },
+  };
+}
+
 /** The embedded cluster's Keel database, over its socket in the data directory. */
 const embeddedDbUrl = (dataDir: string) =>
   `postgresql://keel@/keel?host=${encodeURIComponent(join(dataDir, "run"))}`;
@@ -1716,11 +1754,13 @@ async function main(): Promise<number> {
   dbStage = "chats";
   const dbUrl = postgresUrl ?? embeddedDbUrl(dataDir);
   const db0 = await dbCounters(dbUrl);
+  const busySampler = sampleDbBusy(dbUrl);
   const chatsStart = now();
   const keelPhase = await runPhase("keel", pids, (i, signal) =>
     keelChat(keel, setup, `k${i}`, signal),
   );
   windows.chats = [chatsStart, now()];
+  const dbBusy = await busySampler.stop();
   // pg_stat_database is updated when a backend's statistics are flushed (about every second).
   await sleep(1500);
   const db1 = await dbCounters(dbUrl);
@@ -1822,7 +1862,9 @@ async function main(): Promise<number> {
       `counts as one), ${count(dbWork.inserted)} rows inserted; ` +
       `${(dbWork.commits / Math.max(1, relayed)).toFixed(2)} transactions per relayed token, ` +
       `${count(dbWork.commits / (keelPhase.wallMs / 1000))} per second (pg_stat_database, up to 1.5 s ` +
-      "after the chats)",
+      `after the chats); Keel's connections busy (every 200 ms, of ${dbBusy.connections} open): ` +
+      `p50 ${ms(dist(dbBusy.samples).p50)}, p90 ${ms(dist(dbBusy.samples).p90)}, ` +
+      `${((100 * dbBusy.samples.filter((n) => n >= Math.max(1, dbBusy.connections)).length) / Math.max(1, dbBusy.samples.length)).toFixed(0)} % of samples all busy`,
   );
   extra.push(
     `fake provider, not recorded: ${fakeOther.titleStreams} title requests (streamed), ` +
@@ -1975,7 +2017,16 @@ async function main(): Promise<number> {
         }
       : null,
     fakeOtherRequests: fakeOther,
-    databaseDuringChats: dbWork,
+    databaseDuringChats: {
+      ...dbWork,
+      busyConnections: distJson(dist(dbBusy.samples), 0),
+      openConnections: dbBusy.connections,
+      allBusyShare: round(
+        dbBusy.samples.filter((n) => n >= Math.max(1, dbBusy.connections)).length /
+          Math.max(1, dbBusy.samples.length),
+        3,
+      ),
+    },
     targets,
   };
   const out = resolve(opts.out);
