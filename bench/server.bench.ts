@@ -62,7 +62,7 @@ const HELP = `usage: npm run bench:server -- [options]
   --postgres-url URL  where to create it (default postgres://postgres@127.0.0.1:5432/test)
   --keel-root DIR     the Keel checkout to run (default: this one). To measure a commit while the
                       working tree holds others' uncommitted changes: git worktree add --detach
-                      /tmp/keel-head HEAD && ln -s "$PWD/node_modules" /tmp/keel-head/
+                      /tmp/keel-bench-head HEAD && ln -s "$PWD/node_modules" /tmp/keel-bench-head/
   --profile           run the server with --cpu-prof (bench/results/prof-server/)
   --timeout-s N       give up on a phase after N s (default 60, + 0.1 s per chat past 200)
   --strict            exit 1 when a chat or a direct read failed or a target was missed
