@@ -1036,14 +1036,22 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     })();
 
     // -- clients: the next message whenever a turn ended, until T --
-    const turnDone = async (chat: ChatState, tag: string, timeoutMs: number) => {
-      const deadline = Date.now() + timeoutMs;
+    // A turn may take long while its replicas keep dying (each takeover by another replica costs
+    // 30–40 s): it fails only when it has not ended by the end of the drain.
+    const turnsEndBy = end + options.drainTimeoutMs;
+    const turnDone = async (chat: ChatState, tag: string) => {
+      const began = Date.now();
       let lastPoll = Date.now();
       let serverDoneAt: number | undefined;
+      // The follower saw the user message of `tag`, then a waiting/error status after it (read
+      // on from where the last look stopped).
+      let sawUser = false;
+      let scanned = 0;
       for (;;) {
-        // The follower saw the user message of `tag`, then a waiting/error status after it.
-        let sawUser = false;
-        for (const event of chat.follower.events) {
+        const events = chat.follower.events;
+        for (; scanned < events.length; scanned++) {
+          const event = events[scanned];
+          if (!event || (event.type !== "message" && event.type !== "status")) continue;
           const data = parseData(event.data);
           if (
             event.type === "message" &&
@@ -1060,10 +1068,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
             return;
           }
         }
-        if (Date.now() > deadline) {
+        if (Date.now() > turnsEndBy) {
           fail(
             "finished",
-            `chat ${chat.index} (${chat.id}): turn ${tag} did not end within ${timeoutMs / 1000} s (follower: ${chat.follower.events.length} events, last ${chat.follower.lastId}, ${chat.follower.lastError})`,
+            `chat ${chat.index} (${chat.id}): turn ${tag} did not end (${((Date.now() - began) / 1000).toFixed(0)} s after it was sent, ${options.drainTimeoutMs / 1000} s into the drain; follower: ${chat.follower.events.length} events, last ${chat.follower.lastId}, ${chat.follower.lastError})`,
           );
           return;
         }
@@ -1131,23 +1139,26 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       }
     };
 
-    const turnTimeoutMs = Math.max(options.drainTimeoutMs, 180_000);
     const clients = chats.map(async (chat) => {
-      await turnDone(chat, chat.tags[0] ?? "", turnTimeoutMs + options.durationMs);
+      await turnDone(chat, chat.tags[0] ?? "");
       for (let turn = 1; Date.now() < end; turn++) {
         const tag = tagOf(chat.index, turn);
         if (!(await sendMessage(chat, tag))) return;
         chat.tags.push(tag);
-        await turnDone(chat, tag, turnTimeoutMs);
+        await turnDone(chat, tag);
       }
     });
 
     await chaos;
     log(`${since(Date.now())} s: T reached; no more kills, draining`);
+    const drainWait = new AbortController();
     const drained = await Promise.race([
       Promise.all(clients).then(() => true),
-      sleep(options.drainTimeoutMs + options.downMs[1]).then(() => false),
+      sleep(options.drainTimeoutMs + options.downMs[1], false, { signal: drainWait.signal }).catch(
+        () => false,
+      ),
     ]);
+    drainWait.abort();
     if (!drained) fail("finished", `the last turns did not all end within the drain timeout`);
     await Promise.all(restarts);
     // Every replica up again for the checks (a failed restart is already a failure).
@@ -1568,7 +1579,7 @@ const ms = (n: number) => (Number.isFinite(n) ? `${(n / 1000).toFixed(2)} s` : "
 export function formatReport(report: SoakReport, commit = ""): string {
   const c = report.config;
   const lines: string[] = [];
-  const row = (name: string, value: string) => lines.push(`  ${name.padEnd(54)} ${value}`);
+  const row = (name: string, value: string) => lines.push(`  ${name.padEnd(56)} ${value}`);
   lines.push(
     `soak ${commit ? `@ ${commit} ` : ""}— ${c.replicas} replicas, ${c.chats} chats, ${(c.durationMs / 60_000).toFixed(2)} min, kill every ${c.killEveryMs[0] / 1000}–${c.killEveryMs[1] / 1000} s, down ${c.downMs[0] / 1000}–${c.downMs[1] / 1000} s, seed ${c.seed}`,
   );
