@@ -230,7 +230,7 @@ export class ChatDaemon {
       life: new AbortController(),
       turn: new AbortController(),
       publisher: new SerialPublisher(
-        (type, data) => this.#store.events.append(chat.id, type, data),
+        (type, data) => this.#store.events.appendClaimed(chat.id, type, data),
         {
           isOpen: () => !entry.lost,
           onError: (error, type) =>

@@ -278,6 +278,21 @@ export function turnIsOpen(history: readonly Message[]): boolean {
 }
 
 /**
+ * Whether the saved history ends with a turn's final answer: an assistant message complete (not
+ * `in_progress`, not cut short by a Stop or a shutdown) with no tool call. Its turn is over even
+ * if the chat's status did not get to say so (its server died in between).
+ */
+export function turnAnswered(history: readonly Message[]): boolean {
+  for (let i = history.length - 1; i >= 0; i--) {
+    const message = history[i];
+    if (!message || isCompaction(message) || isNote(message)) continue;
+    if (message.role !== "assistant" || message.in_progress || message.stopped) return false;
+    return !message.parts.some((part) => part.type === "tool_call");
+  }
+  return false;
+}
+
+/**
  * The best known size of a turn's first prompt, in tokens: the provider's count for the latest
  * step of the (active) history plus an estimate of what came after it — or, when the whole
  * prompt's estimate is larger (instructions grew, a pruned prompt is sent whole again), that.

@@ -161,14 +161,26 @@ describe("runTurn", () => {
     await vi.waitFor(() => expect(fake.inFlight).toBe(0));
   });
 
-  it("keeps the partial reply on shutdown", async () => {
+  it("keeps the partial reply on shutdown, in progress, for the next run to settle and go on from", async () => {
     fake.enqueue(hangAfter("It is fi", 2));
     const controller = new AbortController();
     setTimeout(() => controller.abort(new ServerShutdown()), 200);
     const outcome = await turn({ signal: controller.signal });
     expect(outcome.status).toBe("shutdown");
-    expect(store.messages.at(-1)?.parts).toEqual([{ type: "text", text: "It is fi" }]);
+    expect(store.messages.at(-1)).toMatchObject({
+      parts: [{ type: "text", text: "It is fi" }],
+      in_progress: true,
+    });
     expect(types()).not.toContain("error");
+    expect(types()).not.toContain("message");
+    // The next run keeps the text and asks the model to finish the answer.
+    fake.enqueue(textReply("ve."));
+    expect(await turn()).toMatchObject({ status: "completed", steps: 1 });
+    expect(store.messages.map((m) => [m.in_progress, m.parts])).toEqual([
+      [false, [{ type: "text", text: "What is 2+3?" }]],
+      [false, [{ type: "text", text: "It is fi" }]],
+      [false, [{ type: "text", text: "ve." }]],
+    ]);
   });
 
   it("writes nothing more when ownership is lost", async () => {
@@ -254,6 +266,18 @@ describe("runTurn", () => {
     expect(outcome.status).toBe("completed");
     expect(store.messages.map((m) => m.role)).toEqual(["user", "assistant", "tool", "assistant"]);
     expect(store.messages[2]?.parts[0]).toMatchObject({ output: "2", is_error: false });
+  });
+
+  it("asks the model nothing when the history already ends with the turn's answer (its server died before saying so)", async () => {
+    await store.insertMessage("chat", {
+      role: "assistant",
+      parts: [{ type: "text", text: "It is 5." }],
+    });
+    const asked = fake.requests.length;
+    const outcome = await turn();
+    expect(outcome).toEqual({ status: "completed", steps: 0 });
+    expect(fake.requests.length).toBe(asked);
+    expect(store.messages.map((m) => m.role)).toEqual(["user", "assistant"]);
   });
 
   it("saves each finished part silently while the step streams; the final write replaces it", async () => {

@@ -47,6 +47,7 @@ import {
   initialPromptTokens,
   SYSTEM_PROMPT,
   systemMessages,
+  turnAnswered,
   turnIsOpen,
   unansweredToolCalls,
 } from "./history.ts";
@@ -149,6 +150,8 @@ class Turn {
   readonly #coalescer: DeltaCoalescer;
   readonly #deadline: { controller: AbortController; timer: NodeJS.Timeout } | undefined;
   #steps = 0;
+  /** The saved history ended with the turn's final answer (see `run`). */
+  #answered = false;
   #meter: ContextMeter | undefined;
 
   constructor(options: TurnOptions) {
@@ -179,7 +182,10 @@ class Turn {
   /** The transcript as the model sees it: from the latest compaction on. */
   async #prompt(): Promise<{ history: Message[]; prompt: PromptMessage[] }> {
     const { store, chat } = this.#o;
-    const history = activeHistory(await this.#settleInterrupted(await store.listMessages(chat.id)));
+    const saved = await store.listMessages(chat.id);
+    // Before settling: a step a dead process left `in_progress` was cut short, not answered.
+    this.#answered = turnAnswered(saved);
+    const history = activeHistory(await this.#settleInterrupted(saved));
     const prompt = buildPrompt(history, this.#instructions);
     this.#meter = new ContextMeter(prompt, initialPromptTokens(history, prompt));
     return { history, prompt };
@@ -209,6 +215,10 @@ class Turn {
     if (open.length > 0) {
       const stopped = await this.#runTools(open, prompt);
       if (stopped) return stopped;
+    } else if (this.#answered) {
+      // The history ends with the turn's final answer: its server died after saving it and
+      // before the chat's status said so. Asking the model again would answer twice.
+      return this.#outcome("completed");
     }
 
     const maxSteps = this.#o.maxSteps ?? DEFAULT_MAX_STEPS;
@@ -473,7 +483,8 @@ class Turn {
       draft?.abandon();
       return this.#outcome("abandoned");
     }
-    if (draft) await this.#finishMessage(draft, partial, undefined, status === "interrupted");
+    if (draft && status === "shutdown") await this.#leaveInProgress(draft, partial);
+    else if (draft) await this.#finishMessage(draft, partial, undefined, status === "interrupted");
     if (status === "failed") return this.#fail(errorRecord(classify(reason)));
     return this.#outcome(status);
   }
@@ -511,6 +522,27 @@ class Turn {
         ...(usage ? { usage } : {}),
         model_id: this.#o.chat.model_id,
         stopped,
+        retries: draft.retries,
+      });
+    } else if (saved) {
+      await this.#o.store.deleteMessage(this.#o.chat.id, draft.id);
+    }
+  }
+
+  /**
+   * A shutdown cut the step short: what streamed stays saved `in_progress`, as if the process had
+   * died, for the run that takes the chat back to settle (its text kept) and go on from. Saved as
+   * final it would read as the turn's answer, and the turn would never be finished.
+   */
+  async #leaveInProgress(draft: StreamingMessage, parts: AssistantPart[]): Promise<void> {
+    const saved = await draft.settle();
+    if (parts.length > 0) {
+      await this.#o.store.saveMessage(this.#o.chat.id, {
+        id: draft.id,
+        role: "assistant",
+        parts,
+        model_id: this.#o.chat.model_id,
+        in_progress: true,
         retries: draft.retries,
       });
     } else if (saved) {

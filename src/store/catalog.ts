@@ -2,10 +2,12 @@
  * Providers (their API keys and credential options encrypted at rest under the server key, bound
  * to the row) and the models offered through them: the `Store` contract's catalog methods.
  */
+
 import { randomUUID } from "node:crypto";
 import { PROVIDER_TYPES, type ProviderConfig } from "../provider/types.ts";
 import { ConflictError, type NewModel, type NewProvider, type Store } from "./contract.ts";
 import type { Database, Queryable } from "./db.ts";
+import { cacheKeys, type ReadCache } from "./read-cache.ts";
 import {
   json,
   jsonOrNull,
@@ -55,10 +57,12 @@ export class SqlCatalog implements Pick<Store, (typeof CATALOG_METHODS)[number]>
   readonly #db: Database;
   readonly #key: Buffer;
   readonly #fingerprint: string;
+  readonly #cache: ReadCache;
 
-  constructor(db: Database, key: Buffer) {
+  constructor(db: Database, key: Buffer, cache: ReadCache) {
     this.#db = db;
     this.#key = key;
+    this.#cache = cache;
     this.#fingerprint = keyFingerprint(key);
   }
 
@@ -93,12 +97,14 @@ export class SqlCatalog implements Pick<Store, (typeof CATALOG_METHODS)[number]>
     return toProvider(row);
   }
 
-  async getProvider(id: string): Promise<ProviderRecord | null> {
-    const [row] = await this.#db.query<ProviderRow>(
-      `SELECT ${PROVIDER_COLUMNS} FROM providers WHERE id = $1`,
-      [id],
-    );
-    return row ? toProvider(row) : null;
+  getProvider(id: string): Promise<ProviderRecord | null> {
+    return this.#cache.get(cacheKeys.provider(id), async () => {
+      const [row] = await this.#db.query<ProviderRow>(
+        `SELECT ${PROVIDER_COLUMNS} FROM providers WHERE id = $1`,
+        [id],
+      );
+      return row ? toProvider(row) : null;
+    });
   }
 
   async listProviders(): Promise<ProviderRecord[]> {
@@ -128,7 +134,7 @@ export class SqlCatalog implements Pick<Store, (typeof CATALOG_METHODS)[number]>
     }
     const storesKey =
       Boolean(patch.api_key) || SECRET_OPTIONS.some((name) => patch.options?.[name] !== undefined);
-    return this.#db.transaction(async (tx) => {
+    const updated = await this.#db.transaction(async (tx) => {
       if (storesKey && !(await this.#fingerprintMatches(tx))) throw keyMismatch();
       const [row] = await tx
         .query<ProviderRow>(
@@ -138,6 +144,8 @@ export class SqlCatalog implements Pick<Store, (typeof CATALOG_METHODS)[number]>
         .catch(nameTaken(patch.name ?? ""));
       return row ? toProvider(row) : null;
     });
+    await this.#cache.changed(cacheKeys.provider(id));
+    return updated;
   }
 
   /**
@@ -150,6 +158,7 @@ export class SqlCatalog implements Pick<Store, (typeof CATALOG_METHODS)[number]>
     const rows = await this.#db
       .query("DELETE FROM providers WHERE id = $1 RETURNING id", [id])
       .catch(conflict(providerInUse().message));
+    await this.#cache.changed(cacheKeys.provider(id));
     return rows.length > 0;
   }
 
@@ -235,12 +244,14 @@ export class SqlCatalog implements Pick<Store, (typeof CATALOG_METHODS)[number]>
     return toModel(must(row));
   }
 
-  async getModel(id: string): Promise<ModelRecord | null> {
-    const [row] = await this.#db.query<ModelRow>(
-      `SELECT ${MODEL_COLUMNS} FROM models WHERE id = $1`,
-      [id],
-    );
-    return row ? toModel(row) : null;
+  getModel(id: string): Promise<ModelRecord | null> {
+    return this.#cache.get(cacheKeys.model(id), async () => {
+      const [row] = await this.#db.query<ModelRow>(
+        `SELECT ${MODEL_COLUMNS} FROM models WHERE id = $1`,
+        [id],
+      );
+      return row ? toModel(row) : null;
+    });
   }
 
   async listModels(options: { enabledOnly?: boolean } = {}): Promise<ModelRecord[]> {
@@ -268,6 +279,7 @@ export class SqlCatalog implements Pick<Store, (typeof CATALOG_METHODS)[number]>
         [id, ...set.params],
       )
       .catch(conflict("no provider with this id"));
+    await this.#cache.changed(cacheKeys.model(id));
     return row ? toModel(row) : null;
   }
 
@@ -278,6 +290,7 @@ export class SqlCatalog implements Pick<Store, (typeof CATALOG_METHODS)[number]>
     const rows = await this.#db
       .query("DELETE FROM models WHERE id = $1 RETURNING id", [id])
       .catch(conflict(modelInUse().message));
+    await this.#cache.changed(cacheKeys.model(id));
     return rows.length > 0;
   }
 }

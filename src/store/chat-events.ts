@@ -94,6 +94,7 @@ export class StoreEvents {
     });
     this.events = {
       append: (chatId, type, data) => this.#append(chatId, type, data, false),
+      appendClaimed: (chatId, type, data) => this.#log.append(chatId, type, data),
       listAfter: (chatId, afterSeq, limit) => this.#listAfter(chatId, afterSeq, limit),
       lastSeqOfType: (chatId, types, atOrBefore) => this.#lastSeqOfType(chatId, types, atOrBefore),
       subscribe: (chatId, onEvent, afterSeq) => this.#hub.subscribe(chatId, onEvent, afterSeq),
@@ -212,8 +213,9 @@ export class StoreEvents {
         try {
           return await this.#log.append(chatId, type, data);
         } catch (error) {
-          // Released or lost just now: the row says who numbers its events next.
-          if (!(error instanceof EventLogClosed)) throw error;
+          // Closed just before this append: the row says who numbers its events next. An
+          // append the log had taken and then dropped belonged to a run that is over.
+          if (!(error instanceof EventLogClosed) || error.lost) throw error;
         }
       }
       const appended = await this.#db.transaction(async (tx) => {

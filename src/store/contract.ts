@@ -182,6 +182,12 @@ export interface ChatEvents {
    * give); otherwise it is appended in a transaction under the chat row's lock.
    */
   append(chatId: string, type: string, data: unknown): Promise<ChatEvent | null>;
+  /**
+   * An event of a chat this replica's daemon claimed, numbered by the claim (as `append` does for
+   * an owned chat), and never anywhere else: once the claim is released or lost it rejects, so a
+   * run that lost its chat cannot add to the log of the run that took it over.
+   */
+  appendClaimed(chatId: string, type: string, data: unknown): Promise<ChatEvent>;
   /** Persisted events with `seq > afterSeq`, in order. */
   listAfter(chatId: string, afterSeq: number, limit?: number): Promise<ChatEvent[]>;
   /** The `seq` of the newest event of one of `types` with `seq <= atOrBefore`; 0 when none. */

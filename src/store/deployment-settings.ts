@@ -7,6 +7,7 @@
  */
 import type { DeploymentSettings, DeploymentSettingsStore } from "./contract.ts";
 import type { Database } from "./db.ts";
+import { cacheKeys, type ReadCache } from "./read-cache.ts";
 
 const KEYS = {
   system_prompt: "deployment.system_prompt",
@@ -19,12 +20,18 @@ const FIELDS = Object.keys(KEYS) as Array<keyof DeploymentSettings>;
 
 export class SqlDeploymentSettingsStore implements DeploymentSettingsStore {
   readonly #db: Database;
+  readonly #cache: ReadCache;
 
-  constructor(db: Database) {
+  constructor(db: Database, cache: ReadCache) {
     this.#db = db;
+    this.#cache = cache;
   }
 
-  async get(): Promise<DeploymentSettings> {
+  get(): Promise<DeploymentSettings> {
+    return this.#cache.get(cacheKeys.settings, () => this.#read());
+  }
+
+  async #read(): Promise<DeploymentSettings> {
     const rows = await this.#db.query<{ key: string; value: string }>(
       "SELECT key, value FROM settings WHERE key = ANY($1::text[])",
       [Object.values(KEYS)],
@@ -54,6 +61,7 @@ export class SqlDeploymentSettingsStore implements DeploymentSettingsStore {
         }
       }
     });
+    await this.#cache.changed(cacheKeys.settings);
     return this.get();
   }
 }

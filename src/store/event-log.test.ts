@@ -17,6 +17,7 @@ const TABLE_READ = "FROM chat_events WHERE chat_id = $1 AND seq > $2";
 /** A replica whose group commits can be held, and whose statements are counted. */
 interface Replica {
   store: SqlStore;
+  db: Database;
   /** Group commits (and table reads after a seq) run so far. */
   commits: () => number;
   tableReads: () => number;
@@ -24,7 +25,7 @@ interface Replica {
   release: () => void;
 }
 
-function gated(db: Database): Omit<Replica, "store"> & { db: Database } {
+function gated(db: Database): Omit<Replica, "store"> {
   let held: Promise<void> | null = null;
   let open: () => void = () => {};
   let commits = 0;
@@ -105,6 +106,8 @@ describe("the owner's event log", () => {
 
   /** A new chat claimed by `by` (only it is pending then); its `status: running` seq. */
   async function claimed(by: Replica, worker: string): Promise<{ id: string; running: number }> {
+    // Only the new chat is pending (a takeover before may have left others so).
+    await by.db.query("UPDATE chats SET status = 'waiting' WHERE status = 'pending'");
     const { chat } = await a.store.createChat({
       owner_id: owner.id,
       model_id: model.id,
@@ -253,5 +256,31 @@ describe("the owner's event log", () => {
     // And `a` no longer numbers the chat's events: an append goes to the database after it.
     const next = await appended(a.store.events.append(id, "title", { title: "later" }));
     expect(next.seq).toBe((pending?.seq ?? 0) + 1);
+  });
+  it("a takeover announces a message the dead owner saved but never got its event out", async () => {
+    const { id } = await claimed(a, "w8");
+    const message = await a.store.saveMessage(id, {
+      id: unique("msg"),
+      role: "assistant",
+      parts: [{ type: "text", text: "Done." }],
+    });
+    a.hold();
+    try {
+      // Its event waits for a commit that never comes (the replica is about to die).
+      void a.store.events.append(id, "message", { message: { id: message.id } }).catch(() => {});
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      await b.store.recoverStaleChats(0);
+    } finally {
+      a.release();
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const events = await b.store.events.listAfter(id, 0);
+    const announced = events
+      .filter((event) => event.type === "message")
+      .map((event) => (event.data as { message: { id: string } }).message.id);
+    // Once, by the takeover, before its `pending`.
+    expect(announced.filter((m) => m === message.id)).toHaveLength(1);
+    const last = events.slice(-2).map((event) => event.type);
+    expect(last).toEqual(["message", "status"]);
   });
 });

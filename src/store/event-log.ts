@@ -40,8 +40,15 @@ export const DEFAULT_COMMIT_WINDOW_MS = 20;
 /** Thrown to an append waiting for a chat that was lost or released meanwhile. */
 export class EventLogClosed extends Error {
   override readonly name = "EventLogClosed";
-  constructor(chatId: string) {
-    super(`the event log of chat ${chatId} is closed: its claim was lost or released`);
+  /** The chat was taken over: the event belonged to a run that no longer exists. */
+  readonly lost: boolean;
+  constructor(chatId: string, lost = false) {
+    super(
+      lost
+        ? `chat ${chatId} was taken over by another replica: its event was dropped`
+        : `the event log of chat ${chatId} is closed: its claim was lost or released`,
+    );
+    this.lost = lost;
   }
 }
 
@@ -248,7 +255,8 @@ export class EventLog {
   #drop(chat: OwnedChat): void {
     chat.closed = true;
     chat.closing = true;
-    const error = new EventLogClosed(chat.chatId);
+    // An event appended and not persisted when the log closes (lost, or shut down) never was.
+    const error = new EventLogClosed(chat.chatId, true);
     for (const entry of chat.queue) entry.reject(error);
     chat.queue.length = 0;
     for (const waiter of chat.waiters) waiter.reject(error);
@@ -306,11 +314,18 @@ export class EventLog {
     const taken = Math.min(BATCH_MAX, this.#pending.length);
     let retryIn = 0;
     try {
+      let skipped: Entry[] = [];
       if (batch.length > 0) {
-        const owned = await this.#write(batch);
-        this.#committed(batch, owned);
+        const { written, lost } = await this.#write(batch);
+        this.#committed(batch, written, lost);
+        // Busy rows: those chats' events wait for the next commit, first in line.
+        skipped = batch.filter((entry) => {
+          const chat = this.#chats.get(entry.event.chat_id);
+          return !written.has(entry.event.chat_id) && chat !== undefined && !chat.closed;
+        });
+        if (skipped.length > 0) retryIn = this.#o.windowMs;
       }
-      this.#pending = this.#pending.slice(taken);
+      this.#pending = [...skipped, ...this.#pending.slice(taken)];
       this.#failures = 0;
     } catch (error) {
       this.#failures += 1;
@@ -332,18 +347,25 @@ export class EventLog {
     this.#schedule(durable);
   }
 
-  #committed(batch: readonly Entry[], owned: ReadonlySet<string>): void {
+  #committed(
+    batch: readonly Entry[],
+    written: ReadonlySet<string>,
+    lost: ReadonlySet<string>,
+  ): void {
     const touched = new Map<string, OwnedChat>();
     for (const entry of batch) {
       const chat = this.#chats.get(entry.event.chat_id);
       if (!chat || chat.closed) continue;
-      touched.set(chat.chatId, chat);
-      if (!owned.has(chat.chatId)) continue;
-      entry.persisted = true;
-      chat.persisted = Math.max(chat.persisted, entry.event.seq);
+      if (written.has(chat.chatId)) {
+        entry.persisted = true;
+        chat.persisted = Math.max(chat.persisted, entry.event.seq);
+        touched.set(chat.chatId, chat);
+      } else if (lost.has(chat.chatId)) {
+        touched.set(chat.chatId, chat);
+      }
     }
     for (const chat of touched.values()) {
-      if (!owned.has(chat.chatId)) {
+      if (lost.has(chat.chatId)) {
         this.#o.onError(
           new EventLogClosed(chat.chatId).message +
             " (another replica took it over); its unpersisted events were dropped",
@@ -361,8 +383,11 @@ export class EventLog {
     }
   }
 
-  /** One statement: the batch's events of the chats still owned, and the NOTIFY. */
-  async #write(batch: readonly Entry[]): Promise<Set<string>> {
+  /**
+   * One statement: the batch's events of the chats still owned and not busy, and the NOTIFY.
+   * Which chats were written, and which were found taken over.
+   */
+  async #write(batch: readonly Entry[]): Promise<{ written: Set<string>; lost: Set<string> }> {
     const owners = new Map<string, string>();
     for (const entry of batch) {
       const chat = this.#chats.get(entry.event.chat_id);
@@ -379,37 +404,52 @@ export class EventLog {
     ];
     const shared = this.#o.db.shared;
     if (shared) params.push(this.#o.instanceId);
-    const rows = await this.#o.db.query<{ id: string }>(
+    const rows = await this.#o.db.query<{ id: string; mine: boolean; written: boolean }>(
       shared ? GROUP_COMMIT_AND_NOTIFY : GROUP_COMMIT,
       params,
     );
-    return new Set(rows.map((row) => row.id));
+    const written = new Set<string>();
+    const lost = new Set<string>();
+    for (const row of rows) {
+      if (row.written) written.add(row.id);
+      else if (!row.mine) lost.add(row.id);
+    }
+    return { written, lost };
   }
 }
 
 /**
  * `$1`/`$2` the chats and the worker that claimed each, `$3`–`$7` the events (chat, seq, type,
  * data as JSON text, created_at). The chats still `running` under their worker are locked
- * `FOR SHARE` (a takeover's `UPDATE` waits for this commit, or this finds them taken), their
- * events inserted, and the owned chats returned.
+ * `FOR SHARE` — a takeover's `UPDATE` waits for this statement, or this finds the chat taken —
+ * and their events inserted. A chat whose row another transaction holds right now (a heartbeat, a
+ * queued message) is skipped, not waited for: its events go in the next commit. Returned per chat:
+ * `mine` (still running under its worker, as far as an unlocked read can tell) and `written`.
  */
 const GROUP_COMMIT_CTE = `
-  WITH owned AS (
-    SELECT c.id FROM chats c
-      JOIN unnest($1::text[], $2::text[]) AS o(id, worker) ON c.id = o.id AND c.worker_id = o.worker
+  WITH o AS (
+    SELECT * FROM unnest($1::text[], $2::text[]) AS o(id, worker)
+  ), locked AS (
+    SELECT c.id FROM chats c JOIN o ON c.id = o.id AND c.worker_id = o.worker
      WHERE c.status = 'running'
-     FOR SHARE OF c
+     FOR SHARE OF c SKIP LOCKED
   ), ins AS (
     INSERT INTO chat_events (chat_id, seq, type, data, created_at)
     SELECT e.chat_id, e.seq, e.type, e.data::jsonb, e.created_at
       FROM unnest($3::text[], $4::bigint[], $5::text[], $6::text[], $7::timestamptz[])
         AS e(chat_id, seq, type, data, created_at)
-     WHERE e.chat_id IN (SELECT id FROM owned)
+     WHERE e.chat_id IN (SELECT id FROM locked)
     RETURNING chat_id, seq
+  ), outcome AS (
+    SELECT o.id,
+           EXISTS (SELECT 1 FROM chats c
+                    WHERE c.id = o.id AND c.worker_id = o.worker AND c.status = 'running') AS mine,
+           o.id IN (SELECT id FROM locked) AS written
+      FROM o
   )`;
 
 const GROUP_COMMIT = `${GROUP_COMMIT_CTE}
-  SELECT id, (SELECT count(*) FROM ins) AS inserted FROM owned`;
+  SELECT id, mine, written, (SELECT count(*) FROM ins) AS inserted FROM outcome`;
 
 /**
  * The same, and one NOTIFY per ${NOTIFY_CHUNK} chats committed: `{"o": instance, "r": [[chat, first
@@ -424,4 +464,4 @@ const GROUP_COMMIT_AND_NOTIFY = `${GROUP_COMMIT_CTE}, ranges AS (
              json_build_object('o', $8::text, 'r', json_agg(json_build_array(chat_id, lo, hi)))::text)
       FROM ranges GROUP BY chunk
   )
-  SELECT id, (SELECT count(*) FROM notified) AS notified FROM owned`;
+  SELECT id, mine, written, (SELECT count(*) FROM notified) AS notified FROM outcome`;

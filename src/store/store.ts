@@ -27,6 +27,7 @@ import type { Database, Queryable } from "./db.ts";
 import { SqlDeploymentSettingsStore } from "./deployment-settings.ts";
 import { SqlMcpServerStore } from "./mcp-servers.ts";
 import { publicMessage, type TruncatedEventData } from "./public.ts";
+import { CACHE_CHANNEL, ReadCache } from "./read-cache.ts";
 import {
   CHAT_COLUMNS,
   type ChatRow,
@@ -154,6 +155,7 @@ export class SqlStore implements Store {
   readonly instanceId = randomUUID();
   readonly #db: Database;
   readonly #events: StoreEvents;
+  readonly #cache: ReadCache;
   #unlisten: (() => Promise<void>) | undefined;
   #closed = false;
 
@@ -162,12 +164,13 @@ export class SqlStore implements Store {
     this.kind = db.kind;
     this.#events = new StoreEvents(db, this.instanceId, warn ?? stderrWarning);
     delegate(this, new SqlUsers(db), USER_METHODS);
-    delegate(this, new SqlCatalog(db, key), CATALOG_METHODS);
+    this.#cache = new ReadCache(db, this.instanceId);
+    delegate(this, new SqlCatalog(db, key, this.#cache), CATALOG_METHODS);
     delegate(this, new SqlChatLibrary(db), CHAT_LIBRARY_METHODS);
     this.workspaces = new SqlWorkspaceStore(db);
     this.signInLimits = new SqlSignInLimitStore(db);
-    this.deploymentSettings = new SqlDeploymentSettingsStore(db);
-    this.userPreferences = new SqlUserPreferencesStore(db);
+    this.deploymentSettings = new SqlDeploymentSettingsStore(db, this.#cache);
+    this.userPreferences = new SqlUserPreferencesStore(db, this.#cache);
     this.mcpServers = new SqlMcpServerStore(db, key);
     this.events = this.#events.events;
     this.signals = this.#events.signals;
@@ -177,9 +180,15 @@ export class SqlStore implements Store {
   async start(): Promise<void> {
     if (!this.#db.shared) return;
     this.#unlisten = await this.#db.listen(
-      this.#events.channels,
-      (channel, payload) => this.#events.onNotification(channel, payload),
-      () => this.#events.onReconnect(),
+      [...this.#events.channels, CACHE_CHANNEL],
+      (channel, payload) => {
+        if (channel === CACHE_CHANNEL) this.#cache.onNotification(payload);
+        else this.#events.onNotification(channel, payload);
+      },
+      () => {
+        this.#cache.clear();
+        this.#events.onReconnect();
+      },
     );
   }
 
@@ -466,16 +475,14 @@ export class SqlStore implements Store {
     await this.#db.query("UPDATE chats SET compact_requested = false WHERE id = $1", [chatId]);
   }
 
+  /**
+   * One statement, no lock on the chat's row (a group commit of the chat's events must not wait
+   * behind it): a message queued concurrently either is moved here or stays queued for the next
+   * drain or the release, which moves it under the row's lock.
+   */
   async drainQueuedMessages(chatId: string): Promise<Message[]> {
-    return this.#db.transaction(async (tx) => {
-      const locked = await tx.query("SELECT 1 FROM chats WHERE id = $1 FOR UPDATE", [chatId]);
-      if (locked.length === 0) return [];
-      const moved = await moveQueued(tx, chatId);
-      if (moved.length > 0) {
-        await tx.query("UPDATE chats SET updated_at = now() WHERE id = $1", [chatId]);
-      }
-      return moved;
-    });
+    const rows = await this.#db.query<MessageRow & { pos: unknown }>(DRAIN_QUEUED, [chatId]);
+    return rows.sort((a, b) => int(a.pos) - int(b.pos)).map(toMessage);
   }
 
   // ---- chatd: ownership ----------------------------------------------------------------------
@@ -590,6 +597,7 @@ export class SqlStore implements Store {
       );
       const recovered: Array<{ chat_id: string; moved: Message[] }> = [];
       for (const row of rows) {
+        await announceUnannounced(tx, announce, row.id);
         const change = await settle(tx, announce, row.id, "running", "pending");
         recovered.push({ chat_id: row.id, moved: change.moved });
       }
@@ -611,7 +619,10 @@ export class SqlStore implements Store {
       );
       if (!row) return notApplied();
       // Its owner, if any, loses it: numbering goes on past what that owner handed out.
-      if (row.status === "running") await this.#events.skipPastDeadRuns(tx, [chatId]);
+      if (row.status === "running") {
+        await this.#events.skipPastDeadRuns(tx, [chatId]);
+        await announceUnannounced(tx, announce, chatId);
+      }
       await tx.query(
         `UPDATE chats SET status = $2, worker_id = NULL, heartbeat_at = NULL, updated_at = now(),
            last_error = CASE WHEN $2 = 'error' THEN last_error ELSE NULL END,
@@ -665,6 +676,42 @@ function stderrWarning(message: string, fields?: Record<string, unknown>): void 
 }
 
 // ---- more helpers ---------------------------------------------------------------------------------
+
+/**
+ * A takeover: the messages the dead owner saved but whose `message` event it never got out (it
+ * died between the row and the event's commit) are announced now, before the chat's `pending`,
+ * so a client following the stream has every message `GET /chats/{id}` shows. A message still
+ * `in_progress` is the next turn's to settle and announce.
+ */
+async function announceUnannounced(
+  tx: Queryable,
+  announce: Announce,
+  chatId: string,
+): Promise<void> {
+  const rows = await tx.query<MessageRow>(
+    `SELECT ${MESSAGE_COLUMNS} FROM messages
+      WHERE chat_id = $1 AND NOT in_progress
+        AND id NOT IN (SELECT data->'message'->>'id' FROM chat_events
+                        WHERE chat_id = $1 AND type = 'message'
+                          AND data->'message'->>'id' IS NOT NULL)
+      ORDER BY pos`,
+    [chatId],
+  );
+  for (const row of rows) await announce(chatId, messageEvent(toMessage(row)));
+}
+
+/** `moveQueued` in one statement, touching the chat's `updated_at` only when something moved. */
+const DRAIN_QUEUED = `
+  WITH q AS (
+    DELETE FROM queued_messages WHERE chat_id = $1 RETURNING id, message_id, parts
+  ), m AS (
+    INSERT INTO messages (id, chat_id, role, parts)
+    SELECT message_id, $1, 'user', parts FROM q ORDER BY id
+    RETURNING ${MESSAGE_COLUMNS}, pos
+  ), touched AS (
+    UPDATE chats SET updated_at = now() WHERE id = $1 AND EXISTS (SELECT 1 FROM m)
+  )
+  SELECT * FROM m`;
 
 /**
  * Moves the chat's queued messages into its transcript, oldest first; returns them in order. Each

@@ -4,6 +4,7 @@
  */
 import type { UserPreferences, UserPreferencesStore } from "./contract.ts";
 import type { Database } from "./db.ts";
+import { cacheKeys, type ReadCache } from "./read-cache.ts";
 
 type PreferencesRow = {
   instructions: string | null;
@@ -21,17 +22,21 @@ const NONE: UserPreferences = { instructions: null, compact_at: null };
 
 export class SqlUserPreferencesStore implements UserPreferencesStore {
   readonly #db: Database;
+  readonly #cache: ReadCache;
 
-  constructor(db: Database) {
+  constructor(db: Database, cache: ReadCache) {
     this.#db = db;
+    this.#cache = cache;
   }
 
-  async get(userId: string): Promise<UserPreferences> {
-    const [row] = await this.#db.query<PreferencesRow>(
-      "SELECT instructions, compact_at FROM users WHERE id = $1",
-      [userId],
-    );
-    return row ? toPreferences(row) : NONE;
+  get(userId: string): Promise<UserPreferences> {
+    return this.#cache.get(cacheKeys.preferences(userId), async () => {
+      const [row] = await this.#db.query<PreferencesRow>(
+        "SELECT instructions, compact_at FROM users WHERE id = $1",
+        [userId],
+      );
+      return row ? toPreferences(row) : NONE;
+    });
   }
 
   async update(
@@ -53,6 +58,7 @@ export class SqlUserPreferencesStore implements UserPreferencesStore {
        RETURNING instructions, compact_at`,
       params,
     );
+    await this.#cache.changed(cacheKeys.preferences(userId));
     return row ? toPreferences(row) : undefined;
   }
 }
