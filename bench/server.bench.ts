@@ -1877,7 +1877,8 @@ async function main(): Promise<number> {
     report,
     sdkCpuPerTokenUs: sdk?.cpuPerTokenUs ?? Number.NaN,
     serverCpuPerTokenUs,
-    idleEnded: (idleReport?.ended ?? 0) + (idleReport ? IDLE_STREAMS - idleReport.opened : 0),
+    // A stream that failed to open counts as ended too (`endedAt` is set).
+    idleEnded: idleReport?.ended ?? 0,
     probeChatsMs: probeReport.chats.tookMs,
     probeBurstMaxMs: probeReport.burst?.tookMs.max ?? Number.NaN,
   });
