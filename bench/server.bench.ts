@@ -367,11 +367,7 @@ async function startKeel(
     ...(postgresUrl ? ["--postgres-url", postgresUrl] : []),
   ];
   const child = spawn(process.execPath, args, {
-    env: {
-      PATH: process.env.PATH ?? "",
-      HOME: process.env.HOME ?? os.tmpdir(),
-      KEEL_DEBUG_QUERIES: process.env.KEEL_DEBUG_QUERIES ?? "",
-    },
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? os.tmpdir() },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const logLevels: Record<string, number> = {};

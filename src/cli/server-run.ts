@@ -56,6 +56,7 @@ export async function runServerCommand(options: ServerOptions, io: CliIO): Promi
       secureCookies: Boolean(options.secureCookies),
       silenceMs: options.streamSilenceTimeoutMs,
       maxRunningChats: options.maxRunningChats,
+      postgresPoolSize: options.postgresPoolSize,
       // The test suites' fake providers answer only the requests they script.
       titles: process.env.KEEL_TITLE_GENERATION !== "off",
       policy: retryPolicyFrom(options),

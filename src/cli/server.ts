@@ -16,6 +16,7 @@ import { addRetryFlags, parsePositiveNumber, type RetryFlags } from "./options.t
 
 export interface ServerOptions extends RetryFlags {
   maxRunningChats?: number;
+  postgresPoolSize?: number;
   address: { host: string; port: number };
   dataDir: string;
   postgresUrl?: string;
@@ -138,6 +139,14 @@ export function serverCommand(io: CliIO): Command {
           "chats this server runs at once; more wait (default 500)",
         )
           .env("KEEL_MAX_RUNNING_CHATS")
+          .argParser(parsePositiveNumber),
+      )
+      .addOption(
+        new Option(
+          "--postgres-pool-size <n>",
+          "database connections this server opens for its work, besides one for LISTEN (default 20)",
+        )
+          .env("KEEL_POSTGRES_POOL_SIZE")
           .argParser(parsePositiveNumber),
       )
       .addOption(

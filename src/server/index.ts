@@ -22,6 +22,8 @@ export interface ServerConfig {
   silenceMs?: number;
   /** Chats this replica runs at once; the rest wait `pending` (for this or another replica). */
   maxRunningChats?: number;
+  /** Database connections for queries (default 20). */
+  postgresPoolSize?: number;
   /** Have a model title each chat after its first reply (default true). */
   titles?: boolean;
   logger?: Logger;
@@ -61,6 +63,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       postgresUrl: config.postgresUrl,
       postgresOsUser: config.postgresOsUser,
       secretKey: config.secretKey,
+      poolSize: config.postgresPoolSize,
       log: (message, fields) => logger.info(message, fields),
       warn: (message, fields) => logger.warn(message, fields),
     });

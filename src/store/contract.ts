@@ -35,6 +35,8 @@ export interface StoreOptions {
   postgresOsUser?: string;
   /** What the embedded cluster has to say (first start, an orphan stopped, ready). */
   log?: (message: string, fields?: Record<string, unknown>) => void;
+  /** Connections of the query pool (default 20; LISTEN has its own). */
+  poolSize?: number;
   /** Troubles the store works around (a group commit retried, an event dropped); stderr if unset. */
   warn?: (message: string, fields?: Record<string, unknown>) => void;
 }

@@ -5,6 +5,7 @@
  * proxy's idle timeout, `pg_terminate_backend`). Nothing here logs: the connection string may
  * hold a password.
  */
+import { createHash } from "node:crypto";
 import pg from "pg";
 import type { Database, Queryable, Row } from "./db.ts";
 
@@ -29,7 +30,7 @@ export async function openPostgres(
 ): Promise<Database> {
   const pool = new pg.Pool({
     connectionString: url,
-    max: options.poolSize ?? 10,
+    max: options.poolSize ?? 20,
     idleTimeoutMillis: 30_000,
     keepAlive: true,
     application_name: "keel",
@@ -43,10 +44,27 @@ export async function openPostgres(
   return new PostgresDatabase(url, pool, options.listenPingMs ?? 30_000, reached);
 }
 
+/**
+ * A statement with parameters runs as a named prepared statement: each connection parses and
+ * plans it once, not at every call (the event path's CTEs are parsed thousands of times a minute
+ * otherwise). The name is the text's hash, so the same text is the same statement everywhere.
+ */
+const statementNames = new Map<string, string>();
+function statementName(sql: string): string {
+  let name = statementNames.get(sql);
+  if (name === undefined) {
+    name = `keel_${createHash("sha256").update(sql).digest("hex").slice(0, 24)}`;
+    statementNames.set(sql, name);
+  }
+  return name;
+}
+
 function wrap(client: pg.Pool | pg.PoolClient): Queryable {
   return {
     async query<T extends Row = Row>(sql: string, params?: readonly unknown[]): Promise<T[]> {
-      const result = await client.query<T>(sql, params ? [...params] : undefined);
+      const result = params
+        ? await client.query<T>({ name: statementName(sql), text: sql, values: [...params] })
+        : await client.query<T>(sql);
       return result.rows;
     },
     async exec(sql: string): Promise<void> {

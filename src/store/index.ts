@@ -85,7 +85,10 @@ export async function openSqlStore(
   if (options.secretKey) parseSecretKey(options.secretKey);
   // With an external database the data dir holds only the key; private all the same.
   if (options.postgresUrl) await preparePrivateDataDir(options.dataDir);
-  const db = await openDatabase(options, postgres);
+  const db = await openDatabase(options, {
+    ...(options.poolSize === undefined ? {} : { poolSize: options.poolSize }),
+    ...postgres,
+  });
   try {
     const key = await loadSecretKey(options.dataDir, options.secretKey);
     return await startStore(db, key, options.warn);

@@ -195,10 +195,12 @@ const CHAT_TABLE_COLUMNS =
  * its newest persisted event, not the column of that name: while a replica owns the chat, its
  * events are numbered in memory past the column (`chat-events.ts`).
  */
-export function chatColumns(alias: string): string {
+export function chatColumns(
+  alias: string,
+  newest = `(SELECT COALESCE(max(ev.seq), 0) FROM chat_events ev WHERE ev.chat_id = ${alias}.id)`,
+): string {
   const own = CHAT_TABLE_COLUMNS.split(", ").map((column) => `${alias}.${column}`);
-  const newest = `(SELECT COALESCE(max(ev.seq), 0) FROM chat_events ev WHERE ev.chat_id = ${alias}.id) AS last_event_seq`;
-  return [...own, newest].join(", ");
+  return [...own, `${newest} AS last_event_seq`].join(", ");
 }
 
 export const CHAT_COLUMNS = chatColumns("chats");

@@ -202,6 +202,12 @@ export class SqlStore implements Store {
 
   // ---- chats and messages --------------------------------------------------------------------
 
+  /**
+   * One statement (a burst of new chats is a burst of these): the chat, its first message, and
+   * their `message` and `status: pending` events, seqs 1 and 2. Ids and the message's time are
+   * made here, so the `message` event is built before the row exists. No NOTIFY: nobody can be
+   * following a chat before its id is known.
+   */
   async createChat(input: {
     owner_id: string;
     model_id: string;
@@ -209,25 +215,34 @@ export class SqlStore implements Store {
     workspace_id?: string | null;
     first_message: MessagePart[];
   }): Promise<{ chat: Chat; message: Message }> {
-    return this.#events
-      .changing(async (tx, announce) => {
-        const [chat] = await tx.query<ChatRow>(
-          `INSERT INTO chats (owner_id, model_id, title, workspace_id, status)
-           VALUES ($1, $2, $3, $4, 'pending') RETURNING ${CHAT_COLUMNS}`,
-          [input.owner_id, input.model_id, input.title, input.workspace_id ?? null],
-        );
-        const created = toChat(must(chat));
-        const [row] = await tx.query<MessageRow>(
-          `INSERT INTO messages (chat_id, role, parts) VALUES ($1, 'user', $2::jsonb)
-           RETURNING ${MESSAGE_COLUMNS}`,
-          [created.id, json(input.first_message)],
-        );
-        const message = toMessage(must(row));
-        await announce(created.id, messageEvent(message));
-        const seq = await announce(created.id, statusEvent("pending"));
-        return { chat: { ...created, last_event_seq: seq }, message };
-      })
+    const chatId = randomUUID();
+    const message: Message = {
+      id: randomUUID(),
+      chat_id: chatId,
+      role: "user",
+      parts: input.first_message,
+      usage: null,
+      model_id: null,
+      in_progress: false,
+      stopped: false,
+      retries: null,
+      created_at: new Date().toISOString(),
+    };
+    const [row] = await this.#db
+      .query<ChatRow>(CREATE_CHAT, [
+        chatId,
+        input.owner_id,
+        input.model_id,
+        input.title,
+        input.workspace_id ?? null,
+        message.id,
+        json(message.parts),
+        message.created_at,
+        json(messageEvent(message).data),
+        json(statusEvent("pending").data),
+      ])
       .catch(conflict("unknown owner or model"));
+    return { chat: { ...toChat(must(row)), last_event_seq: 2 }, message };
   }
 
   async getChat(id: string): Promise<Chat | null> {
@@ -699,6 +714,25 @@ async function announceUnannounced(
   );
   for (const row of rows) await announce(chatId, messageEvent(toMessage(row)));
 }
+
+/** `createChat`: `$1`–`$5` the chat, `$6`–`$8` its first message, `$9`/`$10` the events' data. */
+const CREATE_CHAT = `
+  WITH c AS (
+    INSERT INTO chats (id, owner_id, model_id, title, workspace_id, status, last_event_seq)
+    VALUES ($1, $2, $3, $4, $5, 'pending', 2)
+    RETURNING ${chatColumns("chats", "2")}
+  ), m AS (
+    INSERT INTO messages (id, chat_id, role, parts, created_at)
+    SELECT $6, c.id, 'user', $7::jsonb, $8::timestamptz FROM c
+    RETURNING id
+  ), e AS (
+    INSERT INTO chat_events (chat_id, seq, type, data)
+    SELECT c.id, 1, 'message', $9::jsonb FROM c JOIN m ON true
+    UNION ALL
+    SELECT c.id, 2, 'status', $10::jsonb FROM c
+    RETURNING seq
+  )
+  SELECT c.*, (SELECT count(*) FROM e) AS events FROM c`;
 
 /** `moveQueued` in one statement, touching the chat's `updated_at` only when something moved. */
 const DRAIN_QUEUED = `
