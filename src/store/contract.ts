@@ -525,6 +525,12 @@ export interface Store {
   ): Promise<string>;
   /** The user a presented token belongs to, or null (unknown, expired, user deactivated). */
   userForToken(token: string): Promise<User | null>;
+  /**
+   * For each `[token, chat]` pair, whether that token's user may read that chat now (the token
+   * valid, its user active, and the chat theirs or the user an admin): every open event stream's
+   * access, checked in one statement.
+   */
+  mayStillRead(pairs: ReadonlyArray<readonly [token: string, chatId: string]>): Promise<boolean[]>;
   /** Deletes a token (sign-out); whether it existed. */
   revokeToken(token: string): Promise<boolean>;
 

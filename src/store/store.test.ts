@@ -313,6 +313,33 @@ describe("store", () => {
       expect(await store.userForToken("not a token")).toBeNull();
       expect(await store.userForToken("")).toBeNull();
     });
+
+    it("answers, in one statement, which open streams' readers may still read their chats", async () => {
+      const owner = await newUser();
+      const other = await newUser();
+      const admin = await newUser("admin");
+      const chat = await newChat(owner);
+      const [ownerToken, otherToken, adminToken, revoked] = await Promise.all([
+        store.createToken(owner.id, "session"),
+        store.createToken(other.id, "session"),
+        store.createToken(admin.id, "api"),
+        store.createToken(owner.id, "api"),
+      ]);
+      await store.revokeToken(revoked);
+      const cases: Array<[string, string, boolean]> = [
+        [ownerToken, chat.id, true],
+        [otherToken, chat.id, false],
+        [adminToken, chat.id, true],
+        [revoked, chat.id, false],
+        [ownerToken, "no-such-chat", false],
+        ["not a token", chat.id, false],
+      ];
+      const pairs = cases.map(([token, id]) => [token, id] as const);
+      expect(await b.store.mayStillRead(pairs)).toEqual(cases.map(([, , allowed]) => allowed));
+      await store.updateUser(owner.id, { active: false });
+      expect(await b.store.mayStillRead([[ownerToken, chat.id]])).toEqual([false]);
+      expect(await b.store.mayStillRead([])).toEqual([]);
+    });
   });
 
   describe("providers", () => {

@@ -125,6 +125,7 @@ export class SqlStore implements Store {
   declare readonly passwordHashingBusy: Store["passwordHashingBusy"];
   declare readonly createToken: Store["createToken"];
   declare readonly userForToken: Store["userForToken"];
+  declare readonly mayStillRead: Store["mayStillRead"];
   declare readonly revokeToken: Store["revokeToken"];
   declare readonly createProvider: Store["createProvider"];
   declare readonly getProvider: Store["getProvider"];

@@ -42,6 +42,7 @@ export const USER_METHODS = [
   "passwordHashingBusy",
   "createToken",
   "userForToken",
+  "mayStillRead",
   "revokeToken",
 ] as const satisfies ReadonlyArray<keyof Store>;
 
@@ -208,6 +209,25 @@ export class SqlUsers implements Pick<Store, (typeof USER_METHODS)[number]> {
       )
       .catch(conflict("unknown user"));
     return token;
+  }
+
+  async mayStillRead(
+    pairs: ReadonlyArray<readonly [token: string, chatId: string]>,
+  ): Promise<boolean[]> {
+    if (pairs.length === 0) return [];
+    const rows = await this.#db.query<{ i: unknown }>(
+      `SELECT p.i FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS p(token_hash, chat_id, i)
+         JOIN api_tokens t ON t.token_hash = p.token_hash
+                          AND (t.expires_at IS NULL OR t.expires_at > now())
+         JOIN users u ON u.id = t.user_id AND u.deactivated_at IS NULL
+         JOIN chats c ON c.id = p.chat_id AND (c.owner_id = u.id OR u.role = 'admin')`,
+      [
+        pairs.map(([token]) => (token.startsWith(TOKEN_PREFIX) ? hashToken(token) : "")),
+        pairs.map(([, chat]) => chat),
+      ],
+    );
+    const allowed = new Set(rows.map((row) => Number(row.i)));
+    return pairs.map((_, index) => allowed.has(index + 1));
   }
 
   async userForToken(token: string): Promise<User | null> {

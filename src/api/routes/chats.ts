@@ -24,6 +24,7 @@ import {
   StreamQuery,
 } from "../schemas.ts";
 import { eventStreamResponse } from "../sse.ts";
+import { StreamAccessChecks } from "../stream-access.ts";
 import { chatView, messageView, queuedMessageView } from "../views.ts";
 import { chatManagementRoutes } from "./chat-manage.ts";
 import { errors, json, jsonBody, newRouter, noContent, SECURED } from "./common.ts";
@@ -266,6 +267,8 @@ export function chatRoutes(ctx: RouteContext): ApiApp {
       ...errors(400, 401, 404),
     },
   });
+  // Every open stream's access check, batched (one statement for the streams due together).
+  const accessChecks = new StreamAccessChecks(store);
   app.openapi(stream, async (c) => {
     const chat = await loadChat(c);
     const lastEventId = c.req.valid("header")["last-event-id"];
@@ -278,10 +281,7 @@ export function chatRoutes(ctx: RouteContext): ApiApp {
       logger,
       // Access is checked again while the stream is open: a logout, a deactivation or a lost
       // role ends it within seconds, whichever replica it happened on.
-      stillAllowed: async () => {
-        const user = await store.userForToken(token);
-        return user !== null && (await readableChat(chat.id, user)) !== null;
-      },
+      stillAllowed: () => accessChecks.mayStillRead(token, chat.id),
       accessCheckMs: options.streamAccessCheckMs,
       requestSignal: c.req.raw.signal,
       ...(options.shutdown ? { shutdown: options.shutdown } : {}),
