@@ -38,7 +38,7 @@ export class StreamAccessChecks {
     this.#waiting = [];
     try {
       const allowed = await this.#store.mayStillRead(batch.map((w) => [w.token, w.chatId]));
-      batch.forEach((waiting, index) => waiting.resolve(allowed[index] === true));
+      for (const [index, waiting] of batch.entries()) waiting.resolve(allowed[index] === true);
     } catch (error) {
       for (const waiting of batch) waiting.reject(error);
     }
