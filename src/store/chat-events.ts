@@ -91,6 +91,7 @@ export class StoreEvents {
       instanceId,
       publish: (event) => this.#hub.publish(event),
       onError: (error) => this.#warn("persisting chat events", { error: errorText(error) }),
+      onLost: (chatId) => this.#hub.forget(chatId),
     });
     this.events = {
       append: (chatId, type, data) => this.#append(chatId, type, data, false),
@@ -130,7 +131,10 @@ export class StoreEvents {
 
   /** `workerId` claimed the chat with `running` (committed): its events are numbered here now. */
   claimed(workerId: string, running: ChatEvent): void {
-    this.#log.open(running.chat_id, workerId, running);
+    // A chat created here moments ago: its first events too, so a stream opened from its start
+    // is served from memory.
+    const earlier = this.#hub.publishedBefore(running.chat_id, running.seq);
+    this.#log.open(running.chat_id, workerId, running, earlier);
   }
 
   /**
@@ -159,7 +163,15 @@ export class StoreEvents {
   async skipPastDeadRuns(tx: Queryable, chatIds: readonly string[]): Promise<void> {
     if (chatIds.length === 0) return;
     await tx.query(SKIP_PAST_DEAD_RUNS, [[...chatIds]]);
-    for (const id of chatIds) this.#log.close(id);
+    for (const id of chatIds) {
+      this.#log.close(id);
+      this.#hub.forget(id);
+    }
+  }
+
+  /** Events committed outside `changing` (a new chat's): to this replica's subscribers. */
+  committed(events: readonly ChatEvent[]): void {
+    for (const event of events) this.#hub.publish(event);
   }
 
   // ---- transactional appends -----------------------------------------------------------------

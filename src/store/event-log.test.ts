@@ -190,6 +190,27 @@ describe("the owner's event log", () => {
     expect(a.tableReads()).toBe(reads);
   });
 
+  it("serves a stream from the start of a chat created and claimed here from memory", async () => {
+    const { id, running } = await claimed(a, "w3b");
+    await a.store.events.append(id, "message_part", delta("x"));
+    const reads = a.tableReads();
+    const seen = follow(a.store, id, 0);
+    await until(() => seen.length === running + 1);
+    expect(seen.map((event) => event.type)).toEqual([
+      "message",
+      "status",
+      "status",
+      "message_part",
+    ]);
+    expect(a.tableReads()).toBe(reads);
+    // Claimed by another replica, the same chat's start is read from the table there.
+    const other = await claimed(b, "w3c");
+    const readsB = b.tableReads();
+    const onB = follow(b.store, other.id, 0);
+    await until(() => onB.length === other.running);
+    expect(b.tableReads()).toBeGreaterThan(readsB);
+  });
+
   it("a follower on another replica gets the owner's events from its commits, in order", async () => {
     const { id, running } = await claimed(a, "w4");
     const onB = follow(b.store, id, running);

@@ -90,12 +90,13 @@ class OwnedChat {
   readonly chatId: string;
   readonly workerId: string;
 
-  constructor(chatId: string, workerId: string, claimed: ChatEvent) {
+  /** `earlier`: the chat's events right before the claim, if this replica has all of them. */
+  constructor(chatId: string, workerId: string, claimed: ChatEvent, earlier: readonly ChatEvent[]) {
     this.chatId = chatId;
     this.workerId = workerId;
     this.last = claimed.seq;
     this.persisted = claimed.seq;
-    this.ring = [claimed];
+    this.ring = [...earlier, claimed];
   }
 
   get lastPublished(): number {
@@ -111,11 +112,13 @@ export interface EventLogOptions {
   publish: (event: ChatEvent) => void;
   /** A commit failed (it is retried) or found chats lost. */
   onError: (error: unknown) => void;
+  /** A chat was found taken over: what this replica published of it may be void. */
+  onLost?: (chatId: string) => void;
   windowMs?: number;
 }
 
 export class EventLog {
-  readonly #o: Required<EventLogOptions>;
+  readonly #o: Required<Omit<EventLogOptions, "onLost">> & Pick<EventLogOptions, "onLost">;
   readonly #chats = new Map<string, OwnedChat>();
   /** Appended, not yet committed, in append order (each chat's in seq order). */
   #pending: Entry[] = [];
@@ -129,9 +132,14 @@ export class EventLog {
   }
 
   /** Starts numbering a chat's events after `claimed` (its `status: running`, committed). */
-  open(chatId: string, workerId: string, claimed: ChatEvent): void {
+  open(
+    chatId: string,
+    workerId: string,
+    claimed: ChatEvent,
+    earlier: readonly ChatEvent[] = [],
+  ): void {
     this.close(chatId);
-    this.#chats.set(chatId, new OwnedChat(chatId, workerId, claimed));
+    this.#chats.set(chatId, new OwnedChat(chatId, workerId, claimed, earlier));
   }
 
   /** Whether this replica numbers the chat's events now (and takes new ones). */
@@ -371,6 +379,7 @@ export class EventLog {
             " (another replica took it over); its unpersisted events were dropped",
         );
         this.close(chat.chatId);
+        this.#o.onLost?.(chat.chatId);
         continue;
       }
       this.#publishReady(chat);

@@ -14,6 +14,7 @@
  * dead owner handed out but never persisted, skipped by the replica that took over).
  */
 import type { ChatSignal } from "./contract.ts";
+import { RecentEvents } from "./recent-events.ts";
 import type { ChatEvent } from "./types.ts";
 
 export const EVENTS_CHANNEL = "keel_chat_events";
@@ -45,10 +46,29 @@ export class EventHub {
   readonly #subscriptions = new Map<string, Set<Subscription>>();
   #closed = false;
 
+  readonly #recent = new RecentEvents();
+
   constructor(instanceId: string, fetchAfter: FetchAfter, lastSeq: LastSeq) {
     this.#instanceId = instanceId;
     this.#fetchAfter = fetchAfter;
     this.#lastSeq = lastSeq;
+  }
+
+  /**
+   * The chat's events this replica published lately that come right before `seq`, from its
+   * first one — all of them or none (see `recent-events.ts`). Not a source of reads on its own:
+   * another replica may have appended since; the chat's owner knows it did not.
+   */
+  publishedBefore(chatId: string, seq: number): ChatEvent[] {
+    const run = this.#recent.after(chatId, 0);
+    if (!run) return [];
+    const before = run.filter((event) => event.seq < seq);
+    return before.at(-1)?.seq === seq - 1 ? before : [];
+  }
+
+  /** The chat's recent events here may include a lost run's: they are not served again. */
+  forget(chatId: string): void {
+    this.#recent.forget(chatId);
   }
 
   subscribe(chatId: string, onEvent: (event: ChatEvent) => void, afterSeq?: number): () => void {
@@ -78,6 +98,7 @@ export class EventHub {
 
   /** An event this replica appended (or fetched): to every local subscriber of its chat. */
   publish(event: ChatEvent): void {
+    this.#recent.record(event);
     const set = this.#subscriptions.get(event.chat_id);
     if (!set) return;
     for (const subscription of set) subscription.offer(event);

@@ -243,7 +243,14 @@ export class SqlStore implements Store {
         json(statusEvent("pending").data),
       ])
       .catch(conflict("unknown owner or model"));
-    return { chat: { ...toChat(must(row)), last_event_seq: 2 }, message };
+    const chat = toChat(must(row));
+    // Its stream, opened next (from the start), is served from memory.
+    const at = chat.created_at;
+    this.#events.committed([
+      { chat_id: chat.id, seq: 1, created_at: at, ...messageEvent(message) },
+      { chat_id: chat.id, seq: 2, created_at: at, ...statusEvent("pending") },
+    ]);
+    return { chat: { ...chat, last_event_seq: 2 }, message };
   }
 
   async getChat(id: string): Promise<Chat | null> {
