@@ -60,7 +60,7 @@ export interface ChatDaemonOptions {
   heartbeatIntervalMs?: number;
   /** A `running` chat whose heartbeat is older than this is taken over (default 30 s). */
   staleMs?: number;
-  /** How often stale chats are looked for (default 10 s; also once at start). */
+  /** How often stale chats are looked for (default 5 s; also once at start). */
   recoverIntervalMs?: number;
   /** shutdown() gives running turns this long to persist and release (default 8 s). */
   shutdownTimeoutMs?: number;
@@ -96,7 +96,7 @@ export const DAEMON_DEFAULTS = {
   pollIntervalMs: 2_000,
   heartbeatIntervalMs: 5_000,
   staleMs: 30_000,
-  recoverIntervalMs: 10_000,
+  recoverIntervalMs: 5_000,
   shutdownTimeoutMs: 8_000,
   titles: false,
   titleTimeoutMs: DEFAULT_TITLE_TIMEOUT_MS,

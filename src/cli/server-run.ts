@@ -57,6 +57,8 @@ export async function runServerCommand(options: ServerOptions, io: CliIO): Promi
       silenceMs: options.streamSilenceTimeoutMs,
       maxRunningChats: options.maxRunningChats,
       postgresPoolSize: options.postgresPoolSize,
+      chatTakeoverAfterMs:
+        options.chatTakeoverAfter === undefined ? undefined : options.chatTakeoverAfter * 1000,
       // The test suites' fake providers answer only the requests they script.
       titles: process.env.KEEL_TITLE_GENERATION !== "off",
       policy: retryPolicyFrom(options),

@@ -5,6 +5,7 @@ import {
   describeStartError,
   mcpLimitsFrom,
   parseAddress,
+  parseTakeoverSeconds,
 } from "./server.ts";
 
 describe("parseAddress", () => {
@@ -19,6 +20,24 @@ describe("parseAddress", () => {
 
   it.each(["3000", "host:", "host:70000", "a:b:c"])("refuses %s with an example", (text) => {
     expect(() => parseAddress(text)).toThrow(/HOST:PORT \(e\.g\. 127\.0\.0\.1:3000\)/);
+  });
+});
+
+describe("parseTakeoverSeconds", () => {
+  it.each([
+    ["30", 30],
+    ["3", 3],
+    ["600", 600],
+  ])("reads %s", (text, seconds) => {
+    expect(parseTakeoverSeconds(text)).toBe(seconds);
+  });
+
+  it.each([
+    ["2", /at least 3/],
+    ["0", /greater than 0/],
+    ["soon", /./],
+  ])("refuses %s", (text, message) => {
+    expect(() => parseTakeoverSeconds(text)).toThrow(message);
   });
 });
 

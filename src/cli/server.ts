@@ -17,6 +17,7 @@ import { addRetryFlags, parsePositiveNumber, type RetryFlags } from "./options.t
 export interface ServerOptions extends RetryFlags {
   maxRunningChats?: number;
   postgresPoolSize?: number;
+  chatTakeoverAfter?: number;
   address: { host: string; port: number };
   dataDir: string;
   postgresUrl?: string;
@@ -143,6 +144,14 @@ export function serverCommand(io: CliIO): Command {
       )
       .addOption(
         new Option(
+          "--chat-takeover-after <seconds>",
+          "how long a replica's chats wait, once it stops heartbeating, before another replica takes them over (default 30, at least 3)",
+        )
+          .env("KEEL_CHAT_TAKEOVER_AFTER")
+          .argParser(parseTakeoverSeconds),
+      )
+      .addOption(
+        new Option(
           "--postgres-pool-size <n>",
           "database connections this server opens for its work, besides one for LISTEN (default 20)",
         )
@@ -181,4 +190,11 @@ export function mcpLimitsFrom(env: NodeJS.ProcessEnv): McpLimits | string {
     return "KEEL_MCP_CALL_TIMEOUT_MS must be a number of milliseconds.";
   }
   return { callTimeoutMs: ms };
+}
+
+/** At least 3 s: a replica heartbeats every third of it, and a busy one must not lose its chats. */
+export function parseTakeoverSeconds(value: string): number {
+  const seconds = parsePositiveNumber(value);
+  if (seconds < 3) throw new InvalidArgumentError("must be at least 3 (seconds).");
+  return seconds;
 }

@@ -22,6 +22,8 @@ export interface ServerConfig {
   silenceMs?: number;
   /** Chats this replica runs at once; the rest wait `pending` (for this or another replica). */
   maxRunningChats?: number;
+  /** A dead replica's chats are taken over this long after its last heartbeat (default 30 s). */
+  chatTakeoverAfterMs?: number;
   /** Database connections for queries (default 20). */
   postgresPoolSize?: number;
   /** Have a model title each chat after its first reply (default true). */

@@ -116,6 +116,14 @@ export async function runServer(
     policy: config.policy,
     silenceMs: config.silenceMs,
     concurrency: config.maxRunningChats,
+    // Heartbeats and looks for dead replicas' chats a few times per takeover delay.
+    ...(config.chatTakeoverAfterMs === undefined
+      ? {}
+      : {
+          staleMs: config.chatTakeoverAfterMs,
+          heartbeatIntervalMs: Math.min(5_000, config.chatTakeoverAfterMs / 3),
+          recoverIntervalMs: Math.min(5_000, config.chatTakeoverAfterMs / 3),
+        }),
     titles: config.titles ?? true,
     logger,
   });
