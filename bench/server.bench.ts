@@ -18,6 +18,7 @@ import { EventSourceParserStream } from "eventsource-parser/stream";
 import pg from "pg";
 import { Agent, fetch as undiciFetch } from "undici";
 import { freePort } from "../test/e2e/support/keel-process.ts";
+import { adminQuery, withDatabase } from "../test/global-setup.ts";
 import type {
   OtherRequests,
   PacedConfig,
@@ -417,25 +418,9 @@ async function startKeel(
 /** A fresh database on the PostgreSQL at `adminUrl`, dropped at cleanup; returns its URL. */
 async function createDatabase(adminUrl: string): Promise<string> {
   const name = `keel_bench_${process.pid}_${Date.now().toString(36)}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await admin.end();
-  }
-  cleanups.push(async () => {
-    const client = new pg.Client({ connectionString: adminUrl });
-    await client.connect();
-    try {
-      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    } finally {
-      await client.end();
-    }
-  });
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  return url.toString();
+  await adminQuery(adminUrl, `CREATE DATABASE ${name}`);
+  cleanups.push(() => adminQuery(adminUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+  return withDatabase(adminUrl, name);
 }
 
 /** Transactions committed and rows inserted in the database so far (pg_stat_database; the

@@ -4,7 +4,7 @@
 
 import { execFileSync } from "node:child_process";
 import { parseArgs } from "node:util";
-import pg from "pg";
+import { adminQuery, withDatabase } from "../test/global-setup.ts";
 import { formatReport, killChildren, runSoak } from "../test/soak/harness.ts";
 
 const HELP = `usage: npm run soak -- [options]
@@ -70,18 +70,9 @@ const seed =
 
 const adminUrl = opts["postgres-url"];
 const database = `keel_soak_${process.pid}_${Date.now().toString(36)}`;
-async function admin(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: adminUrl });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
+const admin = (sql: string) => adminQuery(adminUrl, sql);
 await admin(`CREATE DATABASE ${database}`);
-const url = new URL(adminUrl);
-url.pathname = `/${database}`;
+const url = withDatabase(adminUrl, database);
 
 // Ctrl-C or SIGTERM: no report; the servers and the agent go, and so does the database.
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
@@ -109,7 +100,7 @@ try {
 let exitCode = 1;
 try {
   const report = await runSoak({
-    postgresUrl: url.toString(),
+    postgresUrl: url,
     replicas,
     chats: number("chats", opts.chats, 1),
     durationMs: number("minutes", opts.minutes, 0.1) * 60_000,

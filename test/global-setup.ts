@@ -32,6 +32,18 @@ declare module "vitest" {
   }
 }
 
+/** One statement on a connection of its own (`CREATE DATABASE` / `DROP DATABASE` cannot run in
+ *  a pool's transaction). */
+export async function adminQuery(url: string, sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
 /** `url` with its database name replaced. */
 export function withDatabase(url: string, database: string): string {
   if (url.startsWith("postgresql://keel@/")) {
@@ -55,15 +67,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     adminUrl = cluster.url("postgres");
   }
   const template = `keel_template_${randomBytes(6).toString("hex")}`;
-  const admin = async (sql: string) => {
-    const client = new pg.Client({ connectionString: adminUrl });
-    await client.connect();
-    try {
-      await client.query(sql);
-    } finally {
-      await client.end();
-    }
-  };
+  const admin = (sql: string) => adminQuery(adminUrl, sql);
   await admin(`CREATE DATABASE ${template}`);
   const db = await openPostgres(withDatabase(adminUrl, template), { poolSize: 1 });
   try {

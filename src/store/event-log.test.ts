@@ -23,6 +23,8 @@ interface Replica {
   tableReads: () => number;
   hold: () => void;
   release: () => void;
+  /** The next group commit fails (as a dropped connection would). */
+  failNext: () => void;
 }
 
 function gated(db: Database): Omit<Replica, "store"> {
@@ -30,6 +32,7 @@ function gated(db: Database): Omit<Replica, "store"> {
   let open: () => void = () => {};
   let commits = 0;
   let tableReads = 0;
+  let fail = false;
   const wrapped: Database = {
     kind: db.kind,
     shared: db.shared,
@@ -37,6 +40,10 @@ function gated(db: Database): Omit<Replica, "store"> {
       if (sql.includes(GROUP_COMMIT)) {
         commits += 1;
         if (held) await held;
+        if (fail) {
+          fail = false;
+          throw new Error("connection terminated unexpectedly");
+        }
       }
       if (sql.includes(TABLE_READ)) tableReads += 1;
       return db.query(sql, params);
@@ -60,6 +67,9 @@ function gated(db: Database): Omit<Replica, "store"> {
     release: () => {
       held = null;
       open();
+    },
+    failNext: () => {
+      fail = true;
     },
   };
 }
@@ -178,6 +188,18 @@ describe("the owner's event log", () => {
     });
     // 500 events: one commit took them all (a second at most, for a timer that fired between).
     expect(a.commits() - before).toBeLessThanOrEqual(2);
+  });
+
+  it("a failed group commit is tried again: nothing lost, nothing written twice", async () => {
+    const { id, running } = await claimed(a, "w2b");
+    const seen = follow(a.store, id, running);
+    a.failNext();
+    await a.store.events.append(id, "message_part", delta("a"));
+    const message = await appended(a.store.events.append(id, "message", { message: { id: "m" } }));
+    // The durable event resolved only once a later commit wrote it.
+    expect(message.seq).toBe(running + 2);
+    expect(await persisted(id)).toEqual([running, running + 1, running + 2]);
+    expect(seqsOf(seen)).toEqual([running + 1, running + 2]);
   });
 
   it("serves a resume inside the owner's ring from memory", async () => {
