@@ -116,7 +116,12 @@ describe("chatd: the deployment's prompt and generated titles", () => {
     expect(systemTexts(titling?.body)).toEqual([TITLE_PROMPT]);
     expect(JSON.stringify(titling?.body)).toContain("Run `npm ci` first.");
 
-    const events = await store.events.listAfter(chat.id, 0, 1000);
+    // The row's title is saved before its event is appended: wait for the event too.
+    const events = await vi.waitFor(async () => {
+      const listed = await store.events.listAfter(chat.id, 0, 1000);
+      expect(listed.map((e) => e.type)).toContain("title");
+      return listed;
+    });
     const types = events.map((e) => e.type);
     // After the turn's end: the reply and its `waiting` status come first.
     expect(types.indexOf("title")).toBeGreaterThan(types.lastIndexOf("status"));
