@@ -348,6 +348,11 @@ ALTER TABLE workspaces ADD COLUMN agent_mcp_tools text;
 ALTER TABLE workspaces ADD COLUMN directory_replica text;
 `,
   },
+  // Governance (issue 14), one module each; a line below is replaced by its migration's constant.
+  // 16: the audit log (src/store/audit.ts)
+  // 17: usage and cost (src/store/usage.ts)
+  // 18: groups and model access (src/store/groups.ts)
+  // 19: spend limits (src/store/spend-limits.ts)
 ];
 
 /**
