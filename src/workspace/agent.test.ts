@@ -1,7 +1,8 @@
 import { once } from "node:events";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { Duplex } from "node:stream";
 import { arch, platform, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -293,18 +294,45 @@ describe("runAgent", () => {
     expect(end.socket.readyState).toBe(end.socket.OPEN);
   });
 
-  it("reconnects after the server drops it, says hello again, and stops the calls it had", async () => {
+  it("reconnects after the server drops it and says hello again; a call in flight keeps running and its re-send gets the result", async () => {
     const agent = startAgent();
+    const first = await hub.connection(0);
+    first.call("long", "execute", {
+      command: "echo started >> runs.txt; echo $$ > shell.pid; sleep 1; echo finished",
+    });
+    await until(() => readPid(dir) !== null);
+    const pid = readPid(dir) ?? 0;
+    first.socket.terminate();
+    const second = await hub.connection(1);
+    expect(await second.waitFor(isHello)).toMatchObject({ dir, version: "9.9.9-test" });
+    expect(agent.logs.some((l) => /reconnecting in \d+\.\d s/.test(l))).toBe(true);
+    expect(alive(pid)).toBe(true); // not killed with the connection
+    // The server sends it again, with the same id: the running command answers, once.
+    second.call("long", "execute", {
+      command: "echo started >> runs.txt; echo $$ > shell.pid; sleep 1; echo finished",
+    });
+    const result = await second.result("long");
+    expect(result).toMatchObject({ is_error: false });
+    expect(result.output).toContain("finished");
+    expect(readFileSync(join(dir, "runs.txt"), "utf8")).toBe("started\n");
+    expect(agent.logs.some((l) => l.includes("long is still running"))).toBe(true);
+    // The new connection works.
+    second.call("w", "write_file", { path: "x.txt", content: "x" });
+    await second.result("w");
+  });
+
+  it("stops a call whose connection dropped when the server does not send it again in time", async () => {
+    const agent = startAgent({ orphanGraceMs: 300 });
     const first = await hub.connection(0);
     first.call("long", "execute", { command: "echo $$ > shell.pid; sleep 30" });
     await until(() => readPid(dir) !== null);
     const pid = readPid(dir) ?? 0;
     first.socket.terminate();
     const second = await hub.connection(1);
-    expect(await second.waitFor(isHello)).toMatchObject({ dir, version: "9.9.9-test" });
-    await until(() => !alive(pid), 2_000);
-    expect(agent.logs.some((l) => /reconnecting in \d+\.\d s/.test(l))).toBe(true);
-    // The new connection works; nothing of the old call leaks into it.
+    await second.waitFor(isHello);
+    await until(() => !alive(pid), 3_000);
+    expect(agent.logs.some((l) => l.includes("stopping long"))).toBe(true);
+    // Nothing of it reaches the new connection: it was never sent there.
     second.call("w", "write_file", { path: "x.txt", content: "x" });
     await second.result("w");
     expect(second.frames.some((f) => "call_id" in f && f.call_id === "long")).toBe(false);
@@ -493,6 +521,8 @@ describe("runAgent with the real AgentHub", () => {
   let ownerId: string;
   let dir: string;
   const stops: AbortController[] = [];
+  /** The agents' sockets, to cut (as a network blink would). */
+  const upgraded: Duplex[] = [];
 
   beforeAll(async () => {
     testDb = await createTestDatabase();
@@ -509,6 +539,7 @@ describe("runAgent with the real AgentHub", () => {
     });
     server = createServer((_req, res) => res.writeHead(404).end());
     server.on("upgrade", (req, socket, head) => {
+      upgraded.push(socket);
       if (!hub.handleUpgrade(req, socket, head)) socket.destroy();
     });
     server.listen(0, "127.0.0.1");
@@ -578,6 +609,22 @@ describe("runAgent with the real AgentHub", () => {
     const text = streamed.join("");
     expect(text.indexOf("one\n")).toBeGreaterThanOrEqual(0);
     expect(text.indexOf("two\n")).toBeGreaterThan(text.indexOf("one\n"));
+  });
+
+  it("a command running when the connection blinks runs once: the hub's re-send gets its result", async () => {
+    const { workspace } = await connectedWorkspace();
+    const call = hub.call(
+      workspace.id,
+      "execute",
+      { command: "echo ran >> runs.txt; sleep 1.5; echo finished" },
+      { signal: noStop() },
+    );
+    await until(() => existsSync(join(dir, "runs.txt")));
+    for (const socket of upgraded.splice(0)) socket.destroy();
+    const result = await call;
+    expect(result).toMatchObject({ is_error: false });
+    expect(result.output).toContain("finished");
+    expect(readFileSync(join(dir, "runs.txt"), "utf8")).toBe("ran\n");
   });
 
   it("Stop during a long execute comes back from the agent within 1 s", async () => {

@@ -3,7 +3,8 @@
  * WebSocket to the server, authenticated by the workspace token, runs the tool calls the server
  * sends in its directory, streams their output back (coalesced) and answers each with exactly
  * one result. A dropped connection is retried with jittered exponential backoff; calls running
- * when it drops are stopped (the server sends them again to the next connection). A refused or
+ * when it drops keep running, and the server's re-send on the next connection gets their result
+ * (agent-calls.ts) — never a second run. A refused or
  * revoked token ends the agent, and so does another agent taking the workspace over: it does not
  * fight for it. The token only ever goes into the Authorization header — never into a log line.
  * With `mcp`, the workspace's `.mcp.json` servers run beside it (mcp/servers.ts): each connection
@@ -11,6 +12,7 @@
  */
 import { arch, platform } from "node:os";
 import WebSocket, { type RawData } from "ws";
+import { AgentCalls } from "./agent-calls.ts";
 import type { WorkspaceMcp } from "./mcp/servers.ts";
 import {
   AGENT_PATH,
@@ -23,8 +25,6 @@ import {
   ServerFrame,
 } from "./protocol.ts";
 import { BackgroundProcesses } from "./tools/processes.ts";
-import { runWorkspaceTool } from "./tools/run.ts";
-import { fail, type WorkspaceToolResult } from "./tools/types.ts";
 
 export interface AgentOptions {
   /** The Keel server (http, https, ws or wss; a path prefix is kept). */
@@ -48,6 +48,8 @@ export interface AgentOptions {
    * the workspace (`keel agent`): the server's own agents never run MCP servers on the server.
    */
   mcp?: WorkspaceMcp;
+  /** How long a call whose connection dropped waits to be sent again (agent-calls.ts; tests). */
+  orphanGraceMs?: number;
 }
 
 export const TOKEN_REFUSED_MESSAGE =
@@ -58,20 +60,11 @@ export class AgentRefusedError extends Error {
   override readonly name = "AgentRefusedError";
 }
 
-/** Results kept to answer a call the server sends again after a reconnect. */
-const RECENT_RESULTS = 256;
 /** A connection that stayed up this long was a success: the backoff starts over. */
 const STABLE_CONNECTION_MS = 10_000;
 const HANDSHAKE_TIMEOUT_MS = 10_000;
 /** On stop, how long running tools get to die before `runAgent` resolves anyway. */
 const STOP_GRACE_MS = 5_000;
-/** Output is sent at most this often, or as soon as this much is buffered. */
-const OUTPUT_FLUSH_MS = 50;
-const OUTPUT_FLUSH_CHARS = 16 * 1024;
-/** One output frame's delta at most (JSON escapes at most ×6: far below MAX_FRAME_BYTES). */
-const OUTPUT_FRAME_CHARS = 256 * 1024;
-/** A result's output above this is cut so that its frame always fits MAX_FRAME_BYTES. */
-const RESULT_OUTPUT_CHARS = 512 * 1024;
 
 /** Runs the agent until `options.signal` aborts; rejects with AgentRefusedError when refused. */
 export async function runAgent(options: AgentOptions): Promise<void> {
@@ -79,18 +72,22 @@ export async function runAgent(options: AgentOptions): Promise<void> {
   const minMs = options.minBackoffMs ?? 500;
   const maxMs = options.maxBackoffMs ?? 30_000;
   let failures = 0;
-  // Results outlive a connection: a call whose result was lost with it is answered again, not
-  // run again (a second `write_file` or `execute` could do harm).
-  const recent = new RecentResults();
   // Background processes belong to the agent's workspace: they outlive a connection and end
-  // when the agent stops, however it stops.
+  // when the agent stops, however it stops. So do the calls it runs.
   const processes = options.processes ?? new BackgroundProcesses();
+  const calls = new AgentCalls({
+    dir: options.dir,
+    log: options.log,
+    processes,
+    ...(options.mcp ? { mcp: options.mcp } : {}),
+    ...(options.orphanGraceMs !== undefined ? { orphanGraceMs: options.orphanGraceMs } : {}),
+  });
   options.log(`keel agent ${options.version}: serving ${options.dir} for ${endpoint.host}`);
   // In the background: built-in tools serve while MCP servers start (npx may take a while).
   void options.mcp?.start();
   try {
     while (!options.signal.aborted) {
-      const end = await new AgentConnection(endpoint, options, recent, processes).ended;
+      const end = await new AgentConnection(endpoint, options, calls).ended;
       switch (end.kind) {
         case "stopped":
           return;
@@ -108,6 +105,7 @@ export async function runAgent(options: AgentOptions): Promise<void> {
       }
     }
   } finally {
+    await calls.stopAll(STOP_GRACE_MS);
     await Promise.all([processes.stopAll(), options.mcp?.stop()]);
   }
 }
@@ -156,38 +154,23 @@ type ConnectionEnd =
   | { kind: "refused"; message: string }
   | { kind: "lost"; upMs: number; reason: string };
 
-interface RunningCall {
-  readonly controller: AbortController;
-  readonly done: Promise<void>;
-  /** Stopped by the server's `cancel` (not by a lost connection). */
-  cancelled: boolean;
-}
-
-/** One WebSocket, from the upgrade to its close, and the calls it was given. */
+/** One WebSocket, from the upgrade to its close. */
 class AgentConnection {
   readonly ended: Promise<ConnectionEnd>;
   readonly #o: AgentOptions;
   readonly #endpoint: URL;
   readonly #socket: WebSocket;
-  readonly #calls = new Map<string, RunningCall>();
   #openedAt: number | null = null;
   #refusedStatus: number | null = null;
   #lastError = "";
   #deadTimer: NodeJS.Timeout | undefined;
   #stopOffering: (() => void) | undefined;
 
-  readonly #recent: RecentResults;
-  readonly #processes: BackgroundProcesses;
+  readonly #calls: AgentCalls;
 
-  constructor(
-    endpoint: URL,
-    options: AgentOptions,
-    recent: RecentResults,
-    processes: BackgroundProcesses,
-  ) {
+  constructor(endpoint: URL, options: AgentOptions, calls: AgentCalls) {
     this.#o = options;
-    this.#recent = recent;
-    this.#processes = processes;
+    this.#calls = calls;
     this.#endpoint = endpoint;
     this.#socket = new WebSocket(endpoint, {
       headers: { Authorization: `Bearer ${options.token}` },
@@ -202,7 +185,7 @@ class AgentConnection {
   #listen(resolve: (end: ConnectionEnd) => void): void {
     const socket = this.#socket;
     const stop = () => {
-      for (const call of this.#calls.values()) call.controller.abort();
+      void this.#calls.stopAll(STOP_GRACE_MS);
       socket.close(1000, "agent stopping");
       setTimeout(() => socket.terminate(), 1_000).unref(); // a server that does not answer the close
     };
@@ -222,13 +205,14 @@ class AgentConnection {
       clearTimeout(this.#deadTimer);
       this.#stopOffering?.();
       this.#o.signal.removeEventListener("abort", stop);
-      for (const call of this.#calls.values()) call.controller.abort();
+      if (this.#openedAt !== null) this.#calls.detach();
       void this.#settle(code, reason.toString("utf8")).then(resolve);
     });
   }
 
   #onOpen(): void {
     this.#openedAt = Date.now();
+    this.#calls.attach((frame) => this.#send(frame));
     this.#armDeadTimer();
     this.#send({
       type: "hello",
@@ -252,10 +236,7 @@ class AgentConnection {
 
   async #settle(code: number, reason: string): Promise<ConnectionEnd> {
     if (this.#o.signal.aborted) {
-      await settledWithin(
-        [...this.#calls.values()].map((c) => c.done),
-        STOP_GRACE_MS,
-      );
+      await this.#calls.stopAll(STOP_GRACE_MS);
       return { kind: "stopped" };
     }
     if (this.#refusedStatus === 401 || code === CLOSE.revoked) {
@@ -296,10 +277,11 @@ class AgentConnection {
         this.#offerMcpTools();
         return;
       case "call":
-        this.#startCall(frame);
+        // Stopping: the server gives it to the next agent.
+        if (!this.#o.signal.aborted) this.#calls.start(frame);
         return;
       case "cancel":
-        this.#cancelCall(frame.call_id);
+        this.#calls.cancel(frame.call_id);
         return;
     }
   }
@@ -319,130 +301,9 @@ class AgentConnection {
     });
   }
 
-  #startCall(frame: Extract<ServerFrame, { type: "call" }>): void {
-    const id = frame.call_id;
-    if (this.#o.signal.aborted) return; // stopping: the server gives it to the next agent
-    if (this.#calls.has(id)) {
-      this.#o.log(`ignored a second call ${id}: it is already running`);
-      return;
-    }
-    const answered = this.#recent.get(id);
-    if (answered) {
-      this.#o.log(`answering ${id} again from its result (it already ran)`);
-      this.#send({ type: "result", call_id: id, ...fitResult(answered) });
-      return;
-    }
-    this.#o.log(`running ${frame.tool} (${id})`);
-    const controller = new AbortController();
-    const output = new OutputCoalescer((delta) =>
-      this.#send({ type: "output", call_id: id, delta }),
-    );
-    // Built-in tool names have no "__"; MCP tools' always do (`<server>__<tool>`).
-    const mcp = frame.tool.includes("__") ? this.#o.mcp : undefined;
-    const run = mcp
-      ? mcp.call(frame.tool, frame.input, controller.signal)
-      : runWorkspaceTool(frame.tool, frame.input, {
-          root: this.#o.dir,
-          signal: controller.signal,
-          onOutput: (delta: string) => output.push(delta),
-          processes: this.#processes,
-        });
-    const done = run
-      .catch((error: unknown) => fail(`The agent failed to run the tool: ${String(error)}`))
-      .then((result: WorkspaceToolResult) => {
-        output.close();
-        // Stopped because the connection or the agent went away: it did not finish, and the
-        // server sends it again. Finished (or cancelled by the server): that is its answer.
-        if (!controller.signal.aborted || this.#calls.get(id)?.cancelled)
-          this.#recent.set(id, result);
-        this.#send({ type: "result", call_id: id, ...fitResult(result) });
-      })
-      .finally(() => this.#calls.delete(id));
-    this.#calls.set(id, { controller, done, cancelled: false });
-  }
-
-  #cancelCall(id: string): void {
-    const call = this.#calls.get(id);
-    if (!call) return; // already finished: its result is on its way
-    this.#o.log(`cancelling ${id}`);
-    call.cancelled = true;
-    call.controller.abort();
-  }
-
   #send(frame: AgentFrame): void {
     if (this.#socket.readyState === WebSocket.OPEN) this.#socket.send(JSON.stringify(frame));
   }
-}
-
-/** The results of the last RECENT_RESULTS calls, by call id (ids are unique per call). */
-class RecentResults {
-  readonly #results = new Map<string, WorkspaceToolResult>();
-
-  get(id: string): WorkspaceToolResult | undefined {
-    return this.#results.get(id);
-  }
-
-  set(id: string, result: WorkspaceToolResult): void {
-    this.#results.set(id, result);
-    if (this.#results.size > RECENT_RESULTS) {
-      const oldest = this.#results.keys().next().value;
-      if (oldest !== undefined) this.#results.delete(oldest);
-    }
-  }
-}
-
-/** Buffers a call's output and sends it every OUTPUT_FLUSH_MS, or at once past a size. */
-class OutputCoalescer {
-  readonly #send: (delta: string) => void;
-  #buffer = "";
-  #timer: NodeJS.Timeout | undefined;
-  #closed = false;
-
-  constructor(send: (delta: string) => void) {
-    this.#send = send;
-  }
-
-  push(delta: string): void {
-    if (this.#closed || delta === "") return;
-    this.#buffer += delta;
-    if (this.#buffer.length >= OUTPUT_FLUSH_CHARS) this.flush();
-    else this.#timer ??= setTimeout(() => this.flush(), OUTPUT_FLUSH_MS);
-  }
-
-  flush(): void {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-    while (this.#buffer !== "") {
-      const cut = safeCut(this.#buffer, OUTPUT_FRAME_CHARS);
-      this.#send(this.#buffer.slice(0, cut));
-      this.#buffer = this.#buffer.slice(cut);
-    }
-  }
-
-  /** Sends what is left; later output (there should be none) is dropped. */
-  close(): void {
-    this.flush();
-    this.#closed = true;
-  }
-}
-
-/** A result whose frame fits MAX_FRAME_BYTES (the tools cap far lower; this is the backstop). */
-function fitResult(result: WorkspaceToolResult): WorkspaceToolResult {
-  if (result.output.length <= RESULT_OUTPUT_CHARS) {
-    return { output: result.output, is_error: result.is_error };
-  }
-  const head = result.output.slice(0, safeCut(result.output, RESULT_OUTPUT_CHARS));
-  return {
-    output: `${head}\n[… output cut by the agent: it exceeded ${RESULT_OUTPUT_CHARS} characters]`,
-    is_error: result.is_error,
-  };
-}
-
-/** Where to cut `text` at most `max` characters in, without splitting a surrogate pair. */
-function safeCut(text: string, max: number): number {
-  if (text.length <= max) return text.length;
-  const last = text.charCodeAt(max - 1);
-  return last >= 0xd800 && last <= 0xdbff ? max - 1 : max;
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -456,13 +317,4 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
     const timer = setTimeout(done, ms);
     signal.addEventListener("abort", done, { once: true });
   });
-}
-
-async function settledWithin(promises: Promise<unknown>[], ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, ms);
-  });
-  await Promise.race([Promise.allSettled(promises), deadline]);
-  clearTimeout(timer);
 }
