@@ -1,5 +1,6 @@
 /** The signed-in app: the chat sidebar and the page the path names. */
 import { useEffect, useState } from "react";
+import { AuditPage } from "./admin/AuditPage.tsx";
 import { McpServersPage } from "./admin/McpServersPage.tsx";
 import { ModelsPage } from "./admin/ModelsPage.tsx";
 import { ProvidersPage } from "./admin/ProvidersPage.tsx";
@@ -65,6 +66,12 @@ function Page({ path, list }: { path: string; list: ReturnType<typeof useChatLis
       return (
         <AdminOnly>
           <SettingsPage />
+        </AdminOnly>
+      );
+    case "/admin/audit":
+      return (
+        <AdminOnly>
+          <AuditPage />
         </AdminOnly>
       );
     default:

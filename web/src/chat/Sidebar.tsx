@@ -238,6 +238,9 @@ export function Sidebar({
             <NavButton to="/admin/settings" path={path}>
               Settings
             </NavButton>
+            <NavButton to="/admin/audit" path={path}>
+              Audit log
+            </NavButton>
           </nav>
         ) : null}
         <div className="account">

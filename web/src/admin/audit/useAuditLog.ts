@@ -1,0 +1,80 @@
+/**
+ * The audit page's data: the events that match the filters, newest first, a page at a time.
+ * New filters start over (an answer for older filters that arrives late is dropped); "Load more"
+ * appends the next page from the cursor the last one gave.
+ */
+import { useCallback, useEffect, useRef, useState } from "react";
+import { type AuditEvent, listAudit } from "./api.ts";
+
+export interface AuditLog {
+  events: AuditEvent[];
+  /** True until the first page for these filters has come (or failed). */
+  loading: boolean;
+  loadingMore: boolean;
+  error: unknown;
+  hasMore: boolean;
+  loadMore(): void;
+}
+
+/** `refresh`: a new value loads the first page again (the same filters, newer events). */
+export function useAuditLog(query: Record<string, string>, refresh: number): AuditLog {
+  const key = JSON.stringify(query);
+  const [events, setEvents] = useState<AuditEvent[]>([]);
+  const [cursor, setCursor] = useState<string | null>(null);
+  const [loading, setLoading] = useState(true);
+  const [loadingMore, setLoadingMore] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  /** The load the answers are for: an answer for an earlier one is dropped. */
+  const current = useRef(new AbortController());
+
+  // biome-ignore lint/correctness/useExhaustiveDependencies: `key` stands for `query`; `refresh` reloads
+  useEffect(() => {
+    const controller = new AbortController();
+    current.current = controller;
+    setLoading(true);
+    setError(null);
+    setEvents([]);
+    setCursor(null);
+    listAudit(JSON.parse(key) as Record<string, string>, null, controller.signal).then(
+      (page) => {
+        if (controller.signal.aborted) return;
+        setEvents(page.events);
+        setCursor(page.next_cursor);
+        setLoading(false);
+      },
+      (err: unknown) => {
+        if (controller.signal.aborted) return;
+        setError(err);
+        setLoading(false);
+      },
+    );
+    return () => controller.abort();
+  }, [key, refresh]);
+
+  const loadMore = useCallback(() => {
+    if (cursor === null || loadingMore) return;
+    const controller = current.current;
+    setLoadingMore(true);
+    setError(null);
+    listAudit(JSON.parse(key) as Record<string, string>, cursor, controller.signal)
+      .then(
+        (page) => {
+          if (controller.signal.aborted) return;
+          setEvents((before) => {
+            // A row recorded between two pages can shift the next one; never show one twice.
+            const seen = new Set(before.map((e) => e.id));
+            return [...before, ...page.events.filter((e) => !seen.has(e.id))];
+          });
+          setCursor(page.next_cursor);
+        },
+        (err: unknown) => {
+          if (!controller.signal.aborted) setError(err);
+        },
+      )
+      .finally(() => {
+        if (!controller.signal.aborted) setLoadingMore(false);
+      });
+  }, [cursor, key, loadingMore]);
+
+  return { events, loading, loadingMore, error, hasMore: cursor !== null, loadMore };
+}
