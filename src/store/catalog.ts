@@ -254,10 +254,25 @@ export class SqlCatalog implements Pick<Store, (typeof CATALOG_METHODS)[number]>
     });
   }
 
-  async listModels(options: { enabledOnly?: boolean } = {}): Promise<ModelRecord[]> {
+  async listModels(
+    options: { enabledOnly?: boolean; usableBy?: string } = {},
+  ): Promise<ModelRecord[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (options.enabledOnly) where.push("enabled");
+    if (options.usableBy !== undefined) {
+      // As `SqlGroups.mayUseModel`: an admin, an unrestricted model, or one of its groups.
+      params.push(options.usableBy);
+      where.push(`(EXISTS (SELECT 1 FROM users u WHERE u.id = $1 AND u.role = 'admin')
+        OR NOT EXISTS (SELECT 1 FROM model_groups mg WHERE mg.model_id = models.id)
+        OR EXISTS (SELECT 1 FROM model_groups mg
+                     JOIN group_members gm ON gm.group_id = mg.group_id AND gm.user_id = $1
+                    WHERE mg.model_id = models.id))`);
+    }
     const rows = await this.#db.query<ModelRow>(
-      `SELECT ${MODEL_COLUMNS} FROM models ${options.enabledOnly ? "WHERE enabled" : ""}
+      `SELECT ${MODEL_COLUMNS} FROM models ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
        ORDER BY created_at, id`,
+      params,
     );
     return rows.map(toModel);
   }

@@ -5,6 +5,9 @@
 
 import type { ModelSettings } from "../provider/settings.ts";
 import type { ProviderConfig, Usage } from "../provider/types.ts";
+import type { AuditStore } from "./audit.ts";
+import type { GroupMethods } from "./groups.ts";
+import type { SpendLimit, SpendLimitStore } from "./spend-limits.ts";
 import type {
   Chat,
   ChatErrorRecord,
@@ -138,6 +141,8 @@ export interface NewMessage {
   stopped?: boolean;
   /** See `Message.retries`; default null. */
   retries?: RetryRecord | null;
+  /** See `Message.cost_usd` (kept only with `usage`); default null. */
+  cost_usd?: number | null;
 }
 
 /**
@@ -364,6 +369,8 @@ export interface DeploymentSettings {
   summary_model_id: string | null;
   /** The model a new chat preselects when its user has none of their own yet; null: the first. */
   default_model_id: string | null;
+  /** Every user's spend limit unless they have their own (`spend-limits.ts`); null: none. */
+  default_limit: SpendLimit | null;
 }
 
 /** What a user sets for themselves. */
@@ -477,6 +484,10 @@ export interface Store {
   readonly deploymentSettings: DeploymentSettingsStore;
   readonly userPreferences: UserPreferencesStore;
   readonly mcpServers: McpServerStore;
+  /** Spend limits and each user's spend this period (`spend-limits.ts`). */
+  readonly spendLimits: SpendLimitStore;
+  /** The audit log (`audit.ts`). */
+  readonly audit: AuditStore;
 
   // users, sessions, API tokens (tokens are stored hashed; the plaintext is returned once)
   countUsers(): Promise<number>;
@@ -547,9 +558,20 @@ export interface Store {
   // models
   createModel(input: NewModel): Promise<ModelRecord>;
   getModel(id: string): Promise<ModelRecord | null>;
-  listModels(options?: { enabledOnly?: boolean }): Promise<ModelRecord[]>;
+  /** `usableBy`: only the models that user may use (see `groups.ts`). */
+  listModels(options?: { enabledOnly?: boolean; usableBy?: string }): Promise<ModelRecord[]>;
   updateModel(id: string, patch: Partial<NewModel>): Promise<ModelRecord | null>;
   deleteModel(id: string): Promise<boolean>;
+
+  // groups and model access (`groups.ts`)
+  createGroup: GroupMethods["createGroup"];
+  getGroup: GroupMethods["getGroup"];
+  listGroups: GroupMethods["listGroups"];
+  updateGroup: GroupMethods["updateGroup"];
+  deleteGroup: GroupMethods["deleteGroup"];
+  modelGroupIds: GroupMethods["modelGroupIds"];
+  setModelGroups: GroupMethods["setModelGroups"];
+  mayUseModel: GroupMethods["mayUseModel"];
 
   // chats and messages
   //

@@ -13,7 +13,11 @@
  * nothing half-applied. (A future migration that cannot run in a transaction, such as
  * `CREATE INDEX CONCURRENTLY`, would need its own step.)
  */
+import { AUDIT_MIGRATION } from "./audit.ts";
 import type { Database, Queryable } from "./db.ts";
+import { GROUPS_MIGRATION } from "./groups.ts";
+import { SPEND_LIMITS_MIGRATION } from "./spend-limits.ts";
+import { USAGE_MIGRATION } from "./usage.ts";
 
 export interface Migration {
   version: number;
@@ -349,10 +353,10 @@ ALTER TABLE workspaces ADD COLUMN directory_replica text;
 `,
   },
   // Governance (issue 14), one module each; a line below is replaced by its migration's constant.
-  // 16: the audit log (src/store/audit.ts)
-  // 17: usage and cost (src/store/usage.ts)
-  // 18: groups and model access (src/store/groups.ts)
-  // 19: spend limits (src/store/spend-limits.ts)
+  AUDIT_MIGRATION,
+  USAGE_MIGRATION,
+  GROUPS_MIGRATION,
+  SPEND_LIMITS_MIGRATION,
 ];
 
 /**

@@ -36,6 +36,8 @@ export class ReadCache {
    * copy: whatever it does with it, the cache keeps the value as read.
    */
   async get<T>(key: string, load: () => Promise<T>): Promise<T> {
+    // Inside a transaction the read may see its uncommitted writes: never cached, never shared.
+    if (this.#db.inTransaction()) return load();
     return structuredClone(await this.#shared(key, load));
   }
 
@@ -57,11 +59,15 @@ export class ReadCache {
    * NOTIFY. A failed NOTIFY is not the write's failure: their entries expire within the TTL.
    */
   async changed(...keys: string[]): Promise<void> {
-    for (const key of keys) this.#entries.delete(key);
-    if (!this.#db.shared) return;
-    await this.#db
-      .notify(CACHE_CHANNEL, JSON.stringify({ o: this.#instanceId, k: keys }))
-      .catch(() => {});
+    // In an ambient transaction (an audited change) the drop waits for the COMMIT: a read in
+    // between would cache the old value again.
+    await this.#db.afterCommit(async () => {
+      for (const key of keys) this.#entries.delete(key);
+      if (!this.#db.shared) return;
+      await this.#db
+        .notify(CACHE_CHANNEL, JSON.stringify({ o: this.#instanceId, k: keys }))
+        .catch(() => {});
+    });
   }
 
   onNotification(payload: string): void {
@@ -85,4 +91,6 @@ export const cacheKeys = {
   provider: (id: string) => `provider:${id}`,
   settings: "settings",
   preferences: (userId: string) => `preferences:${userId}`,
+  /** Which models are restricted to which groups (`groups.ts`). */
+  modelGroups: "model_groups",
 };

@@ -4,6 +4,7 @@
  * ask `db.shared`.
  */
 import { randomUUID } from "node:crypto";
+import { type AuditStore, SqlAuditStore } from "./audit.ts";
 import { CATALOG_METHODS, SqlCatalog } from "./catalog.ts";
 import { type Announce, type StoreEvent, StoreEvents } from "./chat-events.ts";
 import { CHAT_LIBRARY_METHODS, SqlChatLibrary } from "./chat-library.ts";
@@ -25,7 +26,9 @@ import {
 } from "./contract.ts";
 import type { Database, Queryable } from "./db.ts";
 import { SqlDeploymentSettingsStore } from "./deployment-settings.ts";
+import { GROUP_METHODS, SqlGroups } from "./groups.ts";
 import { SqlMcpServerStore } from "./mcp-servers.ts";
+import { type SpendLimitStore, SqlSpendLimitStore } from "./spend-limits.ts";
 import { publicMessage, type TruncatedEventData } from "./public.ts";
 import { CACHE_CHANNEL, ReadCache } from "./read-cache.ts";
 import {
@@ -55,6 +58,7 @@ import type {
   QueuedMessage,
 } from "./types.ts";
 import { SqlUserPreferencesStore } from "./user-preferences.ts";
+import { METERED_COLUMNS, METERED_UPDATES, meteredValues } from "./usage.ts";
 import { SqlUsers, USER_METHODS } from "./users.ts";
 import { SqlWorkspaceStore } from "./workspaces.ts";
 
@@ -138,6 +142,15 @@ export class SqlStore implements Store {
   declare readonly listModels: Store["listModels"];
   declare readonly updateModel: Store["updateModel"];
   declare readonly deleteModel: Store["deleteModel"];
+  // Groups and model access (`groups.ts`).
+  declare readonly createGroup: Store["createGroup"];
+  declare readonly getGroup: Store["getGroup"];
+  declare readonly listGroups: Store["listGroups"];
+  declare readonly updateGroup: Store["updateGroup"];
+  declare readonly deleteGroup: Store["deleteGroup"];
+  declare readonly modelGroupIds: Store["modelGroupIds"];
+  declare readonly setModelGroups: Store["setModelGroups"];
+  declare readonly mayUseModel: Store["mayUseModel"];
   // The owner's view of chats (`chat-library.ts`): list, search, manage, delete.
   declare readonly listChats: Store["listChats"];
   declare readonly searchChats: Store["searchChats"];
@@ -152,6 +165,8 @@ export class SqlStore implements Store {
   readonly deploymentSettings: DeploymentSettingsStore;
   readonly userPreferences: UserPreferencesStore;
   readonly mcpServers: McpServerStore;
+  readonly spendLimits: SpendLimitStore;
+  readonly audit: AuditStore;
   /** Identifies this store's NOTIFYs, so it skips its own (already delivered locally). */
   readonly instanceId = randomUUID();
   readonly #db: Database;
@@ -168,11 +183,14 @@ export class SqlStore implements Store {
     this.#cache = new ReadCache(db, this.instanceId);
     delegate(this, new SqlCatalog(db, key, this.#cache), CATALOG_METHODS);
     delegate(this, new SqlChatLibrary(db), CHAT_LIBRARY_METHODS);
+    delegate(this, new SqlGroups(db, this.#cache), GROUP_METHODS);
     this.workspaces = new SqlWorkspaceStore(db);
     this.signInLimits = new SqlSignInLimitStore(db);
     this.deploymentSettings = new SqlDeploymentSettingsStore(db, this.#cache);
     this.userPreferences = new SqlUserPreferencesStore(db, this.#cache);
     this.mcpServers = new SqlMcpServerStore(db, key);
+    this.spendLimits = new SqlSpendLimitStore(db, this.#cache, this.deploymentSettings);
+    this.audit = new SqlAuditStore(db);
     this.events = this.#events.events;
     this.signals = this.#events.signals;
   }
@@ -227,6 +245,7 @@ export class SqlStore implements Store {
       in_progress: false,
       stopped: false,
       retries: null,
+      cost_usd: null,
       created_at: new Date().toISOString(),
     };
     const [row] = await this.#db
@@ -295,9 +314,9 @@ export class SqlStore implements Store {
       .query<MessageRow>(
         `WITH m AS (
            INSERT INTO messages (id, chat_id, role, parts, usage, model_id, in_progress, stopped,
-             retries)
+             retries, ${METERED_COLUMNS})
            VALUES (COALESCE($1, gen_random_uuid()::text), $2, $3, $4::jsonb, $5::jsonb, $6, $7, $8,
-             $9::jsonb)
+             $9::jsonb, ${METERED_VALUES})
            RETURNING ${MESSAGE_COLUMNS}
          ), touched AS (
            UPDATE chats SET updated_at = now() WHERE id = $2
@@ -318,11 +337,11 @@ export class SqlStore implements Store {
       .query<MessageRow>(
         `WITH m AS (
            INSERT INTO messages AS old (id, chat_id, role, parts, usage, model_id, in_progress,
-             stopped, retries)
-           VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6, $7, $8, $9::jsonb)
+             stopped, retries, ${METERED_COLUMNS})
+           VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6, $7, $8, $9::jsonb, ${METERED_VALUES})
            ON CONFLICT (id) DO UPDATE SET parts = excluded.parts, usage = excluded.usage,
              model_id = excluded.model_id, in_progress = excluded.in_progress,
-             stopped = excluded.stopped, retries = excluded.retries
+             stopped = excluded.stopped, retries = excluded.retries, ${METERED_UPDATES}
            WHERE old.chat_id = excluded.chat_id AND old.role = excluded.role
            RETURNING ${MESSAGE_COLUMNS}
          ), touched AS (
@@ -834,8 +853,12 @@ function messageParams(chatId: string, message: NewMessage): unknown[] {
     message.in_progress ?? false,
     message.stopped ?? false,
     jsonOrNull(message.retries),
+    message.cost_usd ?? null,
   ];
 }
+
+/** A message's metered columns (src/store/usage.ts), from `messageParams`' parameters. */
+const METERED_VALUES = meteredValues({ usage: "$5", cost: "$10", chat: "$2", model: "$6" });
 
 function checkIdleStatus(status: ChatStatus): void {
   if (status !== "pending" && status !== "waiting" && status !== "error") {
