@@ -5,6 +5,7 @@
  * proxy's idle timeout, `pg_terminate_backend`). Nothing here logs: the connection string may
  * hold a password.
  */
+import { AsyncLocalStorage } from "node:async_hooks";
 import { createHash } from "node:crypto";
 import pg from "pg";
 import type { Database, Queryable, Row } from "./db.ts";
@@ -73,6 +74,18 @@ function wrap(client: pg.Pool | pg.PoolClient): Queryable {
   };
 }
 
+/**
+ * The transaction a call runs in (see `Database.transaction`). `open` turns false at its end: a
+ * timer or promise started inside it and run later goes back to the pool, not to a connection
+ * that was handed back.
+ */
+interface Ambient {
+  readonly q: Queryable;
+  open: boolean;
+  savepoints: number;
+  readonly afterCommit: Array<() => void | Promise<void>>;
+}
+
 class PostgresDatabase implements Database {
   readonly kind: Database["kind"];
   readonly shared: boolean;
@@ -82,6 +95,7 @@ class PostgresDatabase implements Database {
   readonly #q: Queryable;
   readonly #pingMs: number;
   readonly #listeners = new Set<Listener>();
+  readonly #ambient = new AsyncLocalStorage<Ambient>();
   #closed = false;
 
   constructor(url: string, pool: pg.Pool, pingMs: number, reached: Reached) {
@@ -95,23 +109,49 @@ class PostgresDatabase implements Database {
     this.#pingMs = pingMs;
   }
 
+  #current(): Ambient | undefined {
+    const ambient = this.#ambient.getStore();
+    return ambient?.open ? ambient : undefined;
+  }
+
   query<T extends Row = Row>(sql: string, params?: readonly unknown[]): Promise<T[]> {
-    return this.#q.query<T>(sql, params);
+    return (this.#current()?.q ?? this.#q).query<T>(sql, params);
   }
 
   exec(sql: string): Promise<void> {
-    return this.#q.exec(sql);
+    return (this.#current()?.q ?? this.#q).exec(sql);
+  }
+
+  inTransaction(): boolean {
+    return this.#current() !== undefined;
+  }
+
+  async afterCommit(fn: () => void | Promise<void>): Promise<void> {
+    const ambient = this.#current();
+    if (ambient) ambient.afterCommit.push(fn);
+    else await fn();
   }
 
   async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    const outer = this.#current();
+    if (outer) return this.#savepoint(outer, fn);
     const client = await this.#pool.connect();
+    const ambient: Ambient = { q: wrap(client), open: true, savepoints: 0, afterCommit: [] };
     let broken: Error | undefined;
     try {
       await client.query("BEGIN");
-      const result = await fn(wrap(client));
+      const result = await this.#ambient.run(ambient, () => fn(ambient.q));
+      ambient.open = false;
       await client.query("COMMIT");
+      // A side effect's failure is not the committed change's: it is the caller's to tolerate.
+      for (const after of ambient.afterCommit) {
+        try {
+          await after();
+        } catch {}
+      }
       return result;
     } catch (error) {
+      ambient.open = false;
       try {
         await client.query("ROLLBACK");
       } catch (rollbackError) {
@@ -121,6 +161,21 @@ class PostgresDatabase implements Database {
       throw error;
     } finally {
       client.release(broken);
+    }
+  }
+
+  /** A transaction inside the ambient one: a SAVEPOINT, rolled back alone if `fn` throws. */
+  async #savepoint<T>(outer: Ambient, fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    outer.savepoints += 1;
+    const name = `keel_sp_${outer.savepoints}`;
+    await outer.q.exec(`SAVEPOINT ${name}`);
+    try {
+      const result = await fn(outer.q);
+      await outer.q.exec(`RELEASE SAVEPOINT ${name}`);
+      return result;
+    } catch (error) {
+      await outer.q.exec(`ROLLBACK TO SAVEPOINT ${name}`);
+      throw error;
     }
   }
 
@@ -139,7 +194,10 @@ class PostgresDatabase implements Database {
   }
 
   async notify(channel: string, payload: string): Promise<void> {
-    await this.#pool.query("SELECT pg_notify($1, $2)", [channel, payload]);
+    // In an ambient transaction, PostgreSQL delivers it at COMMIT (and never on ROLLBACK).
+    const ambient = this.#current();
+    if (ambient) await ambient.q.query("SELECT pg_notify($1, $2)", [channel, payload]);
+    else await this.#pool.query("SELECT pg_notify($1, $2)", [channel, payload]);
   }
 
   async close(): Promise<void> {

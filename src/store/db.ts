@@ -23,8 +23,20 @@ export interface Database extends Queryable {
    * tell anything.
    */
   readonly shared: boolean;
-  /** Runs `fn` in one transaction on one connection: COMMIT when it resolves, ROLLBACK if it throws. */
+  /**
+   * Runs `fn` in one transaction on one connection: COMMIT when it resolves, ROLLBACK if it throws.
+   * The transaction is ambient for `fn`'s async calls: `query`, `exec` and `notify` on this
+   * `Database` run on its connection, and a `transaction` inside it is a SAVEPOINT — so a change
+   * and its audit row (`store.audit.audited`) commit together whatever store methods made it.
+   */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /** Whether the caller runs inside an ambient `transaction` (see above). */
+  inTransaction(): boolean;
+  /**
+   * Runs `fn` once the ambient transaction commits (not at all if it rolls back), or at once
+   * outside one: side effects other connections must not see early (cache drops, local events).
+   */
+  afterCommit(fn: () => void | Promise<void>): Promise<void>;
   /**
    * LISTENs on `channels` with one dedicated connection, reconnecting if it drops. `onReconnect`
    * runs after a reconnect: notifications sent while the connection was down are lost, so the

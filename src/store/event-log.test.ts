@@ -50,6 +50,8 @@ function gated(db: Database): Omit<Replica, "store"> {
     },
     exec: (sql) => db.exec(sql),
     transaction: (fn) => db.transaction(fn),
+    inTransaction: () => db.inTransaction(),
+    afterCommit: (fn) => db.afterCommit(fn),
     listen: (channels, onNotification, onReconnect) =>
       db.listen(channels, onNotification, onReconnect),
     notify: (channel, payload) => db.notify(channel, payload),
