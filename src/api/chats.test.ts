@@ -353,7 +353,7 @@ describe("chats", () => {
       cacheWriteTokens: 0,
     };
 
-    it("computes cost_usd at read time from the usage and the pricing of the message's model", async () => {
+    it("shows the cost_usd recorded with the message; a later price change never rewrites it", async () => {
       const pricing = { input_per_mtok: 3, output_per_mtok: 15, cache_read_per_mtok: 0.3 };
       const priced = obj(
         await api.client.post("/api/v1/models", {
@@ -370,7 +370,12 @@ describe("chats", () => {
       const saved: Record<string, string> = {};
       const save = async (
         name: string,
-        fields: { usage: typeof usage | null; model_id: string | null; in_progress: boolean },
+        fields: {
+          usage: typeof usage | null;
+          model_id: string | null;
+          in_progress: boolean;
+          cost_usd?: number | null;
+        },
       ) => {
         saved[name] ??= randomUUID();
         await api.deps.store.saveMessage(id, {
@@ -383,16 +388,17 @@ describe("chats", () => {
       // (600 fresh × 3 + 400 cached × 0.3 + 200 out × 15) / 1e6
       const cost = (600 * 3 + 400 * 0.3 + 200 * 15) / 1_000_000;
       await save("streaming", { usage: null, model_id: priced, in_progress: true });
-      await save("final", { usage, model_id: priced, in_progress: false });
+      // chatloop prices a step when it ends (src/chatloop/turn.ts); the store keeps what it was told.
+      await save("final", { usage, model_id: priced, in_progress: false, cost_usd: cost });
       await save("unpriced model", { usage, model_id: api.s.modelId, in_progress: false });
-      await save("model unknown", { usage, model_id: null, in_progress: false });
+      await save("model unknown", { usage, model_id: null, in_progress: false, cost_usd: cost });
 
       const cases: Array<[string, number | null, boolean]> = [
         ["what does it cost?", null, false],
         ["streaming", null, true],
         ["final", cost, false],
         ["unpriced model", null, false],
-        ["model unknown", cost, false], // falls back to the chat's model
+        ["model unknown", cost, false],
       ];
       const { messages } = await show(id);
       expect(messages).toHaveLength(cases.length);
@@ -404,16 +410,17 @@ describe("chats", () => {
         else expect(m.cost_usd as number, name).toBeCloseTo(expected, 12);
       }
 
-      // The streaming message becomes final; a new price applies from the next read.
-      await save("streaming", { usage, model_id: priced, in_progress: false });
+      // The streaming message becomes final; a new price does not change what was recorded.
+      await save("streaming", { usage, model_id: priced, in_progress: false, cost_usd: cost });
       const patched = await api.client.patch(`/api/v1/models/${priced}`, {
         token: api.s.admin,
         json: { pricing: { input_per_mtok: 1, output_per_mtok: 1 } },
       });
       expect(patched.status).toBe(200);
-      const again: Record<string, unknown> = (await show(id)).messages[1] ?? {};
-      expect(again).toMatchObject({ in_progress: false });
-      expect(again.cost_usd as number).toBeCloseTo(1200 / 1_000_000, 12);
+      const after = (await show(id)).messages;
+      expect(after[1]).toMatchObject({ in_progress: false });
+      expect(after[1]?.cost_usd as number).toBeCloseTo(cost, 12);
+      expect(after[2]?.cost_usd as number).toBeCloseTo(cost, 12);
     });
   });
 

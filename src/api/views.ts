@@ -3,14 +3,13 @@
  * opaque provider metadata) stay out; secrets never leave: a provider's key is only `has_api_key`,
  * and credential-like option values read "[redacted]".
  */
-import { pricedMessage } from "../chatd/index.ts";
+import { publicMessage } from "../chatd/index.ts";
 import { contextWindowOf } from "../provider/context-windows.ts";
 import { publicPart } from "../store/public.ts";
 import type {
   Chat,
   Message,
   ModelRecord,
-  Pricing,
   ProviderRecord,
   QueuedMessage,
   User,
@@ -68,7 +67,8 @@ export function workspaceView(w: Workspace) {
   };
 }
 
-export function modelView(m: ModelRecord) {
+/** `groupIds` (admins' view only): the groups the model is restricted to. */
+export function modelView(m: ModelRecord, groupIds?: string[]) {
   return {
     id: m.id,
     provider_id: m.provider_id,
@@ -82,6 +82,7 @@ export function modelView(m: ModelRecord) {
     reasoning: m.settings.reasoning ?? null,
     compact_at: m.settings.compact_at ?? null,
     effective_context_window: contextWindowOf(m).tokens,
+    ...(groupIds !== undefined ? { group_ids: groupIds } : {}),
     created_at: m.created_at,
     updated_at: m.updated_at,
   };
@@ -105,11 +106,10 @@ export function chatView(c: Chat) {
 
 /**
  * A transcript message as `GET /chats/{id}` shows it: the shape of the `message` event (the event
- * contract defines it), its `cost_usd` computed now from the usage and `pricing` (the current
- * pricing of the model that wrote it).
+ * contract defines it), its `cost_usd` the one recorded when its step ran.
  */
-export function messageView(m: Message, pricing: Pricing | null) {
-  return pricedMessage(m, pricing);
+export function messageView(m: Message) {
+  return publicMessage(m);
 }
 
 export function queuedMessageView(q: QueuedMessage) {

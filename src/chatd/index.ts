@@ -5,7 +5,6 @@ export {
   type ChatEventType,
   type MessageDelta,
   type PublicMessage,
-  pricedMessage,
   publicMessage,
 } from "../chatloop/events.ts";
 export { ChatRequestError, type ChatService } from "./contract.ts";

@@ -269,6 +269,7 @@ describe("compactionRequest", () => {
       in_progress: false,
       stopped: false,
       retries: null,
+      cost_usd: null,
       created_at: "",
     });
     const history = [

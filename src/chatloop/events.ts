@@ -5,16 +5,7 @@
 import type { Usage } from "../provider/types.ts";
 import type { MessageEventData, StatusEventData, TruncatedEventData } from "../store/public.ts";
 
-import { type PublicMessage, publicMessage } from "../store/public.ts";
-import type { Message, Pricing } from "../store/types.ts";
-import { costUsd } from "./history.ts";
-
 export { type PublicMessage, type PublicPart, publicMessage } from "../store/public.ts";
-
-/** A message as clients see it, priced with `pricing` (the `message` event and GET alike). */
-export function pricedMessage(m: Message, pricing: Pricing | null | undefined): PublicMessage {
-  return publicMessage(m, (m.usage && costUsd(m.usage, pricing)) ?? null);
-}
 
 /** A delta of the message being streamed. After a `retry` event, discard the deltas of any
  * message that has no `message` event yet: the retried attempt streams it again from the start. */

@@ -28,6 +28,7 @@ function message(role: Message["role"], parts: MessagePart[]): Message {
     in_progress: false,
     stopped: false,
     retries: null,
+    cost_usd: null,
     created_at: new Date(0).toISOString(),
   };
 }

@@ -29,6 +29,7 @@ export class MemoryTranscript implements TurnStore {
       in_progress: input.in_progress ?? false,
       stopped: input.stopped ?? false,
       retries: input.retries ?? null,
+      cost_usd: input.usage ? (input.cost_usd ?? null) : null,
       created_at: new Date().toISOString(),
     };
     this.messages.push(message);
@@ -43,6 +44,7 @@ export class MemoryTranscript implements TurnStore {
       ...old,
       parts: input.parts,
       usage: input.usage ?? null,
+      cost_usd: input.usage ? (input.cost_usd ?? null) : null,
       model_id: input.model_id ?? null,
       in_progress: input.in_progress ?? false,
       stopped: input.stopped ?? false,

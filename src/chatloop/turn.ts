@@ -39,7 +39,7 @@ import {
   estimatePromptTokens,
   pruneToolOutputs,
 } from "./context.ts";
-import { pricedMessage } from "./events.ts";
+import { publicMessage } from "./events.ts";
 import {
   buildPrompt,
   costUsd,
@@ -569,13 +569,21 @@ class Turn {
     return { status: "failed", steps: this.#steps, error };
   }
 
-  /** Writes a message final (over any save made while it streamed) and announces it. */
+  /**
+   * Writes a message final (over any save made while it streamed) and announces it. A step's cost
+   * is computed here, with the pricing in force now, and saved with it (a later price change
+   * never rewrites it).
+   */
   async #persist(
     message: NewMessage & { id: string },
     pricing: Pricing | null | undefined = this.#o.pricing,
   ): Promise<Message> {
-    const persisted = await this.#o.store.saveMessage(this.#o.chat.id, message);
-    await this.#o.publish("message", { message: pricedMessage(persisted, pricing) });
+    const cost = message.usage ? (costUsd(message.usage, pricing) ?? null) : null;
+    const persisted = await this.#o.store.saveMessage(this.#o.chat.id, {
+      ...message,
+      cost_usd: cost,
+    });
+    await this.#o.publish("message", { message: publicMessage(persisted) });
     return persisted;
   }
 

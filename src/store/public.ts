@@ -63,16 +63,16 @@ export function publicPart(p: MessagePart): PublicPart {
 }
 
 /**
- * `costUsd` is what the caller computed from the message's usage and its model's pricing (the
- * store knows no pricing: the user messages it announces have no usage, so no cost).
+ * `cost_usd` is the one recorded with the message when its step ended (the pricing in force then;
+ * src/store/usage.ts), never recomputed.
  */
-export function publicMessage(m: Message, costUsd: number | null = null): PublicMessage {
+export function publicMessage(m: Message): PublicMessage {
   return {
     id: m.id,
     role: m.role,
     parts: m.parts.map(publicPart),
     ...(m.usage ? { usage: m.usage } : {}),
-    cost_usd: m.usage ? costUsd : null,
+    cost_usd: m.usage ? m.cost_usd : null,
     in_progress: m.in_progress,
     model_id: m.model_id,
     stopped: m.stopped,

@@ -235,12 +235,13 @@ export interface MessageRow {
   in_progress: boolean;
   stopped: boolean;
   retries: RetryRecord | null;
+  cost_usd: number | null;
   created_at: unknown;
   [column: string]: unknown;
 }
 
 export const MESSAGE_COLUMNS =
-  "id, chat_id, role, parts, usage, model_id, in_progress, stopped, retries, created_at";
+  "id, chat_id, role, parts, usage, model_id, in_progress, stopped, retries, cost_usd, created_at";
 
 export function toMessage(row: MessageRow): Message {
   return {
@@ -253,6 +254,7 @@ export function toMessage(row: MessageRow): Message {
     in_progress: row.in_progress === true,
     stopped: row.stopped === true,
     retries: row.retries ?? null,
+    cost_usd: row.cost_usd ?? null,
     created_at: iso(row.created_at),
   };
 }

@@ -149,6 +149,9 @@ export interface Message {
   stopped: boolean;
   /** The step's attempts that failed and were retried; null when the first attempt went through. */
   retries: RetryRecord | null;
+  /** What the step cost in USD, with the pricing in force when it ran; null without usage or
+   * pricing (src/store/usage.ts). */
+  cost_usd: number | null;
   created_at: string;
 }
 

@@ -7,7 +7,7 @@
 
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import type { Chat, MessagePart, Pricing, User } from "../../store/types.ts";
+import type { Chat, MessagePart, User } from "../../store/types.ts";
 import { currentUser, presentedToken } from "../auth.ts";
 import type { ApiApp, AppEnv, RouteContext } from "../context.ts";
 import { notFound } from "../errors.ts";
@@ -94,7 +94,6 @@ export function chatRoutes(ctx: RouteContext): ApiApp {
     const queued = await store.listQueuedMessages(chat.id);
     const messages = await store.listMessages(chat.id);
     const inTranscript = new Set(messages.map((m) => m.id));
-    const pricing = await pricingOf([chat.model_id, ...messages.map((m) => m.model_id)]);
     const replayFrom =
       chat.status === "running"
         ? await store.events.lastSeqOfType(chat.id, STEP_BOUNDARIES, chat.last_event_seq)
@@ -102,24 +101,13 @@ export function chatRoutes(ctx: RouteContext): ApiApp {
     return c.json(
       {
         chat: chatView(chat),
-        messages: messages.map((m) =>
-          messageView(m, pricing.get(m.model_id ?? chat.model_id) ?? null),
-        ),
+        messages: messages.map(messageView),
         queued: queued.filter((q) => !inTranscript.has(q.id)).map(queuedMessageView),
         replay_from_seq: replayFrom,
       },
       200,
     );
   });
-
-  /** The current pricing of each model named (a deleted model has none). */
-  async function pricingOf(ids: Array<string | null>): Promise<Map<string, Pricing | null>> {
-    const out = new Map<string, Pricing | null>();
-    for (const id of new Set(ids)) {
-      if (id !== null) out.set(id, (await store.getModel(id))?.pricing ?? null);
-    }
-    return out;
-  }
 
   const send = createRoute({
     method: "post",
