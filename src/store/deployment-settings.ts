@@ -1,19 +1,22 @@
 /**
  * Deployment settings an admin sets for the whole server (DESIGN.md §7): the deployment's system
  * prompt, told to every model after Keel's built-in one, the model that titles new chats, and the
- * model that writes compaction summaries, and the model new chats start with (`default_model_id`).
+ * model that writes compaction summaries, the model new chats start with (`default_model_id`), and
+ * every user's spend limit unless they have their own (`default_limit`, JSON text).
  * Each is one row of the key/value `settings` table; `null` is the absence of the row, so a
  * server that never had a setting and one whose setting was cleared read the same.
  */
 import type { DeploymentSettings, DeploymentSettingsStore } from "./contract.ts";
 import type { Database } from "./db.ts";
 import { cacheKeys, type ReadCache } from "./read-cache.ts";
+import { parseLimit } from "./spend-limits.ts";
 
 const KEYS = {
   system_prompt: "deployment.system_prompt",
   title_model_id: "deployment.title_model_id",
   summary_model_id: "deployment.summary_model_id",
   default_model_id: "deployment.default_model_id",
+  default_limit: "deployment.default_limit",
 } as const satisfies Record<keyof DeploymentSettings, string>;
 
 const FIELDS = Object.keys(KEYS) as Array<keyof DeploymentSettings>;
@@ -42,6 +45,7 @@ export class SqlDeploymentSettingsStore implements DeploymentSettingsStore {
       title_model_id: values.get(KEYS.title_model_id) ?? null,
       summary_model_id: values.get(KEYS.summary_model_id) ?? null,
       default_model_id: values.get(KEYS.default_model_id) ?? null,
+      default_limit: parseLimit(values.get(KEYS.default_limit)),
     };
   }
 
@@ -56,7 +60,7 @@ export class SqlDeploymentSettingsStore implements DeploymentSettingsStore {
           await tx.query(
             `INSERT INTO settings (key, value) VALUES ($1, $2)
              ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`,
-            [KEYS[field], value],
+            [KEYS[field], typeof value === "string" ? value : JSON.stringify(value)],
           );
         }
       }
