@@ -8,6 +8,7 @@ import { bodyLimit } from "hono/body-limit";
 import type { ChatService } from "../chatd/contract.ts";
 import { Transport } from "../provider/transport.ts";
 import type { Store } from "../store/contract.ts";
+import { createAuditor } from "./audit.ts";
 import { authMiddleware, SESSION_COOKIE, socketAddress } from "./auth.ts";
 import type { ApiOptions, AppEnv, ResolvedOptions, RouteContext } from "./context.ts";
 import { errorHandler, notFoundHandler, payloadTooLarge, validationHook } from "./errors.ts";
@@ -15,6 +16,7 @@ import { jsonLogger, type Logger, redacting } from "./log.ts";
 import { serveOpenApi } from "./openapi.ts";
 import { DEFAULT_SIGNIN_LIMITS, LoginRateLimiter } from "./rate-limit.ts";
 import { chatRoutes } from "./routes/chats.ts";
+import { groupRoutes } from "./routes/groups.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { mcpServerRoutes } from "./routes/mcp-servers.ts";
 import { modelRoutes } from "./routes/models.ts";
@@ -101,6 +103,7 @@ export function createApi(deps: ApiDeps): Hono<AppEnv> {
       address: options.addressRateLimit,
     }),
     transport: deps.transport ?? new Transport({ keepAliveTimeoutMs: 1_000 }),
+    audit: createAuditor(deps.store, options.clientIp),
     ...authMiddleware(deps.store, { secureCookies: options.secureCookies }),
   };
 
@@ -123,6 +126,7 @@ export function createApi(deps: ApiDeps): Hono<AppEnv> {
   app.route(API_PREFIX, userRoutes(ctx));
   app.route(API_PREFIX, providerRoutes(ctx));
   app.route(API_PREFIX, modelRoutes(ctx));
+  app.route(API_PREFIX, groupRoutes(ctx));
   app.route(API_PREFIX, settingsRoutes(ctx));
   app.route(API_PREFIX, mcpServerRoutes(ctx));
   app.route(API_PREFIX, chatRoutes(ctx));

@@ -8,6 +8,7 @@ import type { ChatService } from "../chatd/contract.ts";
 import type { Transport } from "../provider/transport.ts";
 import type { Store } from "../store/contract.ts";
 import type { User } from "../store/types.ts";
+import type { Auditor } from "./audit.ts";
 import type { Logger } from "./log.ts";
 import type { LoginRateLimiter } from "./rate-limit.ts";
 
@@ -56,6 +57,8 @@ export interface RouteContext {
   logger: Logger;
   options: ResolvedOptions;
   limiter: LoginRateLimiter;
+  /** Records each mutating action in the audit log (`audit.ts`): one wrapper per handler. */
+  audit: Auditor;
   /** The providers' HTTP client, for the admin's checks of a provider (test, model list). */
   transport: Transport;
   /** Authenticates (Bearer token or session cookie) or answers 401. */
