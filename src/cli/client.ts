@@ -114,6 +114,31 @@ export class ApiClient {
     return this.request<void>("DELETE", path);
   }
 
+  /** A GET whose body is streamed as it comes (an export of any size), not read whole. */
+  async download(path: string): Promise<ReadableStream<Uint8Array>> {
+    const headers: Record<string, string> = {};
+    if (this.#token) headers.authorization = `Bearer ${this.#token}`;
+    let response: Response;
+    try {
+      response = await fetch(`${this.baseUrl}/api/v1${path}`, { headers });
+    } catch (error) {
+      const reason =
+        error instanceof Error && error.cause instanceof Error
+          ? error.cause.message
+          : String(error);
+      throw new ApiError(0, `Cannot reach the Keel server at ${this.baseUrl} (${reason}).`);
+    }
+    if (response.ok && response.body) return response.body;
+    const text = await response.text();
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = undefined;
+    }
+    throw errorFromBody(response.status, parsed);
+  }
+
   /**
    * Follows a chat's event stream, reconnecting with `Last-Event-ID` after a dropped connection,
    * so every event is seen once. Ends when `signal` aborts or `onEvent` returns "stop".

@@ -8,6 +8,7 @@
 import { Command, CommanderError } from "commander";
 import { agentCommand } from "./agent.ts";
 import { askCommand } from "./ask.ts";
+import { auditCommand } from "./audit.ts";
 import { chatCommand } from "./chat.ts";
 import { dataCommand } from "./data.ts";
 import { type CliIO, EXIT_USAGE } from "./io.ts";
@@ -43,6 +44,7 @@ export function buildProgram(io: CliIO): Command {
   program.addCommand(workspacesCommand(io));
   program.addCommand(agentCommand(io));
   program.addCommand(dataCommand(io));
+  program.addCommand(auditCommand(io));
   return configure(program, io);
 }
 
