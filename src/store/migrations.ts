@@ -14,6 +14,7 @@
  * `CREATE INDEX CONCURRENTLY`, would need its own step.)
  */
 import { AUDIT_MIGRATION } from "./audit.ts";
+import { CHAT_RETENTION_MIGRATION } from "./chat-retention.ts";
 import type { Database, Queryable } from "./db.ts";
 import { GROUPS_MIGRATION } from "./groups.ts";
 import { SPEND_LIMITS_MIGRATION } from "./spend-limits.ts";
@@ -357,6 +358,7 @@ ALTER TABLE workspaces ADD COLUMN directory_replica text;
   USAGE_MIGRATION,
   GROUPS_MIGRATION,
   SPEND_LIMITS_MIGRATION,
+  CHAT_RETENTION_MIGRATION,
 ];
 
 /**
