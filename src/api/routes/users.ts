@@ -9,6 +9,7 @@ import {
   OwnerOnlyError,
   PasswordHashingBusyError,
 } from "../../store/contract.ts";
+import { changesOf } from "../audit.ts";
 import { clearSessionCookie, currentUser, presentedToken, setSessionCookie } from "../auth.ts";
 import type { ApiApp, RouteContext } from "../context.ts";
 import { ApiError, hashingBusy, notFound } from "../errors.ts";
@@ -70,14 +71,22 @@ export function userRoutes(ctx: RouteContext): ApiApp {
     const input = c.req.valid("json");
     const exists = new ApiError(409, "The first user already exists; sign in instead.");
     if ((await store.countUsers()) > 0) throw exists;
-    let user: Awaited<ReturnType<typeof store.createFirstUser>>;
-    try {
-      user = await store.createFirstUser(input);
-    } catch (err) {
-      if (err instanceof ConflictError) throw exists;
-      throw err;
-    }
-    const token = await store.createToken(user.id, "session", { ttlMs: options.sessionTtlMs });
+    const actor = { type: "user" as const, id: null, name: input.username };
+    const { user, token } = await ctx.audit.run(
+      c,
+      "user.create",
+      async (note) => {
+        const user = await store.createFirstUser(input).catch((err: unknown) => {
+          if (err instanceof ConflictError) throw exists;
+          throw err;
+        });
+        note.target = { type: "user", id: user.id, name: user.username };
+        note.changes = changesOf(null, userView(user), ["password"]);
+        const ttlMs = options.sessionTtlMs;
+        return { user, token: await store.createToken(user.id, "session", { ttlMs }) };
+      },
+      { actor },
+    );
     setSessionCookie(c, token, { secure: options.secureCookies, ttlMs: options.sessionTtlMs });
     logger.info("first user created", { user_id: user.id });
     return c.json({ user: userView(user), session_token: token }, 201);
@@ -112,17 +121,35 @@ export function userRoutes(ctx: RouteContext): ApiApp {
       });
     }
     const user = await store.verifyPassword(email, password);
+    // A failed sign-in is recorded on its own (never the password): the attempted name only.
+    const failed = (status: 401 | 403, message: string) =>
+      ctx.audit.record(c, {
+        action: "user.login_failed",
+        outcome: "failure",
+        actor: { type: "user", id: null, name: email },
+        error: `${status} ${message}`,
+      });
     if (user === null) {
       await limiter.fail(email, ip);
       logger.warn("sign-in failed", { email, ip });
+      await failed(401, "Invalid email or password.");
       throw new ApiError(401, "Invalid email or password.");
     }
     if (!user.active) {
       logger.warn("sign-in refused: account deactivated", { user_id: user.id, ip });
+      await failed(403, DEACTIVATED_MESSAGE);
       throw new ApiError(403, DEACTIVATED_MESSAGE);
     }
     await limiter.succeed(email, ip);
-    const token = await store.createToken(user.id, "session", { ttlMs: options.sessionTtlMs });
+    const token = await ctx.audit.run(
+      c,
+      "user.login",
+      () => store.createToken(user.id, "session", { ttlMs: options.sessionTtlMs }),
+      {
+        actor: { type: "user", id: user.id, name: user.username },
+        target: { type: "user", id: user.id, name: user.username },
+      },
+    );
     setSessionCookie(c, token, { secure: options.secureCookies, ttlMs: options.sessionTtlMs });
     return c.json({ session_token: token }, 200);
   });
@@ -138,7 +165,10 @@ export function userRoutes(ctx: RouteContext): ApiApp {
   });
   app.openapi(logout, async (c) => {
     const token = presentedToken(c);
-    if (token) await store.revokeToken(token);
+    const self = { type: "user", id: currentUser(c).id, name: currentUser(c).username };
+    await ctx.audit.run(c, "user.logout", async () => token && store.revokeToken(token), {
+      target: self,
+    });
     clearSessionCookie(c, { secure: options.secureCookies });
     logger.info("signed out", { user_id: currentUser(c).id });
     return c.body(null, 204);
@@ -157,13 +187,21 @@ export function userRoutes(ctx: RouteContext): ApiApp {
     c.json({ users: (await store.listUsers()).map(userView) }, 200),
   );
 
-  /** What a new chat of the user's preselects: their last model, else the deployment's default. */
+  /**
+   * What a new chat of the user's preselects: their last model, else the deployment's default —
+   * each only if the user may use it (null otherwise: a client then picks from `GET /models`).
+   */
   async function newChatModels(userId: string) {
     const [last, settings] = await Promise.all([
       store.lastModelId(userId),
       store.deploymentSettings.get(),
     ]);
-    return { last_model_id: last, default_model_id: settings.default_model_id };
+    const usable = async (id: string | null) =>
+      id !== null && (await store.mayUseModel(userId, id)) ? id : null;
+    return {
+      last_model_id: await usable(last),
+      default_model_id: await usable(settings.default_model_id),
+    };
   }
 
   // Before `PATCH /users/{id}` (admins only), which would otherwise take `/users/me`.
@@ -180,8 +218,19 @@ export function userRoutes(ctx: RouteContext): ApiApp {
   app.openapi(updateMe, async (c) => {
     const user = currentUser(c);
     const { instructions, compact_at } = c.req.valid("json");
-    const stored = await store.userPreferences.update(user.id, { instructions, compact_at });
-    if (stored === undefined) throw notFound("User");
+    const target = { type: "user", id: user.id, name: user.username };
+    const stored = await ctx.audit.run(
+      c,
+      "preferences.update",
+      async (note) => {
+        const before = await store.userPreferences.get(user.id);
+        const after = await store.userPreferences.update(user.id, { instructions, compact_at });
+        if (after === undefined) throw notFound("User");
+        note.changes = changesOf(before, after);
+        return after;
+      },
+      { target },
+    );
     const models = await newChatModels(user.id);
     logger.info("user preferences set", {
       user_id: user.id,
@@ -212,12 +261,23 @@ export function userRoutes(ctx: RouteContext): ApiApp {
     const { id } = c.req.valid("param");
     const patch = c.req.valid("json");
     const by = currentUser(c).id;
-    const user = await store.updateUser(id, patch, by).catch((err: unknown) => {
-      if (err instanceof LastAdminError) throw new ApiError(409, LAST_ADMIN_MESSAGE);
-      if (err instanceof OwnerOnlyError) throw new ApiError(403, OWNER_ONLY_MESSAGE);
-      throw err;
-    });
-    if (user === null) throw notFound("User");
+    const before = await store.getUser(id);
+    const target = { type: "user", id, name: before?.username ?? null };
+    const user = await ctx.audit.run(
+      c,
+      "user.update",
+      async (note) => {
+        const user = await store.updateUser(id, patch, by).catch((err: unknown) => {
+          if (err instanceof LastAdminError) throw new ApiError(409, LAST_ADMIN_MESSAGE);
+          if (err instanceof OwnerOnlyError) throw new ApiError(403, OWNER_ONLY_MESSAGE);
+          throw err;
+        });
+        if (user === null || before === null) throw notFound("User");
+        note.changes = changesOf(userView(before), userView(user));
+        return user;
+      },
+      { target },
+    );
     if (patch.role !== undefined) {
       logger.info("user role set", { user_id: id, by, role: patch.role });
     }
@@ -243,7 +303,12 @@ export function userRoutes(ctx: RouteContext): ApiApp {
   app.openapi(createUser, async (c) => {
     const input = c.req.valid("json");
     try {
-      const user = await store.createUser({ ...input, role: input.role ?? "member" });
+      const user = await ctx.audit.run(c, "user.create", async (note) => {
+        const user = await store.createUser({ ...input, role: input.role ?? "member" });
+        note.target = { type: "user", id: user.id, name: user.username };
+        note.changes = changesOf(null, userView(user), ["password"]);
+        return user;
+      });
       logger.info("user created", { user_id: user.id, by: currentUser(c).id });
       return c.json({ user: userView(user) }, 201);
     } catch (err) {
@@ -283,7 +348,13 @@ export function userRoutes(ctx: RouteContext): ApiApp {
   app.openapi(createToken, async (c) => {
     const { name } = c.req.valid("json");
     const user = currentUser(c);
-    const token = await store.createToken(user.id, "api", name === undefined ? {} : { name });
+    const token = await ctx.audit.run(
+      c,
+      "token.create",
+      () => store.createToken(user.id, "api", name === undefined ? {} : { name }),
+      // The token itself is never recorded; its name and owner are.
+      { target: { type: "token", id: null, name: name ?? null } },
+    );
     logger.info("api token created", { user_id: user.id });
     return c.json({ token }, 201);
   });
