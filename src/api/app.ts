@@ -18,6 +18,7 @@ import { DEFAULT_SIGNIN_LIMITS, LoginRateLimiter } from "./rate-limit.ts";
 import { chatRoutes } from "./routes/chats.ts";
 import { groupRoutes } from "./routes/groups.ts";
 import { healthRoutes } from "./routes/health.ts";
+import { limitRoutes } from "./routes/limits.ts";
 import { mcpServerRoutes } from "./routes/mcp-servers.ts";
 import { modelRoutes } from "./routes/models.ts";
 import { providerRoutes } from "./routes/providers.ts";
@@ -128,6 +129,7 @@ export function createApi(deps: ApiDeps): Hono<AppEnv> {
   app.route(API_PREFIX, modelRoutes(ctx));
   app.route(API_PREFIX, groupRoutes(ctx));
   app.route(API_PREFIX, settingsRoutes(ctx));
+  app.route(API_PREFIX, limitRoutes(ctx));
   app.route(API_PREFIX, mcpServerRoutes(ctx));
   app.route(API_PREFIX, chatRoutes(ctx));
   app.route(API_PREFIX, workspaceRoutes(ctx));

@@ -21,6 +21,8 @@ export interface Validation {
 
 export interface ErrorBody {
   message: string;
+  /** A stable code for a refusal clients recognise (e.g. `spend_limit_reached`). */
+  code?: string;
   detail?: string;
   validations?: Validation[];
 }
@@ -32,13 +34,20 @@ export class ApiError extends Error {
   readonly detail: string | undefined;
   readonly validations: Validation[] | undefined;
   readonly headers: Record<string, string> | undefined;
+  readonly code: string | undefined;
   constructor(
     status: ContentfulStatusCode,
     message: string,
-    extra: { detail?: string; validations?: Validation[]; headers?: Record<string, string> } = {},
+    extra: {
+      detail?: string;
+      validations?: Validation[];
+      headers?: Record<string, string>;
+      code?: string;
+    } = {},
   ) {
     super(message);
     this.status = status;
+    this.code = extra.code;
     this.detail = extra.detail;
     this.validations = extra.validations;
     this.headers = extra.headers;
@@ -46,6 +55,7 @@ export class ApiError extends Error {
 
   body(): ErrorBody {
     const body: ErrorBody = { message: this.message };
+    if (this.code !== undefined) body.code = this.code;
     if (this.detail !== undefined) body.detail = this.detail;
     if (this.validations !== undefined) body.validations = this.validations;
     return body;
@@ -138,7 +148,9 @@ export function errorHandler(logger: Logger): ErrorHandler<AppEnv> {
   return (err, c) => {
     if (err instanceof ApiError) return respond(c, err);
     if (err instanceof HTTPException) return respond(c, fromHttpException(err));
-    if (err instanceof ChatRequestError) return respond(c, new ApiError(err.status, err.message));
+    if (err instanceof ChatRequestError) {
+      return respond(c, new ApiError(err.status, err.message, err.code ? { code: err.code } : {}));
+    }
     if (err instanceof ConflictError) return respond(c, new ApiError(409, err.message));
     if (err instanceof PasswordHashingBusyError) return respond(c, hashingBusy(err));
     if (err instanceof SecretKeyError) {

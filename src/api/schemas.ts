@@ -6,6 +6,7 @@
 import { z } from "@hono/zod-openapi";
 import { ERROR_KINDS } from "../chaterror/kinds.ts";
 import { COMPACT_AT_MAX, COMPACT_AT_MIN, DEFAULT_COMPACT_AT } from "../chatloop/context.ts";
+import { DefaultLimitField, SpendLimitSchema } from "./limit-schemas.ts";
 import { REASONING_EFFORTS, TEMPERATURE_MAX } from "../provider/settings.ts";
 import { PROVIDER_TYPES } from "../provider/types.ts";
 
@@ -45,6 +46,9 @@ export const IdParams = z.object({
 export const ErrorSchema = z
   .object({
     message: z.string().openapi({ description: "What went wrong, for a person." }),
+    code: z.string().optional().openapi({
+      description: "A stable code for a refusal clients act on, e.g. `spend_limit_reached` (409).",
+    }),
     detail: z.string().optional(),
     validations: z
       .array(z.object({ field: z.string(), detail: z.string() }))
@@ -721,6 +725,7 @@ export const UpdateSettingsBody = z
       description:
         "An enabled model new chats preselect for users who have no chat yet; null: the first enabled model.",
     }),
+    default_limit: DefaultLimitField,
   })
   .openapi("UpdateSettingsRequest");
 
@@ -730,6 +735,7 @@ export const SettingsSchema = z
     title_model_id: z.string().nullable(),
     summary_model_id: z.string().nullable(),
     default_model_id: z.string().nullable(),
+    default_limit: SpendLimitSchema.nullable(),
   })
   .openapi("Settings");
 

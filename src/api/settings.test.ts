@@ -20,6 +20,7 @@ describe("deployment settings", () => {
       title_model_id: null,
       summary_model_id: null,
       default_model_id: null,
+      default_limit: null,
     });
 
     const set = await patch(api.s.admin, {
@@ -34,6 +35,7 @@ describe("deployment settings", () => {
       title_model_id: api.s.modelId,
       summary_model_id: api.s.modelId,
       default_model_id: api.s.modelId,
+      default_limit: null,
     };
     expect(obj(set)).toEqual(expected);
     expect(obj(await get(api.s.admin))).toEqual(expected);
@@ -52,6 +54,7 @@ describe("deployment settings", () => {
       title_model_id: null,
       summary_model_id: null,
       default_model_id: null,
+      default_limit: null,
     });
     // A blank prompt is no prompt.
     expect(obj(await patch(api.s.admin, { system_prompt: "  \n " }))).toEqual({
@@ -59,6 +62,7 @@ describe("deployment settings", () => {
       title_model_id: null,
       summary_model_id: null,
       default_model_id: null,
+      default_limit: null,
     });
     expect(api.served.logs.join("\n")).toContain("settings changed");
   });

@@ -53,6 +53,8 @@ export interface ChatService {
 export class ChatRequestError extends Error {
   override readonly name = "ChatRequestError";
   readonly status: 400 | 403 | 404 | 409;
+  /** A stable code for clients to recognise the refusal by (e.g. `spend_limit_reached`). */
+  readonly code: string | undefined = undefined;
   constructor(status: 400 | 403 | 404 | 409, message: string) {
     super(message);
     this.status = status;

@@ -29,6 +29,7 @@ export type DaemonStore = Pick<
   | "updateChat"
   | "getChat"
   | "clearCompactionRequest"
+  | "spendLimits"
 >;
 
 export interface DaemonLogger {

@@ -14,6 +14,7 @@ import type { Chat, ChatErrorRecord } from "../store/types.ts";
 import { gatherInstructions } from "./instructions.ts";
 import type { ModelResolver } from "./models.ts";
 import type { ChatDaemonOptions, DaemonStore } from "./options.ts";
+import { turnBudget } from "./spend-check.ts";
 
 export interface PrepareDeps {
   store: DaemonStore;
@@ -69,6 +70,8 @@ export async function prepareTurn(
       compactAt,
       record.settings.max_output_tokens,
     ),
+    // The owner's spend limit, checked before every step (the owner pays, whoever sent).
+    budget: turnBudget(store.spendLimits, chat.owner_id),
   };
   const summaryId = settings.summary_model_id;
   if (summaryId !== null && summaryId !== chat.model_id) {

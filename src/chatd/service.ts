@@ -17,6 +17,7 @@ import {
 } from "./contract.ts";
 import { gatherInstructions, type WorkspaceContextSource } from "./instructions.ts";
 import { ARCHIVED, editAndRerun, regenerate } from "./rerun.ts";
+import { refuseOverLimit } from "./spend-check.ts";
 import { deriveTitle } from "./title.ts";
 
 export type ServiceStore = Pick<
@@ -34,6 +35,7 @@ export type ServiceStore = Pick<
   | "userPreferences"
   | "requestCompaction"
   | "rewindChat"
+  | "spendLimits"
 >;
 
 export interface ChatServiceOptions {
@@ -65,6 +67,7 @@ export function createChatService(
   const service: ChatService = {
     async createChat(owner: User, input) {
       const content = userContent(input.content);
+      await refuseOverLimit(store.spendLimits, owner.id);
       const model = await store.getModel(input.model_id);
       if (!model) throw new ChatRequestError(404, `Model "${input.model_id}" was not found.`);
       if (!model.enabled) {
@@ -107,6 +110,7 @@ export function createChatService(
       const parts = userContent(content);
       if (chat.archived) throw new ChatRequestError(409, ARCHIVED);
       await mayRun(chat);
+      await refuseOverLimit(store.spendLimits, chat.owner_id);
       // Appended: the store announced it (and the chat's `pending`). Queued behind a running turn:
       // it is announced when it moves into the transcript, and a turn answers it after this one.
       const { appended } = await store.enqueueUserMessage(chat.id, parts);
@@ -117,11 +121,13 @@ export function createChatService(
     async editMessage(chat: Chat, messageId: string, content: MessagePart[]) {
       const parts = userContent(content);
       await mayRun(chat);
+      await refuseOverLimit(store.spendLimits, chat.owner_id);
       await editAndRerun(store, chat, messageId, parts, (c) => service.interrupt(c));
     },
 
     async regenerate(chat: Chat) {
       await mayRun(chat);
+      await refuseOverLimit(store.spendLimits, chat.owner_id);
       await regenerate(store, chat);
     },
 
@@ -142,6 +148,7 @@ export function createChatService(
 
     async compact(chat: Chat) {
       if (chat.archived) throw new ChatRequestError(409, ARCHIVED);
+      await refuseOverLimit(store.spendLimits, chat.owner_id);
       // The store announces a `pending` chat and signals it; a running one is re-queued when released.
       await store.requestCompaction(chat.id);
     },

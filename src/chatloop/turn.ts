@@ -32,6 +32,7 @@ import {
   compactionRequest,
   summaryPromptMessage,
 } from "./compaction.ts";
+import type { TurnBudget } from "./budget.ts";
 import type { AssistantPart } from "./content.ts";
 import {
   type ContextBudget,
@@ -114,6 +115,8 @@ export interface TurnOptions {
   context?: ContextBudget;
   /** The model that writes compaction summaries (an admin's choice; default the chat's model). */
   summaryModel?: { model: ChatModel; modelId: string; pricing: Pricing | null };
+  /** Spend limits: asked before every model step, told each step's cost (default: none). */
+  budget?: TurnBudget;
 }
 
 /** The newest tool output kept whole when a prompt is pruned: a quarter of the threshold, at most this. */
@@ -202,6 +205,8 @@ class Turn {
     // Nothing since the latest summary (or nothing at all): there is nothing to compact.
     const said = history.filter((message, index) => index > 0 || message.role === "user");
     if (said.length === 0) return { status: "compacted", steps: 0, open };
+    const refused = await this.#o.budget?.refusal();
+    if (refused) return this.#fail(refused);
     const stopped = await this.#compact(prompt, "manual");
     return stopped ?? { status: "compacted", steps: 0, open };
   }
@@ -230,6 +235,9 @@ class Turn {
           message: `The turn stopped after ${maxSteps} model steps without a final answer; send a message to continue.`,
         });
       }
+      // Over the spend limit: the step before this one was the last (it finished, and is kept).
+      const refused = await this.#o.budget?.refusal();
+      if (refused) return this.#fail(refused);
       this.#steps += 1;
       const full = await this.#fit(prompt);
       if (full) return full;
@@ -603,6 +611,7 @@ class Turn {
     pricing: Pricing | null | undefined = this.#o.pricing,
   ): Promise<void> {
     const cost = costUsd(usage, pricing);
+    if (cost !== undefined) this.#o.budget?.spent(cost);
     await this.#o.publish("usage", {
       message_id: messageId,
       usage,

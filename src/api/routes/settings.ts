@@ -1,7 +1,8 @@
 /**
  * The deployment's settings (admin only): the system prompt every model is told after Keel's
  * built-in one (DESIGN.md §7), the model that titles new chats and the one that writes
- * compaction summaries, and the model new chats preselect (`default_model_id`).
+ * compaction summaries, the model new chats preselect (`default_model_id`), and every user's
+ * spend limit unless they have their own (`default_limit`, see routes/limits.ts).
  */
 import { createRoute } from "@hono/zod-openapi";
 import type { DeploymentSettings } from "../../store/contract.ts";
@@ -83,6 +84,8 @@ export function settingsRoutes(ctx: RouteContext): ApiApp {
       }
       patch.default_model_id = input.default_model_id;
     }
+    // Applies at once on every replica: the settings' cache entry is dropped by NOTIFY.
+    if (input.default_limit !== undefined) patch.default_limit = input.default_limit;
     const settings = await store.deploymentSettings.update(patch);
     logger.info("settings changed", { fields: Object.keys(patch), by: currentUser(c).id });
     return c.json(settings, 200);
