@@ -23,6 +23,7 @@ import { mcpServerRoutes } from "./routes/mcp-servers.ts";
 import { modelRoutes } from "./routes/models.ts";
 import { providerRoutes } from "./routes/providers.ts";
 import { settingsRoutes } from "./routes/settings.ts";
+import { usageRoutes } from "./routes/usage.ts";
 import { userRoutes } from "./routes/users.ts";
 import { workspaceRoutes } from "./routes/workspaces.ts";
 
@@ -133,6 +134,7 @@ export function createApi(deps: ApiDeps): Hono<AppEnv> {
   app.route(API_PREFIX, mcpServerRoutes(ctx));
   app.route(API_PREFIX, chatRoutes(ctx));
   app.route(API_PREFIX, workspaceRoutes(ctx));
+  app.route(API_PREFIX, usageRoutes(ctx));
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",

@@ -8,6 +8,7 @@ import type { ProviderConfig, Usage } from "../provider/types.ts";
 import type { AuditStore } from "./audit.ts";
 import type { GroupMethods } from "./groups.ts";
 import type { SpendLimit, SpendLimitStore } from "./spend-limits.ts";
+import type { UsageStore } from "./usage-report.ts";
 import type {
   Chat,
   ChatErrorRecord,
@@ -480,6 +481,8 @@ export interface Store {
   readonly events: ChatEvents;
   readonly signals: ChatSignals;
   readonly workspaces: WorkspaceStore;
+  /** Totals of usage and cost over a period (src/store/usage-report.ts). */
+  readonly usage: UsageStore;
   readonly signInLimits: SignInLimitStore;
   readonly deploymentSettings: DeploymentSettingsStore;
   readonly userPreferences: UserPreferencesStore;

@@ -59,6 +59,7 @@ import type {
 } from "./types.ts";
 import { SqlUserPreferencesStore } from "./user-preferences.ts";
 import { METERED_COLUMNS, METERED_UPDATES, meteredValues } from "./usage.ts";
+import { SqlUsageStore, type UsageStore } from "./usage-report.ts";
 import { SqlUsers, USER_METHODS } from "./users.ts";
 import { SqlWorkspaceStore } from "./workspaces.ts";
 
@@ -161,6 +162,7 @@ export class SqlStore implements Store {
   readonly events: ChatEvents;
   readonly signals: ChatSignals;
   readonly workspaces: WorkspaceStore;
+  readonly usage: UsageStore;
   readonly signInLimits: SignInLimitStore;
   readonly deploymentSettings: DeploymentSettingsStore;
   readonly userPreferences: UserPreferencesStore;
@@ -185,6 +187,7 @@ export class SqlStore implements Store {
     delegate(this, new SqlChatLibrary(db), CHAT_LIBRARY_METHODS);
     delegate(this, new SqlGroups(db, this.#cache), GROUP_METHODS);
     this.workspaces = new SqlWorkspaceStore(db);
+    this.usage = new SqlUsageStore(db);
     this.signInLimits = new SqlSignInLimitStore(db);
     this.deploymentSettings = new SqlDeploymentSettingsStore(db, this.#cache);
     this.userPreferences = new SqlUserPreferencesStore(db, this.#cache);

@@ -12,6 +12,7 @@ import {
   unique,
 } from "./test-support.ts";
 import type { User } from "./types.ts";
+import { reportSql } from "./usage-report.ts";
 
 const USAGE = {
   inputTokens: 1_000_000,
@@ -181,5 +182,42 @@ describe("migration 17", () => {
     } finally {
       await db.close();
     }
+  });
+});
+
+describe("usage report plans", () => {
+  let testDb: TestDatabase;
+  let db: Database;
+  beforeAll(async () => {
+    testDb = await createTestDatabase();
+    ({ db } = await testDb.open());
+  });
+  afterAll(async () => {
+    await testDb?.cleanup();
+  });
+
+  /** The plan of `sql`, with sequential scans priced out (the test table is tiny). */
+  async function plan(sql: string, params: unknown[]): Promise<string> {
+    return db.transaction(async (tx) => {
+      await tx.exec("SET LOCAL enable_seqscan = off");
+      const rows = await tx.query<{ "QUERY PLAN": string }>(`EXPLAIN ${sql}`, params);
+      return rows.map((r) => r["QUERY PLAN"]).join("\n");
+    });
+  }
+
+  it("reads a period through the metered indexes", async () => {
+    const since = new Date("2026-11-01T00:00:00Z");
+    const until = new Date("2026-12-01T00:00:00Z");
+    const all = reportSql({ group_by: "day", split_by: "model", since, until });
+    expect(await plan(all.sql, all.params)).toMatch(/messages_metered_(created|user)/);
+    const one = reportSql({ group_by: "model", since, until, user_id: "u" });
+    expect(await plan(one.sql, one.params)).toContain("messages_metered_user");
+    // A user's spend (the spend limits' query) reads the index alone.
+    expect(
+      await plan("SELECT sum(cost_usd) FROM messages WHERE user_id = $1 AND created_at >= $2", [
+        "u",
+        since.toISOString(),
+      ]),
+    ).toContain("Index Only Scan using messages_metered_user");
   });
 });

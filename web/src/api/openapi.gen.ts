@@ -90,18 +90,57 @@ export interface paths {
     post: operations["createModel"];
   };
   "/api/v1/models/{id}": {
-    /** One model (members: enabled ones only) */
+    /** One model (members: enabled ones they may use only) */
     get: operations["getModel"];
     /** Delete a model (admin) */
     delete: operations["deleteModel"];
     /** Change a model (admin) */
     patch: operations["updateModel"];
   };
+  "/api/v1/groups": {
+    /** Every group, by name, with its members and the models restricted to it (admin) */
+    get: operations["getGroups"];
+    /** Create a group of users (admin) */
+    post: operations["postGroups"];
+  };
+  "/api/v1/groups/{id}": {
+    /** One group (admin) */
+    get: operations["getGroupsId"];
+    /**
+     * Delete a group (admin)
+     * @description Refused (409) while the group is the only one some model is restricted to: the model would be open to everyone. Give it another group, or make it everyone's, first.
+     */
+    delete: operations["deleteGroupsId"];
+    /**
+     * Rename a group or set its members (admin)
+     * @description `user_ids` replaces the members. A member removed loses the group's models from their next request or turn on.
+     */
+    patch: operations["patchGroupsId"];
+  };
   "/api/v1/settings": {
     /** The deployment's settings (admin) */
     get: operations["getSettings"];
     /** Change the deployment's settings (admin); null clears a setting */
     patch: operations["updateSettings"];
+  };
+  "/api/v1/users/me/spend": {
+    /** The caller's spend this period, against the limit that applies to them */
+    get: operations["getUsersMeSpend"];
+  };
+  "/api/v1/limits": {
+    /** The default limit and every user's own (admin) */
+    get: operations["getLimits"];
+  };
+  "/api/v1/users/{id}/limit": {
+    /** A user's own spend limit and the one in effect (admin) */
+    get: operations["getUsersIdLimit"];
+    /**
+     * Set a user's own spend limit, over the default (admin)
+     * @description USD per calendar period (UTC; a week starts on Monday). Applies at once, on every replica: a user over it can start no turn, and a running turn stops before its next step.
+     */
+    put: operations["putUsersIdLimit"];
+    /** Remove a user's own spend limit: the default applies again (admin) */
+    delete: operations["deleteUsersIdLimit"];
   };
   "/api/v1/mcp-servers": {
     /** List MCP servers (admin) */
@@ -199,6 +238,13 @@ export interface paths {
     /** Delete a workspace; its agent token stops working, its chats lose their tools */
     delete: operations["deleteWorkspace"];
   };
+  "/api/v1/usage": {
+    /**
+     * Usage and cost over a period, grouped (admins: everyone's; members: their own)
+     * @description Totals of the model steps (tokens, the cost recorded with each step, steps, chats) over [since, until) — by default the last 30 days — per user, model, provider, chat (the top chats: the costliest first) or UTC day (`split_by` a user, model or provider per day). `format=csv` answers the rows as a CSV file.
+     */
+    get: operations["getUsage"];
+  };
 }
 
 export type webhooks = Record<string, never>;
@@ -238,6 +284,8 @@ export interface components {
     Error: {
       /** @description What went wrong, for a person. */
       message: string;
+      /** @description A stable code for a refusal clients act on, e.g. `spend_limit_reached` (409). */
+      code?: string;
       detail?: string;
       /** @description One entry per invalid field (400). */
       validations?: {
@@ -474,6 +522,8 @@ export interface components {
         cache_write_per_mtok?: number;
       } | null;
       enabled: boolean;
+      /** @description Admins only: the groups it is restricted to; empty: everyone may use it. */
+      group_ids?: string[];
       temperature: number | null;
       max_output_tokens: number | null;
       /** @enum {string|null} */
@@ -506,6 +556,8 @@ export interface components {
       pricing?: components["schemas"]["Pricing"];
       /** @description Defaults to true. */
       enabled?: boolean;
+      /** @description The groups whose members may use it (and admins); empty or absent: everyone. */
+      group_ids?: string[];
       /** @description 0–2 (Anthropic: 0–1, and none while thinking); null or absent: the provider's default. */
       temperature?: number | null;
       /** @description The most tokens one model step may write (thinking excluded); null or absent: Keel's default. */
@@ -542,6 +594,8 @@ export interface components {
       pricing?: components["schemas"]["Pricing"];
       /** @description Defaults to true. */
       enabled?: boolean;
+      /** @description The groups whose members may use it (and admins); empty or absent: everyone. */
+      group_ids?: string[];
       /** @description 0–2 (Anthropic: 0–1, and none while thinking); null or absent: the provider's default. */
       temperature?: number | null;
       /** @description The most tokens one model step may write (thinking excluded); null or absent: Keel's default. */
@@ -554,12 +608,63 @@ export interface components {
       /** @description The share of the context window a chat's prompt may fill before Keel compacts it (0.1–0.95); null or absent: 0.8. */
       compact_at?: number | null;
     };
+    GroupList: {
+      groups: components["schemas"]["Group"][];
+    };
+    Group: {
+      /**
+       * Format: uuid
+       * @description A UUID.
+       * @example 0195c1a4-8f1e-7b7a-9c55-2f1d0e6a4b21
+       */
+      id: string;
+      name: string;
+      /** @description The members, by username. */
+      user_ids: string[];
+      member_count: number;
+      /** @description The models restricted to this group (and maybe others). */
+      model_ids: string[];
+      /** Format: date-time */
+      created_at: string;
+      /** Format: date-time */
+      updated_at: string;
+    };
+    CreateGroupRequest: {
+      /**
+       * @description Unique, case aside.
+       * @example Research
+       */
+      name: string;
+      /** @description The members: every id names a user (deactivated ones too). Replaces the members. */
+      user_ids?: string[];
+    };
+    UpdateGroupRequest: {
+      /**
+       * @description Unique, case aside.
+       * @example Research
+       */
+      name?: string;
+      /** @description The members: every id names a user (deactivated ones too). Replaces the members. */
+      user_ids?: string[];
+    };
     Settings: {
       system_prompt: string | null;
       title_model_id: string | null;
       summary_model_id: string | null;
       default_model_id: string | null;
+      default_limit: components["schemas"]["SpendLimit"];
+      chat_archive_after_days: number | null;
+      chat_delete_after_days: number | null;
     };
+    SpendLimit: {
+      usd: number;
+      /**
+       * @description A calendar day, week (from Monday) or month, in UTC.
+       * @example month
+       * @enum {string}
+       */
+      period: "day" | "week" | "month";
+    } | null;
     UpdateSettingsRequest: {
       /** @description Told to every model after Keel's built-in system prompt; null or blank removes it. */
       system_prompt?: string | null;
@@ -581,6 +686,104 @@ export interface components {
        * @example 0195c1a4-8f1e-7b7a-9c55-2f1d0e6a4b21
        */
       default_model_id?: string | null;
+      /** @description Every user's spend limit unless they have their own; null: none. */
+      default_limit?: {
+        /**
+         * @description USD per period, more than 0.
+         * @example 25
+         */
+        usd: number;
+        /**
+         * @description A calendar day, week (from Monday) or month, in UTC.
+         * @example month
+         * @enum {string}
+         */
+        period: "day" | "week" | "month";
+      } | null;
+      /** @description Archive chats with no activity for this many days (running or queued chats never); null: never. */
+      chat_archive_after_days?: number | null;
+      /** @description Delete archived chats, their messages and events, this many days after they were archived; null: never. Cannot be undone. */
+      chat_delete_after_days?: number | null;
+    };
+    Spend: {
+      /** @description The cost of the user's steps this period. */
+      spent_usd: number;
+      /**
+       * @description The limit's period; month when there is no limit.
+       * @example month
+       * @enum {string}
+       */
+      period: "day" | "week" | "month";
+      /** Format: date-time */
+      period_start: string;
+      /**
+       * Format: date-time
+       * @description When the period ends and the spend restarts.
+       */
+      resets_at: string;
+      limit: components["schemas"]["EffectiveLimit"];
+      /** @description The spend reached the limit: new chats and messages are refused (409). */
+      over: boolean;
+      /** @description When over: what the 409 says (spent, limit, reset, whom to ask); else null. */
+      message: string | null;
+    };
+    EffectiveLimit: {
+      usd: number;
+      /**
+       * @description A calendar day, week (from Monday) or month, in UTC.
+       * @example month
+       * @enum {string}
+       */
+      period: "day" | "week" | "month";
+      /**
+       * @description user: the user's own; group: one of their groups'; default: the deployment's.
+       * @enum {string}
+       */
+      source: "user" | "group" | "default";
+    } | null;
+    LimitList: {
+      default_limit: components["schemas"]["SpendLimit"];
+      users: {
+        user_id: string;
+        usd: number;
+        /**
+         * @description A calendar day, week (from Monday) or month, in UTC.
+         * @example month
+         * @enum {string}
+         */
+        period: "day" | "week" | "month";
+        /** Format: date-time */
+        updated_at: string;
+      }[];
+    };
+    UserLimit: {
+      user_id: string;
+      /** @description The user's own limit (an override); null: none. */
+      own: {
+        usd: number;
+        /**
+         * @description A calendar day, week (from Monday) or month, in UTC.
+         * @example month
+         * @enum {string}
+         */
+        period: "day" | "week" | "month";
+        /** Format: date-time */
+        updated_at: string;
+      } | null;
+      effective: components["schemas"]["EffectiveLimit"];
+    };
+    SpendLimitRequest: {
+      /**
+       * @description USD per period, more than 0.
+       * @example 25
+       */
+      usd: number;
+      /**
+       * @description A calendar day, week (from Monday) or month, in UTC.
+       * @example month
+       * @enum {string}
+       */
+      period: "day" | "week" | "month";
     };
     McpServer: {
       /**
@@ -909,6 +1112,67 @@ export interface components {
     };
     WorkspaceList: {
       workspaces: components["schemas"]["Workspace"][];
+    };
+    UsageReport: {
+      /** @enum {string} */
+      group_by: "user" | "model" | "provider" | "day" | "chat";
+      /** @enum {string|null} */
+      split_by: "user" | "model" | "provider" | null;
+      /** Format: date-time */
+      since: string;
+      /** Format: date-time */
+      until: string;
+      /** @description Whose usage this is; null: everyone's (admins). */
+      user_id: string | null;
+      rows: components["schemas"]["UsageRow"][];
+      totals: components["schemas"]["UsageTotals"];
+    };
+    UsageRow: {
+      /** @description The user's, model's, provider's or chat's id, or the day (YYYY-MM-DD); null for a model since deleted. */
+      key: string | null;
+      /** @description Username, model or provider name, chat title, day. */
+      name: string;
+      split_key?: string | null;
+      split_name?: string;
+      /** @description group_by=chat: the chat's owner. */
+      owner_id?: string;
+      owner_name?: string;
+      /** @description The known costs, each at the pricing in force when its step ran. */
+      cost_usd: number;
+      /** @description Every input token, cached ones included. */
+      input_tokens: number;
+      output_tokens: number;
+      /** @description Input tokens read from the provider's cache (in input_tokens). */
+      cached_input_tokens: number;
+      /** @description Input tokens written to the provider's cache (in input_tokens). */
+      cache_write_tokens: number;
+      /** @description Output tokens spent reasoning (in output_tokens). */
+      reasoning_tokens: number;
+      /** @description Model steps. */
+      messages: number;
+      /** @description Steps of a model without pricing: their tokens count, their cost is unknown. */
+      unpriced_messages: number;
+      /** @description Distinct chats. */
+      chats: number;
+    };
+    UsageTotals: {
+      /** @description The known costs, each at the pricing in force when its step ran. */
+      cost_usd: number;
+      /** @description Every input token, cached ones included. */
+      input_tokens: number;
+      output_tokens: number;
+      /** @description Input tokens read from the provider's cache (in input_tokens). */
+      cached_input_tokens: number;
+      /** @description Input tokens written to the provider's cache (in input_tokens). */
+      cache_write_tokens: number;
+      /** @description Output tokens spent reasoning (in output_tokens). */
+      reasoning_tokens: number;
+      /** @description Model steps. */
+      messages: number;
+      /** @description Steps of a model without pricing: their tokens count, their cost is unknown. */
+      unpriced_messages: number;
+      /** @description Distinct chats. */
+      chats: number;
     };
   };
   responses: never;
@@ -1716,7 +1980,7 @@ export interface operations {
       };
     };
   };
-  /** One model (members: enabled ones only) */
+  /** One model (members: enabled ones they may use only) */
   getModel: {
     parameters: {
       path: {
@@ -1842,6 +2106,225 @@ export interface operations {
       };
     };
   };
+  /** Every group, by name, with its members and the models restricted to it (admin) */
+  getGroups: {
+    responses: {
+      /** @description The groups */
+      200: {
+        content: {
+          "application/json": components["schemas"]["GroupList"];
+        };
+      };
+      /** @description Authentication required */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Administrators only */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Create a group of users (admin) */
+  postGroups: {
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["CreateGroupRequest"];
+      };
+    };
+    responses: {
+      /** @description The group */
+      201: {
+        content: {
+          "application/json": components["schemas"]["Group"];
+        };
+      };
+      /** @description Invalid request: `validations` names each field */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Authentication required */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Administrators only */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Conflict */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Request body too large */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Request body is not JSON */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** One group (admin) */
+  getGroupsId: {
+    parameters: {
+      path: {
+        /** @description A UUID. */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description The group */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Group"];
+        };
+      };
+      /** @description Authentication required */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Administrators only */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Delete a group (admin)
+   * @description Refused (409) while the group is the only one some model is restricted to: the model would be open to everyone. Give it another group, or make it everyone's, first.
+   */
+  deleteGroupsId: {
+    parameters: {
+      path: {
+        /** @description A UUID. */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description Deleted */
+      204: {
+        content: never;
+      };
+      /** @description Authentication required */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Administrators only */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Conflict */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Rename a group or set its members (admin)
+   * @description `user_ids` replaces the members. A member removed loses the group's models from their next request or turn on.
+   */
+  patchGroupsId: {
+    parameters: {
+      path: {
+        /** @description A UUID. */
+        id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["UpdateGroupRequest"];
+      };
+    };
+    responses: {
+      /** @description The group */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Group"];
+        };
+      };
+      /** @description Invalid request: `validations` names each field */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Authentication required */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Administrators only */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Conflict */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Request body too large */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Request body is not JSON */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
   /** The deployment's settings (admin) */
   getSettings: {
     responses: {
@@ -1905,6 +2388,177 @@ export interface operations {
       };
       /** @description Request body is not JSON */
       415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** The caller's spend this period, against the limit that applies to them */
+  getUsersMeSpend: {
+    responses: {
+      /** @description The spend */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Spend"];
+        };
+      };
+      /** @description Authentication required */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** The default limit and every user's own (admin) */
+  getLimits: {
+    responses: {
+      /** @description The limits */
+      200: {
+        content: {
+          "application/json": components["schemas"]["LimitList"];
+        };
+      };
+      /** @description Authentication required */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Administrators only */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** A user's own spend limit and the one in effect (admin) */
+  getUsersIdLimit: {
+    parameters: {
+      path: {
+        /** @description A UUID. */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description The limit */
+      200: {
+        content: {
+          "application/json": components["schemas"]["UserLimit"];
+        };
+      };
+      /** @description Authentication required */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Administrators only */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Set a user's own spend limit, over the default (admin)
+   * @description USD per calendar period (UTC; a week starts on Monday). Applies at once, on every replica: a user over it can start no turn, and a running turn stops before its next step.
+   */
+  putUsersIdLimit: {
+    parameters: {
+      path: {
+        /** @description A UUID. */
+        id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["SpendLimitRequest"];
+      };
+    };
+    responses: {
+      /** @description The limit */
+      200: {
+        content: {
+          "application/json": components["schemas"]["UserLimit"];
+        };
+      };
+      /** @description Invalid request: `validations` names each field */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Authentication required */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Administrators only */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Request body too large */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Request body is not JSON */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Remove a user's own spend limit: the default applies again (admin) */
+  deleteUsersIdLimit: {
+    parameters: {
+      path: {
+        /** @description A UUID. */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description The limit now */
+      200: {
+        content: {
+          "application/json": components["schemas"]["UserLimit"];
+        };
+      };
+      /** @description Authentication required */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Administrators only */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found */
+      404: {
         content: {
           "application/json": components["schemas"]["Error"];
         };
@@ -2791,6 +3445,51 @@ export interface operations {
       };
       /** @description Not found */
       404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Usage and cost over a period, grouped (admins: everyone's; members: their own)
+   * @description Totals of the model steps (tokens, the cost recorded with each step, steps, chats) over [since, until) — by default the last 30 days — per user, model, provider, chat (the top chats: the costliest first) or UTC day (`split_by` a user, model or provider per day). `format=csv` answers the rows as a CSV file.
+   */
+  getUsage: {
+    parameters: {
+      query?: {
+        /** @description Rows per user, model, provider, chat (the top chats) or UTC day (oldest first). Default user. */
+        group_by?: "user" | "model" | "provider" | "day" | "chat";
+        /** @description With group_by=day only: a row per day and user, model or provider. */
+        split_by?: "user" | "model" | "provider";
+        /** @description Start of the period, inclusive. Default: 30 days before until. */
+        since?: string;
+        /** @description End of the period, exclusive; a date includes that whole day (UTC). Default: now. */
+        until?: string;
+        /** @description Admins: only this user's usage. A member always sees only their own. */
+        user_id?: string;
+        /** @description At most this many rows, the costliest first (not with group_by=day). Default: all; for group_by=chat, 20. */
+        limit?: number;
+        /** @description csv: the rows as a CSV file (text/csv, an attachment), without the totals. */
+        format?: "json" | "csv";
+      };
+    };
+    responses: {
+      /** @description The rows and the period's totals */
+      200: {
+        content: {
+          "application/json": components["schemas"]["UsageReport"];
+          "text/csv": string;
+        };
+      };
+      /** @description Invalid request: `validations` names each field */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Authentication required */
+      401: {
         content: {
           "application/json": components["schemas"]["Error"];
         };
