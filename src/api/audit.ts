@@ -178,8 +178,8 @@ function same(a: unknown, b: unknown): boolean {
  * show. A nested object (`options`) is diffed a level down, as `options.name`.
  */
 export function changesOf(
-  before: Record<string, unknown> | null,
-  after: Record<string, unknown> | null,
+  before: object | null,
+  after: object | null,
   secrets: readonly string[] = [],
 ): AuditChanges | null {
   const out: AuditChanges = {};
@@ -205,7 +205,7 @@ export function changesOf(
       out[path] = change;
     }
   };
-  walk(before, after, "");
+  walk(before as Record<string, unknown> | null, after as Record<string, unknown> | null, "");
   for (const secret of secrets) out[secret] = SECRET_CHANGED;
   return Object.keys(out).length > 0 ? out : null;
 }
@@ -215,4 +215,22 @@ export function secretsSet(body: object, names: readonly string[]): string[] {
   return names.filter(
     (name) => name in body && (body as Record<string, unknown>)[name] !== undefined,
   );
+}
+
+/** Option names whose values are credentials (as the views' redaction names them). */
+const SECRET_OPTION = /secret|token|password|api[_-]?key|credential|authorization/i;
+
+/**
+ * The options a request set (or removed) whose values a view hides — `headers`, a name that
+ * reads as a credential, or one the view shows as `redacted` — as `options.name`: secrets whose
+ * change reads `"[changed]"`.
+ */
+export function secretOptionsSet(
+  sent: Record<string, unknown> | undefined,
+  shown: Record<string, unknown>,
+  redacted: string,
+): string[] {
+  return Object.keys(sent ?? {})
+    .filter((key) => key === "headers" || SECRET_OPTION.test(key) || shown[key] === redacted)
+    .map((key) => `options.${key}`);
 }

@@ -49,45 +49,50 @@ export function addProviderChecks(app: ApiApp, ctx: RouteContext): void {
       ...errors(400, 401, 403, 404, 413, 415),
     },
   });
-  app.openapi(test, async (c) => {
-    const { id } = c.req.valid("param");
-    const body = c.req.valid("json") ?? {};
-    const config = await configOf(id);
-    const model = body.model ?? (await firstModel(id));
-    const probe = await probeProvider(config, model, transport, deadline());
-    if (probe === null) {
-      return c.json(
-        {
-          ok: false,
-          kind: "config" as const,
-          message: `${PROVIDER_DISPLAY_NAMES[config.type]} needs a model to test with: add one of its models on the Models page, then test again.`,
-          latency_ms: 0,
-        },
-        200,
-      );
-    }
-    const outcome = probe.ok
-      ? { ok: true, latency_ms: probe.latencyMs }
-      : (() => {
-          const error = classify(probe.error, { provider: config.name });
-          return {
+  // Audited on its own, after the test: it changes no row and may wait 15 s on the provider.
+  app.openapi(test, (c) =>
+    ctx.audit.after(c, "provider.test", async (note) => {
+      const { id } = c.req.valid("param");
+      note.target = { type: "provider", id, name: null };
+      const body = c.req.valid("json") ?? {};
+      const config = await configOf(id);
+      note.target.name = config.name ?? null;
+      const model = body.model ?? (await firstModel(id));
+      const probe = await probeProvider(config, model, transport, deadline());
+      if (probe === null) {
+        return c.json(
+          {
             ok: false,
-            kind: error.kind,
-            message: error.message,
-            ...(error.detail === undefined ? {} : { detail: error.detail }),
-            latency_ms: probe.latencyMs,
-          };
-        })();
-    logger.info("provider tested", {
-      provider_id: id,
-      model: model ?? null,
-      ok: outcome.ok,
-      kind: "kind" in outcome ? outcome.kind : null,
-      latency_ms: outcome.latency_ms,
-      by: currentUser(c).id,
-    });
-    return c.json(outcome, 200);
-  });
+            kind: "config" as const,
+            message: `${PROVIDER_DISPLAY_NAMES[config.type]} needs a model to test with: add one of its models on the Models page, then test again.`,
+            latency_ms: 0,
+          },
+          200,
+        );
+      }
+      const outcome = probe.ok
+        ? { ok: true, latency_ms: probe.latencyMs }
+        : (() => {
+            const error = classify(probe.error, { provider: config.name });
+            return {
+              ok: false,
+              kind: error.kind,
+              message: error.message,
+              ...(error.detail === undefined ? {} : { detail: error.detail }),
+              latency_ms: probe.latencyMs,
+            };
+          })();
+      logger.info("provider tested", {
+        provider_id: id,
+        model: model ?? null,
+        ok: outcome.ok,
+        kind: "kind" in outcome ? outcome.kind : null,
+        latency_ms: outcome.latency_ms,
+        by: currentUser(c).id,
+      });
+      return c.json(outcome, 200);
+    }),
+  );
 
   const models = createRoute({
     method: "get",

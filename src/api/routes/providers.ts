@@ -7,6 +7,7 @@ import { createRoute } from "@hono/zod-openapi";
 import { configProblems } from "../../provider/validate.ts";
 import type { NewProvider } from "../../store/contract.ts";
 import type { ProviderRecord } from "../../store/types.ts";
+import { changesOf, secretOptionsSet, secretsSet } from "../audit.ts";
 import { currentUser } from "../auth.ts";
 import type { ApiApp, RouteContext } from "../context.ts";
 import { ApiError, notFound } from "../errors.ts";
@@ -84,6 +85,20 @@ function definedOnly<T extends object>(input: T): Partial<T> {
   return Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
+/** A provider's diff for the audit log: its key and secret options only as "[changed]". */
+function providerChanges(
+  before: ProviderRecord | null,
+  after: ProviderRecord | null,
+  sent: { api_key?: unknown; options?: Record<string, unknown> },
+) {
+  const shown = after ?? before;
+  const options = shown ? providerView(shown).options : {};
+  return changesOf(before && providerView(before), after && providerView(after), [
+    ...secretsSet(sent, ["api_key"]),
+    ...secretOptionsSet(sent.options, options, REDACTED),
+  ]);
+}
+
 export function providerRoutes(ctx: RouteContext): ApiApp {
   const { store, logger } = ctx;
   const app = newRouter();
@@ -110,7 +125,12 @@ export function providerRoutes(ctx: RouteContext): ApiApp {
       { type: input.type, base_url: input.base_url ?? null, options: input.options ?? {} },
       input.options,
     );
-    const provider = await store.createProvider(definedOnly(input) as NewProvider);
+    const provider = await ctx.audit.run(c, "provider.create", async (note) => {
+      const provider = await store.createProvider(definedOnly(input) as NewProvider);
+      note.target = { type: "provider", id: provider.id, name: provider.name };
+      note.changes = providerChanges(null, provider, input);
+      return provider;
+    });
     logger.info("provider created", {
       provider_id: provider.id,
       type: provider.type,
@@ -182,8 +202,18 @@ export function providerRoutes(ctx: RouteContext): ApiApp {
       },
       patch.options,
     );
-    const provider = await store.updateProvider(id, changes);
-    if (provider === null) throw notFound("Provider");
+    const target = { type: "provider", id, name: current.name };
+    const provider = await ctx.audit.run(
+      c,
+      "provider.update",
+      async (note) => {
+        const provider = await store.updateProvider(id, changes);
+        if (provider === null) throw notFound("Provider");
+        note.changes = providerChanges(current, provider, patch);
+        return provider;
+      },
+      { target },
+    );
     logger.info("provider updated", {
       provider_id: id,
       fields: Object.keys(definedOnly(patch)),
@@ -204,7 +234,17 @@ export function providerRoutes(ctx: RouteContext): ApiApp {
   });
   app.openapi(remove, async (c) => {
     const { id } = c.req.valid("param");
-    if (!(await store.deleteProvider(id))) throw notFound("Provider");
+    const current = await store.getProvider(id);
+    const target = { type: "provider", id, name: current?.name ?? null };
+    await ctx.audit.run(
+      c,
+      "provider.delete",
+      async (note) => {
+        if (current === null || !(await store.deleteProvider(id))) throw notFound("Provider");
+        note.changes = providerChanges(current, null, {});
+      },
+      { target },
+    );
     logger.info("provider deleted", { provider_id: id, by: currentUser(c).id });
     return c.body(null, 204);
   });
