@@ -72,7 +72,7 @@ export function AuditFilterBar({
               name="actor"
               value={draft.actor}
               onChange={(e) => set({ actor: e.target.value })}
-              placeholder="Username or user ID"
+              placeholder="Name or user ID"
               autoComplete="off"
               spellCheck={false}
             />
@@ -105,7 +105,7 @@ export function AuditFilterBar({
               name="target"
               value={draft.target}
               onChange={(e) => set({ target: e.target.value })}
-              placeholder="A type, or type:ID"
+              placeholder="type or type:ID"
               autoComplete="off"
               spellCheck={false}
             />

@@ -4,7 +4,7 @@
  * does the same) to show what changed, field by field, and everything else the event records.
  * On a phone each row is a card (the admin tables' rule in styles.css, `data-label`).
  */
-import { useId, useState } from "react";
+import { type ReactNode, useId, useState } from "react";
 import { Tooltip } from "../../ui/Tooltip.tsx";
 import type { AuditChange, AuditEvent } from "./api.ts";
 import {
@@ -60,7 +60,8 @@ function Details({ event }: { event: AuditEvent }) {
       ) : null}
       {changes.length > 0 ? (
         <section aria-label="Changes">
-          <h3>Changes</h3>
+          {/* A failed change changed nothing: what it would have changed. */}
+          <h3>{event.outcome === "failure" ? "Attempted changes" : "Changes"}</h3>
           <ul className="audit-changes">
             {changes.map(([field, change]) => (
               <ChangeLine key={field} field={field} change={change} />
@@ -101,6 +102,23 @@ function Details({ event }: { event: AuditEvent }) {
   );
 }
 
+/** A cell, its content in one box (a phone's card puts the column's name beside that box). */
+function Cell({
+  label,
+  className,
+  children,
+}: {
+  label: string;
+  className?: string;
+  children: ReactNode;
+}) {
+  return (
+    <td data-label={label} className={className}>
+      <div className="audit-cell">{children}</div>
+    </td>
+  );
+}
+
 function Row({ event, now }: { event: AuditEvent; now: number }) {
   const [open, setOpen] = useState(false);
   const detailsId = useId();
@@ -118,7 +136,7 @@ function Row({ event, now }: { event: AuditEvent; now: number }) {
           toggle();
         }}
       >
-        <td data-label="Time" className="audit-time">
+        <Cell label="Time" className="audit-time">
           <Tooltip label={exactTime(event.time)} side="right">
             <button
               type="button"
@@ -132,44 +150,47 @@ function Row({ event, now }: { event: AuditEvent; now: number }) {
               <time dateTime={event.time}>{relativeTime(event.time, now)}</time>
             </button>
           </Tooltip>
-        </td>
-        <td data-label="Actor">
+        </Cell>
+        <Cell label="Actor">
           <span className="audit-actor">{actorLabel(event.actor)}</span>
           {event.actor.type !== "user" ? (
             <span className="muted audit-kind"> {event.actor.type}</span>
           ) : null}
-        </td>
-        <td data-label="Action">
+        </Cell>
+        <Cell label="Action">
           <span
             className={`badge audit-action${isDestructive(event.action) ? " destructive" : ""}`}
           >
             {event.action}
           </span>
-        </td>
-        <td data-label="Target">
+        </Cell>
+        <Cell label="Target">
           {event.target ? (
             <>
-              <span className="audit-target">
-                {event.target.name ?? event.target.id ?? event.target.type}
+              <span className="audit-target">{event.target.name ?? event.target.id}</span>
+              <span className={(event.target.name ?? event.target.id) ? "muted audit-kind" : ""}>
+                {" "}
+                {event.target.type}
               </span>
-              <span className="muted audit-kind"> {event.target.type}</span>
             </>
           ) : (
             <span className="muted">—</span>
           )}
-        </td>
-        <td data-label="Outcome">
+        </Cell>
+        <Cell label="Outcome">
           {failed ? (
             <span className="badge badge-error">Failed</span>
           ) : (
             <span className="audit-ok">Success</span>
           )}
-        </td>
-        <td data-label="Source" className="audit-source">
-          {event.source.address ? <span className="mono">{event.source.address}</span> : null}
-          {agent ? <span className="muted"> {agent}</span> : null}
+        </Cell>
+        <Cell label="Source" className="audit-source">
+          {event.source.address ? (
+            <span className="mono audit-address">{event.source.address}</span>
+          ) : null}
+          {agent ? <span className="muted audit-agent">{agent}</span> : null}
           {!event.source.address && !agent ? <span className="muted">—</span> : null}
-        </td>
+        </Cell>
       </tr>
       {open ? (
         <tr className="audit-details-row" id={detailsId}>

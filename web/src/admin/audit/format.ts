@@ -3,7 +3,7 @@
 const UNITS: ReadonlyArray<[Intl.RelativeTimeFormatUnit, number]> = [
   ["year", 365 * 86_400_000],
   ["month", 30 * 86_400_000],
-  ["week", 7 * 86_400_000],
+  // No weeks: "9 days ago" says more than "last week".
   ["day", 86_400_000],
   ["hour", 3_600_000],
   ["minute", 60_000],
@@ -11,12 +11,14 @@ const UNITS: ReadonlyArray<[Intl.RelativeTimeFormatUnit, number]> = [
 
 const relative = new Intl.RelativeTimeFormat(undefined, { numeric: "auto", style: "short" });
 
-/** "just now", "5 min. ago", "yesterday", "3 wk. ago": how long before `now` `iso` was. */
+/** "just now", "5 min. ago", "yesterday", "9 days ago": how long before `now` `iso` was. */
 export function relativeTime(iso: string, now: number): string {
   const elapsed = now - Date.parse(iso);
   if (Number.isNaN(elapsed)) return iso;
   if (elapsed < 45_000) return "just now";
   for (const [unit, ms] of UNITS) {
+    // Days up to 45 (then months): a month is too rough for an investigation's last weeks.
+    if (unit === "month" && elapsed < 45 * 86_400_000) continue;
     if (elapsed >= ms) return relative.format(-Math.floor(elapsed / ms), unit);
   }
   return relative.format(-Math.max(1, Math.round(elapsed / 60_000)), "minute");
