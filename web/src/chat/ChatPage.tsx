@@ -9,6 +9,7 @@ import { followChat, type StreamState } from "../api/stream.ts";
 import type { Chat, TextPart, UpdateChatRequest } from "../api/types.ts";
 import { useSession } from "../session.tsx";
 import { ErrorBox } from "../ui/ErrorBox.tsx";
+import { ChatCost } from "./ChatCost.tsx";
 import { ChatHeader } from "./ChatHeader.tsx";
 import { CompactButton, CompactingNotice, CompactionDivider } from "./Compaction.tsx";
 import { Composer } from "./Composer.tsx";
@@ -241,6 +242,7 @@ export function ChatPage({
     <>
       <ChatHeader chat={chat} onChange={change}>
         <WorkspaceBadge workspaceId={chat.workspace_id} />
+        <ChatCost usage={view.usage} />
         {connection === "reconnecting" ? (
           <span className="conn-indicator" role="status">
             Reconnecting…
