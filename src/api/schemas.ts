@@ -332,6 +332,9 @@ const ModelFields = {
   context_window: z.int().positive().max(100_000_000).nullable().optional(),
   pricing: PricingSchema.nullable().optional(),
   enabled: z.boolean().optional().openapi({ description: "Defaults to true." }),
+  group_ids: z.array(Id).max(1000).optional().openapi({
+    description: "The groups whose members may use it (and admins); empty or absent: everyone.",
+  }),
   temperature: z.number().min(0).max(TEMPERATURE_MAX).nullable().optional().openapi({
     description:
       "0–2 (Anthropic: 0–1, and none while thinking); null or absent: the provider's default.",
@@ -372,6 +375,9 @@ export const ModelSchema = z
       })
       .nullable(),
     enabled: z.boolean(),
+    group_ids: z.array(z.string()).optional().openapi({
+      description: "Admins only: the groups it is restricted to; empty: everyone may use it.",
+    }),
     temperature: z.number().nullable(),
     max_output_tokens: z.number().nullable(),
     reasoning: z.enum(REASONING_EFFORTS).nullable(),
@@ -708,6 +714,9 @@ export const HealthSchema = z.object({ status: z.string() }).openapi("Health");
 /** The longest deployment system prompt: it is sent with every model step of every chat. */
 export const MAX_SYSTEM_PROMPT_CHARS = 20_000;
 
+/** A retention period in days: a whole number from 1 to 36,500 (100 years). */
+const RetentionDays = z.number().int().min(1).max(36_500);
+
 export const UpdateSettingsBody = z
   .strictObject({
     system_prompt: text().max(MAX_SYSTEM_PROMPT_CHARS).nullable().optional().openapi({
@@ -726,6 +735,18 @@ export const UpdateSettingsBody = z
         "An enabled model new chats preselect for users who have no chat yet; null: the first enabled model.",
     }),
     default_limit: DefaultLimitField,
+    chat_archive_after_days: RetentionDays.nullable()
+      .optional()
+      .openapi({
+        description:
+          "Archive chats with no activity for this many days (running or queued chats never); null: never.",
+      }),
+    chat_delete_after_days: RetentionDays.nullable()
+      .optional()
+      .openapi({
+        description:
+          "Delete archived chats, their messages and events, this many days after they were archived; null: never. Cannot be undone.",
+      }),
   })
   .openapi("UpdateSettingsRequest");
 
@@ -736,6 +757,8 @@ export const SettingsSchema = z
     summary_model_id: z.string().nullable(),
     default_model_id: z.string().nullable(),
     default_limit: SpendLimitSchema.nullable(),
+    chat_archive_after_days: z.number().int().nullable(),
+    chat_delete_after_days: z.number().int().nullable(),
   })
   .openapi("Settings");
 

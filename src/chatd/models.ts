@@ -32,6 +32,17 @@ function configError(message: string, detail?: string): ResolvedModel {
   return { ok: false, error: { kind: "config", message, ...(detail ? { detail } : {}) } };
 }
 
+/**
+ * The chat's owner may not use its model (an admin restricted it to groups they are not in):
+ * their turn is refused as a disabled model's is, and they can go on with another model.
+ */
+export function restrictedModelError(record: ModelRecord): ChatErrorRecord {
+  return {
+    kind: "config",
+    message: `The model "${record.display_name}" is not available to you (an administrator restricted it to some groups); choose another model or ask an administrator for access.`,
+  };
+}
+
 export class ModelResolver {
   readonly #store: ModelStore;
   readonly #transport: Transport;

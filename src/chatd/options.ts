@@ -22,6 +22,7 @@ export type DaemonStore = Pick<
   | "saveMessage"
   | "deleteMessage"
   | "getModel"
+  | "mayUseModel"
   | "getProvider"
   | "providerConfig"
   | "deploymentSettings"

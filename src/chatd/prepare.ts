@@ -12,7 +12,7 @@ import { contextWindowOf } from "../provider/context-windows.ts";
 import type { ChatModel } from "../provider/index.ts";
 import type { Chat, ChatErrorRecord } from "../store/types.ts";
 import { gatherInstructions } from "./instructions.ts";
-import type { ModelResolver } from "./models.ts";
+import { type ModelResolver, restrictedModelError } from "./models.ts";
 import type { ChatDaemonOptions, DaemonStore } from "./options.ts";
 import { turnBudget } from "./spend-check.ts";
 
@@ -38,6 +38,11 @@ export async function prepareTurn(
   const { store, models, options: o } = deps;
   const resolved = await models.resolve(chat.model_id);
   if (!resolved.ok) return { ok: false, error: resolved.error };
+  // Asked at every turn: a model restricted since the chat began (or an owner who left its
+  // groups) stops here with a message, never a stuck chat.
+  const mayUse = (modelId: string) => store.mayUseModel(chat.owner_id, modelId);
+  if (!(await mayUse(chat.model_id)))
+    return { ok: false, error: restrictedModelError(resolved.record) };
   const { layers, settings, preferences } = await gatherInstructions({
     store,
     chat,
@@ -73,8 +78,10 @@ export async function prepareTurn(
     // The owner's spend limit, checked before every step (the owner pays, whoever sent).
     budget: turnBudget(store.spendLimits, chat.owner_id),
   };
+  // The deployment's summary and title models serve the owner's chat: one they may not use is
+  // passed over, and the chat's own model summarises and titles instead.
   const summaryId = settings.summary_model_id;
-  if (summaryId !== null && summaryId !== chat.model_id) {
+  if (summaryId !== null && summaryId !== chat.model_id && (await mayUse(summaryId))) {
     const summary = await models.resolve(summaryId);
     // A summary model since disabled or removed: the chat's own model summarises.
     if (summary.ok) {
@@ -85,5 +92,7 @@ export async function prepareTurn(
       };
     }
   }
-  return { ok: true, options, model: resolved.model, titleModelId: settings.title_model_id };
+  const titleId = settings.title_model_id;
+  const titleModelId = titleId !== null && (await mayUse(titleId)) ? titleId : null;
+  return { ok: true, options, model: resolved.model, titleModelId };
 }

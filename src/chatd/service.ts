@@ -23,6 +23,7 @@ import { deriveTitle } from "./title.ts";
 export type ServiceStore = Pick<
   Store,
   | "getModel"
+  | "mayUseModel"
   | "getUser"
   | "workspaces"
   | "createChat"
@@ -69,7 +70,10 @@ export function createChatService(
       const content = userContent(input.content);
       await refuseOverLimit(store.spendLimits, owner.id);
       const model = await store.getModel(input.model_id);
-      if (!model) throw new ChatRequestError(404, `Model "${input.model_id}" was not found.`);
+      // A model restricted to groups the owner is not in is as unknown as a missing one.
+      if (!model || !(await store.mayUseModel(owner.id, model.id))) {
+        throw new ChatRequestError(404, `Model "${input.model_id}" was not found.`);
+      }
       if (!model.enabled) {
         throw new ChatRequestError(400, `Model "${model.display_name}" is disabled.`);
       }

@@ -92,7 +92,7 @@ export function chatManagementRoutes(
     const patch = c.req.valid("json");
     const chat = await loadChat(c);
     if (patch.model_id !== undefined && patch.model_id !== chat.model_id) {
-      await usableModel(patch.model_id);
+      await usableModel(patch.model_id, chat.owner_id, currentUser(c).role === "admin");
     }
     if (patch.archived === true && !chat.archived) await chats.interrupt(chat);
     const changed = await store.manageChat(chat.id, patch).catch((err: unknown) => {
@@ -119,10 +119,22 @@ export function chatManagementRoutes(
     });
   }
 
-  /** A model a chat may switch to: existing (else 404) and enabled (else 400), named `model_id`. */
-  async function usableModel(id: string): Promise<void> {
+  /**
+   * A model a chat may switch to, named `model_id`: existing (else 404), one the chat's owner may
+   * use (its turns run as theirs; else 404 to a member — a model restricted to groups they are
+   * not in is as unknown as a missing one — and 400 to an admin, who sees it) and enabled (else
+   * 400).
+   */
+  async function usableModel(id: string, ownerId: string, callerIsAdmin: boolean): Promise<void> {
     const model = await store.getModel(id);
     if (model === null) throw modelRefused(404, "No model has this id.");
+    if (!(await store.mayUseModel(ownerId, model.id))) {
+      if (!callerIsAdmin) throw modelRefused(404, "No model has this id.");
+      throw modelRefused(
+        400,
+        `The chat's owner is in none of the groups the model "${model.display_name}" is restricted to.`,
+      );
+    }
     if (!model.enabled) {
       throw modelRefused(
         400,

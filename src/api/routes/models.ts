@@ -1,6 +1,7 @@
 /**
- * Models: admins configure them; everyone lists the ones they may use (members: enabled only;
- * admins: all). A model that a member may not use is 404 to them. A model's settings
+ * Models: admins configure them; everyone lists the ones they may use (members: enabled ones not
+ * restricted to groups they are not in; admins: all). A model that a member may not use is 404
+ * to them. Admins see (and set) the groups a model is restricted to, `group_ids`. A model's settings
  * (temperature, max_output_tokens, reasoning) are checked against its provider's type when it is
  * saved: one the provider cannot take is a 400 naming the field, never a failure at chat time.
  */
@@ -13,6 +14,7 @@ import { ApiError, notFound } from "../errors.ts";
 import { CreateModelBody, IdParams, ModelList, ModelSchema, UpdateModelBody } from "../schemas.ts";
 import { modelView } from "../views.ts";
 import { errors, json, jsonBody, newRouter, noContent, SECURED } from "./common.ts";
+import { unknownIds } from "./groups.ts";
 
 export function modelRoutes(ctx: RouteContext): ApiApp {
   const { store, logger } = ctx;
@@ -54,12 +56,29 @@ export function modelRoutes(ctx: RouteContext): ApiApp {
     responses: { 201: json(ModelSchema, "The model"), ...errors(400, 401, 403, 409, 413, 415) },
   });
   app.openapi(create, async (c) => {
-    const { temperature, max_output_tokens, reasoning, compact_at, ...input } = c.req.valid("json");
+    const { temperature, max_output_tokens, reasoning, compact_at, group_ids, ...input } =
+      c.req.valid("json");
     const settings = withSettings({}, { temperature, max_output_tokens, reasoning, compact_at });
     await checkSettings(input.provider_id, input.model, settings);
-    const model = await store.createModel({ ...(input as NewModel), settings });
+    const restricted = group_ids !== undefined && group_ids.length > 0;
+    // A restricted model is created disabled and enabled once restricted: nobody outside its
+    // groups can pick it in between.
+    let model = await store.createModel({
+      ...(input as NewModel),
+      settings,
+      ...(restricted ? { enabled: false } : {}),
+    });
+    if (restricted) {
+      await store.setModelGroups(model.id, group_ids).catch(async (error: unknown) => {
+        await store.deleteModel(model.id);
+        unknownIds(error);
+      });
+      if (input.enabled !== false) {
+        model = (await store.updateModel(model.id, { enabled: true })) ?? model;
+      }
+    }
     logger.info("model created", { model_id: model.id, by: currentUser(c).id });
-    return c.json(modelView(model), 201);
+    return c.json(modelView(model, group_ids ?? []), 201);
   });
 
   const list = createRoute({
@@ -72,16 +91,20 @@ export function modelRoutes(ctx: RouteContext): ApiApp {
     responses: { 200: json(ModelList, "Models"), ...errors(401) },
   });
   app.openapi(list, async (c) => {
-    const isAdmin = currentUser(c).role === "admin";
-    const models = await store.listModels(isAdmin ? {} : { enabledOnly: true });
-    return c.json({ models: models.map(modelView) }, 200);
+    const caller = currentUser(c);
+    if (caller.role !== "admin") {
+      const models = await store.listModels({ enabledOnly: true, usableBy: caller.id });
+      return c.json({ models: models.map((m) => modelView(m)) }, 200);
+    }
+    const [models, groups] = await Promise.all([store.listModels(), store.modelGroupIds()]);
+    return c.json({ models: models.map((m) => modelView(m, groups[m.id] ?? [])) }, 200);
   });
 
   const get = createRoute({
     method: "get",
     path: "/models/{id}",
     tags,
-    summary: "One model (members: enabled ones only)",
+    summary: "One model (members: enabled ones they may use only)",
     security: SECURED,
     middleware: user,
     request: { params: IdParams },
@@ -89,11 +112,18 @@ export function modelRoutes(ctx: RouteContext): ApiApp {
   });
   app.openapi(get, async (c) => {
     const model = await store.getModel(c.req.valid("param").id);
-    if (model === null || (!model.enabled && currentUser(c).role !== "admin")) {
+    if (model === null) throw notFound("Model");
+    const caller = currentUser(c);
+    if (caller.role === "admin") return c.json(modelView(model, await groupsOf(model.id)), 200);
+    if (!model.enabled || !(await store.mayUseModel(caller.id, model.id))) {
       throw notFound("Model");
     }
     return c.json(modelView(model), 200);
   });
+
+  async function groupsOf(modelId: string): Promise<string[]> {
+    return (await store.modelGroupIds())[modelId] ?? [];
+  }
 
   const update = createRoute({
     method: "patch",
@@ -107,7 +137,8 @@ export function modelRoutes(ctx: RouteContext): ApiApp {
   });
   app.openapi(update, async (c) => {
     const { id } = c.req.valid("param");
-    const { temperature, max_output_tokens, reasoning, compact_at, ...patch } = c.req.valid("json");
+    const { temperature, max_output_tokens, reasoning, compact_at, group_ids, ...patch } =
+      c.req.valid("json");
     const current = await store.getModel(id);
     if (current === null) throw notFound("Model");
     const settings = withSettings(current.settings, {
@@ -121,10 +152,12 @@ export function modelRoutes(ctx: RouteContext): ApiApp {
       patch.model ?? current.model,
       settings,
     );
+    // The groups first: a model enabled by this request is restricted before anyone can pick it.
+    if (group_ids !== undefined) await store.setModelGroups(id, group_ids).catch(unknownIds);
     const model = await store.updateModel(id, { ...(patch as Partial<NewModel>), settings });
     if (model === null) throw notFound("Model");
     logger.info("model updated", { model_id: id, by: currentUser(c).id });
-    return c.json(modelView(model), 200);
+    return c.json(modelView(model, await groupsOf(id)), 200);
   });
 
   const remove = createRoute({

@@ -99,23 +99,23 @@ export interface paths {
   };
   "/api/v1/groups": {
     /** Every group, by name, with its members and the models restricted to it (admin) */
-    get: operations["getGroups"];
+    get: operations["listGroups"];
     /** Create a group of users (admin) */
-    post: operations["postGroups"];
+    post: operations["createGroup"];
   };
   "/api/v1/groups/{id}": {
     /** One group (admin) */
-    get: operations["getGroupsId"];
+    get: operations["getGroup"];
     /**
      * Delete a group (admin)
      * @description Refused (409) while the group is the only one some model is restricted to: the model would be open to everyone. Give it another group, or make it everyone's, first.
      */
-    delete: operations["deleteGroupsId"];
+    delete: operations["deleteGroup"];
     /**
      * Rename a group or set its members (admin)
      * @description `user_ids` replaces the members. A member removed loses the group's models from their next request or turn on.
      */
-    patch: operations["patchGroupsId"];
+    patch: operations["updateGroup"];
   };
   "/api/v1/settings": {
     /** The deployment's settings (admin) */
@@ -2107,7 +2107,7 @@ export interface operations {
     };
   };
   /** Every group, by name, with its members and the models restricted to it (admin) */
-  getGroups: {
+  listGroups: {
     responses: {
       /** @description The groups */
       200: {
@@ -2130,7 +2130,7 @@ export interface operations {
     };
   };
   /** Create a group of users (admin) */
-  postGroups: {
+  createGroup: {
     requestBody: {
       content: {
         "application/json": components["schemas"]["CreateGroupRequest"];
@@ -2182,7 +2182,7 @@ export interface operations {
     };
   };
   /** One group (admin) */
-  getGroupsId: {
+  getGroup: {
     parameters: {
       path: {
         /** @description A UUID. */
@@ -2220,7 +2220,7 @@ export interface operations {
    * Delete a group (admin)
    * @description Refused (409) while the group is the only one some model is restricted to: the model would be open to everyone. Give it another group, or make it everyone's, first.
    */
-  deleteGroupsId: {
+  deleteGroup: {
     parameters: {
       path: {
         /** @description A UUID. */
@@ -2262,7 +2262,7 @@ export interface operations {
    * Rename a group or set its members (admin)
    * @description `user_ids` replaces the members. A member removed loses the group's models from their next request or turn on.
    */
-  patchGroupsId: {
+  updateGroup: {
     parameters: {
       path: {
         /** @description A UUID. */
