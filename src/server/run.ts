@@ -26,6 +26,7 @@ import {
   agentBundleBuilt,
   DEFAULT_AGENT_BUNDLE,
 } from "./agent-bundle.ts";
+import { startHousekeeping } from "./housekeeping.ts";
 import type { RunningServer, ServerConfig } from "./index.ts";
 import { replicaId } from "./replica.ts";
 import { DEFAULT_WEB_DIR, webUi, webUiBuilt } from "./web.ts";
@@ -188,6 +189,8 @@ export async function runServer(
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
   const localAgents = startLocalAgents(store, address, logger, workerId);
+  // Chat retention, as the deployment's settings say (one replica at a time).
+  const housekeeping = startHousekeeping({ store, logger });
   logger.info("keel server listening", { url, database: store.kind, data_dir: config.dataDir });
 
   let closing: Promise<void> | undefined;
@@ -198,6 +201,7 @@ export async function runServer(
         ready = false;
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
         shutdown.abort();
+        await housekeeping.stop();
         await daemon.shutdown();
         await mcp.close();
         await localAgents.close();

@@ -138,3 +138,26 @@ async function locked(tx: Queryable): Promise<boolean> {
   );
   return row?.got === true;
 }
+
+/** The store's face of it (`store.chatRetention`): the housekeeping job calls `apply`. */
+export interface ChatRetentionStore {
+  apply(
+    policy: ChatRetentionPolicy,
+    options?: { batchSize?: number; maxBatches?: number },
+  ): Promise<ChatRetentionResult>;
+}
+
+export class SqlChatRetention implements ChatRetentionStore {
+  readonly #db: Database;
+
+  constructor(db: Database) {
+    this.#db = db;
+  }
+
+  apply(
+    policy: ChatRetentionPolicy,
+    options?: { batchSize?: number; maxBatches?: number },
+  ): Promise<ChatRetentionResult> {
+    return applyChatRetention(this.#db, policy, options);
+  }
+}

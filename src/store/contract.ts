@@ -6,6 +6,7 @@
 import type { ModelSettings } from "../provider/settings.ts";
 import type { ProviderConfig, Usage } from "../provider/types.ts";
 import type { AuditStore } from "./audit.ts";
+import type { ChatRetentionStore } from "./chat-retention.ts";
 import type { GroupMethods } from "./groups.ts";
 import type { SpendLimit, SpendLimitStore } from "./spend-limits.ts";
 import type { UsageStore } from "./usage-report.ts";
@@ -372,6 +373,10 @@ export interface DeploymentSettings {
   default_model_id: string | null;
   /** Every user's spend limit unless they have their own (`spend-limits.ts`); null: none. */
   default_limit: SpendLimit | null;
+  /** Archive chats idle this many days (`chat-retention.ts`); null: never. */
+  chat_archive_after_days: number | null;
+  /** Delete archived chats this many days after they were archived; null: never. */
+  chat_delete_after_days: number | null;
 }
 
 /** What a user sets for themselves. */
@@ -491,6 +496,8 @@ export interface Store {
   readonly spendLimits: SpendLimitStore;
   /** The audit log (`audit.ts`). */
   readonly audit: AuditStore;
+  /** Archiving idle chats and deleting archived ones (`chat-retention.ts`). */
+  readonly chatRetention: ChatRetentionStore;
 
   // users, sessions, API tokens (tokens are stored hashed; the plaintext is returned once)
   countUsers(): Promise<number>;

@@ -2,7 +2,8 @@
  * Deployment settings an admin sets for the whole server (DESIGN.md §7): the deployment's system
  * prompt, told to every model after Keel's built-in one, the model that titles new chats, and the
  * model that writes compaction summaries, the model new chats start with (`default_model_id`), and
- * every user's spend limit unless they have their own (`default_limit`, JSON text).
+ * every user's spend limit unless they have their own (`default_limit`, JSON text), and chat
+ * retention (`chat_archive_after_days`, `chat_delete_after_days`: `chat-retention.ts`).
  * Each is one row of the key/value `settings` table; `null` is the absence of the row, so a
  * server that never had a setting and one whose setting was cleared read the same.
  */
@@ -17,6 +18,8 @@ const KEYS = {
   summary_model_id: "deployment.summary_model_id",
   default_model_id: "deployment.default_model_id",
   default_limit: "deployment.default_limit",
+  chat_archive_after_days: "retention.chat_archive_after_days",
+  chat_delete_after_days: "retention.chat_delete_after_days",
 } as const satisfies Record<keyof DeploymentSettings, string>;
 
 const FIELDS = Object.keys(KEYS) as Array<keyof DeploymentSettings>;
@@ -46,6 +49,8 @@ export class SqlDeploymentSettingsStore implements DeploymentSettingsStore {
       summary_model_id: values.get(KEYS.summary_model_id) ?? null,
       default_model_id: values.get(KEYS.default_model_id) ?? null,
       default_limit: parseLimit(values.get(KEYS.default_limit)),
+      chat_archive_after_days: days(values.get(KEYS.chat_archive_after_days)),
+      chat_delete_after_days: days(values.get(KEYS.chat_delete_after_days)),
     };
   }
 
@@ -68,4 +73,10 @@ export class SqlDeploymentSettingsStore implements DeploymentSettingsStore {
     await this.#cache.changed(cacheKeys.settings);
     return this.get();
   }
+}
+
+/** A number of days as stored (JSON text); anything else reads as unset. */
+function days(value: string | undefined): number | null {
+  const n = value === undefined ? Number.NaN : Number(value);
+  return Number.isInteger(n) && n > 0 ? n : null;
 }

@@ -5,6 +5,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { type AuditStore, SqlAuditStore } from "./audit.ts";
+import { type ChatRetentionStore, SqlChatRetention } from "./chat-retention.ts";
 import { CATALOG_METHODS, SqlCatalog } from "./catalog.ts";
 import { type Announce, type StoreEvent, StoreEvents } from "./chat-events.ts";
 import { CHAT_LIBRARY_METHODS, SqlChatLibrary } from "./chat-library.ts";
@@ -169,6 +170,7 @@ export class SqlStore implements Store {
   readonly mcpServers: McpServerStore;
   readonly spendLimits: SpendLimitStore;
   readonly audit: AuditStore;
+  readonly chatRetention: ChatRetentionStore;
   /** Identifies this store's NOTIFYs, so it skips its own (already delivered locally). */
   readonly instanceId = randomUUID();
   readonly #db: Database;
@@ -194,6 +196,7 @@ export class SqlStore implements Store {
     this.mcpServers = new SqlMcpServerStore(db, key);
     this.spendLimits = new SqlSpendLimitStore(db, this.#cache, this.deploymentSettings);
     this.audit = new SqlAuditStore(db);
+    this.chatRetention = new SqlChatRetention(db);
     this.events = this.#events.events;
     this.signals = this.#events.signals;
   }

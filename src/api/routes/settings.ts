@@ -86,6 +86,12 @@ export function settingsRoutes(ctx: RouteContext): ApiApp {
     }
     // Applies at once on every replica: the settings' cache entry is dropped by NOTIFY.
     if (input.default_limit !== undefined) patch.default_limit = input.default_limit;
+    if (input.chat_archive_after_days !== undefined) {
+      patch.chat_archive_after_days = input.chat_archive_after_days;
+    }
+    if (input.chat_delete_after_days !== undefined) {
+      patch.chat_delete_after_days = input.chat_delete_after_days;
+    }
     const settings = await store.deploymentSettings.update(patch);
     logger.info("settings changed", { fields: Object.keys(patch), by: currentUser(c).id });
     return c.json(settings, 200);

@@ -57,7 +57,7 @@ describe("web: deployment settings", { timeout: TEST_TIMEOUT }, () => {
       title_model_id: string;
       summary_model_id: string;
     }>(web.url, token, "GET", "/settings");
-    expect(saved.body).toEqual({
+    expect(saved.body).toMatchObject({
       system_prompt: "Answer in British English.\nPrefer small commits.",
       title_model_id: modelId,
       summary_model_id: modelId,

@@ -11,6 +11,7 @@ import { ErrorBox } from "../ui/ErrorBox.tsx";
 import { Field } from "../ui/Field.tsx";
 import { useAction } from "../ui/useAction.ts";
 import { useAsync } from "../ui/useAsync.ts";
+import { RetentionSettings } from "./RetentionSettings.tsx";
 
 /** The server's limit (`MAX_SYSTEM_PROMPT_CHARS`), shown beside the count; the server enforces it. */
 const PROMPT_LIMIT = 20_000;
@@ -168,7 +169,10 @@ export function SettingsPage() {
       <h1>Settings</h1>
       <ErrorBox error={settings.error ?? models.error} />
       {settings.data && models.data ? (
-        <SettingsForm settings={settings.data} models={models.data.models} />
+        <>
+          <SettingsForm settings={settings.data} models={models.data.models} />
+          <RetentionSettings settings={settings.data} />
+        </>
       ) : settings.loading || models.loading ? (
         <p className="muted">Loading…</p>
       ) : null}
