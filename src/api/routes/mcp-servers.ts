@@ -7,6 +7,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import { McpServerError, probeTools } from "../../mcp/index.ts";
 import type { McpServerRecord } from "../../store/contract.ts";
+import { changesOf, secretsSet } from "../audit.ts";
 import { currentUser } from "../auth.ts";
 import type { ApiApp, RouteContext } from "../context.ts";
 import { ApiError, notFound } from "../errors.ts";
@@ -56,7 +57,12 @@ export function mcpServerRoutes(ctx: RouteContext): ApiApp {
   });
   app.openapi(create, async (c) => {
     const input = c.req.valid("json");
-    const server = await store.mcpServers.create(input);
+    const server = await ctx.audit.run(c, "mcp_server.create", async (note) => {
+      const server = await store.mcpServers.create(input);
+      note.target = { type: "mcp_server", id: server.id, name: server.name };
+      note.changes = changesOf(null, mcpServerView(server), secretsSet(input, ["headers"]));
+      return server;
+    });
     logger.info("mcp server created", {
       mcp_server_id: server.id,
       name: server.name,
@@ -111,8 +117,21 @@ export function mcpServerRoutes(ctx: RouteContext): ApiApp {
   app.openapi(update, async (c) => {
     const { id } = c.req.valid("param");
     const patch = c.req.valid("json");
-    const server = await store.mcpServers.update(id, patch);
-    if (server === null) throw notFound("MCP server");
+    const before = await store.mcpServers.get(id);
+    const target = { type: "mcp_server", id, name: before?.name ?? null };
+    const server = await ctx.audit.run(
+      c,
+      "mcp_server.update",
+      async (note) => {
+        const server = await store.mcpServers.update(id, patch);
+        if (server === null || before === null) throw notFound("MCP server");
+        // Header values are secrets: a change of them is "[changed]", never a value.
+        const views = [mcpServerView(before), mcpServerView(server)] as const;
+        note.changes = changesOf(...views, secretsSet(patch, ["headers"]));
+        return server;
+      },
+      { target },
+    );
     logger.info("mcp server updated", {
       mcp_server_id: id,
       fields: Object.keys(patch),
@@ -133,7 +152,17 @@ export function mcpServerRoutes(ctx: RouteContext): ApiApp {
   });
   app.openapi(remove, async (c) => {
     const { id } = c.req.valid("param");
-    if (!(await store.mcpServers.delete(id))) throw notFound("MCP server");
+    const before = await store.mcpServers.get(id);
+    const target = { type: "mcp_server", id, name: before?.name ?? null };
+    await ctx.audit.run(
+      c,
+      "mcp_server.delete",
+      async (note) => {
+        if (before === null || !(await store.mcpServers.delete(id))) throw notFound("MCP server");
+        note.changes = changesOf(mcpServerView(before), null);
+      },
+      { target },
+    );
     logger.info("mcp server deleted", { mcp_server_id: id, by: currentUser(c).id });
     return c.body(null, 204);
   });
@@ -154,29 +183,35 @@ export function mcpServerRoutes(ctx: RouteContext): ApiApp {
       ...errors(401, 403, 404, 502),
     },
   });
-  app.openapi(tools, async (c) => {
-    const config = await store.mcpServers.config(c.req.valid("param").id);
-    if (config === null) throw notFound("MCP server");
-    try {
-      const offered = await probeTools(config);
-      return c.json(
-        {
-          tools: offered.map(({ tool, chatName }) => ({
-            name: tool.name,
-            chat_name: chatName,
-            description: tool.description ?? tool.title ?? "",
-            offered: chatName !== null && config.enabled,
-          })),
-        },
-        200,
-      );
-    } catch (error) {
-      if (!McpServerError.isInstance(error)) throw error;
-      throw new ApiError(502, error.message, {
-        detail: "Check the server's URL and headers, and that it is running.",
-      });
-    }
-  });
+  // "Test" on the admin page: audited (mcp_server.test) after it, as it connects out.
+  app.openapi(tools, (c) =>
+    ctx.audit.after(c, "mcp_server.test", async (note) => {
+      const id = c.req.valid("param").id;
+      note.target = { type: "mcp_server", id, name: null };
+      const config = await store.mcpServers.config(id);
+      if (config === null) throw notFound("MCP server");
+      note.target.name = config.name;
+      try {
+        const offered = await probeTools(config);
+        return c.json(
+          {
+            tools: offered.map(({ tool, chatName }) => ({
+              name: tool.name,
+              chat_name: chatName,
+              description: tool.description ?? tool.title ?? "",
+              offered: chatName !== null && config.enabled,
+            })),
+          },
+          200,
+        );
+      } catch (error) {
+        if (!McpServerError.isInstance(error)) throw error;
+        throw new ApiError(502, error.message, {
+          detail: "Check the server's URL and headers, and that it is running.",
+        });
+      }
+    }),
+  );
 
   return app;
 }
