@@ -43,6 +43,7 @@ const PAGES = [
   ["MCP servers", "/admin/mcp-servers"],
   ["users", "/admin/users"],
   ["settings", "/admin/settings"],
+  ["audit log", "/admin/audit"],
 ] as const;
 
 describe("web: accessibility (axe-core)", { timeout: TEST_TIMEOUT * 2 }, () => {

@@ -1,0 +1,176 @@
+/**
+ * The audit log page: an admin finds what they just did (adding a provider in the UI), narrows
+ * the list to one family of actions (the filter is in the address, so the view can be shared),
+ * opens a row on its changes (the API key only as "changed", its value nowhere), pages with
+ * "Load more" and exports what the filters show. A member is offered no such page and the server
+ * refuses them the log. Screenshots at 360, 1024 and 1280 px, light and dark.
+ */
+import type { Page } from "playwright-core";
+import { beforeAll, describe, expect, it } from "vitest";
+import {
+  api,
+  createOwnerViaApi,
+  normalize,
+  shootWidths,
+  shownText,
+  TEST_TIMEOUT,
+  UI_TIMEOUT,
+  useWeb,
+} from "./support.ts";
+
+const KEY = "sk-audit-secret-value-4242";
+const MEMBER = { username: "mia", email: "mia@example.com", password: "mia's long password" };
+
+/** The action badges of the rows shown, in order. */
+const actions = (page: Page) => page.locator(".audit-row .audit-action").allTextContents();
+
+describe("web: the audit log", { timeout: TEST_TIMEOUT * 2 }, () => {
+  const web = useWeb();
+  let token: string;
+
+  beforeAll(async () => {
+    token = await createOwnerViaApi(web.url);
+  });
+
+  it("an admin sees the provider they just added, filters by action and opens the row", async () => {
+    const page = await web.signedInPage(token);
+    await page.goto(`${web.url}/admin/providers`);
+    const add = page.getByRole("form", { name: "Add a provider" });
+    await add.getByRole("combobox", { name: /^Type/ }).selectOption("openai-compatible");
+    await add.getByLabel("Name").fill("Audited LLM");
+    await add.getByLabel("Base URL").fill(`${web.fake.url}/v1`);
+    await add.getByLabel("API key").fill(KEY);
+    await add.getByRole("button", { name: "Add provider" }).click();
+    await page
+      .getByRole("row", { name: /Audited LLM/ })
+      .first()
+      .waitFor();
+
+    // The Audit log, from the admin navigation: the newest row is the provider just added.
+    await page
+      .getByRole("navigation", { name: "Administration" })
+      .getByRole("link", { name: "Audit log" })
+      .click();
+    await page.getByRole("heading", { name: "Audit log", level: 1 }).waitFor();
+    const newest = page.locator(".audit-row").first();
+    await expect.poll(() => newest.locator(".audit-action").textContent()).toBe("provider.create");
+    expect(normalize(await shownText(newest))).toMatch(
+      /owner provider\.create Audited LLM provider Success 127\.0\.0\.1/,
+    );
+    expect(await actions(page)).toContain("user.create");
+
+    // Only providers: the choice applies at once and goes into the address.
+    await page.getByRole("combobox", { name: "Action" }).selectOption("provider.");
+    await page.waitForURL(/\/admin\/audit\?action=provider\.$/);
+    await expect.poll(() => actions(page)).toEqual(["provider.create"]);
+
+    // The row opens on its changes: the key as changed, never its value.
+    await newest.getByRole("button", { name: /^Details, / }).click();
+    const details = page.locator(".audit-details");
+    await details.getByRole("heading", { name: "Changes" }).waitFor();
+    const change = (field: string) =>
+      page
+        .locator(".audit-changes")
+        .first()
+        .locator("li", { hasText: new RegExp(`^${field} `) });
+    expect(await change("name").locator("ins").textContent()).toBe("Audited LLM");
+    expect(normalize(await shownText(change("api_key")))).toContain("api_key changed (a secret");
+    expect(await page.content()).not.toContain(KEY);
+    expect(
+      await newest.getByRole("button", { name: /^Details, / }).getAttribute("aria-expanded"),
+    ).toBe("true");
+    await shootWidths(page, "audit-admin");
+
+    // An update shows from → to.
+    const providerId = (await api<{ providers: Array<{ id: string; name: string }> }>(
+      web.url,
+      token,
+      "GET",
+      "/providers",
+    ).then((r) => r.body.providers.find((p) => p.name === "Audited LLM")?.id)) as string;
+    const renamed = await api(web.url, token, "PATCH", `/providers/${providerId}`, {
+      name: "Audited LLM (prod)",
+    });
+    expect(renamed.status).toBe(200);
+    await page.getByRole("button", { name: "Refresh" }).click();
+    await expect.poll(() => actions(page)).toEqual(["provider.update", "provider.create"]);
+    // A click anywhere on the row opens it too.
+    await page.locator(".audit-row").first().locator(".audit-target").click();
+    await change("name").locator("del").waitFor();
+    expect(await change("name").locator("del").textContent()).toBe("Audited LLM");
+    expect(await change("name").locator("ins").textContent()).toBe("Audited LLM (prod)");
+
+    // The address is the view: opened elsewhere, it shows the same filter and rows.
+    const shared = await web.signedInPage(token);
+    await shared.goto(page.url());
+    expect(await shared.getByRole("combobox", { name: "Action" }).inputValue()).toBe("provider.");
+    await expect.poll(() => actions(shared)).toEqual(["provider.update", "provider.create"]);
+
+    // The export carries the filters.
+    const href = await page.getByRole("link", { name: "Export CSV" }).getAttribute("href");
+    expect(href).toMatch(/^\/api\/v1\/audit\/export\?/);
+    const query = new URL(href ?? "", web.url).searchParams;
+    expect(query.get("action")).toBe("provider.");
+    expect(query.get("format")).toBe("csv");
+    const csv = await page.context().request.get(`${web.url}${href}`);
+    expect(csv.status()).toBe(200);
+    const text = await csv.text();
+    expect(text).toContain("provider.create");
+    expect(text).toContain("provider.update");
+    expect(text).not.toContain("user.create");
+    expect(text).not.toContain(KEY);
+  });
+
+  it("a time preset and a typed action narrow the list; nothing matching says so", async () => {
+    const page = await web.signedInPage(token);
+    await page.goto(`${web.url}/admin/audit?range=24h`);
+    expect(await page.getByRole("combobox", { name: "Time" }).inputValue()).toBe("24h");
+    await expect.poll(async () => (await actions(page)).length).toBeGreaterThan(0);
+
+    await page.getByRole("combobox", { name: "Action" }).selectOption("other");
+    await page.getByLabel("Action name").fill("no.such.action");
+    await page.getByLabel("Action name").press("Enter");
+    await page.getByText("No event matches these filters.").waitFor();
+    expect(new URL(page.url()).searchParams.get("action")).toBe("no.such.action");
+
+    await page.getByRole("button", { name: "Clear filters" }).first().click();
+    await page.waitForURL(`${web.url}/admin/audit`);
+    await expect.poll(async () => (await actions(page)).length).toBeGreaterThan(0);
+  });
+
+  it("Load more brings the next page, no row twice", async () => {
+    // 105 more events than a page holds (a page is 100): each change of your instructions is one.
+    for (let i = 0; i < 105; i += 1) {
+      const saved = await api(web.url, token, "PATCH", "/users/me", { instructions: `v${i}` });
+      expect(saved.status).toBe(200);
+    }
+    const page = await web.signedInPage(token);
+    await page.goto(`${web.url}/admin/audit`);
+    await expect.poll(async () => (await actions(page)).length).toBe(100);
+    await page.getByRole("button", { name: "Load more" }).click();
+    await expect
+      .poll(async () => (await actions(page)).length, { timeout: UI_TIMEOUT })
+      .toBeGreaterThan(105);
+    const ids = await page.locator(".audit-row time").evaluateAll((nodes) => nodes.length);
+    expect(ids).toBe((await actions(page)).length);
+    await expect.poll(() => page.getByRole("button", { name: "Load more" }).count()).toBe(0);
+  });
+
+  it("a member is not offered the page, and the server refuses them the log", async () => {
+    const created = await api(web.url, token, "POST", "/users", { ...MEMBER, role: "member" });
+    expect(created.status).toBe(201);
+    const login = await api<{ session_token: string }>(web.url, undefined, "POST", "/users/login", {
+      email: MEMBER.email,
+      password: MEMBER.password,
+    });
+    const page = await web.signedInPage(login.body.session_token);
+    await page.goto(`${web.url}/admin/audit`);
+    await page.getByRole("heading", { name: "Not available" }).waitFor();
+    expect(await page.getByRole("link", { name: "Audit log" }).count()).toBe(0);
+    expect(await page.getByRole("table").count()).toBe(0);
+
+    const request = page.context().request;
+    expect((await request.get(`${web.url}/api/v1/audit`)).status()).toBe(403);
+    expect((await request.get(`${web.url}/api/v1/audit/export?format=csv`)).status()).toBe(403);
+  });
+});
