@@ -7,6 +7,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { Workspace } from "../../store/types.ts";
+import { changesOf } from "../audit.ts";
 import { currentUser } from "../auth.ts";
 import type { ApiApp, AppEnv, RouteContext } from "../context.ts";
 import { ApiError, notFound } from "../errors.ts";
@@ -57,10 +58,17 @@ export function workspaceRoutes(ctx: RouteContext): ApiApp {
         { detail: "Leave out `directory` and run `keel agent` in your workspace instead." },
       );
     }
-    const { workspace, agent_token } = await store.workspaces.create({
-      owner_id: caller.id,
-      name: input.name,
-      directory: input.directory ?? null,
+    const { workspace, agent_token } = await ctx.audit.run(c, "workspace.create", async (note) => {
+      const created = await store.workspaces.create({
+        owner_id: caller.id,
+        name: input.name,
+        directory: input.directory ?? null,
+      });
+      const { workspace } = created;
+      note.target = { type: "workspace", id: workspace.id, name: workspace.name };
+      // The agent token is a secret: recorded as made, never its value.
+      note.changes = changesOf(null, workspaceView(workspace), ["agent_token"]);
+      return created;
     });
     logger.info("workspace created", { id: workspace.id, by: caller.id });
     return c.json({ ...workspaceView(workspace), agent_token }, 201);
@@ -104,7 +112,16 @@ export function workspaceRoutes(ctx: RouteContext): ApiApp {
   });
   app.openapi(remove, async (c) => {
     const workspace = await loadWorkspace(c);
-    await store.workspaces.delete(workspace.id);
+    const target = { type: "workspace", id: workspace.id, name: workspace.name };
+    await ctx.audit.run(
+      c,
+      "workspace.delete",
+      async (note) => {
+        await store.workspaces.delete(workspace.id);
+        note.changes = changesOf(workspaceView(workspace), null);
+      },
+      { target },
+    );
     logger.info("workspace deleted", { id: workspace.id, by: currentUser(c).id });
     return c.body(null, 204);
   });
