@@ -377,6 +377,8 @@ export class ChatDaemon {
       // Announced after the run's final status, however fast the title model is.
       entry.done,
     ).catch((error: unknown) => {
+      // The server is shutting down: not a failure of the title, nothing to report.
+      if (this.#titlesStop.signal.aborted) return;
       this.#log.warn("titling a chat failed; it keeps its first-line title", {
         chat_id: chat.id,
         error: errorText(error),

@@ -197,4 +197,15 @@ describe("chatd: the deployment's prompt and generated titles", () => {
     expect((await store.getChat(chat.id))?.title).toBe("be quick");
     expect(fake.requests).toHaveLength(2);
   });
+
+  it("a shutdown while a title is being written stops it quietly: no warning, the first-line title", async () => {
+    const daemon = await startDaemon({ titles: true, titleTimeoutMs: 30_000 });
+    fake.enqueue(textReply("Answer."), hangAfter("Never fin", 1));
+    const chat = await create("shut down meanwhile");
+    await waitForStatus(chat.id, "waiting");
+    await vi.waitFor(() => expect(fake.requests).toHaveLength(2));
+    await daemon.shutdown();
+    expect(warnings).toEqual([]);
+    expect((await store.getChat(chat.id))?.title).toBe("shut down meanwhile");
+  });
 });
