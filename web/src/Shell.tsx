@@ -1,6 +1,7 @@
 /** The signed-in app: the chat sidebar and the page the path names. */
 import { useEffect, useState } from "react";
 import { AuditPage } from "./admin/AuditPage.tsx";
+import { GroupsPage } from "./admin/GroupsPage.tsx";
 import { McpServersPage } from "./admin/McpServersPage.tsx";
 import { ModelsPage } from "./admin/ModelsPage.tsx";
 import { ProvidersPage } from "./admin/ProvidersPage.tsx";
@@ -60,6 +61,12 @@ function Page({ path, list }: { path: string; list: ReturnType<typeof useChatLis
       return (
         <AdminOnly>
           <UsersPage />
+        </AdminOnly>
+      );
+    case "/admin/groups":
+      return (
+        <AdminOnly>
+          <GroupsPage />
         </AdminOnly>
       );
     case "/admin/settings":

@@ -15,6 +15,9 @@ import { SaveOrCancel, WideRow } from "../ui/RecordEditing.tsx";
 import { RecordTable } from "../ui/RecordTable.tsx";
 import { optionalNumber, optionalText, useAction } from "../ui/useAction.ts";
 import { useAsync } from "../ui/useAsync.ts";
+import type { Group } from "./groups/api.ts";
+import { groupsApi } from "./groups/api.ts";
+import { accessSummary, groupIdsFrom, ModelAccessField } from "./groups/ModelAccess.tsx";
 import {
   PriceAndContextFields,
   pricingFrom,
@@ -46,7 +49,15 @@ function ProviderSelect({
   );
 }
 
-function AddModelForm({ providers, onAdded }: { providers: Provider[]; onAdded(): void }) {
+function AddModelForm({
+  providers,
+  groups,
+  onAdded,
+}: {
+  providers: Provider[];
+  groups: Group[];
+  onAdded(): void;
+}) {
   const action = useAction();
   const [providerId, setProviderId] = useState(providers[0]?.id ?? "");
   async function submit(event: FormEvent<HTMLFormElement>) {
@@ -60,6 +71,7 @@ function AddModelForm({ providers, onAdded }: { providers: Provider[]; onAdded()
         display_name: optionalText(form, "display_name"),
         context_window: optionalNumber(form, "context_window") ?? null,
         pricing: pricingFrom(form),
+        group_ids: groupIdsFrom(form),
         ...settingsFrom(form, undefined),
       }),
     );
@@ -78,6 +90,7 @@ function AddModelForm({ providers, onAdded }: { providers: Provider[]; onAdded()
           <input name="display_name" maxLength={200} placeholder="Shown to people" />
         </Field>
       </div>
+      <ModelAccessField groups={groups} />
       <PriceAndContextFields />
       <SettingsFields />
       <ErrorBox error={action.error} title="The model was not added." />
@@ -91,10 +104,12 @@ function AddModelForm({ providers, onAdded }: { providers: Provider[]; onAdded()
 function EditModelForm({
   model,
   providers,
+  groups,
   onDone,
 }: {
   model: Model;
   providers: Provider[];
+  groups: Group[];
   onDone(changed: boolean): void;
 }) {
   const action = useAction();
@@ -111,6 +126,7 @@ function EditModelForm({
         enabled: form.get("enabled") === "on",
         context_window: optionalNumber(form, "context_window") ?? null,
         pricing: pricingFrom(form),
+        group_ids: groupIdsFrom(form),
         ...settingsFrom(form, null),
       }),
     );
@@ -130,6 +146,7 @@ function EditModelForm({
         <input type="checkbox" name="enabled" defaultChecked={model.enabled} /> Enabled: people can
         pick it for new chats
       </label>
+      <ModelAccessField groups={groups} model={model} />
       <PriceAndContextFields model={model} />
       <SettingsFields model={model} />
       <SaveOrCancel action={action} onCancel={() => onDone(false)} />
@@ -158,6 +175,7 @@ const COLUMNS = [
   "Name",
   "Model ID",
   "Provider",
+  "Who can use it",
   "Context",
   "Price per 1M tokens",
   "Settings",
@@ -167,10 +185,12 @@ const COLUMNS = [
 function ModelRow({
   model,
   providers,
+  groups,
   onChanged,
 }: {
   model: Model;
   providers: Provider[];
+  groups: Group[];
   onChanged(): void;
 }) {
   const action = useAction();
@@ -205,6 +225,7 @@ function ModelRow({
           {model.model}
         </td>
         <td data-label="Provider">{providerName ?? "unknown provider"}</td>
+        <td data-label="Who can use it">{accessSummary(model, groups)}</td>
         <td data-label="Context">
           <ContextWindow model={model} />
         </td>
@@ -245,6 +266,7 @@ function ModelRow({
           <EditModelForm
             model={model}
             providers={providers}
+            groups={groups}
             onDone={(changed) => {
               setEditing(false);
               if (changed) onChanged();
@@ -259,13 +281,18 @@ function ModelRow({
 export function ModelsPage() {
   const models = useAsync(() => api.listModels());
   const providers = useAsync(() => api.listProviders());
+  const groups = useAsync(() => groupsApi.list());
   const providerList = providers.data?.providers ?? [];
+  const groupList = groups.data?.groups ?? [];
   const list = models.data?.models ?? [];
   return (
     <div className="page">
       <h1>Models</h1>
-      <p className="muted">Enabled models appear in everyone's model picker.</p>
-      <ErrorBox error={models.error ?? providers.error} />
+      <p className="muted">
+        Enabled models appear in the model picker of everyone who may use them: everyone, or the
+        members of the groups a model is limited to.
+      </p>
+      <ErrorBox error={models.error ?? providers.error ?? groups.error} />
       <RecordTable
         columns={COLUMNS}
         count={list.length}
@@ -277,12 +304,17 @@ export function ModelsPage() {
             key={m.id}
             model={m}
             providers={providerList}
+            groups={groupList}
             onChanged={() => void models.reload()}
           />
         ))}
       </RecordTable>
       {providerList.length > 0 ? (
-        <AddModelForm providers={providerList} onAdded={() => void models.reload()} />
+        <AddModelForm
+          providers={providerList}
+          groups={groupList}
+          onAdded={() => void models.reload()}
+        />
       ) : providers.loading ? null : (
         <p>
           Add a <Link to="/admin/providers">provider</Link> first: every model belongs to one.

@@ -235,6 +235,9 @@ export function Sidebar({
             <NavButton to="/admin/users" path={path}>
               Users
             </NavButton>
+            <NavButton to="/admin/groups" path={path}>
+              Groups
+            </NavButton>
             <NavButton to="/admin/settings" path={path}>
               Settings
             </NavButton>
