@@ -9,6 +9,7 @@ import { COMPACT_AT_MAX, COMPACT_AT_MIN, DEFAULT_COMPACT_AT } from "../chatloop/
 import { DefaultLimitField, SpendLimitSchema } from "./limit-schemas.ts";
 import { REASONING_EFFORTS, TEMPERATURE_MAX } from "../provider/settings.ts";
 import { PROVIDER_TYPES } from "../provider/types.ts";
+import { AuditRetentionField } from "./audit-schemas.ts";
 
 /** Longest text part a client may send, in characters (UTF-16 code units): 256 Ki. */
 export const MAX_TEXT_PART_CHARS = 256 * 1024;
@@ -747,6 +748,7 @@ export const UpdateSettingsBody = z
         description:
           "Delete archived chats, their messages and events, this many days after they were archived; null: never. Cannot be undone.",
       }),
+    audit_retention_days: AuditRetentionField,
   })
   .openapi("UpdateSettingsRequest");
 
@@ -759,6 +761,7 @@ export const SettingsSchema = z
     default_limit: SpendLimitSchema.nullable(),
     chat_archive_after_days: z.number().int().nullable(),
     chat_delete_after_days: z.number().int().nullable(),
+    audit_retention_days: z.number().int().nullable(),
   })
   .openapi("Settings");
 

@@ -6,6 +6,7 @@
  */
 import { createRoute } from "@hono/zod-openapi";
 import type { DeploymentSettings } from "../../store/contract.ts";
+import { changesOf } from "../audit.ts";
 import { currentUser } from "../auth.ts";
 import type { ApiApp, RouteContext } from "../context.ts";
 import { ApiError } from "../errors.ts";
@@ -46,7 +47,12 @@ export function settingsRoutes(ctx: RouteContext): ApiApp {
     middleware: admin,
     responses: { 200: json(SettingsSchema, "The settings"), ...errors(401, 403) },
   });
-  app.openapi(get, async (c) => c.json(await store.deploymentSettings.get(), 200));
+  /** The settings as answered: the deployment's, and the audit log's retention (`audit.ts`). */
+  const current = async () => ({
+    ...(await store.deploymentSettings.get()),
+    audit_retention_days: await store.audit.retentionDays(),
+  });
+  app.openapi(get, async (c) => c.json(await current(), 200));
 
   const update = createRoute({
     method: "patch",
@@ -92,7 +98,21 @@ export function settingsRoutes(ctx: RouteContext): ApiApp {
     if (input.chat_delete_after_days !== undefined) {
       patch.chat_delete_after_days = input.chat_delete_after_days;
     }
-    const settings = await store.deploymentSettings.update(patch);
+    const settings = await ctx.audit.run(
+      c,
+      "settings.update",
+      async (note) => {
+        const before = await current();
+        await store.deploymentSettings.update(patch);
+        if (input.audit_retention_days !== undefined) {
+          await store.audit.setRetentionDays(input.audit_retention_days);
+        }
+        const after = await current();
+        note.changes = changesOf(before, after);
+        return after;
+      },
+      { target: { type: "settings", id: null, name: "deployment" } },
+    );
     logger.info("settings changed", { fields: Object.keys(patch), by: currentUser(c).id });
     return c.json(settings, 200);
   });
