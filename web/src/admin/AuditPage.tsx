@@ -4,7 +4,7 @@
  * filters live in the address, so a filtered view can be shared; the export links carry the same
  * filters and download the whole result (CSV or JSON Lines), however long.
  */
-import { useEffect, useMemo, useState } from "react";
+import { useEffect, useMemo, useRef, useState } from "react";
 import { ErrorBox } from "../ui/ErrorBox.tsx";
 import { AuditFilterBar } from "./audit/AuditFilterBar.tsx";
 import { AuditTable } from "./audit/AuditTable.tsx";
@@ -40,6 +40,20 @@ export function AuditPage() {
   // biome-ignore lint/correctness/useExhaustiveDependencies: a new load is a new "now"
   useEffect(() => setNow(Date.now()), [log.events]);
 
+  // After "Load more", the keyboard's focus moves to the first row it brought (the button may
+  // be gone: the last page has none).
+  const focusRow = useRef<number | null>(null);
+  const loadMore = () => {
+    focusRow.current = log.events.length;
+    log.loadMore();
+  };
+  useEffect(() => {
+    const index = focusRow.current;
+    if (index === null || log.events.length <= index) return;
+    focusRow.current = null;
+    document.querySelectorAll<HTMLElement>(".audit-row .audit-toggle")[index]?.focus();
+  }, [log.events]);
+
   const filtered = hasFilters(filters);
   const count = log.events.length;
   return (
@@ -70,8 +84,11 @@ export function AuditPage() {
         onApply={(next) => setSearch(searchFromFilters(next))}
       />
       <ErrorBox error={log.error} title="The audit log could not be read." />
-      <div className="audit-results" aria-busy={log.loading}>
-        {log.loading ? (
+      <div
+        className={log.loading ? "audit-results audit-stale" : "audit-results"}
+        aria-busy={log.loading}
+      >
+        {log.loading && count === 0 ? (
           <p className="muted" role="status">
             Loading events…
           </p>
@@ -101,7 +118,7 @@ export function AuditPage() {
             <AuditTable events={log.events} now={now} />
             {log.hasMore ? (
               <div className="audit-more">
-                <button type="button" onClick={log.loadMore} disabled={log.loadingMore}>
+                <button type="button" onClick={loadMore} disabled={log.loadingMore || log.loading}>
                   {log.loadingMore ? "Loading…" : "Load more"}
                 </button>
               </div>

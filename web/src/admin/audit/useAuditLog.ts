@@ -8,7 +8,7 @@ import { type AuditEvent, listAudit } from "./api.ts";
 
 export interface AuditLog {
   events: AuditEvent[];
-  /** True until the first page for these filters has come (or failed). */
+  /** True while the first page for these filters (or a refresh) is on its way. */
   loading: boolean;
   loadingMore: boolean;
   error: unknown;
@@ -31,10 +31,10 @@ export function useAuditLog(query: Record<string, string>, refresh: number): Aud
   useEffect(() => {
     const controller = new AbortController();
     current.current = controller;
+    // The rows shown stay (dimmed) until the answer replaces them: a refresh does not blink.
     setLoading(true);
+    setLoadingMore(false);
     setError(null);
-    setEvents([]);
-    setCursor(null);
     listAudit(JSON.parse(key) as Record<string, string>, null, controller.signal).then(
       (page) => {
         if (controller.signal.aborted) return;
@@ -45,6 +45,8 @@ export function useAuditLog(query: Record<string, string>, refresh: number): Aud
       (err: unknown) => {
         if (controller.signal.aborted) return;
         setError(err);
+        setEvents([]);
+        setCursor(null);
         setLoading(false);
       },
     );
@@ -52,7 +54,7 @@ export function useAuditLog(query: Record<string, string>, refresh: number): Aud
   }, [key, refresh]);
 
   const loadMore = useCallback(() => {
-    if (cursor === null || loadingMore) return;
+    if (cursor === null || loadingMore || loading) return;
     const controller = current.current;
     setLoadingMore(true);
     setError(null);
@@ -74,7 +76,7 @@ export function useAuditLog(query: Record<string, string>, refresh: number): Aud
       .finally(() => {
         if (!controller.signal.aborted) setLoadingMore(false);
       });
-  }, [cursor, key, loadingMore]);
+  }, [cursor, key, loading, loadingMore]);
 
   return { events, loading, loadingMore, error, hasMore: cursor !== null, loadMore };
 }
