@@ -8,6 +8,7 @@ import { createRoute } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { ConflictError, InvalidCursorError } from "../../store/contract.ts";
 import type { Chat } from "../../store/types.ts";
+import { changesOf } from "../audit.ts";
 import { currentUser } from "../auth.ts";
 import type { ApiApp, AppEnv, RouteContext } from "../context.ts";
 import { ApiError, notFound } from "../errors.ts";
@@ -22,6 +23,16 @@ import {
 } from "../schemas.ts";
 import { chatView } from "../views.ts";
 import { errors, json, jsonBody, newRouter, noContent, SECURED } from "./common.ts";
+
+/**
+ * A chat as an audit target. Chat actions never hold an ambient transaction around the chat
+ * event log (an append can wait on a group commit that skips the locked chat row): the store
+ * statements that change a chat row alone (manage, delete) are audited in their transaction;
+ * what goes through chatd (create, send, edit, interrupt…) is recorded right after it.
+ */
+export function chatTarget(chat: Chat) {
+  return { type: "chat", id: chat.id, name: chat.title };
+}
 
 /** How long deleting a chat for good waits for its running turn to stop before deleting anyway. */
 const STOP_WAIT_MS = 10_000;
@@ -95,12 +106,37 @@ export function chatManagementRoutes(
       await usableModel(patch.model_id, chat.owner_id, currentUser(c).role === "admin");
     }
     if (patch.archived === true && !chat.archived) await chats.interrupt(chat);
-    const changed = await store.manageChat(chat.id, patch).catch((err: unknown) => {
-      // The model was deleted between the check and the update.
-      if (err instanceof ConflictError) throw modelRefused(404, "No model has this id.");
-      throw err;
-    });
-    if (changed === null) throw notFound("Chat");
+    const fields = Object.keys(patch).filter((k) => patch[k as keyof typeof patch] !== undefined);
+    const action =
+      fields.length === 1 && patch.archived !== undefined
+        ? patch.archived
+          ? "chat.archive"
+          : "chat.unarchive"
+        : fields.length === 1 && patch.title !== undefined
+          ? "chat.rename"
+          : "chat.update";
+    // Only the row's UPDATE is in the audited transaction: no event is appended inside it.
+    const changed = await ctx.audit.run(
+      c,
+      action,
+      async (note) => {
+        const changed = await store.manageChat(chat.id, patch).catch((err: unknown) => {
+          // The model was deleted between the check and the update.
+          if (err instanceof ConflictError) throw modelRefused(404, "No model has this id.");
+          throw err;
+        });
+        if (changed === null) throw notFound("Chat");
+        const view = (x: Chat) => ({
+          title: x.title,
+          model_id: x.model_id,
+          pinned: x.pinned,
+          archived: x.archived,
+        });
+        note.changes = changesOf(view(chat), view(changed));
+        return changed;
+      },
+      { target: chatTarget(chat) },
+    );
     if (patch.title !== undefined && patch.title !== chat.title) {
       // Other tabs showing the chat learn its new title as they learn a generated one.
       await store.events.append(chat.id, "title", { title: changed.title });
@@ -163,12 +199,27 @@ export function chatManagementRoutes(
     const by = currentUser(c).id;
     if (permanent === true) {
       await stopTurn(chat);
-      if (!(await store.deleteChat(chat.id))) throw notFound("Chat");
+      await ctx.audit.run(
+        c,
+        "chat.delete",
+        async () => {
+          if (!(await store.deleteChat(chat.id))) throw notFound("Chat");
+        },
+        { target: chatTarget(chat) },
+      );
       logger.info("chat deleted", { chat_id: chat.id, by });
       return c.body(null, 204);
     }
     if (chat.status === "running" || chat.status === "pending") await chats.interrupt(chat);
-    if ((await store.manageChat(chat.id, { archived: true })) === null) throw notFound("Chat");
+    await ctx.audit.run(
+      c,
+      "chat.archive",
+      async (note) => {
+        if ((await store.manageChat(chat.id, { archived: true })) === null) throw notFound("Chat");
+        if (!chat.archived) note.changes = { archived: { from: false, to: true } };
+      },
+      { target: chatTarget(chat) },
+    );
     logger.info("chat archived", { chat_id: chat.id, by });
     return c.body(null, 204);
   });

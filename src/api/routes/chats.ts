@@ -8,6 +8,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { Chat, MessagePart, User } from "../../store/types.ts";
+import { changesOf } from "../audit.ts";
 import { currentUser, presentedToken } from "../auth.ts";
 import type { ApiApp, AppEnv, RouteContext } from "../context.ts";
 import { notFound } from "../errors.ts";
@@ -26,7 +27,7 @@ import {
 import { eventStreamResponse } from "../sse.ts";
 import { StreamAccessChecks } from "../stream-access.ts";
 import { chatView, messageView, queuedMessageView } from "../views.ts";
-import { chatManagementRoutes } from "./chat-manage.ts";
+import { chatManagementRoutes, chatTarget } from "./chat-manage.ts";
 import { errors, json, jsonBody, newRouter, noContent, SECURED } from "./common.ts";
 
 /** The events a step begins after: a persisted message or a status change. Deltas, retries and
@@ -66,10 +67,15 @@ export function chatRoutes(ctx: RouteContext): ApiApp {
   });
   app.openapi(create, async (c) => {
     const input = c.req.valid("json");
-    const chat = await chats.createChat(currentUser(c), {
-      model_id: input.model_id,
-      content: input.content as MessagePart[],
-      workspace_id: input.workspace_id ?? null,
+    const chat = await ctx.audit.after(c, "chat.create", async (note) => {
+      const chat = await chats.createChat(currentUser(c), {
+        model_id: input.model_id,
+        content: input.content as MessagePart[],
+        workspace_id: input.workspace_id ?? null,
+      });
+      note.target = chatTarget(chat);
+      note.changes = changesOf(null, { model_id: chat.model_id, workspace_id: chat.workspace_id });
+      return chat;
     });
     return c.json(chatView(chat), 201);
   });
@@ -125,7 +131,16 @@ export function chatRoutes(ctx: RouteContext): ApiApp {
   app.openapi(send, async (c) => {
     const { content } = c.req.valid("json");
     const chat = await loadChat(c);
-    await chats.sendMessage(chat, content as MessagePart[]);
+    // Chat actions are recorded after they ran, outside a transaction: see `chatTarget`.
+    const target = chatTarget(chat);
+    await ctx.audit.after(
+      c,
+      "chat.message",
+      () => chats.sendMessage(chat, content as MessagePart[]),
+      {
+        target,
+      },
+    );
     return c.body(null, 202);
   });
 
@@ -141,7 +156,9 @@ export function chatRoutes(ctx: RouteContext): ApiApp {
   });
   app.openapi(interrupt, async (c) => {
     const chat = await loadChat(c);
-    await chats.interrupt(chat);
+    await ctx.audit.after(c, "chat.interrupt", () => chats.interrupt(chat), {
+      target: chatTarget(chat),
+    });
     logger.info("chat interrupted", { chat_id: chat.id, by: currentUser(c).id });
     return c.body(null, 202);
   });
@@ -168,7 +185,12 @@ export function chatRoutes(ctx: RouteContext): ApiApp {
     const { content } = c.req.valid("json");
     const { message_id } = c.req.valid("param");
     const chat = await loadChat(c);
-    await chats.editMessage(chat, message_id, content as MessagePart[]);
+    await ctx.audit.after(
+      c,
+      "chat.message_edit",
+      () => chats.editMessage(chat, message_id, content as MessagePart[]),
+      { target: chatTarget(chat) },
+    );
     logger.info("chat message edited", { chat_id: chat.id, by: currentUser(c).id });
     return c.body(null, 202);
   });
@@ -192,7 +214,9 @@ export function chatRoutes(ctx: RouteContext): ApiApp {
   });
   app.openapi(regenerate, async (c) => {
     const chat = await loadChat(c);
-    await chats.regenerate(chat);
+    await ctx.audit.after(c, "chat.regenerate", () => chats.regenerate(chat), {
+      target: chatTarget(chat),
+    });
     logger.info("chat reply regenerated", { chat_id: chat.id, by: currentUser(c).id });
     return c.body(null, 202);
   });
@@ -213,7 +237,9 @@ export function chatRoutes(ctx: RouteContext): ApiApp {
   });
   app.openapi(compact, async (c) => {
     const chat = await loadChat(c);
-    await chats.compact(chat);
+    await ctx.audit.after(c, "chat.compact", () => chats.compact(chat), {
+      target: chatTarget(chat),
+    });
     logger.info("chat compaction asked for", { chat_id: chat.id, by: currentUser(c).id });
     return c.body(null, 202);
   });
