@@ -8,6 +8,7 @@
 import { createRoute, type z } from "@hono/zod-openapi";
 import { callSettings, type ModelSettings, ModelSettingsError } from "../../provider/index.ts";
 import type { NewModel } from "../../store/contract.ts";
+import { changesOf } from "../audit.ts";
 import { currentUser } from "../auth.ts";
 import type { ApiApp, RouteContext } from "../context.ts";
 import { ApiError, notFound } from "../errors.ts";
@@ -61,22 +62,27 @@ export function modelRoutes(ctx: RouteContext): ApiApp {
     const settings = withSettings({}, { temperature, max_output_tokens, reasoning, compact_at });
     await checkSettings(input.provider_id, input.model, settings);
     const restricted = group_ids !== undefined && group_ids.length > 0;
-    // A restricted model is created disabled and enabled once restricted: nobody outside its
-    // groups can pick it in between.
-    let model = await store.createModel({
-      ...(input as NewModel),
-      settings,
-      ...(restricted ? { enabled: false } : {}),
-    });
-    if (restricted) {
-      await store.setModelGroups(model.id, group_ids).catch(async (error: unknown) => {
-        await store.deleteModel(model.id);
-        unknownIds(error);
+    const model = await ctx.audit.run(c, "model.create", async (note) => {
+      // A restricted model is created disabled and enabled once restricted: nobody outside its
+      // groups can pick it in between.
+      let model = await store.createModel({
+        ...(input as NewModel),
+        settings,
+        ...(restricted ? { enabled: false } : {}),
       });
-      if (input.enabled !== false) {
-        model = (await store.updateModel(model.id, { enabled: true })) ?? model;
+      if (restricted) {
+        await store.setModelGroups(model.id, group_ids).catch(async (error: unknown) => {
+          await store.deleteModel(model.id);
+          unknownIds(error);
+        });
+        if (input.enabled !== false) {
+          model = (await store.updateModel(model.id, { enabled: true })) ?? model;
+        }
       }
-    }
+      note.target = { type: "model", id: model.id, name: model.display_name };
+      note.changes = changesOf(null, modelView(model, group_ids ?? []));
+      return model;
+    });
     logger.info("model created", { model_id: model.id, by: currentUser(c).id });
     return c.json(modelView(model, group_ids ?? []), 201);
   });
@@ -152,10 +158,21 @@ export function modelRoutes(ctx: RouteContext): ApiApp {
       patch.model ?? current.model,
       settings,
     );
-    // The groups first: a model enabled by this request is restricted before anyone can pick it.
-    if (group_ids !== undefined) await store.setModelGroups(id, group_ids).catch(unknownIds);
-    const model = await store.updateModel(id, { ...(patch as Partial<NewModel>), settings });
-    if (model === null) throw notFound("Model");
+    const before = modelView(current, await groupsOf(id));
+    const target = { type: "model", id, name: current.display_name };
+    const model = await ctx.audit.run(
+      c,
+      "model.update",
+      async (note) => {
+        // The groups first: a model enabled by this request is restricted before anyone can pick it.
+        if (group_ids !== undefined) await store.setModelGroups(id, group_ids).catch(unknownIds);
+        const model = await store.updateModel(id, { ...(patch as Partial<NewModel>), settings });
+        if (model === null) throw notFound("Model");
+        note.changes = changesOf(before, modelView(model, await groupsOf(id)));
+        return model;
+      },
+      { target },
+    );
     logger.info("model updated", { model_id: id, by: currentUser(c).id });
     return c.json(modelView(model, await groupsOf(id)), 200);
   });
@@ -172,7 +189,17 @@ export function modelRoutes(ctx: RouteContext): ApiApp {
   });
   app.openapi(remove, async (c) => {
     const { id } = c.req.valid("param");
-    if (!(await store.deleteModel(id))) throw notFound("Model");
+    const current = await store.getModel(id);
+    const target = { type: "model", id, name: current?.display_name ?? null };
+    await ctx.audit.run(
+      c,
+      "model.delete",
+      async (note) => {
+        if (current === null || !(await store.deleteModel(id))) throw notFound("Model");
+        note.changes = changesOf(modelView(current), null);
+      },
+      { target },
+    );
     logger.info("model deleted", { model_id: id, by: currentUser(c).id });
     return c.body(null, 204);
   });
