@@ -5,6 +5,7 @@
  */
 import { createRoute } from "@hono/zod-openapi";
 import { type Group, UnknownIdsError } from "../../store/groups.ts";
+import { changesOf } from "../audit.ts";
 import { currentUser } from "../auth.ts";
 import type { ApiApp, RouteContext } from "../context.ts";
 import { ApiError, notFound } from "../errors.ts";
@@ -65,7 +66,12 @@ export function groupRoutes(ctx: RouteContext): ApiApp {
   });
   app.openapi(create, async (c) => {
     const input = c.req.valid("json");
-    const group = await store.createGroup(input).catch(unknownIds);
+    const group = await ctx.audit.run(c, "group.create", async (note) => {
+      const group = await store.createGroup(input).catch(unknownIds);
+      note.target = { type: "group", id: group.id, name: group.name };
+      note.changes = changesOf(null, groupView(group));
+      return group;
+    });
     logger.info("group created", {
       group_id: group.id,
       members: group.user_ids.length,
@@ -109,8 +115,19 @@ export function groupRoutes(ctx: RouteContext): ApiApp {
   app.openapi(update, async (c) => {
     const { id } = c.req.valid("param");
     const patch = c.req.valid("json");
-    const group = await store.updateGroup(id, patch).catch(unknownIds);
-    if (group === null) throw notFound("Group");
+    const before = await store.getGroup(id);
+    const target = { type: "group", id, name: before?.name ?? null };
+    const group = await ctx.audit.run(
+      c,
+      "group.update",
+      async (note) => {
+        const group = await store.updateGroup(id, patch).catch(unknownIds);
+        if (group === null || before === null) throw notFound("Group");
+        note.changes = changesOf(groupView(before), groupView(group));
+        return group;
+      },
+      { target },
+    );
     logger.info("group updated", {
       group_id: id,
       fields: Object.keys(patch),
@@ -134,7 +151,17 @@ export function groupRoutes(ctx: RouteContext): ApiApp {
   });
   app.openapi(remove, async (c) => {
     const { id } = c.req.valid("param");
-    if (!(await store.deleteGroup(id))) throw notFound("Group");
+    const before = await store.getGroup(id);
+    const target = { type: "group", id, name: before?.name ?? null };
+    await ctx.audit.run(
+      c,
+      "group.delete",
+      async (note) => {
+        if (before === null || !(await store.deleteGroup(id))) throw notFound("Group");
+        note.changes = changesOf(groupView(before), null);
+      },
+      { target },
+    );
     logger.info("group deleted", { group_id: id, by: currentUser(c).id });
     return c.body(null, 204);
   });
