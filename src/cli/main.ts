@@ -11,6 +11,7 @@ import { askCommand } from "./ask.ts";
 import { auditCommand } from "./audit.ts";
 import { chatCommand } from "./chat.ts";
 import { dataCommand } from "./data.ts";
+import { groupsCommand } from "./groups.ts";
 import { type CliIO, EXIT_USAGE } from "./io.ts";
 import { loginCommand } from "./login.ts";
 import { mcpServersCommand } from "./mcp-servers.ts";
@@ -41,6 +42,7 @@ export function buildProgram(io: CliIO): Command {
   program.addCommand(providersCommand(io));
   program.addCommand(modelsCommand(io));
   program.addCommand(mcpServersCommand(io));
+  program.addCommand(groupsCommand(io));
   program.addCommand(workspacesCommand(io));
   program.addCommand(agentCommand(io));
   program.addCommand(dataCommand(io));
