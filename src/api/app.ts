@@ -15,6 +15,7 @@ import { errorHandler, notFoundHandler, payloadTooLarge, validationHook } from "
 import { jsonLogger, type Logger, redacting } from "./log.ts";
 import { serveOpenApi } from "./openapi.ts";
 import { DEFAULT_SIGNIN_LIMITS, LoginRateLimiter } from "./rate-limit.ts";
+import { auditRoutes } from "./routes/audit.ts";
 import { chatRoutes } from "./routes/chats.ts";
 import { groupRoutes } from "./routes/groups.ts";
 import { healthRoutes } from "./routes/health.ts";
@@ -134,6 +135,7 @@ export function createApi(deps: ApiDeps): Hono<AppEnv> {
   app.route(API_PREFIX, mcpServerRoutes(ctx));
   app.route(API_PREFIX, chatRoutes(ctx));
   app.route(API_PREFIX, workspaceRoutes(ctx));
+  app.route(API_PREFIX, auditRoutes(ctx));
   app.route(API_PREFIX, usageRoutes(ctx));
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
