@@ -143,6 +143,25 @@ describe("groups and model access in the store", () => {
     expect(await store.getGroup(group.id)).toMatchObject({ user_ids: [kept.id], model_ids: [] });
   });
 
+  it("inside a transaction the restrictions are read as it sees them, and never cached", async () => {
+    const m = await model();
+    const group = await store.createGroup({ name: unique("G") });
+    expect((await store.modelGroupIds())[m.id]).toBeUndefined(); // cached
+    let seen: string[] | undefined;
+    const rollBack = new Error("roll back");
+    const outcome = await opened.db
+      .transaction(async () => {
+        await store.setModelGroups(m.id, [group.id]);
+        seen = (await store.modelGroupIds())[m.id];
+        throw rollBack;
+      })
+      .catch((error: unknown) => error);
+    expect(outcome).toBe(rollBack);
+    expect(seen).toEqual([group.id]);
+    expect((await store.modelGroupIds())[m.id]).toBeUndefined();
+    expect(await store.mayUseModel((await user()).id, m.id)).toBe(true);
+  });
+
   it("another replica's cached restrictions are dropped when they change", async () => {
     const other = await database.open();
     const m = await model();
