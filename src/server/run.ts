@@ -26,6 +26,7 @@ import {
   agentBundleBuilt,
   DEFAULT_AGENT_BUNDLE,
 } from "./agent-bundle.ts";
+import { startAuditRetention } from "./audit-retention.ts";
 import { startHousekeeping } from "./housekeeping.ts";
 import type { RunningServer, ServerConfig } from "./index.ts";
 import { replicaId } from "./replica.ts";
@@ -191,6 +192,8 @@ export async function runServer(
   const localAgents = startLocalAgents(store, address, logger, workerId);
   // Chat retention, as the deployment's settings say (one replica at a time).
   const housekeeping = startHousekeeping({ store, logger });
+  // Audit events older than the retention setting deleted, at start and hourly (one replica).
+  const auditRetention = startAuditRetention({ store, logger });
   logger.info("keel server listening", { url, database: store.kind, data_dir: config.dataDir });
 
   let closing: Promise<void> | undefined;
@@ -202,6 +205,7 @@ export async function runServer(
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
         shutdown.abort();
         await housekeeping.stop();
+        await auditRetention.stop();
         await daemon.shutdown();
         await mcp.close();
         await localAgents.close();
