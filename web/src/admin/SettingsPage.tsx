@@ -11,6 +11,7 @@ import { ErrorBox } from "../ui/ErrorBox.tsx";
 import { Field } from "../ui/Field.tsx";
 import { useAction } from "../ui/useAction.ts";
 import { useAsync } from "../ui/useAsync.ts";
+import { DefaultLimitSettings } from "./DefaultLimitSettings.tsx";
 import { RetentionSettings } from "./RetentionSettings.tsx";
 
 /** The server's limit (`MAX_SYSTEM_PROMPT_CHARS`), shown beside the count; the server enforces it. */
@@ -171,6 +172,7 @@ export function SettingsPage() {
       {settings.data && models.data ? (
         <>
           <SettingsForm settings={settings.data} models={models.data.models} />
+          <DefaultLimitSettings settings={settings.data} />
           <RetentionSettings settings={settings.data} />
         </>
       ) : settings.loading || models.loading ? (

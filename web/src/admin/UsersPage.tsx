@@ -2,12 +2,14 @@
 import type { FormEvent } from "react";
 import { api } from "../api/client.ts";
 import type { Role, User } from "../api/types.ts";
+import { type LimitList, limitsApi } from "../limits/api.ts";
 import { useSession } from "../session.tsx";
 import { ErrorBox } from "../ui/ErrorBox.tsx";
 import { Field } from "../ui/Field.tsx";
 import { RecordTable } from "../ui/RecordTable.tsx";
 import { useAction } from "../ui/useAction.ts";
 import { useAsync } from "../ui/useAsync.ts";
+import { UserLimitCell } from "./UserLimitCell.tsx";
 
 function AddUserForm({ onAdded }: { onAdded(): void }) {
   const action = useAction();
@@ -64,7 +66,20 @@ function AddUserForm({ onAdded }: { onAdded(): void }) {
   );
 }
 
-function UserRow({ user, isMe, onChanged }: { user: User; isMe: boolean; onChanged(): void }) {
+function UserRow({
+  user,
+  isMe,
+  onChanged,
+  limits,
+  onLimitChanged,
+}: {
+  user: User;
+  isMe: boolean;
+  onChanged(): void;
+  /** Every user's own limit and the default (`GET /limits`); undefined while loading. */
+  limits: LimitList | undefined;
+  onLimitChanged(): void;
+}) {
   const action = useAction();
   async function update(body: { role?: Role; active?: boolean }) {
     if (await action.run(() => api.updateUser(user.id, body))) onChanged();
@@ -95,6 +110,16 @@ function UserRow({ user, isMe, onChanged }: { user: User; isMe: boolean; onChang
         )}
       </td>
       <td>
+        {limits ? (
+          <UserLimitCell
+            user={user}
+            own={limits.users.find((l) => l.user_id === user.id)}
+            fallback={limits.default_limit}
+            onChanged={onLimitChanged}
+          />
+        ) : null}
+      </td>
+      <td>
         <button
           type="button"
           className={user.active ? "btn-small btn-danger" : "btn-small"}
@@ -113,12 +138,13 @@ function UserRow({ user, isMe, onChanged }: { user: User; isMe: boolean; onChang
 export function UsersPage() {
   const { user: me } = useSession();
   const users = useAsync(() => api.listUsers());
+  const limits = useAsync(() => limitsApi.list());
   return (
     <div className="page">
       <h1>Users</h1>
       <ErrorBox error={users.error} />
       <RecordTable
-        columns={["Username", "Email", "Role", "Status", "Actions"]}
+        columns={["Username", "Email", "Role", "Status", "Spend limit", "Actions"]}
         count={users.data?.users.length ?? 0}
         loading={users.loading}
         empty="No user yet."
@@ -129,6 +155,8 @@ export function UsersPage() {
             user={u}
             isMe={u.id === me.id}
             onChanged={() => void users.reload()}
+            limits={limits.data}
+            onLimitChanged={() => void limits.reload()}
           />
         ))}
       </RecordTable>

@@ -20,11 +20,14 @@ export class ApiError extends Error {
   readonly status: number;
   readonly detail: string | undefined;
   readonly validations: ApiErrorBody["validations"];
+  /** The refusal's stable code, when it has one (e.g. `spend_limit_reached`). */
+  readonly code: string | undefined;
 
   constructor(status: number, body: ApiErrorBody) {
     super(body.message);
     this.name = "ApiError";
     this.status = status;
+    this.code = body.code;
     this.detail = body.detail;
     this.validations = body.validations;
   }
@@ -47,7 +50,7 @@ async function failure(response: Response): Promise<ApiError> {
 
 // ---- the types, from `paths` ------------------------------------------------------------------
 
-export type Method = "GET" | "POST" | "PATCH" | "DELETE";
+export type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 
 /** The API's paths as the UI writes them: under `API_BASE`, templates kept (`/chats/{id}`). */
 type ApiPath = {

@@ -7,6 +7,9 @@ import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from "r
 import { ApiError, api } from "../api/client.ts";
 import { followChat, type StreamState } from "../api/stream.ts";
 import type { Chat, TextPart, UpdateChatRequest } from "../api/types.ts";
+import { isSpendLimitError } from "../limits/api.ts";
+import { LimitNotice } from "../limits/LimitNotice.tsx";
+import { useSpend } from "../limits/useSpend.ts";
 import { useSession } from "../session.tsx";
 import { ErrorBox } from "../ui/ErrorBox.tsx";
 import { ChatCost } from "./ChatCost.tsx";
@@ -178,6 +181,9 @@ export function ChatPage({
   const windowed = useTranscriptWindow(messages.length, transcript.ref);
   const actions = useMessageActions(chatId, view.messages, setActionError);
   const { user } = useSession();
+  // Read again as the chat's status changes: a turn that just ended may have reached the limit.
+  const spend = useSpend(status);
+  const reloadSpend = spend.reload;
 
   const send = useCallback(
     async (text: string) => {
@@ -189,11 +195,13 @@ export function ChatPage({
         await api.sendMessage(chatId, parts);
       } catch (error) {
         dispatch({ type: "send_failed", id });
-        setActionError(error);
+        // Over the spend limit: the notice above the composer says so (and Send goes off).
+        if (isSpendLimitError(error)) void reloadSpend();
+        else setActionError(error);
         throw error;
       }
     },
-    [chatId],
+    [chatId, reloadSpend],
   );
 
   const stop = useCallback(async () => {
@@ -335,6 +343,8 @@ export function ChatPage({
           running={running && !view.stopping}
           onStop={() => void stop()}
           onEditLast={actions.editLast}
+          notice={<LimitNotice spend={spend.spend} />}
+          blocked={spend.spend?.over === true}
         />
       )}
     </>

@@ -16,6 +16,9 @@ export interface ComposerProps {
   /** Controls shown under the box, before the buttons (the new-chat page's pickers). */
   children?: React.ReactNode;
   autoFocus?: boolean;
+  /** Said above the box (the spend limit's notice); with `blocked`, Send is off. */
+  notice?: React.ReactNode;
+  blocked?: boolean;
 }
 
 export function Composer({
@@ -27,6 +30,8 @@ export function Composer({
   sendLabel = "Send",
   children,
   autoFocus = true,
+  notice,
+  blocked = false,
 }: ComposerProps) {
   const [text, setText] = useState("");
   const [sending, setSending] = useState(false);
@@ -34,7 +39,7 @@ export function Composer({
 
   async function send() {
     const message = text.trim();
-    if (message === "" || sending) return;
+    if (message === "" || sending || blocked) return;
     setSending(true);
     try {
       await onSend(message);
@@ -68,6 +73,7 @@ export function Composer({
   // row under it and wrap on a narrow window, so nothing squeezes the box.
   return (
     <div className="composer">
+      {notice}
       <form onSubmit={onSubmit} aria-label="Compose a message">
         <label className="sr-only" htmlFor="composer-text">
           Message
@@ -91,7 +97,11 @@ export function Composer({
                 Stop
               </button>
             ) : null}
-            <button type="submit" className="btn-primary" disabled={sending || text.trim() === ""}>
+            <button
+              type="submit"
+              className="btn-primary"
+              disabled={sending || blocked || text.trim() === ""}
+            >
               {sendLabel}
             </button>
           </div>

@@ -4,6 +4,9 @@
  */
 import { useState } from "react";
 import { api } from "../api/client.ts";
+import { isSpendLimitError } from "../limits/api.ts";
+import { LimitNotice } from "../limits/LimitNotice.tsx";
+import { useSpend } from "../limits/useSpend.ts";
 import { Link, navigate } from "../router.tsx";
 import { useSession } from "../session.tsx";
 import { ErrorBox } from "../ui/ErrorBox.tsx";
@@ -15,6 +18,7 @@ export function NewChatPage({ onCreated }: { onCreated(): void }) {
   const models = useAsync(() => api.listModels());
   const workspaces = useAsync(() => api.listWorkspaces());
   const me = useAsync(() => api.me());
+  const spend = useSpend();
   const [workspaceId, setWorkspaceId] = useState<string>("");
   const usable = (models.data?.models ?? []).filter((m) => m.enabled);
   const [picked, setPicked] = useState<string>("");
@@ -34,7 +38,9 @@ export function NewChatPage({ onCreated }: { onCreated(): void }) {
       onCreated();
       navigate(`/chats/${chat.id}`);
     } catch (err) {
-      setError(err);
+      // Over the spend limit: the notice above the composer says so (and Send goes off).
+      if (isSpendLimitError(err)) void spend.reload();
+      else setError(err);
       throw err;
     }
   }
@@ -65,7 +71,12 @@ export function NewChatPage({ onCreated }: { onCreated(): void }) {
         <p className="muted">What should the agent do?</p>
         <ErrorBox error={error} title="The chat was not created." />
       </div>
-      <Composer onSend={create} sendLabel="Start chat">
+      <Composer
+        onSend={create}
+        sendLabel="Start chat"
+        notice={<LimitNotice spend={spend.spend} />}
+        blocked={spend.spend?.over === true}
+      >
         <label className="sr-only" htmlFor="model-picker">
           Model
         </label>

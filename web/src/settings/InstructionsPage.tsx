@@ -5,6 +5,7 @@
  */
 import { type FormEvent, useState } from "react";
 import { api } from "../api/client.ts";
+import { SpendCard } from "../limits/SpendCard.tsx";
 import { CharacterCount } from "../ui/CharacterCount.tsx";
 import { ErrorBox } from "../ui/ErrorBox.tsx";
 import { Field } from "../ui/Field.tsx";
@@ -77,6 +78,7 @@ export function InstructionsPage() {
         <>
           <InstructionsForm initial={me.data.user.instructions} />
           <CompactAtForm initial={me.data.user.compact_at} />
+          <SpendCard />
         </>
       ) : me.loading ? (
         <p className="muted">Loading…</p>
