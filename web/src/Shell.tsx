@@ -6,6 +6,7 @@ import { McpServersPage } from "./admin/McpServersPage.tsx";
 import { ModelsPage } from "./admin/ModelsPage.tsx";
 import { ProvidersPage } from "./admin/ProvidersPage.tsx";
 import { SettingsPage } from "./admin/SettingsPage.tsx";
+import { UsagePage } from "./admin/UsagePage.tsx";
 import { UsersPage } from "./admin/UsersPage.tsx";
 import { ChatPage } from "./chat/ChatPage.tsx";
 import { NewChatPage } from "./chat/NewChatPage.tsx";
@@ -79,6 +80,12 @@ function Page({ path, list }: { path: string; list: ReturnType<typeof useChatLis
       return (
         <AdminOnly>
           <AuditPage />
+        </AdminOnly>
+      );
+    case "/admin/usage":
+      return (
+        <AdminOnly>
+          <UsagePage />
         </AdminOnly>
       );
     default:

@@ -244,6 +244,9 @@ export function Sidebar({
             <NavButton to="/admin/audit" path={path}>
               Audit log
             </NavButton>
+            <NavButton to="/admin/usage" path={path}>
+              Usage
+            </NavButton>
           </nav>
         ) : null}
         <div className="account">

@@ -1,0 +1,205 @@
+/**
+ * Usage and cost (admins): what the deployment's model steps used and cost over a period — the
+ * totals, a chart per day split per user or per model (cost or tokens), the top users and the top
+ * chats, and CSV exports of the same figures. Costs are the ones recorded with each step, at the
+ * pricing in force when it ran. The chart library loads only with this page (a lazy chunk).
+ */
+import { lazy, Suspense, useMemo, useState } from "react";
+import { ErrorBox } from "../ui/ErrorBox.tsx";
+import {
+  csvUrl,
+  daysOf,
+  lastDays,
+  type Period,
+  type UsageRow,
+  type UsageSplit,
+} from "./usage/api.ts";
+import { formatCount, formatUsd, longDay } from "./usage/format.ts";
+import { PeriodPicker, type Preset } from "./usage/PeriodPicker.tsx";
+import { type Metric, pivot } from "./usage/pivot.ts";
+import { TopChats, TopUsers, TotalsCards } from "./usage/UsageTables.tsx";
+import { useUsage } from "./usage/useUsage.ts";
+import "./usage/usage.css";
+
+const UsageChart = lazy(() => import("./usage/UsageChart.tsx"));
+
+const DEFAULT_PRESET = 30;
+
+export function UsagePage() {
+  const [preset, setPreset] = useState<Preset>(DEFAULT_PRESET);
+  const [period, setPeriod] = useState<Period>(() => lastDays(DEFAULT_PRESET));
+  const [split, setSplit] = useState<UsageSplit>("user");
+  const [metric, setMetric] = useState<Metric>("cost");
+  const [refresh, setRefresh] = useState(0);
+  const usage = useUsage(period, split, refresh);
+  const days = useMemo(() => daysOf(period), [period]);
+  const chart = useMemo(
+    () => (usage.data ? pivot(usage.data.days.rows, days, metric) : null),
+    [usage.data, days, metric],
+  );
+  const totals = usage.data?.users.totals;
+  const what = metric === "cost" ? "Cost" : "Tokens";
+  const per = split === "user" ? "user" : "model";
+  const chartLabel = `${what} per day and ${per}, ${longDay(period.since)} to ${longDay(period.until)}`;
+
+  return (
+    <div className="page usage-page">
+      <header className="usage-head">
+        <div>
+          <h1>Usage and cost</h1>
+          <p className="muted usage-intro">
+            Tokens and cost of every model step, each priced when it ran. Days are in UTC.
+          </p>
+        </div>
+        <button type="button" className="btn-small" onClick={() => setRefresh((r) => r + 1)}>
+          Refresh
+        </button>
+      </header>
+      <PeriodPicker
+        preset={preset}
+        period={period}
+        onChange={(next, range) => {
+          setPreset(next);
+          setPeriod(range);
+        }}
+      />
+      <ErrorBox error={usage.error} title="Usage could not be read." />
+      <div className="usage-body" aria-busy={usage.loading}>
+        {usage.loading && !usage.data ? (
+          <p className="muted" role="status">
+            Loading usage…
+          </p>
+        ) : null}
+        {totals ? <TotalsCards totals={totals} /> : null}
+        {chart ? (
+          <section className="usage-section" aria-labelledby="usage-over-time">
+            <div className="usage-section-head">
+              <h2 id="usage-over-time">Over time</h2>
+              <div className="usage-toggles">
+                <fieldset className="segmented">
+                  <legend className="sr-only">Show</legend>
+                  <button
+                    type="button"
+                    aria-pressed={metric === "cost"}
+                    onClick={() => setMetric("cost")}
+                  >
+                    Cost
+                  </button>
+                  <button
+                    type="button"
+                    aria-pressed={metric === "tokens"}
+                    onClick={() => setMetric("tokens")}
+                  >
+                    Tokens
+                  </button>
+                </fieldset>
+                <fieldset className="segmented">
+                  <legend className="sr-only">Split</legend>
+                  <button
+                    type="button"
+                    aria-pressed={split === "user"}
+                    onClick={() => setSplit("user")}
+                  >
+                    Per user
+                  </button>
+                  <button
+                    type="button"
+                    aria-pressed={split === "model"}
+                    onClick={() => setSplit("model")}
+                  >
+                    Per model
+                  </button>
+                </fieldset>
+              </div>
+            </div>
+            {totals && totals.messages === 0 ? (
+              <p className="usage-empty">No model step in this period.</p>
+            ) : (
+              <Suspense
+                fallback={<div className="usage-chart usage-chart-loading">Loading chart…</div>}
+              >
+                <UsageChart data={chart} metric={metric} label={chartLabel} />
+              </Suspense>
+            )}
+            <details className="usage-figures">
+              <summary>The figures per day</summary>
+              <DayTable rows={usage.data?.days.rows ?? []} metric={metric} />
+            </details>
+          </section>
+        ) : null}
+        {usage.data ? (
+          <div className="usage-tops">
+            <TopUsers rows={usage.data.users.rows} />
+            <TopChats rows={usage.data.chats.rows} />
+          </div>
+        ) : null}
+        {usage.data ? (
+          <section className="usage-section" aria-labelledby="usage-export">
+            <h2 id="usage-export">Export</h2>
+            <p className="muted usage-export-note">
+              CSV files of this period; the top lists as far as {formatCount(1000)} rows.
+            </p>
+            <div className="usage-exports">
+              <a
+                className="btn btn-small"
+                download
+                href={csvUrl(period, { group_by: "day", split_by: split })}
+              >
+                Per day and {per}
+              </a>
+              <a className="btn btn-small" download href={csvUrl(period, { group_by: "user" })}>
+                Per user
+              </a>
+              <a className="btn btn-small" download href={csvUrl(period, { group_by: "model" })}>
+                Per model
+              </a>
+              <a className="btn btn-small" download href={csvUrl(period, { group_by: "provider" })}>
+                Per provider
+              </a>
+              <a
+                className="btn btn-small"
+                download
+                href={csvUrl(period, { group_by: "chat", limit: 1000 })}
+              >
+                Top chats
+              </a>
+            </div>
+          </section>
+        ) : null}
+      </div>
+    </div>
+  );
+}
+
+/** The chart's figures as a table: a day's rows per user or model, for reading them exactly. */
+function DayTable({ rows, metric }: { rows: UsageRow[]; metric: Metric }) {
+  if (rows.length === 0) return <p className="muted">No usage in this period.</p>;
+  return (
+    <div className="table-wrap">
+      <table className="usage-table">
+        <thead>
+          <tr>
+            <th scope="col">Day</th>
+            <th scope="col">Who or what</th>
+            <th scope="col" className="num">
+              {metric === "cost" ? "Cost" : "Tokens"}
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((row) => (
+            <tr key={`${row.key}-${row.split_name}`}>
+              <td data-label="Day">{row.key}</td>
+              <td data-label="Who or what">{row.split_name}</td>
+              <td className="num" data-label={metric === "cost" ? "Cost" : "Tokens"}>
+                {metric === "cost"
+                  ? formatUsd(row.cost_usd)
+                  : formatCount(row.input_tokens + row.output_tokens)}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
