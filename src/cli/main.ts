@@ -18,6 +18,7 @@ import { mcpServersCommand } from "./mcp-servers.ts";
 import { modelsCommand } from "./models.ts";
 import { providersCommand } from "./providers.ts";
 import { serverCommand } from "./server.ts";
+import { usageCommand } from "./usage.ts";
 import { workspacesCommand } from "./workspaces.ts";
 
 /** Every command reports through `io` and throws instead of exiting, so `main` sets the code. */
@@ -47,6 +48,7 @@ export function buildProgram(io: CliIO): Command {
   program.addCommand(agentCommand(io));
   program.addCommand(dataCommand(io));
   program.addCommand(auditCommand(io));
+  program.addCommand(usageCommand(io));
   return configure(program, io);
 }
 
