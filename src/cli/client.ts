@@ -54,6 +54,9 @@ function errorFromBody(status: number, body: unknown): ApiError {
   return new ApiError(status, `The server answered ${status}.`);
 }
 
+/** How the server's audit log names the CLI as a request's source (its "user agent"). */
+const USER_AGENT = "keel-cli/0.1.0";
+
 /** The public HTTP API, as the CLI uses it. Every command goes through here. */
 export class ApiClient {
   readonly baseUrl: string;
@@ -65,7 +68,10 @@ export class ApiClient {
   }
 
   async request<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const headers: Record<string, string> = { accept: "application/json" };
+    const headers: Record<string, string> = {
+      accept: "application/json",
+      "user-agent": USER_AGENT,
+    };
     if (this.#token) headers.authorization = `Bearer ${this.#token}`;
     if (body !== undefined) headers["content-type"] = "application/json";
     let response: Response;
@@ -116,7 +122,7 @@ export class ApiClient {
 
   /** A GET whose body is streamed as it comes (an export of any size), not read whole. */
   async download(path: string): Promise<ReadableStream<Uint8Array>> {
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string> = { "user-agent": USER_AGENT };
     if (this.#token) headers.authorization = `Bearer ${this.#token}`;
     let response: Response;
     try {
@@ -152,7 +158,10 @@ export class ApiClient {
     let lastEventId = options.lastEventId;
     for (let failures = 0; !options.signal.aborted; ) {
       try {
-        const headers: Record<string, string> = { accept: "text/event-stream" };
+        const headers: Record<string, string> = {
+          accept: "text/event-stream",
+          "user-agent": USER_AGENT,
+        };
         if (this.#token) headers.authorization = `Bearer ${this.#token}`;
         if (lastEventId) headers["last-event-id"] = lastEventId;
         const response = await fetch(`${this.baseUrl}/api/v1${path}`, {

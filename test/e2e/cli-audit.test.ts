@@ -120,9 +120,12 @@ describe("keel audit", () => {
       action: string;
       target: { name: string };
       changes: Record<string, unknown>;
+      source: { user_agent: string | null };
     }>;
     expect(events.map((e) => e.target.name)).toEqual(["Three", "Two", "One"]);
     expect(events[0]?.changes.api_key).toBe("[changed]");
+    // The log names the CLI as the source of what was done with it.
+    expect(events[0]?.source.user_agent).toBe("keel-cli/0.1.0");
     expect(all.stderr).toBe("");
   });
 

@@ -105,6 +105,7 @@ describe("how an event reads", () => {
     ],
     ["Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0", "Firefox 133"],
     ["curl/8.5.0", "curl 8.5.0"],
+    ["keel-cli/0.1.0", "keel CLI 0.1.0"],
     ["node", "node"],
     [null, null],
   ])("names the user agent %s as %s", (agent, name) => {

@@ -41,13 +41,13 @@ export function exactTime(iso: string): string {
 }
 
 /**
- * A user agent as a person names it: `keel` for the CLI, the browser and its major version, the
+ * A user agent as a person names it: `keel CLI` for `keel`, the browser and its major version, the
  * tool (`curl/8.5`), else the first product token. The full string is in the row's details.
  */
 export function shortUserAgent(userAgent: string | null): string | null {
   if (!userAgent) return null;
-  const keel = /\bkeel(?:-cli)?\/([\d.]+)/i.exec(userAgent);
-  if (keel) return `keel ${keel[1]}`;
+  const keel = /\bkeel-cli\/([\d.]+)/i.exec(userAgent);
+  if (keel) return `keel CLI ${keel[1]}`;
   const browsers: ReadonlyArray<[string, RegExp]> = [
     ["Edge", /\bEdg\/(\d+)/],
     ["Firefox", /\bFirefox\/(\d+)/],
