@@ -238,6 +238,20 @@ export interface paths {
     /** Delete a workspace; its agent token stops working, its chats lose their tools */
     delete: operations["deleteWorkspace"];
   };
+  "/api/v1/audit": {
+    /**
+     * The audit log, newest first (admin)
+     * @description Every mutating action: who, what, on what, from where, whether it worked and what changed (secrets as `[changed]`). Filters combine; `next_cursor` pages on.
+     */
+    get: operations["listAuditEvents"];
+  };
+  "/api/v1/audit/export": {
+    /**
+     * Export the audit log as CSV or JSON Lines (admin; streamed, any size)
+     * @description Same filters as GET /audit, newest first. CSV columns: time, actor_type, actor_id, actor_name, action, target_type, target_id, target_name, outcome, error, source_address, user_agent, changes (changes as JSON). The export itself is recorded (`audit.export`).
+     */
+    get: operations["exportAuditEvents"];
+  };
   "/api/v1/usage": {
     /**
      * Usage and cost over a period, grouped (admins: everyone's; members: their own)
@@ -655,6 +669,7 @@ export interface components {
       default_limit: components["schemas"]["SpendLimit"];
       chat_archive_after_days: number | null;
       chat_delete_after_days: number | null;
+      audit_retention_days: number | null;
     };
     SpendLimit: {
       usd: number;
@@ -704,6 +719,8 @@ export interface components {
       chat_archive_after_days?: number | null;
       /** @description Delete archived chats, their messages and events, this many days after they were archived; null: never. Cannot be undone. */
       chat_delete_after_days?: number | null;
+      /** @description Days an audit event is kept (default 365); null keeps them forever. Older ones are deleted hourly. */
+      audit_retention_days?: number | null;
     };
     Spend: {
       /** @description The cost of the user's steps this period. */
@@ -1112,6 +1129,49 @@ export interface components {
     };
     WorkspaceList: {
       workspaces: components["schemas"]["Workspace"][];
+    };
+    AuditPage: {
+      /** @description Newest first. */
+      events: components["schemas"]["AuditEvent"][];
+      /** @description The next page's `cursor`; null: the last. */
+      next_cursor: string | null;
+    };
+    AuditEvent: {
+      id: string;
+      /** @description ISO 8601 */
+      time: string;
+      actor: {
+        /** @enum {string} */
+        type: "user" | "system" | "agent";
+        id: string | null;
+        /** @description The username (for a failed sign-in: the email attempted). */
+        name: string | null;
+      };
+      /** @example provider.update */
+      action: string;
+      target: {
+        /** @example provider */
+        type: string;
+        id: string | null;
+        name: string | null;
+      } | null;
+      source: {
+        address: string | null;
+        user_agent: string | null;
+      };
+      /** @enum {string} */
+      outcome: "success" | "failure";
+      /** @description A failure's status and message, as the client got them. */
+      error: string | null;
+      /** @description What changed, field by field: { from, to } (a create has only `to`, a delete only `from`). */
+      changes: {
+        [key: string]:
+          | {
+              from?: unknown;
+              to?: unknown;
+            }
+          | "[changed]";
+      } | null;
     };
     UsageReport: {
       /** @enum {string} */
@@ -3445,6 +3505,105 @@ export interface operations {
       };
       /** @description Not found */
       404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * The audit log, newest first (admin)
+   * @description Every mutating action: who, what, on what, from where, whether it worked and what changed (secrets as `[changed]`). Filters combine; `next_cursor` pages on.
+   */
+  listAuditEvents: {
+    parameters: {
+      query?: {
+        /** @description A user id or name (a failed sign-in's: the email attempted). */
+        actor?: string;
+        /** @description Exact (`provider.update`), or a prefix ending in `.` or `*` (`provider.`). */
+        action?: string;
+        /** @description A target type (`provider`) or `type:id`. */
+        target?: string;
+        /** @description ISO 8601: events at or after this time. */
+        since?: string;
+        /** @description ISO 8601: events at or before this time. */
+        until?: string;
+        /** @description The previous page's `next_cursor`. */
+        cursor?: string;
+        /** @description 1–500, default 100. */
+        limit?: number;
+      };
+    };
+    responses: {
+      /** @description A page of events */
+      200: {
+        content: {
+          "application/json": components["schemas"]["AuditPage"];
+        };
+      };
+      /** @description Invalid request: `validations` names each field */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Authentication required */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Administrators only */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Export the audit log as CSV or JSON Lines (admin; streamed, any size)
+   * @description Same filters as GET /audit, newest first. CSV columns: time, actor_type, actor_id, actor_name, action, target_type, target_id, target_name, outcome, error, source_address, user_agent, changes (changes as JSON). The export itself is recorded (`audit.export`).
+   */
+  exportAuditEvents: {
+    parameters: {
+      query: {
+        /** @description A user id or name (a failed sign-in's: the email attempted). */
+        actor?: string;
+        /** @description Exact (`provider.update`), or a prefix ending in `.` or `*` (`provider.`). */
+        action?: string;
+        /** @description A target type (`provider`) or `type:id`. */
+        target?: string;
+        /** @description ISO 8601: events at or after this time. */
+        since?: string;
+        /** @description ISO 8601: events at or before this time. */
+        until?: string;
+        /** @description CSV, or JSON Lines (one event a line). */
+        format: "csv" | "jsonl";
+      };
+    };
+    responses: {
+      /** @description The events, as an attachment */
+      200: {
+        content: {
+          "text/csv": string;
+          "application/x-ndjson": string;
+        };
+      };
+      /** @description Invalid request: `validations` names each field */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Authentication required */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Administrators only */
+      403: {
         content: {
           "application/json": components["schemas"]["Error"];
         };
