@@ -5,6 +5,7 @@ import { SqlDeploymentSettingsStore } from "./deployment-settings.ts";
 import { ReadCache } from "./read-cache.ts";
 import {
   type LimitPeriod,
+  mostGenerous,
   periodBounds,
   type SpendLimitOptions,
   SqlSpendLimitStore,
@@ -26,6 +27,19 @@ describe("periodBounds", () => {
     const bounds = periodBounds(period, new Date(now));
     expect(bounds.start.toISOString()).toBe(start);
     expect(bounds.end.toISOString()).toBe(end);
+  });
+});
+
+describe("mostGenerous", () => {
+  it("compares limits of different periods per day", () => {
+    expect(
+      mostGenerous([
+        { usd: 10, period: "day" },
+        { usd: 100, period: "week" },
+        { usd: 250, period: "month" },
+      ]),
+    ).toEqual({ usd: 100, period: "week" });
+    expect(mostGenerous([])).toBeNull();
   });
 });
 
@@ -241,5 +255,51 @@ describe("spend limits", () => {
     expect((await store.deploymentSettings.update({ default_limit: null })).default_limit).toBe(
       null,
     );
+  });
+
+  it("a group's limit applies to its members over the default, under their own", async () => {
+    const user = await newUser();
+    const other = await newUser();
+    const now = Date.now();
+    let clock = now;
+    const limits = limitsOn({ spendTtlMs: 3_000, now: () => clock });
+    await store.deploymentSettings.update({ default_limit: { usd: 1, period: "day" } });
+    const small = await store.createGroup({ name: unique("small"), user_ids: [user.id] });
+    const large = await store.createGroup({ name: unique("large"), user_ids: [user.id] });
+    expect(await limits.setGroupLimit(small.id, { usd: 5, period: "day" })).toMatchObject({
+      group_id: small.id,
+      usd: 5,
+    });
+    await limits.setGroupLimit(large.id, { usd: 70, period: "week" });
+    // $10 a day against $5 a day: the week's is the more generous.
+    expect(await limits.effectiveLimit(user.id)).toEqual({
+      usd: 70,
+      period: "week",
+      source: "group",
+    });
+    expect((await limits.effectiveLimit(other.id))?.source).toBe("default");
+    expect((await limits.listGroupLimits()).map((l) => l.group_id)).toEqual(
+      expect.arrayContaining([small.id, large.id]),
+    );
+
+    // Their own wins; a group limit removed applies at once here.
+    await limits.setUserLimit(user.id, { usd: 2, period: "month" });
+    expect((await limits.effectiveLimit(user.id))?.source).toBe("user");
+    await limits.deleteUserLimit(user.id);
+    expect(await limits.deleteGroupLimit(large.id)).toBe(true);
+    expect(await limits.effectiveLimit(user.id)).toMatchObject({ usd: 5, source: "group" });
+
+    // Leaving the group (the groups module's change) is seen within the TTL.
+    await store.updateGroup(small.id, { user_ids: [] });
+    expect((await limits.effectiveLimit(user.id))?.source).toBe("group");
+    clock += 3_000;
+    expect((await limits.effectiveLimit(user.id))?.source).toBe("default");
+
+    expect(
+      await limits.setGroupLimit("00000000-0000-4000-8000-000000000000", { usd: 1, period: "day" }),
+    ).toBeNull();
+    await store.deleteGroup(small.id);
+    expect(await limits.groupLimit(small.id)).toBeNull();
+    await store.deploymentSettings.update({ default_limit: null });
   });
 });

@@ -1,12 +1,16 @@
 /**
  * Spend limits (DESIGN.md §8): how much a user may spend in USD per calendar period (a day, a
  * week from Monday, a month; all in UTC) — their own override (`user_limits`, migration 19), else
- * the deployment's default (`settings`, key `deployment.default_limit`) — and what they spent in
+ * their groups' (`group_limits`: the most generous, compared per day), else the deployment's
+ * default (`settings`, key `deployment.default_limit`) — and what they spent in
  * the current period: the sum of `messages.cost_usd` over their chats since the period began
  * (`messages.user_id`, migration 17, names the chat's owner).
  *
  * The check runs before every model step of every turn, so it must cost next to nothing: the
- * limit is read through the `ReadCache` (dropped on every replica by NOTIFY when it changes), and
+ * user's own limit and the default are read through the `ReadCache` (dropped on every replica by
+ * NOTIFY when they change); their groups' limit is read with the same freshness as the spend
+ * (membership belongs to the groups module, so nothing tells this one it changed), and only while
+ * some group has a limit at all (a cached yes/no); and
  * the spend is kept per user in memory with the period it counts. It is read from the database
  * when a user is first asked about, when their period rolls over (or their limit's period
  * changes), and when it is older than `spendTtlMs` (a few seconds: what another replica spent
@@ -30,6 +34,13 @@ CREATE TABLE user_limits (
   period text NOT NULL CHECK (period IN ('day', 'week', 'month')),
   updated_at timestamptz(3) NOT NULL DEFAULT now()
 );
+-- A group's limit: its members' unless they have their own (the most generous of their groups').
+CREATE TABLE group_limits (
+  group_id text PRIMARY KEY REFERENCES groups (id) ON DELETE CASCADE,
+  usd double precision NOT NULL CHECK (usd > 0 AND usd < 'Infinity'),
+  period text NOT NULL CHECK (period IN ('day', 'week', 'month')),
+  updated_at timestamptz(3) NOT NULL DEFAULT now()
+);
 `,
 };
 
@@ -45,6 +56,12 @@ export interface SpendLimit {
 /** A user's own limit, as stored. */
 export interface UserLimit extends SpendLimit {
   user_id: string;
+  updated_at: string;
+}
+
+/** A group's limit, as stored. */
+export interface GroupLimit extends SpendLimit {
+  group_id: string;
   updated_at: string;
 }
 
@@ -75,7 +92,15 @@ export interface SpendLimitStore {
   setUserLimit(userId: string, limit: SpendLimit): Promise<UserLimit | null>;
   /** Removes the user's own limit (the default applies again); whether they had one. */
   deleteUserLimit(userId: string): Promise<boolean>;
-  /** The user's own limit, else the deployment's default; null: no limit. */
+  /** Every group's limit. */
+  listGroupLimits(): Promise<GroupLimit[]>;
+  /** The group's limit; null when it has none. */
+  groupLimit(groupId: string): Promise<GroupLimit | null>;
+  /** Sets a group's limit (its members' unless they have their own); null for an unknown group. */
+  setGroupLimit(groupId: string, limit: SpendLimit): Promise<GroupLimit | null>;
+  /** Removes a group's limit; whether it had one. */
+  deleteGroupLimit(groupId: string): Promise<boolean>;
+  /** The user's own limit, else their groups' (the most generous), else the default; null: none. */
   effectiveLimit(userId: string): Promise<EffectiveLimit | null>;
   /** The user's spend this period against their limit (the spend from memory when fresh). */
   status(userId: string): Promise<SpendStatus>;
@@ -130,6 +155,29 @@ function toUserLimit(row: LimitRow): UserLimit {
   };
 }
 
+type GroupLimitRow = { group_id: string; usd: number | string; period: string; updated_at: Date };
+
+function toGroupLimit(row: GroupLimitRow): GroupLimit {
+  return {
+    group_id: row.group_id,
+    usd: Number(row.usd),
+    period: row.period as LimitPeriod,
+    updated_at: row.updated_at.toISOString(),
+  };
+}
+
+/** USD a day, to compare limits of different periods (a month counted as 30 days). */
+const PER_DAY = { day: 1, week: 1 / 7, month: 1 / 30 } as const;
+
+/** The limit that allows the most of `limits`, compared per day; null for none. */
+export function mostGenerous<T extends SpendLimit>(limits: readonly T[]): T | null {
+  let best: T | null = null;
+  for (const limit of limits) {
+    if (!best || limit.usd * PER_DAY[limit.period] > best.usd * PER_DAY[best.period]) best = limit;
+  }
+  return best;
+}
+
 /** One user's spend as this process knows it. */
 interface Spend {
   /** The period it counts from (ms). */
@@ -159,6 +207,8 @@ export class SqlSpendLimitStore implements SpendLimitStore {
   readonly #spend = new Map<string, Spend>();
   /** Reads in flight, so concurrent checks of one user share one query. */
   readonly #reading = new Map<string, Promise<number>>();
+  /** Each user's groups' limit as last read (`#groupLimitOf`), with when. */
+  readonly #groupLimits = new Map<string, { readAt: number; limit: Promise<SpendLimit | null> }>();
 
   constructor(
     db: Database,
@@ -211,9 +261,47 @@ export class SqlSpendLimitStore implements SpendLimitStore {
     return rows.length > 0;
   }
 
+  async listGroupLimits(): Promise<GroupLimit[]> {
+    const rows = await this.#db.query<GroupLimitRow>(
+      "SELECT group_id, usd, period, updated_at FROM group_limits ORDER BY group_id",
+    );
+    return rows.map(toGroupLimit);
+  }
+
+  async groupLimit(groupId: string): Promise<GroupLimit | null> {
+    const [row] = await this.#db.query<GroupLimitRow>(
+      "SELECT group_id, usd, period, updated_at FROM group_limits WHERE group_id = $1",
+      [groupId],
+    );
+    return row ? toGroupLimit(row) : null;
+  }
+
+  async setGroupLimit(groupId: string, limit: SpendLimit): Promise<GroupLimit | null> {
+    const [row] = await this.#db.query<GroupLimitRow>(
+      `INSERT INTO group_limits (group_id, usd, period)
+       SELECT id, $2, $3 FROM groups WHERE id = $1
+       ON CONFLICT (group_id) DO UPDATE
+         SET usd = EXCLUDED.usd, period = EXCLUDED.period, updated_at = now()
+       RETURNING group_id, usd, period, updated_at`,
+      [groupId, limit.usd, limit.period],
+    );
+    await this.#groupLimitsChanged();
+    return row ? toGroupLimit(row) : null;
+  }
+
+  async deleteGroupLimit(groupId: string): Promise<boolean> {
+    const rows = await this.#db.query("DELETE FROM group_limits WHERE group_id = $1 RETURNING 1", [
+      groupId,
+    ]);
+    await this.#groupLimitsChanged();
+    return rows.length > 0;
+  }
+
   async effectiveLimit(userId: string): Promise<EffectiveLimit | null> {
     const own = await this.userLimit(userId);
     if (own) return { usd: own.usd, period: own.period, source: "user" };
+    const group = await this.#groupLimitOf(userId);
+    if (group) return { usd: group.usd, period: group.period, source: "group" };
     const { default_limit } = await this.#settings.get();
     return default_limit ? { ...default_limit, source: "default" } : null;
   }
@@ -252,6 +340,40 @@ export class SqlSpendLimitStore implements SpendLimitStore {
     return Number(row?.usd ?? 0);
   }
 
+  /**
+   * The most generous limit of the user's groups: read again when older than the spend's TTL
+   * (a membership change is not announced here), and not at all while no group has a limit.
+   */
+  async #groupLimitOf(userId: string): Promise<SpendLimit | null> {
+    const any = await this.#cache.get(ANY_GROUP_LIMIT, async () => {
+      const [row] = await this.#db.query("SELECT 1 FROM group_limits LIMIT 1");
+      return row !== undefined;
+    });
+    if (!any) return null;
+    const now = this.#now();
+    const known = this.#groupLimits.get(userId);
+    if (known && now - known.readAt < this.#ttlMs) return known.limit;
+    const limit = this.#db
+      .query<{ usd: number | string; period: string }>(
+        `SELECT l.usd, l.period FROM group_limits l
+           JOIN group_members m ON m.group_id = l.group_id
+          WHERE m.user_id = $1`,
+        [userId],
+      )
+      .then((rows) =>
+        mostGenerous(rows.map((r) => ({ usd: Number(r.usd), period: r.period as LimitPeriod }))),
+      );
+    this.#groupLimits.set(userId, { readAt: now, limit });
+    limit.catch(() => this.#groupLimits.delete(userId));
+    return limit;
+  }
+
+  /** A group's limit changed: every user's groups' limit is read again (here at once). */
+  async #groupLimitsChanged(): Promise<void> {
+    this.#groupLimits.clear();
+    await this.#cache.changed(ANY_GROUP_LIMIT);
+  }
+
   /** The spend since `since` (ms): from memory while fresh and of that period, else read. */
   async #spent(userId: string, since: number): Promise<number> {
     const known = this.#spend.get(userId);
@@ -275,6 +397,9 @@ export class SqlSpendLimitStore implements SpendLimitStore {
     return reading;
   }
 }
+
+/** The `ReadCache` key of whether any group has a limit. */
+const ANY_GROUP_LIMIT = "group-limits:any";
 
 /** The `ReadCache` key of a user's own limit. */
 function limitKey(userId: string): string {
