@@ -47,6 +47,16 @@ export interface Auditor {
     fn: (note: AuditNote) => Promise<T>,
     options?: AuditOptions,
   ): Promise<T>;
+  /**
+   * For a store statement that writes its own audit row (a new chat's): `fn` gets the success
+   * row to write with its change; a failure is recorded on its own, rethrown.
+   */
+  inStatement<T>(
+    c: Context<AppEnv>,
+    action: string,
+    fn: (entry: AuditEntry) => Promise<T>,
+    options?: AuditOptions & { changes?: AuditChanges | null },
+  ): Promise<T>;
   /** A row with everything given (a failed sign-in: no user, the attempted name). */
   record(
     c: Context<AppEnv>,
@@ -144,6 +154,24 @@ export function createAuditor(
         changes: note.changes,
       });
       return result;
+    },
+
+    async inStatement(c, action, fn, options) {
+      const target = options?.target ?? null;
+      try {
+        return await fn({
+          actor: actorOf(c, options),
+          action,
+          target,
+          source: sourceOf(c),
+          outcome: "success",
+          error: null,
+          changes: options?.changes ?? null,
+        });
+      } catch (error) {
+        await recordFailure(c, action, { target, changes: null }, error, options);
+        throw error;
+      }
     },
 
     async record(c, entry) {

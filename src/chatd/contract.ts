@@ -3,13 +3,20 @@
  * calls any of these; chatd applies the chat lifecycle of DESIGN.md §3.
  */
 import type { InstructionLayer } from "../chatloop/history.ts";
+import type { AuditEntry } from "../store/audit.ts";
 import type { Chat, ChatEvent, MessagePart, User } from "../store/types.ts";
 
 export interface ChatService {
   /** Creates a chat (title from the first message) and queues its first turn. */
   createChat(
     owner: User,
-    input: { model_id: string; content: MessagePart[]; workspace_id?: string | null },
+    input: {
+      model_id: string;
+      content: MessagePart[];
+      workspace_id?: string | null;
+      /** The chat's audit row, written in the statement that creates it. */
+      audit?: AuditEntry;
+    },
   ): Promise<Chat>;
   /** Appends a user message (or queues it behind the running turn) and schedules a turn. */
   sendMessage(chat: Chat, content: MessagePart[]): Promise<void>;

@@ -95,6 +95,7 @@ export function createChatService(
         title: deriveTitle(content, options.titleLength),
         workspace_id: workspaceId,
         first_message: content,
+        ...(input.audit ? { audit: input.audit } : {}),
       });
       await store.signals.send({ type: "pending", chat_id: chat.id });
       return chat;

@@ -159,6 +159,24 @@ describe("audit log", () => {
     expect((await store.audit.list({ action, limit: 5 })).events).toHaveLength(0);
   });
 
+  it("a new chat and its audit row are one statement: no chat without its row", async () => {
+    const owner = (await store.listUsers())[0];
+    if (!owner) throw new Error("no user");
+    const provider = await store.createProvider({ type: "openai-compatible", name: unique("p") });
+    const model = await store.createModel({ provider_id: provider.id, model: unique("m") });
+    const title = unique("chat");
+    const base = { owner_id: owner.id, model_id: model.id, first_message: [] };
+    const audit = entry({ action: "chat.create", target: null, changes: null });
+    const { chat } = await store.createChat({ ...base, title, audit });
+    const [row] = (await store.audit.list({ target: { type: "chat", id: chat.id }, limit: 5 }))
+      .events;
+    expect(row).toMatchObject({ action: "chat.create", target: { id: chat.id, name: title } });
+    const refused = unique("chat");
+    const bad = { ...audit, actor: actor("nobody" as AuditActorType, owner.id, "x") };
+    await expect(store.createChat({ ...base, title: refused, audit: bad })).rejects.toThrow();
+    expect(await db.query("SELECT 1 FROM chats WHERE title = $1", [refused])).toHaveLength(0);
+  });
+
   it("ambient transaction: a nested transaction is a savepoint, afterCommit waits for COMMIT", async () => {
     const key = unique("ambient");
     const order: string[] = [];

@@ -5,11 +5,10 @@
 
 import type { ModelSettings } from "../provider/settings.ts";
 import type { ProviderConfig, Usage } from "../provider/types.ts";
-import type { AuditStore } from "./audit.ts";
+import type { AuditEntry, AuditStore } from "./audit.ts";
 import type { ChatRetentionStore } from "./chat-retention.ts";
 import type { GroupMethods } from "./groups.ts";
 import type { SpendLimit, SpendLimitStore } from "./spend-limits.ts";
-import type { UsageStore } from "./usage-report.ts";
 import type {
   Chat,
   ChatErrorRecord,
@@ -28,6 +27,7 @@ import type {
   User,
   Workspace,
 } from "./types.ts";
+import type { UsageStore } from "./usage-report.ts";
 
 export interface StoreOptions {
   /** External PostgreSQL; without it, the embedded PostgreSQL in `dataDir`. */
@@ -604,6 +604,8 @@ export interface Store {
     title: string;
     workspace_id?: string | null;
     first_message: MessagePart[];
+    /** Its audit row, written by the same statement (the target's id and name filled in). */
+    audit?: AuditEntry;
   }): Promise<{ chat: Chat; message: Message }>;
   getChat(id: string): Promise<Chat | null>;
   /**

@@ -4,11 +4,11 @@
  * ask `db.shared`.
  */
 import { randomUUID } from "node:crypto";
-import { type AuditStore, SqlAuditStore } from "./audit.ts";
-import { type ChatRetentionStore, SqlChatRetention } from "./chat-retention.ts";
+import { type AuditEntry, type AuditStore, auditParams, SqlAuditStore } from "./audit.ts";
 import { CATALOG_METHODS, SqlCatalog } from "./catalog.ts";
 import { type Announce, type StoreEvent, StoreEvents } from "./chat-events.ts";
 import { CHAT_LIBRARY_METHODS, SqlChatLibrary } from "./chat-library.ts";
+import { type ChatRetentionStore, SqlChatRetention } from "./chat-retention.ts";
 import {
   type ChatEvents,
   type ChatSignals,
@@ -29,7 +29,6 @@ import type { Database, Queryable } from "./db.ts";
 import { SqlDeploymentSettingsStore } from "./deployment-settings.ts";
 import { GROUP_METHODS, SqlGroups } from "./groups.ts";
 import { SqlMcpServerStore } from "./mcp-servers.ts";
-import { type SpendLimitStore, SqlSpendLimitStore } from "./spend-limits.ts";
 import { publicMessage, type TruncatedEventData } from "./public.ts";
 import { CACHE_CHANNEL, ReadCache } from "./read-cache.ts";
 import {
@@ -49,6 +48,7 @@ import {
 } from "./rows.ts";
 import { FINGERPRINT_SETTING, keyFingerprint, SecretKeyError } from "./secrets.ts";
 import { SqlSignInLimitStore } from "./signin-limits.ts";
+import { type SpendLimitStore, SqlSpendLimitStore } from "./spend-limits.ts";
 import { Assignments, conflict, must } from "./sql.ts";
 import type {
   Chat,
@@ -58,9 +58,9 @@ import type {
   MessagePart,
   QueuedMessage,
 } from "./types.ts";
-import { SqlUserPreferencesStore } from "./user-preferences.ts";
 import { METERED_COLUMNS, METERED_UPDATES, meteredValues } from "./usage.ts";
 import { SqlUsageStore, type UsageStore } from "./usage-report.ts";
+import { SqlUserPreferencesStore } from "./user-preferences.ts";
 import { SqlUsers, USER_METHODS } from "./users.ts";
 import { SqlWorkspaceStore } from "./workspaces.ts";
 
@@ -239,8 +239,13 @@ export class SqlStore implements Store {
     title: string;
     workspace_id?: string | null;
     first_message: MessagePart[];
+    audit?: AuditEntry;
   }): Promise<{ chat: Chat; message: Message }> {
     const chatId = randomUUID();
+    const audit = input.audit && {
+      ...input.audit,
+      target: { type: "chat", id: chatId, name: input.title },
+    };
     const message: Message = {
       id: randomUUID(),
       chat_id: chatId,
@@ -255,7 +260,7 @@ export class SqlStore implements Store {
       created_at: new Date().toISOString(),
     };
     const [row] = await this.#db
-      .query<ChatRow>(CREATE_CHAT, [
+      .query<ChatRow>(audit ? CREATE_CHAT_AUDITED : CREATE_CHAT, [
         chatId,
         input.owner_id,
         input.model_id,
@@ -266,6 +271,7 @@ export class SqlStore implements Store {
         message.created_at,
         json(messageEvent(message).data),
         json(statusEvent("pending").data),
+        ...(audit ? auditParams(audit) : []),
       ])
       .catch(conflict("unknown owner or model"));
     const chat = toChat(must(row));
@@ -766,6 +772,17 @@ const CREATE_CHAT = `
     RETURNING seq
   )
   SELECT c.*, (SELECT count(*) FROM e) AS events FROM c`;
+
+/** `CREATE_CHAT` with the chat's audit row (`audit.ts`): one statement, one commit. */
+const CREATE_CHAT_AUDITED = CREATE_CHAT.replace(
+  "\n  SELECT c.*",
+  `, a AS (
+    INSERT INTO audit_events (actor_type, actor_id, actor_name, action, target_type, target_id,
+      target_name, source_address, user_agent, outcome, error, changes)
+    SELECT $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22::jsonb FROM c
+  )
+  SELECT c.*`,
+);
 
 /** `moveQueued` in one statement, touching the chat's `updated_at` only when something moved. */
 const DRAIN_QUEUED = `

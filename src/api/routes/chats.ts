@@ -67,16 +67,20 @@ export function chatRoutes(ctx: RouteContext): ApiApp {
   });
   app.openapi(create, async (c) => {
     const input = c.req.valid("json");
-    const chat = await ctx.audit.after(c, "chat.create", async (note) => {
-      const chat = await chats.createChat(currentUser(c), {
-        model_id: input.model_id,
-        content: input.content as MessagePart[],
-        workspace_id: input.workspace_id ?? null,
-      });
-      note.target = chatTarget(chat);
-      note.changes = changesOf(null, { model_id: chat.model_id, workspace_id: chat.workspace_id });
-      return chat;
-    });
+    const workspace_id = input.workspace_id ?? null;
+    // The audit row is written by the statement that creates the chat (no transaction around it).
+    const chat = await ctx.audit.inStatement(
+      c,
+      "chat.create",
+      (audit) =>
+        chats.createChat(currentUser(c), {
+          model_id: input.model_id,
+          content: input.content as MessagePart[],
+          workspace_id,
+          audit,
+        }),
+      { changes: changesOf(null, { model_id: input.model_id, workspace_id }) },
+    );
     return c.json(chatView(chat), 201);
   });
 
