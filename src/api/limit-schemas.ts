@@ -61,8 +61,21 @@ export const LimitList = z
     users: z.array(
       z.object({ user_id: z.string(), usd: z.number(), period: Period, updated_at: Timestamp }),
     ),
+    groups: z.array(
+      z.object({ group_id: z.string(), usd: z.number(), period: Period, updated_at: Timestamp }),
+    ),
   })
   .openapi("LimitList");
+
+export const GroupLimitResponse = z
+  .object({
+    group_id: z.string(),
+    limit: z
+      .object({ usd: z.number(), period: Period, updated_at: Timestamp })
+      .nullable()
+      .openapi({ description: "The group's limit; null: none." }),
+  })
+  .openapi("GroupLimit");
 
 export const SpendResponse = z
   .object({

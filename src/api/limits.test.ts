@@ -185,4 +185,49 @@ describe("spend limits", () => {
       await api.client.delete(`/api/v1/users/${api.s.adminId}/limit`, { token: api.s.admin });
     }
   });
+
+  it("a group's limit applies to its members, under their own; GET /limits lists it", async () => {
+    const user = await newUser(api.client, api.s.admin);
+    const group = obj(
+      await api.client.post("/api/v1/groups", {
+        token: api.s.admin,
+        json: { name: `limited-${randomUUID().slice(0, 8)}`, user_ids: [user.id] },
+      }),
+    );
+    const path = `/api/v1/groups/${group.id as string}/limit`;
+    expect(obj(await api.client.get(path, { token: api.s.admin }))).toEqual({
+      group_id: group.id,
+      limit: null,
+    });
+    expect((await api.client.request("PUT", path, { token: api.s.member, json: {} })).status).toBe(
+      403,
+    );
+    const set = await api.client.request("PUT", path, {
+      token: api.s.admin,
+      json: { usd: 3, period: "week" },
+    });
+    expect(set.status).toBe(200);
+    expect(obj(set).limit).toMatchObject({ usd: 3, period: "week" });
+    const listed = obj(await api.client.get("/api/v1/limits", { token: api.s.admin }));
+    expect(listed.groups).toEqual(
+      expect.arrayContaining([expect.objectContaining({ group_id: group.id, usd: 3 })]),
+    );
+    const effective = obj(
+      await api.client.get(`/api/v1/users/${user.id}/limit`, { token: api.s.admin }),
+    );
+    expect(effective.effective).toEqual({ usd: 3, period: "week", source: "group" });
+    const spend = obj(await api.client.get("/api/v1/users/me/spend", { token: user.token }));
+    expect(spend.limit).toEqual({ usd: 3, period: "week", source: "group" });
+
+    const removed = await api.client.delete(path, { token: api.s.admin });
+    expect(obj(removed)).toEqual({ group_id: group.id, limit: null });
+    expect(
+      (
+        await api.client.request("PUT", `/api/v1/groups/${randomUUID()}/limit`, {
+          token: api.s.admin,
+          json: { usd: 1, period: "day" },
+        })
+      ).status,
+    ).toBe(404);
+  });
 });

@@ -1,7 +1,8 @@
 /**
  * Spend limits (docs/governance.md, "Spend limits"): an admin sets a user's own limit
- * (`PUT/DELETE /users/{id}/limit`) over the deployment's default (`PATCH /settings
- * {default_limit}`), and reads them all (`GET /limits`); every user reads their own spend this
+ * (`PUT/DELETE /users/{id}/limit`) and a group's (`PUT/DELETE /groups/{id}/limit`) over the
+ * deployment's default (`PATCH /settings {default_limit}`), and reads them all (`GET /limits`);
+ * every user reads their own spend this
  * period against the limit that applies (`GET /users/me/spend`), which the UI shows before they
  * type. The refusals themselves (409 `spend_limit_reached`) come from chatd (`spend-check.ts`).
  */
@@ -11,7 +12,13 @@ import type { SpendStatus } from "../../store/spend-limits.ts";
 import { currentUser } from "../auth.ts";
 import type { ApiApp, RouteContext } from "../context.ts";
 import { notFound } from "../errors.ts";
-import { LimitList, SpendLimitBody, SpendResponse, UserLimitResponse } from "../limit-schemas.ts";
+import {
+  GroupLimitResponse,
+  LimitList,
+  SpendLimitBody,
+  SpendResponse,
+  UserLimitResponse,
+} from "../limit-schemas.ts";
 import { IdParams } from "../schemas.ts";
 import { errors, json, jsonBody, newRouter, SECURED } from "./common.ts";
 
@@ -63,17 +70,18 @@ export function limitRoutes(ctx: RouteContext): ApiApp {
     method: "get",
     path: "/limits",
     tags,
-    summary: "The default limit and every user's own (admin)",
+    summary: "The default limit, every user's own and every group's (admin)",
     security: SECURED,
     middleware: [ctx.requireAdmin],
     responses: { 200: json(LimitList, "The limits"), ...errors(401, 403) },
   });
   app.openapi(list, async (c) => {
-    const [settings, users] = await Promise.all([
+    const [settings, users, groups] = await Promise.all([
       store.deploymentSettings.get(),
       limits.listUserLimits(),
+      limits.listGroupLimits(),
     ]);
-    return c.json({ default_limit: settings.default_limit, users }, 200);
+    return c.json({ default_limit: settings.default_limit, users, groups }, 200);
   });
 
   const get = createRoute({
@@ -144,6 +152,89 @@ export function limitRoutes(ctx: RouteContext): ApiApp {
       return userLimitView(id);
     });
     logger.info("spend limit removed", { user_id: id, by: currentUser(c).id });
+    return c.json(view, 200);
+  });
+
+  /** A group's limit; 404 for an unknown group. */
+  async function groupLimitView(groupId: string) {
+    if (!(await store.getGroup(groupId))) throw notFound("Group");
+    const limit = await limits.groupLimit(groupId);
+    return {
+      group_id: groupId,
+      limit: limit ? { usd: limit.usd, period: limit.period, updated_at: limit.updated_at } : null,
+    };
+  }
+
+  const getGroup = createRoute({
+    method: "get",
+    path: "/groups/{id}/limit",
+    tags,
+    summary: "A group's spend limit (admin)",
+    security: SECURED,
+    middleware: [ctx.requireAdmin],
+    request: { params: IdParams },
+    responses: { 200: json(GroupLimitResponse, "The limit"), ...errors(401, 403, 404) },
+  });
+  app.openapi(getGroup, async (c) => c.json(await groupLimitView(c.req.valid("param").id), 200));
+
+  const putGroup = createRoute({
+    method: "put",
+    path: "/groups/{id}/limit",
+    tags,
+    summary: "Set a group's spend limit: its members' unless they have their own (admin)",
+    description:
+      "A member of several groups with limits gets the most generous (compared per day). " +
+      "Applies within seconds on every replica.",
+    security: SECURED,
+    middleware: [ctx.requireAdmin],
+    request: { params: IdParams, body: jsonBody(SpendLimitBody) },
+    responses: {
+      200: json(GroupLimitResponse, "The limit"),
+      ...errors(400, 401, 403, 404, 413, 415),
+    },
+  });
+  app.openapi(putGroup, async (c) => {
+    const { id } = c.req.valid("param");
+    const limit = c.req.valid("json");
+    const view = await ctx.audit.run(c, "limit.update", async (note) => {
+      const group = await store.getGroup(id);
+      if (!group) throw notFound("Group");
+      note.target = { type: "group", id, name: group.name };
+      const before = await limits.groupLimit(id);
+      await limits.setGroupLimit(id, limit);
+      note.changes = {
+        limit: { from: before ? { usd: before.usd, period: before.period } : null, to: limit },
+      };
+      return groupLimitView(id);
+    });
+    logger.info("group spend limit set", { group_id: id, ...limit, by: currentUser(c).id });
+    return c.json(view, 200);
+  });
+
+  const removeGroup = createRoute({
+    method: "delete",
+    path: "/groups/{id}/limit",
+    tags,
+    summary: "Remove a group's spend limit (admin)",
+    security: SECURED,
+    middleware: [ctx.requireAdmin],
+    request: { params: IdParams },
+    responses: { 200: json(GroupLimitResponse, "The limit now"), ...errors(401, 403, 404) },
+  });
+  app.openapi(removeGroup, async (c) => {
+    const { id } = c.req.valid("param");
+    const view = await ctx.audit.run(c, "limit.update", async (note) => {
+      const group = await store.getGroup(id);
+      if (!group) throw notFound("Group");
+      note.target = { type: "group", id, name: group.name };
+      const before = await limits.groupLimit(id);
+      await limits.deleteGroupLimit(id);
+      if (before) {
+        note.changes = { limit: { from: { usd: before.usd, period: before.period }, to: null } };
+      }
+      return groupLimitView(id);
+    });
+    logger.info("group spend limit removed", { group_id: id, by: currentUser(c).id });
     return c.json(view, 200);
   });
 
