@@ -128,6 +128,7 @@ function Row({ event, now }: { event: AuditEvent; now: number }) {
   return (
     <>
       <tr
+        data-event-id={event.id}
         className={`audit-row${failed ? " audit-failed" : ""}${open ? " audit-open" : ""}`}
         onClick={(e) => {
           // A click on the button toggles by itself; selecting text to copy it does not.
