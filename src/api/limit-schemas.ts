@@ -64,6 +64,16 @@ export const LimitList = z
     groups: z.array(
       z.object({ group_id: z.string(), usd: z.number(), period: Period, updated_at: Timestamp }),
     ),
+    effective: z
+      .array(
+        z.object({
+          user_id: z.string(),
+          usd: z.number(),
+          period: Period,
+          source: z.enum(["user", "group", "default"]),
+        }),
+      )
+      .openapi({ description: "The limit in force for each user who has one." }),
   })
   .openapi("LimitList");
 

@@ -212,6 +212,9 @@ describe("spend limits", () => {
     expect(listed.groups).toEqual(
       expect.arrayContaining([expect.objectContaining({ group_id: group.id, usd: 3 })]),
     );
+    expect(listed.effective).toEqual(
+      expect.arrayContaining([{ user_id: user.id, usd: 3, period: "week", source: "group" }]),
+    );
     const effective = obj(
       await api.client.get(`/api/v1/users/${user.id}/limit`, { token: api.s.admin }),
     );

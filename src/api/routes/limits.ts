@@ -76,12 +76,18 @@ export function limitRoutes(ctx: RouteContext): ApiApp {
     responses: { 200: json(LimitList, "The limits"), ...errors(401, 403) },
   });
   app.openapi(list, async (c) => {
-    const [settings, users, groups] = await Promise.all([
+    const [settings, users, groups, everyone] = await Promise.all([
       store.deploymentSettings.get(),
       limits.listUserLimits(),
       limits.listGroupLimits(),
+      store.listUsers(),
     ]);
-    return c.json({ default_limit: settings.default_limit, users, groups }, 200);
+    const effective = [];
+    for (const user of everyone) {
+      const limit = await limits.effectiveLimit(user.id);
+      if (limit) effective.push({ user_id: user.id, ...limit });
+    }
+    return c.json({ default_limit: settings.default_limit, users, groups, effective }, 200);
   });
 
   const get = createRoute({

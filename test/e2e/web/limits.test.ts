@@ -158,4 +158,29 @@ describe("web: spend limits", { timeout: TEST_TIMEOUT * 2 }, () => {
       .toBe(false);
     expect(await theirs.getByTestId("limit-notice").count()).toBe(0);
   });
+
+  it("an admin sets a group's limit on the Groups page; its members' rows say so", async () => {
+    const group = await api<{ id: string }>(web.url, admin, "POST", "/groups", {
+      name: "Contractors",
+      user_ids: [memberId],
+    });
+    expect(group.status).toBe(201);
+    const page = await web.signedInPage(admin);
+    await page.goto(`${web.url}/admin/groups`);
+    const row = page.getByRole("row").filter({ hasText: "Contractors" });
+    await row.getByText("No limit").waitFor();
+    await row.getByRole("button", { name: "Change the spend limit of Contractors" }).click();
+    const dialog = page.getByRole("alertdialog");
+    await dialog.getByRole("combobox", { name: "Its members may spend" }).selectOption("day");
+    await dialog.getByRole("spinbutton", { name: "Amount (USD)" }).fill("3");
+    await dialog.getByRole("button", { name: "Save" }).click();
+    await row.getByText("$3 a day").waitFor();
+    await shootWidths(page, "limits-groups");
+
+    await page.goto(`${web.url}/admin/users`);
+    const member = page.getByRole("row").filter({ hasText: MEMBER.email });
+    await member.getByText("$3 a day").waitFor();
+    await member.getByText("group").waitFor();
+    await api(web.url, admin, "DELETE", `/groups/${group.body.id}/limit`);
+  });
 });

@@ -6,6 +6,7 @@
 import { type FormEvent, useState } from "react";
 import { api } from "../api/client.ts";
 import type { Model, User } from "../api/types.ts";
+import { type LimitList, limitsApi } from "../limits/api.ts";
 import { Link } from "../router.tsx";
 import { DeleteButton } from "../ui/DeleteButton.tsx";
 import { ErrorBox } from "../ui/ErrorBox.tsx";
@@ -14,11 +15,12 @@ import { SaveOrCancel, WideRow } from "../ui/RecordEditing.tsx";
 import { RecordTable } from "../ui/RecordTable.tsx";
 import { useAction } from "../ui/useAction.ts";
 import { useAsync } from "../ui/useAsync.ts";
+import { GroupLimitCell } from "./GroupLimitCell.tsx";
 import { type Group, groupsApi } from "./groups/api.ts";
 import { MemberPicker } from "./groups/MemberPicker.tsx";
 import "./groups/groups.css";
 
-const COLUMNS = ["Name", "Members", "Models limited to it", "Actions"];
+const COLUMNS = ["Name", "Members", "Models limited to it", "Spend limit", "Actions"];
 /** Names shown in the Members cell before "and N more". */
 const NAMES_SHOWN = 3;
 
@@ -97,11 +99,16 @@ function GroupRow({
   users,
   models,
   onChanged,
+  limits,
+  onLimitChanged,
 }: {
   group: Group;
   users: User[];
   models: Model[];
   onChanged(): void;
+  /** Every limit (`GET /limits`); undefined while loading. */
+  limits: LimitList | undefined;
+  onLimitChanged(): void;
 }) {
   const action = useAction();
   const [editing, setEditing] = useState(false);
@@ -127,6 +134,11 @@ function GroupRow({
         </td>
         <td data-label="Models limited to it">
           {modelNames.length > 0 ? modelNames.join(", ") : <span className="muted">None</span>}
+        </td>
+        <td data-label="Spend limit">
+          {limits ? (
+            <GroupLimitCell group={group} limits={limits} onChanged={onLimitChanged} />
+          ) : null}
         </td>
         <td>
           <div className="row-actions">
@@ -173,6 +185,7 @@ export function GroupsPage() {
   const groups = useAsync(() => groupsApi.list());
   const users = useAsync(() => api.listUsers());
   const models = useAsync(() => api.listModels());
+  const limits = useAsync(() => limitsApi.list());
   const list = groups.data?.groups ?? [];
   const userList = users.data?.users ?? [];
   const modelList = models.data?.models ?? [];
@@ -198,6 +211,8 @@ export function GroupsPage() {
             users={userList}
             models={modelList}
             onChanged={() => void groups.reload()}
+            limits={limits.data}
+            onLimitChanged={() => void limits.reload()}
           />
         ))}
       </RecordTable>

@@ -110,14 +110,7 @@ function UserRow({
         )}
       </td>
       <td>
-        {limits ? (
-          <UserLimitCell
-            user={user}
-            own={limits.users.find((l) => l.user_id === user.id)}
-            fallback={limits.default_limit}
-            onChanged={onLimitChanged}
-          />
-        ) : null}
+        {limits ? <UserLimitCell user={user} limits={limits} onChanged={onLimitChanged} /> : null}
       </td>
       <td>
         <button

@@ -125,22 +125,33 @@ export interface paths {
   };
   "/api/v1/users/me/spend": {
     /** The caller's spend this period, against the limit that applies to them */
-    get: operations["getUsersMeSpend"];
+    get: operations["getMySpend"];
   };
   "/api/v1/limits": {
-    /** The default limit and every user's own (admin) */
-    get: operations["getLimits"];
+    /** The default limit, every user's own and every group's (admin) */
+    get: operations["listLimits"];
   };
   "/api/v1/users/{id}/limit": {
     /** A user's own spend limit and the one in effect (admin) */
-    get: operations["getUsersIdLimit"];
+    get: operations["getUserLimit"];
     /**
      * Set a user's own spend limit, over the default (admin)
      * @description USD per calendar period (UTC; a week starts on Monday). Applies at once, on every replica: a user over it can start no turn, and a running turn stops before its next step.
      */
-    put: operations["putUsersIdLimit"];
+    put: operations["setUserLimit"];
     /** Remove a user's own spend limit: the default applies again (admin) */
-    delete: operations["deleteUsersIdLimit"];
+    delete: operations["deleteUserLimit"];
+  };
+  "/api/v1/groups/{id}/limit": {
+    /** A group's spend limit (admin) */
+    get: operations["getGroupLimit"];
+    /**
+     * Set a group's spend limit: its members' unless they have their own (admin)
+     * @description A member of several groups with limits gets the most generous (compared per day). Applies within seconds on every replica.
+     */
+    put: operations["setGroupLimit"];
+    /** Remove a group's spend limit (admin) */
+    delete: operations["deleteGroupLimit"];
   };
   "/api/v1/mcp-servers": {
     /** List MCP servers (admin) */
@@ -772,6 +783,31 @@ export interface components {
         /** Format: date-time */
         updated_at: string;
       }[];
+      groups: {
+        group_id: string;
+        usd: number;
+        /**
+         * @description A calendar day, week (from Monday) or month, in UTC.
+         * @example month
+         * @enum {string}
+         */
+        period: "day" | "week" | "month";
+        /** Format: date-time */
+        updated_at: string;
+      }[];
+      /** @description The limit in force for each user who has one. */
+      effective: {
+        user_id: string;
+        usd: number;
+        /**
+         * @description A calendar day, week (from Monday) or month, in UTC.
+         * @example month
+         * @enum {string}
+         */
+        period: "day" | "week" | "month";
+        /** @enum {string} */
+        source: "user" | "group" | "default";
+      }[];
     };
     UserLimit: {
       user_id: string;
@@ -801,6 +837,21 @@ export interface components {
        * @enum {string}
        */
       period: "day" | "week" | "month";
+    };
+    GroupLimit: {
+      group_id: string;
+      /** @description The group's limit; null: none. */
+      limit: {
+        usd: number;
+        /**
+         * @description A calendar day, week (from Monday) or month, in UTC.
+         * @example month
+         * @enum {string}
+         */
+        period: "day" | "week" | "month";
+        /** Format: date-time */
+        updated_at: string;
+      } | null;
     };
     McpServer: {
       /**
@@ -2455,7 +2506,7 @@ export interface operations {
     };
   };
   /** The caller's spend this period, against the limit that applies to them */
-  getUsersMeSpend: {
+  getMySpend: {
     responses: {
       /** @description The spend */
       200: {
@@ -2471,8 +2522,8 @@ export interface operations {
       };
     };
   };
-  /** The default limit and every user's own (admin) */
-  getLimits: {
+  /** The default limit, every user's own and every group's (admin) */
+  listLimits: {
     responses: {
       /** @description The limits */
       200: {
@@ -2495,7 +2546,7 @@ export interface operations {
     };
   };
   /** A user's own spend limit and the one in effect (admin) */
-  getUsersIdLimit: {
+  getUserLimit: {
     parameters: {
       path: {
         /** @description A UUID. */
@@ -2533,7 +2584,7 @@ export interface operations {
    * Set a user's own spend limit, over the default (admin)
    * @description USD per calendar period (UTC; a week starts on Monday). Applies at once, on every replica: a user over it can start no turn, and a running turn stops before its next step.
    */
-  putUsersIdLimit: {
+  setUserLimit: {
     parameters: {
       path: {
         /** @description A UUID. */
@@ -2591,7 +2642,7 @@ export interface operations {
     };
   };
   /** Remove a user's own spend limit: the default applies again (admin) */
-  deleteUsersIdLimit: {
+  deleteUserLimit: {
     parameters: {
       path: {
         /** @description A UUID. */
@@ -2603,6 +2654,137 @@ export interface operations {
       200: {
         content: {
           "application/json": components["schemas"]["UserLimit"];
+        };
+      };
+      /** @description Authentication required */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Administrators only */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** A group's spend limit (admin) */
+  getGroupLimit: {
+    parameters: {
+      path: {
+        /** @description A UUID. */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description The limit */
+      200: {
+        content: {
+          "application/json": components["schemas"]["GroupLimit"];
+        };
+      };
+      /** @description Authentication required */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Administrators only */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Set a group's spend limit: its members' unless they have their own (admin)
+   * @description A member of several groups with limits gets the most generous (compared per day). Applies within seconds on every replica.
+   */
+  setGroupLimit: {
+    parameters: {
+      path: {
+        /** @description A UUID. */
+        id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["SpendLimitRequest"];
+      };
+    };
+    responses: {
+      /** @description The limit */
+      200: {
+        content: {
+          "application/json": components["schemas"]["GroupLimit"];
+        };
+      };
+      /** @description Invalid request: `validations` names each field */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Authentication required */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Administrators only */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Request body too large */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Request body is not JSON */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Remove a group's spend limit (admin) */
+  deleteGroupLimit: {
+    parameters: {
+      path: {
+        /** @description A UUID. */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description The limit now */
+      200: {
+        content: {
+          "application/json": components["schemas"]["GroupLimit"];
         };
       };
       /** @description Authentication required */

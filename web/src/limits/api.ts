@@ -1,7 +1,7 @@
 /**
  * Spend limits as the UI reads and sets them: the signed-in user's spend this period (`GET
- * /users/me/spend`), and for admins every user's own limit (`GET /limits`) and one user's
- * (`PUT/DELETE /users/{id}/limit`). The deployment's default is a field of the settings
+ * /users/me/spend`), and for admins every limit (`GET /limits`), a user's and a group's
+ * (`PUT/DELETE /users/{id}/limit`, `/groups/{id}/limit`). The deployment's default is a field of the settings
  * (`PATCH /settings {default_limit}`).
  */
 import { ApiError, request } from "../api/client.ts";
@@ -24,6 +24,10 @@ export const limitsApi = {
     request("PUT", "/users/{id}/limit", { params: { id: userId }, body }),
   removeUserLimit: (userId: string) =>
     request("DELETE", "/users/{id}/limit", { params: { id: userId } }),
+  setGroupLimit: (groupId: string, body: Body<"PUT", "/groups/{id}/limit">) =>
+    request("PUT", "/groups/{id}/limit", { params: { id: groupId }, body }),
+  removeGroupLimit: (groupId: string) =>
+    request("DELETE", "/groups/{id}/limit", { params: { id: groupId } }),
 };
 
 /** Whether `error` is the server refusing a turn because the spend limit was reached. */
