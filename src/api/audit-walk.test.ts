@@ -129,6 +129,19 @@ const WALK: Record<string, Step> = {
     action: "limit.update",
     request: (w) => w.client.delete(`/api/v1/users/${w.s.memberId}/limit`, { token: w.s.admin }),
   },
+  "PUT /groups/{id}/limit": {
+    action: "limit.update",
+    request: async (w) =>
+      w.client.request("PUT", `/api/v1/groups/${await group(w)}/limit`, {
+        token: w.s.admin,
+        json: { usd: 5, period: "week" },
+      }),
+  },
+  "DELETE /groups/{id}/limit": {
+    action: "limit.update",
+    request: async (w) =>
+      w.client.delete(`/api/v1/groups/${await group(w)}/limit`, { token: w.s.admin }),
+  },
   "POST /providers": {
     action: "provider.create",
     request: (w) =>

@@ -180,7 +180,7 @@ describe("audit log", () => {
   it("ambient transaction: a nested transaction is a savepoint, afterCommit waits for COMMIT", async () => {
     const key = unique("ambient");
     const order: string[] = [];
-    await db.transaction(async () => {
+    await db.ambient(async () => {
       expect(db.inTransaction()).toBe(true);
       await db.query("INSERT INTO settings (key, value) VALUES ($1, 'outer')", [key]);
       await expect(
@@ -199,6 +199,10 @@ describe("audit log", () => {
     });
     expect(db.inTransaction()).toBe(false);
     expect(order).toEqual(["body", "after"]);
+    // A plain transaction is not ambient: a query beside it runs on the pool, as before.
+    await db.transaction(async () => {
+      expect(db.inTransaction()).toBe(false);
+    });
     const [row] = await db.query<{ value: string }>("SELECT value FROM settings WHERE key = $1", [
       key,
     ]);
@@ -208,14 +212,14 @@ describe("audit log", () => {
   it("ambient transaction: a rolled-back change never reaches the read cache", async () => {
     const before = await store.deploymentSettings.get();
     await expect(
-      db.transaction(async () => {
+      db.ambient(async () => {
         await store.deploymentSettings.update({ system_prompt: "uncommitted" });
         expect((await store.deploymentSettings.get()).system_prompt).toBe("uncommitted");
         throw new Error("roll back");
       }),
     ).rejects.toThrow("roll back");
     expect(await store.deploymentSettings.get()).toEqual(before);
-    await db.transaction(() => store.deploymentSettings.update({ system_prompt: "committed" }));
+    await db.ambient(() => store.deploymentSettings.update({ system_prompt: "committed" }));
     expect((await store.deploymentSettings.get()).system_prompt).toBe("committed");
   });
 

@@ -250,7 +250,7 @@ export class SqlAuditStore implements AuditStore {
     change: (note: AuditNote) => Promise<T>,
   ): Promise<T> {
     const note: AuditNote = { target: entry.target ?? null, changes: entry.changes ?? null };
-    return this.#db.transaction(async () => {
+    return this.#db.ambient(async () => {
       const result = await change(note);
       await this.record({
         actor: entry.actor,

@@ -132,26 +132,39 @@ class PostgresDatabase implements Database {
     else await fn();
   }
 
-  async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
     const outer = this.#current();
     if (outer) return this.#savepoint(outer, fn);
+    return this.#begin(fn, false);
+  }
+
+  ambient<T>(fn: () => Promise<T>): Promise<T> {
+    const outer = this.#current();
+    if (outer) return this.#savepoint(outer, fn);
+    return this.#begin(fn, true);
+  }
+
+  /** A transaction on a connection of its own; with `ambient`, `fn`'s async calls run in it. */
+  async #begin<T>(fn: (tx: Queryable) => Promise<T>, ambient: boolean): Promise<T> {
     const client = await this.#pool.connect();
-    const ambient: Ambient = { q: wrap(client), open: true, savepoints: 0, afterCommit: [] };
+    const state: Ambient = { q: wrap(client), open: true, savepoints: 0, afterCommit: [] };
     let broken: Error | undefined;
     try {
       await client.query("BEGIN");
-      const result = await this.#ambient.run(ambient, () => fn(ambient.q));
-      ambient.open = false;
+      const result = ambient
+        ? await this.#ambient.run(state, () => fn(state.q))
+        : await fn(state.q);
+      state.open = false;
       await client.query("COMMIT");
       // A side effect's failure is not the committed change's: it is the caller's to tolerate.
-      for (const after of ambient.afterCommit) {
+      for (const after of state.afterCommit) {
         try {
           await after();
         } catch {}
       }
       return result;
     } catch (error) {
-      ambient.open = false;
+      state.open = false;
       try {
         await client.query("ROLLBACK");
       } catch (rollbackError) {

@@ -25,15 +25,22 @@ export interface Database extends Queryable {
   readonly shared: boolean;
   /**
    * Runs `fn` in one transaction on one connection: COMMIT when it resolves, ROLLBACK if it throws.
-   * The transaction is ambient for `fn`'s async calls: `query`, `exec` and `notify` on this
-   * `Database` run on its connection, and a `transaction` inside it is a SAVEPOINT — so a change
-   * and its audit row (`store.audit.audited`) commit together whatever store methods made it.
+   * Inside an `ambient` transaction it is a SAVEPOINT of that one (rolled back alone if `fn`
+   * throws).
    */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
-  /** Whether the caller runs inside an ambient `transaction` (see above). */
+  /**
+   * A transaction that is ambient for `fn`'s async calls: `query`, `exec` and `notify` on this
+   * `Database` run on its connection and a `transaction` in it is a SAVEPOINT — so a change and
+   * its audit row (`store.audit.audited`) commit together whatever store methods made it. Only
+   * for what an API request changes: work `fn` starts and does not await (a timer, the chat event
+   * log's group commit) would run in it while it is open, so no chat event is appended inside.
+   */
+  ambient<T>(fn: () => Promise<T>): Promise<T>;
+  /** Whether the caller runs inside an `ambient` transaction. */
   inTransaction(): boolean;
   /**
-   * Runs `fn` once the ambient transaction commits (not at all if it rolls back), or at once
+   * Runs `fn` once the `ambient` transaction commits (not at all if it rolls back), or at once
    * outside one: side effects other connections must not see early (cache drops, local events).
    */
   afterCommit(fn: () => void | Promise<void>): Promise<void>;

@@ -50,6 +50,7 @@ function gated(db: Database): Omit<Replica, "store"> {
     },
     exec: (sql) => db.exec(sql),
     transaction: (fn) => db.transaction(fn),
+    ambient: (fn) => db.ambient(fn),
     inTransaction: () => db.inTransaction(),
     afterCommit: (fn) => db.afterCommit(fn),
     listen: (channels, onNotification, onReconnect) =>
