@@ -3,6 +3,8 @@
  * its members by search), limits a model to it on the Models page, and a member outside the
  * group no longer finds that model in their picker — while a member inside it does.
  */
+import AxeBuilder from "@axe-core/playwright";
+import type { Page } from "playwright-core";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   addProviderAndModelViaApi,
@@ -16,7 +18,26 @@ import {
 const CAROL = { username: "carol", email: "carol@example.com", password: "carol's password" };
 const DAVE = { username: "dave", email: "dave@example.com", password: "dave's long password" };
 
-describe("web: groups and model access", { timeout: TEST_TIMEOUT }, () => {
+/** Serious and critical axe-core violations (WCAG 2.x A and AA), light and dark, as the
+ * accessibility suite counts them. */
+async function blockingViolations(page: Page): Promise<string[]> {
+  const found: string[] = [];
+  for (const scheme of ["light", "dark"] as const) {
+    await page.emulateMedia({ colorScheme: scheme });
+    const results = await new AxeBuilder({ page })
+      .withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"])
+      .analyze();
+    for (const v of results.violations) {
+      if (v.impact !== "serious" && v.impact !== "critical") continue;
+      const nodes = v.nodes.slice(0, 3).map((n) => n.target.join(" "));
+      found.push(`${scheme}: ${v.id} (${v.impact}): ${v.help} — ${nodes.join(" | ")}`);
+    }
+  }
+  await page.emulateMedia({ colorScheme: "light" });
+  return found;
+}
+
+describe("web: groups and model access", { timeout: 2 * TEST_TIMEOUT }, () => {
   const web = useWeb();
   let token: string;
   const tokens: Record<string, string> = {};
@@ -79,6 +100,7 @@ describe("web: groups and model access", { timeout: TEST_TIMEOUT }, () => {
     await form.getByRole("list", { name: "Chosen members" }).getByText("dave").waitFor();
     await form.getByRole("searchbox", { name: "Find people" }).fill("");
     await shootWidths(admin, "groups-create");
+    expect(await blockingViolations(admin)).toEqual([]);
     await form.getByRole("button", { name: "Create group" }).click();
     const row = admin.getByRole("row", { name: /Research/ });
     await row.waitFor();
@@ -95,6 +117,7 @@ describe("web: groups and model access", { timeout: TEST_TIMEOUT }, () => {
     await edit.getByRole("radio", { name: /Only these groups/ }).check();
     await edit.getByRole("checkbox", { name: "Research" }).check();
     await shootWidths(admin, "groups-model-access");
+    expect(await blockingViolations(admin)).toEqual([]);
     await edit.getByRole("button", { name: "Save" }).click();
     await edit.waitFor({ state: "detached" });
     const modelRow = admin.getByRole("row", { name: /Secret model/ });
@@ -115,6 +138,7 @@ describe("web: groups and model access", { timeout: TEST_TIMEOUT }, () => {
       .poll(() => admin.getByRole("row", { name: /Research/ }).textContent())
       .toContain("Secret model");
     await shootWidths(admin, "groups-list");
+    expect(await blockingViolations(admin)).toEqual([]);
 
     // Deleting the model's only group is refused, with the reason under the row.
     await admin.getByRole("button", { name: "Delete Research" }).click();
