@@ -63,7 +63,7 @@ export function MemberPicker({
         id={searchId}
         type="search"
         className="member-search"
-        placeholder="Find people by name or email"
+        placeholder="Find by name or email"
         autoComplete="off"
         value={query}
         onChange={(e) => setQuery(e.target.value)}
