@@ -19,19 +19,24 @@ export interface ChatService {
     },
   ): Promise<Chat>;
   /** Appends a user message (or queues it behind the running turn) and schedules a turn. */
-  sendMessage(chat: Chat, content: MessagePart[]): Promise<void>;
+  sendMessage(chat: Chat, content: MessagePart[], audit?: AuditEntry): Promise<void>;
   /**
    * Edit and rerun: replaces a user message's content, deletes every later message (a
    * `truncated` event says which) and queues a turn that answers it. A running turn is stopped
    * first (waiting, bounded, for it to end). 400 for a message that is not a user message, 404
    * for an unknown one, 409 for an archived chat.
    */
-  editMessage(chat: Chat, messageId: string, content: MessagePart[]): Promise<void>;
+  editMessage(
+    chat: Chat,
+    messageId: string,
+    content: MessagePart[],
+    audit?: AuditEntry,
+  ): Promise<void>;
   /**
    * Regenerate: deletes what followed the last user message and queues a turn that answers it
    * again. 409 while a turn runs (stop it first), for a chat with no user message, or archived.
    */
-  regenerate(chat: Chat): Promise<void>;
+  regenerate(chat: Chat, audit?: AuditEntry): Promise<void>;
   /** Stop: ends the running turn (wherever it runs) keeping partial content; status `waiting`. */
   interrupt(chat: Chat): Promise<void>;
   /**
@@ -39,7 +44,7 @@ export interface ChatService {
    * just the compaction; a running one is compacted when its turn ends. The summary arrives as a
    * `message` event with a `compaction` part.
    */
-  compact(chat: Chat): Promise<void>;
+  compact(chat: Chat, audit?: AuditEntry): Promise<void>;
   /**
    * The instructions the chat's next turn would be given, read now the way the turn reads them
    * (`gatherInstructions`): every layer with its source, in order.

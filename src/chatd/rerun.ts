@@ -10,6 +10,7 @@
  * first.
  */
 import { setTimeout as sleep } from "node:timers/promises";
+import type { AuditEntry } from "../store/audit.ts";
 import type { RewindResult, Store } from "../store/contract.ts";
 import type { Chat, MessagePart } from "../store/types.ts";
 import { ChatRequestError } from "./contract.ts";
@@ -33,9 +34,11 @@ export async function editAndRerun(
   messageId: string,
   parts: MessagePart[],
   interrupt: (chat: Chat) => Promise<void>,
+  audit?: AuditEntry,
 ): Promise<void> {
   if (chat.archived) throw new ChatRequestError(409, ARCHIVED);
-  let result = await store.rewindChat(chat.id, { message_id: messageId, parts });
+  const request = { message_id: messageId, parts, ...(audit ? { audit } : {}) };
+  let result = await store.rewindChat(chat.id, request);
   if (!result.ok && result.reason === "running") {
     const deadline = Date.now() + STOP_WAIT_MS;
     let interrupted = 0;
@@ -49,7 +52,7 @@ export async function editAndRerun(
       await sleep(POLL_MS);
       const current = await store.getChat(chat.id);
       if (current?.status === "running") continue;
-      result = await store.rewindChat(chat.id, { message_id: messageId, parts });
+      result = await store.rewindChat(chat.id, request);
     }
   }
   await rerun(store, chat, result, {
@@ -59,9 +62,9 @@ export async function editAndRerun(
 }
 
 /** Replaces the last reply: a new turn answers the last user message. */
-export async function regenerate(store: RerunStore, chat: Chat): Promise<void> {
+export async function regenerate(store: RerunStore, chat: Chat, audit?: AuditEntry): Promise<void> {
   if (chat.archived) throw new ChatRequestError(409, ARCHIVED);
-  await rerun(store, chat, await store.rewindChat(chat.id, {}), {
+  await rerun(store, chat, await store.rewindChat(chat.id, audit ? { audit } : {}), {
     running: RUNNING_REGENERATE,
     noMessage: new ChatRequestError(409, "This chat has no message of yours to answer yet."),
   });

@@ -7,6 +7,7 @@
  * appends `running`) its user message and `pending` are in the log — in that order, always.
  */
 
+import type { AuditEntry } from "../store/audit.ts";
 import type { Store } from "../store/contract.ts";
 import type { Chat, ChatEvent, MessagePart, User } from "../store/types.ts";
 import {
@@ -111,29 +112,29 @@ export function createChatService(
       return layers;
     },
 
-    async sendMessage(chat: Chat, content: MessagePart[]) {
+    async sendMessage(chat: Chat, content: MessagePart[], audit?: AuditEntry) {
       const parts = userContent(content);
       if (chat.archived) throw new ChatRequestError(409, ARCHIVED);
       await mayRun(chat);
       await refuseOverLimit(store.spendLimits, chat.owner_id);
       // Appended: the store announced it (and the chat's `pending`). Queued behind a running turn:
       // it is announced when it moves into the transcript, and a turn answers it after this one.
-      const { appended } = await store.enqueueUserMessage(chat.id, parts);
+      const { appended } = await store.enqueueUserMessage(chat.id, parts, audit);
       if (!appended) return;
       await store.signals.send({ type: "pending", chat_id: chat.id });
     },
 
-    async editMessage(chat: Chat, messageId: string, content: MessagePart[]) {
+    async editMessage(chat: Chat, messageId: string, content: MessagePart[], audit?: AuditEntry) {
       const parts = userContent(content);
       await mayRun(chat);
       await refuseOverLimit(store.spendLimits, chat.owner_id);
-      await editAndRerun(store, chat, messageId, parts, (c) => service.interrupt(c));
+      await editAndRerun(store, chat, messageId, parts, (c) => service.interrupt(c), audit);
     },
 
-    async regenerate(chat: Chat) {
+    async regenerate(chat: Chat, audit?: AuditEntry) {
       await mayRun(chat);
       await refuseOverLimit(store.spendLimits, chat.owner_id);
-      await regenerate(store, chat);
+      await regenerate(store, chat, audit);
     },
 
     async interrupt(chat: Chat) {
@@ -151,11 +152,11 @@ export function createChatService(
       await store.signals.send({ type: "interrupt", chat_id: chat.id });
     },
 
-    async compact(chat: Chat) {
+    async compact(chat: Chat, audit?: AuditEntry) {
       if (chat.archived) throw new ChatRequestError(409, ARCHIVED);
       await refuseOverLimit(store.spendLimits, chat.owner_id);
       // The store announces a `pending` chat and signals it; a running one is re-queued when released.
-      await store.requestCompaction(chat.id);
+      await store.requestCompaction(chat.id, audit);
     },
 
     async stream(chatId, afterSeq, onEvent) {

@@ -175,6 +175,24 @@ describe("audit log", () => {
     const bad = { ...audit, actor: actor("nobody" as AuditActorType, owner.id, "x") };
     await expect(store.createChat({ ...base, title: refused, audit: bad })).rejects.toThrow();
     expect(await db.query("SELECT 1 FROM chats WHERE title = $1", [refused])).toHaveLength(0);
+    // A message, a rewind and a compaction request write theirs in their own transaction.
+    await store.enqueueUserMessage(chat.id, [{ type: "text", text: "kept" }], {
+      ...audit,
+      action: "chat.message",
+      target: { type: "chat", id: chat.id, name: title },
+    });
+    await expect(
+      store.enqueueUserMessage(chat.id, [{ type: "text", text: "never" }], bad),
+    ).rejects.toThrow();
+    await expect(store.rewindChat(chat.id, { audit: bad })).rejects.toThrow();
+    await expect(store.requestCompaction(chat.id, bad)).rejects.toThrow();
+    const texts = (await store.listMessages(chat.id)).map((m) => JSON.stringify(m.parts));
+    expect(texts.join()).toContain("kept");
+    expect(texts.join()).not.toContain("never");
+    expect((await store.getChat(chat.id))?.compact_requested ?? false).toBe(false);
+    const actions = (await store.audit.list({ target: { type: "chat", id: chat.id }, limit: 9 }))
+      .events;
+    expect(actions.map((e) => e.action)).toEqual(["chat.message", "chat.create"]);
   });
 
   it("ambient transaction: a nested transaction is a savepoint, afterCommit waits for COMMIT", async () => {

@@ -8,7 +8,7 @@
  * cannot exist. Nothing here updates a row; only `prune` (the retention job) deletes, the rows
  * older than the retention setting, in batches, one replica at a time.
  */
-import type { Database } from "./db.ts";
+import type { Database, Queryable } from "./db.ts";
 import type { Migration } from "./migrations.ts";
 
 export const AUDIT_MIGRATION: Migration = {
@@ -190,6 +190,11 @@ export function auditParams(entry: AuditEntry): unknown[] {
     entry.error,
     entry.changes === null ? null : JSON.stringify(entry.changes),
   ];
+}
+
+/** Writes `entry` in a store's own transaction (`tx`): the chat changes that record themselves. */
+export async function insertAudit(tx: Queryable, entry: AuditEntry | undefined): Promise<void> {
+  if (entry !== undefined) await tx.query(INSERT, auditParams(entry));
 }
 
 function toEvent(row: AuditRow): AuditEvent {

@@ -154,6 +154,8 @@ export interface NewMessage {
 export interface RewindRequest {
   message_id?: string;
   parts?: MessagePart[];
+  /** The action's audit row, written in the rewind's transaction when it applies. */
+  audit?: AuditEntry;
 }
 
 /**
@@ -666,7 +668,12 @@ export interface Store {
    * event, and a chat that became `pending` its `status` event, in the same transaction. Returns
    * the message when appended, null when queued. Throws if the chat does not exist.
    */
-  enqueueUserMessage(chatId: string, parts: MessagePart[]): Promise<{ appended: Message | null }>;
+  /** `audit`: the action's audit row, written in the same transaction. */
+  enqueueUserMessage(
+    chatId: string,
+    parts: MessagePart[],
+    audit?: AuditEntry,
+  ): Promise<{ appended: Message | null }>;
   /**
    * Edit and rerun / regenerate, under the chat row's lock: the user message (`message_id`, else
    * the last one) gets its new `parts` if given, every later message and every queued one is
@@ -683,7 +690,7 @@ export interface Store {
    * compacted when it next runs (a released chat whose compaction is still asked for goes back to
    * `pending`). Null for an unknown chat.
    */
-  requestCompaction(chatId: string): Promise<StatusChange | null>;
+  requestCompaction(chatId: string, audit?: AuditEntry): Promise<StatusChange | null>;
   /** The asked-for compaction ran (or was stopped): the flag is cleared. */
   clearCompactionRequest(chatId: string): Promise<void>;
   /**

@@ -4,7 +4,13 @@
  * ask `db.shared`.
  */
 import { randomUUID } from "node:crypto";
-import { type AuditEntry, type AuditStore, auditParams, SqlAuditStore } from "./audit.ts";
+import {
+  type AuditEntry,
+  type AuditStore,
+  auditParams,
+  insertAudit,
+  SqlAuditStore,
+} from "./audit.ts";
 import { CATALOG_METHODS, SqlCatalog } from "./catalog.ts";
 import { type Announce, type StoreEvent, StoreEvents } from "./chat-events.ts";
 import { CHAT_LIBRARY_METHODS, SqlChatLibrary } from "./chat-library.ts";
@@ -408,6 +414,7 @@ export class SqlStore implements Store {
   async enqueueUserMessage(
     chatId: string,
     parts: MessagePart[],
+    audit?: AuditEntry,
   ): Promise<{ appended: Message | null }> {
     return this.#events.changing(async (tx, announce) => {
       const [chat] = await tx.query<{ status: string }>(
@@ -415,6 +422,7 @@ export class SqlStore implements Store {
         [chatId],
       );
       if (!chat) throw new Error(`chat ${chatId} does not exist`);
+      await insertAudit(tx, audit);
       if (chat.status === "running") {
         await tx.query("INSERT INTO queued_messages (chat_id, parts) VALUES ($1, $2::jsonb)", [
           chatId,
@@ -464,6 +472,7 @@ export class SqlStore implements Store {
       if (target.role !== "user") return { ok: false, reason: "not_user" };
       // After the message's checks: an edit that would be refused anyway stops no turn.
       if (chat.status === "running") return { ok: false, reason: "running" };
+      await insertAudit(tx, request.audit);
       const removed = await tx.query<{ id: string }>(
         `DELETE FROM messages WHERE chat_id = $1 AND pos > $2 RETURNING id, pos`,
         [chatId, target.pos],
@@ -497,13 +506,14 @@ export class SqlStore implements Store {
     });
   }
 
-  async requestCompaction(chatId: string): Promise<StatusChange | null> {
+  async requestCompaction(chatId: string, audit?: AuditEntry): Promise<StatusChange | null> {
     const change = await this.#events.changing(async (tx, announce) => {
       const [chat] = await tx.query<{ status: string }>(
         "SELECT status FROM chats WHERE id = $1 FOR UPDATE",
         [chatId],
       );
       if (!chat) return null;
+      await insertAudit(tx, audit);
       const idle = chat.status === "waiting" || chat.status === "error";
       await tx.query(
         `UPDATE chats SET compact_requested = true, updated_at = now(),

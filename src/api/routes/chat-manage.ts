@@ -28,7 +28,9 @@ import { errors, json, jsonBody, newRouter, noContent, SECURED } from "./common.
  * A chat as an audit target. Chat actions never hold an ambient transaction around the chat
  * event log (an append can wait on a group commit that skips the locked chat row): the store
  * statements that change a chat row alone (manage, delete) are audited in their transaction;
- * what goes through chatd (create, send, edit, interrupt…) is recorded right after it.
+ * what goes through chatd (create, send, edit, regenerate, compact) hands its audit row to the
+ * store, which writes it in the change's own statement or transaction; an interrupt (a signal,
+ * no row changed) is recorded right after it.
  */
 export function chatTarget(chat: Chat) {
   return { type: "chat", id: chat.id, name: chat.title };

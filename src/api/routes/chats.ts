@@ -135,12 +135,12 @@ export function chatRoutes(ctx: RouteContext): ApiApp {
   app.openapi(send, async (c) => {
     const { content } = c.req.valid("json");
     const chat = await loadChat(c);
-    // Chat actions are recorded after they ran, outside a transaction: see `chatTarget`.
+    // The audit row goes in the store's own transaction of the change: see `chatTarget`.
     const target = chatTarget(chat);
-    await ctx.audit.after(
+    await ctx.audit.inStatement(
       c,
       "chat.message",
-      () => chats.sendMessage(chat, content as MessagePart[]),
+      (audit) => chats.sendMessage(chat, content as MessagePart[], audit),
       {
         target,
       },
@@ -189,10 +189,10 @@ export function chatRoutes(ctx: RouteContext): ApiApp {
     const { content } = c.req.valid("json");
     const { message_id } = c.req.valid("param");
     const chat = await loadChat(c);
-    await ctx.audit.after(
+    await ctx.audit.inStatement(
       c,
       "chat.message_edit",
-      () => chats.editMessage(chat, message_id, content as MessagePart[]),
+      (audit) => chats.editMessage(chat, message_id, content as MessagePart[], audit),
       { target: chatTarget(chat) },
     );
     logger.info("chat message edited", { chat_id: chat.id, by: currentUser(c).id });
@@ -218,7 +218,7 @@ export function chatRoutes(ctx: RouteContext): ApiApp {
   });
   app.openapi(regenerate, async (c) => {
     const chat = await loadChat(c);
-    await ctx.audit.after(c, "chat.regenerate", () => chats.regenerate(chat), {
+    await ctx.audit.inStatement(c, "chat.regenerate", (audit) => chats.regenerate(chat, audit), {
       target: chatTarget(chat),
     });
     logger.info("chat reply regenerated", { chat_id: chat.id, by: currentUser(c).id });
@@ -241,7 +241,7 @@ export function chatRoutes(ctx: RouteContext): ApiApp {
   });
   app.openapi(compact, async (c) => {
     const chat = await loadChat(c);
-    await ctx.audit.after(c, "chat.compact", () => chats.compact(chat), {
+    await ctx.audit.inStatement(c, "chat.compact", (audit) => chats.compact(chat, audit), {
       target: chatTarget(chat),
     });
     logger.info("chat compaction asked for", { chat_id: chat.id, by: currentUser(c).id });
