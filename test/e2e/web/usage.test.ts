@@ -8,6 +8,7 @@
  * The server runs on the test run's PostgreSQL (not an embedded one), so the test can give a few
  * steps earlier days, as a month of use would have.
  */
+import AxeBuilder from "@axe-core/playwright";
 import pg from "pg";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -36,6 +37,16 @@ const MEMBER = { username: "mia", email: "mia@example.com", password: "mia's lon
 const PRICING = { input_per_mtok: 2, output_per_mtok: 10 };
 
 const cost = (page: Page) => page.getByTestId("chat-cost").locator('[aria-hidden="true"]');
+
+/** axe-core's serious and critical findings (WCAG 2.x A and AA), as rule and elements. */
+async function blockingViolations(page: Page): Promise<string[]> {
+  const results = await new AxeBuilder({ page })
+    .withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"])
+    .analyze();
+  return results.violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(" | ")}`);
+}
 
 async function sql(url: string, text: string, params: unknown[] = []): Promise<void> {
   const client = new pg.Client({ connectionString: url });
@@ -199,6 +210,16 @@ describe("web: usage and cost", { timeout: TEST_TIMEOUT * 3 }, () => {
     expect(normalize(await shownText(topChats))).toContain("Summarise the design doc mia");
     // (The pointer off the chart: no tooltip in the pictures.)
     await page.mouse.move(0, 0);
+    // The page with its chart and tables passes axe-core, light and dark, wide and narrow.
+    for (const width of [1280, 360]) {
+      await page.setViewportSize({ width, height: 900 });
+      for (const scheme of ["light", "dark"] as const) {
+        await page.emulateMedia({ colorScheme: scheme });
+        expect(await blockingViolations(page), `${scheme}, ${width} px`).toEqual([]);
+      }
+    }
+    await page.emulateMedia({ colorScheme: "light" });
+    await page.setViewportSize({ width: 1280, height: 800 });
     await shootWidths(page, "usage-admin");
     // The page scrolls inside the window: its end (the tables, the exports) in pictures too.
     await page.locator(".usage-page").evaluate((el) => {
