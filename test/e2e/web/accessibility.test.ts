@@ -44,7 +44,6 @@ const PAGES = [
   ["users", "/admin/users"],
   ["settings", "/admin/settings"],
   ["audit log", "/admin/audit"],
-  ["usage", "/admin/usage"],
 ] as const;
 
 describe("web: accessibility (axe-core)", { timeout: TEST_TIMEOUT * 2 }, () => {
