@@ -5,6 +5,7 @@
  * "Load more" and exports what the filters show. A member is offered no such page and the server
  * refuses them the log. Screenshots at 360, 1024 and 1280 px, light and dark.
  */
+import AxeBuilder from "@axe-core/playwright";
 import type { Page } from "playwright-core";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
@@ -126,7 +127,8 @@ describe("web: the audit log", { timeout: TEST_TIMEOUT * 2 }, () => {
 
   it("a time preset and a typed action narrow the list; nothing matching says so", async () => {
     const page = await web.signedInPage(token);
-    await page.goto(`${web.url}/admin/audit?range=24h`);
+    // A few rows (axe over a page of 100 takes a minute on a busy machine).
+    await page.goto(`${web.url}/admin/audit?action=user.&range=24h`);
     expect(await page.getByRole("combobox", { name: "Time" }).inputValue()).toBe("24h");
     await poll(async () => (await actions(page)).length).toBeGreaterThan(0);
 
@@ -160,6 +162,40 @@ describe("web: the audit log", { timeout: TEST_TIMEOUT * 2 }, () => {
     const first = page.locator(".audit-row").nth(100).locator(".audit-toggle");
     await poll(() => first.evaluate((el) => el === el.ownerDocument.activeElement)).toBe(true);
     await poll(() => page.getByRole("button", { name: "Load more" }).count()).toBe(0);
+  });
+
+  it("has no serious or critical accessibility violation, rows open, light and dark", async () => {
+    // A failed sign-in: a row marked as a failure, with its reason.
+    const failed = await api(web.url, undefined, "POST", "/users/login", {
+      email: "owner@example.com",
+      password: "not the password at all",
+    });
+    expect(failed.status).toBe(401);
+    const page = await web.signedInPage(token);
+    // A few rows (axe over a page of 100 takes a minute on a busy machine).
+    await page.goto(`${web.url}/admin/audit?action=user.&range=24h`);
+    const failure = page.locator(".audit-row.audit-failed").first();
+    await failure.getByRole("button", { name: /^Details, / }).click();
+    await page.locator(".audit-details .audit-error").waitFor();
+    await page
+      .locator(".audit-row", { hasText: "user.create" })
+      .first()
+      .getByRole("button", { name: /^Details, / })
+      .click();
+    for (const width of [1280, 360]) {
+      await page.setViewportSize({ width, height: 800 });
+      for (const scheme of ["light", "dark"] as const) {
+        await page.emulateMedia({ colorScheme: scheme });
+        const results = await new AxeBuilder({ page })
+          .withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"])
+          .analyze();
+        const blocking = results.violations
+          .filter((v) => v.impact === "serious" || v.impact === "critical")
+          .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(" | ")}`);
+        expect(blocking, `${scheme}, ${width} px`).toEqual([]);
+      }
+    }
+    await shootWidths(page, "audit-all");
   });
 
   it("a member is not offered the page, and the server refuses them the log", async () => {
