@@ -56,6 +56,14 @@ describe("keel groups", () => {
     expect(twin.code).toBe(1);
     expect(twin.stderr).toContain("already exists");
 
+    // A model only the group may use; then everyone's again.
+    const restricted = await run("restrict", "fake-1", "Research");
+    expect(restricted.stderr).toContain("only Research (and admins)");
+    expect((await api.deps.store.modelGroupIds())[api.s.modelId]).toEqual([id]);
+    expect((await run("delete", id)).stderr).toContain("only one allowed to use");
+    expect((await run("unrestrict", api.s.modelId)).stderr).toContain("everyone");
+    expect((await api.deps.store.modelGroupIds())[api.s.modelId]).toBeUndefined();
+
     expect((await run("delete", id)).code).toBe(0);
     expect(await api.deps.store.getGroup(id)).toBeNull();
     expect((await run("delete", "Research")).stderr).toContain('No group "Research"');

@@ -64,6 +64,34 @@ async function changeMembers(
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
 
+interface ModelSummary {
+  id: string;
+  model: string;
+  display_name: string;
+  group_ids?: string[];
+}
+
+/** Restricts a model (by id, display name or model id) to `groupNames`; none: everyone's. */
+async function restrictModel(io: CliIO, which: string, groupNames: string[]): Promise<number> {
+  const client = await loggedInClient();
+  const models = listOf<ModelSummary>(await client.get("/models"), "models");
+  const key = which.toLowerCase();
+  const model = models.find(
+    (m) => m.id === which || m.display_name.toLowerCase() === key || m.model.toLowerCase() === key,
+  );
+  if (!model) throw new UserError(`No model "${which}". See \`keel models list\`.`);
+  const groups = await Promise.all(groupNames.map((name) => findGroup(client, name)));
+  await client.patch(`/models/${encodeURIComponent(model.id)}`, {
+    group_ids: groups.map((g) => g.id),
+  });
+  io.stderr(
+    groups.length
+      ? `${model.display_name}: only ${groups.map((g) => g.name).join(", ")} (and admins).\n`
+      : `${model.display_name}: everyone.\n`,
+  );
+  return 0;
+}
+
 export function groupsCommand(io: CliIO): Command {
   const groups = new Command("groups").description(
     "Manage groups of users; a model restricted to groups is for their members (admin).",
@@ -124,6 +152,19 @@ export function groupsCommand(io: CliIO): Command {
         ),
       ),
     );
+  groups
+    .command("restrict")
+    .description("Let only these groups' members (and admins) use a model.")
+    .argument("<model>", "the model's id, display name or model id")
+    .argument("<groups...>", "group names or ids")
+    .action((which: string, names: string[]) =>
+      runCommand(io, () => restrictModel(io, which, names)),
+    );
+  groups
+    .command("unrestrict")
+    .description("Let everyone use a model again.")
+    .argument("<model>", "the model's id, display name or model id")
+    .action((which: string) => runCommand(io, () => restrictModel(io, which, [])));
   groups
     .command("delete")
     .description("Delete a group (refused while it is the only group a model is restricted to).")
