@@ -2,13 +2,15 @@
  * Totals of usage and cost over a period (GET /usage, `keel usage`, the admin page): one
  * aggregate statement over the metered messages (src/store/usage.ts), grouped by user, model,
  * provider, chat or UTC day — a day optionally split by user, model or provider — with the totals
- * of the period as one more grouping set of the same statement. The range is on `created_at` and
- * every query says `user_id IS NOT NULL`, so the partial indexes of migration 17 apply. The
+ * of the period as one more grouping set of the same statement. The steps are the metered messages
+ * and the usage of those since deleted (`meteredSteps`), each read by its range on `created_at`
+ * through the indexes of migration 17. The
  * messages are first summed per group and chat (so "distinct chats" counts those few rows, not
  * every message), then per group; names are joined last, on the few rows left.
  */
 import type { Database } from "./db.ts";
 import { int } from "./rows.ts";
+import { meteredSteps } from "./usage.ts";
 
 export const USAGE_GROUPS = ["user", "model", "provider", "day", "chat"] as const;
 export type UsageGroup = (typeof USAGE_GROUPS)[number];
@@ -138,33 +140,32 @@ export function reportSql(query: UsageQuery): { sql: string; params: unknown[] }
   const group = DIMENSIONS[query.group_by];
   const split = query.group_by === "day" && query.split_by ? DIMENSIONS[query.split_by] : null;
   const params: unknown[] = [query.since.toISOString(), query.until.toISOString()];
-  let where = "user_id IS NOT NULL AND created_at >= $1 AND created_at < $2";
-  if (query.user_id !== undefined) {
-    params.push(query.user_id);
-    where += ` AND user_id = $${params.length}`;
-  }
+  if (query.user_id !== undefined) params.push(query.user_id);
+  const steps = meteredSteps({
+    since: "$1::timestamptz",
+    until: "$2::timestamptz",
+    ...(query.user_id !== undefined ? { user: "$3" } : {}),
+  });
   params.push(query.limit ?? null);
   const limit = `$${params.length}::integer`;
   const keys = split ? `${group.key}, ${split.key}` : group.key;
   const splitSelect = split ? `, ${split.key} AS split` : "";
   const outerKeys = split ? "key, split" : "key";
-  const owner =
-    query.group_by === "chat"
-      ? ", g.owner_id, COALESCE(o.username, 'Deleted user') AS owner_name"
-      : "";
-  const ownerJoin = query.group_by === "chat" ? "LEFT JOIN users AS o ON o.id = g.owner_id" : "";
+  // A chat's owner is its steps' user (kept when the chat itself is deleted).
+  const chats = query.group_by === "chat";
+  const owner = chats ? ", COALESCE(o.username, 'Deleted user') AS owner_name" : "";
+  const ownerJoin = chats ? "LEFT JOIN users AS o ON o.id = agg.owner_id" : "";
   const order =
     query.group_by === "day"
       ? `agg.key${split ? ", split_name" : ""}`
       : "agg.cost_usd DESC, agg.input_tokens + agg.output_tokens DESC, agg.key";
   const sql = `
 WITH per_chat AS (
-  SELECT ${group.key} AS key${splitSelect}, chat_id,${CHAT_SUMS}
-    FROM messages
-   WHERE ${where}
+  SELECT ${group.key} AS key${splitSelect}, chat_id,${CHAT_SUMS}${chats ? ", min(user_id) AS owner_id" : ""}
+    FROM ${steps} AS steps
    GROUP BY ${keys}, chat_id
 ), agg AS (
-  SELECT GROUPING(key) AS total, key${split ? ", split" : ""},${SUMS}
+  SELECT GROUPING(key) AS total, key${split ? ", split" : ""},${SUMS}${chats ? ", min(owner_id) AS owner_id" : ""}
     FROM per_chat
    GROUP BY GROUPING SETS ((${outerKeys}), ())
 )

@@ -122,6 +122,72 @@ describe("usage recorded per message", () => {
   });
 });
 
+describe("usage of deleted messages", () => {
+  let testDb: TestDatabase;
+  let store: SqlStore;
+  let db: Database;
+  beforeAll(async () => {
+    testDb = await createTestDatabase();
+    ({ store, db } = await testDb.open());
+  });
+  afterAll(async () => {
+    await testDb?.cleanup();
+  });
+
+  it("is kept: deleting a chat or dropping its steps never shrinks the totals", async () => {
+    const owner = await store.createFirstUser({
+      username: "owner",
+      email: "owner@example.com",
+      password: "pw",
+    });
+    const provider = await store.createProvider({ type: "openai", name: "P" });
+    const model = await store.createModel({
+      provider_id: provider.id,
+      model: "m",
+      display_name: "M",
+    });
+    const { chat } = await store.createChat({
+      owner_id: owner.id,
+      model_id: model.id,
+      title: "doomed",
+      first_message: [{ type: "text", text: "hi" }],
+    });
+    for (const cost of [2, 0.5]) {
+      await store.saveMessage(chat.id, {
+        id: crypto.randomUUID(),
+        role: "assistant",
+        parts: [{ type: "text", text: "paid for" }],
+        usage: USAGE,
+        model_id: model.id,
+        cost_usd: cost,
+      });
+    }
+    const period = {
+      since: new Date(Date.now() - 3_600_000),
+      until: new Date(Date.now() + 3_600_000),
+    };
+    const before = await store.usage.report({ group_by: "chat", ...period });
+    expect(before.totals).toMatchObject({ cost_usd: 2.5, messages: 2, chats: 1 });
+    expect(await store.deleteChat(chat.id)).toBe(true);
+    const after = await store.usage.report({ group_by: "chat", ...period });
+    expect(after.totals).toEqual(before.totals);
+    expect(after.rows).toEqual([
+      expect.objectContaining({
+        key: chat.id,
+        name: "Deleted chat",
+        owner_id: owner.id,
+        owner_name: "owner",
+        cost_usd: 2.5,
+        input_tokens: 2_000_000,
+      }),
+    ]);
+    const mine = await store.usage.report({ group_by: "model", ...period, user_id: owner.id });
+    expect(mine.totals.cost_usd).toBe(2.5);
+    const [kept] = await db.query("SELECT count(*)::int AS n FROM usage_removed");
+    expect(kept).toEqual({ n: 2 });
+  });
+});
+
 describe("migration 17", () => {
   const urls: string[] = [];
   afterAll(async () => {

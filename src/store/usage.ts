@@ -75,8 +75,61 @@ UPDATE messages AS m
 CREATE INDEX messages_metered_created ON messages (created_at) WHERE user_id IS NOT NULL;
 CREATE INDEX messages_metered_user ON messages (user_id, created_at) INCLUDE (cost_usd)
   WHERE user_id IS NOT NULL;
+
+-- A step was paid for even when its message goes: a deleted chat (by its owner or by retention)
+-- or the steps an edit-and-rerun or a regenerate dropped. A metered message's usage moves here
+-- when it is deleted, so totals and a user's spend never shrink (deleting chats does not reset a
+-- spend limit). Read together with the metered messages (src/store/usage-report.ts).
+CREATE TABLE usage_removed (
+  message_id text PRIMARY KEY,
+  chat_id text NOT NULL,
+  user_id text NOT NULL,
+  model_id text,
+  provider_id text,
+  cost_usd double precision,
+  input_tokens integer,
+  output_tokens integer,
+  reasoning_tokens integer,
+  cache_read_tokens integer,
+  cache_write_tokens integer,
+  created_at timestamptz(3) NOT NULL,
+  removed_at timestamptz(3) NOT NULL DEFAULT now()
+);
+CREATE INDEX usage_removed_created ON usage_removed (created_at);
+CREATE INDEX usage_removed_user ON usage_removed (user_id, created_at) INCLUDE (cost_usd);
+CREATE FUNCTION keel_keep_removed_usage() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+  INSERT INTO usage_removed (message_id, chat_id, user_id, model_id, provider_id, cost_usd,
+      input_tokens, output_tokens, reasoning_tokens, cache_read_tokens, cache_write_tokens,
+      created_at)
+    VALUES (OLD.id, OLD.chat_id, OLD.user_id, OLD.model_id, OLD.provider_id, OLD.cost_usd,
+      OLD.input_tokens, OLD.output_tokens, OLD.reasoning_tokens, OLD.cache_read_tokens,
+      OLD.cache_write_tokens, OLD.created_at)
+    ON CONFLICT (message_id) DO NOTHING;
+  RETURN NULL;
+END
+$fn$;
+CREATE TRIGGER messages_keep_removed_usage AFTER DELETE ON messages
+  FOR EACH ROW WHEN (OLD.user_id IS NOT NULL) EXECUTE FUNCTION keel_keep_removed_usage();
 `,
 };
+
+/**
+ * Every metered step of `[$since, $until)` (parameters given as `$n`), kept or removed, with the
+ * columns a report reads, as one relation; `userParam` narrows it to one user. Each branch has
+ * its own range condition, so each reads its own index.
+ */
+export function meteredSteps(p: { since: string; until: string; user?: string }): string {
+  const cols =
+    "chat_id, user_id, model_id, provider_id, cost_usd, input_tokens, output_tokens, " +
+    "reasoning_tokens, cache_read_tokens, cache_write_tokens, created_at";
+  const user = p.user ? ` AND user_id = ${p.user}` : "";
+  return `(SELECT ${cols} FROM messages
+           WHERE user_id IS NOT NULL AND created_at >= ${p.since} AND created_at < ${p.until}${user}
+         UNION ALL
+         SELECT ${cols} FROM usage_removed
+           WHERE created_at >= ${p.since} AND created_at < ${p.until}${user})`;
+}
 
 /** The metered columns, in the order `meteredValues` gives them. */
 export const METERED_COLUMNS =
