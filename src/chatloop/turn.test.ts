@@ -493,4 +493,37 @@ describe("runTurn", () => {
     const outcome = await turn({ maxSteps: 2 });
     expect(outcome).toMatchObject({ status: "failed", steps: 2, error: { kind: "generic" } });
   });
+
+  it("asks its budget before every step and stops before the next once it refuses", async () => {
+    fake.enqueue(
+      toolCallReply(
+        { name: "add", args: { a: 2, b: 3 } },
+        { usage: { inputTokens: 10, outputTokens: 10 } },
+      ),
+      textReply("It is 5."),
+    );
+    const spent: number[] = [];
+    let asked = 0;
+    const refusal = {
+      kind: "spend_limit",
+      message: "You have spent $1.00 of your $0.50 daily limit.",
+    };
+    const outcome = await turn({
+      pricing: { input_per_mtok: 0, output_per_mtok: 100_000 },
+      budget: {
+        async refusal() {
+          asked += 1;
+          return spent.length > 0 ? refusal : undefined;
+        },
+        spent: (usd) => spent.push(usd),
+      },
+    });
+    // The first step ran (and its tool), cost $1, and the second was never asked for.
+    expect(outcome).toEqual({ status: "failed", steps: 1, error: refusal });
+    expect(asked).toBe(2);
+    expect(spent).toEqual([1]);
+    expect(fake.requests).toHaveLength(1);
+    expect(store.messages.map((m) => m.role)).toEqual(["user", "assistant", "tool", "assistant"]);
+    expect(events.filter((e) => e.type === "error").map((e) => e.data)).toEqual([refusal]);
+  });
 });
