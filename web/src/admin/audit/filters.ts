@@ -96,9 +96,18 @@ export function searchFromFilters(filters: AuditFilters): string {
   return query.toString();
 }
 
+/** The filters as `GET /audit` and its export take them (the API's names). */
+export interface AuditQuery {
+  actor?: string;
+  action?: string;
+  target?: string;
+  since?: string;
+  until?: string;
+}
+
 /** What the server is asked: the filters set, with a preset turned into `since` at `now`. */
-export function apiQuery(filters: AuditFilters, now: number): Record<string, string> {
-  const query: Record<string, string> = {};
+export function apiQuery(filters: AuditFilters, now: number): AuditQuery {
+  const query: AuditQuery = {};
   if (filters.actor) query.actor = filters.actor;
   if (filters.action) query.action = filters.action;
   if (filters.target) query.target = filters.target;

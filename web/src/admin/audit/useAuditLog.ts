@@ -5,6 +5,7 @@
  */
 import { useCallback, useEffect, useRef, useState } from "react";
 import { type AuditEvent, listAudit } from "./api.ts";
+import type { AuditQuery } from "./filters.ts";
 
 export interface AuditLog {
   events: AuditEvent[];
@@ -17,14 +18,14 @@ export interface AuditLog {
 }
 
 /** `refresh`: a new value loads the first page again (the same filters, newer events). */
-export function useAuditLog(query: Record<string, string>, refresh: number): AuditLog {
+export function useAuditLog(query: AuditQuery, refresh: number): AuditLog {
   const key = JSON.stringify(query);
   const [events, setEvents] = useState<AuditEvent[]>([]);
   const [cursor, setCursor] = useState<string | null>(null);
   const [loading, setLoading] = useState(true);
   const [loadingMore, setLoadingMore] = useState(false);
   const [error, setError] = useState<unknown>(null);
-  /** The load the answers are for: an answer for an earlier one is dropped. */
+  /** The load the answers are for: an answer for an earlier one (aborted) is dropped. */
   const current = useRef(new AbortController());
 
   // biome-ignore lint/correctness/useExhaustiveDependencies: `key` stands for `query`; `refresh` reloads
@@ -35,7 +36,7 @@ export function useAuditLog(query: Record<string, string>, refresh: number): Aud
     setLoading(true);
     setLoadingMore(false);
     setError(null);
-    listAudit(JSON.parse(key) as Record<string, string>, null, controller.signal).then(
+    listAudit(JSON.parse(key) as AuditQuery, null).then(
       (page) => {
         if (controller.signal.aborted) return;
         setEvents(page.events);
@@ -58,7 +59,7 @@ export function useAuditLog(query: Record<string, string>, refresh: number): Aud
     const controller = current.current;
     setLoadingMore(true);
     setError(null);
-    listAudit(JSON.parse(key) as Record<string, string>, cursor, controller.signal)
+    listAudit(JSON.parse(key) as AuditQuery, cursor)
       .then(
         (page) => {
           if (controller.signal.aborted) return;
