@@ -6,10 +6,10 @@
 import { z } from "@hono/zod-openapi";
 import { ERROR_KINDS } from "../chaterror/kinds.ts";
 import { COMPACT_AT_MAX, COMPACT_AT_MIN, DEFAULT_COMPACT_AT } from "../chatloop/context.ts";
-import { DefaultLimitField, SpendLimitSchema } from "./limit-schemas.ts";
 import { REASONING_EFFORTS, TEMPERATURE_MAX } from "../provider/settings.ts";
 import { PROVIDER_TYPES } from "../provider/types.ts";
 import { AuditRetentionField } from "./audit-schemas.ts";
+import { DefaultLimitField, SpendLimitSchema } from "./limit-schemas.ts";
 
 /** Longest text part a client may send, in characters (UTF-16 code units): 256 Ki. */
 export const MAX_TEXT_PART_CHARS = 256 * 1024;
@@ -736,18 +736,14 @@ export const UpdateSettingsBody = z
         "An enabled model new chats preselect for users who have no chat yet; null: the first enabled model.",
     }),
     default_limit: DefaultLimitField,
-    chat_archive_after_days: RetentionDays.nullable()
-      .optional()
-      .openapi({
-        description:
-          "Archive chats with no activity for this many days (running or queued chats never); null: never.",
-      }),
-    chat_delete_after_days: RetentionDays.nullable()
-      .optional()
-      .openapi({
-        description:
-          "Delete archived chats, their messages and events, this many days after they were archived; null: never. Cannot be undone.",
-      }),
+    chat_archive_after_days: RetentionDays.nullable().optional().openapi({
+      description:
+        "Archive chats with no activity for this many days (running or queued chats never); null: never.",
+    }),
+    chat_delete_after_days: RetentionDays.nullable().optional().openapi({
+      description:
+        "Delete archived chats, their messages and events, this many days after they were archived; null: never. Cannot be undone.",
+    }),
     audit_retention_days: AuditRetentionField,
   })
   .openapi("UpdateSettingsRequest");
