@@ -150,7 +150,7 @@ describe("groups and model access in the store", () => {
     let seen: string[] | undefined;
     const rollBack = new Error("roll back");
     const outcome = await opened.db
-      .transaction(async () => {
+      .ambient(async () => {
         await store.setModelGroups(m.id, [group.id]);
         seen = (await store.modelGroupIds())[m.id];
         throw rollBack;
