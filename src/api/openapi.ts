@@ -53,6 +53,7 @@ export const OPERATION_IDS: Readonly<Record<string, string>> = {
   "delete /api/v1/groups/{id}": "deleteGroup",
   "get /api/v1/audit": "listAuditEvents",
   "get /api/v1/audit/export": "exportAuditEvents",
+  "get /api/v1/usage": "getUsage",
   "get /api/v1/users/me/spend": "getMySpend",
   "get /api/v1/limits": "listLimits",
   "get /api/v1/users/{id}/limit": "getUserLimit",
