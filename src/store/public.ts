@@ -14,7 +14,8 @@ export interface PublicMessage {
   role: Message["role"];
   parts: PublicPart[];
   usage?: Usage;
-  /** What its model step cost in US dollars (usage × the model's pricing); null without either. */
+  /** What its model step cost in US dollars, at the pricing in force when it ran (recorded then,
+   * never recomputed); null without usage or pricing. */
   cost_usd: number | null;
   /** Saved while its step still streams (a partial assistant message); false once final. */
   in_progress: boolean;
