@@ -143,6 +143,26 @@ describe("web: the audit log", { timeout: TEST_TIMEOUT * 2 }, () => {
     await poll(async () => (await actions(page)).length).toBeGreaterThan(0);
   });
 
+  it("says how long events are kept, and an admin changes it in place", async () => {
+    const page = await web.signedInPage(token);
+    await page.goto(`${web.url}/admin/audit`);
+    await page.getByText("Events are kept for 1 year, then deleted.").waitFor();
+    await page.getByRole("button", { name: "Change" }).click();
+    await page.getByLabel("Keep events for").selectOption({ label: "90 days" });
+    await page.getByRole("button", { name: "Save" }).click();
+    await page.getByText("Events are kept for 90 days, then deleted.").waitFor();
+    const settings = await api<{ audit_retention_days: number | null }>(
+      web.url,
+      token,
+      "GET",
+      "/settings",
+    );
+    expect(settings.body.audit_retention_days).toBe(90);
+    // The change is itself in the log.
+    await page.getByRole("button", { name: "Refresh" }).click();
+    await poll(() => actions(page).then((a) => a[0])).toBe("settings.update");
+  });
+
   it("Load more brings the next page, no row twice", async () => {
     // 105 more events than a page holds (a page is 100): each change of your instructions is one.
     for (let i = 0; i < 105; i += 1) {

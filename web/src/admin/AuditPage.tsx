@@ -16,6 +16,7 @@ import {
   NO_FILTERS,
   searchFromFilters,
 } from "./audit/filters.ts";
+import { RetentionNote } from "./audit/RetentionNote.tsx";
 import { useAuditLog } from "./audit/useAuditLog.ts";
 import { setSearch, useSearch } from "./audit/useSearch.ts";
 import "./audit/audit.css";
@@ -65,6 +66,7 @@ export function AuditPage() {
             Every change made in Keel and every sign-in: who, what, from where, and whether it
             worked.
           </p>
+          <RetentionNote />
         </div>
         <div className="audit-head-actions">
           <a className="btn btn-small" href={exportUrl(query, "csv")} download>

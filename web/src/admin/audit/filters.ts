@@ -45,6 +45,7 @@ export const ACTION_CHOICES: ReadonlyArray<{ value: string; label: string }> = [
   { value: "user.", label: "Users and sign-ins (user.*)" },
   { value: "user.login_failed", label: "Failed sign-ins (user.login_failed)" },
   { value: "token.", label: "Tokens (token.*)" },
+  { value: "preferences.", label: "Preferences (preferences.*)" },
   { value: "provider.", label: "Providers (provider.*)" },
   { value: "model.", label: "Models (model.*)" },
   { value: "mcp_server.", label: "MCP servers (mcp_server.*)" },
