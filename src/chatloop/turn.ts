@@ -26,13 +26,13 @@ import type {
 } from "../provider/types.ts";
 import type { NewMessage, Store } from "../store/contract.ts";
 import type { Chat, ChatErrorRecord, Message, Pricing } from "../store/types.ts";
+import type { TurnBudget } from "./budget.ts";
 import {
   activeHistory,
   type CompactionReason,
   compactionRequest,
   summaryPromptMessage,
 } from "./compaction.ts";
-import type { TurnBudget } from "./budget.ts";
 import type { AssistantPart } from "./content.ts";
 import {
   type ContextBudget,
