@@ -51,7 +51,7 @@ describe("auditQuery", () => {
   it("sends the filters given, in the API's names", () => {
     expect(
       auditQuery(
-        { actor: "ann", action: "provider.", limit: 50, format: "table", target: "" },
+        { actor: "ann", action: "provider.", format: "table", target: "" },
         { limit: "50" },
       ),
     ).toBe("actor=ann&action=provider.&limit=50");
@@ -171,6 +171,18 @@ describe("keel audit, against the API's contract", () => {
     const events = JSON.parse(result.stdout) as AuditEvent[];
     expect(events.map((e) => e.id)).toEqual(["ae_1", "ae_2", "ae_3"]);
     expect(result.stderr).toBe("");
+  });
+
+  it("--all without --limit asks for the biggest pages", async () => {
+    handler = paged;
+    const result = await run("--all");
+    expect(result.code).toBe(0);
+    expect(requests.map((r) => new URL(r, url).searchParams.get("limit"))).toEqual([
+      "500",
+      "500",
+      "500",
+    ]);
+    expect(result.stdout.trimEnd().split("\n")).toHaveLength(4);
   });
 
   it("csv streams the export with the filters, as it comes", async () => {

@@ -65,7 +65,7 @@ export interface AuditFlags {
   target?: string;
   since?: string;
   until?: string;
-  limit: number;
+  limit?: number;
   all?: boolean;
   format: Format;
 }
@@ -147,9 +147,10 @@ export function auditCommand(io: CliIO): Command {
     )
     .option("--until <time>", "up to this time: ISO 8601, or a time ago (1h)", (v) => parseTime(v))
     .addOption(
-      new Option("--limit <n>", "events per request (1–500)")
-        .default(50)
-        .argParser(parsePositiveNumber),
+      new Option(
+        "--limit <n>",
+        "events per request, 1–500 (default: 50; with --all, 500)",
+      ).argParser(parsePositiveNumber),
     )
     .option("--all", "follow the pages to the last event (table and json)")
     .addOption(
@@ -179,7 +180,9 @@ export function auditCommand(io: CliIO): Command {
         const events: AuditEvent[] = [];
         let cursor: string | null = null;
         do {
-          const extra: Record<string, string> = { limit: String(flags.limit) };
+          // Following every page: the biggest pages, the fewest requests.
+          const limit = flags.limit ?? (flags.all ? 500 : 50);
+          const extra: Record<string, string> = { limit: String(limit) };
           if (cursor !== null) extra.cursor = cursor;
           const page: AuditPage = await client.get(`/audit?${auditQuery(flags, extra)}`);
           events.push(...page.events);
