@@ -60,10 +60,13 @@ export function chatRoutes(ctx: RouteContext): ApiApp {
     path: "/chats",
     tags,
     summary: "Start a chat with a first message; its first turn is queued",
+    description:
+      "409 with `code: spend_limit_reached` when the caller's spend reached their limit " +
+      "(the message says what was spent, when it resets and whom to ask).",
     security: SECURED,
     middleware: user,
     request: { body: jsonBody(CreateChatBody) },
-    responses: { 201: json(ChatSchema, "The chat"), ...errors(400, 401, 404, 413, 415) },
+    responses: { 201: json(ChatSchema, "The chat"), ...errors(400, 401, 404, 409, 413, 415) },
   });
   app.openapi(create, async (c) => {
     const input = c.req.valid("json");
@@ -124,6 +127,9 @@ export function chatRoutes(ctx: RouteContext): ApiApp {
     path: "/chats/{id}/messages",
     tags,
     summary: "Send a message; queued behind a running turn",
+    description:
+      "409 for an archived chat, and with `code: spend_limit_reached` when the chat's owner " +
+      "reached their spend limit.",
     security: SECURED,
     middleware: user,
     request: { params: IdParams, body: jsonBody(SendMessageBody) },

@@ -180,7 +180,10 @@ export interface paths {
      * @description Without `q`: pinned chats first, then by last activity, newest first. With `q`: a full-text search over titles and message text, best match first (a title match counts double), newest first among equals, each with a `snippet` of its best matching message. `archived=true` lists or searches the archived chats instead. Only the caller's own chats, also for an admin.
      */
     get: operations["listChats"];
-    /** Start a chat with a first message; its first turn is queued */
+    /**
+     * Start a chat with a first message; its first turn is queued
+     * @description 409 with `code: spend_limit_reached` when the caller's spend reached their limit (the message says what was spent, when it resets and whom to ask).
+     */
     post: operations["createChat"];
   };
   "/api/v1/chats/{id}": {
@@ -198,7 +201,10 @@ export interface paths {
     patch: operations["updateChat"];
   };
   "/api/v1/chats/{id}/messages": {
-    /** Send a message; queued behind a running turn */
+    /**
+     * Send a message; queued behind a running turn
+     * @description 409 for an archived chat, and with `code: spend_limit_reached` when the chat's owner reached their spend limit.
+     */
     post: operations["sendMessage"];
   };
   "/api/v1/chats/{id}/interrupt": {
@@ -3096,7 +3102,10 @@ export interface operations {
       };
     };
   };
-  /** Start a chat with a first message; its first turn is queued */
+  /**
+   * Start a chat with a first message; its first turn is queued
+   * @description 409 with `code: spend_limit_reached` when the caller's spend reached their limit (the message says what was spent, when it resets and whom to ask).
+   */
   createChat: {
     requestBody: {
       content: {
@@ -3124,6 +3133,12 @@ export interface operations {
       };
       /** @description Not found */
       404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Conflict */
+      409: {
         content: {
           "application/json": components["schemas"]["Error"];
         };
@@ -3266,7 +3281,10 @@ export interface operations {
       };
     };
   };
-  /** Send a message; queued behind a running turn */
+  /**
+   * Send a message; queued behind a running turn
+   * @description 409 for an archived chat, and with `code: spend_limit_reached` when the chat's owner reached their spend limit.
+   */
   sendMessage: {
     parameters: {
       path: {
