@@ -600,7 +600,7 @@ export const MessageSchema = z
     usage: UsageSchema.optional(),
     cost_usd: z.number().nullable().openapi({
       description:
-        "What the message's model step cost in US dollars, from its usage and the model's current pricing; null without either.",
+        "What the message's model step cost in US dollars, at the model's pricing in force when the step ran (recorded then, never recomputed); null without usage or pricing.",
     }),
     in_progress: z.boolean().openapi({
       description:

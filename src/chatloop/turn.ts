@@ -93,7 +93,7 @@ export interface TurnOptions {
   publish: Publish;
   policy?: Partial<RetryPolicy>;
   silenceMs?: number;
-  /** The model's pricing, for `usage` events' `cost_usd`. */
+  /** The model's pricing now: each step's `cost_usd`, saved with its message and in its `usage` event. */
   pricing?: Pricing | null;
   /** Model steps per turn before it ends as an error (default 50). */
   maxSteps?: number;

@@ -1023,7 +1023,7 @@ export interface components {
       role: "user" | "assistant" | "tool";
       parts: components["schemas"]["MessagePart"][];
       usage?: components["schemas"]["Usage"];
-      /** @description What the message's model step cost in US dollars, from its usage and the model's current pricing; null without either. */
+      /** @description What the message's model step cost in US dollars, at the model's pricing in force when the step ran (recorded then, never recomputed); null without usage or pricing. */
       cost_usd: number | null;
       /** @description An assistant message saved while its step still streams (partial); false once final. */
       in_progress: boolean;
