@@ -4,6 +4,20 @@
  */
 import { z } from "@hono/zod-openapi";
 
+/**
+ * Query text the database can compare (no U+0000, no lone surrogate): else a 400, not a 500.
+ * schemas.ts's `isStorableText`, not imported: schemas.ts imports this module.
+ */
+const queryText = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .refine(
+      (value) => !value.includes("\0") && value.isWellFormed(),
+      "Text without U+0000 or unpaired UTF-16 surrogates.",
+    );
+
 export const AuditRetentionField = z
   .number()
   .int()
@@ -68,13 +82,13 @@ export const AuditPageSchema = z
 const IsoTime = z.iso.datetime({ offset: true, local: false }).optional();
 
 export const AuditFilterQuery = z.object({
-  actor: z.string().min(1).max(200).optional().openapi({
+  actor: queryText(200).optional().openapi({
     description: "A user id or name (a failed sign-in's: the email attempted).",
   }),
-  action: z.string().min(1).max(200).optional().openapi({
+  action: queryText(200).optional().openapi({
     description: "Exact (`provider.update`), or a prefix ending in `.` or `*` (`provider.`).",
   }),
-  target: z.string().min(1).max(300).optional().openapi({
+  target: queryText(300).optional().openapi({
     description: "A target type (`provider`) or `type:id`.",
   }),
   since: IsoTime.openapi({ description: "ISO 8601: events at or after this time." }),
@@ -82,7 +96,7 @@ export const AuditFilterQuery = z.object({
 });
 
 export const AuditListQuery = AuditFilterQuery.extend({
-  cursor: z.string().min(1).max(500).optional().openapi({
+  cursor: queryText(500).optional().openapi({
     description: "The previous page's `next_cursor`.",
   }),
   limit: z.coerce.number().int().min(1).max(500).optional().openapi({
