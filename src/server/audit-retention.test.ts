@@ -47,6 +47,11 @@ describe("audit retention job", () => {
       expect(await job.runOnce()).toBe(2);
       expect(await left(action)).toBe(1);
       expect(logs.some((line) => line.startsWith("info audit retention"))).toBe(true);
+      const [pruned] = (await store.audit.list({ action: "audit.prune", limit: 1 })).events;
+      expect(pruned).toMatchObject({
+        actor: { type: "system" },
+        changes: { deleted: { to: 2 }, retention_days: { to: 20 } },
+      });
     } finally {
       await job.stop();
     }

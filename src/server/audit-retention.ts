@@ -33,7 +33,22 @@ export function startAuditRetention(options: AuditRetentionOptions): AuditRetent
 
   async function pass(): Promise<number> {
     const deleted = await store.audit.prune();
-    if (deleted > 0) logger.info("audit retention", { deleted });
+    if (deleted > 0) {
+      logger.info("audit retention", { deleted });
+      // Even the log's own pruning leaves a trace: how many went, by which setting.
+      await store.audit.record({
+        actor: { type: "system", id: null, name: "audit retention" },
+        action: "audit.prune",
+        target: { type: "audit_log", id: null, name: null },
+        source: { address: null, user_agent: null },
+        outcome: "success",
+        error: null,
+        changes: {
+          deleted: { to: deleted },
+          retention_days: { to: await store.audit.retentionDays() },
+        },
+      });
+    }
     return deleted;
   }
 
