@@ -110,11 +110,17 @@ describe("web: the audit log", { timeout: TEST_TIMEOUT * 2 }, () => {
     expect(await shared.getByRole("combobox", { name: "Action" }).inputValue()).toBe("provider.");
     await poll(() => actions(shared)).toEqual(["provider.update", "provider.create"]);
 
+    // From an open row to every event on its target.
+    await page.getByRole("link", { name: "All events on this provider" }).first().click();
+    await page.waitForURL((u) => u.searchParams.get("target") === `provider:${providerId}`);
+    await poll(() => actions(page)).toEqual(["provider.update", "provider.create"]);
+    expect(await page.getByLabel("Target").inputValue()).toBe(`provider:${providerId}`);
+
     // The export carries the filters.
     const href = await page.getByRole("link", { name: "Export CSV" }).getAttribute("href");
     expect(href).toMatch(/^\/api\/v1\/audit\/export\?/);
     const query = new URL(href ?? "", web.url).searchParams;
-    expect(query.get("action")).toBe("provider.");
+    expect(query.get("target")).toBe(`provider:${providerId}`);
     expect(query.get("format")).toBe("csv");
     const csv = await page.context().request.get(`${web.url}${href}`);
     expect(csv.status()).toBe(200);

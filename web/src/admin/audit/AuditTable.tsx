@@ -5,6 +5,7 @@
  * On a phone each row is a card (the admin tables' rule in styles.css, `data-label`).
  */
 import { type ReactNode, useId, useState } from "react";
+import { Link } from "../../router.tsx";
 import { Tooltip } from "../../ui/Tooltip.tsx";
 import type { AuditChange, AuditEvent } from "./api.ts";
 import {
@@ -46,6 +47,27 @@ function ChangeLine({ field, change }: { field: string; change: AuditChange }) {
         </>
       ) : null}
     </li>
+  );
+}
+
+/** From one event to the rest of its actor's, or of its target's: an investigation's next step. */
+function Pivots({ event }: { event: AuditEvent }) {
+  const actor = event.actor.id ?? event.actor.name;
+  const target = event.target?.id ? `${event.target.type}:${event.target.id}` : null;
+  if (actor === null && target === null) return null;
+  const to = (name: string, value: string) =>
+    `/admin/audit?${new URLSearchParams({ [name]: value }).toString()}`;
+  return (
+    <p className="audit-pivots">
+      {actor !== null ? (
+        <Link to={to("actor", actor)}>All events by {actorLabel(event.actor)}</Link>
+      ) : null}
+      {target !== null && event.target ? (
+        <Link to={to("target", target)}>
+          All events on this {event.target.type.replaceAll("_", " ")}
+        </Link>
+      ) : null}
+    </p>
   );
 }
 
@@ -98,6 +120,7 @@ function Details({ event }: { event: AuditEvent }) {
         <dt>Event ID</dt>
         <dd className="mono">{event.id}</dd>
       </dl>
+      <Pivots event={event} />
     </div>
   );
 }
