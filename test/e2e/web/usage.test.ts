@@ -36,6 +36,9 @@ const MEMBER = { username: "mia", email: "mia@example.com", password: "mia's lon
 /** $2 per million input tokens, $10 per million output tokens. */
 const PRICING = { input_per_mtok: 2, output_per_mtok: 10 };
 
+/** The UI's patience, not expect.poll's default second (a loaded machine reloads slowly). */
+const POLL = { timeout: UI_TIMEOUT };
+
 const cost = (page: Page) => page.getByTestId("chat-cost").locator('[aria-hidden="true"]');
 
 /** axe-core's serious and critical findings (WCAG 2.x A and AA), as rule and elements. */
@@ -65,10 +68,12 @@ describe("web: usage and cost", { timeout: TEST_TIMEOUT * 3 }, () => {
     databaseUrl = await createPostgresDatabase();
     options.env = { KEEL_POSTGRES_URL: databaseUrl };
   });
-  const web = useWeb(options);
+  // Registered before useWeb's hooks, so it runs after them (after hooks run in reverse): the
+  // server has stopped before its database is dropped.
   afterAll(async () => {
     if (databaseUrl) await dropPostgresDatabase(databaseUrl).catch(() => {});
   });
+  const web = useWeb(options);
 
   let token = "";
   let memberToken = "";
@@ -108,7 +113,7 @@ describe("web: usage and cost", { timeout: TEST_TIMEOUT * 3 }, () => {
     );
     await startChatViaUi(page, "What does this cost?");
     await waitForTurnEnd(page);
-    await expect.poll(() => cost(page).textContent()).toBe("$0.05");
+    await expect.poll(() => cost(page).textContent(), POLL).toBe("$0.05");
 
     // A new price applies to the next step only; the first keeps what it cost.
     await api(web.url, token, "PATCH", `/models/${model.modelId}`, {
@@ -120,10 +125,10 @@ describe("web: usage and cost", { timeout: TEST_TIMEOUT * 3 }, () => {
     await sendViaUi(page, "And this?");
     await waitForTurnEnd(page);
     // $0.054 + (1,000 × $20 + 100 × $100) / 1e6 = $0.084.
-    await expect.poll(() => cost(page).textContent()).toBe("$0.08");
+    await expect.poll(() => cost(page).textContent(), POLL).toBe("$0.08");
     expect(normalize(await shownText(chatHeader(page)))).toContain("$0.08");
     await page.reload();
-    await expect.poll(() => cost(page).textContent()).toBe("$0.08");
+    await expect.poll(() => cost(page).textContent(), POLL).toBe("$0.08");
     const label = await page.getByTestId("chat-cost").locator(".sr-only").textContent();
     expect(label).toBe("Cost of this chat so far: $0.0840 over 2 model steps.");
     await api(web.url, token, "PATCH", `/models/${model.modelId}`, { pricing: PRICING });
@@ -231,13 +236,13 @@ describe("web: usage and cost", { timeout: TEST_TIMEOUT * 3 }, () => {
     await page.getByRole("button", { name: "Tokens" }).click();
     await page.getByRole("button", { name: "Per model" }).click();
     await page.getByRole("figure", { name: /^Tokens per day and model/ }).waitFor();
-    expect(
-      normalize(await shownText(page.locator(".usage-chart .recharts-legend-wrapper"))),
-    ).toContain(model.modelName);
+    expect(normalize(await shownText(page.locator(".usage-chart .recharts-legend-wrapper")))).toBe(
+      model.modelName,
+    );
     await page.getByRole("button", { name: "7 days" }).click();
     const weekAgo = new Date(Date.now() - 6 * 86_400_000).toISOString().slice(0, 10);
     await expect
-      .poll(() => page.getByRole("link", { name: "Per user" }).getAttribute("href"))
+      .poll(() => page.getByRole("link", { name: "Per user" }).getAttribute("href"), POLL)
       .toContain(`since=${weekAgo}&`);
     await page.getByRole("button", { name: "Custom" }).click();
     const custom = page.getByRole("form", { name: "Custom period" });

@@ -32,15 +32,25 @@ export function UsagePage() {
   const [metric, setMetric] = useState<Metric>("cost");
   const [refresh, setRefresh] = useState(0);
   const usage = useUsage(period, split, refresh);
-  const days = useMemo(() => daysOf(period), [period]);
+  // The chart shows the data it has: while another split or period loads, it (and its label)
+  // stay those of the last answer, never a mix of the new choice and the old figures.
+  const shown = usage.data?.days;
+  const shownPeriod = useMemo<Period | null>(
+    () => (shown ? { since: shown.since.slice(0, 10), until: lastDayOf(shown.until) } : null),
+    [shown],
+  );
   const chart = useMemo(
-    () => (usage.data ? pivot(usage.data.days.rows, days, metric) : null),
-    [usage.data, days, metric],
+    () => (shown && shownPeriod ? pivot(shown.rows, daysOf(shownPeriod), metric) : null),
+    [shown, shownPeriod, metric],
   );
   const totals = usage.data?.users.totals;
   const what = metric === "cost" ? "Cost" : "Tokens";
   const per = split === "user" ? "user" : "model";
-  const chartLabel = `${what} per day and ${per}, ${longDay(period.since)} to ${longDay(period.until)}`;
+  const shownPer = shown?.split_by === "model" ? "model" : "user";
+  const shownDays = shownPeriod
+    ? `${longDay(shownPeriod.since)} to ${longDay(shownPeriod.until)}`
+    : "";
+  const chartLabel = `${what} per day and ${shownPer}, ${shownDays}`;
 
   return (
     <div className="page usage-page">
@@ -169,6 +179,11 @@ export function UsagePage() {
       </div>
     </div>
   );
+}
+
+/** The last day of a period that ends (exclusive) at `until`, a UTC midnight. */
+function lastDayOf(until: string): string {
+  return new Date(Date.parse(until) - 1).toISOString().slice(0, 10);
 }
 
 /** The chart's figures as a table: a day's rows per user or model, for reading them exactly. */
