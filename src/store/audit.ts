@@ -101,6 +101,8 @@ export interface AuditEvent extends AuditEntry {
 export interface AuditNote {
   target: AuditTarget | null;
   changes: AuditChanges | null;
+  /** Known only once the change ran (the first user is their own creator). */
+  actor?: AuditActor;
 }
 
 export interface AuditFilter {
@@ -258,7 +260,7 @@ export class SqlAuditStore implements AuditStore {
     return this.#db.ambient(async () => {
       const result = await change(note);
       await this.record({
-        actor: entry.actor,
+        actor: note.actor ?? entry.actor,
         action: entry.action,
         source: entry.source,
         target: note.target,

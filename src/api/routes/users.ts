@@ -81,6 +81,7 @@ export function userRoutes(ctx: RouteContext): ApiApp {
           throw err;
         });
         note.target = { type: "user", id: user.id, name: user.username };
+        note.actor = { type: "user", id: user.id, name: user.username };
         note.changes = changesOf(null, userView(user), ["password"]);
         const ttlMs = options.sessionTtlMs;
         return { user, token: await store.createToken(user.id, "session", { ttlMs }) };
