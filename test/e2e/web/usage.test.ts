@@ -244,6 +244,13 @@ describe("web: usage and cost", { timeout: TEST_TIMEOUT * 3 }, () => {
     await expect
       .poll(() => page.getByRole("link", { name: "Per user" }).getAttribute("href"), POLL)
       .toContain(`since=${weekAgo}&`);
+    // The view is in the address: opened again, the page shows the same.
+    await page.waitForURL(/\/admin\/usage\?days=7&split=model&show=tokens$/);
+    await page.reload();
+    await page.getByRole("figure", { name: /^Tokens per day and model/ }).waitFor();
+    expect(await page.getByRole("button", { name: "7 days" }).getAttribute("aria-pressed")).toBe(
+      "true",
+    );
     await page.getByRole("button", { name: "Custom" }).click();
     const custom = page.getByRole("form", { name: "Custom period" });
     await custom.getByLabel("From").fill("2026-01-10");

@@ -6,31 +6,26 @@
  */
 import { lazy, Suspense, useMemo, useState } from "react";
 import { ErrorBox } from "../ui/ErrorBox.tsx";
-import {
-  csvUrl,
-  daysOf,
-  lastDays,
-  type Period,
-  type UsageRow,
-  type UsageSplit,
-} from "./usage/api.ts";
+import { setSearch, useSearch } from "./audit/useSearch.ts";
+import { csvUrl, daysOf, type Period, type UsageRow } from "./usage/api.ts";
 import { formatCount, formatUsd, longDay } from "./usage/format.ts";
-import { PeriodPicker, type Preset } from "./usage/PeriodPicker.tsx";
+import { PeriodPicker } from "./usage/PeriodPicker.tsx";
 import { type Metric, pivot } from "./usage/pivot.ts";
 import { TopChats, TopUsers, TotalsCards } from "./usage/UsageTables.tsx";
 import { useUsage } from "./usage/useUsage.ts";
+import { searchFromView, type UsageView, viewFromSearch } from "./usage/view.ts";
 import "./usage/usage.css";
 
 const UsageChart = lazy(() => import("./usage/UsageChart.tsx"));
 
-const DEFAULT_PRESET = 30;
-
 export function UsagePage() {
-  const [preset, setPreset] = useState<Preset>(DEFAULT_PRESET);
-  const [period, setPeriod] = useState<Period>(() => lastDays(DEFAULT_PRESET));
-  const [split, setSplit] = useState<UsageSplit>("user");
-  const [metric, setMetric] = useState<Metric>("cost");
+  // The view lives in the address (usage/view.ts): shareable, and Back undoes a change.
+  const search = useSearch();
   const [refresh, setRefresh] = useState(0);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: `refresh` moves "today" on purpose
+  const view = useMemo(() => viewFromSearch(search), [search, refresh]);
+  const { preset, period, split, metric } = view;
+  const change = (patch: Partial<UsageView>) => setSearch(searchFromView({ ...view, ...patch }));
   const usage = useUsage(period, split, refresh);
   // The chart shows the data it has: while another split or period loads, it (and its label)
   // stay those of the last answer, never a mix of the new choice and the old figures.
@@ -66,11 +61,11 @@ export function UsagePage() {
         </button>
       </header>
       <PeriodPicker
+        key={preset === "custom" ? `${period.since}/${period.until}` : "presets"}
         preset={preset}
         period={period}
         onChange={(next, range) => {
-          setPreset(next);
-          setPeriod(range);
+          change({ preset: next, period: range });
         }}
       />
       <ErrorBox error={usage.error} title="Usage could not be read." />
@@ -91,14 +86,14 @@ export function UsagePage() {
                   <button
                     type="button"
                     aria-pressed={metric === "cost"}
-                    onClick={() => setMetric("cost")}
+                    onClick={() => change({ metric: "cost" })}
                   >
                     Cost
                   </button>
                   <button
                     type="button"
                     aria-pressed={metric === "tokens"}
-                    onClick={() => setMetric("tokens")}
+                    onClick={() => change({ metric: "tokens" })}
                   >
                     Tokens
                   </button>
@@ -108,14 +103,14 @@ export function UsagePage() {
                   <button
                     type="button"
                     aria-pressed={split === "user"}
-                    onClick={() => setSplit("user")}
+                    onClick={() => change({ split: "user" })}
                   >
                     Per user
                   </button>
                   <button
                     type="button"
                     aria-pressed={split === "model"}
-                    onClick={() => setSplit("model")}
+                    onClick={() => change({ split: "model" })}
                   >
                     Per model
                   </button>
