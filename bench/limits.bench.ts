@@ -125,8 +125,10 @@ async function explain(url: string, userId: string, since: Date): Promise<string
   try {
     const result = await client.query<{ "QUERY PLAN": string }>(
       `EXPLAIN (ANALYZE, BUFFERS, COSTS OFF)
-       SELECT sum(cost_usd) AS usd FROM messages
-        WHERE user_id = $1 AND user_id IS NOT NULL AND created_at >= $2`,
+       SELECT (SELECT coalesce(sum(cost_usd), 0) FROM messages
+                WHERE user_id = $1 AND user_id IS NOT NULL AND created_at >= $2)
+            + (SELECT coalesce(sum(cost_usd), 0) FROM usage_removed
+                WHERE user_id = $1 AND created_at >= $2) AS usd`,
       [userId, since],
     );
     return result.rows.map((row) => row["QUERY PLAN"]);

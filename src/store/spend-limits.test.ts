@@ -302,4 +302,33 @@ describe("spend limits", () => {
     expect(await limits.groupLimit(small.id)).toBeNull();
     await store.deploymentSettings.update({ default_limit: null });
   });
+
+  it("deleting a chat does not lower the spend", async () => {
+    const user = await newUser();
+    await spend(user, 0.5);
+    const { chat } = await store.createChat({
+      owner_id: user.id,
+      model_id: model.id,
+      title: "t",
+      first_message: [{ type: "text", text: "hi" }],
+    });
+    await store.saveMessage(chat.id, {
+      id: randomUUID(),
+      role: "assistant",
+      parts: [{ type: "text", text: "hello" }],
+      usage: {
+        inputTokens: 1,
+        outputTokens: 1,
+        reasoningTokens: 0,
+        cacheReadTokens: 0,
+        cacheWriteTokens: 0,
+      },
+      model_id: model.id,
+      cost_usd: 0.25,
+    });
+    const since = periodBounds("month", new Date()).start;
+    expect(await store.spendLimits.spentSince(user.id, since)).toBe(0.75);
+    await store.deleteChat(chat.id);
+    expect(await store.spendLimits.spentSince(user.id, since)).toBe(0.75);
+  });
 });

@@ -4,7 +4,8 @@
  * their groups' (`group_limits`: the most generous, compared per day), else the deployment's
  * default (`settings`, key `deployment.default_limit`) — and what they spent in
  * the current period: the sum of `messages.cost_usd` over their chats since the period began
- * (`messages.user_id`, migration 17, names the chat's owner).
+ * (`messages.user_id`, migration 17, names the chat's owner), deleted messages' steps included
+ * (`usage_removed`).
  *
  * The check runs before every model step of every turn, so it must cost next to nothing: the
  * user's own limit and the default are read through the `ReadCache` (dropped on every replica by
@@ -330,11 +331,14 @@ export class SqlSpendLimitStore implements SpendLimitStore {
   }
 
   async spentSince(userId: string, since: Date): Promise<number> {
+    // messages.user_id (migration 17) is the chat owner's, set on every metered message, and its
+    // index holds the cost; usage_removed keeps the steps of deleted messages (a deleted chat,
+    // retention, a rerun), so deleting chats never lowers a spend. Two index-only sums.
     const [row] = await this.#db.query<{ usd: number | string | null }>(
-      // messages.user_id (migration 17) is the chat owner's, set on every metered message; its
-      // index holds the cost, so this reads the index alone.
-      `SELECT sum(cost_usd) AS usd FROM messages
-        WHERE user_id = $1 AND user_id IS NOT NULL AND created_at >= $2`,
+      `SELECT (SELECT coalesce(sum(cost_usd), 0) FROM messages
+                WHERE user_id = $1 AND user_id IS NOT NULL AND created_at >= $2)
+            + (SELECT coalesce(sum(cost_usd), 0) FROM usage_removed
+                WHERE user_id = $1 AND created_at >= $2) AS usd`,
       [userId, since],
     );
     return Number(row?.usd ?? 0);
