@@ -13,6 +13,7 @@ import {
   AuditPageSchema,
 } from "../audit-schemas.ts";
 import type { ApiApp, AppEnv, RouteContext } from "../context.ts";
+import { csvLine } from "../csv.ts";
 import { ApiError } from "../errors.ts";
 import { errors, json, newRouter, SECURED } from "./common.ts";
 
@@ -60,14 +61,8 @@ function filterOf(query: z.infer<typeof AuditFilterQuery>): Omit<AuditFilter, "l
   return filter;
 }
 
-/** A CSV cell: quoted when it must be, quotes doubled (RFC 4180). */
-export function csvCell(value: string | null): string {
-  if (value === null) return "";
-  return /[",\r\n]/u.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
-}
-
 export function csvRow(event: AuditEvent): string {
-  const cells: Array<string | null> = [
+  return csvLine([
     event.time,
     event.actor.type,
     event.actor.id,
@@ -81,8 +76,7 @@ export function csvRow(event: AuditEvent): string {
     event.source.address,
     event.source.user_agent,
     event.changes === null ? null : JSON.stringify(event.changes),
-  ];
-  return `${cells.map(csvCell).join(",")}\r\n`;
+  ]);
 }
 
 export function auditRoutes(ctx: RouteContext): ApiApp {

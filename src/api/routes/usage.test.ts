@@ -4,8 +4,8 @@ import { createChatService } from "../../chatd/index.ts";
 import type { Database } from "../../store/db.ts";
 import type { SqlStore } from "../../store/store.ts";
 import { createTestDatabase, type TestDatabase } from "../../store/test-support.ts";
+import { csvField } from "../csv.ts";
 import { Client, newUser, obj, type Seeded, type Served, seed, serveApi } from "../testing.ts";
-import { csvField } from "./usage.ts";
 
 const DAY_MS = 86_400_000;
 

@@ -7,6 +7,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { UsageReport, UsageRow } from "../../store/usage-report.ts";
 import { currentUser } from "../auth.ts";
 import type { ApiApp, RouteContext } from "../context.ts";
+import { csvField } from "../csv.ts";
 import { ApiError } from "../errors.ts";
 import {
   DEFAULT_USAGE_DAYS,
@@ -136,16 +137,4 @@ export function usageCsv(report: UsageReport): string {
   const lines = [columns.join(",")];
   for (const row of report.rows) lines.push(columns.map((col) => csvField(row[col])).join(","));
   return `${lines.join("\r\n")}\r\n`;
-}
-
-/**
- * One field, quoted when it must be. A text that a spreadsheet would run as a formula (=, +, -,
- * @, tab, CR first) is prefixed with ' — names and titles are user input.
- */
-export function csvField(value: unknown): string {
-  if (value === null || value === undefined) return "";
-  if (typeof value === "number") return String(value);
-  let text = String(value);
-  if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
-  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
