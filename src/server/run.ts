@@ -26,8 +26,7 @@ import {
   agentBundleBuilt,
   DEFAULT_AGENT_BUNDLE,
 } from "./agent-bundle.ts";
-import { startAuditRetention } from "./audit-retention.ts";
-import { startHousekeeping } from "./housekeeping.ts";
+import { auditRetentionTask, chatRetentionTask, startHousekeeping } from "./housekeeping.ts";
 import type { RunningServer, ServerConfig } from "./index.ts";
 import { replicaId } from "./replica.ts";
 import { DEFAULT_WEB_DIR, webUi, webUiBuilt } from "./web.ts";
@@ -190,10 +189,12 @@ export async function runServer(
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
   const localAgents = startLocalAgents(store, address, logger, workerId);
-  // Chat retention, as the deployment's settings say (one replica at a time).
-  const housekeeping = startHousekeeping({ store, logger });
-  // Audit events older than the retention setting deleted, at start and hourly (one replica).
-  const auditRetention = startAuditRetention({ store, logger });
+  // Chat and audit retention, as the deployment's settings say: at start and hourly, one
+  // replica at a time.
+  const housekeeping = startHousekeeping({
+    tasks: [chatRetentionTask(store), auditRetentionTask(store)],
+    logger,
+  });
   logger.info("keel server listening", { url, database: store.kind, data_dir: config.dataDir });
 
   let closing: Promise<void> | undefined;
@@ -205,7 +206,6 @@ export async function runServer(
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
         shutdown.abort();
         await housekeeping.stop();
-        await auditRetention.stop();
         await daemon.shutdown();
         await mcp.close();
         await localAgents.close();
