@@ -4,9 +4,9 @@
  * gives them; `csv` and `jsonl` stream the server's export of everything that matches (any size:
  * the body goes to stdout as it comes, never held whole).
  */
-import { Command, InvalidArgumentError, Option } from "commander";
+import { Command, Option } from "commander";
 import type { CliIO } from "./io.ts";
-import { parsePositiveNumber } from "./options.ts";
+import { parsePositiveNumber, parseWhen } from "./options.ts";
 import { loggedInClient, runCommand } from "./session.ts";
 
 /** One event, as `GET /audit` returns it. */
@@ -29,35 +29,6 @@ interface AuditPage {
 
 const FORMATS = ["table", "json", "csv", "jsonl"] as const;
 type Format = (typeof FORMATS)[number];
-
-const UNIT_MS: Record<string, number> = {
-  s: 1_000,
-  m: 60_000,
-  h: 3_600_000,
-  d: 86_400_000,
-  w: 7 * 86_400_000,
-};
-
-/**
- * `--since`/`--until`: an ISO 8601 date or instant (`2026-12-01`, `2026-12-01T09:00:00Z`), or
- * a time before `now` (`90m`, `24h`, `7d`, `2w`); always sent as an ISO instant.
- */
-export function parseTime(value: string, now: number = Date.now()): string {
-  const text = value.trim();
-  const relative = /^(\d+)\s*([smhdw])$/i.exec(text);
-  if (relative) {
-    const ms = Number(relative[1]) * (UNIT_MS[relative[2]?.toLowerCase() ?? ""] ?? 0);
-    return new Date(now - ms).toISOString();
-  }
-  // A date and nothing else: ISO 8601 only (Date.parse would also take "June 5" or "5").
-  if (/^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/i.test(text)) {
-    const time = Date.parse(text);
-    if (!Number.isNaN(time)) return new Date(time).toISOString();
-  }
-  throw new InvalidArgumentError(
-    `want an ISO 8601 time (2026-12-01, 2026-12-01T09:00:00Z) or a time ago (30m, 24h, 7d), got "${value}".`,
-  );
-}
 
 export interface AuditFlags {
   actor?: string;
@@ -143,9 +114,9 @@ export function auditCommand(io: CliIO): Command {
     .option("--action <action>", "an action (user.login) or a prefix ending in '.' (provider.)")
     .option("--target <target>", "a target type (provider) or type:ID")
     .option("--since <time>", "from this time: ISO 8601, or a time ago (24h, 7d)", (v) =>
-      parseTime(v),
+      parseWhen(v),
     )
-    .option("--until <time>", "up to this time: ISO 8601, or a time ago (1h)", (v) => parseTime(v))
+    .option("--until <time>", "up to this time: ISO 8601, or a time ago (1h)", (v) => parseWhen(v))
     .addOption(
       new Option(
         "--limit <n>",

@@ -23,6 +23,45 @@ export function parseWholeNumber(value: string): number {
   return n;
 }
 
+const AGO_UNIT_MS: Record<string, number> = {
+  s: 1_000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+  w: 7 * 86_400_000,
+};
+
+/**
+ * A `--since`/`--until` value (`keel audit`, `keel usage`): an ISO 8601 date (`2026-12-01`), an
+ * ISO 8601 time with its zone (`2026-12-01T09:00:00Z`), or a time ago (`90m`, `24h`, `7d`, `2w`),
+ * sent as an instant. With `keepDates`, a date is sent as it is: for an API that reads a date as
+ * a whole UTC day.
+ */
+export function parseWhen(
+  value: string,
+  options: { now?: number; keepDates?: boolean } = {},
+): string {
+  const text = value.trim();
+  const ago = /^(\d+)\s*([smhdw])$/i.exec(text);
+  if (ago) {
+    const ms = Number(ago[1]) * (AGO_UNIT_MS[ago[2]?.toLowerCase() ?? ""] ?? 0);
+    return new Date((options.now ?? Date.now()) - ms).toISOString();
+  }
+  if (/^\d{4}-\d{2}-\d{2}$/.test(text)) {
+    const midnight = Date.parse(`${text}T00:00:00Z`);
+    if (!Number.isNaN(midnight)) {
+      return options.keepDates ? text : new Date(midnight).toISOString();
+    }
+  }
+  if (/^\d{4}-\d{2}-\d{2}T[\d:.]+(Z|[+-]\d{2}:?\d{2})$/i.test(text)) {
+    const time = Date.parse(text);
+    if (!Number.isNaN(time)) return new Date(time).toISOString();
+  }
+  throw new InvalidArgumentError(
+    `want a date (2026-12-01), an ISO 8601 time with its zone (2026-12-01T09:00:00Z) or a time ago (30m, 24h, 7d, 2w), got "${value}".`,
+  );
+}
+
 /** Like parseWholeNumber, but zero is refused (a zero timeout would abort every stream). */
 export function parsePositiveNumber(value: string): number {
   const n = parseWholeNumber(value);

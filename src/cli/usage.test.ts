@@ -11,25 +11,8 @@ import type { SqlStore } from "../store/store.ts";
 import { createTestDatabase, type TestDatabase } from "../store/test-support.ts";
 import type { CliIO } from "./io.ts";
 import { main } from "./main.ts";
-import { parseWhen, renderUsage, type UsageReport } from "./usage.ts";
+import { renderUsage, type UsageReport } from "./usage.ts";
 
-const NOW = Date.parse("2026-12-06T12:00:00.000Z");
-
-describe("parseWhen", () => {
-  it.each([
-    ["24h", "2026-12-05T12:00:00.000Z"],
-    ["7d", "2026-11-29T12:00:00.000Z"],
-    ["2w", "2026-11-22T12:00:00.000Z"],
-    ["2026-12-01", "2026-12-01"],
-    ["2026-12-01T09:30:00+02:00", "2026-12-01T07:30:00.000Z"],
-  ])("reads %s", (text, sent) => {
-    expect(parseWhen(text, NOW)).toBe(sent);
-  });
-
-  it.each(["yesterday", "7", "7y", "2026-12-01T09:30", ""])("refuses %j", (text) => {
-    expect(() => parseWhen(text, NOW)).toThrow(/a date .* a time ago/);
-  });
-});
 
 const zero = {
   cost_usd: 0,

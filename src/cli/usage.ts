@@ -4,9 +4,9 @@
  * own. `table` is for people (with a total line); `json` is the API's answer; `csv` is the
  * server's CSV of the rows.
  */
-import { Command, InvalidArgumentError, Option } from "commander";
+import { Command, Option } from "commander";
 import type { CliIO } from "./io.ts";
-import { parsePositiveNumber } from "./options.ts";
+import { parsePositiveNumber, parseWhen } from "./options.ts";
 import { loggedInClient, runCommand } from "./session.ts";
 
 const GROUPS = ["user", "model", "provider", "day", "chat"] as const;
@@ -36,31 +36,6 @@ export interface UsageReport {
   until: string;
   rows: UsageRow[];
   totals: Totals;
-}
-
-const UNIT_MS: Record<string, number> = { h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 };
-
-/**
- * `--since`/`--until`: a date (2026-12-01, a whole UTC day: as --until, that day included), an
- * ISO 8601 date-time with its zone, or a time ago (`24h`, `7d`, `2w`), sent as an instant.
- */
-export function parseWhen(value: string, now: number = Date.now()): string {
-  const text = value.trim();
-  const relative = /^(\d+)\s*([hdw])$/i.exec(text);
-  if (relative) {
-    const ms = Number(relative[1]) * (UNIT_MS[relative[2]?.toLowerCase() ?? ""] ?? 0);
-    return new Date(now - ms).toISOString();
-  }
-  if (/^\d{4}-\d{2}-\d{2}$/.test(text) && !Number.isNaN(Date.parse(`${text}T00:00:00Z`))) {
-    return text;
-  }
-  if (/^\d{4}-\d{2}-\d{2}T[\d:.]+(Z|[+-]\d{2}:\d{2})$/i.test(text)) {
-    const time = Date.parse(text);
-    if (!Number.isNaN(time)) return new Date(time).toISOString();
-  }
-  throw new InvalidArgumentError(
-    `want a date (2026-12-01), an ISO 8601 time with its zone, or a time ago (24h, 7d, 2w), got "${value}".`,
-  );
 }
 
 export interface UsageFlags {
@@ -157,9 +132,11 @@ export function usageCommand(io: CliIO): Command {
         .default("user"),
     )
     .option("--since <when>", "from: a date, an ISO 8601 time, or a time ago (7d)", (v) =>
-      parseWhen(v),
+      parseWhen(v, { keepDates: true }),
     )
-    .option("--until <when>", "to (a date: that day included); default now", (v) => parseWhen(v))
+    .option("--until <when>", "to (a date: that day included); default now", (v) =>
+      parseWhen(v, { keepDates: true }),
+    )
     .option("--user <id>", "only this user's usage (admins)")
     .addOption(
       new Option("--limit <n>", "at most this many rows, the costliest first").argParser(
