@@ -8,6 +8,7 @@ import { api } from "../api/client.ts";
 import type { Settings } from "../api/types.ts";
 import { draftOf, LimitInputs, limitOf } from "../limits/LimitInputs.tsx";
 import { ErrorBox } from "../ui/ErrorBox.tsx";
+import { SaveActions } from "../ui/SaveActions.tsx";
 import { useAction } from "../ui/useAction.ts";
 
 export function DefaultLimitSettings({ settings }: { settings: Settings }) {
@@ -39,16 +40,7 @@ export function DefaultLimitSettings({ settings }: { settings: Settings }) {
         hint="Calendar periods in UTC. A user over it can start no chat and send no message until it resets; a running turn stops before its next step. Admins keep the admin pages. A user's own limit (Users page) replaces this one."
       />
       <ErrorBox error={action.error} title="The spend limit was not saved." />
-      <div className="form-actions">
-        <button className="btn-primary" type="submit" disabled={action.busy}>
-          Save
-        </button>
-        {saved ? (
-          <span className="muted" role="status">
-            Saved.
-          </span>
-        ) : null}
-      </div>
+      <SaveActions busy={action.busy} saved={saved} />
     </form>
   );
 }

@@ -8,6 +8,7 @@ import { api } from "../api/client.ts";
 import type { Settings } from "../api/types.ts";
 import { ErrorBox } from "../ui/ErrorBox.tsx";
 import { Field } from "../ui/Field.tsx";
+import { SaveActions } from "../ui/SaveActions.tsx";
 import { useAction } from "../ui/useAction.ts";
 
 const PERIODS = [7, 14, 30, 60, 90, 180, 365, 730];
@@ -106,16 +107,7 @@ export function RetentionSettings({ settings }: { settings: Settings }) {
         </p>
       ) : null}
       <ErrorBox error={action.error} title="The retention settings were not saved." />
-      <div className="form-actions">
-        <button className="btn-primary" type="submit" disabled={action.busy}>
-          Save
-        </button>
-        {saved ? (
-          <span className="muted" role="status">
-            Saved.
-          </span>
-        ) : null}
-      </div>
+      <SaveActions busy={action.busy} saved={saved} />
     </form>
   );
 }

@@ -9,6 +9,7 @@ import type { Model, Settings } from "../api/types.ts";
 import { CharacterCount } from "../ui/CharacterCount.tsx";
 import { ErrorBox } from "../ui/ErrorBox.tsx";
 import { Field } from "../ui/Field.tsx";
+import { SaveActions } from "../ui/SaveActions.tsx";
 import { useAction } from "../ui/useAction.ts";
 import { useAsync } from "../ui/useAsync.ts";
 import { DefaultLimitSettings } from "./DefaultLimitSettings.tsx";
@@ -148,16 +149,7 @@ function SettingsForm({ settings, models }: { settings: Settings; models: Model[
         <p className="notice">This model is disabled: new chats preselect the first enabled one.</p>
       ) : null}
       <ErrorBox error={action.error} title="The settings were not saved." />
-      <div className="form-actions">
-        <button className="btn-primary" type="submit" disabled={action.busy}>
-          Save
-        </button>
-        {saved ? (
-          <span className="muted" role="status">
-            Saved.
-          </span>
-        ) : null}
-      </div>
+      <SaveActions busy={action.busy} saved={saved} />
     </form>
   );
 }

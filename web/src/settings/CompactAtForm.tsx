@@ -7,6 +7,7 @@ import { type FormEvent, useState } from "react";
 import { api } from "../api/client.ts";
 import { ErrorBox } from "../ui/ErrorBox.tsx";
 import { Field } from "../ui/Field.tsx";
+import { SaveActions } from "../ui/SaveActions.tsx";
 import { useAction } from "../ui/useAction.ts";
 
 /** The shares offered. The server takes 0.1–0.95; the model's default is 0.8. */
@@ -60,16 +61,7 @@ export function CompactAtForm({ initial }: { initial: number | null }) {
         </select>
       </Field>
       <ErrorBox error={action.error} title="Your compaction setting was not saved." />
-      <div className="form-actions">
-        <button className="btn-primary" type="submit" disabled={action.busy}>
-          Save
-        </button>
-        {saved ? (
-          <span className="muted" role="status">
-            Saved.
-          </span>
-        ) : null}
-      </div>
+      <SaveActions busy={action.busy} saved={saved} />
     </form>
   );
 }

@@ -9,6 +9,7 @@ import { SpendCard } from "../limits/SpendCard.tsx";
 import { CharacterCount } from "../ui/CharacterCount.tsx";
 import { ErrorBox } from "../ui/ErrorBox.tsx";
 import { Field } from "../ui/Field.tsx";
+import { SaveActions } from "../ui/SaveActions.tsx";
 import { useAction } from "../ui/useAction.ts";
 import { useAsync } from "../ui/useAsync.ts";
 import { CompactAtForm } from "./CompactAtForm.tsx";
@@ -51,16 +52,7 @@ function InstructionsForm({ initial }: { initial: string | null }) {
       </Field>
       <CharacterCount length={length} limit={INSTRUCTIONS_LIMIT} />
       <ErrorBox error={action.error} title="Your instructions were not saved." />
-      <div className="form-actions">
-        <button className="btn-primary" type="submit" disabled={action.busy}>
-          Save
-        </button>
-        {saved ? (
-          <span className="muted" role="status">
-            Saved.
-          </span>
-        ) : null}
-      </div>
+      <SaveActions busy={action.busy} saved={saved} />
     </form>
   );
 }
