@@ -13,7 +13,6 @@ import type { CliIO } from "./io.ts";
 import { main } from "./main.ts";
 import { renderUsage, type UsageReport } from "./usage.ts";
 
-
 const zero = {
   cost_usd: 0,
   input_tokens: 0,
