@@ -47,48 +47,43 @@ describe("audit: changing a running chat", () => {
     await daemon.shutdown();
   });
 
-  it(
-    "renames and archives it while it streams; both audited",
-    { timeout: 60_000 },
-    async () => {
-      // A long reply, a piece every 20 ms: the turn is running for seconds.
-      const words = Array.from({ length: 400 }, (_, i) => `w${i}`).join(" ");
-      world.fake.enqueue(textReply(words, { chunks: 400, chunkDelayMs: 20 }));
-      const created = await client.post("/api/v1/chats", {
-        token,
-        json: { model_id: model.id, content: [{ type: "text", text: "talk" }] },
-      });
-      expect(created.status, created.text).toBe(201);
-      const id = obj(created).id as string;
-      await vi.waitFor(
-        async () => {
-          const chat = await world.store.getChat(id);
-          expect(chat?.status).toBe("running");
-          expect(chat?.last_event_seq ?? 0).toBeGreaterThan(5);
-        },
-        { timeout: 10_000, interval: 20 },
-      );
-      // The hazard is a request that never answers (a chat row held while the event log waits for
-      // it): each PATCH below would then hang and the test fail on its own timeout — no clock here.
-      const renamed = await client.patch(`/api/v1/chats/${id}`, {
-        token,
-        json: { title: "Renamed mid-turn" },
-      });
-      expect(renamed.status, renamed.text).toBe(200);
-      const archived = await client.patch(`/api/v1/chats/${id}`, {
-        token,
-        json: { archived: true },
-      });
-      expect(archived.status, archived.text).toBe(200);
-      const { events } = await world.store.audit.list({
-        target: { type: "chat", id },
-        limit: 10,
-      });
-      expect(events.map((e) => e.action)).toEqual(["chat.archive", "chat.rename", "chat.create"]);
-      expect(events[1]?.changes).toEqual({
-        title: { from: expect.any(String), to: "Renamed mid-turn" },
-      });
-    },
-    30_000,
-  );
+  it("renames and archives it while it streams; both audited", async () => {
+    // A long reply, a piece every 20 ms: the turn is running for seconds.
+    const words = Array.from({ length: 400 }, (_, i) => `w${i}`).join(" ");
+    world.fake.enqueue(textReply(words, { chunks: 400, chunkDelayMs: 20 }));
+    const created = await client.post("/api/v1/chats", {
+      token,
+      json: { model_id: model.id, content: [{ type: "text", text: "talk" }] },
+    });
+    expect(created.status, created.text).toBe(201);
+    const id = obj(created).id as string;
+    await vi.waitFor(
+      async () => {
+        const chat = await world.store.getChat(id);
+        expect(chat?.status).toBe("running");
+        expect(chat?.last_event_seq ?? 0).toBeGreaterThan(5);
+      },
+      { timeout: 10_000, interval: 20 },
+    );
+    // The hazard is a request that never answers (a chat row held while the event log waits for
+    // it): each PATCH below would then hang and the test fail on its own timeout — no clock here.
+    const renamed = await client.patch(`/api/v1/chats/${id}`, {
+      token,
+      json: { title: "Renamed mid-turn" },
+    });
+    expect(renamed.status, renamed.text).toBe(200);
+    const archived = await client.patch(`/api/v1/chats/${id}`, {
+      token,
+      json: { archived: true },
+    });
+    expect(archived.status, archived.text).toBe(200);
+    const { events } = await world.store.audit.list({
+      target: { type: "chat", id },
+      limit: 10,
+    });
+    expect(events.map((e) => e.action)).toEqual(["chat.archive", "chat.rename", "chat.create"]);
+    expect(events[1]?.changes).toEqual({
+      title: { from: expect.any(String), to: "Renamed mid-turn" },
+    });
+  }, 30_000);
 });
